@@ -1,0 +1,71 @@
+#![doc = include_str!("../README.md")]
+
+pub mod login_throttle;
+pub mod paging;
+pub mod permission;
+pub mod reference;
+pub mod role;
+pub mod scope;
+pub mod text;
+
+pub use permission::{Action, Principal};
+pub use role::Role;
+pub use scope::Scope;
+
+/// A value from a closed vocabulary could not be parsed; carries the accepted values so the
+/// API can tell the client what it may send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown value '{value}', expected one of: {}", expected.join(", "))]
+pub struct UnknownValue {
+    pub value: String,
+    pub expected: Vec<&'static str>,
+}
+
+/// Declares a closed vocabulary: a `snake_case` enum with `as_str`, `parse`, `ALL` and serde
+/// that agree with each other, so the database, the API and the OpenAPI text use one spelling.
+#[macro_export]
+macro_rules! vocabulary {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable text form used in JSON, query strings and the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the text form; the error lists the accepted values.
+            pub fn parse(value: &str) -> Result<Self, $crate::UnknownValue> {
+                match value {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($crate::UnknownValue {
+                        value: value.to_owned(),
+                        expected: vec![$($text),+],
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> { Self::parse(s) }
+        }
+    };
+}

@@ -1,0 +1,144 @@
+//! The permission table: which role or partner scope may take which action.
+//!
+//! Every handler asks [`Principal::may`] before it touches data. Keeping the whole table in one
+//! place makes the separation of duties reviewable: the administrator manages accounts and
+//! reference data but is granted no action on case data, and partner systems get only what
+//! their scopes name.
+
+use crate::{Role, Scope};
+
+crate::vocabulary! {
+    /// Something a caller may be allowed to do.
+    pub enum Action {
+        /// Read the caller's own account or token (`/auth/me`).
+        ReadOwnAccount => "read_own_account",
+        /// Read municipalities and organisations.
+        ReadReferenceData => "read_reference_data",
+        /// Create, change and delete municipalities and organisations.
+        WriteReferenceData => "write_reference_data",
+        /// List, create, change, disable and delete user accounts.
+        ManageUsers => "manage_users",
+        /// Issue, list and revoke partner tokens.
+        ManagePartnerTokens => "manage_partner_tokens",
+    }
+}
+
+/// Who is calling: a person logged in with a role, or a partner system with scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Person { user_id: i64, role: Role },
+    Partner { token_id: i64, organisation_id: i64, scopes: Vec<Scope> },
+}
+
+impl Principal {
+    /// Whether this caller may take `action`.
+    pub fn may(&self, action: Action) -> bool {
+        match self {
+            Principal::Person { role, .. } => role_actions(*role).contains(&action),
+            Principal::Partner { scopes, .. } => {
+                scopes.iter().any(|scope| scope_actions(*scope).contains(&action))
+            }
+        }
+    }
+}
+
+/// What every person may do whatever their role.
+const EVERY_PERSON: &[Action] = &[Action::ReadOwnAccount, Action::ReadReferenceData];
+
+/// The table for people. Later capabilities add their actions here, one line per role.
+pub fn role_actions(role: Role) -> &'static [Action] {
+    use Action::*;
+    match role {
+        Role::Admin => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            WriteReferenceData,
+            ManageUsers,
+            ManagePartnerTokens,
+        ],
+        Role::Coordinator => &[ReadOwnAccount, ReadReferenceData, WriteReferenceData],
+        Role::KiLead
+        | Role::CmCoordinator
+        | Role::CaseManager
+        | Role::SteeringMember
+        | Role::ProjectGroupMember
+        | Role::Analyst
+        | Role::ImmigrationOfficer
+        | Role::DataProtectionOfficer => EVERY_PERSON,
+    }
+}
+
+/// The table for partner tokens: a token may do the union of its scopes' actions.
+pub fn scope_actions(scope: Scope) -> &'static [Action] {
+    use Action::*;
+    match scope {
+        // Partners need the county's reference data to address referrals and read reports.
+        Scope::ReferralsRead | Scope::ReferralsWrite | Scope::ReportsRead => {
+            &[ReadOwnAccount, ReadReferenceData]
+        }
+    }
+}
+
+/// The roles allowed to take `action`, for documentation and error messages.
+pub fn roles_allowed(action: Action) -> Vec<Role> {
+    Role::ALL.iter().copied().filter(|r| role_actions(*r).contains(&action)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(role: Role) -> Principal {
+        Principal::Person { user_id: 1, role }
+    }
+
+    fn partner(scopes: &[Scope]) -> Principal {
+        Principal::Partner { token_id: 1, organisation_id: 1, scopes: scopes.to_vec() }
+    }
+
+    /// The whole table, written out, so a change to it is a visible change to this test.
+    #[test]
+    fn table_for_people_is_exactly_as_documented() {
+        use Action::*;
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let expected = match (role, action) {
+                    (_, ReadOwnAccount | ReadReferenceData) => true,
+                    (Role::Admin, _) => true,
+                    (Role::Coordinator, WriteReferenceData) => true,
+                    _ => false,
+                };
+                assert_eq!(person(*role).may(*action), expected, "{role} / {action}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_admin_manages_accounts_and_tokens() {
+        assert_eq!(roles_allowed(Action::ManageUsers), vec![Role::Admin]);
+        assert_eq!(roles_allowed(Action::ManagePartnerTokens), vec![Role::Admin]);
+        assert_eq!(
+            roles_allowed(Action::WriteReferenceData),
+            vec![Role::Admin, Role::Coordinator]
+        );
+    }
+
+    #[test]
+    fn partners_read_reference_data_and_nothing_administrative() {
+        for scope in Scope::ALL {
+            let p = partner(&[*scope]);
+            assert!(p.may(Action::ReadReferenceData));
+            assert!(p.may(Action::ReadOwnAccount));
+            assert!(!p.may(Action::WriteReferenceData));
+            assert!(!p.may(Action::ManageUsers));
+            assert!(!p.may(Action::ManagePartnerTokens));
+        }
+    }
+
+    #[test]
+    fn a_partner_without_scopes_may_do_nothing() {
+        for action in Action::ALL {
+            assert!(!partner(&[]).may(*action));
+        }
+    }
+}

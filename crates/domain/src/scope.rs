@@ -1,0 +1,67 @@
+//! Scopes of partner tokens: what a partner system (Jobcenter, immigration office, welfare
+//! organisation) may do on behalf of its organisation.
+
+crate::vocabulary! {
+    /// Scope of a partner token.
+    pub enum Scope {
+        /// Read referrals sent to the token's organisation.
+        ReferralsRead => "referrals:read",
+        /// Answer or create referrals on behalf of the token's organisation.
+        ReferralsWrite => "referrals:write",
+        /// Read aggregated, suppressed reports.
+        ReportsRead => "reports:read",
+    }
+}
+
+impl Scope {
+    /// Parses a list of scopes, rejecting an empty list, unknown values and duplicates.
+    pub fn parse_list<S: AsRef<str>>(values: &[S]) -> Result<Vec<Scope>, String> {
+        if values.is_empty() {
+            return Err("at least one scope is required".into());
+        }
+        let mut scopes = Vec::with_capacity(values.len());
+        for value in values {
+            let scope = Scope::parse(value.as_ref()).map_err(|e| e.to_string())?;
+            if scopes.contains(&scope) {
+                return Err(format!("scope '{scope}' is listed twice"));
+            }
+            scopes.push(scope);
+        }
+        scopes.sort();
+        Ok(scopes)
+    }
+
+    /// Space-separated form, as in OAuth 2.0 `scope` values; used for storage.
+    pub fn join(scopes: &[Scope]) -> String {
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Inverse of [`Scope::join`]; unknown words (from a newer version) are skipped, never granted.
+    pub fn split(stored: &str) -> Vec<Scope> {
+        stored.split_whitespace().filter_map(|w| Scope::parse(w).ok()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_list_sorts_and_rejects_duplicates_unknown_and_empty() {
+        assert_eq!(
+            Scope::parse_list(&["reports:read", "referrals:read"]),
+            Ok(vec![Scope::ReferralsRead, Scope::ReportsRead])
+        );
+        assert!(Scope::parse_list::<&str>(&[]).is_err());
+        assert!(Scope::parse_list(&["referrals:read", "referrals:read"]).is_err());
+        let err = Scope::parse_list(&["cases:read"]).unwrap_err();
+        assert!(err.contains("referrals:write"), "{err}");
+    }
+
+    #[test]
+    fn join_and_split_round_trip_and_ignore_unknown_words() {
+        let all = Scope::ALL.to_vec();
+        assert_eq!(Scope::split(&Scope::join(&all)), all);
+        assert_eq!(Scope::split("reports:read admin:all"), vec![Scope::ReportsRead]);
+    }
+}

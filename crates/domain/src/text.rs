@@ -1,0 +1,57 @@
+//! Rules for free-text identifiers shared by several resources.
+
+/// A username: 3 to 64 characters of lowercase ASCII letters, digits, `.`, `_` and `-`,
+/// starting with a letter. Lowercase only, so that `Anna` and `anna` cannot both exist.
+pub fn check_username(value: &str) -> Result<(), &'static str> {
+    let len = value.chars().count();
+    if !(3..=64).contains(&len) {
+        return Err("must be 3 to 64 characters long");
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("must start with a lowercase letter");
+    }
+    if !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) {
+        return Err("may contain only lowercase letters, digits, '.', '_' and '-'");
+    }
+    Ok(())
+}
+
+/// The least a password must be. Length is what counts (NIST SP 800-63B); no composition rules.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Argon2 takes any length; the cap keeps a request from hashing megabytes.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+pub fn check_password(value: &str) -> Result<(), String> {
+    let len = value.chars().count();
+    if len < MIN_PASSWORD_CHARS {
+        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters long"));
+    }
+    if len > MAX_PASSWORD_CHARS {
+        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters long"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("anna.schmidt").is_ok());
+        assert!(check_username("cm-01_b").is_ok());
+        assert!(check_username("ab").is_err());
+        assert!(check_username("Anna").is_err());
+        assert!(check_username("1anna").is_err());
+        assert!(check_username("anna schmidt").is_err());
+        assert!(check_username(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(check_password("correct horse battery").is_ok());
+        assert!(check_password("short").is_err());
+        assert!(check_password(&"x".repeat(257)).is_err());
+        assert!(check_password(&"ä".repeat(12)).is_ok());
+    }
+}
