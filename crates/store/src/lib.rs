@@ -1,1 +1,30 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod audit;
+pub mod clock;
+pub mod connection;
+pub mod error;
+pub mod login_failures;
+pub mod migrations;
+pub mod municipalities;
+pub mod organisations;
+pub mod partner_tokens;
+mod schema;
+pub mod users;
+
+pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};
+pub use error::StoreError;
+
+/// Sort direction of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+/// One page of records and the number of records matching the filter.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}

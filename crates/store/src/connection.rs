@@ -1,0 +1,210 @@
+//! Connections and the pool: one `DbConn` type over SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+/// A connection to either database. Queries are written once against its `MultiBackend`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database location with its backend decided by the URL scheme, not by trial connection:
+/// `postgres://` or `postgresql://` is PostgreSQL; `sqlite://path`, `sqlite:path` or a plain path
+/// is a SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    target: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(DatabaseUrl { backend: Backend::Postgres, target: value.to_owned() });
+        }
+        let path = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+            .unwrap_or(value);
+        if path.contains("://") {
+            return Err(format!(
+                "DATABASE_URL scheme not supported (use postgres:// or a SQLite file path): {}",
+                redact(value)
+            ));
+        }
+        if path.is_empty() {
+            return Err("DATABASE_URL names no SQLite file".into());
+        }
+        Ok(DatabaseUrl { backend: Backend::Sqlite, target: path.to_owned() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL with any password replaced, for logs and messages.
+    pub fn redacted(&self) -> String {
+        redact(&self.target)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+fn redact(url: &str) -> String {
+    // postgres://user:secret@host → postgres://user:***@host
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// SQLite settings applied to every new connection: enforce foreign keys, wait for a lock
+/// instead of failing at once, and let readers proceed beside one writer (WAL).
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+/// Our own r2d2 manager: the derived `establish` tries each backend in turn and hides the real
+/// error; this one connects to the backend the URL names and reports what went wrong.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        ConnectionManager { url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.target)
+                .map(DbConn::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before the API answers 503.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions { max_size: 8, connection_timeout: Duration::from_secs(3) }
+    }
+}
+
+/// Opens one connection first so that a wrong URL or password is reported as it is, then
+/// builds the pool.
+pub fn connect_pool(url: &DatabaseUrl, options: PoolOptions) -> Result<DbPool, String> {
+    let manager = ConnectionManager::new(url.clone());
+    manager
+        .connect()
+        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))?;
+    Ok(pool_unchecked(url, options))
+}
+
+/// A pool that does not connect until first used: for serving while the database is down, so
+/// that readiness reports 503 and recovers by itself when the database returns.
+pub fn pool_unchecked(url: &DatabaseUrl, options: PoolOptions) -> DbPool {
+    r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(0))
+        .connection_timeout(options.connection_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+/// Whether the database answers a trivial query now.
+pub fn ping(conn: &mut DbConn) -> Result<(), crate::StoreError> {
+    conn.ping().map_err(crate::StoreError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").map(|u| u.backend()), Ok(Backend::Postgres));
+        assert_eq!(DatabaseUrl::parse("postgresql://h/db").map(|u| u.backend()), Ok(Backend::Postgres));
+        assert_eq!(DatabaseUrl::parse("kim.db").map(|u| u.backend()), Ok(Backend::Sqlite));
+        assert_eq!(DatabaseUrl::parse("sqlite://data/kim.db").map(|u| u.target), Ok("data/kim.db".into()));
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse(" ").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://kim:s3cret@db:5432/kim"), "postgres://kim:***@db:5432/kim");
+        assert_eq!(redact("postgres://kim@db/kim"), "postgres://kim@db/kim");
+        assert_eq!(redact("kim.db"), "kim.db");
+    }
+}

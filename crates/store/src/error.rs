@@ -1,0 +1,80 @@
+//! Errors of the persistence layer, by what the caller must do about them rather than by
+//! what the database said. The API maps each variant to one HTTP status.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist (404).
+    #[error("not found")]
+    NotFound,
+    /// The client's `If-Match` version is not the current one (412).
+    #[error("the object was changed meanwhile; current version is {current}")]
+    StaleVersion { current: i32 },
+    /// A unique value is taken (409). `field` names it when the caller knows which.
+    #[error("already exists")]
+    Duplicate { field: Option<&'static str> },
+    /// The object is still referenced and cannot be deleted (409).
+    #[error("still referenced: {0}")]
+    InUse(String),
+    /// A referenced object does not exist (422 on the named field).
+    #[error("{field}: {message}")]
+    UnknownReference { field: &'static str, message: String },
+    /// The database cannot be reached (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data does not parse; a bug or a manual edit (500, logged).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Anything else from the database (500, logged).
+    #[error("database error: {0}")]
+    Database(DieselError),
+    /// A migration failed (start-up only).
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                StoreError::Duplicate { field: None }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                StoreError::InUse(info.message().to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            DieselError::BrokenTransactionManager => {
+                StoreError::Unavailable("broken transaction manager".into())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(error: r2d2::Error) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+impl From<kim_domain::UnknownValue> for StoreError {
+    fn from(error: kim_domain::UnknownValue) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
+}
+
+impl StoreError {
+    /// Names the field of a unique violation, for a message the client can act on.
+    pub fn on_field(self, name: &'static str) -> Self {
+        match self {
+            StoreError::Duplicate { field: None } => StoreError::Duplicate { field: Some(name) },
+            other => other,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,41 @@
+//! Stored failed-login counts per username; the rule itself is `kim_domain::login_throttle`.
+
+use diesel::prelude::*;
+use kim_domain::login_throttle::FailureRecord;
+
+use crate::schema::login_failures;
+use crate::{clock, DbConn, StoreError};
+
+pub fn get(conn: &mut DbConn, username: &str) -> Result<FailureRecord, StoreError> {
+    let row: Option<(i32, Option<chrono::NaiveDateTime>)> = login_failures::table
+        .find(username)
+        .select((login_failures::failures, login_failures::locked_until))
+        .first(conn)
+        .optional()?;
+    Ok(row
+        .map(|(failures, locked_until)| FailureRecord {
+            failures: u32::try_from(failures).unwrap_or(0),
+            locked_until: locked_until.map(clock::to_utc),
+        })
+        .unwrap_or_default())
+}
+
+pub fn put(conn: &mut DbConn, username: &str, record: &FailureRecord) -> Result<(), StoreError> {
+    let failures = i32::try_from(record.failures).unwrap_or(i32::MAX);
+    let locked_until = record.locked_until.map(clock::from_utc);
+    // Delete-then-insert is the portable upsert; the caller runs it in a transaction.
+    diesel::delete(login_failures::table.find(username)).execute(conn)?;
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::username.eq(username),
+            login_failures::failures.eq(failures),
+            login_failures::locked_until.eq(locked_until),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn clear(conn: &mut DbConn, username: &str) -> Result<(), StoreError> {
+    diesel::delete(login_failures::table.find(username)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! Organisations (Akteure): the actors of the county, with the legal domains they serve and the
+//! municipalities they work in.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::paging::PageRequest;
+use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
+
+use crate::connection::MultiBackend;
+use crate::error::StoreResult;
+use crate::municipalities::{self, like_pattern};
+use crate::schema::{
+    lower, organisation_legal_domains as old, organisation_municipalities as om, organisations,
+    partner_tokens, users,
+};
+use crate::{clock, DbConn, Direction, Listed, StoreError};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = organisations, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct OrganisationRow {
+    id: i64,
+    name: String,
+    kind: String,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    website: Option<String>,
+    active: bool,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organisation {
+    pub id: i64,
+    pub data: OrganisationData,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganisationData {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub legal_domains: Vec<LegalDomain>,
+    pub municipality_ids: Vec<i64>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = organisations, treat_none_as_null = true)]
+struct OrganisationColumns<'a> {
+    name: &'a str,
+    kind: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    address: Option<&'a str>,
+    website: Option<&'a str>,
+    active: bool,
+}
+
+impl<'a> From<&'a OrganisationData> for OrganisationColumns<'a> {
+    fn from(d: &'a OrganisationData) -> Self {
+        OrganisationColumns {
+            name: &d.name,
+            kind: d.kind.as_str(),
+            email: d.email.as_deref(),
+            phone: d.phone.as_deref(),
+            address: d.address.as_deref(),
+            website: d.website.as_deref(),
+            active: d.active,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationFilter {
+    pub q: Option<String>,
+    pub kind: Option<OrganisationKind>,
+    pub legal_domain: Option<LegalDomain>,
+    pub municipality_id: Option<i64>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganisationSort {
+    Name,
+    Kind,
+    CreatedAt,
+}
+
+type Boxed = organisations::BoxedQuery<'static, MultiBackend>;
+
+fn filtered(filter: &OrganisationFilter) -> Boxed {
+    let mut query = organisations::table.into_boxed::<MultiBackend>();
+    if let Some(q) = &filter.q {
+        query = query.filter(lower(organisations::name).like(like_pattern(q)));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(organisations::kind.eq(kind.as_str()));
+    }
+    if let Some(domain) = filter.legal_domain {
+        query = query.filter(
+            organisations::id.eq_any(
+                old::table.filter(old::legal_domain.eq(domain.as_str())).select(old::organisation_id),
+            ),
+        );
+    }
+    if let Some(municipality) = filter.municipality_id {
+        query = query.filter(
+            organisations::id.eq_any(
+                om::table.filter(om::municipality_id.eq(municipality)).select(om::organisation_id),
+            ),
+        );
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(organisations::active.eq(active));
+    }
+    query
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &OrganisationFilter,
+    sort: OrganisationSort,
+    direction: Direction,
+    page: PageRequest,
+) -> StoreResult<Listed<Organisation>> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let query = match (sort, direction) {
+        (OrganisationSort::Name, Direction::Asc) => filtered(filter).order(organisations::name.asc()),
+        (OrganisationSort::Name, Direction::Desc) => filtered(filter).order(organisations::name.desc()),
+        (OrganisationSort::Kind, Direction::Asc) => filtered(filter).order(organisations::kind.asc()),
+        (OrganisationSort::Kind, Direction::Desc) => filtered(filter).order(organisations::kind.desc()),
+        (OrganisationSort::CreatedAt, Direction::Asc) => filtered(filter).order(organisations::created_at.asc()),
+        (OrganisationSort::CreatedAt, Direction::Desc) => filtered(filter).order(organisations::created_at.desc()),
+    };
+    let rows: Vec<OrganisationRow> = query
+        .then_order_by(organisations::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(OrganisationRow::as_select())
+        .load(conn)?;
+    let items = with_sets(conn, rows)?;
+    Ok(Listed { items, total })
+}
+
+/// Loads the legal domains and municipalities of a page of organisations in two queries.
+fn with_sets(conn: &mut DbConn, rows: Vec<OrganisationRow>) -> StoreResult<Vec<Organisation>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut domains: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
+    for (id, domain) in old::table
+        .filter(old::organisation_id.eq_any(&ids))
+        .select((old::organisation_id, old::legal_domain))
+        .load::<(i64, String)>(conn)?
+    {
+        domains.entry(id).or_default().push(LegalDomain::parse(&domain)?);
+    }
+    let mut served: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (id, municipality) in om::table
+        .filter(om::organisation_id.eq_any(&ids))
+        .select((om::organisation_id, om::municipality_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        served.entry(id).or_default().push(municipality);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let mut municipality_ids = served.remove(&row.id).unwrap_or_default();
+            municipality_ids.sort_unstable();
+            Ok(Organisation {
+                id: row.id,
+                data: OrganisationData {
+                    name: row.name,
+                    kind: OrganisationKind::parse(&row.kind)?,
+                    legal_domains: normalise_set(&domains.remove(&row.id).unwrap_or_default()),
+                    municipality_ids,
+                    email: row.email,
+                    phone: row.phone,
+                    address: row.address,
+                    website: row.website,
+                    active: row.active,
+                },
+                version: row.version,
+                created_at: clock::to_utc(row.created_at),
+                updated_at: clock::to_utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Organisation> {
+    let row = organisations::table
+        .find(id)
+        .select(OrganisationRow::as_select())
+        .first(conn)?;
+    with_sets(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
+}
+
+pub fn exists(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
+    let count: i64 = organisations::table.filter(organisations::id.eq(id)).count().get_result(conn)?;
+    Ok(count > 0)
+}
+
+fn check_municipalities(conn: &mut DbConn, data: &OrganisationData) -> StoreResult<()> {
+    match municipalities::first_unknown(conn, &data.municipality_ids)? {
+        Some(id) => Err(StoreError::UnknownReference {
+            field: "municipality_ids",
+            message: format!("no municipality with id {id}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn replace_sets(conn: &mut DbConn, id: i64, data: &OrganisationData) -> StoreResult<()> {
+    diesel::delete(old::table.filter(old::organisation_id.eq(id))).execute(conn)?;
+    diesel::delete(om::table.filter(om::organisation_id.eq(id))).execute(conn)?;
+    // One row per statement: batch inserts do not compile through diesel's MultiBackend, and
+    // these sets are small (six legal domains, nineteen municipalities at most).
+    for domain in normalise_set(&data.legal_domains) {
+        diesel::insert_into(old::table)
+            .values((old::organisation_id.eq(id), old::legal_domain.eq(domain.as_str())))
+            .execute(conn)?;
+    }
+    for municipality in normalise_set(&data.municipality_ids) {
+        diesel::insert_into(om::table)
+            .values((om::organisation_id.eq(id), om::municipality_id.eq(municipality)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConn, data: &OrganisationData) -> StoreResult<Organisation> {
+    check_municipalities(conn, data)?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(organisations::table)
+        .values((
+            OrganisationColumns::from(data),
+            organisations::version.eq(1),
+            organisations::created_at.eq(now),
+            organisations::updated_at.eq(now),
+        ))
+        .returning(organisations::id)
+        .get_result(conn)
+        .map_err(|e| StoreError::from(e).on_field("name"))?;
+    replace_sets(conn, id, data)?;
+    find(conn, id)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &OrganisationData,
+) -> StoreResult<Organisation> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion { current: current.version });
+    }
+    check_municipalities(conn, data)?;
+    diesel::update(
+        organisations::table
+            .filter(organisations::id.eq(id))
+            .filter(organisations::version.eq(expected_version)),
+    )
+    .set((
+        OrganisationColumns::from(data),
+        organisations::version.eq(expected_version + 1),
+        organisations::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)
+    .map_err(|e| StoreError::from(e).on_field("name"))?;
+    replace_sets(conn, id, data)?;
+    find(conn, id)
+}
+
+/// Deletes an organisation that no user and no partner token belongs to; otherwise the caller
+/// should deactivate it (`active: false`) instead.
+pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion { current: current.version });
+    }
+    let members: i64 = users::table.filter(users::organisation_id.eq(id)).count().get_result(conn)?;
+    let tokens: i64 = partner_tokens::table
+        .filter(partner_tokens::organisation_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if members + tokens > 0 {
+        return Err(StoreError::InUse(format!(
+            "{members} user(s) and {tokens} partner token(s) belong to this organisation; deactivate it instead"
+        )));
+    }
+    diesel::delete(organisations::table.filter(organisations::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> StoreResult<Option<Organisation>> {
+    let id: Option<i64> = organisations::table
+        .filter(organisations::name.eq(name))
+        .select(organisations::id)
+        .first(conn)
+        .optional()?;
+    id.map(|id| find(conn, id)).transpose()
+}

@@ -1,0 +1,150 @@
+//! Partner tokens: long-lived bearer tokens of partner systems, bound to one organisation.
+//! Only a SHA-256 hash of the secret is stored; the secret is shown once, when issued.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::paging::PageRequest;
+use kim_domain::Scope;
+
+use crate::audit::{self, Actor};
+use crate::error::StoreResult;
+use crate::schema::partner_tokens;
+use crate::{clock, organisations, DbConn, Listed, StoreError};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = partner_tokens, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct TokenRow {
+    id: i64,
+    name: String,
+    organisation_id: i64,
+    scopes: String,
+    token_prefix: String,
+    expires_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+    created_by: Option<i64>,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerToken {
+    pub id: i64,
+    pub name: String,
+    pub organisation_id: i64,
+    pub scopes: Vec<Scope>,
+    /// The first characters of the secret, to recognise a token without revealing it.
+    pub token_prefix: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<i64>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<TokenRow> for PartnerToken {
+    fn from(row: TokenRow) -> Self {
+        PartnerToken {
+            id: row.id,
+            name: row.name,
+            organisation_id: row.organisation_id,
+            scopes: Scope::split(&row.scopes),
+            token_prefix: row.token_prefix,
+            expires_at: clock::to_utc(row.expires_at),
+            created_at: clock::to_utc(row.created_at),
+            created_by: row.created_by,
+            revoked_at: row.revoked_at.map(clock::to_utc),
+        }
+    }
+}
+
+pub struct NewPartnerToken {
+    pub name: String,
+    pub organisation_id: i64,
+    pub scopes: Vec<Scope>,
+    pub token_hash: String,
+    pub token_prefix: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewPartnerToken) -> StoreResult<PartnerToken> {
+    if !organisations::exists(conn, new.organisation_id)? {
+        return Err(StoreError::UnknownReference {
+            field: "organisation_id",
+            message: format!("no organisation with id {}", new.organisation_id),
+        });
+    }
+    let id: i64 = diesel::insert_into(partner_tokens::table)
+        .values((
+            partner_tokens::name.eq(&new.name),
+            partner_tokens::organisation_id.eq(new.organisation_id),
+            partner_tokens::scopes.eq(Scope::join(&new.scopes)),
+            partner_tokens::token_hash.eq(&new.token_hash),
+            partner_tokens::token_prefix.eq(&new.token_prefix),
+            partner_tokens::expires_at.eq(clock::from_utc(new.expires_at)),
+            partner_tokens::created_at.eq(clock::now()),
+            partner_tokens::created_by.eq(actor.id),
+        ))
+        .returning(partner_tokens::id)
+        .get_result(conn)?;
+    audit::record(conn, actor, "partner_token.issue", "partner_token", Some(id))?;
+    find(conn, id)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<PartnerToken> {
+    Ok(partner_tokens::table.find(id).select(TokenRow::as_select()).first(conn)?.into())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    pub organisation_id: Option<i64>,
+    /// `Some(false)`: only tokens that are neither revoked nor expired.
+    pub include_inactive: bool,
+}
+
+pub fn list(conn: &mut DbConn, filter: &TokenFilter, page: PageRequest) -> StoreResult<Listed<PartnerToken>> {
+    let build = || {
+        let mut q = partner_tokens::table.into_boxed::<crate::connection::MultiBackend>();
+        if let Some(org) = filter.organisation_id {
+            q = q.filter(partner_tokens::organisation_id.eq(org));
+        }
+        if !filter.include_inactive {
+            q = q
+                .filter(partner_tokens::revoked_at.is_null())
+                .filter(partner_tokens::expires_at.gt(clock::now()));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<TokenRow> = build()
+        .order(partner_tokens::id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(TokenRow::as_select())
+        .load(conn)?;
+    Ok(Listed { items: rows.into_iter().map(PartnerToken::from).collect(), total })
+}
+
+/// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
+pub fn revoke(conn: &mut DbConn, actor: &Actor, id: i64) -> StoreResult<PartnerToken> {
+    let token = find(conn, id)?;
+    if token.revoked_at.is_none() {
+        diesel::update(partner_tokens::table.find(id))
+            .set((
+                partner_tokens::revoked_at.eq(Some(clock::now())),
+                partner_tokens::revoked_by.eq(actor.id),
+            ))
+            .execute(conn)?;
+        audit::record(conn, actor, "partner_token.revoke", "partner_token", Some(id))?;
+    }
+    find(conn, id)
+}
+
+/// The token with this secret hash if it is usable now: not revoked, not expired.
+pub fn find_usable_by_hash(conn: &mut DbConn, token_hash: &str) -> StoreResult<Option<PartnerToken>> {
+    let row: Option<TokenRow> = partner_tokens::table
+        .filter(partner_tokens::token_hash.eq(token_hash))
+        .filter(partner_tokens::revoked_at.is_null())
+        .filter(partner_tokens::expires_at.gt(clock::now()))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(PartnerToken::from))
+}

@@ -1,0 +1,259 @@
+//! User accounts of people. The password hash never leaves this module except for the one
+//! function that checks a login.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::paging::PageRequest;
+use kim_domain::Role;
+
+use crate::audit::{self, Actor};
+use crate::connection::MultiBackend;
+use crate::error::StoreResult;
+use crate::municipalities::like_pattern;
+use crate::schema::{lower, users};
+use crate::{clock, organisations, DbConn, Direction, Listed, StoreError};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    organisation_id: Option<i64>,
+    active: bool,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+            role: Role::parse(&row.role)?,
+            organisation_id: row.organisation_id,
+            active: row.active,
+            version: row.version,
+            created_at: clock::to_utc(row.created_at),
+            updated_at: clock::to_utc(row.updated_at),
+        })
+    }
+}
+
+/// A new account; the password arrives already hashed (argon2id, by the API).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub active: bool,
+    pub password_hash: String,
+}
+
+/// The fields an administrator may change. The username is fixed once created.
+#[derive(Debug, Clone)]
+pub struct UserChanges {
+    pub display_name: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub active: bool,
+    /// A new password hash, when the administrator resets the password.
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub organisation_id: Option<i64>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    Username,
+    DisplayName,
+    CreatedAt,
+}
+
+type Boxed = users::BoxedQuery<'static, MultiBackend>;
+
+fn filtered(filter: &UserFilter) -> Boxed {
+    let mut query = users::table.into_boxed::<MultiBackend>();
+    if let Some(q) = &filter.q {
+        let pattern = like_pattern(q);
+        query = query.filter(
+            lower(users::username).like(pattern.clone()).or(lower(users::display_name).like(pattern)),
+        );
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(org) = filter.organisation_id {
+        query = query.filter(users::organisation_id.eq(org));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(users::active.eq(active));
+    }
+    query
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &UserFilter,
+    sort: UserSort,
+    direction: Direction,
+    page: PageRequest,
+) -> StoreResult<Listed<User>> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let query = match (sort, direction) {
+        (UserSort::Username, Direction::Asc) => filtered(filter).order(users::username.asc()),
+        (UserSort::Username, Direction::Desc) => filtered(filter).order(users::username.desc()),
+        (UserSort::DisplayName, Direction::Asc) => filtered(filter).order(users::display_name.asc()),
+        (UserSort::DisplayName, Direction::Desc) => filtered(filter).order(users::display_name.desc()),
+        (UserSort::CreatedAt, Direction::Asc) => filtered(filter).order(users::created_at.asc()),
+        (UserSort::CreatedAt, Direction::Desc) => filtered(filter).order(users::created_at.desc()),
+    };
+    let rows: Vec<UserRow> = query
+        .then_order_by(users::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let items = rows.into_iter().map(User::try_from).collect::<StoreResult<_>>()?;
+    Ok(Listed { items, total })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<User> {
+    users::table.find(id).select(UserRow::as_select()).first(conn)?.try_into()
+}
+
+/// The account and its password hash, for checking a login. Unknown usernames → `None`.
+pub fn find_for_login(conn: &mut DbConn, username: &str) -> StoreResult<Option<(User, String)>> {
+    let found: Option<(UserRow, String)> = users::table
+        .filter(users::username.eq(username))
+        .select((UserRow::as_select(), users::password_hash))
+        .first(conn)
+        .optional()?;
+    found.map(|(row, hash)| Ok((User::try_from(row)?, hash))).transpose()
+}
+
+fn check_organisation(conn: &mut DbConn, organisation_id: Option<i64>) -> StoreResult<()> {
+    match organisation_id {
+        Some(id) if !organisations::exists(conn, id)? => Err(StoreError::UnknownReference {
+            field: "organisation_id",
+            message: format!("no organisation with id {id}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewUser) -> StoreResult<User> {
+    check_organisation(conn, new.organisation_id)?;
+    let now = clock::now();
+    let user: User = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(&new.username),
+            users::display_name.eq(&new.display_name),
+            users::role.eq(new.role.as_str()),
+            users::organisation_id.eq(new.organisation_id),
+            users::active.eq(new.active),
+            users::password_hash.eq(&new.password_hash),
+            users::version.eq(1),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning((
+            users::id,
+            users::username,
+            users::display_name,
+            users::role,
+            users::organisation_id,
+            users::active,
+            users::version,
+            users::created_at,
+            users::updated_at,
+        ))
+        .get_result::<UserRow>(conn)
+        .map_err(|e| StoreError::from(e).on_field("username"))?
+        .try_into()?;
+    audit::record(conn, actor, "user.create", "user", Some(user.id))?;
+    Ok(user)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    changes: &UserChanges,
+) -> StoreResult<User> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion { current: current.version });
+    }
+    check_organisation(conn, changes.organisation_id)?;
+    let target = users::table.filter(users::id.eq(id)).filter(users::version.eq(expected_version));
+    diesel::update(target)
+        .set((
+            users::display_name.eq(&changes.display_name),
+            users::role.eq(changes.role.as_str()),
+            users::organisation_id.eq(changes.organisation_id),
+            users::active.eq(changes.active),
+            users::version.eq(expected_version + 1),
+            users::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    if let Some(hash) = &changes.password_hash {
+        diesel::update(users::table.filter(users::id.eq(id)))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)?;
+        audit::record(conn, actor, "user.password_reset", "user", Some(id))?;
+    }
+    audit::record(conn, actor, "user.update", "user", Some(id))?;
+    find(conn, id)
+}
+
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion { current: current.version });
+    }
+    diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
+    audit::record(conn, actor, "user.delete", "user", Some(id))?;
+    Ok(())
+}
+
+/// The role of an active account, or `None` when it is deleted or disabled. Called on every
+/// request, so a disabled account loses access at once, whatever its token says.
+pub fn active_role(conn: &mut DbConn, id: i64) -> StoreResult<Option<Role>> {
+    let role: Option<String> = users::table
+        .filter(users::id.eq(id))
+        .filter(users::active.eq(true))
+        .select(users::role)
+        .first(conn)
+        .optional()?;
+    role.map(|r| Role::parse(&r).map_err(StoreError::from)).transpose()
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option<User>> {
+    Ok(find_for_login(conn, username)?.map(|(user, _)| user))
+}
