@@ -1,1 +1,17 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use server::{AppState, RunningServer};

@@ -21,7 +21,10 @@ pub struct FailureRecord {
 impl ThrottlePolicy {
     /// If the username is locked at `now`, the time left until it may try again.
     pub fn retry_after(&self, record: &FailureRecord, now: DateTime<Utc>) -> Option<Duration> {
-        record.locked_until.filter(|until| *until > now).map(|until| until - now)
+        record
+            .locked_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
     }
 
     /// The record after one more failed attempt at `now`. Reaching the limit locks the
@@ -30,9 +33,19 @@ impl ThrottlePolicy {
         let expired_lock = record.locked_until.is_some_and(|until| until <= now);
         let failures = if expired_lock { 1 } else { record.failures + 1 };
         if failures >= self.max_failures {
-            FailureRecord { failures: 0, locked_until: Some(now + self.lockout) }
+            FailureRecord {
+                failures: 0,
+                locked_until: Some(now + self.lockout),
+            }
         } else {
-            FailureRecord { failures, locked_until: if expired_lock { None } else { record.locked_until } }
+            FailureRecord {
+                failures,
+                locked_until: if expired_lock {
+                    None
+                } else {
+                    record.locked_until
+                },
+            }
         }
     }
 }
@@ -42,7 +55,10 @@ mod tests {
     use super::*;
 
     fn policy() -> ThrottlePolicy {
-        ThrottlePolicy { max_failures: 3, lockout: Duration::seconds(60) }
+        ThrottlePolicy {
+            max_failures: 3,
+            lockout: Duration::seconds(60),
+        }
     }
 
     fn at(secs: i64) -> DateTime<Utc> {
@@ -64,15 +80,27 @@ mod tests {
     #[test]
     fn lock_expires_and_counting_starts_again() {
         let p = policy();
-        let locked = FailureRecord { failures: 0, locked_until: Some(at(60)) };
+        let locked = FailureRecord {
+            failures: 0,
+            locked_until: Some(at(60)),
+        };
         assert_eq!(p.retry_after(&locked, at(60)), None);
         let after = p.after_failure(&locked, at(61));
-        assert_eq!(after, FailureRecord { failures: 1, locked_until: None });
+        assert_eq!(
+            after,
+            FailureRecord {
+                failures: 1,
+                locked_until: None
+            }
+        );
     }
 
     #[test]
     fn a_single_allowed_failure_locks_immediately() {
-        let p = ThrottlePolicy { max_failures: 1, lockout: Duration::seconds(5) };
+        let p = ThrottlePolicy {
+            max_failures: 1,
+            lockout: Duration::seconds(5),
+        };
         let r = p.after_failure(&FailureRecord::default(), at(0));
         assert!(p.retry_after(&r, at(0)).is_some());
     }

@@ -39,8 +39,17 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(PageRequest::parse(None, None), Ok(PageRequest { limit: 50, offset: 0 }));
-        assert_eq!(PageRequest::parse(Some(200), Some(10)).map(|p| p.limit), Ok(200));
+        assert_eq!(
+            PageRequest::parse(None, None),
+            Ok(PageRequest {
+                limit: 50,
+                offset: 0
+            })
+        );
+        assert_eq!(
+            PageRequest::parse(Some(200), Some(10)).map(|p| p.limit),
+            Ok(200)
+        );
         assert_eq!(PageRequest::parse(Some(201), None).unwrap_err().0, "limit");
         assert_eq!(PageRequest::parse(Some(0), None).unwrap_err().0, "limit");
         assert_eq!(PageRequest::parse(None, Some(-1)).unwrap_err().0, "offset");
@@ -48,10 +57,27 @@ mod tests {
 
     #[test]
     fn next_offset_stops_at_the_end() {
-        let page = PageRequest { limit: 10, offset: 0 };
+        let page = PageRequest {
+            limit: 10,
+            offset: 0,
+        };
         assert_eq!(page.next_offset(25), Some(10));
-        assert_eq!(PageRequest { limit: 10, offset: 20 }.next_offset(25), None);
-        assert_eq!(PageRequest { limit: 10, offset: 10 }.next_offset(20), None);
+        assert_eq!(
+            PageRequest {
+                limit: 10,
+                offset: 20
+            }
+            .next_offset(25),
+            None
+        );
+        assert_eq!(
+            PageRequest {
+                limit: 10,
+                offset: 10
+            }
+            .next_offset(20),
+            None
+        );
         assert_eq!(page.next_offset(0), None);
     }
 }

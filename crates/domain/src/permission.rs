@@ -26,8 +26,15 @@ crate::vocabulary! {
 /// Who is calling: a person logged in with a role, or a partner system with scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    Person { user_id: i64, role: Role },
-    Partner { token_id: i64, organisation_id: i64, scopes: Vec<Scope> },
+    Person {
+        user_id: i64,
+        role: Role,
+    },
+    Partner {
+        token_id: i64,
+        organisation_id: i64,
+        scopes: Vec<Scope>,
+    },
 }
 
 impl Principal {
@@ -35,9 +42,9 @@ impl Principal {
     pub fn may(&self, action: Action) -> bool {
         match self {
             Principal::Person { role, .. } => role_actions(*role).contains(&action),
-            Principal::Partner { scopes, .. } => {
-                scopes.iter().any(|scope| scope_actions(*scope).contains(&action))
-            }
+            Principal::Partner { scopes, .. } => scopes
+                .iter()
+                .any(|scope| scope_actions(*scope).contains(&action)),
         }
     }
 }
@@ -81,7 +88,11 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
 
 /// The roles allowed to take `action`, for documentation and error messages.
 pub fn roles_allowed(action: Action) -> Vec<Role> {
-    Role::ALL.iter().copied().filter(|r| role_actions(*r).contains(&action)).collect()
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| role_actions(*r).contains(&action))
+        .collect()
 }
 
 #[cfg(test)]
@@ -93,7 +104,11 @@ mod tests {
     }
 
     fn partner(scopes: &[Scope]) -> Principal {
-        Principal::Partner { token_id: 1, organisation_id: 1, scopes: scopes.to_vec() }
+        Principal::Partner {
+            token_id: 1,
+            organisation_id: 1,
+            scopes: scopes.to_vec(),
+        }
     }
 
     /// The whole table, written out, so a change to it is a visible change to this test.
@@ -116,7 +131,10 @@ mod tests {
     #[test]
     fn only_admin_manages_accounts_and_tokens() {
         assert_eq!(roles_allowed(Action::ManageUsers), vec![Role::Admin]);
-        assert_eq!(roles_allowed(Action::ManagePartnerTokens), vec![Role::Admin]);
+        assert_eq!(
+            roles_allowed(Action::ManagePartnerTokens),
+            vec![Role::Admin]
+        );
         assert_eq!(
             roles_allowed(Action::WriteReferenceData),
             vec![Role::Admin, Role::Coordinator]

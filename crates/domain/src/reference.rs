@@ -101,7 +101,11 @@ mod tests {
     #[test]
     fn sets_are_sorted_and_deduplicated() {
         assert_eq!(
-            normalise_set(&[LegalDomain::AufenthG, LegalDomain::SgbII, LegalDomain::AufenthG]),
+            normalise_set(&[
+                LegalDomain::AufenthG,
+                LegalDomain::SgbII,
+                LegalDomain::AufenthG
+            ]),
             vec![LegalDomain::SgbII, LegalDomain::AufenthG]
         );
     }

@@ -33,12 +33,19 @@ impl Scope {
 
     /// Space-separated form, as in OAuth 2.0 `scope` values; used for storage.
     pub fn join(scopes: &[Scope]) -> String {
-        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Inverse of [`Scope::join`]; unknown words (from a newer version) are skipped, never granted.
     pub fn split(stored: &str) -> Vec<Scope> {
-        stored.split_whitespace().filter_map(|w| Scope::parse(w).ok()).collect()
+        stored
+            .split_whitespace()
+            .filter_map(|w| Scope::parse(w).ok())
+            .collect()
     }
 }
 
@@ -62,6 +69,9 @@ mod tests {
     fn join_and_split_round_trip_and_ignore_unknown_words() {
         let all = Scope::ALL.to_vec();
         assert_eq!(Scope::split(&Scope::join(&all)), all);
-        assert_eq!(Scope::split("reports:read admin:all"), vec![Scope::ReportsRead]);
+        assert_eq!(
+            Scope::split("reports:read admin:all"),
+            vec![Scope::ReportsRead]
+        );
     }
 }

@@ -10,7 +10,10 @@ pub fn check_username(value: &str) -> Result<(), &'static str> {
     if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err("must start with a lowercase letter");
     }
-    if !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) {
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+    {
         return Err("may contain only lowercase letters, digits, '.', '_' and '-'");
     }
     Ok(())
@@ -24,10 +27,14 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 pub fn check_password(value: &str) -> Result<(), String> {
     let len = value.chars().count();
     if len < MIN_PASSWORD_CHARS {
-        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters long"));
+        return Err(format!(
+            "must be at least {MIN_PASSWORD_CHARS} characters long"
+        ));
     }
     if len > MAX_PASSWORD_CHARS {
-        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters long"));
+        return Err(format!(
+            "must be at most {MAX_PASSWORD_CHARS} characters long"
+        ));
     }
     Ok(())
 }

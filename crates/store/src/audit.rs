@@ -19,7 +19,12 @@ pub struct Actor {
 impl Actor {
     /// The command line, run by an operator on the server.
     pub fn system() -> Self {
-        Actor { kind: "system", id: None, role: None, request_id: None }
+        Actor {
+            kind: "system",
+            id: None,
+            role: None,
+            request_id: None,
+        }
     }
 }
 

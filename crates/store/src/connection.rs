@@ -48,7 +48,10 @@ impl DatabaseUrl {
             return Err("DATABASE_URL is empty".into());
         }
         if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-            return Ok(DatabaseUrl { backend: Backend::Postgres, target: value.to_owned() });
+            return Ok(DatabaseUrl {
+                backend: Backend::Postgres,
+                target: value.to_owned(),
+            });
         }
         let path = value
             .strip_prefix("sqlite://")
@@ -63,7 +66,10 @@ impl DatabaseUrl {
         if path.is_empty() {
             return Err("DATABASE_URL names no SQLite file".into());
         }
-        Ok(DatabaseUrl { backend: Backend::Sqlite, target: path.to_owned() })
+        Ok(DatabaseUrl {
+            backend: Backend::Sqlite,
+            target: path.to_owned(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -131,7 +137,8 @@ impl ManageConnection for ConnectionManager {
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS).map_err(diesel::r2d2::Error::QueryError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -156,7 +163,10 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_size: 8, connection_timeout: Duration::from_secs(3) }
+        PoolOptions {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -186,16 +196,52 @@ pub fn ping(conn: &mut DbConn) -> Result<(), crate::StoreError> {
     conn.ping().map_err(crate::StoreError::from)
 }
 
+/// PostgreSQL: an ordinary transaction. SQLite: `BEGIN IMMEDIATE`, which takes the write lock
+/// up front; a deferred transaction that reads first and writes later fails with `SQLITE_BUSY`
+/// instead of waiting when another writer got in between.
+pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, crate::StoreError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, crate::StoreError>,
+{
+    if matches!(conn, DbConn::Postgres(_)) {
+        return conn.transaction(|conn| f(conn));
+    }
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            conn.batch_execute("COMMIT")?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves nothing to undo that the closed connection won't.
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn backend_follows_the_scheme() {
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").map(|u| u.backend()), Ok(Backend::Postgres));
-        assert_eq!(DatabaseUrl::parse("postgresql://h/db").map(|u| u.backend()), Ok(Backend::Postgres));
-        assert_eq!(DatabaseUrl::parse("kim.db").map(|u| u.backend()), Ok(Backend::Sqlite));
-        assert_eq!(DatabaseUrl::parse("sqlite://data/kim.db").map(|u| u.target), Ok("data/kim.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").map(|u| u.backend()),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h/db").map(|u| u.backend()),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("kim.db").map(|u| u.backend()),
+            Ok(Backend::Sqlite)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/kim.db").map(|u| u.target),
+            Ok("data/kim.db".into())
+        );
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse(" ").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
@@ -203,7 +249,10 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://kim:s3cret@db:5432/kim"), "postgres://kim:***@db:5432/kim");
+        assert_eq!(
+            redact("postgres://kim:s3cret@db:5432/kim"),
+            "postgres://kim:***@db:5432/kim"
+        );
         assert_eq!(redact("postgres://kim@db/kim"), "postgres://kim@db/kim");
         assert_eq!(redact("kim.db"), "kim.db");
     }

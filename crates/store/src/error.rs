@@ -19,7 +19,10 @@ pub enum StoreError {
     InUse(String),
     /// A referenced object does not exist (422 on the named field).
     #[error("{field}: {message}")]
-    UnknownReference { field: &'static str, message: String },
+    UnknownReference {
+        field: &'static str,
+        message: String,
+    },
     /// The database cannot be reached (503).
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -167,10 +167,18 @@ pub fn list(
     query = match (sort, direction) {
         (MunicipalitySort::Name, Direction::Asc) => query.order(municipalities::name.asc()),
         (MunicipalitySort::Name, Direction::Desc) => query.order(municipalities::name.desc()),
-        (MunicipalitySort::Population, Direction::Asc) => query.order(municipalities::population.asc()),
-        (MunicipalitySort::Population, Direction::Desc) => query.order(municipalities::population.desc()),
-        (MunicipalitySort::CreatedAt, Direction::Asc) => query.order(municipalities::created_at.asc()),
-        (MunicipalitySort::CreatedAt, Direction::Desc) => query.order(municipalities::created_at.desc()),
+        (MunicipalitySort::Population, Direction::Asc) => {
+            query.order(municipalities::population.asc())
+        }
+        (MunicipalitySort::Population, Direction::Desc) => {
+            query.order(municipalities::population.desc())
+        }
+        (MunicipalitySort::CreatedAt, Direction::Asc) => {
+            query.order(municipalities::created_at.asc())
+        }
+        (MunicipalitySort::CreatedAt, Direction::Desc) => {
+            query.order(municipalities::created_at.desc())
+        }
     };
     // The id breaks ties so that pages never overlap or skip.
     let rows: Vec<MunicipalityRow> = query
@@ -179,7 +187,10 @@ pub fn list(
         .offset(page.offset)
         .select(MunicipalityRow::as_select())
         .load(conn)?;
-    let items = rows.into_iter().map(Municipality::try_from).collect::<StoreResult<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(Municipality::try_from)
+        .collect::<StoreResult<_>>()?;
     Ok(Listed { items, total })
 }
 
@@ -227,7 +238,9 @@ pub fn update(
 ) -> StoreResult<Municipality> {
     let current = find(conn, id)?;
     if current.version != expected_version {
-        return Err(StoreError::StaleVersion { current: current.version });
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
     }
     diesel::update(
         municipalities::table
@@ -249,7 +262,9 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     if current.version != expected_version {
-        return Err(StoreError::StaleVersion { current: current.version });
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
     }
     let served_by: i64 = organisation_municipalities::table
         .filter(organisation_municipalities::municipality_id.eq(id))

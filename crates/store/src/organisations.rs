@@ -110,14 +110,18 @@ fn filtered(filter: &OrganisationFilter) -> Boxed {
     if let Some(domain) = filter.legal_domain {
         query = query.filter(
             organisations::id.eq_any(
-                old::table.filter(old::legal_domain.eq(domain.as_str())).select(old::organisation_id),
+                old::table
+                    .filter(old::legal_domain.eq(domain.as_str()))
+                    .select(old::organisation_id),
             ),
         );
     }
     if let Some(municipality) = filter.municipality_id {
         query = query.filter(
             organisations::id.eq_any(
-                om::table.filter(om::municipality_id.eq(municipality)).select(om::organisation_id),
+                om::table
+                    .filter(om::municipality_id.eq(municipality))
+                    .select(om::organisation_id),
             ),
         );
     }
@@ -136,12 +140,24 @@ pub fn list(
 ) -> StoreResult<Listed<Organisation>> {
     let total: i64 = filtered(filter).count().get_result(conn)?;
     let query = match (sort, direction) {
-        (OrganisationSort::Name, Direction::Asc) => filtered(filter).order(organisations::name.asc()),
-        (OrganisationSort::Name, Direction::Desc) => filtered(filter).order(organisations::name.desc()),
-        (OrganisationSort::Kind, Direction::Asc) => filtered(filter).order(organisations::kind.asc()),
-        (OrganisationSort::Kind, Direction::Desc) => filtered(filter).order(organisations::kind.desc()),
-        (OrganisationSort::CreatedAt, Direction::Asc) => filtered(filter).order(organisations::created_at.asc()),
-        (OrganisationSort::CreatedAt, Direction::Desc) => filtered(filter).order(organisations::created_at.desc()),
+        (OrganisationSort::Name, Direction::Asc) => {
+            filtered(filter).order(organisations::name.asc())
+        }
+        (OrganisationSort::Name, Direction::Desc) => {
+            filtered(filter).order(organisations::name.desc())
+        }
+        (OrganisationSort::Kind, Direction::Asc) => {
+            filtered(filter).order(organisations::kind.asc())
+        }
+        (OrganisationSort::Kind, Direction::Desc) => {
+            filtered(filter).order(organisations::kind.desc())
+        }
+        (OrganisationSort::CreatedAt, Direction::Asc) => {
+            filtered(filter).order(organisations::created_at.asc())
+        }
+        (OrganisationSort::CreatedAt, Direction::Desc) => {
+            filtered(filter).order(organisations::created_at.desc())
+        }
     };
     let rows: Vec<OrganisationRow> = query
         .then_order_by(organisations::id.asc())
@@ -162,7 +178,10 @@ fn with_sets(conn: &mut DbConn, rows: Vec<OrganisationRow>) -> StoreResult<Vec<O
         .select((old::organisation_id, old::legal_domain))
         .load::<(i64, String)>(conn)?
     {
-        domains.entry(id).or_default().push(LegalDomain::parse(&domain)?);
+        domains
+            .entry(id)
+            .or_default()
+            .push(LegalDomain::parse(&domain)?);
     }
     let mut served: HashMap<i64, Vec<i64>> = HashMap::new();
     for (id, municipality) in om::table
@@ -202,11 +221,16 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Organisation> {
         .find(id)
         .select(OrganisationRow::as_select())
         .first(conn)?;
-    with_sets(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
+    with_sets(conn, vec![row])?
+        .pop()
+        .ok_or(StoreError::NotFound)
 }
 
 pub fn exists(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
-    let count: i64 = organisations::table.filter(organisations::id.eq(id)).count().get_result(conn)?;
+    let count: i64 = organisations::table
+        .filter(organisations::id.eq(id))
+        .count()
+        .get_result(conn)?;
     Ok(count > 0)
 }
 
@@ -227,12 +251,18 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &OrganisationData) -> StoreRes
     // these sets are small (six legal domains, nineteen municipalities at most).
     for domain in normalise_set(&data.legal_domains) {
         diesel::insert_into(old::table)
-            .values((old::organisation_id.eq(id), old::legal_domain.eq(domain.as_str())))
+            .values((
+                old::organisation_id.eq(id),
+                old::legal_domain.eq(domain.as_str()),
+            ))
             .execute(conn)?;
     }
     for municipality in normalise_set(&data.municipality_ids) {
         diesel::insert_into(om::table)
-            .values((om::organisation_id.eq(id), om::municipality_id.eq(municipality)))
+            .values((
+                om::organisation_id.eq(id),
+                om::municipality_id.eq(municipality),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -263,7 +293,9 @@ pub fn update(
 ) -> StoreResult<Organisation> {
     let current = find(conn, id)?;
     if current.version != expected_version {
-        return Err(StoreError::StaleVersion { current: current.version });
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
     }
     check_municipalities(conn, data)?;
     diesel::update(
@@ -287,9 +319,14 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     if current.version != expected_version {
-        return Err(StoreError::StaleVersion { current: current.version });
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
     }
-    let members: i64 = users::table.filter(users::organisation_id.eq(id)).count().get_result(conn)?;
+    let members: i64 = users::table
+        .filter(users::organisation_id.eq(id))
+        .count()
+        .get_result(conn)?;
     let tokens: i64 = partner_tokens::table
         .filter(partner_tokens::organisation_id.eq(id))
         .count()

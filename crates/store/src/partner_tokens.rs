@@ -64,7 +64,11 @@ pub struct NewPartnerToken {
     pub expires_at: DateTime<Utc>,
 }
 
-pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewPartnerToken) -> StoreResult<PartnerToken> {
+pub fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: &NewPartnerToken,
+) -> StoreResult<PartnerToken> {
     if !organisations::exists(conn, new.organisation_id)? {
         return Err(StoreError::UnknownReference {
             field: "organisation_id",
@@ -84,12 +88,22 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewPartnerToken) -> StoreR
         ))
         .returning(partner_tokens::id)
         .get_result(conn)?;
-    audit::record(conn, actor, "partner_token.issue", "partner_token", Some(id))?;
+    audit::record(
+        conn,
+        actor,
+        "partner_token.issue",
+        "partner_token",
+        Some(id),
+    )?;
     find(conn, id)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<PartnerToken> {
-    Ok(partner_tokens::table.find(id).select(TokenRow::as_select()).first(conn)?.into())
+    Ok(partner_tokens::table
+        .find(id)
+        .select(TokenRow::as_select())
+        .first(conn)?
+        .into())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -99,7 +113,11 @@ pub struct TokenFilter {
     pub include_inactive: bool,
 }
 
-pub fn list(conn: &mut DbConn, filter: &TokenFilter, page: PageRequest) -> StoreResult<Listed<PartnerToken>> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: &TokenFilter,
+    page: PageRequest,
+) -> StoreResult<Listed<PartnerToken>> {
     let build = || {
         let mut q = partner_tokens::table.into_boxed::<crate::connection::MultiBackend>();
         if let Some(org) = filter.organisation_id {
@@ -119,7 +137,10 @@ pub fn list(conn: &mut DbConn, filter: &TokenFilter, page: PageRequest) -> Store
         .offset(page.offset)
         .select(TokenRow::as_select())
         .load(conn)?;
-    Ok(Listed { items: rows.into_iter().map(PartnerToken::from).collect(), total })
+    Ok(Listed {
+        items: rows.into_iter().map(PartnerToken::from).collect(),
+        total,
+    })
 }
 
 /// Revokes a token; revoking a revoked token is a no-op that keeps the first revocation time.
@@ -132,13 +153,22 @@ pub fn revoke(conn: &mut DbConn, actor: &Actor, id: i64) -> StoreResult<PartnerT
                 partner_tokens::revoked_by.eq(actor.id),
             ))
             .execute(conn)?;
-        audit::record(conn, actor, "partner_token.revoke", "partner_token", Some(id))?;
+        audit::record(
+            conn,
+            actor,
+            "partner_token.revoke",
+            "partner_token",
+            Some(id),
+        )?;
     }
     find(conn, id)
 }
 
 /// The token with this secret hash if it is usable now: not revoked, not expired.
-pub fn find_usable_by_hash(conn: &mut DbConn, token_hash: &str) -> StoreResult<Option<PartnerToken>> {
+pub fn find_usable_by_hash(
+    conn: &mut DbConn,
+    token_hash: &str,
+) -> StoreResult<Option<PartnerToken>> {
     let row: Option<TokenRow> = partner_tokens::table
         .filter(partner_tokens::token_hash.eq(token_hash))
         .filter(partner_tokens::revoked_at.is_null())

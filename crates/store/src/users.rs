@@ -101,7 +101,9 @@ fn filtered(filter: &UserFilter) -> Boxed {
     if let Some(q) = &filter.q {
         let pattern = like_pattern(q);
         query = query.filter(
-            lower(users::username).like(pattern.clone()).or(lower(users::display_name).like(pattern)),
+            lower(users::username)
+                .like(pattern.clone())
+                .or(lower(users::display_name).like(pattern)),
         );
     }
     if let Some(role) = filter.role {
@@ -127,8 +129,12 @@ pub fn list(
     let query = match (sort, direction) {
         (UserSort::Username, Direction::Asc) => filtered(filter).order(users::username.asc()),
         (UserSort::Username, Direction::Desc) => filtered(filter).order(users::username.desc()),
-        (UserSort::DisplayName, Direction::Asc) => filtered(filter).order(users::display_name.asc()),
-        (UserSort::DisplayName, Direction::Desc) => filtered(filter).order(users::display_name.desc()),
+        (UserSort::DisplayName, Direction::Asc) => {
+            filtered(filter).order(users::display_name.asc())
+        }
+        (UserSort::DisplayName, Direction::Desc) => {
+            filtered(filter).order(users::display_name.desc())
+        }
         (UserSort::CreatedAt, Direction::Asc) => filtered(filter).order(users::created_at.asc()),
         (UserSort::CreatedAt, Direction::Desc) => filtered(filter).order(users::created_at.desc()),
     };
@@ -138,12 +144,19 @@ pub fn list(
         .offset(page.offset)
         .select(UserRow::as_select())
         .load(conn)?;
-    let items = rows.into_iter().map(User::try_from).collect::<StoreResult<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<StoreResult<_>>()?;
     Ok(Listed { items, total })
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<User> {
-    users::table.find(id).select(UserRow::as_select()).first(conn)?.try_into()
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)?
+        .try_into()
 }
 
 /// The account and its password hash, for checking a login. Unknown usernames → `None`.
@@ -153,7 +166,9 @@ pub fn find_for_login(conn: &mut DbConn, username: &str) -> StoreResult<Option<(
         .select((UserRow::as_select(), users::password_hash))
         .first(conn)
         .optional()?;
-    found.map(|(row, hash)| Ok((User::try_from(row)?, hash))).transpose()
+    found
+        .map(|(row, hash)| Ok((User::try_from(row)?, hash)))
+        .transpose()
 }
 
 fn check_organisation(conn: &mut DbConn, organisation_id: Option<i64>) -> StoreResult<()> {
@@ -208,10 +223,14 @@ pub fn update(
 ) -> StoreResult<User> {
     let current = find(conn, id)?;
     if current.version != expected_version {
-        return Err(StoreError::StaleVersion { current: current.version });
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
     }
     check_organisation(conn, changes.organisation_id)?;
-    let target = users::table.filter(users::id.eq(id)).filter(users::version.eq(expected_version));
+    let target = users::table
+        .filter(users::id.eq(id))
+        .filter(users::version.eq(expected_version));
     diesel::update(target)
         .set((
             users::display_name.eq(&changes.display_name),
@@ -235,7 +254,9 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     if current.version != expected_version {
-        return Err(StoreError::StaleVersion { current: current.version });
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
     }
     diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
     audit::record(conn, actor, "user.delete", "user", Some(id))?;
@@ -251,7 +272,8 @@ pub fn active_role(conn: &mut DbConn, id: i64) -> StoreResult<Option<Role>> {
         .select(users::role)
         .first(conn)
         .optional()?;
-    role.map(|r| Role::parse(&r).map_err(StoreError::from)).transpose()
+    role.map(|r| Role::parse(&r).map_err(StoreError::from))
+        .transpose()
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option<User>> {

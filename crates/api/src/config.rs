@@ -1,0 +1,277 @@
+//! Configuration from environment variables. Every variable is listed in `.env.example` and
+//! README; an invalid value stops start-up with one line naming the variable.
+
+use std::net::SocketAddr;
+
+use chrono::Duration;
+use kim_domain::login_throttle::ThrottlePolicy;
+use kim_store::DatabaseUrl;
+
+use crate::telemetry::LogFormat;
+
+/// The default database when `DATABASE_URL` is not set: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE: &str = "kim.db";
+/// HMAC-SHA256 keys shorter than the hash output weaken it (RFC 7518 §3.2).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// A secret value whose `Debug` output reveals nothing, so it cannot leak into logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub secret: Secret,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub pool_size: u32,
+    pub jwt: JwtSettings,
+    pub login: ThrottlePolicy,
+    pub cors_origins: Vec<String>,
+    pub json_limit_bytes: usize,
+    pub log_format: LogFormat,
+    pub workers: Option<usize>,
+    /// The longest lifetime an administrator may give a partner token.
+    pub partner_token_max_days: i64,
+}
+
+/// One bad variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// Reads variables through `lookup`, so tests need not touch the process environment.
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+        accepted: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|_| bad(name, format!("must be {accepted}, got '{raw}'"))),
+        }
+    }
+
+    pub fn database_url(&self) -> Result<DatabaseUrl, ConfigError> {
+        let raw = self
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        DatabaseUrl::parse(&raw).map_err(|e| bad("DATABASE_URL", e))
+    }
+
+    pub fn log_format(&self) -> Result<LogFormat, ConfigError> {
+        match self.get("KIM_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(bad(
+                "KIM_LOG_FORMAT",
+                format!("must be 'text' or 'json', got '{other}'"),
+            )),
+        }
+    }
+
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        let secret = self.get("KIM_JWT_SECRET").ok_or_else(|| {
+            bad("KIM_JWT_SECRET", format!("is required: a random string of at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"))
+        })?;
+        if secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(bad(
+                "KIM_JWT_SECRET",
+                format!(
+                    "must be at least {MIN_JWT_SECRET_BYTES} bytes long, got {}",
+                    secret.len()
+                ),
+            ));
+        }
+        let ttl_seconds: i64 =
+            self.parsed("KIM_ACCESS_TOKEN_TTL_SECONDS", 900, "a number of seconds")?;
+        if !(60..=86_400).contains(&ttl_seconds) {
+            return Err(bad(
+                "KIM_ACCESS_TOKEN_TTL_SECONDS",
+                "must be between 60 and 86400",
+            ));
+        }
+        let max_failures: u32 = self.parsed("KIM_LOGIN_MAX_FAILURES", 5, "a positive integer")?;
+        if max_failures == 0 {
+            return Err(bad("KIM_LOGIN_MAX_FAILURES", "must be at least 1"));
+        }
+        let lockout_seconds: i64 =
+            self.parsed("KIM_LOGIN_LOCKOUT_SECONDS", 300, "a number of seconds")?;
+        if lockout_seconds < 1 {
+            return Err(bad("KIM_LOGIN_LOCKOUT_SECONDS", "must be at least 1"));
+        }
+        let pool_size: u32 = self.parsed("KIM_DB_POOL_SIZE", 8, "a positive integer")?;
+        if pool_size == 0 {
+            return Err(bad("KIM_DB_POOL_SIZE", "must be at least 1"));
+        }
+        let json_limit_bytes: usize =
+            self.parsed("KIM_JSON_LIMIT_BYTES", 64 * 1024, "a number of bytes")?;
+        if json_limit_bytes < 1024 {
+            return Err(bad("KIM_JSON_LIMIT_BYTES", "must be at least 1024"));
+        }
+        let workers = match self.get("KIM_WORKERS") {
+            None => None,
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    return Err(bad(
+                        "KIM_WORKERS",
+                        format!("must be a positive integer, got '{raw}'"),
+                    ))
+                }
+            },
+        };
+        let partner_token_max_days: i64 =
+            self.parsed("KIM_PARTNER_TOKEN_MAX_DAYS", 365, "a number of days")?;
+        if partner_token_max_days < 1 {
+            return Err(bad("KIM_PARTNER_TOKEN_MAX_DAYS", "must be at least 1"));
+        }
+        let cors_origins = self
+            .get("KIM_CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cors_origins: Vec<String> = cors_origins;
+        if let Some(origin) = cors_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(bad(
+                "KIM_CORS_ORIGINS",
+                format!("entries must start with http:// or https://, got '{origin}'"),
+            ));
+        }
+        Ok(Config {
+            bind: self.parsed(
+                "KIM_BIND",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+                "host:port, e.g. 127.0.0.1:8080",
+            )?,
+            database_url: self.database_url()?,
+            pool_size,
+            jwt: JwtSettings {
+                secret: Secret::new(secret),
+                issuer: self
+                    .get("KIM_JWT_ISSUER")
+                    .unwrap_or_else(|| "kim-api".into()),
+                audience: self.get("KIM_JWT_AUDIENCE").unwrap_or_else(|| "kim".into()),
+                ttl: Duration::seconds(ttl_seconds),
+            },
+            login: ThrottlePolicy {
+                max_failures,
+                lockout: Duration::seconds(lockout_seconds),
+            },
+            cors_origins,
+            json_limit_bytes,
+            log_format: self.log_format()?,
+            workers,
+            partner_token_max_days,
+        })
+    }
+}
+
+/// The process environment.
+pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
+    Env(|name: &str| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env(move |name: &str| map.get(name).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_with_only_a_secret() {
+        let config = env(&[("KIM_JWT_SECRET", SECRET)]).config().expect("valid");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url.backend(), kim_store::Backend::Sqlite);
+        assert_eq!(config.login.max_failures, 5);
+        assert_eq!(config.jwt.ttl, Duration::seconds(900));
+        assert!(
+            !format!("{config:?}").contains(SECRET),
+            "secret leaked into Debug"
+        );
+    }
+
+    #[test]
+    fn missing_or_short_secret_is_one_clear_error() {
+        assert_eq!(env(&[]).config().unwrap_err().variable, "KIM_JWT_SECRET");
+        let err = env(&[("KIM_JWT_SECRET", "short")]).config().unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("KIM_BIND", "nowhere"),
+            ("KIM_LOGIN_MAX_FAILURES", "0"),
+            ("KIM_LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://x/y"),
+            ("KIM_CORS_ORIGINS", "example.org"),
+            ("KIM_WORKERS", "-1"),
+            ("KIM_ACCESS_TOKEN_TTL_SECONDS", "5"),
+        ] {
+            let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
+                .config()
+                .unwrap_err();
+            assert_eq!(err.variable, name);
+        }
+    }
+}

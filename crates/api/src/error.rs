@@ -1,0 +1,377 @@
+//! Every error the API answers with, as RFC 9457 problem details (`application/problem+json`).
+//!
+//! Which error goes where:
+//! - `BadRequest` (400): the request cannot be parsed: malformed JSON, a query or path value of
+//!   the wrong type.
+//! - `Unauthorized` (401): no credentials, or credentials that do not check out. The detail never
+//!   says which part failed.
+//! - `Forbidden` (403): authenticated, but the permission table does not grant the action.
+//! - `NotFound` (404): the object does not exist or the caller may not see it.
+//! - `Conflict` (409): a duplicate, or an object still in use.
+//! - `PreconditionFailed` (412): `If-Match` names an old version.
+//! - `PayloadTooLarge` (413), `UnsupportedMediaType` (415).
+//! - `Validation` (422): well-formed but invalid fields, each listed.
+//! - `PreconditionRequired` (428): a change without `If-Match`.
+//! - `TooManyRequests` (429): login locked for a while; carries `Retry-After`.
+//! - `Unavailable` (503): the database cannot be reached.
+//! - `Internal` (500): a bug; logged with the request id, never shown to the client.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use kim_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::telemetry::RequestContext;
+
+/// One invalid field.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as named in the request (`name`, `municipality_ids`, `limit`).
+    #[schema(example = "name")]
+    pub field: String,
+    /// What is wrong and what is accepted.
+    #[schema(example = "must not be empty")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Problem details (RFC 9457). Every error response of this API has this shape.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://kim-api.example/problems/validation",
+    "title": "Invalid fields",
+    "status": 422,
+    "detail": "2 fields are invalid",
+    "instance": "/api/v1/municipalities",
+    "request_id": "9b2f6c1e-2a8f-4a51-9d0e-0a6a5f3b8c11",
+    "errors": [{"field": "name", "message": "must not be empty"}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    pub detail: String,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request id, also in the `X-Request-Id` header and the server log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The invalid fields (422 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stale version")]
+    PreconditionFailed { current: i32 },
+    #[error("If-Match required")]
+    PreconditionRequired,
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed { .. } => ("stale-version", "Version has changed"),
+            ApiError::PreconditionRequired => ("if-match-required", "If-Match required"),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::Validation(_) => ("validation", "Invalid fields"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest(d)
+            | ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
+            | ApiError::Conflict(d)
+            | ApiError::UnsupportedMediaType(d) => d.clone(),
+            ApiError::NotFound => "no such object, or you may not see it".into(),
+            ApiError::PreconditionFailed { current } => format!(
+                "the object was changed by someone else; its current version is {current}: \
+                 reload it and apply your change again"
+            ),
+            ApiError::PreconditionRequired => {
+                "send the version you edited as If-Match (the ETag of your last GET)".into()
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                format!("the request body exceeds the limit of {limit} bytes")
+            }
+            ApiError::Validation(errors) => match errors.len() {
+                1 => "1 field is invalid".into(),
+                n => format!("{n} fields are invalid"),
+            },
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => format!("too many failed attempts; try again in {retry_after_seconds} seconds"),
+            ApiError::Unavailable(_) => "the database is unavailable; try again shortly".into(),
+            ApiError::Internal(_) => {
+                "an unexpected error occurred; it has been logged with the request id".into()
+            }
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let context = RequestContext::current();
+        Problem {
+            problem_type: format!("https://kim-api.example/problems/{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            instance: context.as_ref().map(|c| c.path.clone()),
+            request_id: context.map(|c| c.request_id),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"kim\""));
+            }
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::StaleVersion { current } => ApiError::PreconditionFailed { current },
+            StoreError::Duplicate { field: Some(field) } => {
+                ApiError::Conflict(format!("an object with this {field} already exists"))
+            }
+            StoreError::Duplicate { field: None } => ApiError::Conflict("already exists".into()),
+            StoreError::InUse(why) => ApiError::Conflict(format!("still in use: {why}")),
+            StoreError::UnknownReference { field, message } => ApiError::field(field, message),
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut fields: Vec<FieldError> = Vec::new();
+        collect_validation_errors("", &errors, &mut fields);
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        ApiError::Validation(fields)
+    }
+}
+
+fn collect_validation_errors(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in errors.errors() {
+        let name = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| format!("is invalid ({})", e.code));
+                    out.push(FieldError::new(name.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_validation_errors(&name, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_validation_errors(&format!("{name}[{index}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal("blocking task was cancelled".into())
+    }
+}
+
+/// Reusable OpenAPI responses for the errors, referenced from every operation.
+pub mod responses {
+    use utoipa::ToResponse;
+
+    use super::Problem;
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Malformed request: invalid JSON, or a query or path value of the wrong type",
+        content_type = "application/problem+json"
+    )]
+    pub struct BadRequest(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "No bearer token, or a token that is invalid, expired, revoked, or belongs to a deleted or disabled account",
+        content_type = "application/problem+json"
+    )]
+    pub struct Unauthorized(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The caller's role or token scopes do not allow this operation",
+        content_type = "application/problem+json"
+    )]
+    pub struct Forbidden(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "No such object, or the caller may not see it",
+        content_type = "application/problem+json"
+    )]
+    pub struct NotFound(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Conflict: a unique value is taken, or the object is still in use",
+        content_type = "application/problem+json"
+    )]
+    pub struct Conflict(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "If-Match names an outdated version: reload and apply the change again",
+        content_type = "application/problem+json"
+    )]
+    pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The request body exceeds the configured limit",
+        content_type = "application/problem+json"
+    )]
+    pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Invalid fields, each listed in `errors`",
+        content_type = "application/problem+json"
+    )]
+    pub struct Unprocessable(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "If-Match is required: send the ETag of your last GET",
+        content_type = "application/problem+json"
+    )]
+    pub struct PreconditionRequired(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "Too many failed logins for this username; see Retry-After",
+        content_type = "application/problem+json"
+    )]
+    pub struct TooManyRequests(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
+        description = "The database is unavailable; retry later",
+        content_type = "application/problem+json"
+    )]
+    pub struct Unavailable(#[allow(dead_code)] Problem);
+}

@@ -1,0 +1,92 @@
+//! The OpenAPI document: generated from the handlers' `#[utoipa::path]` attributes, served at
+//! `/api-docs/openapi.json`, shown by Swagger UI at `/swagger-ui/`, and written to
+//! `openapi/openapi.json` by `kim openapi` (a test fails when the committed file is stale).
+
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{responses, FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "KIM API",
+        description = "Backend of Kommunales Integrationsmanagement (KIM): counties in North Rhine-Westphalia \
+coordinate integration work across legal domains.\n\n\
+**Authentication.** People log in with `POST /api/v1/auth/login` and send the `access_token` as \
+`Authorization: Bearer <token>` (in Swagger UI: *Authorize*). Partner systems use a partner token \
+issued by an administrator, sent the same way.\n\n\
+**Conventions.** Errors are RFC 9457 problem details (`application/problem+json`). Lists take \
+`limit` (1-200, default 50) and `offset` and answer `{items, total, limit, offset, next}`. Every \
+mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require it as `If-Match` \
+(428 without, 412 when stale). Every response carries `X-Request-Id`. Times are RFC 3339 UTC.",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+        contact(name = "KIM API team")
+    ),
+    servers((url = "/", description = "This server")),
+    tags(
+        (name = "Authentication", description = "Login for people; who am I for every caller"),
+        (name = "Reference data", description = "Municipalities (Kommunen) and organisations (Akteure) of the county"),
+        (name = "Users", description = "User accounts (Benutzerkonten); administrators only"),
+        (name = "Partner tokens", description = "Credentials of partner systems (Jobcenter, Ausländerbehörde, Wohlfahrtsverbände); administrators only"),
+        (name = "Operations", description = "Health checks"),
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            responses::BadRequest,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PreconditionFailed,
+            responses::PayloadTooLarge,
+            responses::Unprocessable,
+            responses::PreconditionRequired,
+            responses::TooManyRequests,
+            responses::Unavailable,
+        )
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or partner token")
+                    .description(Some(
+                        "A person's access token from POST /api/v1/auth/login, or a partner token (kimp_…)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The whole document, as the server serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::server::routes)
+        .split_for_parts();
+    api
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn document_json() -> Result<String, serde_json::Error> {
+    document().to_pretty_json().map(|mut s| {
+        s.push('\n');
+        s
+    })
+}

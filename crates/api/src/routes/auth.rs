@@ -1,0 +1,219 @@
+//! Login for people and "who am I" for every caller.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::Utc;
+use kim_domain::{Action, Principal, Role, Scope};
+use kim_store::{login_failures, partner_tokens, users};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use crate::auth::{password, Caller};
+use crate::error::responses as err;
+use crate::server::AppState;
+use crate::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(me);
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "case_manager", "password": "demo-password"}))]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
+    pub username: String,
+    #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900}))]
+pub struct TokenResponse {
+    /// A JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+/// Log in
+///
+/// Exchanges a username and password for a short-lived access token (JWT). After
+/// `KIM_LOGIN_MAX_FAILURES` failed attempts (default 5) the username is locked for
+/// `KIM_LOGIN_LOCKOUT_SECONDS` (default 300): further attempts, even with the right password,
+/// answer 429 with `Retry-After`. A wrong password, an unknown username and a disabled account
+/// all answer the same 401.
+///
+/// **Who may call:** anyone, without a token.
+#[utoipa::path(tag = "Authentication", request_body = LoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 422, response = err::Unprocessable),
+    (status = 429, response = err::TooManyRequests),
+    (status = 503, response = err::Unavailable),
+))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
+    let LoginRequest {
+        username,
+        password: given,
+    } = body.into_inner();
+    let username = username.trim().to_lowercase();
+    let policy = state.login_policy;
+
+    let lookup_name = username.clone();
+    let (record, account) = state
+        .db
+        .read(move |conn| {
+            let record = login_failures::get(conn, &lookup_name)?;
+            let account = users::find_for_login(conn, &lookup_name)?;
+            Ok((record, account))
+        })
+        .await?;
+    if let Some(wait) = policy.retry_after(&record, Utc::now()) {
+        return Err(too_many(wait));
+    }
+
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let verified = web::block(move || match account {
+        Some((user, hash)) => password::verify(&given, &hash) && user.active,
+        None => password::verify_against_dummy(&given),
+    })
+    .await?;
+    let verified_user = if verified {
+        let name = username.clone();
+        state
+            .db
+            .read(move |conn| users::find_by_username(conn, &name))
+            .await?
+    } else {
+        None
+    };
+
+    let Some(user) = verified_user else {
+        let now = Utc::now();
+        state
+            .db
+            .write(move |conn| {
+                let record = login_failures::get(conn, &username)?;
+                login_failures::put(conn, &username, &policy.after_failure(&record, now))
+            })
+            .await?;
+        return Err(ApiError::Unauthorized("wrong username or password".into()));
+    };
+
+    if record.failures > 0 || record.locked_until.is_some() {
+        let name = user.username.clone();
+        state
+            .db
+            .write(move |conn| login_failures::clear(conn, &name))
+            .await?;
+    }
+    let access_token = state
+        .jwt
+        .issue(user.id)
+        .map_err(|e| ApiError::Internal(format!("cannot sign token: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.jwt.ttl_seconds(),
+        }))
+}
+
+fn too_many(wait: chrono::Duration) -> ApiError {
+    // Round up so a client that waits exactly Retry-After is not refused again.
+    let seconds = (wait.num_milliseconds().max(0) as u64)
+        .div_ceil(1000)
+        .max(1);
+    ApiError::TooManyRequests {
+        retry_after_seconds: seconds,
+    }
+}
+
+/// The caller: a person's account or a partner token.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Me {
+    /// A person logged in with a password.
+    #[schema(example = json!({"kind": "person", "id": 3, "username": "case_manager", "display_name": "Demo Case Manager", "role": "case_manager", "organisation_id": 1, "permissions": ["read_own_account", "read_reference_data"]}))]
+    Person {
+        id: i64,
+        username: String,
+        display_name: String,
+        role: Role,
+        organisation_id: Option<i64>,
+        /// What the permission table allows this role.
+        permissions: Vec<Action>,
+    },
+    /// A partner system with a token.
+    Partner {
+        token_id: i64,
+        name: String,
+        organisation_id: i64,
+        scopes: Vec<Scope>,
+        expires_at: chrono::DateTime<Utc>,
+        permissions: Vec<Action>,
+    },
+}
+
+/// Who am I
+///
+/// The account (or partner token) the bearer token belongs to, with what it may do. Front ends
+/// use `permissions` to show only what the user can use.
+///
+/// **Who may call:** every authenticated person and partner token.
+#[utoipa::path(tag = "Authentication", responses(
+    (status = 200, body = Me),
+    (status = 401, response = err::Unauthorized),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/auth/me")]
+pub async fn me(caller: Caller, state: web::Data<AppState>) -> Result<web::Json<Me>, ApiError> {
+    caller.require(Action::ReadOwnAccount)?;
+    let permissions: Vec<Action> = Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| caller.principal.may(*a))
+        .collect();
+    let me = match caller.principal {
+        Principal::Person { user_id, .. } => {
+            let user = state
+                .db
+                .read(move |conn| users::find(conn, user_id))
+                .await?;
+            Me::Person {
+                id: user.id,
+                username: user.username,
+                display_name: user.display_name,
+                role: user.role,
+                organisation_id: user.organisation_id,
+                permissions,
+            }
+        }
+        Principal::Partner { token_id, .. } => {
+            let token = state
+                .db
+                .read(move |conn| partner_tokens::find(conn, token_id))
+                .await?;
+            Me::Partner {
+                token_id: token.id,
+                name: token.name,
+                organisation_id: token.organisation_id,
+                scopes: token.scopes,
+                expires_at: token.expires_at,
+                permissions,
+            }
+        }
+    };
+    Ok(web::Json(me))
+}

@@ -1,0 +1,35 @@
+//! One module per resource. Each handler parses and authorises, runs one store function in one
+//! transaction, and maps the result.
+
+pub mod auth;
+pub mod health;
+pub mod municipalities;
+pub mod organisations;
+pub mod partner_tokens;
+pub mod users;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The versioned API under `/api/v1`.
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    municipalities::configure(cfg);
+    organisations::configure(cfg);
+    users::configure(cfg);
+    partner_tokens::configure(cfg);
+}
+
+/// Trims a free-text field; an empty result means "not given".
+pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// For `#[validate(custom(function = "not_blank"))]`.
+pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        let mut error = validator::ValidationError::new("blank");
+        error.message = Some("must not be empty".into());
+        return Err(error);
+    }
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! Municipalities (kreisangehörige Kommunen): the county's towns and municipalities.
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use kim_domain::reference::{MunicipalityKind, RhineSide};
+use kim_domain::Action;
+use kim_store::municipalities::{
+    self as store, MunicipalityData, MunicipalityFilter, MunicipalitySort,
+};
+use kim_store::Direction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use super::{not_blank, trimmed};
+use crate::auth::Caller;
+use crate::error::responses as err;
+use crate::http::paging::{parse_sort, PageParams};
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_municipalities)
+        .service(get_municipality)
+        .service(create_municipality)
+        .service(update_municipality)
+        .service(delete_municipality);
+}
+
+/// Kreisangehörige Kommune (municipality of the county).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 17, "name": "Troisdorf", "kind": "town", "rhine_side": "right",
+    "has_immigration_office": true, "has_youth_office": true, "has_integration_council": true,
+    "social_area": null, "population": 75000, "foreign_nationals_percent": 14.5,
+    "version": 1, "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
+pub struct Municipality {
+    pub id: i64,
+    pub name: String,
+    /// Stadt (town) or Gemeinde (municipality).
+    pub kind: MunicipalityKind,
+    /// linksrheinisch (left) or rechtsrheinisch (right).
+    pub rhine_side: RhineSide,
+    /// Has its own Ausländerbehörde (immigration office).
+    pub has_immigration_office: bool,
+    /// Has its own Jugendamt (youth office).
+    pub has_youth_office: bool,
+    /// Has an Integrationsrat (integration council).
+    pub has_integration_council: bool,
+    /// Sozialraum (social area) the municipality is clustered into, if any.
+    pub social_area: Option<String>,
+    pub population: Option<i64>,
+    /// Share of foreign nationals (Ausländeranteil) in percent.
+    pub foreign_nationals_percent: Option<f64>,
+    /// Send as `If-Match` when changing; also the `ETag`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Municipality> for Municipality {
+    fn from(m: store::Municipality) -> Self {
+        let d = m.data;
+        Municipality {
+            id: m.id,
+            name: d.name,
+            kind: d.kind,
+            rhine_side: d.rhine_side,
+            has_immigration_office: d.has_immigration_office,
+            has_youth_office: d.has_youth_office,
+            has_integration_council: d.has_integration_council,
+            social_area: d.social_area,
+            population: d.population,
+            foreign_nationals_percent: d.foreign_nationals_percent,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+page_type!(MunicipalityPage, Municipality);
+
+/// A municipality to create, or its new state (PUT replaces every field).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Troisdorf", "kind": "town", "rhine_side": "right",
+    "has_immigration_office": true, "has_youth_office": true, "has_integration_council": true,
+    "population": 75000, "foreign_nationals_percent": 14.5
+}))]
+pub struct MunicipalityInput {
+    /// Unique; 1 to 200 characters.
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub kind: MunicipalityKind,
+    pub rhine_side: RhineSide,
+    #[serde(default)]
+    pub has_immigration_office: bool,
+    #[serde(default)]
+    pub has_youth_office: bool,
+    #[serde(default)]
+    pub has_integration_council: bool,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
+    pub social_area: Option<String>,
+    #[validate(range(
+        min = 0,
+        max = 100_000_000,
+        message = "must be between 0 and 100000000"
+    ))]
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub population: Option<i64>,
+    #[validate(range(min = 0.0, max = 100.0, message = "must be between 0 and 100"))]
+    #[schema(minimum = 0, maximum = 100)]
+    pub foreign_nationals_percent: Option<f64>,
+}
+
+impl MunicipalityInput {
+    fn into_data(self) -> Result<MunicipalityData, ApiError> {
+        self.validate()?;
+        Ok(MunicipalityData {
+            name: self.name.trim().to_owned(),
+            kind: self.kind,
+            rhine_side: self.rhine_side,
+            has_immigration_office: self.has_immigration_office,
+            has_youth_office: self.has_youth_office,
+            has_integration_council: self.has_integration_council,
+            social_area: trimmed(self.social_area),
+            population: self.population,
+            foreign_nationals_percent: self.foreign_nationals_percent,
+        })
+    }
+}
+
+/// Filters and order of the list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MunicipalityQuery {
+    /// Case-insensitive part of the name.
+    #[param(example = "sankt")]
+    pub q: Option<String>,
+    pub kind: Option<MunicipalityKind>,
+    pub rhine_side: Option<RhineSide>,
+    pub has_immigration_office: Option<bool>,
+    /// Exact social area.
+    pub social_area: Option<String>,
+    /// `name`, `population` or `created_at`; prefix `-` for descending. Default `name`.
+    #[param(example = "-population")]
+    pub sort: Option<String>,
+}
+
+const SORT_FIELDS: &[(&str, MunicipalitySort)] = &[
+    ("name", MunicipalitySort::Name),
+    ("population", MunicipalitySort::Population),
+    ("created_at", MunicipalitySort::CreatedAt),
+];
+
+/// List municipalities
+///
+/// The county's municipalities, filtered and paged; ordered by name unless `sort` says
+/// otherwise, ties broken by id so pages are stable.
+///
+/// **Who may call:** every authenticated person and partner token.
+#[utoipa::path(tag = "Reference data", params(PageParams, MunicipalityQuery), responses(
+    (status = 200, body = MunicipalityPage),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/municipalities")]
+pub async fn list_municipalities(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<MunicipalityQuery>,
+) -> Result<web::Json<MunicipalityPage>, ApiError> {
+    caller.require(Action::ReadReferenceData)?;
+    let page = paging.page()?;
+    let query = query.into_inner();
+    let (sort, direction) = parse_sort(
+        query.sort.as_deref(),
+        (MunicipalitySort::Name, Direction::Asc),
+        SORT_FIELDS,
+    )?;
+    let filter = MunicipalityFilter {
+        q: trimmed(query.q),
+        kind: query.kind,
+        rhine_side: query.rhine_side,
+        has_immigration_office: query.has_immigration_office,
+        social_area: trimmed(query.social_area),
+    };
+    let listed = state
+        .db
+        .read(move |conn| store::list(conn, &filter, sort, direction, page))
+        .await?;
+    Ok(web::Json(MunicipalityPage::new(listed, page)))
+}
+
+/// Get a municipality
+///
+/// Returns the municipality with its `ETag` (its version).
+///
+/// **Who may call:** every authenticated person and partner token.
+#[utoipa::path(tag = "Reference data", params(("id" = i64, Path, description = "Municipality id")), responses(
+    (status = 200, body = Municipality, headers(("ETag" = String, description = "The version, for If-Match"))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 404, response = err::NotFound),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/municipalities/{id}")]
+pub async fn get_municipality(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ReadReferenceData)?;
+    let id = id.into_inner();
+    let found = state.db.read(move |conn| store::find(conn, id)).await?;
+    let version = found.version;
+    Ok(ok_versioned(&Municipality::from(found), version))
+}
+
+/// Create a municipality
+///
+/// Names are unique (409 otherwise). Returns the new municipality with `Location` and `ETag`.
+///
+/// **Who may call:** `admin`, `coordinator`.
+#[utoipa::path(tag = "Reference data", request_body = MunicipalityInput, responses(
+    (status = 201, body = Municipality, headers(("ETag" = String), ("Location" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 409, response = err::Conflict),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[post("/municipalities")]
+pub async fn create_municipality(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<MunicipalityInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteReferenceData)?;
+    let data = body.into_inner().into_data()?;
+    let created = state
+        .db
+        .write(move |conn| store::insert(conn, &data))
+        .await?;
+    let (id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &Municipality::from(created),
+        version,
+        format!("/api/v1/municipalities/{id}"),
+    ))
+}
+
+/// Replace a municipality
+///
+/// Replaces every field. Requires `If-Match` with the version you edited: 428 without it,
+/// 412 when someone changed the municipality meanwhile.
+///
+/// **Who may call:** `admin`, `coordinator`.
+#[utoipa::path(tag = "Reference data", request_body = MunicipalityInput,
+    params(("id" = i64, Path, description = "Municipality id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
+    responses(
+    (status = 200, body = Municipality, headers(("ETag" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[put("/municipalities/{id}")]
+pub async fn update_municipality(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<MunicipalityInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteReferenceData)?;
+    let expected = if_match.version()?;
+    let data = body.into_inner().into_data()?;
+    let id = id.into_inner();
+    let updated = state
+        .db
+        .write(move |conn| store::update(conn, id, expected, &data))
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&Municipality::from(updated), version))
+}
+
+/// Delete a municipality
+///
+/// Deletes a municipality no organisation serves (409 otherwise). Requires `If-Match`.
+///
+/// **Who may call:** `admin`, `coordinator`.
+#[utoipa::path(tag = "Reference data",
+    params(("id" = i64, Path, description = "Municipality id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[delete("/municipalities/{id}")]
+pub async fn delete_municipality(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteReferenceData)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| store::delete(conn, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

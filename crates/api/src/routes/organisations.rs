@@ -1,0 +1,344 @@
+//! Organisations (Akteure): the actors of the county's integration landscape.
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use kim_domain::reference::{LegalDomain, OrganisationKind};
+use kim_domain::Action;
+use kim_store::organisations::{
+    self as store, OrganisationData, OrganisationFilter, OrganisationSort,
+};
+use kim_store::Direction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use super::{not_blank, trimmed};
+use crate::auth::Caller;
+use crate::error::responses as err;
+use crate::http::paging::{parse_sort, PageParams};
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_organisations)
+        .service(get_organisation)
+        .service(create_organisation)
+        .service(update_organisation)
+        .service(delete_organisation);
+}
+
+/// Akteur (organisation): an office, agency, provider or initiative KIM works with.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "name": "Jobcenter Rhein-Sieg", "kind": "jobcenter", "legal_domains": ["sgb_ii"],
+    "municipality_ids": [], "email": "info@jobcenter-rhein-sieg.example", "phone": null,
+    "address": "Siegburg", "website": null, "active": true, "version": 1,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+    pub kind: OrganisationKind,
+    /// Rechtskreise (legal domains) the organisation serves, sorted.
+    pub legal_domains: Vec<LegalDomain>,
+    /// Municipalities served; empty means county-wide or not specified.
+    pub municipality_ids: Vec<i64>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    /// Inactive organisations stay for history but are no longer offered for new work.
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Organisation> for Organisation {
+    fn from(o: store::Organisation) -> Self {
+        let d = o.data;
+        Organisation {
+            id: o.id,
+            name: d.name,
+            kind: d.kind,
+            legal_domains: d.legal_domains,
+            municipality_ids: d.municipality_ids,
+            email: d.email,
+            phone: d.phone,
+            address: d.address,
+            website: d.website,
+            active: d.active,
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+page_type!(OrganisationPage, Organisation);
+
+/// An organisation to create, or its new state (PUT replaces every field).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Caritasverband Rhein-Sieg", "kind": "welfare_organisation",
+    "legal_domains": ["sgb_viii", "sgb_xii"], "municipality_ids": [1, 2],
+    "email": "info@caritas-rhein-sieg.example", "active": true
+}))]
+pub struct OrganisationInput {
+    /// Unique; 1 to 200 characters.
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub kind: OrganisationKind,
+    #[serde(default)]
+    pub legal_domains: Vec<LegalDomain>,
+    #[serde(default)]
+    #[validate(length(max = 100, message = "at most 100 municipalities"))]
+    pub municipality_ids: Vec<i64>,
+    #[validate(
+        email(message = "must be an e-mail address"),
+        length(max = 254, message = "must be at most 254 characters")
+    )]
+    #[schema(format = "email", max_length = 254)]
+    pub email: Option<String>,
+    #[validate(length(max = 50, message = "must be at most 50 characters"))]
+    #[schema(max_length = 50)]
+    pub phone: Option<String>,
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
+    pub address: Option<String>,
+    #[validate(
+        url(message = "must be a URL"),
+        length(max = 500, message = "must be at most 500 characters")
+    )]
+    #[schema(format = "uri", max_length = 500)]
+    pub website: Option<String>,
+    /// Default `true`.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl OrganisationInput {
+    fn into_data(self) -> Result<OrganisationData, ApiError> {
+        self.validate()?;
+        Ok(OrganisationData {
+            name: self.name.trim().to_owned(),
+            kind: self.kind,
+            legal_domains: self.legal_domains,
+            municipality_ids: self.municipality_ids,
+            email: trimmed(self.email),
+            phone: trimmed(self.phone),
+            address: trimmed(self.address),
+            website: trimmed(self.website),
+            active: self.active,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationQuery {
+    /// Case-insensitive part of the name.
+    #[param(example = "caritas")]
+    pub q: Option<String>,
+    pub kind: Option<OrganisationKind>,
+    /// Organisations serving this legal domain.
+    pub legal_domain: Option<LegalDomain>,
+    /// Organisations serving this municipality.
+    pub municipality_id: Option<i64>,
+    pub active: Option<bool>,
+    /// `name`, `kind` or `created_at`; prefix `-` for descending. Default `name`.
+    pub sort: Option<String>,
+}
+
+const SORT_FIELDS: &[(&str, OrganisationSort)] = &[
+    ("name", OrganisationSort::Name),
+    ("kind", OrganisationSort::Kind),
+    ("created_at", OrganisationSort::CreatedAt),
+];
+
+/// List organisations
+///
+/// The county's actors, filtered and paged; ordered by name unless `sort` says otherwise.
+///
+/// **Who may call:** every authenticated person and partner token.
+#[utoipa::path(tag = "Reference data", params(PageParams, OrganisationQuery), responses(
+    (status = 200, body = OrganisationPage),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/organisations")]
+pub async fn list_organisations(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<OrganisationQuery>,
+) -> Result<web::Json<OrganisationPage>, ApiError> {
+    caller.require(Action::ReadReferenceData)?;
+    let page = paging.page()?;
+    let query = query.into_inner();
+    let (sort, direction) = parse_sort(
+        query.sort.as_deref(),
+        (OrganisationSort::Name, Direction::Asc),
+        SORT_FIELDS,
+    )?;
+    let filter = OrganisationFilter {
+        q: trimmed(query.q),
+        kind: query.kind,
+        legal_domain: query.legal_domain,
+        municipality_id: query.municipality_id,
+        active: query.active,
+    };
+    let listed = state
+        .db
+        .read(move |conn| store::list(conn, &filter, sort, direction, page))
+        .await?;
+    Ok(web::Json(OrganisationPage::new(listed, page)))
+}
+
+/// Get an organisation
+///
+/// **Who may call:** every authenticated person and partner token.
+#[utoipa::path(tag = "Reference data", params(("id" = i64, Path, description = "Organisation id")), responses(
+    (status = 200, body = Organisation, headers(("ETag" = String, description = "The version, for If-Match"))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 404, response = err::NotFound),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/organisations/{id}")]
+pub async fn get_organisation(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ReadReferenceData)?;
+    let id = id.into_inner();
+    let found = state.db.read(move |conn| store::find(conn, id)).await?;
+    let version = found.version;
+    Ok(ok_versioned(&Organisation::from(found), version))
+}
+
+/// Create an organisation
+///
+/// Names are unique (409 otherwise); `municipality_ids` must name existing municipalities (422).
+///
+/// **Who may call:** `admin`, `coordinator`.
+#[utoipa::path(tag = "Reference data", request_body = OrganisationInput, responses(
+    (status = 201, body = Organisation, headers(("ETag" = String), ("Location" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 409, response = err::Conflict),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[post("/organisations")]
+pub async fn create_organisation(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<OrganisationInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteReferenceData)?;
+    let data = body.into_inner().into_data()?;
+    let created = state
+        .db
+        .write(move |conn| store::insert(conn, &data))
+        .await?;
+    let (id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &Organisation::from(created),
+        version,
+        format!("/api/v1/organisations/{id}"),
+    ))
+}
+
+/// Replace an organisation
+///
+/// Replaces every field, including the sets of legal domains and municipalities. Requires
+/// `If-Match`. To retire an organisation that users or tokens belong to, set `active: false`.
+///
+/// **Who may call:** `admin`, `coordinator`.
+#[utoipa::path(tag = "Reference data", request_body = OrganisationInput,
+    params(("id" = i64, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
+    responses(
+    (status = 200, body = Organisation, headers(("ETag" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[put("/organisations/{id}")]
+pub async fn update_organisation(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<OrganisationInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteReferenceData)?;
+    let expected = if_match.version()?;
+    let data = body.into_inner().into_data()?;
+    let id = id.into_inner();
+    let updated = state
+        .db
+        .write(move |conn| store::update(conn, id, expected, &data))
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&Organisation::from(updated), version))
+}
+
+/// Delete an organisation
+///
+/// Deletes an organisation no user and no partner token belongs to (409 otherwise: deactivate
+/// it instead). Requires `If-Match`.
+///
+/// **Who may call:** `admin`, `coordinator`.
+#[utoipa::path(tag = "Reference data",
+    params(("id" = i64, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[delete("/organisations/{id}")]
+pub async fn delete_organisation(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::WriteReferenceData)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| store::delete(conn, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

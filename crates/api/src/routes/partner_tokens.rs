@@ -1,0 +1,282 @@
+//! Partner tokens: how partner systems (Jobcenter, immigration office, welfare organisations)
+//! authenticate. An administrator issues a token for one organisation with scopes and an
+//! expiry; the secret is shown once; the token can be listed and revoked.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use kim_domain::{Action, Scope};
+use kim_store::partner_tokens::{self as store, NewPartnerToken, TokenFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use super::not_blank;
+use crate::auth::{partner_secret, Caller};
+use crate::error::responses as err;
+use crate::http::paging::PageParams;
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_partner_tokens)
+        .service(issue_partner_token)
+        .service(get_partner_token)
+        .service(revoke_partner_token);
+}
+
+/// Partner-Token: credentials of a partner system, bound to one organisation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1, "name": "Jobcenter case system", "organisation_id": 4,
+    "scopes": ["referrals:read", "referrals:write"], "token_prefix": "kimp_3f9a1c0",
+    "expires_at": "2027-11-25T10:00:00Z", "created_at": "2026-11-25T10:00:00Z",
+    "created_by": 1, "revoked_at": null, "status": "active"
+}))]
+pub struct PartnerToken {
+    pub id: i64,
+    /// What the token is for, e.g. the partner's system.
+    pub name: String,
+    pub organisation_id: i64,
+    pub scopes: Vec<Scope>,
+    /// The first characters of the secret, to recognise it.
+    pub token_prefix: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<i64>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// `active`, `expired` or `revoked`.
+    #[schema(example = "active")]
+    pub status: &'static str,
+}
+
+impl From<store::PartnerToken> for PartnerToken {
+    fn from(t: store::PartnerToken) -> Self {
+        let status = if t.revoked_at.is_some() {
+            "revoked"
+        } else if t.expires_at <= Utc::now() {
+            "expired"
+        } else {
+            "active"
+        };
+        PartnerToken {
+            id: t.id,
+            name: t.name,
+            organisation_id: t.organisation_id,
+            scopes: t.scopes,
+            token_prefix: t.token_prefix,
+            expires_at: t.expires_at,
+            created_at: t.created_at,
+            created_by: t.created_by,
+            revoked_at: t.revoked_at,
+            status,
+        }
+    }
+}
+
+page_type!(PartnerTokenPage, PartnerToken);
+
+/// A newly issued token with its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedPartnerToken {
+    #[serde(flatten)]
+    pub token: PartnerToken,
+    /// Use as `Authorization: Bearer <secret>`. Stored only as a hash: it cannot be shown again.
+    #[schema(example = "kimp_3f9a1c0e5b7d4a2f8c6e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a")]
+    pub secret: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Jobcenter case system", "organisation_id": 4,
+    "scopes": ["referrals:read", "referrals:write"], "expires_in_days": 365
+}))]
+pub struct NewPartnerTokenInput {
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub organisation_id: i64,
+    /// One or more scopes, each once.
+    #[validate(length(min = 1, message = "at least one scope is required"))]
+    #[schema(min_items = 1)]
+    pub scopes: Vec<Scope>,
+    /// Lifetime in days, 1 to `KIM_PARTNER_TOKEN_MAX_DAYS` (default 365).
+    #[validate(range(min = 1, max = 3650, message = "must be between 1 and 3650"))]
+    #[schema(minimum = 1, maximum = 3650, default = 365)]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnerTokenQuery {
+    pub organisation_id: Option<i64>,
+    /// Also list revoked and expired tokens. Default `false`.
+    pub include_inactive: Option<bool>,
+}
+
+/// List partner tokens
+///
+/// Newest first. Secrets are never listed, only their first characters.
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Partner tokens", params(PageParams, PartnerTokenQuery), responses(
+    (status = 200, body = PartnerTokenPage),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/partner-tokens")]
+pub async fn list_partner_tokens(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<PartnerTokenQuery>,
+) -> Result<web::Json<PartnerTokenPage>, ApiError> {
+    caller.require(Action::ManagePartnerTokens)?;
+    let page = paging.page()?;
+    let filter = TokenFilter {
+        organisation_id: query.organisation_id,
+        include_inactive: query.include_inactive.unwrap_or(false),
+    };
+    let listed = state
+        .db
+        .read(move |conn| store::list(conn, &filter, page))
+        .await?;
+    Ok(web::Json(PartnerTokenPage::new(listed, page)))
+}
+
+/// Issue a partner token
+///
+/// Creates a token for one organisation. The response carries the secret once; store it in the
+/// partner system's secret store. The partner sends it as `Authorization: Bearer <secret>`.
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Partner tokens", request_body = NewPartnerTokenInput, responses(
+    (status = 201, body = IssuedPartnerToken, headers(("Location" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[post("/partner-tokens")]
+pub async fn issue_partner_token(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<NewPartnerTokenInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManagePartnerTokens)?;
+    let input = body.into_inner();
+    input.validate()?;
+    let scopes = Scope::parse_list(&input.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+        .map_err(|message| ApiError::field("scopes", message))?;
+    let days = input.expires_in_days.unwrap_or(365);
+    if days > state.partner_token_max_days {
+        return Err(ApiError::field(
+            "expires_in_days",
+            format!(
+                "must be at most {} (KIM_PARTNER_TOKEN_MAX_DAYS)",
+                state.partner_token_max_days
+            ),
+        ));
+    }
+    let (actor, name, organisation_id) = (
+        caller.actor(),
+        input.name.trim().to_owned(),
+        input.organisation_id,
+    );
+    let issued = state
+        .db
+        .write(move |conn| issue_in(conn, &actor, name, organisation_id, scopes, days))
+        .await?;
+    let location = format!("/api/v1/partner-tokens/{}", issued.token.id);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(issued))
+}
+
+/// Issues a token inside the caller's transaction; shared by the endpoint and `kim token issue`.
+pub fn issue_in(
+    conn: &mut kim_store::DbConn,
+    actor: &kim_store::audit::Actor,
+    name: String,
+    organisation_id: i64,
+    scopes: Vec<Scope>,
+    days: i64,
+) -> Result<IssuedPartnerToken, kim_store::StoreError> {
+    let secret = partner_secret::generate();
+    let new = NewPartnerToken {
+        name,
+        organisation_id,
+        scopes,
+        token_hash: secret.hash,
+        token_prefix: secret.prefix,
+        expires_at: Utc::now() + Duration::days(days),
+    };
+    let token = store::insert(conn, actor, &new)?;
+    Ok(IssuedPartnerToken {
+        token: token.into(),
+        secret: secret.secret,
+    })
+}
+
+/// Get a partner token
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Partner tokens", params(("id" = i64, Path, description = "Token id")), responses(
+    (status = 200, body = PartnerToken),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/partner-tokens/{id}")]
+pub async fn get_partner_token(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<PartnerToken>, ApiError> {
+    caller.require(Action::ManagePartnerTokens)?;
+    let id = id.into_inner();
+    let token = state.db.read(move |conn| store::find(conn, id)).await?;
+    Ok(web::Json(token.into()))
+}
+
+/// Revoke a partner token
+///
+/// The token is refused from the next request on. Revoking again changes nothing. The token
+/// stays listed (with `include_inactive=true`) for the record.
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Partner tokens", params(("id" = i64, Path, description = "Token id")), responses(
+    (status = 200, body = PartnerToken),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[delete("/partner-tokens/{id}")]
+pub async fn revoke_partner_token(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<PartnerToken>, ApiError> {
+    caller.require(Action::ManagePartnerTokens)?;
+    let id = id.into_inner();
+    let actor = caller.actor();
+    let token = state
+        .db
+        .write(move |conn| store::revoke(conn, &actor, id))
+        .await?;
+    Ok(web::Json(token.into()))
+}

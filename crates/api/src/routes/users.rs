@@ -1,0 +1,377 @@
+//! User accounts of people. Administrators manage them; managing accounts grants no access to
+//! case data (the permission table keeps those apart).
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use kim_domain::text::{check_password, check_username};
+use kim_domain::{Action, Principal, Role};
+use kim_store::users::{self as store, NewUser, UserChanges, UserFilter, UserSort};
+use kim_store::Direction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::{Validate, ValidationError};
+
+use super::{not_blank, trimmed};
+use crate::auth::{password, Caller};
+use crate::error::responses as err;
+use crate::http::paging::{parse_sort, PageParams};
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_users)
+        .service(get_user)
+        .service(create_user)
+        .service(update_user)
+        .service(delete_user);
+}
+
+/// Benutzerkonto (user account) of a person. The password is never returned.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 5, "username": "case_manager", "display_name": "Demo Case Manager", "role": "case_manager",
+    "organisation_id": 1, "active": true, "version": 1,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The organisation the person works for (employer).
+    pub organisation_id: Option<i64>,
+    /// A disabled account cannot log in, and its tokens stop working at once.
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::User> for User {
+    fn from(u: store::User) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            organisation_id: u.organisation_id,
+            active: u.active,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+page_type!(UserPage, User);
+
+fn username_rule(value: &str) -> Result<(), ValidationError> {
+    check_username(value).map_err(|message| {
+        let mut e = ValidationError::new("username");
+        e.message = Some(message.into());
+        e
+    })
+}
+
+fn password_rule(value: &str) -> Result<(), ValidationError> {
+    check_password(value).map_err(|message| {
+        let mut e = ValidationError::new("password");
+        e.message = Some(message.into());
+        e
+    })
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "username": "anna.schmidt", "display_name": "Anna Schmidt", "role": "case_manager",
+    "organisation_id": 1, "password": "a long initial passphrase"
+}))]
+pub struct NewUserInput {
+    /// 3 to 64 characters: lowercase letters, digits, `.`, `_`, `-`; starts with a letter. Fixed once created.
+    #[validate(custom(function = "username_rule"))]
+    #[schema(min_length = 3, max_length = 64, pattern = "^[a-z][a-z0-9._-]{2,63}$")]
+    pub username: String,
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    /// At least 12 characters.
+    #[validate(custom(function = "password_rule"))]
+    #[schema(min_length = 12, max_length = 256, format = Password)]
+    pub password: String,
+    /// Default `true`.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "display_name": "Anna Schmidt", "role": "cm_coordinator", "organisation_id": 1, "active": true
+}))]
+pub struct UserUpdateInput {
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub active: bool,
+    /// Sets a new password (an administrator's reset); omit to keep the current one.
+    #[validate(custom(function = "password_rule"))]
+    #[schema(min_length = 12, max_length = 256, format = Password)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Case-insensitive part of the username or display name.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub organisation_id: Option<i64>,
+    pub active: Option<bool>,
+    /// `username`, `display_name` or `created_at`; prefix `-` for descending. Default `username`.
+    pub sort: Option<String>,
+}
+
+const SORT_FIELDS: &[(&str, UserSort)] = &[
+    ("username", UserSort::Username),
+    ("display_name", UserSort::DisplayName),
+    ("created_at", UserSort::CreatedAt),
+];
+
+/// List user accounts
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Users", params(PageParams, UserQuery), responses(
+    (status = 200, body = UserPage),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/users")]
+pub async fn list_users(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<UserQuery>,
+) -> Result<web::Json<UserPage>, ApiError> {
+    caller.require(Action::ManageUsers)?;
+    let page = paging.page()?;
+    let query = query.into_inner();
+    let (sort, direction) = parse_sort(
+        query.sort.as_deref(),
+        (UserSort::Username, Direction::Asc),
+        SORT_FIELDS,
+    )?;
+    let filter = UserFilter {
+        q: trimmed(query.q),
+        role: query.role,
+        organisation_id: query.organisation_id,
+        active: query.active,
+    };
+    let listed = state
+        .db
+        .read(move |conn| store::list(conn, &filter, sort, direction, page))
+        .await?;
+    Ok(web::Json(UserPage::new(listed, page)))
+}
+
+/// Get a user account
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Users", params(("id" = i64, Path, description = "User id")), responses(
+    (status = 200, body = User, headers(("ETag" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/users/{id}")]
+pub async fn get_user(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageUsers)?;
+    let id = id.into_inner();
+    let found = state.db.read(move |conn| store::find(conn, id)).await?;
+    let version = found.version;
+    Ok(ok_versioned(&User::from(found), version))
+}
+
+/// Create a user account
+///
+/// The password is stored as an argon2id hash. Usernames are unique (409).
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Users", request_body = NewUserInput, responses(
+    (status = 201, body = User, headers(("ETag" = String), ("Location" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 409, response = err::Conflict),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[post("/users")]
+pub async fn create_user(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<NewUserInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageUsers)?;
+    let input = body.into_inner();
+    input.validate()?;
+    let secret = input.password;
+    let password_hash = web::block(move || password::hash(&secret))
+        .await?
+        .map_err(ApiError::Internal)?;
+    let new = NewUser {
+        username: input.username,
+        display_name: input.display_name.trim().to_owned(),
+        role: input.role,
+        organisation_id: input.organisation_id,
+        active: input.active,
+        password_hash,
+    };
+    let actor = caller.actor();
+    let created = state
+        .db
+        .write(move |conn| store::insert(conn, &actor, &new))
+        .await?;
+    let (id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &User::from(created),
+        version,
+        format!("/api/v1/users/{id}"),
+    ))
+}
+
+/// Change a user account
+///
+/// Changes display name, role, organisation and active flag, and optionally resets the
+/// password. Requires `If-Match`. Administrators cannot disable themselves or take away their
+/// own admin role (409), so the county is never left without an administrator by accident.
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Users", request_body = UserUpdateInput,
+    params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
+    responses(
+    (status = 200, body = User, headers(("ETag" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 422, response = err::Unprocessable),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[put("/users/{id}")]
+pub async fn update_user(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<UserUpdateInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageUsers)?;
+    let expected = if_match.version()?;
+    let input = body.into_inner();
+    input.validate()?;
+    let id = id.into_inner();
+    if is_self(&caller, id) && (!input.active || input.role != Role::Admin) {
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account or remove your own admin role".into(),
+        ));
+    }
+    let password_hash = match input.password {
+        Some(secret) => Some(
+            web::block(move || password::hash(&secret))
+                .await?
+                .map_err(ApiError::Internal)?,
+        ),
+        None => None,
+    };
+    let changes = UserChanges {
+        display_name: input.display_name.trim().to_owned(),
+        role: input.role,
+        organisation_id: input.organisation_id,
+        active: input.active,
+        password_hash,
+    };
+    let actor = caller.actor();
+    let updated = state
+        .db
+        .write(move |conn| store::update(conn, &actor, id, expected, &changes))
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&User::from(updated), version))
+}
+
+/// Delete a user account
+///
+/// The account stops working at once, including tokens already issued. Requires `If-Match`.
+/// Administrators cannot delete themselves (409).
+///
+/// **Who may call:** `admin`.
+#[utoipa::path(tag = "Users",
+    params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[delete("/users/{id}")]
+pub async fn delete_user(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Action::ManageUsers)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    if is_self(&caller, id) {
+        return Err(ApiError::Conflict(
+            "you cannot delete your own account".into(),
+        ));
+    }
+    let actor = caller.actor();
+    state
+        .db
+        .write(move |conn| store::delete(conn, &actor, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn is_self(caller: &Caller, id: i64) -> bool {
+    matches!(caller.principal, Principal::Person { user_id, .. } if user_id == id)
+}

@@ -1,0 +1,226 @@
+//! Demo data: the Rhein-Sieg-Kreis from the domain brief (its 19 municipalities, the actors the
+//! concept names) and one demo account per role. Idempotent: what exists is left alone.
+
+use kim_domain::reference::{LegalDomain as L, MunicipalityKind, OrganisationKind as K, RhineSide};
+use kim_domain::Role;
+use kim_store::audit::Actor;
+use kim_store::municipalities::{self, MunicipalityData};
+use kim_store::organisations::{self, OrganisationData};
+use kim_store::users::{self, NewUser};
+use kim_store::{DbConn, StoreError};
+
+/// The password of every demo account. Demo data only: never seed a production database.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// (name, town?, side). Public facts; the concept treats Troisdorf separately because it has its
+/// own immigration office, youth office and integration council.
+const MUNICIPALITIES: &[(&str, bool, RhineSide)] = &[
+    ("Alfter", false, RhineSide::Left),
+    ("Bornheim", true, RhineSide::Left),
+    ("Meckenheim", true, RhineSide::Left),
+    ("Rheinbach", true, RhineSide::Left),
+    ("Swisttal", false, RhineSide::Left),
+    ("Wachtberg", false, RhineSide::Left),
+    ("Bad Honnef", true, RhineSide::Right),
+    ("Eitorf", false, RhineSide::Right),
+    ("Hennef (Sieg)", true, RhineSide::Right),
+    ("Königswinter", true, RhineSide::Right),
+    ("Lohmar", true, RhineSide::Right),
+    ("Much", false, RhineSide::Right),
+    ("Neunkirchen-Seelscheid", false, RhineSide::Right),
+    ("Niederkassel", true, RhineSide::Right),
+    ("Ruppichteroth", false, RhineSide::Right),
+    ("Sankt Augustin", true, RhineSide::Right),
+    ("Siegburg", true, RhineSide::Right),
+    ("Troisdorf", true, RhineSide::Right),
+    ("Windeck", false, RhineSide::Right),
+];
+
+pub const KI: &str = "Kommunales Integrationszentrum Rhein-Sieg-Kreis";
+const IMMIGRATION_OFFICE: &str = "Ausländerbehörde Rhein-Sieg-Kreis";
+
+/// (name, kind, legal domains, municipalities served — empty: county-wide).
+const ORGANISATIONS: &[(&str, K, &[L], &[&str])] = &[
+    (KI, K::CountyOffice, &[], &[]),
+    (
+        "Sozialamt Rhein-Sieg-Kreis",
+        K::CountyOffice,
+        &[L::SgbXII, L::AsylbLG],
+        &[],
+    ),
+    (
+        "Jugendamt Rhein-Sieg-Kreis",
+        K::CountyOffice,
+        &[L::SgbVIII],
+        &[],
+    ),
+    ("Gesundheitsamt Rhein-Sieg-Kreis", K::CountyOffice, &[], &[]),
+    ("Schulamt Rhein-Sieg-Kreis", K::CountyOffice, &[], &[]),
+    (IMMIGRATION_OFFICE, K::CountyOffice, &[L::AufenthG], &[]),
+    (
+        "Einbürgerungsbehörde Rhein-Sieg-Kreis",
+        K::CountyOffice,
+        &[L::AufenthG],
+        &[],
+    ),
+    (
+        "Ausländerbehörde Stadt Troisdorf",
+        K::MunicipalOffice,
+        &[L::AufenthG],
+        &["Troisdorf"],
+    ),
+    (
+        "Jugendamt Stadt Troisdorf",
+        K::MunicipalOffice,
+        &[L::SgbVIII],
+        &["Troisdorf"],
+    ),
+    ("Jobcenter Rhein-Sieg", K::Jobcenter, &[L::SgbII], &[]),
+    (
+        "Agentur für Arbeit Bonn/Rhein-Sieg",
+        K::EmploymentAgency,
+        &[L::SgbIII],
+        &[],
+    ),
+    (
+        "Bundesamt für Migration und Flüchtlinge (BAMF)",
+        K::FederalOffice,
+        &[L::AufenthG],
+        &[],
+    ),
+    (
+        "Caritasverband Rhein-Sieg",
+        K::WelfareOrganisation,
+        &[L::SgbVIII, L::SgbXII],
+        &[],
+    ),
+    (
+        "Diakonisches Werk an Sieg und Rhein",
+        K::WelfareOrganisation,
+        &[L::SgbVIII, L::SgbXII],
+        &[],
+    ),
+    (
+        "Katholische Jugendagentur Bonn – Jugendmigrationsdienst",
+        K::MigrationCounselling,
+        &[L::SgbVIII],
+        &[],
+    ),
+    (
+        "Kurdische Gemeinschaft Rhein-Sieg/Bonn",
+        K::MigrantSelfOrganisation,
+        &[],
+        &[],
+    ),
+    (
+        "Flüchtlingsinitiativen im Rhein-Sieg-Kreis",
+        K::VolunteerInitiative,
+        &[],
+        &[],
+    ),
+];
+
+/// What the seed did, for the command's output.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub municipalities_created: usize,
+    pub organisations_created: usize,
+    pub users_created: usize,
+}
+
+/// Loads the demo county. `password_hash` is the argon2 hash of [`DEMO_PASSWORD`], computed once
+/// by the caller (hashing is slow on purpose).
+pub fn demo(conn: &mut DbConn, password_hash: &str) -> Result<SeedReport, StoreError> {
+    let mut report = SeedReport::default();
+    for (name, town, side) in MUNICIPALITIES {
+        if municipalities::find_by_name(conn, name)?.is_none() {
+            let troisdorf = *name == "Troisdorf";
+            municipalities::insert(
+                conn,
+                &MunicipalityData {
+                    name: (*name).into(),
+                    kind: if *town {
+                        MunicipalityKind::Town
+                    } else {
+                        MunicipalityKind::Municipality
+                    },
+                    rhine_side: *side,
+                    has_immigration_office: troisdorf,
+                    has_youth_office: troisdorf,
+                    has_integration_council: troisdorf,
+                    social_area: None,
+                    population: None,
+                    foreign_nationals_percent: None,
+                },
+            )?;
+            report.municipalities_created += 1;
+        }
+    }
+    for (name, kind, domains, served) in ORGANISATIONS {
+        if organisations::find_by_name(conn, name)?.is_some() {
+            continue;
+        }
+        let mut municipality_ids = Vec::new();
+        for municipality in *served {
+            if let Some(m) = municipalities::find_by_name(conn, municipality)? {
+                municipality_ids.push(m.id);
+            }
+        }
+        organisations::insert(
+            conn,
+            &OrganisationData {
+                name: (*name).into(),
+                kind: *kind,
+                legal_domains: domains.to_vec(),
+                municipality_ids,
+                email: None,
+                phone: None,
+                address: None,
+                website: None,
+                active: true,
+            },
+        )?;
+        report.organisations_created += 1;
+    }
+    let ki = organisations::find_by_name(conn, KI)?.map(|o| o.id);
+    let immigration = organisations::find_by_name(conn, IMMIGRATION_OFFICE)?.map(|o| o.id);
+    for role in Role::ALL {
+        let username = role.as_str();
+        if users::find_by_username(conn, username)?.is_some() {
+            continue;
+        }
+        let organisation_id = match role {
+            Role::ImmigrationOfficer => immigration,
+            _ => ki,
+        };
+        users::insert(
+            conn,
+            &Actor::system(),
+            &NewUser {
+                username: username.into(),
+                display_name: format!("Demo {}", display(*role)),
+                role: *role,
+                organisation_id,
+                active: true,
+                password_hash: password_hash.into(),
+            },
+        )?;
+        report.users_created += 1;
+    }
+    Ok(report)
+}
+
+fn display(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Administrator",
+        Role::KiLead => "KI Lead",
+        Role::Coordinator => "Coordinator",
+        Role::CmCoordinator => "CM Coordinator",
+        Role::CaseManager => "Case Manager",
+        Role::SteeringMember => "Steering Group Member",
+        Role::ProjectGroupMember => "Project Group Member",
+        Role::Analyst => "Analyst",
+        Role::ImmigrationOfficer => "Immigration Officer",
+        Role::DataProtectionOfficer => "Data Protection Officer",
+    }
+}
