@@ -1,1 +1,10 @@
+//! Black-box HTTP tests; see the crate README. One binary, tests in parallel, each with its own
+//! server and database.
 
+mod auth;
+mod municipalities;
+mod operations;
+mod organisations;
+mod partner_tokens;
+mod schema;
+mod users;

@@ -117,12 +117,12 @@ mod tests {
         use Action::*;
         for role in Role::ALL {
             for action in Action::ALL {
-                let expected = match (role, action) {
-                    (_, ReadOwnAccount | ReadReferenceData) => true,
-                    (Role::Admin, _) => true,
-                    (Role::Coordinator, WriteReferenceData) => true,
-                    _ => false,
-                };
+                let expected = matches!(
+                    (role, action),
+                    (_, ReadOwnAccount | ReadReferenceData)
+                        | (Role::Admin, _)
+                        | (Role::Coordinator, WriteReferenceData)
+                );
                 assert_eq!(person(*role).may(*action), expected, "{role} / {action}");
             }
         }

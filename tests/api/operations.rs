@@ -1,0 +1,253 @@
+//! Health, request ids, CORS, unknown routes, Swagger UI.
+
+use kim_store::Backend;
+use kim_tests::{assert_problem, backend_tests, Method, StatusCode, TestApp, TestDatabase};
+use serde_json::Value;
+
+backend_tests!(
+    health_live_and_ready,
+    request_ids_are_echoed_or_made,
+    unknown_routes_are_problem_json,
+    swagger_ui_and_the_served_document,
+    cors_allows_configured_origins_only,
+);
+
+async fn health_live_and_ready(app: TestApp) {
+    let live: Value = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(live["status"], "ok");
+    let ready: Value = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["database"], app.backend.as_str());
+}
+
+async fn request_ids_are_echoed_or_made(app: TestApp) {
+    let echoed = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "trace-123")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(echoed.headers()["x-request-id"], "trace-123");
+    let made = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .expect("send");
+    let id = made.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(id.len(), 36, "a UUID");
+    // An unusable id (too long) is replaced, and the problem body carries the id of the header.
+    let replaced = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("x-request-id", "x".repeat(200))
+        .send()
+        .await
+        .expect("send");
+    let header = replaced.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_ne!(header, "x".repeat(200));
+    let problem = assert_problem(replaced, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["request_id"], header);
+}
+
+async fn unknown_routes_are_problem_json(app: TestApp) {
+    let token = app.token("analyst").await;
+    assert_problem(
+        app.get("/api/v1/nothing-here", &token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.client.get(app.url("/")).send().await.expect("send"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+async fn swagger_ui_and_the_served_document(app: TestApp) {
+    let redirect = app
+        .client
+        .get(app.url("/swagger-ui"))
+        .send()
+        .await
+        .expect("send");
+    assert!(redirect.status().is_redirection());
+    assert_eq!(redirect.headers()["location"], "/swagger-ui/");
+    let ui = app
+        .client
+        .get(app.url("/swagger-ui/"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ui.status(), StatusCode::OK);
+    assert!(ui.text().await.expect("text").contains("swagger"));
+    let served: Value = app
+        .client
+        .get(app.url("/api-docs/openapi.json"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let generated: Value =
+        serde_json::from_str(&kim_api::openapi::document_json().expect("render")).expect("json");
+    assert_eq!(
+        served, generated,
+        "the server serves the document `kim openapi` prints"
+    );
+}
+
+async fn cors_allows_configured_origins_only(app: TestApp) {
+    let allowed = app
+        .request(Method::OPTIONS, "/api/v1/municipalities", None)
+        .header("origin", "https://app.kim.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .expect("send");
+    assert!(allowed.status().is_success());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.kim.example"
+    );
+    let refused = app
+        .request(Method::OPTIONS, "/api/v1/municipalities", None)
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("send");
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}
+
+/// SQLite: the database file sits in a directory that does not exist yet, so nothing can be
+/// opened; readiness says 503 while liveness stays 200; once the directory appears, readiness
+/// recovers without a restart.
+#[actix_web::test]
+async fn ready_is_503_while_sqlite_is_unreachable_and_recovers() {
+    let (database, _) = TestDatabase::create(Backend::Sqlite).expect("sqlite");
+    let TestDatabase::Sqlite { dir } = &database else {
+        unreachable!()
+    };
+    let missing = dir.join("not-yet");
+    let url = missing.join("kim.db").to_string_lossy().into_owned();
+    let app = TestApp::spawn_unmigrated(&url, database, Backend::Sqlite);
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ready.headers()["retry-after"], "5");
+    assert_problem(ready, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(
+        app.client
+            .get(app.url("/health/live"))
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::OK
+    );
+    std::fs::create_dir_all(&missing).expect("create dir");
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+/// PostgreSQL: the server's database is renamed away under it (its sessions terminated), so
+/// readiness answers 503; renamed back, readiness recovers without a restart.
+#[actix_web::test]
+async fn ready_is_503_while_postgres_is_unreachable_and_recovers() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    assert_eq!(
+        app.client
+            .get(app.url("/health/ready"))
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::OK
+    );
+    let admin_url = std::env::var("KIM_TEST_POSTGRES_URL").expect("url");
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .expect("name")
+        .split('?')
+        .next()
+        .expect("name")
+        .to_owned();
+    let mut admin = diesel::PgConnection::establish(&admin_url).expect("admin connection");
+    let kick = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()");
+    diesel::sql_query(&kick)
+        .execute(&mut admin)
+        .expect("terminate");
+    diesel::sql_query(format!("ALTER DATABASE {name} RENAME TO {name}_away"))
+        .execute(&mut admin)
+        .expect("rename away");
+    let down = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .expect("send");
+    let status = down.status();
+    diesel::sql_query(format!("ALTER DATABASE {name}_away RENAME TO {name}"))
+        .execute(&mut admin)
+        .expect("rename back");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // The first check after recovery may still hold a connection killed above; the pool drops it.
+    let mut recovered = false;
+    for _ in 0..3 {
+        if app
+            .client
+            .get(app.url("/health/ready"))
+            .send()
+            .await
+            .expect("send")
+            .status()
+            == StatusCode::OK
+        {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "readiness recovers when the database is back");
+}
