@@ -3,10 +3,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO ?= cargo
+# Settings from .env (see .env.example), when present, for run and bench.
+ifneq (,$(wildcard .env))
+include .env
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' .env)
+endif
 KIM := target/debug/kim
 # A development-only signing key, used when KIM_JWT_SECRET is not set. Never use it in production.
 DEV_JWT_SECRET := dev-only-secret-change-me-0123456789abcdef
-export KIM_JWT_SECRET ?= $(DEV_JWT_SECRET)
+ifeq ($(strip $(KIM_JWT_SECRET)),)
+KIM_JWT_SECRET := $(DEV_JWT_SECRET)
+endif
+export KIM_JWT_SECRET
 
 .PHONY: help run build test lint fmt openapi openapi-lint bench deps clean
 
@@ -16,7 +24,7 @@ help: ## List the targets
 deps: ## Install the system packages the build needs, if missing (libpq for PostgreSQL)
 	@if ! pkg-config --exists libpq 2>/dev/null && [ ! -e /usr/include/postgresql/libpq-fe.h ]; then \
 		echo "installing libpq-dev"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q libpq-dev pkg-config >/dev/null; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libpq-dev pkg-config >/dev/null; \
 	fi
 
 build: deps ## Build the kim binary (debug)
