@@ -3,6 +3,9 @@
 
 use kim_store::{Backend, DbConn, DbPool, StoreError};
 
+use kim_domain::Action;
+
+use crate::auth::{Authenticated, Caller};
 use crate::ApiError;
 
 #[derive(Clone)]
@@ -37,6 +40,38 @@ impl Db {
         })
         .await?
         .map_err(ApiError::from)
+    }
+
+    /// Confirms the caller against the database (one round trip).
+    pub async fn authenticate(&self, caller: Caller) -> Result<Authenticated, ApiError> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            caller.authenticate(&mut conn)
+        })
+        .await?
+    }
+
+    /// A read in one round trip: confirms the caller, checks `action`, then runs `f`.
+    pub async fn read_as<T, E, F>(
+        &self,
+        caller: Caller,
+        action: Action,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Authenticated) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError>,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let who = caller.authenticate(&mut conn)?;
+            who.require(action)?;
+            f(&mut conn, &who).map_err(Into::into)
+        })
+        .await?
     }
 
     /// Runs `f` in one transaction: everything it writes lands together or not at all.

@@ -14,6 +14,7 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtService;
+use crate::auth::password::PasswordWorkers;
 use crate::db::Db;
 use crate::http::extract;
 use crate::openapi::ApiDoc;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub jwt: JwtService,
     pub login_policy: ThrottlePolicy,
     pub partner_token_max_days: i64,
+    pub passwords: PasswordWorkers,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             jwt: JwtService::new(config.jwt.clone()),
             login_policy: config.login,
             partner_token_max_days: config.partner_token_max_days,
+            passwords: PasswordWorkers::per_core(),
         }
     }
 }

@@ -7,4 +7,4 @@ pub mod jwt;
 pub mod partner_secret;
 pub mod password;
 
-pub use caller::Caller;
+pub use caller::{Authenticated, Caller};

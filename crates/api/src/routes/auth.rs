@@ -83,11 +83,13 @@ pub async fn login(
     }
 
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let verified = web::block(move || match account {
-        Some((user, hash)) => password::verify(&given, &hash) && user.active,
-        None => password::verify_against_dummy(&given),
-    })
-    .await?;
+    let verified = state
+        .passwords
+        .run(move || match account {
+            Some((user, hash)) => password::verify(&given, &hash) && user.active,
+            None => password::verify_against_dummy(&given),
+        })
+        .await?;
     let verified_user = if verified {
         let name = username.clone();
         state
@@ -179,6 +181,7 @@ pub enum Me {
 ), security(("bearer" = [])))]
 #[get("/auth/me")]
 pub async fn me(caller: Caller, state: web::Data<AppState>) -> Result<web::Json<Me>, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ReadOwnAccount)?;
     let permissions: Vec<Action> = Action::ALL
         .iter()

@@ -183,7 +183,6 @@ pub async fn list_municipalities(
     paging: web::Query<PageParams>,
     query: web::Query<MunicipalityQuery>,
 ) -> Result<web::Json<MunicipalityPage>, ApiError> {
-    caller.require(Action::ReadReferenceData)?;
     let page = paging.page()?;
     let query = query.into_inner();
     let (sort, direction) = parse_sort(
@@ -200,7 +199,9 @@ pub async fn list_municipalities(
     };
     let listed = state
         .db
-        .read(move |conn| store::list(conn, &filter, sort, direction, page))
+        .read_as(caller, Action::ReadReferenceData, move |conn, _| {
+            store::list(conn, &filter, sort, direction, page)
+        })
         .await?;
     Ok(web::Json(MunicipalityPage::new(listed, page)))
 }
@@ -223,9 +224,13 @@ pub async fn get_municipality(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Action::ReadReferenceData)?;
     let id = id.into_inner();
-    let found = state.db.read(move |conn| store::find(conn, id)).await?;
+    let found = state
+        .db
+        .read_as(caller, Action::ReadReferenceData, move |conn, _| {
+            store::find(conn, id)
+        })
+        .await?;
     let version = found.version;
     Ok(ok_versioned(&Municipality::from(found), version))
 }
@@ -251,6 +256,7 @@ pub async fn create_municipality(
     state: web::Data<AppState>,
     body: web::Json<MunicipalityInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
     let data = body.into_inner().into_data()?;
     let created = state
@@ -294,6 +300,7 @@ pub async fn update_municipality(
     if_match: IfMatch,
     body: web::Json<MunicipalityInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
     let expected = if_match.version()?;
     let data = body.into_inner().into_data()?;
@@ -331,6 +338,7 @@ pub async fn delete_municipality(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
     let expected = if_match.version()?;
     let id = id.into_inner();

@@ -186,7 +186,6 @@ pub async fn list_organisations(
     paging: web::Query<PageParams>,
     query: web::Query<OrganisationQuery>,
 ) -> Result<web::Json<OrganisationPage>, ApiError> {
-    caller.require(Action::ReadReferenceData)?;
     let page = paging.page()?;
     let query = query.into_inner();
     let (sort, direction) = parse_sort(
@@ -203,7 +202,9 @@ pub async fn list_organisations(
     };
     let listed = state
         .db
-        .read(move |conn| store::list(conn, &filter, sort, direction, page))
+        .read_as(caller, Action::ReadReferenceData, move |conn, _| {
+            store::list(conn, &filter, sort, direction, page)
+        })
         .await?;
     Ok(web::Json(OrganisationPage::new(listed, page)))
 }
@@ -224,9 +225,13 @@ pub async fn get_organisation(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Action::ReadReferenceData)?;
     let id = id.into_inner();
-    let found = state.db.read(move |conn| store::find(conn, id)).await?;
+    let found = state
+        .db
+        .read_as(caller, Action::ReadReferenceData, move |conn, _| {
+            store::find(conn, id)
+        })
+        .await?;
     let version = found.version;
     Ok(ok_versioned(&Organisation::from(found), version))
 }
@@ -252,6 +257,7 @@ pub async fn create_organisation(
     state: web::Data<AppState>,
     body: web::Json<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
     let data = body.into_inner().into_data()?;
     let created = state
@@ -295,6 +301,7 @@ pub async fn update_organisation(
     if_match: IfMatch,
     body: web::Json<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
     let expected = if_match.version()?;
     let data = body.into_inner().into_data()?;
@@ -333,6 +340,7 @@ pub async fn delete_organisation(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
     let expected = if_match.version()?;
     let id = id.into_inner();

@@ -138,7 +138,6 @@ pub async fn list_partner_tokens(
     paging: web::Query<PageParams>,
     query: web::Query<PartnerTokenQuery>,
 ) -> Result<web::Json<PartnerTokenPage>, ApiError> {
-    caller.require(Action::ManagePartnerTokens)?;
     let page = paging.page()?;
     let filter = TokenFilter {
         organisation_id: query.organisation_id,
@@ -146,7 +145,9 @@ pub async fn list_partner_tokens(
     };
     let listed = state
         .db
-        .read(move |conn| store::list(conn, &filter, page))
+        .read_as(caller, Action::ManagePartnerTokens, move |conn, _| {
+            store::list(conn, &filter, page)
+        })
         .await?;
     Ok(web::Json(PartnerTokenPage::new(listed, page)))
 }
@@ -172,6 +173,7 @@ pub async fn issue_partner_token(
     state: web::Data<AppState>,
     body: web::Json<NewPartnerTokenInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManagePartnerTokens)?;
     let input = body.into_inner();
     input.validate()?;
@@ -245,9 +247,13 @@ pub async fn get_partner_token(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<web::Json<PartnerToken>, ApiError> {
-    caller.require(Action::ManagePartnerTokens)?;
     let id = id.into_inner();
-    let token = state.db.read(move |conn| store::find(conn, id)).await?;
+    let token = state
+        .db
+        .read_as(caller, Action::ManagePartnerTokens, move |conn, _| {
+            store::find(conn, id)
+        })
+        .await?;
     Ok(web::Json(token.into()))
 }
 
@@ -271,6 +277,7 @@ pub async fn revoke_partner_token(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<web::Json<PartnerToken>, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManagePartnerTokens)?;
     let id = id.into_inner();
     let actor = caller.actor();

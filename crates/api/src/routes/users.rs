@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::{Validate, ValidationError};
 
 use super::{not_blank, trimmed};
-use crate::auth::{password, Caller};
+use crate::auth::{password, Authenticated, Caller};
 use crate::error::responses as err;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -172,7 +172,6 @@ pub async fn list_users(
     paging: web::Query<PageParams>,
     query: web::Query<UserQuery>,
 ) -> Result<web::Json<UserPage>, ApiError> {
-    caller.require(Action::ManageUsers)?;
     let page = paging.page()?;
     let query = query.into_inner();
     let (sort, direction) = parse_sort(
@@ -188,7 +187,9 @@ pub async fn list_users(
     };
     let listed = state
         .db
-        .read(move |conn| store::list(conn, &filter, sort, direction, page))
+        .read_as(caller, Action::ManageUsers, move |conn, _| {
+            store::list(conn, &filter, sort, direction, page)
+        })
         .await?;
     Ok(web::Json(UserPage::new(listed, page)))
 }
@@ -210,9 +211,13 @@ pub async fn get_user(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Action::ManageUsers)?;
     let id = id.into_inner();
-    let found = state.db.read(move |conn| store::find(conn, id)).await?;
+    let found = state
+        .db
+        .read_as(caller, Action::ManageUsers, move |conn, _| {
+            store::find(conn, id)
+        })
+        .await?;
     let version = found.version;
     Ok(ok_versioned(&User::from(found), version))
 }
@@ -238,6 +243,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     body: web::Json<NewUserInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageUsers)?;
     let input = body.into_inner();
     input.validate()?;
@@ -296,6 +302,7 @@ pub async fn update_user(
     if_match: IfMatch,
     body: web::Json<UserUpdateInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageUsers)?;
     let expected = if_match.version()?;
     let input = body.into_inner();
@@ -356,6 +363,7 @@ pub async fn delete_user(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageUsers)?;
     let expected = if_match.version()?;
     let id = id.into_inner();
@@ -372,6 +380,6 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn is_self(caller: &Caller, id: i64) -> bool {
+fn is_self(caller: &Authenticated, id: i64) -> bool {
     matches!(caller.principal, Principal::Person { user_id, .. } if user_id == id)
 }
