@@ -81,7 +81,13 @@ pub fn build(
 ) -> std::io::Result<Server> {
     let json_limit = config.json_limit_bytes;
     let origins = config.cors_origins.clone();
-    let mut server = HttpServer::new(move || {
+    let workers = config.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let blocking_threads = (config.pool_size as usize).div_ceil(workers).max(1);
+    let server = HttpServer::new(move || {
         let (app, api) = App::new()
             .app_data(state.clone())
             .app_data(extract::json_config(json_limit))
@@ -100,10 +106,11 @@ pub fn build(
             .wrap(from_fn(request_context))
     })
     .shutdown_timeout(10)
+    .workers(workers)
+    // Blocking threads only wait for database connections (argon2 has its own threads), so
+    // more of them than pooled connections would only add stacks and allocator arenas.
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)?;
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
     Ok(server.run())
 }
 
