@@ -159,6 +159,12 @@ if [[ -z ${BENCH_KIM_BIN:-} ]]; then
 fi
 [[ -x $KIM_BIN ]] || die "$KIM_BIN is missing or not executable"
 
+# Other work on the machine skews the numbers: the report gives the load when the runs began.
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk '{ exit !($1 >= 0.5) }' /proc/loadavg; then
+  log "WARNING: the machine is busy (load average $LOAD_AT_START); the numbers will be lower than on an idle machine"
+fi
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kim-bench.XXXXXX")
 RESULTS=$WORK/results.tsv
 NOTES=$WORK/notes.txt
@@ -446,6 +452,7 @@ python3 "$BENCH_DIR/report.py" \
   --cpu "${cpu_model:-unknown}" \
   --mem-kib "${mem_kib:-0}" \
   --commit "$commit" \
+  --load "$LOAD_AT_START" \
   --wrk-version "$(wrk -v 2>&1 | head -n1 | cut -d' ' -f2 || true)" \
   --binary "${KIM_BIN#"$ROOT"/}" \
   --seconds "$BENCH_SECONDS" \

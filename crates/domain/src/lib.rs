@@ -21,19 +21,21 @@ pub struct UnknownValue {
     pub expected: Vec<&'static str>,
 }
 
-/// Declares a closed vocabulary: a `snake_case` enum with `as_str`, `parse`, `ALL` and serde
-/// that agree with each other, so the database, the API and the OpenAPI text use one spelling.
+/// Declares a closed vocabulary: a `snake_case` enum with `as_str`, `parse`, `ALL`, serde and an
+/// OpenAPI schema that agree with each other, so the database, the API and the documentation
+/// use one spelling. The OpenAPI schema is written by hand because utoipa's derive does not see
+/// serde renames made inside a macro; its description lists every value with its doc comment.
 #[macro_export]
 macro_rules! vocabulary {
     (
-        $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)? }
+        $(#[doc = $doc:literal])*
+        pub enum $name:ident { $( $(#[doc = $vdoc:literal])* $variant:ident => $text:literal ),+ $(,)? }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+                 serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+            $( $(#[doc = $vdoc])* #[serde(rename = $text)] $variant ),+
         }
 
         impl $name {
@@ -67,5 +69,20 @@ macro_rules! vocabulary {
             type Err = $crate::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> { Self::parse(s) }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .description(Some(concat!(
+                        $($doc, "\n",)* "\n",
+                        $("- `", $text, "`:", $($vdoc,)* "\n",)+
+                    ).trim()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }

@@ -47,3 +47,36 @@ mod tests {
         assert_eq!(err.expected.len(), Role::ALL.len());
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    use utoipa::PartialSchema;
+
+    use super::Role;
+
+    /// The OpenAPI schema lists exactly the values serde accepts.
+    #[test]
+    fn openapi_enum_matches_the_wire_values() {
+        let schema = serde_json::to_value(Role::schema()).expect("json");
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let wire: Vec<String> = Role::ALL
+            .iter()
+            .map(|r| {
+                serde_json::to_value(r)
+                    .expect("json")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(listed, wire);
+        assert!(schema["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("- `case_manager`:")));
+    }
+}

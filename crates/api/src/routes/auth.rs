@@ -49,13 +49,13 @@ pub struct TokenResponse {
 ///
 /// **Who may call:** anyone, without a token.
 #[utoipa::path(tag = "Authentication", request_body = LoginRequest, responses(
-    (status = 200, body = TokenResponse),
+    (status = 200, description = "Logged in", body = TokenResponse),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 422, response = err::Unprocessable),
     (status = 429, response = err::TooManyRequests),
     (status = 503, response = err::Unavailable),
-))]
+), security(()))]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
@@ -175,7 +175,7 @@ pub enum Me {
 ///
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Authentication", responses(
-    (status = 200, body = Me),
+    (status = 200, description = "The caller", body = Me),
     (status = 401, response = err::Unauthorized),
     (status = 503, response = err::Unavailable),
 ), security(("bearer" = [])))]

@@ -24,7 +24,7 @@ pub struct Health {
 /// The process is up and answering. Never touches the database.
 ///
 /// **Who may call:** anyone, without a token.
-#[utoipa::path(tag = "Operations", responses((status = 200, body = Health)))]
+#[utoipa::path(tag = "Operations", responses((status = 200, description = "Alive", body = Health)), security(()))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -40,9 +40,9 @@ pub async fn live() -> HttpResponse {
 ///
 /// **Who may call:** anyone, without a token.
 #[utoipa::path(tag = "Operations", responses(
-    (status = 200, body = Health, example = json!({"status": "ready", "database": "sqlite"})),
+    (status = 200, description = "Healthy", body = Health, example = json!({"status": "ready", "database": "sqlite"})),
     (status = 503, response = crate::error::responses::Unavailable),
-))]
+), security(()))]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pool = state.db.pool().clone();

@@ -170,7 +170,7 @@ const SORT_FIELDS: &[(&str, MunicipalitySort)] = &[
 ///
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(PageParams, MunicipalityQuery), responses(
-    (status = 200, body = MunicipalityPage),
+    (status = 200, description = "One page of municipalities", body = MunicipalityPage),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 422, response = err::Unprocessable),
@@ -212,7 +212,7 @@ pub async fn list_municipalities(
 ///
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(("id" = i64, Path, description = "Municipality id")), responses(
-    (status = 200, body = Municipality, headers(("ETag" = String, description = "The version, for If-Match"))),
+    (status = 200, description = "The municipality", body = Municipality, headers(("ETag" = String, description = "The version, for If-Match"))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 404, response = err::NotFound),
@@ -241,7 +241,7 @@ pub async fn get_municipality(
 ///
 /// **Who may call:** `admin`, `coordinator`.
 #[utoipa::path(tag = "Reference data", request_body = MunicipalityInput, responses(
-    (status = 201, body = Municipality, headers(("ETag" = String), ("Location" = String))),
+    (status = 201, description = "Created", body = Municipality, headers(("ETag" = String), ("Location" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -280,7 +280,7 @@ pub async fn create_municipality(
 #[utoipa::path(tag = "Reference data", request_body = MunicipalityInput,
     params(("id" = i64, Path, description = "Municipality id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
     responses(
-    (status = 200, body = Municipality, headers(("ETag" = String))),
+    (status = 200, description = "The municipality", body = Municipality, headers(("ETag" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),

@@ -173,7 +173,7 @@ const SORT_FIELDS: &[(&str, OrganisationSort)] = &[
 ///
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(PageParams, OrganisationQuery), responses(
-    (status = 200, body = OrganisationPage),
+    (status = 200, description = "One page of organisations", body = OrganisationPage),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 422, response = err::Unprocessable),
@@ -213,7 +213,7 @@ pub async fn list_organisations(
 ///
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(("id" = i64, Path, description = "Organisation id")), responses(
-    (status = 200, body = Organisation, headers(("ETag" = String, description = "The version, for If-Match"))),
+    (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String, description = "The version, for If-Match"))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 404, response = err::NotFound),
@@ -242,7 +242,7 @@ pub async fn get_organisation(
 ///
 /// **Who may call:** `admin`, `coordinator`.
 #[utoipa::path(tag = "Reference data", request_body = OrganisationInput, responses(
-    (status = 201, body = Organisation, headers(("ETag" = String), ("Location" = String))),
+    (status = 201, description = "Created", body = Organisation, headers(("ETag" = String), ("Location" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -281,7 +281,7 @@ pub async fn create_organisation(
 #[utoipa::path(tag = "Reference data", request_body = OrganisationInput,
     params(("id" = i64, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
     responses(
-    (status = 200, body = Organisation, headers(("ETag" = String))),
+    (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),

@@ -124,7 +124,7 @@ pub struct PartnerTokenQuery {
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", params(PageParams, PartnerTokenQuery), responses(
-    (status = 200, body = PartnerTokenPage),
+    (status = 200, description = "One page of partner tokens", body = PartnerTokenPage),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -159,7 +159,7 @@ pub async fn list_partner_tokens(
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", request_body = NewPartnerTokenInput, responses(
-    (status = 201, body = IssuedPartnerToken, headers(("Location" = String))),
+    (status = 201, description = "Issued; the secret is in this response only", body = IssuedPartnerToken, headers(("Location" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -234,7 +234,7 @@ pub fn issue_in(
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", params(("id" = i64, Path, description = "Token id")), responses(
-    (status = 200, body = PartnerToken),
+    (status = 200, description = "The partner token (without its secret)", body = PartnerToken),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -264,7 +264,7 @@ pub async fn get_partner_token(
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", params(("id" = i64, Path, description = "Token id")), responses(
-    (status = 200, body = PartnerToken),
+    (status = 200, description = "The partner token (without its secret)", body = PartnerToken),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),

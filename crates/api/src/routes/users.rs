@@ -158,7 +158,7 @@ const SORT_FIELDS: &[(&str, UserSort)] = &[
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", params(PageParams, UserQuery), responses(
-    (status = 200, body = UserPage),
+    (status = 200, description = "One page of user accounts", body = UserPage),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -198,7 +198,7 @@ pub async fn list_users(
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", params(("id" = i64, Path, description = "User id")), responses(
-    (status = 200, body = User, headers(("ETag" = String))),
+    (status = 200, description = "The user account", body = User, headers(("ETag" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -228,7 +228,7 @@ pub async fn get_user(
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", request_body = NewUserInput, responses(
-    (status = 201, body = User, headers(("ETag" = String), ("Location" = String))),
+    (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -282,7 +282,7 @@ pub async fn create_user(
 #[utoipa::path(tag = "Users", request_body = UserUpdateInput,
     params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
     responses(
-    (status = 200, body = User, headers(("ETag" = String))),
+    (status = 200, description = "The user account", body = User, headers(("ETag" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
