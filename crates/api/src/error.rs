@@ -349,6 +349,13 @@ pub mod responses {
 
     #[derive(ToResponse)]
     #[response(
+        description = "The body is not `Content-Type: application/json`",
+        content_type = "application/problem+json"
+    )]
+    pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+    #[derive(ToResponse)]
+    #[response(
         description = "Invalid fields, each listed in `errors`",
         content_type = "application/problem+json"
     )]

@@ -43,6 +43,7 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
             responses::Conflict,
             responses::PreconditionFailed,
             responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
             responses::Unprocessable,
             responses::PreconditionRequired,
             responses::TooManyRequests,

@@ -52,6 +52,8 @@ pub struct TokenResponse {
     (status = 200, description = "Logged in", body = TokenResponse),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 415, response = err::UnsupportedMediaType),
     (status = 422, response = err::Unprocessable),
     (status = 429, response = err::TooManyRequests),
     (status = 503, response = err::Unavailable),

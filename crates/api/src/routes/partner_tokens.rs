@@ -164,6 +164,7 @@ pub async fn list_partner_tokens(
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
     (status = 413, response = err::PayloadTooLarge),
+    (status = 415, response = err::UnsupportedMediaType),
     (status = 422, response = err::Unprocessable),
     (status = 503, response = err::Unavailable),
 ), security(("bearer" = [])))]

@@ -234,6 +234,7 @@ pub async fn get_user(
     (status = 403, response = err::Forbidden),
     (status = 409, response = err::Conflict),
     (status = 413, response = err::PayloadTooLarge),
+    (status = 415, response = err::UnsupportedMediaType),
     (status = 422, response = err::Unprocessable),
     (status = 503, response = err::Unavailable),
 ), security(("bearer" = [])))]
@@ -290,6 +291,7 @@ pub async fn create_user(
     (status = 409, response = err::Conflict),
     (status = 412, response = err::PreconditionFailed),
     (status = 413, response = err::PayloadTooLarge),
+    (status = 415, response = err::UnsupportedMediaType),
     (status = 422, response = err::Unprocessable),
     (status = 428, response = err::PreconditionRequired),
     (status = 503, response = err::Unavailable),
