@@ -1,10 +1,12 @@
 //! Black-box HTTP tests; see the crate README. One binary, tests in parallel, each with its own
 //! server and database.
 
+mod agreements;
 mod auth;
 mod municipalities;
 mod operations;
 mod organisations;
 mod partner_tokens;
+mod roadmap;
 mod schema;
 mod users;

@@ -93,5 +93,20 @@ async fn demo_seed_is_idempotent() {
     let mut conn = app.pool.get().expect("conn");
     let hash = kim_api::auth::password::hash("irrelevant passphrase").expect("hash");
     let again = kim_api::seed::demo(&mut conn, &hash).expect("seed");
-    assert_eq!(again, kim_api::seed::SeedReport::default());
+    assert_eq!(
+        (
+            again.municipalities_created,
+            again.organisations_created,
+            again.users_created
+        ),
+        (0, 0, 0)
+    );
+    assert!(
+        again
+            .steering_created
+            .iter()
+            .all(|(_, created)| *created == 0),
+        "{:?}",
+        again.steering_created
+    );
 }

@@ -139,6 +139,9 @@ fn run(command: Command) -> Result<(), String> {
                 "demo data: {} municipalities, {} organisations, {} users created (existing ones kept)",
                 report.municipalities_created, report.organisations_created, report.users_created
             );
+            for (kind, created) in &report.steering_created {
+                println!("demo data: {created} {kind} created");
+            }
             println!(
                 "demo logins (password \"{}\"): {}",
                 seed::DEMO_PASSWORD,

@@ -31,6 +31,11 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Reference data", description = "Municipalities (Kommunen) and organisations (Akteure) of the county"),
         (name = "Users", description = "User accounts (Benutzerkonten); administrators only"),
         (name = "Partner tokens", description = "Credentials of partner systems (Jobcenter, Ausländerbehörde, Wohlfahrtsverbände); administrators only"),
+        (name = "Positions", description = "Stellen of the three KIM modules, their staffing phases and history"),
+        (name = "Funding", description = "Förderung: rates by year and module, funding due per module and position"),
+        (name = "Cooperation agreements", description = "Kooperationsvereinbarungen with municipalities and providers"),
+        (name = "Roadmap", description = "Planung: workstreams and items for a Gantt chart, delayed items"),
+        (name = "Distribution", description = "Case-management capacity per municipality against need"),
         (name = "Operations", description = "Health checks"),
     ),
     components(

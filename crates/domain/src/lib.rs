@@ -1,12 +1,17 @@
 #![doc = include_str!("../README.md")]
 
+pub mod agreement;
+pub mod funding;
 pub mod login_throttle;
 pub mod paging;
 pub mod permission;
 pub mod reference;
+pub mod roadmap;
 pub mod role;
 pub mod scope;
+pub mod staffing;
 pub mod text;
+pub mod transition;
 
 pub use permission::{Action, Principal};
 pub use role::Role;

@@ -20,6 +20,14 @@ crate::vocabulary! {
         ManageUsers => "manage_users",
         /// Issue, list and revoke partner tokens.
         ManagePartnerTokens => "manage_partner_tokens",
+        /// Read the steering level: positions, funding, cooperation agreements, roadmap, distribution.
+        ReadSteering => "read_steering",
+        /// Create and change positions, funding rates, cooperation agreements and roadmap items.
+        WriteSteering => "write_steering",
+        /// Read the position one holds (and only that one).
+        ReadOwnPosition => "read_own_position",
+        /// See who holds a position (names of staff).
+        SeeHolderNames => "see_holder_names",
     }
 }
 
@@ -62,16 +70,31 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             WriteReferenceData,
             ManageUsers,
             ManagePartnerTokens,
+            ReadSteering,
+            SeeHolderNames,
         ],
-        Role::Coordinator => &[ReadOwnAccount, ReadReferenceData, WriteReferenceData],
-        Role::KiLead
-        | Role::CmCoordinator
-        | Role::CaseManager
-        | Role::SteeringMember
-        | Role::ProjectGroupMember
-        | Role::Analyst
-        | Role::ImmigrationOfficer
-        | Role::DataProtectionOfficer => EVERY_PERSON,
+        Role::Coordinator => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            WriteReferenceData,
+            ReadSteering,
+            WriteSteering,
+            SeeHolderNames,
+        ],
+        Role::KiLead => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadSteering,
+            WriteSteering,
+            SeeHolderNames,
+        ],
+        Role::CmCoordinator | Role::SteeringMember | Role::Analyst => {
+            &[ReadOwnAccount, ReadReferenceData, ReadSteering]
+        }
+        Role::CaseManager => &[ReadOwnAccount, ReadReferenceData, ReadOwnPosition],
+        Role::ProjectGroupMember | Role::ImmigrationOfficer | Role::DataProtectionOfficer => {
+            EVERY_PERSON
+        }
     }
 }
 
@@ -120,8 +143,21 @@ mod tests {
                 let expected = matches!(
                     (role, action),
                     (_, ReadOwnAccount | ReadReferenceData)
-                        | (Role::Admin, _)
+                        | (
+                            Role::Admin,
+                            WriteReferenceData | ManageUsers | ManagePartnerTokens
+                        )
+                        | (
+                            Role::Admin | Role::KiLead | Role::Coordinator,
+                            ReadSteering | SeeHolderNames
+                        )
+                        | (
+                            Role::CmCoordinator | Role::SteeringMember | Role::Analyst,
+                            ReadSteering
+                        )
+                        | (Role::KiLead | Role::Coordinator, WriteSteering)
                         | (Role::Coordinator, WriteReferenceData)
+                        | (Role::CaseManager, ReadOwnPosition)
                 );
                 assert_eq!(person(*role).may(*action), expected, "{role} / {action}");
             }
@@ -150,6 +186,7 @@ mod tests {
             assert!(!p.may(Action::WriteReferenceData));
             assert!(!p.may(Action::ManageUsers));
             assert!(!p.may(Action::ManagePartnerTokens));
+            assert!(!p.may(Action::ReadSteering));
         }
     }
 

@@ -1,15 +1,19 @@
 #![doc = include_str!("../README.md")]
 
+pub mod agreements;
 pub mod audit;
 pub mod clock;
 pub mod connection;
 pub mod error;
+pub mod funding_rates;
 pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;
 pub mod organisations;
 pub mod partner_tokens;
-mod schema;
+pub mod positions;
+pub mod roadmap;
+pub(crate) mod schema;
 pub mod users;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};

@@ -107,6 +107,76 @@ diesel::joinable!(organisation_municipalities -> municipalities (municipality_id
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(partner_tokens -> organisations (organisation_id));
 
+diesel::define_sql_function! {
+    /// SQL `lower`, for case-insensitive search that behaves the same on both databases.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::table! {
+    positions (id) {
+        id -> BigInt,
+        title -> Text,
+        module -> Text,
+        function -> Text,
+        fte_hundredths -> BigInt,
+        funded -> Bool,
+        employer_organisation_id -> BigInt,
+        placement_organisation_id -> Nullable<BigInt>,
+        rhine_side -> Nullable<Text>,
+        region -> Nullable<Text>,
+        thematic_focus -> Nullable<Text>,
+        holder_user_id -> Nullable<BigInt>,
+        phase -> Text,
+        phase_since -> Date,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    position_municipalities (position_id, municipality_id) {
+        position_id -> BigInt,
+        municipality_id -> BigInt,
+        fte_hundredths -> BigInt,
+    }
+}
+
+diesel::table! {
+    position_events (id) {
+        id -> BigInt,
+        position_id -> BigInt,
+        kind -> Text,
+        from_phase -> Nullable<Text>,
+        to_phase -> Nullable<Text>,
+        effective_on -> Date,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    funding_rates (id) {
+        id -> BigInt,
+        year -> Integer,
+        module -> Text,
+        item -> Text,
+        amount_cents -> BigInt,
+        basis -> Text,
+        note -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(position_municipalities -> positions (position_id));
+diesel::joinable!(position_municipalities -> municipalities (municipality_id));
+diesel::joinable!(position_events -> positions (position_id));
+
+// Every table of this file; the agreements and roadmap modules declare their own tables and
+// pairings next to their queries.
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     organisations,
@@ -116,9 +186,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     partner_tokens,
     login_failures,
     audit_events,
+    positions,
+    position_municipalities,
+    position_events,
+    funding_rates,
 );
-
-diesel::define_sql_function! {
-    /// SQL `lower`, for case-insensitive search that behaves the same on both databases.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}

@@ -1,11 +1,13 @@
 //! One module per resource. Each handler parses and authorises, runs one store function in one
 //! transaction, and maps the result.
 
+pub mod agreements;
 pub mod auth;
 pub mod health;
 pub mod municipalities;
 pub mod organisations;
 pub mod partner_tokens;
+pub mod roadmap;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,6 +19,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     organisations::configure(cfg);
     users::configure(cfg);
     partner_tokens::configure(cfg);
+    agreements::configure(cfg);
+    roadmap::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

@@ -1,5 +1,10 @@
 //! Demo data: the Rhein-Sieg-Kreis from the domain brief (its 19 municipalities, the actors the
-//! concept names) and one demo account per role. Idempotent: what exists is left alone.
+//! concept names), one demo account per role, and the steering level (positions, funding rates,
+//! cooperation agreements, roadmap). Idempotent: what exists is left alone.
+
+mod agreements;
+mod positions;
+mod roadmap;
 
 use kim_domain::reference::{LegalDomain as L, MunicipalityKind, OrganisationKind as K, RhineSide};
 use kim_domain::Role;
@@ -126,6 +131,8 @@ pub struct SeedReport {
     pub municipalities_created: usize,
     pub organisations_created: usize,
     pub users_created: usize,
+    /// Steering-level objects created, by kind (`positions`, `agreements`, ...).
+    pub steering_created: Vec<(&'static str, usize)>,
 }
 
 /// Loads the demo county. `password_hash` is the argon2 hash of [`DEMO_PASSWORD`], computed once
@@ -207,6 +214,11 @@ pub fn demo(conn: &mut DbConn, password_hash: &str) -> Result<SeedReport, StoreE
         )?;
         report.users_created += 1;
     }
+    report.steering_created = vec![
+        ("positions and funding rates", positions::demo(conn)?),
+        ("cooperation agreements", agreements::demo(conn)?),
+        ("roadmap items", roadmap::demo(conn)?),
+    ];
     Ok(report)
 }
 

@@ -1,0 +1,1 @@
+//! Cooperation agreements (Kooperationsvereinbarungen): status machine and rules. Being written.

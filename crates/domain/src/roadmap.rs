@@ -1,0 +1,1 @@
+//! The roadmap (Planung bis 2022): workstreams, items, half-years, delay rule. Being written.

@@ -1,0 +1,1 @@
+//! Cooperation agreements (Kooperationsvereinbarungen). Being written.

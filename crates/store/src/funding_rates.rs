@@ -1,0 +1,1 @@
+//! Funding rates by year, module and item. Being written.

@@ -1,0 +1,1 @@
+//! Roadmap workstreams and items. Being written.

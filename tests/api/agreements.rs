@@ -1,0 +1,1 @@
+//! Cooperation agreements. Being written.
