@@ -143,7 +143,10 @@ async fn me_describes_the_person_and_their_permissions(app: TestApp) {
         json!([
             "read_own_account",
             "read_reference_data",
-            "write_reference_data"
+            "write_reference_data",
+            "read_steering",
+            "write_steering",
+            "see_holder_names"
         ])
     );
     let admin = app.token("admin").await;
