@@ -238,6 +238,9 @@ impl From<StoreError> for ApiError {
             StoreError::Duplicate { field: None } => ApiError::Conflict("already exists".into()),
             StoreError::InUse(why) => ApiError::Conflict(format!("still in use: {why}")),
             StoreError::UnknownReference { field, message } => ApiError::field(field, message),
+            StoreError::IllegalTransition(refused) => ApiError::Conflict(refused.to_string()),
+            StoreError::Conflict(why) => ApiError::Conflict(why),
+            StoreError::Invalid { field, message } => ApiError::field(field, message),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             other => ApiError::Internal(other.to_string()),
         }

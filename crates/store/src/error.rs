@@ -23,6 +23,15 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
+    /// A state machine refuses the move (409, naming the allowed moves).
+    #[error("{0}")]
+    IllegalTransition(#[from] kim_domain::transition::IllegalTransition),
+    /// The request conflicts with the object's state in another way (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A field is invalid given what is stored, e.g. shares exceeding a position's FTE (422).
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
     /// The database cannot be reached (503).
     #[error("database unavailable: {0}")]
     Unavailable(String),
