@@ -52,6 +52,23 @@ impl Db {
         .await?
     }
 
+    /// A read in one round trip for rules that depend on the object (a case manager reads the
+    /// position they hold): confirms the caller and hands it to `f`, which decides.
+    pub async fn read_with<T, E, F>(&self, caller: Caller, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Authenticated) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError>,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let who = caller.authenticate(&mut conn)?;
+            f(&mut conn, &who).map_err(Into::into)
+        })
+        .await?
+    }
+
     /// A read in one round trip: confirms the caller, checks `action`, then runs `f`.
     pub async fn read_as<T, E, F>(
         &self,

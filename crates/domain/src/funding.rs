@@ -158,16 +158,27 @@ pub struct PositionFunding {
     pub months_staffed: u32,
     /// Staff funding for a full year at the position's FTE.
     pub annual_staff_cents: i64,
-    /// Staff (and, in module 1, material cost) funding if staffed in every planned month.
-    pub planned_cents: i64,
-    /// Funding due for the months actually staffed.
-    pub due_cents: i64,
+    /// Staff funding if staffed in every planned month.
+    pub planned_staff_cents: i64,
+    /// Staff funding due for the months actually staffed.
+    pub due_staff_cents: i64,
+    /// Module 1 only: the material-cost rate per workplace, planned and due like staff.
+    pub planned_material_cents: i64,
+    pub due_material_cents: i64,
 }
 
 impl PositionFunding {
+    pub fn planned_cents(&self) -> i64 {
+        self.planned_staff_cents + self.planned_material_cents
+    }
+
+    pub fn due_cents(&self) -> i64 {
+        self.due_staff_cents + self.due_material_cents
+    }
+
     /// Due minus planned: negative when vacancies cost funding.
     pub fn difference_cents(&self) -> i64 {
-        self.due_cents - self.planned_cents
+        self.due_cents() - self.planned_cents()
     }
 }
 
@@ -200,13 +211,14 @@ pub fn position_funding(
     } else {
         0
     };
-    let annual = annual_staff_cents + annual_material;
     PositionFunding {
         months_planned,
         months_staffed,
         annual_staff_cents,
-        planned_cents: pro_rata(annual, months_planned),
-        due_cents: pro_rata(annual, months_staffed),
+        planned_staff_cents: pro_rata(annual_staff_cents, months_planned),
+        due_staff_cents: pro_rata(annual_staff_cents, months_staffed),
+        planned_material_cents: pro_rata(annual_material, months_planned),
+        due_material_cents: pro_rata(annual_material, months_staffed),
     }
 }
 
@@ -224,6 +236,160 @@ pub fn reference_date(year: i32, today: NaiveDate) -> NaiveDate {
     let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
     let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today);
     today.clamp(first, last)
+}
+
+/// A position as the year's funding sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FundedPosition {
+    pub id: i64,
+    pub function: PositionFunction,
+    pub fte: Fte,
+    pub funded: bool,
+    /// `(effective_on, phase)`, oldest first.
+    pub history: Vec<(NaiveDate, StaffingPhase)>,
+}
+
+/// One position's line in the year's overview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionLine {
+    pub id: i64,
+    /// The phase on the reference date (`None`: not yet created then).
+    pub phase: Option<StaffingPhase>,
+    pub funding: PositionFunding,
+}
+
+/// One funding item of a module: planned and due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemLine {
+    pub item: FundingItem,
+    pub planned_cents: i64,
+    pub due_cents: i64,
+}
+
+/// A module's (or the total's) figures for the year.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// FTE of funded positions that exist and have not ended on the reference date.
+    pub planned_fte: Fte,
+    /// Of those, FTE in phase `active` on the reference date.
+    pub filled_fte: Fte,
+    /// Planned minus filled.
+    pub vacant_fte: Fte,
+    pub planned_cents: i64,
+    pub due_cents: i64,
+    pub items: Vec<ItemLine>,
+}
+
+impl Summary {
+    pub fn difference_cents(&self) -> i64 {
+        self.due_cents - self.planned_cents
+    }
+
+    fn add_item(&mut self, item: FundingItem, planned: i64, due: i64) {
+        self.planned_cents += planned;
+        self.due_cents += due;
+        match self.items.iter_mut().find(|line| line.item == item) {
+            Some(line) => {
+                line.planned_cents += planned;
+                line.due_cents += due;
+            }
+            None => self.items.push(ItemLine {
+                item,
+                planned_cents: planned,
+                due_cents: due,
+            }),
+        }
+    }
+}
+
+/// The year's funding: per position, per module and in total.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub year: i32,
+    pub reference_date: NaiveDate,
+    pub positions: Vec<PositionLine>,
+    pub modules: Vec<(Module, Summary)>,
+    pub total: Summary,
+}
+
+/// Computes the year's funding from the rates and the positions' histories.
+pub fn overview(
+    rates: &[Rate],
+    year: i32,
+    today: NaiveDate,
+    positions: &[FundedPosition],
+) -> Overview {
+    let reference = reference_date(year, today);
+    let mut modules: Vec<(Module, Summary)> = Module::ALL
+        .iter()
+        .map(|m| (*m, Summary::default()))
+        .collect();
+    let mut lines = Vec::with_capacity(positions.len());
+    for position in positions {
+        let funding = position_funding(
+            rates,
+            year,
+            position.function,
+            position.fte,
+            position.funded,
+            &position.history,
+        );
+        let phase = phase_on(&position.history, reference);
+        let module = position.function.module();
+        if let Some((_, summary)) = modules.iter_mut().find(|(m, _)| *m == module) {
+            if position.funded && phase.is_some_and(|p| p != StaffingPhase::Ended) {
+                summary.planned_fte = summary.planned_fte + position.fte;
+                if phase == Some(StaffingPhase::Active) {
+                    summary.filled_fte = summary.filled_fte + position.fte;
+                }
+            }
+            let staff_item = match staff_rate_for(rates, year, position.function) {
+                Some(rate) => rate.item,
+                None => FundingItem::Staff,
+            };
+            if position.funded {
+                summary.add_item(
+                    staff_item,
+                    funding.planned_staff_cents,
+                    funding.due_staff_cents,
+                );
+                if module == Module::Module1
+                    && (funding.planned_material_cents != 0 || funding.due_material_cents != 0)
+                {
+                    summary.add_item(
+                        FundingItem::MaterialCosts,
+                        funding.planned_material_cents,
+                        funding.due_material_cents,
+                    );
+                }
+            }
+        }
+        lines.push(PositionLine {
+            id: position.id,
+            phase,
+            funding,
+        });
+    }
+    let mut total = Summary::default();
+    for (module, summary) in modules.iter_mut() {
+        for (item, cents) in flat_items_cents(rates, year, *module) {
+            summary.add_item(item, cents, cents);
+        }
+        summary.vacant_fte = summary.planned_fte - summary.filled_fte;
+        total.planned_fte = total.planned_fte + summary.planned_fte;
+        total.filled_fte = total.filled_fte + summary.filled_fte;
+        for line in &summary.items {
+            total.add_item(line.item, line.planned_cents, line.due_cents);
+        }
+    }
+    total.vacant_fte = total.planned_fte - total.filled_fte;
+    Overview {
+        year,
+        reference_date: reference,
+        positions: lines,
+        modules,
+        total,
+    }
 }
 
 /// The rates of the concept (2020–2022) and the reported 2023 changes; the defaults a new
@@ -274,7 +440,7 @@ mod tests {
                 true,
                 &all_year,
             )
-            .due_cents
+            .due_cents()
         };
         // Module 2: 11 case-management positions at 55,000 EUR.
         let module_2: i64 = (0..11)
@@ -423,8 +589,8 @@ mod tests {
             &history,
         );
         assert_eq!((f.months_planned, f.months_staffed), (12, 6)); // Jan-Mar, Oct-Dec
-        assert_eq!(f.planned_cents, 55_000 * EUR);
-        assert_eq!(f.due_cents, 27_500 * EUR);
+        assert_eq!(f.planned_cents(), 55_000 * EUR);
+        assert_eq!(f.due_cents(), 27_500 * EUR);
         assert_eq!(f.difference_cents(), -27_500 * EUR);
     }
 
@@ -442,8 +608,8 @@ mod tests {
         );
         assert_eq!(
             (
-                unfunded.due_cents,
-                unfunded.planned_cents,
+                unfunded.due_cents(),
+                unfunded.planned_cents(),
                 unfunded.months_staffed
             ),
             (0, 0, 12)
@@ -457,7 +623,14 @@ mod tests {
             &all_year,
         );
         assert_eq!(coordination.annual_staff_cents, 57_000 * EUR);
-        assert_eq!(coordination.due_cents, (57_000 + 5_700) * EUR);
+        assert_eq!(coordination.due_cents(), (57_000 + 5_700) * EUR);
+        assert_eq!(
+            (
+                coordination.due_staff_cents,
+                coordination.due_material_cents
+            ),
+            (57_000 * EUR, 5_700 * EUR)
+        );
         let case_management = position_funding(
             &rates,
             2023,
@@ -466,7 +639,7 @@ mod tests {
             true,
             &all_year,
         );
-        assert_eq!(case_management.due_cents, 57_000 * EUR);
+        assert_eq!(case_management.due_cents(), 57_000 * EUR);
     }
 
     #[test]
@@ -488,6 +661,109 @@ mod tests {
         assert!(check_basis(FundingItem::Staff, RateBasis::PerYear).is_err());
         assert!(check_basis(FundingItem::MaterialCosts, RateBasis::PerWorkplace).is_ok());
         assert!(check_basis(FundingItem::Events, RateBasis::PerFte).is_err());
+    }
+
+    #[test]
+    fn overview_sums_modules_and_items() {
+        let mut rates = concept_rates();
+        rates.push(Rate {
+            year: 2021,
+            module: Module::Module1,
+            item: FundingItem::Events,
+            amount_cents: 10_000 * EUR,
+            basis: RateBasis::PerYear,
+        });
+        let position =
+            |id, function, fte, funded, history: Vec<(NaiveDate, StaffingPhase)>| FundedPosition {
+                id,
+                function,
+                fte: Fte::from_hundredths(fte),
+                funded,
+                history,
+            };
+        let positions = vec![
+            position(
+                1,
+                PositionFunction::StrategicCoordination,
+                150,
+                true,
+                vec![(d(2020, 1, 1), Active)],
+            ),
+            position(
+                2,
+                PositionFunction::CaseManagement,
+                100,
+                true,
+                vec![(d(2020, 1, 1), Active), (d(2021, 7, 1), Vacant)],
+            ),
+            position(
+                3,
+                PositionFunction::CaseManagement,
+                100,
+                false,
+                vec![(d(2020, 1, 1), Active)],
+            ),
+            position(
+                4,
+                PositionFunction::ImmigrationOffice,
+                50,
+                true,
+                vec![(d(2021, 1, 1), Recruiting)],
+            ),
+            position(
+                5,
+                PositionFunction::CaseManagement,
+                100,
+                true,
+                vec![(d(2022, 1, 1), Planned)],
+            ),
+        ];
+        let o = overview(&rates, 2021, d(2026, 11, 25), &positions);
+        assert_eq!(o.reference_date, d(2021, 12, 31));
+        let module = |m| {
+            o.modules
+                .iter()
+                .find(|(x, _)| *x == m)
+                .map(|(_, s)| s.clone())
+                .unwrap()
+        };
+        let m1 = module(Module::Module1);
+        assert_eq!(
+            (m1.planned_fte, m1.filled_fte, m1.vacant_fte),
+            (
+                Fte::from_hundredths(150),
+                Fte::from_hundredths(150),
+                Fte::ZERO
+            )
+        );
+        assert_eq!(m1.due_cents, (82_500 + 10_000) * EUR);
+        assert_eq!(m1.items.len(), 2);
+        let m2 = module(Module::Module2);
+        // The unfunded position and the one created in 2022 count for nothing in 2021.
+        assert_eq!(
+            (m2.planned_fte, m2.filled_fte, m2.vacant_fte),
+            (Fte::FULL, Fte::ZERO, Fte::FULL)
+        );
+        assert_eq!(
+            (m2.planned_cents, m2.due_cents, m2.difference_cents()),
+            (55_000 * EUR, 27_500 * EUR, -27_500 * EUR)
+        );
+        let m3 = module(Module::Module3);
+        assert_eq!((m3.planned_cents, m3.due_cents), (25_000 * EUR, 0));
+        assert_eq!(
+            o.total.due_cents,
+            m1.due_cents + m2.due_cents + m3.due_cents
+        );
+        assert_eq!(o.total.planned_fte, Fte::from_hundredths(300));
+        assert_eq!(
+            o.positions.iter().find(|l| l.id == 5).map(|l| l.phase),
+            Some(None),
+            "not yet created"
+        );
+        assert_eq!(
+            o.positions.iter().find(|l| l.id == 2).map(|l| l.phase),
+            Some(Some(Vacant))
+        );
     }
 
     #[test]

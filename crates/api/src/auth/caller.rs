@@ -76,6 +76,14 @@ impl Authenticated {
         }
     }
 
+    /// The user id of a person (none for partner systems).
+    pub fn user_id(&self) -> Option<i64> {
+        match self.principal {
+            Principal::Person { user_id, .. } => Some(user_id),
+            Principal::Partner { .. } => None,
+        }
+    }
+
     /// Who acted, for the audit trail.
     pub fn actor(&self) -> Actor {
         let request_id = RequestContext::current().map(|c| c.request_id);

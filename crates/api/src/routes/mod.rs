@@ -7,6 +7,7 @@ pub mod health;
 pub mod municipalities;
 pub mod organisations;
 pub mod partner_tokens;
+pub mod positions;
 pub mod roadmap;
 pub mod users;
 
@@ -19,6 +20,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     organisations::configure(cfg);
     users::configure(cfg);
     partner_tokens::configure(cfg);
+    positions::configure(cfg);
     agreements::configure(cfg);
     roadmap::configure(cfg);
 }
