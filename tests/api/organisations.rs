@@ -61,7 +61,7 @@ async fn filters_by_kind_legal_domain_municipality_and_active(app: TestApp) {
         .json()
         .await
         .expect("json");
-    assert_eq!(all["total"], 17);
+    assert_eq!(all["total"], 18);
     let names = |page: &Value| -> Vec<String> {
         page["items"]
             .as_array()
@@ -98,7 +98,8 @@ async fn filters_by_kind_legal_domain_municipality_and_active(app: TestApp) {
         names(&local),
         vec![
             "Ausländerbehörde Stadt Troisdorf",
-            "Jugendamt Stadt Troisdorf"
+            "Jugendamt Stadt Troisdorf",
+            "Stadt Troisdorf"
         ]
     );
     let search: Value = app

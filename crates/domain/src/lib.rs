@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod agreement;
+pub mod distribution;
 pub mod funding;
 pub mod login_throttle;
 pub mod paging;

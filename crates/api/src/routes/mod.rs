@@ -3,6 +3,8 @@
 
 pub mod agreements;
 pub mod auth;
+pub mod distribution;
+pub mod funding;
 pub mod health;
 pub mod municipalities;
 pub mod organisations;
@@ -21,6 +23,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     users::configure(cfg);
     partner_tokens::configure(cfg);
     positions::configure(cfg);
+    funding::configure(cfg);
+    distribution::configure(cfg);
     agreements::configure(cfg);
     roadmap::configure(cfg);
 }

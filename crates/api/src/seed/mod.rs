@@ -68,6 +68,7 @@ const ORGANISATIONS: &[(&str, K, &[L], &[&str])] = &[
         &[L::AufenthG],
         &[],
     ),
+    ("Stadt Troisdorf", K::MunicipalOffice, &[], &["Troisdorf"]),
     (
         "Ausländerbehörde Stadt Troisdorf",
         K::MunicipalOffice,

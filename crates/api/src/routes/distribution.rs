@@ -1,0 +1,117 @@
+//! Case-management capacity per municipality against need (Verteilung nach Bedarf).
+
+use std::collections::HashMap;
+
+use actix_web::{get, web};
+use kim_domain::distribution::{counts_as_assigned, foreign_nationals, fte_per_10000};
+use kim_domain::paging::{PageRequest, MAX_LIMIT};
+use kim_domain::reference::RhineSide;
+use kim_domain::staffing::Fte;
+use kim_domain::Action;
+use kim_store::municipalities::{self, MunicipalityFilter, MunicipalitySort};
+use kim_store::{positions, Direction};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::Caller;
+use crate::error::responses as err;
+use crate::server::AppState;
+use crate::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(distribution);
+}
+
+/// One municipality's case-management capacity and need.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"municipality_id": 17, "name": "Siegburg", "rhine_side": "right", "cm_fte": 1.0,
+    "population": 42000, "foreign_nationals_percent": 15.0, "foreign_nationals": 6300,
+    "cm_fte_per_10000_inhabitants": 0.24, "need_indicator": 6300, "needs_survey_score": null, "no_cm_assigned": false}))]
+pub struct MunicipalityDistribution {
+    pub municipality_id: i64,
+    pub name: String,
+    pub rhine_side: RhineSide,
+    /// Case-management FTE assigned through position shares (module 2, positions not ended).
+    pub cm_fte: f64,
+    pub population: Option<i64>,
+    pub foreign_nationals_percent: Option<f64>,
+    /// Estimated foreign nationals: population × share.
+    pub foreign_nationals: Option<i64>,
+    pub cm_fte_per_10000_inhabitants: Option<f64>,
+    /// The need indicator: for now the estimated foreign-national population; unknown without
+    /// population and share.
+    pub need_indicator: Option<i64>,
+    /// The score of the needs survey (Bedarfsabfrage), once that exists.
+    pub needs_survey_score: Option<f64>,
+    /// No case-management FTE is assigned to the municipality.
+    pub no_cm_assigned: bool,
+}
+
+/// Distribution of case management by need
+///
+/// For each municipality: the case-management FTE assigned through position shares, the
+/// population and foreign-national share where known, FTE per 10,000 inhabitants and the need
+/// indicator. Municipalities without any assigned CM FTE are flagged. Ordered by name.
+///
+/// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`, `analyst`.
+#[utoipa::path(tag = "Distribution", responses(
+    (status = 200, description = "Every municipality", body = Vec<MunicipalityDistribution>),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[get("/distribution")]
+pub async fn distribution(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<MunicipalityDistribution>>, ApiError> {
+    let (places, all) = state
+        .db
+        .read_as(caller, Action::ReadSteering, |conn, _| {
+            let page = PageRequest {
+                limit: MAX_LIMIT,
+                offset: 0,
+            };
+            let places = municipalities::list(
+                conn,
+                &MunicipalityFilter::default(),
+                MunicipalitySort::Name,
+                Direction::Asc,
+                page,
+            )?;
+            Ok::<_, ApiError>((places.items, positions::all(conn)?))
+        })
+        .await?;
+    let mut assigned: HashMap<i64, Fte> = HashMap::new();
+    for position in all
+        .iter()
+        .filter(|p| p.data.function.is_case_management() && counts_as_assigned(p.phase))
+    {
+        for share in &position.data.shares {
+            let entry = assigned.entry(share.municipality_id).or_default();
+            *entry = *entry + share.fte;
+        }
+    }
+    let rows = places
+        .into_iter()
+        .map(|m| {
+            let cm = assigned.get(&m.id).copied().unwrap_or_default();
+            let foreign = foreign_nationals(m.data.population, m.data.foreign_nationals_percent);
+            MunicipalityDistribution {
+                municipality_id: m.id,
+                cm_fte: cm.as_decimal(),
+                cm_fte_per_10000_inhabitants: fte_per_10000(cm, m.data.population),
+                no_cm_assigned: cm == Fte::ZERO,
+                name: m.data.name,
+                rhine_side: m.data.rhine_side,
+                population: m.data.population,
+                foreign_nationals_percent: m.data.foreign_nationals_percent,
+                foreign_nationals: foreign,
+                need_indicator: foreign,
+                needs_survey_score: None,
+            }
+        })
+        .collect();
+    Ok(web::Json(rows))
+}
