@@ -3,10 +3,12 @@
 
 mod agreements;
 mod auth;
+mod funding;
 mod municipalities;
 mod operations;
 mod organisations;
 mod partner_tokens;
+mod positions;
 mod roadmap;
 mod schema;
 mod users;
