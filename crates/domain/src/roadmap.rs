@@ -25,7 +25,7 @@ crate::vocabulary! {
 
 crate::vocabulary! {
     /// Stand einer Maßnahme (status of a roadmap item) as recorded by the coordination.
-    pub enum ItemStatus {
+    pub enum RoadmapStatus {
         /// Geplant (not started)
         Planned => "planned",
         /// In Umsetzung (in progress)
@@ -177,11 +177,11 @@ pub fn check_period(start: NaiveDate, end: NaiveDate) -> Result<(), String> {
 
 /// An item is delayed (verzögert) when the coordination marked it so, or when its planned end
 /// has passed (`planned_end` is before `today`) and it is not done.
-pub fn is_delayed(status: ItemStatus, planned_end: NaiveDate, today: NaiveDate) -> bool {
+pub fn is_delayed(status: RoadmapStatus, planned_end: NaiveDate, today: NaiveDate) -> bool {
     match status {
-        ItemStatus::Delayed => true,
-        ItemStatus::Done => false,
-        ItemStatus::Planned | ItemStatus::InProgress => planned_end < today,
+        RoadmapStatus::Delayed => true,
+        RoadmapStatus::Done => false,
+        RoadmapStatus::Planned | RoadmapStatus::InProgress => planned_end < today,
     }
 }
 
@@ -275,11 +275,11 @@ mod tests {
 
     #[test]
     fn statuses_parse_and_print() {
-        for status in ItemStatus::ALL {
-            assert_eq!(ItemStatus::parse(status.as_str()).ok(), Some(*status));
+        for status in RoadmapStatus::ALL {
+            assert_eq!(RoadmapStatus::parse(status.as_str()).ok(), Some(*status));
         }
-        assert_eq!(ItemStatus::InProgress.as_str(), "in_progress");
-        assert!(ItemStatus::parse("finished").is_err());
+        assert_eq!(RoadmapStatus::InProgress.as_str(), "in_progress");
+        assert!(RoadmapStatus::parse("finished").is_err());
     }
 
     #[test]
@@ -377,15 +377,15 @@ mod tests {
         let after = date(2023, 1, 1);
         // On the last planned day an item is not yet late.
         for today in [before, end] {
-            assert!(!is_delayed(ItemStatus::Planned, end, today));
-            assert!(!is_delayed(ItemStatus::InProgress, end, today));
-            assert!(!is_delayed(ItemStatus::Done, end, today));
-            assert!(is_delayed(ItemStatus::Delayed, end, today));
+            assert!(!is_delayed(RoadmapStatus::Planned, end, today));
+            assert!(!is_delayed(RoadmapStatus::InProgress, end, today));
+            assert!(!is_delayed(RoadmapStatus::Done, end, today));
+            assert!(is_delayed(RoadmapStatus::Delayed, end, today));
         }
-        assert!(is_delayed(ItemStatus::Planned, end, after));
-        assert!(is_delayed(ItemStatus::InProgress, end, after));
-        assert!(!is_delayed(ItemStatus::Done, end, after));
-        assert!(is_delayed(ItemStatus::Delayed, end, after));
+        assert!(is_delayed(RoadmapStatus::Planned, end, after));
+        assert!(is_delayed(RoadmapStatus::InProgress, end, after));
+        assert!(!is_delayed(RoadmapStatus::Done, end, after));
+        assert!(is_delayed(RoadmapStatus::Delayed, end, after));
     }
 
     fn graph(edges: &[(i64, &[i64])]) -> HashMap<i64, Vec<i64>> {

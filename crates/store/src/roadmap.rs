@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::reference::normalise_set;
-use kim_domain::roadmap::{self as rules, ItemStatus, Workstream};
+use kim_domain::roadmap::{self as rules, RoadmapStatus, Workstream};
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
@@ -74,7 +74,7 @@ pub struct RoadmapItemData {
     pub description: Option<String>,
     pub planned_start: NaiveDate,
     pub planned_end: NaiveDate,
-    pub status: ItemStatus,
+    pub status: RoadmapStatus,
     /// Items this one depends on; stored as a set, answered sorted.
     pub depends_on: Vec<i64>,
     pub responsible_organisation_id: Option<i64>,
@@ -113,7 +113,7 @@ impl<'a> From<&'a RoadmapItemData> for ItemColumns<'a> {
 pub struct RoadmapFilter {
     pub workstream: Option<Workstream>,
     /// The recorded status (not the computed delay).
-    pub status: Option<ItemStatus>,
+    pub status: Option<RoadmapStatus>,
 }
 
 type Boxed = roadmap_items::BoxedQuery<'static, MultiBackend>;
@@ -176,7 +176,7 @@ fn with_dependencies(conn: &mut DbConn, rows: Vec<ItemRow>) -> StoreResult<Vec<R
                     description: row.description,
                     planned_start: row.planned_start,
                     planned_end: row.planned_end,
-                    status: ItemStatus::parse(&row.status)?,
+                    status: RoadmapStatus::parse(&row.status)?,
                     depends_on: normalise_set(&depends.remove(&row.id).unwrap_or_default()),
                     responsible_organisation_id: row.responsible_organisation_id,
                     responsible_user_id: row.responsible_user_id,

@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::roadmap::{self as rules, Bound, HalfYear, ItemStatus, Workstream};
+use kim_domain::roadmap::{self as rules, Bound, HalfYear, RoadmapStatus, Workstream};
 use kim_domain::Action;
 use kim_store::roadmap::{self as store, RoadmapFilter, RoadmapItemData};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ pub struct RoadmapItem {
     #[schema(example = "2022-H1")]
     pub planned_end_half_year: String,
     /// The recorded status.
-    pub status: ItemStatus,
+    pub status: RoadmapStatus,
     /// Verzögert: marked `delayed`, or the planned end has passed (as of the response's
     /// `as_of`, or today) and the item is not `done`.
     pub delayed: bool,
@@ -154,7 +154,7 @@ pub struct RoadmapItemInput {
     #[schema(example = "2021-H2", pattern = r"^\d{4}-([Hh][12]|\d{2}-\d{2})$")]
     pub planned_end: String,
     /// Default `planned`.
-    pub status: Option<ItemStatus>,
+    pub status: Option<RoadmapStatus>,
     /// Ids of existing items this one depends on; no cycles, not itself; at most 50.
     #[serde(default)]
     #[validate(length(max = 50, message = "at most 50 dependencies"))]
@@ -195,7 +195,7 @@ impl RoadmapItemInput {
                 description: trimmed(self.description),
                 planned_start,
                 planned_end,
-                status: self.status.unwrap_or(ItemStatus::Planned),
+                status: self.status.unwrap_or(RoadmapStatus::Planned),
                 depends_on: self.depends_on,
                 responsible_organisation_id: self.responsible_organisation_id,
                 responsible_user_id: self.responsible_user_id,
@@ -216,7 +216,7 @@ pub struct RoadmapQuery {
     pub workstream: Option<Workstream>,
     /// Only items with this recorded status (`delayed` means marked so; for every late item
     /// use `/roadmap/delayed`).
-    pub status: Option<ItemStatus>,
+    pub status: Option<RoadmapStatus>,
 }
 
 /// Get the roadmap

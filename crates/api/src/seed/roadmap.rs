@@ -4,7 +4,7 @@
 //! phase ending with 2022). Statuses are as a coordination would record them years later: most
 //! done, two still open past their end, module 3 marked delayed (still under negotiation).
 
-use kim_domain::roadmap::{Bound, ItemStatus as S, Workstream as W};
+use kim_domain::roadmap::{Bound, RoadmapStatus as S, Workstream as W};
 use kim_store::organisations;
 use kim_store::roadmap::{self, RoadmapItemData};
 use kim_store::{DbConn, StoreError};
