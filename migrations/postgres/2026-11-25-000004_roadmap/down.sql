@@ -1,0 +1,2 @@
+DROP TABLE roadmap_item_dependencies;
+DROP TABLE roadmap_items;
