@@ -31,7 +31,10 @@ pub enum StoreError {
     Conflict(String),
     /// A field is invalid given what is stored, e.g. shares exceeding a position's FTE (422).
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// The database cannot be reached (503).
     #[error("database unavailable: {0}")]
     Unavailable(String),
