@@ -737,3 +737,31 @@ pub fn history(
         .collect::<StoreResult<_>>()?;
     Ok(Listed { items, total })
 }
+
+/// Positions placed with `organisation_id` or serving `municipality_id`, sorted: what an
+/// agreement with this partner would typically cover (used for demo data).
+pub fn positions_of_partner(
+    conn: &mut DbConn,
+    organisation_id: Option<i64>,
+    municipality_id: Option<i64>,
+) -> StoreResult<Vec<i64>> {
+    use crate::schema::{position_municipalities, positions};
+    let mut ids: Vec<i64> = Vec::new();
+    if let Some(organisation) = organisation_id {
+        ids.extend(
+            positions::table
+                .filter(positions::placement_organisation_id.eq(organisation))
+                .select(positions::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    if let Some(municipality) = municipality_id {
+        ids.extend(
+            position_municipalities::table
+                .filter(position_municipalities::municipality_id.eq(municipality))
+                .select(position_municipalities::position_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(normalise_set(&ids))
+}
