@@ -2,6 +2,8 @@
 //! requirements, history, filters, and who may do what.
 
 use chrono::{Days, NaiveDate, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
@@ -19,6 +21,7 @@ backend_tests!(
     filters_by_status_municipality_organisation_module_and_title,
     expiring_within_days_finds_active_agreements_ending_soon,
     the_demo_agreements_have_their_history,
+    covers_existing_positions_and_keeps_its_partners,
 );
 
 const AGREEMENTS: &str = "/api/v1/agreements";
@@ -1211,4 +1214,90 @@ async fn the_demo_agreements_have_their_history(app: TestApp) {
         Value::Null,
         "seeded by the command line"
     );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// A position row written directly: the positions API is not part of this capability.
+fn insert_position(app: &TestApp, title: &str, employer: i64) -> i64 {
+    let mut conn = app.pool.get().expect("conn");
+    conn.batch_execute(&format!(
+        "INSERT INTO positions (title, module, function, fte_hundredths, funded, \
+         employer_organisation_id, phase, phase_since, version, created_at, updated_at) \
+         VALUES ('{title}', 'module_2', 'case_management', 100, TRUE, {employer}, 'planned', \
+         '2021-01-01', 1, '2021-01-01 00:00:00', '2021-01-01 00:00:00')"
+    ))
+    .expect("insert position");
+    diesel::sql_query(format!("SELECT id FROM positions WHERE title = '{title}'"))
+        .get_result::<Id>(&mut *conn)
+        .expect("the new position")
+        .id
+}
+
+async fn covers_existing_positions_and_keeps_its_partners(app: TestApp) {
+    let token = app.token("coordinator").await;
+    let ki = app.id_of("organisations", kim_api::seed::KI, &token).await;
+    let position = insert_position(&app, "CM Hennef", ki);
+    let hennef = app.id_of("municipalities", "Hennef (Sieg)", &token).await;
+    let verein = json_of(
+        app.post(
+            "/api/v1/organisations",
+            &token,
+            &json!({"name": "Integrationsverein Hennef", "kind": "other"}),
+        )
+        .await,
+    )
+    .await;
+    let created = create(
+        &app,
+        &token,
+        &json!({"title": "KV Hennef", "municipality_id": hennef, "organisation_id": verein["id"],
+                "position_ids": [position, position], "modules": ["module_2"]}),
+    )
+    .await;
+    assert_eq!(created["position_ids"], json!([position]));
+    let covering = json_of(
+        app.get(&format!("{AGREEMENTS}?position_id={position}"), &token)
+            .await,
+    )
+    .await;
+    assert_eq!(titles(&covering), vec!["KV Hennef"]);
+    let other = json_of(
+        app.get(
+            &format!("{AGREEMENTS}?position_id={}", position + 1),
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(other["total"], 0);
+
+    // A partner of an agreement cannot disappear from under it.
+    assert_problem(
+        app.delete(
+            &format!("/api/v1/organisations/{}", verein["id"]),
+            &token,
+            Some(1),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_problem(
+        app.delete(&format!("/api/v1/municipalities/{hennef}"), &token, Some(1))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let still = json_of(
+        app.get(&format!("{AGREEMENTS}/{}", created["id"]), &token)
+            .await,
+    )
+    .await;
+    assert_eq!(still["organisation_id"], verein["id"]);
+    assert_eq!(still["municipality_id"], hennef);
 }

@@ -583,6 +583,17 @@ fn current_version(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreRe
     Ok(current)
 }
 
+/// A conditional update that changed no row lost a race with another writer between reading
+/// the version and writing: the same answer as a stale `If-Match`.
+fn check_one_row(conn: &mut DbConn, id: i64, changed_rows: usize) -> StoreResult<()> {
+    if changed_rows == 1 {
+        return Ok(());
+    }
+    Err(StoreError::StaleVersion {
+        current: find(conn, id)?.version,
+    })
+}
+
 /// Creates an agreement in `draft`.
 pub fn insert(
     conn: &mut DbConn,
@@ -640,7 +651,7 @@ pub fn update(
     if let Err(violations) = check_terms(current.status, &data.terms(), today()) {
         return Ok(Err(violations));
     }
-    diesel::update(
+    let changed_rows = diesel::update(
         agreements::table
             .filter(agreements::id.eq(id))
             .filter(agreements::version.eq(expected_version)),
@@ -651,6 +662,7 @@ pub fn update(
         agreements::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
+    check_one_row(conn, id, changed_rows)?;
     replace_sets(conn, id, &data)?;
     record(
         conn,
@@ -685,7 +697,7 @@ pub fn transition(
     if let Err(violations) = check_terms(to, &data.terms(), today()) {
         return Ok(Err(violations));
     }
-    diesel::update(
+    let changed_rows = diesel::update(
         agreements::table
             .filter(agreements::id.eq(id))
             .filter(agreements::version.eq(expected_version)),
@@ -699,6 +711,7 @@ pub fn transition(
         agreements::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
+    check_one_row(conn, id, changed_rows)?;
     record(
         conn,
         actor,
