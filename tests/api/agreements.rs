@@ -1300,4 +1300,25 @@ async fn covers_existing_positions_and_keeps_its_partners(app: TestApp) {
     .await;
     assert_eq!(still["organisation_id"], verein["id"]);
     assert_eq!(still["municipality_id"], hennef);
+
+    // What the demo data links: positions placed with the partner or serving the municipality.
+    let mut conn = app.pool.get().expect("conn");
+    conn.batch_execute(&format!(
+        "UPDATE positions SET placement_organisation_id = {} WHERE id = {position}; \
+         INSERT INTO position_municipalities (position_id, municipality_id, fte_hundredths) \
+         VALUES ({position}, {hennef}, 50)",
+        verein["id"]
+    ))
+    .expect("place the position");
+    let mut of_partner = |organisation: Option<i64>, municipality: Option<i64>| {
+        kim_store::agreements::positions_of_partner(&mut conn, organisation, municipality)
+            .expect("positions")
+    };
+    assert_eq!(of_partner(verein["id"].as_i64(), None), vec![position]);
+    assert_eq!(of_partner(None, Some(hennef)), vec![position]);
+    assert_eq!(
+        of_partner(verein["id"].as_i64(), Some(hennef)),
+        vec![position]
+    );
+    assert_eq!(of_partner(Some(ki), None), Vec::<i64>::new());
 }
