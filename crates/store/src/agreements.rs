@@ -1,1 +1,780 @@
-//! Cooperation agreements (Kooperationsvereinbarungen). Being written.
+//! Cooperation agreements (Kooperationsvereinbarungen) with the modules and positions they cover
+//! and a dated history of every creation, update and status change.
+//!
+//! The rules (the status machine, what each status requires) are `kim_domain::agreement`'s; the
+//! functions here load what the rules look at, apply them and write the outcome. A broken rule
+//! is not a store failure: writes answer `Ok(Err(violations))` and write nothing, so that the
+//! caller can name every offending field at once.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::agreement::{
+    check_editable, check_terms, AgreementEventKind, AgreementStatus, AgreementTerms, RuleViolation,
+};
+use kim_domain::paging::PageRequest;
+use kim_domain::reference::normalise_set;
+use kim_domain::staffing::Module;
+
+use crate::audit::Actor;
+use crate::connection::MultiBackend;
+use crate::error::StoreResult;
+use crate::municipalities::like_pattern;
+use crate::schema::lower;
+use crate::StoreError;
+use crate::{clock, municipalities, organisations, positions, DbConn, Direction, Listed};
+
+use self::schema::{agreement_events, agreement_modules, agreement_positions, agreements};
+
+/// The tables of this module, written by hand to match `migrations/*/…_agreements`.
+mod schema {
+    diesel::table! {
+        agreements (id) {
+            id -> BigInt,
+            title -> Text,
+            status -> Text,
+            organisation_id -> Nullable<BigInt>,
+            municipality_id -> Nullable<BigInt>,
+            service_supervision -> Text,
+            technical_supervision -> Text,
+            subject -> Nullable<Text>,
+            obligations -> Nullable<Text>,
+            signed_on -> Nullable<Date>,
+            starts_on -> Nullable<Date>,
+            ends_on -> Nullable<Date>,
+            document_name -> Nullable<Text>,
+            document_url -> Nullable<Text>,
+            document_file_id -> Nullable<Text>,
+            version -> Integer,
+            created_at -> Timestamp,
+            updated_at -> Timestamp,
+        }
+    }
+
+    diesel::table! {
+        agreement_modules (agreement_id, module) {
+            agreement_id -> BigInt,
+            module -> Text,
+        }
+    }
+
+    diesel::table! {
+        agreement_positions (agreement_id, position_id) {
+            agreement_id -> BigInt,
+            position_id -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        agreement_events (id) {
+            id -> BigInt,
+            agreement_id -> BigInt,
+            kind -> Text,
+            from_status -> Nullable<Text>,
+            to_status -> Nullable<Text>,
+            changed_fields -> Text,
+            comment -> Nullable<Text>,
+            actor_id -> Nullable<BigInt>,
+            occurred_at -> Timestamp,
+        }
+    }
+
+    diesel::joinable!(agreement_modules -> agreements (agreement_id));
+    diesel::joinable!(agreement_positions -> agreements (agreement_id));
+    diesel::joinable!(agreement_events -> agreements (agreement_id));
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        agreements,
+        agreement_modules,
+        agreement_positions,
+        agreement_events,
+    );
+}
+
+/// The outcome of a write whose input may break a domain rule.
+pub type Checked<T> = Result<T, Vec<RuleViolation>>;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = agreements, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct AgreementRow {
+    id: i64,
+    title: String,
+    status: String,
+    organisation_id: Option<i64>,
+    municipality_id: Option<i64>,
+    service_supervision: String,
+    technical_supervision: String,
+    subject: Option<String>,
+    obligations: Option<String>,
+    signed_on: Option<NaiveDate>,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    document_name: Option<String>,
+    document_url: Option<String>,
+    document_file_id: Option<String>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A stored agreement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agreement {
+    pub id: i64,
+    pub status: AgreementStatus,
+    pub data: AgreementData,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields a client sets on create and replaces on update; the status is changed only by a
+/// transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementData {
+    pub title: String,
+    pub organisation_id: Option<i64>,
+    pub municipality_id: Option<i64>,
+    pub modules: Vec<Module>,
+    pub position_ids: Vec<i64>,
+    /// Dienstaufsicht.
+    pub service_supervision: String,
+    /// Fachaufsicht.
+    pub technical_supervision: String,
+    pub subject: Option<String>,
+    pub obligations: Option<String>,
+    pub signed_on: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub document_name: Option<String>,
+    pub document_url: Option<String>,
+    pub document_file_id: Option<String>,
+}
+
+impl AgreementData {
+    /// What the status rules look at.
+    pub fn terms(&self) -> AgreementTerms {
+        AgreementTerms {
+            has_partner: self.organisation_id.is_some() || self.municipality_id.is_some(),
+            signed_on: self.signed_on,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+        }
+    }
+
+    /// The sets sorted and without duplicates, as they are stored and returned.
+    fn normalised(&self) -> AgreementData {
+        AgreementData {
+            modules: normalise_set(&self.modules),
+            position_ids: normalise_set(&self.position_ids),
+            ..self.clone()
+        }
+    }
+
+    /// The names of the fields that differ from `other`, in declaration order.
+    fn changed_from(&self, other: &AgreementData) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        macro_rules! compare {
+            ($($field:ident),+) => {
+                $(if self.$field != other.$field {
+                    changed.push(stringify!($field));
+                })+
+            };
+        }
+        compare!(
+            title,
+            organisation_id,
+            municipality_id,
+            modules,
+            position_ids,
+            service_supervision,
+            technical_supervision,
+            subject,
+            obligations,
+            signed_on,
+            starts_on,
+            ends_on,
+            document_name,
+            document_url,
+            document_file_id
+        );
+        changed
+    }
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = agreements, treat_none_as_null = true)]
+struct AgreementColumns<'a> {
+    title: &'a str,
+    organisation_id: Option<i64>,
+    municipality_id: Option<i64>,
+    service_supervision: &'a str,
+    technical_supervision: &'a str,
+    subject: Option<&'a str>,
+    obligations: Option<&'a str>,
+    signed_on: Option<NaiveDate>,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    document_name: Option<&'a str>,
+    document_url: Option<&'a str>,
+    document_file_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a AgreementData> for AgreementColumns<'a> {
+    fn from(d: &'a AgreementData) -> Self {
+        AgreementColumns {
+            title: &d.title,
+            organisation_id: d.organisation_id,
+            municipality_id: d.municipality_id,
+            service_supervision: &d.service_supervision,
+            technical_supervision: &d.technical_supervision,
+            subject: d.subject.as_deref(),
+            obligations: d.obligations.as_deref(),
+            signed_on: d.signed_on,
+            starts_on: d.starts_on,
+            ends_on: d.ends_on,
+            document_name: d.document_name.as_deref(),
+            document_url: d.document_url.as_deref(),
+            document_file_id: d.document_file_id.as_deref(),
+        }
+    }
+}
+
+/// A requested status change, with the dates the target status may need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionRequest {
+    pub to: AgreementStatus,
+    /// Set on the agreement when given; absent leaves the stored date.
+    pub signed_on: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub comment: Option<String>,
+}
+
+/// One entry of an agreement's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementEvent {
+    pub id: i64,
+    pub agreement_id: i64,
+    pub kind: AgreementEventKind,
+    pub from_status: Option<AgreementStatus>,
+    pub to_status: Option<AgreementStatus>,
+    /// The fields this change set, e.g. `signed_on` on signing or `title` on an update.
+    pub changed_fields: Vec<String>,
+    pub comment: Option<String>,
+    /// The user who made the change; none for the command line (seed).
+    pub actor_id: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = agreement_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct EventRow {
+    id: i64,
+    agreement_id: i64,
+    kind: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    changed_fields: String,
+    comment: Option<String>,
+    actor_id: Option<i64>,
+    occurred_at: NaiveDateTime,
+}
+
+impl TryFrom<EventRow> for AgreementEvent {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> StoreResult<Self> {
+        let status = |value: Option<String>| {
+            value
+                .map(|s| AgreementStatus::parse(&s))
+                .transpose()
+                .map_err(StoreError::from)
+        };
+        Ok(AgreementEvent {
+            id: row.id,
+            agreement_id: row.agreement_id,
+            kind: AgreementEventKind::parse(&row.kind)?,
+            from_status: status(row.from_status)?,
+            to_status: status(row.to_status)?,
+            changed_fields: row
+                .changed_fields
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(String::from)
+                .collect(),
+            comment: row.comment,
+            actor_id: row.actor_id,
+            occurred_at: clock::to_utc(row.occurred_at),
+        })
+    }
+}
+
+/// Filters of the list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementFilter {
+    /// Case-insensitive part of the title.
+    pub q: Option<String>,
+    pub status: Option<AgreementStatus>,
+    pub organisation_id: Option<i64>,
+    pub municipality_id: Option<i64>,
+    pub module: Option<Module>,
+    pub position_id: Option<i64>,
+    /// Active agreements whose end date lies in this inclusive range.
+    pub active_ending_between: Option<(NaiveDate, NaiveDate)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgreementSort {
+    Title,
+    SignedOn,
+    StartsOn,
+    EndsOn,
+    CreatedAt,
+}
+
+type Boxed = agreements::BoxedQuery<'static, MultiBackend>;
+
+fn filtered(filter: &AgreementFilter) -> Boxed {
+    let mut query = agreements::table.into_boxed::<MultiBackend>();
+    if let Some(q) = &filter.q {
+        query = query.filter(lower(agreements::title).like(like_pattern(q)));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(agreements::status.eq(status.as_str()));
+    }
+    if let Some(organisation) = filter.organisation_id {
+        query = query.filter(agreements::organisation_id.eq(organisation));
+    }
+    if let Some(municipality) = filter.municipality_id {
+        query = query.filter(agreements::municipality_id.eq(municipality));
+    }
+    if let Some(module) = filter.module {
+        query = query.filter(
+            agreements::id.eq_any(
+                agreement_modules::table
+                    .filter(agreement_modules::module.eq(module.as_str()))
+                    .select(agreement_modules::agreement_id),
+            ),
+        );
+    }
+    if let Some(position) = filter.position_id {
+        query = query.filter(
+            agreements::id.eq_any(
+                agreement_positions::table
+                    .filter(agreement_positions::position_id.eq(position))
+                    .select(agreement_positions::agreement_id),
+            ),
+        );
+    }
+    if let Some((first, last)) = filter.active_ending_between {
+        query = query
+            .filter(agreements::status.eq(AgreementStatus::Active.as_str()))
+            .filter(agreements::ends_on.ge(first))
+            .filter(agreements::ends_on.le(last));
+    }
+    query
+}
+
+/// Sorting by a date puts agreements without it last in either direction, on both databases
+/// (they disagree where NULL goes).
+macro_rules! by_date {
+    ($query:expr, $column:expr, $direction:expr) => {
+        match $direction {
+            Direction::Asc => $query.order(($column.is_null().asc(), $column.asc())),
+            Direction::Desc => $query.order(($column.is_null().asc(), $column.desc())),
+        }
+    };
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &AgreementFilter,
+    sort: AgreementSort,
+    direction: Direction,
+    page: PageRequest,
+) -> StoreResult<Listed<Agreement>> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let query = filtered(filter);
+    let query = match (sort, direction) {
+        (AgreementSort::Title, Direction::Asc) => query.order(agreements::title.asc()),
+        (AgreementSort::Title, Direction::Desc) => query.order(agreements::title.desc()),
+        (AgreementSort::SignedOn, d) => by_date!(query, agreements::signed_on, d),
+        (AgreementSort::StartsOn, d) => by_date!(query, agreements::starts_on, d),
+        (AgreementSort::EndsOn, d) => by_date!(query, agreements::ends_on, d),
+        (AgreementSort::CreatedAt, Direction::Asc) => query.order(agreements::created_at.asc()),
+        (AgreementSort::CreatedAt, Direction::Desc) => query.order(agreements::created_at.desc()),
+    };
+    // The id breaks ties so that pages never overlap or skip.
+    let rows: Vec<AgreementRow> = query
+        .then_order_by(agreements::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(AgreementRow::as_select())
+        .load(conn)?;
+    let items = with_sets(conn, rows)?;
+    Ok(Listed { items, total })
+}
+
+/// Loads the modules and positions of a page of agreements in two queries.
+fn with_sets(conn: &mut DbConn, rows: Vec<AgreementRow>) -> StoreResult<Vec<Agreement>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut modules: HashMap<i64, Vec<Module>> = HashMap::new();
+    for (id, module) in agreement_modules::table
+        .filter(agreement_modules::agreement_id.eq_any(&ids))
+        .select((agreement_modules::agreement_id, agreement_modules::module))
+        .load::<(i64, String)>(conn)?
+    {
+        modules.entry(id).or_default().push(Module::parse(&module)?);
+    }
+    let mut positions: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (id, position) in agreement_positions::table
+        .filter(agreement_positions::agreement_id.eq_any(&ids))
+        .select((
+            agreement_positions::agreement_id,
+            agreement_positions::position_id,
+        ))
+        .load::<(i64, i64)>(conn)?
+    {
+        positions.entry(id).or_default().push(position);
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok(Agreement {
+                id: row.id,
+                status: AgreementStatus::parse(&row.status)?,
+                data: AgreementData {
+                    title: row.title,
+                    organisation_id: row.organisation_id,
+                    municipality_id: row.municipality_id,
+                    modules: normalise_set(&modules.remove(&row.id).unwrap_or_default()),
+                    position_ids: normalise_set(&positions.remove(&row.id).unwrap_or_default()),
+                    service_supervision: row.service_supervision,
+                    technical_supervision: row.technical_supervision,
+                    subject: row.subject,
+                    obligations: row.obligations,
+                    signed_on: row.signed_on,
+                    starts_on: row.starts_on,
+                    ends_on: row.ends_on,
+                    document_name: row.document_name,
+                    document_url: row.document_url,
+                    document_file_id: row.document_file_id,
+                },
+                version: row.version,
+                created_at: clock::to_utc(row.created_at),
+                updated_at: clock::to_utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Agreement> {
+    let row = agreements::table
+        .find(id)
+        .select(AgreementRow::as_select())
+        .first(conn)?;
+    with_sets(conn, vec![row])?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// The first agreement with exactly this title, if any (for seeding).
+pub fn find_by_title(conn: &mut DbConn, title: &str) -> StoreResult<Option<Agreement>> {
+    let id: Option<i64> = agreements::table
+        .filter(agreements::title.eq(title))
+        .order(agreements::id.asc())
+        .select(agreements::id)
+        .first(conn)
+        .optional()?;
+    id.map(|id| find(conn, id)).transpose()
+}
+
+/// The referenced partner, municipality and positions exist (422 on the field otherwise).
+fn check_references(conn: &mut DbConn, data: &AgreementData) -> StoreResult<()> {
+    if let Some(id) = data.organisation_id {
+        if !organisations::exists(conn, id)? {
+            return Err(StoreError::UnknownReference {
+                field: "organisation_id",
+                message: format!("no organisation with id {id}"),
+            });
+        }
+    }
+    if let Some(id) = data.municipality_id {
+        if municipalities::first_unknown(conn, &[id])?.is_some() {
+            return Err(StoreError::UnknownReference {
+                field: "municipality_id",
+                message: format!("no municipality with id {id}"),
+            });
+        }
+    }
+    if let Some(id) = positions::first_unknown(conn, &data.position_ids)? {
+        return Err(StoreError::UnknownReference {
+            field: "position_ids",
+            message: format!("no position with id {id}"),
+        });
+    }
+    Ok(())
+}
+
+fn replace_sets(conn: &mut DbConn, id: i64, data: &AgreementData) -> StoreResult<()> {
+    diesel::delete(agreement_modules::table.filter(agreement_modules::agreement_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(agreement_positions::table.filter(agreement_positions::agreement_id.eq(id)))
+        .execute(conn)?;
+    // One row per statement: batch inserts do not compile through diesel's MultiBackend, and
+    // these sets are small (three modules, a handful of positions).
+    for module in &data.modules {
+        diesel::insert_into(agreement_modules::table)
+            .values((
+                agreement_modules::agreement_id.eq(id),
+                agreement_modules::module.eq(module.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for position in &data.position_ids {
+        diesel::insert_into(agreement_positions::table)
+            .values((
+                agreement_positions::agreement_id.eq(id),
+                agreement_positions::position_id.eq(*position),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Appends one history entry.
+fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    agreement_id: i64,
+    kind: AgreementEventKind,
+    (from, to): (Option<AgreementStatus>, Option<AgreementStatus>),
+    changed_fields: &[&str],
+    comment: Option<&str>,
+) -> StoreResult<()> {
+    // Only people write agreements; the command line (seed) has no id to record.
+    let actor_id = if actor.kind == "user" { actor.id } else { None };
+    diesel::insert_into(agreement_events::table)
+        .values((
+            agreement_events::agreement_id.eq(agreement_id),
+            agreement_events::kind.eq(kind.as_str()),
+            agreement_events::from_status.eq(from.map(AgreementStatus::as_str)),
+            agreement_events::to_status.eq(to.map(AgreementStatus::as_str)),
+            agreement_events::changed_fields.eq(changed_fields.join(",")),
+            agreement_events::comment.eq(comment),
+            agreement_events::actor_id.eq(actor_id),
+            agreement_events::occurred_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn today() -> NaiveDate {
+    clock::now().date()
+}
+
+fn current_version(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<Agreement> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    Ok(current)
+}
+
+/// A conditional update that changed no row lost a race with another writer between reading
+/// the version and writing: the same answer as a stale `If-Match`.
+fn check_one_row(conn: &mut DbConn, id: i64, changed_rows: usize) -> StoreResult<()> {
+    if changed_rows == 1 {
+        return Ok(());
+    }
+    Err(StoreError::StaleVersion {
+        current: find(conn, id)?.version,
+    })
+}
+
+/// Creates an agreement in `draft`.
+pub fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    data: &AgreementData,
+) -> StoreResult<Checked<Agreement>> {
+    let data = data.normalised();
+    check_references(conn, &data)?;
+    let status = AgreementStatus::Draft;
+    if let Err(violations) = check_terms(status, &data.terms(), today()) {
+        return Ok(Err(violations));
+    }
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(agreements::table)
+        .values((
+            AgreementColumns::from(&data),
+            agreements::status.eq(status.as_str()),
+            agreements::version.eq(1),
+            agreements::created_at.eq(now),
+            agreements::updated_at.eq(now),
+        ))
+        .returning(agreements::id)
+        .get_result(conn)?;
+    replace_sets(conn, id, &data)?;
+    record(
+        conn,
+        actor,
+        id,
+        AgreementEventKind::Created,
+        (None, Some(status)),
+        &[],
+        None,
+    )?;
+    find(conn, id).map(Ok)
+}
+
+/// Replaces the fields (not the status) if `expected_version` is current. The agreement must
+/// still be editable and its status's requirements must hold for the new fields. A replacement
+/// that changes nothing leaves version and history alone.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    data: &AgreementData,
+) -> StoreResult<Checked<Agreement>> {
+    let current = current_version(conn, id, expected_version)?;
+    check_editable(current.status).map_err(StoreError::Conflict)?;
+    let data = data.normalised();
+    let changed = data.changed_from(&current.data);
+    if changed.is_empty() {
+        return Ok(Ok(current));
+    }
+    check_references(conn, &data)?;
+    if let Err(violations) = check_terms(current.status, &data.terms(), today()) {
+        return Ok(Err(violations));
+    }
+    let changed_rows = diesel::update(
+        agreements::table
+            .filter(agreements::id.eq(id))
+            .filter(agreements::version.eq(expected_version)),
+    )
+    .set((
+        AgreementColumns::from(&data),
+        agreements::version.eq(expected_version + 1),
+        agreements::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    check_one_row(conn, id, changed_rows)?;
+    replace_sets(conn, id, &data)?;
+    record(
+        conn,
+        actor,
+        id,
+        AgreementEventKind::Updated,
+        (None, None),
+        &changed,
+        None,
+    )?;
+    find(conn, id).map(Ok)
+}
+
+/// Moves the agreement to `request.to` if `expected_version` is current, the status machine
+/// allows the move (409 naming the allowed targets otherwise) and the agreement, with the
+/// request's dates applied, meets what the target status requires.
+pub fn transition(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    request: &TransitionRequest,
+) -> StoreResult<Checked<Agreement>> {
+    let current = current_version(conn, id, expected_version)?;
+    let to = current.status.transition(request.to)?;
+    let data = AgreementData {
+        signed_on: request.signed_on.or(current.data.signed_on),
+        starts_on: request.starts_on.or(current.data.starts_on),
+        ends_on: request.ends_on.or(current.data.ends_on),
+        ..current.data.clone()
+    };
+    if let Err(violations) = check_terms(to, &data.terms(), today()) {
+        return Ok(Err(violations));
+    }
+    let changed_rows = diesel::update(
+        agreements::table
+            .filter(agreements::id.eq(id))
+            .filter(agreements::version.eq(expected_version)),
+    )
+    .set((
+        agreements::status.eq(to.as_str()),
+        agreements::signed_on.eq(data.signed_on),
+        agreements::starts_on.eq(data.starts_on),
+        agreements::ends_on.eq(data.ends_on),
+        agreements::version.eq(expected_version + 1),
+        agreements::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    check_one_row(conn, id, changed_rows)?;
+    record(
+        conn,
+        actor,
+        id,
+        AgreementEventKind::StatusChanged,
+        (Some(current.status), Some(to)),
+        &data.changed_from(&current.data),
+        request.comment.as_deref(),
+    )?;
+    find(conn, id).map(Ok)
+}
+
+/// The history of an agreement, oldest first.
+pub fn history(
+    conn: &mut DbConn,
+    id: i64,
+    page: PageRequest,
+) -> StoreResult<Listed<AgreementEvent>> {
+    let exists: i64 = agreements::table
+        .filter(agreements::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let of_agreement = || agreement_events::table.filter(agreement_events::agreement_id.eq(id));
+    let total: i64 = of_agreement().count().get_result(conn)?;
+    let items = of_agreement()
+        .order(agreement_events::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(AgreementEvent::try_from)
+        .collect::<StoreResult<_>>()?;
+    Ok(Listed { items, total })
+}
+
+/// Positions placed with `organisation_id` or serving `municipality_id`, sorted: what an
+/// agreement with this partner would typically cover (used for demo data).
+pub fn positions_of_partner(
+    conn: &mut DbConn,
+    organisation_id: Option<i64>,
+    municipality_id: Option<i64>,
+) -> StoreResult<Vec<i64>> {
+    use crate::schema::{position_municipalities, positions};
+    let mut ids: Vec<i64> = Vec::new();
+    if let Some(organisation) = organisation_id {
+        ids.extend(
+            positions::table
+                .filter(positions::placement_organisation_id.eq(organisation))
+                .select(positions::id)
+                .load::<i64>(conn)?,
+        );
+    }
+    if let Some(municipality) = municipality_id {
+        ids.extend(
+            position_municipalities::table
+                .filter(position_municipalities::municipality_id.eq(municipality))
+                .select(position_municipalities::position_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(normalise_set(&ids))
+}

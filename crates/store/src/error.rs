@@ -59,6 +59,12 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 StoreError::InUse(info.message().to_owned())
             }
+            // SQLite reports a violated `ON DELETE RESTRICT` without a kind diesel recognises.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message() == "FOREIGN KEY constraint failed" =>
+            {
+                StoreError::InUse(info.message().to_owned())
+            }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
