@@ -49,6 +49,8 @@ pub enum StoreError {
     Migration(String),
 }
 
+const REFERENCED: &str = "other records refer to it; remove or change those first";
+
 impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         match error {
@@ -56,14 +58,16 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 StoreError::Duplicate { field: None }
             }
+            // The database's own wording names tables and constraints: log it, do not show it.
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-                StoreError::InUse(info.message().to_owned())
+                tracing::info!(cause = info.message(), "refused: still referenced");
+                StoreError::InUse(REFERENCED.into())
             }
             // SQLite reports a violated `ON DELETE RESTRICT` without a kind diesel recognises.
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if info.message() == "FOREIGN KEY constraint failed" =>
             {
-                StoreError::InUse(info.message().to_owned())
+                StoreError::InUse(REFERENCED.into())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
