@@ -17,6 +17,7 @@ use validator::Validate;
 
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
+use crate::error::error_sets as sets;
 use crate::error::{responses as err, FieldError};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -343,11 +344,7 @@ fn checked<T>(outcome: Checked<T>) -> Result<T, ApiError> {
 /// `analyst`.
 #[utoipa::path(tag = "Cooperation agreements", params(PageParams, AgreementQuery), responses(
     (status = 200, description = "One page of agreements", body = AgreementPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/agreements")]
 pub async fn list_agreements(
@@ -392,11 +389,7 @@ pub async fn list_agreements(
 /// `analyst`.
 #[utoipa::path(tag = "Cooperation agreements", params(("id" = i64, Path, description = "Agreement id")), responses(
     (status = 200, description = "The agreement", body = Agreement, headers(("ETag" = String, description = "The version, for If-Match"))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[get("/agreements/{id}")]
 pub async fn get_agreement(
@@ -470,17 +463,7 @@ pub async fn create_agreement(
     params(("id" = i64, Path, description = "Agreement id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
     responses(
     (status = 200, description = "The agreement", body = Agreement, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/agreements/{id}")]
 pub async fn update_agreement(
@@ -530,17 +513,7 @@ pub async fn update_agreement(
     params(("id" = i64, Path, description = "Agreement id"), ("If-Match" = String, Header, description = "ETag of the version you saw, e.g. \"3\"")),
     responses(
     (status = 200, description = "The agreement in its new status", body = Agreement, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[post("/agreements/{id}/transitions")]
 pub async fn transition_agreement(

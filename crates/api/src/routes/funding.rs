@@ -16,6 +16,7 @@ use validator::Validate;
 
 use super::trimmed;
 use crate::auth::Caller;
+use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -185,11 +186,7 @@ fn compute(
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`, `analyst`.
 #[utoipa::path(tag = "Funding", params(YearQuery), responses(
     (status = 200, description = "The year's funding", body = FundingOverview),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/funding")]
 pub async fn funding_overview(
@@ -227,11 +224,7 @@ pub async fn funding_overview(
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`, `analyst`.
 #[utoipa::path(tag = "Funding", params(YearQuery), responses(
     (status = 200, description = "The year's funding per position", body = PositionFundingList),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/funding/positions")]
 pub async fn funding_by_position(

@@ -15,6 +15,7 @@ use validator::Validate;
 
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
+use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -242,14 +243,7 @@ pub async fn get_municipality(
 /// **Who may call:** `admin`, `coordinator`.
 #[utoipa::path(tag = "Reference data", request_body = MunicipalityInput, responses(
     (status = 201, description = "Created", body = Municipality, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 409, response = err::Conflict),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::CreateErrors,
 ), security(("bearer" = [])))]
 #[post("/municipalities")]
 pub async fn create_municipality(
@@ -282,17 +276,7 @@ pub async fn create_municipality(
     params(("id" = i64, Path, description = "Municipality id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
     responses(
     (status = 200, description = "The municipality", body = Municipality, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/municipalities/{id}")]
 pub async fn update_municipality(
@@ -324,14 +308,7 @@ pub async fn update_municipality(
     params(("id" = i64, Path, description = "Municipality id"), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(
     (status = 204, description = "Deleted"),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::DeleteErrors,
 ), security(("bearer" = [])))]
 #[delete("/municipalities/{id}")]
 pub async fn delete_municipality(

@@ -15,6 +15,7 @@ use validator::Validate;
 
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
+use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -243,14 +244,7 @@ pub async fn get_organisation(
 /// **Who may call:** `admin`, `coordinator`.
 #[utoipa::path(tag = "Reference data", request_body = OrganisationInput, responses(
     (status = 201, description = "Created", body = Organisation, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 409, response = err::Conflict),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::CreateErrors,
 ), security(("bearer" = [])))]
 #[post("/organisations")]
 pub async fn create_organisation(
@@ -283,17 +277,7 @@ pub async fn create_organisation(
     params(("id" = i64, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
     responses(
     (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/organisations/{id}")]
 pub async fn update_organisation(
@@ -326,14 +310,7 @@ pub async fn update_organisation(
     params(("id" = i64, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(
     (status = 204, description = "Deleted"),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::DeleteErrors,
 ), security(("bearer" = [])))]
 #[delete("/organisations/{id}")]
 pub async fn delete_organisation(

@@ -13,6 +13,7 @@ use validator::Validate;
 
 use super::not_blank;
 use crate::auth::{partner_secret, Caller};
+use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::paging::PageParams;
 use crate::server::AppState;
@@ -125,11 +126,7 @@ pub struct PartnerTokenQuery {
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", params(PageParams, PartnerTokenQuery), responses(
     (status = 200, description = "One page of partner tokens", body = PartnerTokenPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/partner-tokens")]
 pub async fn list_partner_tokens(
@@ -236,11 +233,7 @@ pub fn issue_in(
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", params(("id" = i64, Path, description = "Token id")), responses(
     (status = 200, description = "The partner token (without its secret)", body = PartnerToken),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[get("/partner-tokens/{id}")]
 pub async fn get_partner_token(
@@ -266,11 +259,7 @@ pub async fn get_partner_token(
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", params(("id" = i64, Path, description = "Token id")), responses(
     (status = 200, description = "The partner token (without its secret)", body = PartnerToken),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[delete("/partner-tokens/{id}")]
 pub async fn revoke_partner_token(

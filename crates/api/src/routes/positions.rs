@@ -14,6 +14,7 @@ use validator::Validate;
 
 use super::{not_blank, trimmed};
 use crate::auth::{Authenticated, Caller};
+use crate::error::error_sets as sets;
 use crate::error::{responses as err, FieldError};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -272,11 +273,7 @@ fn readable_scope(who: &Authenticated) -> Result<Option<i64>, ApiError> {
 /// `analyst`; `case_manager` (own position only).
 #[utoipa::path(tag = "Positions", params(PageParams, PositionQuery), responses(
     (status = 200, description = "One page of positions", body = PositionPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/positions")]
 pub async fn list_positions(
@@ -344,11 +341,7 @@ fn readable(
 /// `analyst`; `case_manager` (own position only; others answer 404).
 #[utoipa::path(tag = "Positions", params(("id" = i64, Path, description = "Position id")), responses(
     (status = 200, description = "The position", body = Position, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[get("/positions/{id}")]
 pub async fn get_position(
@@ -375,14 +368,7 @@ pub async fn get_position(
 /// **Who may call:** `ki_lead`, `coordinator`.
 #[utoipa::path(tag = "Positions", request_body = PositionInput, responses(
     (status = 201, description = "Created", body = Position, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 409, response = err::Conflict),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::CreateErrors,
 ), security(("bearer" = [])))]
 #[post("/positions")]
 pub async fn create_position(
@@ -417,17 +403,7 @@ pub async fn create_position(
     params(("id" = i64, Path, description = "Position id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
     responses(
     (status = 200, description = "The position", body = Position, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/positions/{id}")]
 pub async fn update_position(
@@ -559,11 +535,7 @@ pub struct PositionEvent {
 /// `analyst`; `case_manager` (own position only).
 #[utoipa::path(tag = "Positions", params(("id" = i64, Path, description = "Position id")), responses(
     (status = 200, description = "The history, oldest first", body = Vec<PositionEvent>),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[get("/positions/{id}/history")]
 pub async fn position_history(

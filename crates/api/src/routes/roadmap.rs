@@ -12,6 +12,7 @@ use validator::Validate;
 
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
+use crate::error::error_sets as sets;
 use crate::error::{responses as err, FieldError};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -288,11 +289,7 @@ pub async fn list_delayed(
 /// `analyst`.
 #[utoipa::path(tag = "Roadmap", params(("id" = i64, Path, description = "Roadmap item id")), responses(
     (status = 200, description = "The item", body = RoadmapItem, headers(("ETag" = String, description = "The version, for If-Match"))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[get("/roadmap/items/{id}")]
 pub async fn get_item(
@@ -320,14 +317,7 @@ pub async fn get_item(
 /// **Who may call:** `ki_lead`, `coordinator`.
 #[utoipa::path(tag = "Roadmap", request_body = RoadmapItemInput, responses(
     (status = 201, description = "Created", body = RoadmapItem, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 409, response = err::Conflict),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::CreateErrors,
 ), security(("bearer" = [])))]
 #[post("/roadmap/items")]
 pub async fn create_item(
@@ -361,17 +351,7 @@ pub async fn create_item(
     params(("id" = i64, Path, description = "Roadmap item id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
     responses(
     (status = 200, description = "The item", body = RoadmapItem, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/roadmap/items/{id}")]
 pub async fn update_item(
@@ -404,14 +384,7 @@ pub async fn update_item(
     params(("id" = i64, Path, description = "Roadmap item id"), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(
     (status = 204, description = "Deleted"),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::DeleteErrors,
 ), security(("bearer" = [])))]
 #[delete("/roadmap/items/{id}")]
 pub async fn delete_item(

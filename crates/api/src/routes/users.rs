@@ -14,7 +14,7 @@ use validator::{Validate, ValidationError};
 
 use super::{not_blank, trimmed};
 use crate::auth::{password, Authenticated, Caller};
-use crate::error::responses as err;
+use crate::error::error_sets as sets;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -159,11 +159,7 @@ const SORT_FIELDS: &[(&str, UserSort)] = &[
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", params(PageParams, UserQuery), responses(
     (status = 200, description = "One page of user accounts", body = UserPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/users")]
 pub async fn list_users(
@@ -199,11 +195,7 @@ pub async fn list_users(
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", params(("id" = i64, Path, description = "User id")), responses(
     (status = 200, description = "The user account", body = User, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -229,14 +221,7 @@ pub async fn get_user(
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", request_body = NewUserInput, responses(
     (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 409, response = err::Conflict),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::CreateErrors,
 ), security(("bearer" = [])))]
 #[post("/users")]
 pub async fn create_user(
@@ -284,17 +269,7 @@ pub async fn create_user(
     params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
     responses(
     (status = 200, description = "The user account", body = User, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/users/{id}")]
 pub async fn update_user(
@@ -349,14 +324,7 @@ pub async fn update_user(
     params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(
     (status = 204, description = "Deleted"),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::DeleteErrors,
 ), security(("bearer" = [])))]
 #[delete("/users/{id}")]
 pub async fn delete_user(
