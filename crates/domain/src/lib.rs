@@ -1,7 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod agreement;
+pub mod case;
+pub mod client;
 pub mod distribution;
+pub mod eligibility;
+pub mod field;
 pub mod funding;
 pub mod login_throttle;
 pub mod paging;
