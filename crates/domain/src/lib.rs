@@ -3,6 +3,7 @@
 pub mod agreement;
 pub mod case;
 pub mod client;
+pub mod consent;
 pub mod distribution;
 pub mod eligibility;
 pub mod field;
@@ -11,6 +12,8 @@ pub mod login_throttle;
 pub mod paging;
 pub mod permission;
 pub mod reference;
+pub mod referral;
+pub mod residence_request;
 pub mod roadmap;
 pub mod role;
 pub mod scope;
