@@ -139,7 +139,7 @@ pub struct ReferralMove<'a> {
 
 /// What sending is checked against.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReferralFacts<'a> {
+pub struct SendingFacts<'a> {
     pub recipient_organisation_id: i64,
     /// As from [`shared_categories`].
     pub shared_categories: &'a [DataCategory],
@@ -182,7 +182,7 @@ pub enum ReferralTransitionError {
 /// what), and for sending the consent (may the data go).
 pub fn check_referral_transition(
     requested: &ReferralMove<'_>,
-    facts: &ReferralFacts<'_>,
+    facts: &SendingFacts<'_>,
 ) -> Result<ReferralTransition, ReferralTransitionError> {
     let side = requested.to.entered_by();
     if side != Some(requested.actor) {
@@ -255,8 +255,8 @@ mod tests {
         }
     }
 
-    fn facts<'a>(shared: &'a [DataCategory], consents: &'a [Consent]) -> ReferralFacts<'a> {
-        ReferralFacts {
+    fn facts<'a>(shared: &'a [DataCategory], consents: &'a [Consent]) -> SendingFacts<'a> {
+        SendingFacts {
             recipient_organisation_id: JOBCENTER,
             shared_categories: shared,
             consents,
