@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod agreement;
+pub mod audit;
 pub mod case;
 pub mod client;
 pub mod consent;
