@@ -65,6 +65,30 @@ crate::vocabulary! {
     }
 }
 
+/// The categories a transfer about a client shares: those chosen plus identity, because a
+/// referral or a request names the person. Sorted, without duplicates.
+pub fn with_identity(chosen: &[DataCategory]) -> Vec<DataCategory> {
+    let mut all = chosen.to_vec();
+    all.push(DataCategory::Identity);
+    normalise_set(&all)
+}
+
+/// What `organisation_id` may see of a transfer for `purpose` on `on`: the shared categories its
+/// valid consents still release. A revocation hides data already sent from the day it takes
+/// effect.
+pub fn visible_shared_categories(
+    shared: &[DataCategory],
+    consents: &[Consent],
+    organisation_id: i64,
+    purpose: ConsentPurpose,
+    on: NaiveDate,
+) -> Vec<DataCategory> {
+    visible_categories(consents, organisation_id, purpose, on)
+        .into_iter()
+        .filter(|c| shared.contains(c))
+        .collect()
+}
+
 /// A recorded consent of one client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Consent {
@@ -522,6 +546,39 @@ mod tests {
         let mut revoked = c;
         revoked.revoked_on = Some(date(2026, 2, 1));
         assert!(check_revocation(&revoked, day(), day()).is_err());
+    }
+
+    #[test]
+    fn transfers_always_share_identity() {
+        assert_eq!(with_identity(&[]), vec![Identity]);
+        assert_eq!(
+            with_identity(&[CaseContent, Identity]),
+            vec![Identity, CaseContent]
+        );
+    }
+
+    #[test]
+    fn visible_shared_categories_intersect_shared_and_released() {
+        let consents = [consent(1, &[Identity, Contact, CaseContent])];
+        let shared = [Identity, Contact, ResidenceStatus];
+        assert_eq!(
+            visible_shared_categories(
+                &shared,
+                &consents,
+                JOBCENTER,
+                ConsentPurpose::Referral,
+                day()
+            ),
+            vec![Identity, Contact]
+        );
+        assert!(visible_shared_categories(
+            &shared,
+            &consents,
+            CARITAS,
+            ConsentPurpose::Referral,
+            day()
+        )
+        .is_empty());
     }
 
     #[test]

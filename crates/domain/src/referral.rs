@@ -18,11 +18,10 @@
 use chrono::NaiveDate;
 
 use crate::consent::{
-    check_coverage, visible_categories, Consent, ConsentMissing, ConsentPurpose, DataCategory,
-    SharingRequest,
+    check_coverage, visible_shared_categories, with_identity, Consent, ConsentMissing,
+    ConsentPurpose, DataCategory, SharingRequest,
 };
 use crate::field::{optional_text, required_text, FieldError};
-use crate::reference::normalise_set;
 use crate::transition::IllegalTransition;
 
 crate::vocabulary! {
@@ -102,9 +101,7 @@ impl ReferralStatus {
 /// The categories a referral shares: those chosen plus identity, since a referral names the
 /// person. Sorted, without duplicates.
 pub fn shared_categories(chosen: &[DataCategory]) -> Vec<DataCategory> {
-    let mut all = chosen.to_vec();
-    all.push(DataCategory::Identity);
-    normalise_set(&all)
+    with_identity(chosen)
 }
 
 /// What the recipient may see of a referral on `on`: the shared categories its valid consents
@@ -115,15 +112,13 @@ pub fn recipient_visible_categories(
     recipient_organisation_id: i64,
     on: NaiveDate,
 ) -> Vec<DataCategory> {
-    visible_categories(
+    visible_shared_categories(
+        shared,
         consents,
         recipient_organisation_id,
         ConsentPurpose::Referral,
         on,
     )
-    .into_iter()
-    .filter(|c| shared.contains(c))
-    .collect()
 }
 
 /// A requested move.

@@ -12,6 +12,12 @@
 //! `closed`, so that "closed" always means "answered and done" and reports can tell requests the
 //! office answered from those it never had to. A follow-up question is a new request.
 
+use chrono::NaiveDate;
+
+use crate::consent::{
+    check_coverage, visible_shared_categories, with_identity, Consent, ConsentMissing,
+    ConsentPurpose, DataCategory, SharingRequest,
+};
 use crate::field::{optional_text, required_text, FieldError};
 use crate::transition::IllegalTransition;
 
@@ -140,6 +146,50 @@ pub fn check_request_transition(
     })
 }
 
+/// The categories a request shares: those chosen plus identity (the office must know whom the
+/// question is about). Sorted, without duplicates.
+pub fn shared_categories(chosen: &[DataCategory]) -> Vec<DataCategory> {
+    with_identity(chosen)
+}
+
+/// Asking (creating a request) is a transfer to the office: the client's consents must cover
+/// every shared category for the office and the purpose `residence_law_request` on `today`.
+/// Returns the consents relied on (409 `consent-missing` otherwise, as for referrals).
+pub fn check_asking(
+    consents: &[Consent],
+    office_organisation_id: i64,
+    shared: &[DataCategory],
+    today: NaiveDate,
+) -> Result<Vec<i64>, ConsentMissing> {
+    check_coverage(
+        consents,
+        &SharingRequest {
+            recipient_organisation_id: office_organisation_id,
+            purpose: ConsentPurpose::ResidenceLawRequest,
+            categories: shared,
+            on: today,
+        },
+    )
+}
+
+/// What the office may see of a request on `on`: the shared categories the client's consents
+/// still release to it for residence-law requests. This is the "minimal, consented data" an
+/// immigration officer gets; everything else of the case stays invisible.
+pub fn office_visible_categories(
+    shared: &[DataCategory],
+    consents: &[Consent],
+    office_organisation_id: i64,
+    on: NaiveDate,
+) -> Vec<DataCategory> {
+    visible_shared_categories(
+        shared,
+        consents,
+        office_organisation_id,
+        ConsentPurpose::ResidenceLawRequest,
+        on,
+    )
+}
+
 /// The question itself: required, not blank, bounded like every reason text.
 pub fn check_question(question: Option<&str>) -> Result<String, FieldError> {
     required_text("question", question)
@@ -248,6 +298,65 @@ mod tests {
         for status in ResidenceRequestStatus::ALL {
             assert_eq!(status.awaits_answer(), *status == Open);
         }
+    }
+
+    fn consent(purpose: ConsentPurpose, categories: &[DataCategory]) -> Consent {
+        Consent {
+            id: 5,
+            recipient_organisation_ids: vec![OFFICE],
+            purposes: vec![purpose],
+            categories: categories.to_vec(),
+            given_on: date(2026, 1, 1),
+            valid_until: None,
+            revoked_on: None,
+        }
+    }
+
+    const OFFICE: i64 = 30;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn asking_needs_consent_for_the_office_and_residence_law_requests() {
+        use DataCategory::*;
+        let today = date(2026, 6, 1);
+        let shared = shared_categories(&[ResidenceStatus]);
+        assert_eq!(shared, vec![Identity, ResidenceStatus]);
+        let right = [consent(
+            ConsentPurpose::ResidenceLawRequest,
+            &[Identity, ResidenceStatus],
+        )];
+        assert_eq!(check_asking(&right, OFFICE, &shared, today), Ok(vec![5]));
+        assert!(check_asking(&right, OFFICE + 1, &shared, today).is_err());
+        let for_referrals = [consent(
+            ConsentPurpose::Referral,
+            &[Identity, ResidenceStatus],
+        )];
+        assert_eq!(
+            check_asking(&for_referrals, OFFICE, &shared, today)
+                .unwrap_err()
+                .missing,
+            vec![Identity, ResidenceStatus]
+        );
+    }
+
+    #[test]
+    fn the_office_sees_only_shared_and_consented_categories() {
+        use DataCategory::*;
+        let today = date(2026, 6, 1);
+        let consents = [consent(
+            ConsentPurpose::ResidenceLawRequest,
+            &[Identity, ResidenceStatus, CaseContent],
+        )];
+        let shared = shared_categories(&[ResidenceStatus]);
+        assert_eq!(
+            office_visible_categories(&shared, &consents, OFFICE, today),
+            vec![Identity, ResidenceStatus]
+        );
+        let referral_only = [consent(ConsentPurpose::Referral, &[Identity])];
+        assert!(office_visible_categories(&shared, &referral_only, OFFICE, today).is_empty());
     }
 
     #[test]
