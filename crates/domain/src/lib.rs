@@ -1,12 +1,21 @@
 #![doc = include_str!("../README.md")]
 
+pub mod access;
 pub mod agreement;
+pub mod audit;
+pub mod case;
+pub mod client;
+pub mod consent;
 pub mod distribution;
+pub mod eligibility;
+pub mod field;
 pub mod funding;
 pub mod login_throttle;
 pub mod paging;
 pub mod permission;
 pub mod reference;
+pub mod referral;
+pub mod residence_request;
 pub mod roadmap;
 pub mod role;
 pub mod scope;

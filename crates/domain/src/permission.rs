@@ -4,6 +4,11 @@
 //! place makes the separation of duties reviewable: the administrator manages accounts and
 //! reference data but is granted no action on case data, and partner systems get only what
 //! their scopes name.
+//!
+//! Case data are need-to-know: only case managers (their own cases), the CM coordination
+//! (supervision), immigration officers (requests to their office) and partner systems (referrals
+//! to their organisation) hold an action on them, and [`crate::access`] narrows each to the
+//! objects it may see. The data protection officer reads the audit trail, not the cases.
 
 use crate::{Role, Scope};
 
@@ -28,6 +33,20 @@ crate::vocabulary! {
         ReadOwnPosition => "read_own_position",
         /// See who holds a position (names of staff).
         SeeHolderNames => "see_holder_names",
+        /// Open cases and work on those one is assigned to or deputises (Fallbearbeitung).
+        WorkCases => "work_cases",
+        /// Read every case, for supervision (Fachaufsicht der CM-Koordination).
+        SuperviseCases => "supervise_cases",
+        /// Assign a case to another case manager or deputy.
+        ReassignCases => "reassign_cases",
+        /// Read residence-law requests addressed to one's own office and answer them (module 3).
+        AnswerResidenceRequests => "answer_residence_requests",
+        /// Read referrals sent to the token's organisation, limited to consented data.
+        ReadReferrals => "read_referrals",
+        /// Accept, decline and complete referrals sent to the token's organisation.
+        AnswerReferrals => "answer_referrals",
+        /// Read the audit trail of access to personal data (Protokoll), not the data itself.
+        ReadAuditTrail => "read_audit_trail",
     }
 }
 
@@ -88,13 +107,23 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             WriteSteering,
             SeeHolderNames,
         ],
-        Role::CmCoordinator | Role::SteeringMember | Role::Analyst => {
-            &[ReadOwnAccount, ReadReferenceData, ReadSteering]
-        }
-        Role::CaseManager => &[ReadOwnAccount, ReadReferenceData, ReadOwnPosition],
-        Role::ProjectGroupMember | Role::ImmigrationOfficer | Role::DataProtectionOfficer => {
-            EVERY_PERSON
-        }
+        Role::CmCoordinator => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadSteering,
+            SuperviseCases,
+            ReassignCases,
+        ],
+        Role::SteeringMember | Role::Analyst => &[ReadOwnAccount, ReadReferenceData, ReadSteering],
+        Role::CaseManager => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadOwnPosition,
+            WorkCases,
+        ],
+        Role::ImmigrationOfficer => &[ReadOwnAccount, ReadReferenceData, AnswerResidenceRequests],
+        Role::DataProtectionOfficer => &[ReadOwnAccount, ReadReferenceData, ReadAuditTrail],
+        Role::ProjectGroupMember => EVERY_PERSON,
     }
 }
 
@@ -103,9 +132,15 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
     use Action::*;
     match scope {
         // Partners need the county's reference data to address referrals and read reports.
-        Scope::ReferralsRead | Scope::ReferralsWrite | Scope::ReportsRead => {
-            &[ReadOwnAccount, ReadReferenceData]
-        }
+        // Answering a referral one cannot read makes no sense, so write includes read.
+        Scope::ReferralsRead => &[ReadOwnAccount, ReadReferenceData, ReadReferrals],
+        Scope::ReferralsWrite => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadReferrals,
+            AnswerReferrals,
+        ],
+        Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData],
     }
 }
 
@@ -157,7 +192,10 @@ mod tests {
                         )
                         | (Role::KiLead | Role::Coordinator, WriteSteering)
                         | (Role::Coordinator, WriteReferenceData)
-                        | (Role::CaseManager, ReadOwnPosition)
+                        | (Role::CaseManager, ReadOwnPosition | WorkCases)
+                        | (Role::CmCoordinator, SuperviseCases | ReassignCases)
+                        | (Role::ImmigrationOfficer, AnswerResidenceRequests)
+                        | (Role::DataProtectionOfficer, ReadAuditTrail)
                 );
                 assert_eq!(person(*role).may(*action), expected, "{role} / {action}");
             }
@@ -188,6 +226,50 @@ mod tests {
             assert!(!p.may(Action::ManagePartnerTokens));
             assert!(!p.may(Action::ReadSteering));
         }
+    }
+
+    /// The whole table for tokens, written out like the one for people.
+    #[test]
+    fn table_for_scopes_is_exactly_as_documented() {
+        use Action::*;
+        for scope in Scope::ALL {
+            for action in Action::ALL {
+                let expected = matches!(
+                    (scope, action),
+                    (_, ReadOwnAccount | ReadReferenceData)
+                        | (Scope::ReferralsRead | Scope::ReferralsWrite, ReadReferrals)
+                        | (Scope::ReferralsWrite, AnswerReferrals)
+                );
+                assert_eq!(
+                    partner(&[*scope]).may(*action),
+                    expected,
+                    "{scope} / {action}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn case_data_actions_belong_to_case_roles_only() {
+        assert_eq!(roles_allowed(Action::WorkCases), vec![Role::CaseManager]);
+        assert_eq!(
+            roles_allowed(Action::SuperviseCases),
+            vec![Role::CmCoordinator]
+        );
+        assert_eq!(
+            roles_allowed(Action::ReassignCases),
+            vec![Role::CmCoordinator]
+        );
+        assert_eq!(
+            roles_allowed(Action::AnswerResidenceRequests),
+            vec![Role::ImmigrationOfficer]
+        );
+        assert_eq!(
+            roles_allowed(Action::ReadAuditTrail),
+            vec![Role::DataProtectionOfficer]
+        );
+        assert!(roles_allowed(Action::ReadReferrals).is_empty());
+        assert!(roles_allowed(Action::AnswerReferrals).is_empty());
     }
 
     #[test]

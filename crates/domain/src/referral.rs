@@ -1,0 +1,478 @@
+//! Referrals (Verweisberatung / Weitervermittlung): a case manager refers a client to a partner
+//! organisation (Jobcenter, migration counselling, a welfare organisation), which accepts or
+//! declines and reports completion.
+//!
+//! Status machine: `draft → sent → accepted | declined`, `accepted → completed`,
+//! `sent → withdrawn`. Two sides move it: the case side (the case's case managers) sends and
+//! withdraws; the recipient side (the partner organisation, through its token) accepts, declines
+//! and completes. A decline needs a reason. Sending is a transfer of personal data, so it needs
+//! consent covering every shared category for the recipient and the purpose `referral`.
+//!
+//! How the API maps [`ReferralTransitionError`]: `WrongSide` 403, `Illegal` 409, `Invalid` 422,
+//! `ConsentMissing` 409 with problem type `consent-missing`. (A caller with no access at all gets
+//! 404 before any of this; see [`crate::access`].)
+//!
+//! Decisions where the issue was silent: a draft is never shown to the recipient and is deleted
+//! rather than withdrawn; a referral always shares identity, because it names the person.
+
+use chrono::NaiveDate;
+
+use crate::consent::{
+    check_coverage, visible_shared_categories, with_identity, Consent, ConsentMissing,
+    ConsentPurpose, DataCategory, SharingRequest,
+};
+use crate::field::{optional_text, required_text, FieldError};
+use crate::transition::IllegalTransition;
+
+crate::vocabulary! {
+    /// Stand einer Weitervermittlung (status of a referral).
+    pub enum ReferralStatus {
+        /// Entwurf (draft; only the case side sees it)
+        Draft => "draft",
+        /// Versendet (sent to the recipient organisation)
+        Sent => "sent",
+        /// Angenommen (accepted by the recipient)
+        Accepted => "accepted",
+        /// Abgelehnt (declined by the recipient, with a reason)
+        Declined => "declined",
+        /// Abgeschlossen (completed by the recipient)
+        Completed => "completed",
+        /// Zurückgezogen (withdrawn by the case side before an answer)
+        Withdrawn => "withdrawn",
+    }
+}
+
+crate::vocabulary! {
+    /// Seite einer Weitervermittlung (who acts on a referral).
+    pub enum ReferralSide {
+        /// Fallseite: the case's case managers
+        Case => "case",
+        /// Empfängerseite: the recipient organisation's partner system
+        Recipient => "recipient",
+    }
+}
+
+impl ReferralStatus {
+    pub fn allowed_next(self) -> &'static [ReferralStatus] {
+        use ReferralStatus::*;
+        match self {
+            Draft => &[Sent],
+            Sent => &[Accepted, Declined, Withdrawn],
+            Accepted => &[Completed],
+            Declined | Completed | Withdrawn => &[],
+        }
+    }
+
+    pub fn transition(self, to: ReferralStatus) -> Result<ReferralStatus, IllegalTransition> {
+        if self.allowed_next().contains(&to) {
+            Ok(to)
+        } else {
+            Err(IllegalTransition {
+                from: self.as_str(),
+                to: to.as_str(),
+                allowed: self.allowed_next().iter().map(|s| s.as_str()).collect(),
+            })
+        }
+    }
+
+    /// The side that moves a referral into this status; `None` for the draft, which is created,
+    /// never entered.
+    pub fn entered_by(self) -> Option<ReferralSide> {
+        use ReferralStatus::*;
+        match self {
+            Draft => None,
+            Sent | Withdrawn => Some(ReferralSide::Case),
+            Accepted | Declined | Completed => Some(ReferralSide::Recipient),
+        }
+    }
+
+    /// The recipient sees a referral from the moment it is sent, withdrawn ones included (it
+    /// must learn that a referral it saw was withdrawn).
+    pub fn is_visible_to_recipient(self) -> bool {
+        self != ReferralStatus::Draft
+    }
+
+    /// Only a draft may be edited or deleted; once sent, what was shared is on record.
+    pub fn is_draft(self) -> bool {
+        self == ReferralStatus::Draft
+    }
+}
+
+/// The categories a referral shares: those chosen plus identity, since a referral names the
+/// person. Sorted, without duplicates.
+pub fn shared_categories(chosen: &[DataCategory]) -> Vec<DataCategory> {
+    with_identity(chosen)
+}
+
+/// What the recipient may see of a referral on `on`: the shared categories its valid consents
+/// still release for referrals.
+pub fn recipient_visible_categories(
+    shared: &[DataCategory],
+    consents: &[Consent],
+    recipient_organisation_id: i64,
+    on: NaiveDate,
+) -> Vec<DataCategory> {
+    visible_shared_categories(
+        shared,
+        consents,
+        recipient_organisation_id,
+        ConsentPurpose::Referral,
+        on,
+    )
+}
+
+/// A requested move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferralMove<'a> {
+    /// The side the caller acts for, from [`crate::access::referral_access`].
+    pub actor: ReferralSide,
+    pub from: ReferralStatus,
+    pub to: ReferralStatus,
+    /// Required to decline; an optional note otherwise.
+    pub reason: Option<&'a str>,
+}
+
+/// What sending is checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendingFacts<'a> {
+    pub recipient_organisation_id: i64,
+    /// As from [`shared_categories`].
+    pub shared_categories: &'a [DataCategory],
+    /// The client's consents.
+    pub consents: &'a [Consent],
+    pub today: NaiveDate,
+}
+
+/// A checked move, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferralTransition {
+    pub from: ReferralStatus,
+    pub to: ReferralStatus,
+    /// Trimmed.
+    pub reason: Option<String>,
+    /// For `sent`: the consents the transfer relies on, to be stored with it. Empty otherwise.
+    pub consent_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReferralTransitionError {
+    /// The other side takes this move (403).
+    #[error("only the {} side may move a referral to '{to}'", side.as_str())]
+    WrongSide {
+        to: ReferralStatus,
+        side: ReferralSide,
+    },
+    /// The state machine refuses the move (409).
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    /// A required field is missing or invalid (422).
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// Sending would share data no consent releases (409 `consent-missing`).
+    #[error(transparent)]
+    ConsentMissing(#[from] ConsentMissing),
+}
+
+/// Checks a move in this order: the side (who), the state machine (whether), the fields (with
+/// what), and for sending the consent (may the data go).
+pub fn check_referral_transition(
+    requested: &ReferralMove<'_>,
+    facts: &SendingFacts<'_>,
+) -> Result<ReferralTransition, ReferralTransitionError> {
+    let side = requested.to.entered_by();
+    if side != Some(requested.actor) {
+        // Draft has no entering side; the state machine below names it illegal for both.
+        if let Some(side) = side {
+            return Err(ReferralTransitionError::WrongSide {
+                to: requested.to,
+                side,
+            });
+        }
+    }
+    requested.from.transition(requested.to)?;
+
+    let reason = if requested.to == ReferralStatus::Declined {
+        required_text("reason", requested.reason)
+            .map(Some)
+            .map_err(|e| ReferralTransitionError::Invalid(vec![e]))?
+    } else {
+        optional_text("reason", requested.reason)
+            .map_err(|e| ReferralTransitionError::Invalid(vec![e]))?
+    };
+
+    let consent_ids = if requested.to == ReferralStatus::Sent {
+        check_coverage(
+            facts.consents,
+            &SharingRequest {
+                recipient_organisation_id: facts.recipient_organisation_id,
+                purpose: ConsentPurpose::Referral,
+                categories: facts.shared_categories,
+                on: facts.today,
+            },
+        )?
+    } else {
+        Vec::new()
+    };
+
+    Ok(ReferralTransition {
+        from: requested.from,
+        to: requested.to,
+        reason,
+        consent_ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DataCategory::*;
+    use ReferralStatus::*;
+
+    const JOBCENTER: i64 = 10;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        date(2026, 6, 1)
+    }
+
+    fn consent(id: i64, categories: &[DataCategory]) -> Consent {
+        Consent {
+            id,
+            recipient_organisation_ids: vec![JOBCENTER],
+            purposes: vec![ConsentPurpose::Referral],
+            categories: categories.to_vec(),
+            given_on: date(2026, 1, 1),
+            valid_until: None,
+            revoked_on: None,
+        }
+    }
+
+    fn facts<'a>(shared: &'a [DataCategory], consents: &'a [Consent]) -> SendingFacts<'a> {
+        SendingFacts {
+            recipient_organisation_id: JOBCENTER,
+            shared_categories: shared,
+            consents,
+            today: today(),
+        }
+    }
+
+    fn mv(
+        actor: ReferralSide,
+        from: ReferralStatus,
+        to: ReferralStatus,
+        reason: Option<&str>,
+    ) -> ReferralMove<'_> {
+        ReferralMove {
+            actor,
+            from,
+            to,
+            reason,
+        }
+    }
+
+    #[test]
+    fn the_whole_transition_table() {
+        let allowed = [
+            (Draft, Sent),
+            (Sent, Accepted),
+            (Sent, Declined),
+            (Sent, Withdrawn),
+            (Accepted, Completed),
+        ];
+        for from in ReferralStatus::ALL {
+            for to in ReferralStatus::ALL {
+                let expected = allowed.contains(&(*from, *to));
+                assert_eq!(from.transition(*to).is_ok(), expected, "{from} -> {to}");
+            }
+        }
+        assert_eq!(
+            Sent.transition(Draft).unwrap_err().allowed,
+            vec!["accepted", "declined", "withdrawn"]
+        );
+        assert!(Completed.transition(Sent).unwrap_err().allowed.is_empty());
+    }
+
+    #[test]
+    fn each_side_takes_only_its_moves_over_the_whole_table() {
+        let consents = [consent(1, &[Identity, Contact])];
+        let shared = shared_categories(&[Contact]);
+        for side in ReferralSide::ALL {
+            for from in ReferralStatus::ALL {
+                for to in ReferralStatus::ALL {
+                    let result = check_referral_transition(
+                        &mv(*side, *from, *to, Some("no capacity")),
+                        &facts(&shared, &consents),
+                    );
+                    let legal = from.transition(*to).is_ok();
+                    let own_side = to.entered_by() == Some(*side);
+                    match result {
+                        Ok(_) => assert!(legal && own_side, "{side}: {from} -> {to}"),
+                        Err(ReferralTransitionError::WrongSide { side: owner, .. }) => {
+                            assert!(
+                                !own_side && Some(owner) == to.entered_by(),
+                                "{side}: {from} -> {to}"
+                            )
+                        }
+                        Err(ReferralTransitionError::Illegal(_)) => {
+                            assert!(
+                                !legal && (own_side || *to == Draft),
+                                "{side}: {from} -> {to}"
+                            )
+                        }
+                        Err(other) => panic!("{side}: {from} -> {to}: {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sides_of_each_status() {
+        assert_eq!(Draft.entered_by(), None);
+        for status in [Sent, Withdrawn] {
+            assert_eq!(status.entered_by(), Some(ReferralSide::Case));
+        }
+        for status in [Accepted, Declined, Completed] {
+            assert_eq!(status.entered_by(), Some(ReferralSide::Recipient));
+        }
+    }
+
+    #[test]
+    fn declining_requires_a_reason() {
+        let no_consents: [Consent; 0] = [];
+        for blank in [None, Some("  ")] {
+            let result = check_referral_transition(
+                &mv(ReferralSide::Recipient, Sent, Declined, blank),
+                &facts(&[], &no_consents),
+            );
+            assert!(
+                matches!(&result, Err(ReferralTransitionError::Invalid(e)) if e[0].field == "reason"),
+                "{result:?}"
+            );
+        }
+        let declined = check_referral_transition(
+            &mv(
+                ReferralSide::Recipient,
+                Sent,
+                Declined,
+                Some(" no capacity "),
+            ),
+            &facts(&[], &no_consents),
+        )
+        .unwrap();
+        assert_eq!(declined.reason.as_deref(), Some("no capacity"));
+        assert!(declined.consent_ids.is_empty());
+    }
+
+    #[test]
+    fn other_moves_take_an_optional_note() {
+        let no_consents: [Consent; 0] = [];
+        for (side, from, to) in [
+            (ReferralSide::Case, Sent, Withdrawn),
+            (ReferralSide::Recipient, Sent, Accepted),
+            (ReferralSide::Recipient, Accepted, Completed),
+        ] {
+            let bare =
+                check_referral_transition(&mv(side, from, to, None), &facts(&[], &no_consents))
+                    .unwrap();
+            assert_eq!(bare.reason, None);
+            let noted = check_referral_transition(
+                &mv(side, from, to, Some("job found")),
+                &facts(&[], &no_consents),
+            )
+            .unwrap();
+            assert_eq!(noted.reason.as_deref(), Some("job found"));
+        }
+    }
+
+    #[test]
+    fn sending_requires_consent_for_every_shared_category_and_names_it() {
+        let shared = shared_categories(&[Contact, ResidenceStatus]);
+        assert_eq!(shared, vec![Identity, Contact, ResidenceStatus]);
+        let partial = [consent(1, &[Identity, Contact])];
+        let send = mv(ReferralSide::Case, Draft, Sent, None);
+        assert_eq!(
+            check_referral_transition(&send, &facts(&shared, &partial)),
+            Err(ReferralTransitionError::ConsentMissing(ConsentMissing {
+                missing: vec![ResidenceStatus]
+            }))
+        );
+        let full = [
+            consent(1, &[Identity, Contact]),
+            consent(2, &[ResidenceStatus]),
+        ];
+        let sent = check_referral_transition(&send, &facts(&shared, &full)).unwrap();
+        assert_eq!(sent.consent_ids, vec![1, 2]);
+        assert_eq!(sent.to, Sent);
+    }
+
+    #[test]
+    fn sending_checks_consent_on_the_day_of_sending() {
+        let mut revoked = consent(1, &[Identity]);
+        revoked.revoked_on = Some(today());
+        let shared = shared_categories(&[]);
+        let result = check_referral_transition(
+            &mv(ReferralSide::Case, Draft, Sent, None),
+            &facts(&shared, &[revoked]),
+        );
+        assert!(matches!(
+            result,
+            Err(ReferralTransitionError::ConsentMissing(_))
+        ));
+    }
+
+    #[test]
+    fn the_side_is_checked_before_the_state_and_the_state_before_consent() {
+        let none: [Consent; 0] = [];
+        assert!(matches!(
+            check_referral_transition(
+                &mv(ReferralSide::Recipient, Draft, Sent, None),
+                &facts(&[Identity], &none)
+            ),
+            Err(ReferralTransitionError::WrongSide {
+                side: ReferralSide::Case,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_referral_transition(
+                &mv(ReferralSide::Case, Sent, Sent, None),
+                &facts(&[Identity], &none)
+            ),
+            Err(ReferralTransitionError::Illegal(_))
+        ));
+        assert_eq!(
+            ReferralTransitionError::WrongSide {
+                to: Accepted,
+                side: ReferralSide::Recipient
+            }
+            .to_string(),
+            "only the recipient side may move a referral to 'accepted'"
+        );
+    }
+
+    #[test]
+    fn the_recipient_sees_only_shared_and_still_consented_categories() {
+        let consents = [consent(1, &[Identity, Contact, CaseContent])];
+        let shared = shared_categories(&[Contact, ResidenceStatus]);
+        assert_eq!(
+            recipient_visible_categories(&shared, &consents, JOBCENTER, today()),
+            vec![Identity, Contact]
+        );
+        assert!(recipient_visible_categories(&shared, &consents, 99, today()).is_empty());
+        let mut revoked = consents[0].clone();
+        revoked.revoked_on = Some(today());
+        assert!(recipient_visible_categories(&shared, &[revoked], JOBCENTER, today()).is_empty());
+    }
+
+    #[test]
+    fn drafts_are_private_and_editable() {
+        for status in ReferralStatus::ALL {
+            assert_eq!(status.is_visible_to_recipient(), *status != Draft);
+            assert_eq!(status.is_draft(), *status == Draft);
+        }
+    }
+}
