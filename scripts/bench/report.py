@@ -41,7 +41,7 @@ def parse_args():
     p.add_argument("--cpu", required=True)
     p.add_argument("--mem-kib", type=int, required=True)
     p.add_argument("--commit", required=True)
-    p.add_argument("--load", default="")
+    p.add_argument("--busy", default="")
     p.add_argument("--wrk-version", default="")
     p.add_argument("--binary", default="target/release/kim")
     p.add_argument("--seconds", type=int, required=True)
@@ -203,10 +203,10 @@ def main():
         f"- Machine: {a.nproc} CPUs ({a.cpu}), {a.mem_kib / 1024 / 1024:.1f} GiB memory, {a.uname}. "
         "wrk and the server share these CPUs, so wrk's own work takes a part of them."
     )
-    if a.load:
+    if a.busy:
         w(
-            f"- Load average (1, 5, 15 min) when the runs began: {a.load}. Other work on the "
-            "machine (a compiler, a test suite) takes CPU from the server and lowers the numbers."
+            f"- CPU busy with other work in the second before the runs: {a.busy}%. Other work on "
+            "the machine (a compiler, a test suite) takes CPU from the server and lowers the numbers."
         )
     w(f"- Git commit: `{a.commit}`")
     w(

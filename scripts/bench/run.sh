@@ -159,10 +159,23 @@ if [[ -z ${BENCH_KIM_BIN:-} ]]; then
 fi
 [[ -x $KIM_BIN ]] || die "$KIM_BIN is missing or not executable"
 
-# Other work on the machine skews the numbers: the report gives the load when the runs began.
-LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk '{ exit !($1 >= 0.5) }' /proc/loadavg; then
-  log "WARNING: the machine is busy (load average $LOAD_AT_START); the numbers will be lower than on an idle machine"
+# Other work on the machine skews the numbers: the report says how busy the CPUs were in the
+# second before the runs (from /proc/stat; the load average would still count our own build).
+cpu_busy_percent() {
+  local _cpu user nice system idle iowait irq softirq steal rest
+  local busy1 total1 busy2 total2
+  read -r _cpu user nice system idle iowait irq softirq steal rest </proc/stat
+  busy1=$((user + nice + system + irq + softirq + steal))
+  total1=$((busy1 + idle + iowait))
+  sleep 1
+  read -r _cpu user nice system idle iowait irq softirq steal rest </proc/stat
+  busy2=$((user + nice + system + irq + softirq + steal))
+  total2=$((busy2 + idle + iowait))
+  echo $(((busy2 - busy1) * 100 / (total2 - total1 > 0 ? total2 - total1 : 1)))
+}
+BUSY_AT_START=$(cpu_busy_percent)
+if ((BUSY_AT_START >= 20)); then
+  log "WARNING: the CPUs are ${BUSY_AT_START}% busy with other work; the numbers will be lower than on an idle machine"
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kim-bench.XXXXXX")
@@ -456,7 +469,7 @@ python3 "$BENCH_DIR/report.py" \
   --cpu "${cpu_model:-unknown}" \
   --mem-kib "${mem_kib:-0}" \
   --commit "$commit" \
-  --load "$LOAD_AT_START" \
+  --busy "$BUSY_AT_START" \
   --wrk-version "$(wrk -v 2>&1 | head -n1 | cut -d' ' -f2 || true)" \
   --binary "${KIM_BIN#"$ROOT"/}" \
   --seconds "$BENCH_SECONDS" \

@@ -69,6 +69,25 @@ impl Db {
         .await?
     }
 
+    /// One transaction for case data: confirms the caller and hands it to `f`, which checks
+    /// object-level access, reads or writes, and writes the audit events of what it touched;
+    /// everything lands together or not at all. Reads of personal data use it too, because
+    /// they write an audit event.
+    pub async fn write_with<T, E, F>(&self, caller: Caller, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Authenticated) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + From<StoreError>,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let who = caller.authenticate(&mut conn)?;
+            kim_store::connection::transaction(&mut conn, |conn| f(conn, &who)).map_err(Into::into)
+        })
+        .await?
+    }
+
     /// A read in one round trip: confirms the caller, checks `action`, then runs `f`.
     pub async fn read_as<T, E, F>(
         &self,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod case_access;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -2,6 +2,8 @@
 
 pub mod agreements;
 pub mod audit;
+pub mod cases;
+pub mod clients;
 pub mod clock;
 pub mod connection;
 pub mod error;

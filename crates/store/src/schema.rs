@@ -98,6 +98,7 @@ diesel::table! {
         object_type -> Text,
         object_id -> Nullable<Text>,
         request_id -> Nullable<Text>,
+        client_reference -> Nullable<Text>,
     }
 }
 
@@ -190,4 +191,106 @@ diesel::allow_tables_to_appear_in_same_query!(
     position_municipalities,
     position_events,
     funding_rates,
+);
+
+diesel::table! {
+    clients (id) {
+        id -> BigInt,
+        reference -> Text,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        birth_year -> Nullable<Integer>,
+        gender -> Nullable<Text>,
+        languages -> Text,
+        country_of_origin -> Nullable<Text>,
+        residence_status -> Nullable<Text>,
+        municipality_id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_links (from_client_id, to_client_id, kind) {
+        from_client_id -> BigInt,
+        to_client_id -> BigInt,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        lead_client_id -> BigInt,
+        assigned_user_id -> BigInt,
+        deputy_user_id -> Nullable<BigInt>,
+        municipality_id -> BigInt,
+        target_group -> Text,
+        intake_channel -> Text,
+        referred_by_organisation_id -> Nullable<BigInt>,
+        arrived_on -> Nullable<Date>,
+        other_case_management -> Text,
+        eligible -> Bool,
+        eligibility_justification -> Nullable<Text>,
+        status -> Text,
+        status_since -> Date,
+        close_reason -> Nullable<Text>,
+        opened_on -> Date,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_clients (case_id, client_id) {
+        case_id -> BigInt,
+        client_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    case_legal_domains (case_id, legal_domain) {
+        case_id -> BigInt,
+        legal_domain -> Text,
+    }
+}
+
+diesel::table! {
+    case_topics (case_id, topic) {
+        case_id -> BigInt,
+        topic -> Text,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        close_reason -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        occurred_on -> Date,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(case_clients -> cases (case_id));
+diesel::joinable!(case_clients -> clients (client_id));
+diesel::joinable!(case_events -> cases (case_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    clients,
+    client_links,
+    cases,
+    case_clients,
+    case_legal_domains,
+    case_topics,
+    case_events,
 );

@@ -1,0 +1,83 @@
+//! Object-level access to case data for handlers, and the audit events every access leaves.
+//!
+//! The rules are `kim_domain::access`; this module applies them to what the store loads. An
+//! object the caller may not see is answered 404, never 403, so its existence does not leak.
+
+use kim_domain::access::{case_access, client_access, Access};
+use kim_domain::audit::{AuditAction, AuditObject, AuditVerb};
+use kim_store::{audit, cases, clients, DbConn, StoreError};
+
+use crate::auth::Authenticated;
+use crate::ApiError;
+
+fn allows(access: Access, needed: Access) -> bool {
+    match needed {
+        Access::None => true,
+        Access::Read => access.may_read(),
+        Access::ReadWrite => access.may_write(),
+    }
+}
+
+fn hidden(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::NotFound,
+        other => other.into(),
+    }
+}
+
+/// The case, if the caller has `needed` access to it; 404 otherwise.
+pub fn case_for(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    case_id: i64,
+    needed: Access,
+) -> Result<cases::Case, ApiError> {
+    let facts = cases::facts(conn, case_id).map_err(hidden)?;
+    if !allows(case_access(&who.principal, &facts), needed) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(cases::find(conn, case_id)?)
+}
+
+/// The client, if the caller has `needed` access through one of the client's cases (or created
+/// the client and it is in no case yet); 404 otherwise.
+pub fn client_for(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    client_id: i64,
+    needed: Access,
+) -> Result<clients::Client, ApiError> {
+    let client = clients::find(conn, client_id).map_err(hidden)?;
+    let facts = clients::case_facts(conn, client_id)?;
+    let access =
+        if facts.is_empty() && client.created_by.is_some() && client.created_by == who.user_id() {
+            Access::ReadWrite
+        } else {
+            client_access(&who.principal, &facts)
+        };
+    if !allows(access, needed) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(client)
+}
+
+/// Writes the audit event of an access to personal data, in the caller's transaction.
+pub fn audit(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    object: AuditObject,
+    verb: AuditVerb,
+    object_id: Option<i64>,
+    client_reference: Option<&str>,
+) -> Result<(), ApiError> {
+    let action = AuditAction::new(object, verb).to_string();
+    audit::record_about(
+        conn,
+        &who.actor(),
+        &action,
+        object.as_str(),
+        object_id,
+        client_reference,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,670 @@
+//! Cases: one or more clients, the case manager and deputy, what the case is about, intake
+//! eligibility, the status lifecycle and its dated history.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::access::{CaseFacts, CaseScope};
+use kim_domain::case::{
+    CaseStatus, CaseTransition, CloseReason, IntakeChannel, OtherCaseManagement, TargetGroup, Topic,
+};
+use kim_domain::paging::PageRequest;
+use kim_domain::reference::{normalise_set, LegalDomain};
+
+use crate::audit::Actor;
+use crate::connection::MultiBackend;
+use crate::error::StoreResult;
+use crate::schema::{
+    case_clients, case_events as events, case_legal_domains as domains, case_topics as topics,
+    cases, clients, users,
+};
+use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cases, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct CaseRow {
+    id: i64,
+    lead_client_id: i64,
+    assigned_user_id: i64,
+    deputy_user_id: Option<i64>,
+    municipality_id: i64,
+    target_group: String,
+    intake_channel: String,
+    referred_by_organisation_id: Option<i64>,
+    arrived_on: Option<NaiveDate>,
+    other_case_management: String,
+    eligible: bool,
+    eligibility_justification: Option<String>,
+    status: String,
+    status_since: NaiveDate,
+    close_reason: Option<String>,
+    opened_on: NaiveDate,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// What the case manager records when opening or editing a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseData {
+    /// Every client of the case, the lead client among them.
+    pub client_ids: Vec<i64>,
+    pub lead_client_id: i64,
+    pub municipality_id: i64,
+    pub target_group: TargetGroup,
+    pub legal_domains: Vec<LegalDomain>,
+    pub topics: Vec<Topic>,
+    pub intake_channel: IntakeChannel,
+    pub referred_by_organisation_id: Option<i64>,
+    pub arrived_on: Option<NaiveDate>,
+    pub other_case_management: Vec<OtherCaseManagement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: i64,
+    pub data: CaseData,
+    pub assigned_user_id: i64,
+    pub deputy_user_id: Option<i64>,
+    /// Inside the intake rule; otherwise opened as an exception with a justification.
+    pub eligible: bool,
+    pub eligibility_justification: Option<String>,
+    pub status: CaseStatus,
+    pub status_since: NaiveDate,
+    pub close_reason: Option<CloseReason>,
+    pub opened_on: NaiveDate,
+    /// The lead client's pseudonymous reference, for audit events and lists.
+    pub lead_client_reference: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Case {
+    pub fn facts(&self) -> CaseFacts {
+        CaseFacts {
+            assigned_to: self.assigned_user_id,
+            deputy: self.deputy_user_id,
+        }
+    }
+}
+
+fn join<T: Copy>(values: &[T], text: impl Fn(T) -> &'static str) -> String {
+    values
+        .iter()
+        .map(|v| text(*v))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Adds clients, domains, topics and the lead reference to rows, in four queries.
+fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (case, client) in case_clients::table
+        .filter(case_clients::case_id.eq_any(&ids))
+        .order(case_clients::client_id.asc())
+        .select((case_clients::case_id, case_clients::client_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        members.entry(case).or_default().push(client);
+    }
+    let mut legal: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
+    for (case, domain) in domains::table
+        .filter(domains::case_id.eq_any(&ids))
+        .select((domains::case_id, domains::legal_domain))
+        .load::<(i64, String)>(conn)?
+    {
+        legal
+            .entry(case)
+            .or_default()
+            .push(LegalDomain::parse(&domain)?);
+    }
+    let mut themes: HashMap<i64, Vec<Topic>> = HashMap::new();
+    for (case, topic) in topics::table
+        .filter(topics::case_id.eq_any(&ids))
+        .select((topics::case_id, topics::topic))
+        .load::<(i64, String)>(conn)?
+    {
+        themes.entry(case).or_default().push(Topic::parse(&topic)?);
+    }
+    let leads: Vec<i64> = rows.iter().map(|r| r.lead_client_id).collect();
+    let references: HashMap<i64, String> = clients::table
+        .filter(clients::id.eq_any(&leads))
+        .select((clients::id, clients::reference))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let other = row
+                .other_case_management
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(OtherCaseManagement::parse)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Case {
+                id: row.id,
+                lead_client_reference: references
+                    .get(&row.lead_client_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                data: CaseData {
+                    client_ids: members.remove(&row.id).unwrap_or_default(),
+                    lead_client_id: row.lead_client_id,
+                    municipality_id: row.municipality_id,
+                    target_group: TargetGroup::parse(&row.target_group)?,
+                    legal_domains: normalise_set(&legal.remove(&row.id).unwrap_or_default()),
+                    topics: normalise_set(&themes.remove(&row.id).unwrap_or_default()),
+                    intake_channel: IntakeChannel::parse(&row.intake_channel)?,
+                    referred_by_organisation_id: row.referred_by_organisation_id,
+                    arrived_on: row.arrived_on,
+                    other_case_management: other,
+                },
+                assigned_user_id: row.assigned_user_id,
+                deputy_user_id: row.deputy_user_id,
+                eligible: row.eligible,
+                eligibility_justification: row.eligibility_justification,
+                status: CaseStatus::parse(&row.status)?,
+                status_since: row.status_since,
+                close_reason: row
+                    .close_reason
+                    .as_deref()
+                    .map(CloseReason::parse)
+                    .transpose()?,
+                opened_on: row.opened_on,
+                version: row.version,
+                created_at: clock::to_utc(row.created_at),
+                updated_at: clock::to_utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Case> {
+    let row: CaseRow = cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)?;
+    complete(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
+}
+
+/// Who may see the case, without loading the rest (for access checks of child objects).
+pub fn facts(conn: &mut DbConn, id: i64) -> StoreResult<CaseFacts> {
+    let (assigned_to, deputy): (i64, Option<i64>) = cases::table
+        .find(id)
+        .select((cases::assigned_user_id, cases::deputy_user_id))
+        .first(conn)?;
+    Ok(CaseFacts {
+        assigned_to,
+        deputy,
+    })
+}
+
+fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()> {
+    let count: i64 = users::table
+        .filter(users::id.eq(id))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    if count == 0 {
+        return Err(StoreError::UnknownReference {
+            field,
+            message: format!("no active user with id {id}"),
+        });
+    }
+    Ok(())
+}
+
+fn check_references(conn: &mut DbConn, data: &CaseData) -> StoreResult<()> {
+    if let Some(id) = municipalities::first_unknown(conn, &[data.municipality_id])? {
+        return Err(StoreError::UnknownReference {
+            field: "municipality_id",
+            message: format!("no municipality with id {id}"),
+        });
+    }
+    if let Some(id) = data.referred_by_organisation_id {
+        if !organisations::exists(conn, id)? {
+            return Err(StoreError::UnknownReference {
+                field: "referred_by_organisation_id",
+                message: format!("no organisation with id {id}"),
+            });
+        }
+    }
+    let known: Vec<i64> = clients::table
+        .filter(clients::id.eq_any(&data.client_ids))
+        .select(clients::id)
+        .load(conn)?;
+    if let Some(id) = data.client_ids.iter().find(|id| !known.contains(id)) {
+        return Err(StoreError::UnknownReference {
+            field: "client_ids",
+            message: format!("no client with id {id}"),
+        });
+    }
+    Ok(())
+}
+
+fn replace_sets(conn: &mut DbConn, id: i64, data: &CaseData) -> StoreResult<()> {
+    diesel::delete(case_clients::table.filter(case_clients::case_id.eq(id))).execute(conn)?;
+    diesel::delete(domains::table.filter(domains::case_id.eq(id))).execute(conn)?;
+    diesel::delete(topics::table.filter(topics::case_id.eq(id))).execute(conn)?;
+    // One row per statement: batch inserts do not compile through the MultiBackend.
+    for client in normalise_set(&data.client_ids) {
+        diesel::insert_into(case_clients::table)
+            .values((
+                case_clients::case_id.eq(id),
+                case_clients::client_id.eq(client),
+            ))
+            .execute(conn)?;
+    }
+    for domain in normalise_set(&data.legal_domains) {
+        diesel::insert_into(domains::table)
+            .values((
+                domains::case_id.eq(id),
+                domains::legal_domain.eq(domain.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for topic in normalise_set(&data.topics) {
+        diesel::insert_into(topics::table)
+            .values((topics::case_id.eq(id), topics::topic.eq(topic.as_str())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseEvent {
+    /// `opened`, `updated`, `status` or `reassigned`.
+    pub kind: String,
+    pub from_status: Option<CaseStatus>,
+    pub to_status: Option<CaseStatus>,
+    pub close_reason: Option<CloseReason>,
+    pub reason: Option<String>,
+    pub occurred_on: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+}
+
+fn record(conn: &mut DbConn, actor: &Actor, case_id: i64, event: &CaseEvent) -> StoreResult<()> {
+    diesel::insert_into(events::table)
+        .values((
+            events::case_id.eq(case_id),
+            events::kind.eq(&event.kind),
+            events::from_status.eq(event.from_status.map(|s| s.as_str())),
+            events::to_status.eq(event.to_status.map(|s| s.as_str())),
+            events::close_reason.eq(event.close_reason.map(|r| r.as_str())),
+            events::reason.eq(event.reason.as_deref()),
+            events::occurred_on.eq(event.occurred_on),
+            events::occurred_at.eq(clock::now()),
+            events::actor_id.eq(actor.id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn event(kind: &str, on: NaiveDate) -> CaseEvent {
+    CaseEvent {
+        kind: kind.into(),
+        from_status: None,
+        to_status: None,
+        close_reason: None,
+        reason: None,
+        occurred_on: on,
+        occurred_at: Utc::now(),
+        actor_id: None,
+    }
+}
+
+/// How the case got past the intake rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    pub eligible: bool,
+    pub justification: Option<String>,
+}
+
+/// Opens a case in status `intake` on `opened_on`, assigned to `assigned_user_id`.
+pub fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    data: &CaseData,
+    assigned_user_id: i64,
+    deputy_user_id: Option<i64>,
+    intake: &Intake,
+    opened_on: NaiveDate,
+) -> StoreResult<Case> {
+    check_references(conn, data)?;
+    check_user(conn, "assigned_user_id", assigned_user_id)?;
+    if let Some(deputy) = deputy_user_id {
+        check_user(conn, "deputy_user_id", deputy)?;
+    }
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(cases::table)
+        .values((
+            cases::lead_client_id.eq(data.lead_client_id),
+            cases::assigned_user_id.eq(assigned_user_id),
+            cases::deputy_user_id.eq(deputy_user_id),
+            cases::municipality_id.eq(data.municipality_id),
+            cases::target_group.eq(data.target_group.as_str()),
+            cases::intake_channel.eq(data.intake_channel.as_str()),
+            cases::referred_by_organisation_id.eq(data.referred_by_organisation_id),
+            cases::arrived_on.eq(data.arrived_on),
+            cases::other_case_management.eq(join(
+                &data.other_case_management,
+                OtherCaseManagement::as_str,
+            )),
+            cases::eligible.eq(intake.eligible),
+            cases::eligibility_justification.eq(intake.justification.as_deref()),
+            cases::status.eq(CaseStatus::Intake.as_str()),
+            cases::status_since.eq(opened_on),
+            cases::opened_on.eq(opened_on),
+            cases::version.eq(1),
+            cases::created_at.eq(now),
+            cases::updated_at.eq(now),
+        ))
+        .returning(cases::id)
+        .get_result(conn)?;
+    replace_sets(conn, id, data)?;
+    let mut opened = event("opened", opened_on);
+    opened.to_status = Some(CaseStatus::Intake);
+    opened.reason = intake.justification.clone();
+    record(conn, actor, id, &opened)?;
+    find(conn, id)
+}
+
+fn check_version(current: &Case, expected: i32) -> StoreResult<()> {
+    if current.version != expected {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    Ok(())
+}
+
+/// Replaces what the case is about (not its status or assignment).
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    data: &CaseData,
+    intake: &Intake,
+) -> StoreResult<Case> {
+    let current = find(conn, id)?;
+    check_version(&current, expected_version)?;
+    check_references(conn, data)?;
+    diesel::update(cases::table.filter(cases::id.eq(id)))
+        .set((
+            cases::lead_client_id.eq(data.lead_client_id),
+            cases::municipality_id.eq(data.municipality_id),
+            cases::target_group.eq(data.target_group.as_str()),
+            cases::intake_channel.eq(data.intake_channel.as_str()),
+            cases::referred_by_organisation_id.eq(data.referred_by_organisation_id),
+            cases::arrived_on.eq(data.arrived_on),
+            cases::other_case_management.eq(join(
+                &data.other_case_management,
+                OtherCaseManagement::as_str,
+            )),
+            cases::eligible.eq(intake.eligible),
+            cases::eligibility_justification.eq(intake.justification.as_deref()),
+            cases::version.eq(expected_version + 1),
+            cases::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    replace_sets(conn, id, data)?;
+    record(conn, actor, id, &event("updated", clock::now().date()))?;
+    find(conn, id)
+}
+
+/// Applies a status change the domain has checked.
+pub fn transition(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    change: &CaseTransition,
+    on: NaiveDate,
+) -> StoreResult<Case> {
+    let current = find(conn, id)?;
+    check_version(&current, expected_version)?;
+    if current.status != change.from {
+        return Err(StoreError::Conflict(format!(
+            "the case is {} now, not {}",
+            current.status, change.from
+        )));
+    }
+    if on < current.status_since {
+        return Err(StoreError::Invalid {
+            field: "effective_on",
+            message: format!(
+                "must not be before the current status began ({})",
+                current.status_since
+            ),
+        });
+    }
+    diesel::update(cases::table.filter(cases::id.eq(id)))
+        .set((
+            cases::status.eq(change.to.as_str()),
+            cases::status_since.eq(on),
+            cases::close_reason.eq(change.close_reason.map(|r| r.as_str())),
+            cases::version.eq(expected_version + 1),
+            cases::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    let mut moved = event("status", on);
+    moved.from_status = Some(change.from);
+    moved.to_status = Some(change.to);
+    moved.close_reason = change.close_reason;
+    moved.reason = change.reason.clone();
+    record(conn, actor, id, &moved)?;
+    find(conn, id)
+}
+
+/// Gives the case to another case manager (and deputy).
+pub fn reassign(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    expected_version: i32,
+    assigned: i64,
+    deputy: Option<i64>,
+    reason: Option<&str>,
+) -> StoreResult<Case> {
+    let current = find(conn, id)?;
+    check_version(&current, expected_version)?;
+    check_user(conn, "assigned_user_id", assigned)?;
+    if let Some(deputy) = deputy {
+        check_user(conn, "deputy_user_id", deputy)?;
+    }
+    diesel::update(cases::table.filter(cases::id.eq(id)))
+        .set((
+            cases::assigned_user_id.eq(assigned),
+            cases::deputy_user_id.eq(deputy),
+            cases::version.eq(expected_version + 1),
+            cases::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    let mut moved = event("reassigned", clock::now().date());
+    moved.reason = reason.map(String::from);
+    record(conn, actor, id, &moved)?;
+    find(conn, id)
+}
+
+pub fn history(conn: &mut DbConn, id: i64) -> StoreResult<Vec<CaseEvent>> {
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        NaiveDate,
+        NaiveDateTime,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = events::table
+        .filter(events::case_id.eq(id))
+        .order(events::id.asc())
+        .select((
+            events::kind,
+            events::from_status,
+            events::to_status,
+            events::close_reason,
+            events::reason,
+            events::occurred_on,
+            events::occurred_at,
+            events::actor_id,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(kind, from, to, close, reason, on, at, actor)| {
+            Ok(CaseEvent {
+                kind,
+                from_status: from.as_deref().map(CaseStatus::parse).transpose()?,
+                to_status: to.as_deref().map(CaseStatus::parse).transpose()?,
+                close_reason: close.as_deref().map(CloseReason::parse).transpose()?,
+                reason,
+                occurred_on: on,
+                occurred_at: clock::to_utc(at),
+                actor_id: actor,
+            })
+        })
+        .collect()
+}
+
+/// Case search; every field optional, combined with AND, within the caller's scope.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<CaseStatus>,
+    pub municipality_id: Option<i64>,
+    pub target_group: Option<TargetGroup>,
+    pub legal_domain: Option<LegalDomain>,
+    pub assigned_user_id: Option<i64>,
+    pub opened_from: Option<NaiveDate>,
+    pub opened_to: Option<NaiveDate>,
+    /// Cases whose current status `closed` began in this period.
+    pub closed_from: Option<NaiveDate>,
+    pub closed_to: Option<NaiveDate>,
+    /// A client's reference: cases that client belongs to.
+    pub client_reference: Option<String>,
+    pub eligible: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseSort {
+    OpenedOn,
+    StatusSince,
+    Id,
+}
+
+fn scoped(
+    scope: CaseScope,
+    filter: &CaseFilter,
+) -> Option<cases::BoxedQuery<'static, MultiBackend>> {
+    let mut query = cases::table.into_boxed::<MultiBackend>();
+    match scope {
+        CaseScope::Nothing => return None,
+        CaseScope::All => {}
+        CaseScope::Assigned(user) => {
+            query = query.filter(
+                cases::assigned_user_id
+                    .eq(user)
+                    .or(cases::deputy_user_id.eq(user)),
+            );
+        }
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(cases::status.eq(status.as_str()));
+    }
+    if let Some(municipality) = filter.municipality_id {
+        query = query.filter(cases::municipality_id.eq(municipality));
+    }
+    if let Some(group) = filter.target_group {
+        query = query.filter(cases::target_group.eq(group.as_str()));
+    }
+    if let Some(domain) = filter.legal_domain {
+        query = query.filter(
+            cases::id.eq_any(
+                domains::table
+                    .filter(domains::legal_domain.eq(domain.as_str()))
+                    .select(domains::case_id),
+            ),
+        );
+    }
+    if let Some(user) = filter.assigned_user_id {
+        query = query.filter(cases::assigned_user_id.eq(user));
+    }
+    if let Some(from) = filter.opened_from {
+        query = query.filter(cases::opened_on.ge(from));
+    }
+    if let Some(to) = filter.opened_to {
+        query = query.filter(cases::opened_on.le(to));
+    }
+    if filter.closed_from.is_some() || filter.closed_to.is_some() {
+        query = query.filter(cases::status.eq(CaseStatus::Closed.as_str()));
+    }
+    if let Some(from) = filter.closed_from {
+        query = query.filter(cases::status_since.ge(from));
+    }
+    if let Some(to) = filter.closed_to {
+        query = query.filter(cases::status_since.le(to));
+    }
+    if let Some(reference) = &filter.client_reference {
+        let client = clients::table
+            .filter(clients::reference.eq(reference.clone()))
+            .select(clients::id);
+        query = query.filter(
+            cases::id.eq_any(
+                case_clients::table
+                    .filter(case_clients::client_id.eq_any(client))
+                    .select(case_clients::case_id),
+            ),
+        );
+    }
+    if let Some(eligible) = filter.eligible {
+        query = query.filter(cases::eligible.eq(eligible));
+    }
+    Some(query)
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    scope: CaseScope,
+    filter: &CaseFilter,
+    sort: CaseSort,
+    descending: bool,
+    page: PageRequest,
+) -> StoreResult<Listed<Case>> {
+    let Some(count_query) = scoped(scope, filter) else {
+        return Ok(Listed {
+            items: Vec::new(),
+            total: 0,
+        });
+    };
+    let total: i64 = count_query.count().get_result(conn)?;
+    let Some(query) = scoped(scope, filter) else {
+        return Ok(Listed {
+            items: Vec::new(),
+            total: 0,
+        });
+    };
+    let query = match (sort, descending) {
+        (CaseSort::OpenedOn, false) => query.order(cases::opened_on.asc()),
+        (CaseSort::OpenedOn, true) => query.order(cases::opened_on.desc()),
+        (CaseSort::StatusSince, false) => query.order(cases::status_since.asc()),
+        (CaseSort::StatusSince, true) => query.order(cases::status_since.desc()),
+        (CaseSort::Id, false) => query.order(cases::id.asc()),
+        (CaseSort::Id, true) => query.order(cases::id.desc()),
+    };
+    let rows: Vec<CaseRow> = query
+        .then_order_by(cases::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    Ok(Listed {
+        items: complete(conn, rows)?,
+        total,
+    })
+}

@@ -1,0 +1,341 @@
+//! Clients (people served) and their household links. Only the reference and the municipality
+//! are required: every other personal field is optional, by design.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::access::CaseFacts;
+use kim_domain::client::{ClientReference, HouseholdLink, HouseholdLinkKind, ResidenceStatus};
+use kim_domain::paging::PageRequest;
+
+use crate::connection::MultiBackend;
+use crate::error::StoreResult;
+use crate::schema::{case_clients, cases, client_links, clients};
+use crate::{clock, municipalities, DbConn, Listed, StoreError};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = clients, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct ClientRow {
+    id: i64,
+    reference: String,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    birth_year: Option<i32>,
+    gender: Option<String>,
+    languages: String,
+    country_of_origin: Option<String>,
+    residence_status: Option<String>,
+    municipality_id: i64,
+    organisation_id: Option<i64>,
+    created_by: Option<i64>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// What a case manager records about a person.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientData {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub birth_year: Option<i32>,
+    pub gender: Option<String>,
+    pub languages: Vec<String>,
+    pub country_of_origin: Option<String>,
+    pub residence_status: Option<ResidenceStatus>,
+    pub municipality_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub id: i64,
+    pub reference: String,
+    pub data: ClientData,
+    /// The organisation the record belongs to (the creator's employer).
+    pub organisation_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Languages are stored as one text, separated by `;` (language names never contain one).
+fn join_languages(languages: &[String]) -> String {
+    languages.join(";")
+}
+
+fn split_languages(stored: &str) -> Vec<String> {
+    stored
+        .split(';')
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        Ok(Client {
+            id: row.id,
+            reference: row.reference,
+            data: ClientData {
+                given_name: row.given_name,
+                family_name: row.family_name,
+                birth_year: row.birth_year,
+                gender: row.gender,
+                languages: split_languages(&row.languages),
+                country_of_origin: row.country_of_origin,
+                residence_status: row
+                    .residence_status
+                    .as_deref()
+                    .map(ResidenceStatus::parse)
+                    .transpose()?,
+                municipality_id: row.municipality_id,
+            },
+            organisation_id: row.organisation_id,
+            created_by: row.created_by,
+            version: row.version,
+            created_at: clock::to_utc(row.created_at),
+            updated_at: clock::to_utc(row.updated_at),
+        })
+    }
+}
+
+fn check_municipality(conn: &mut DbConn, id: i64) -> StoreResult<()> {
+    match municipalities::first_unknown(conn, &[id])? {
+        Some(id) => Err(StoreError::UnknownReference {
+            field: "municipality_id",
+            message: format!("no municipality with id {id}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Creates a client; the reference (`K-<year>-<number>`) is made from the new row's id.
+pub fn insert(
+    conn: &mut DbConn,
+    data: &ClientData,
+    organisation_id: Option<i64>,
+    created_by: Option<i64>,
+    year: i32,
+) -> StoreResult<Client> {
+    check_municipality(conn, data.municipality_id)?;
+    let now = clock::now();
+    let placeholder = format!("pending-{}", uuid::Uuid::new_v4());
+    let id: i64 = diesel::insert_into(clients::table)
+        .values((
+            clients::reference.eq(&placeholder),
+            clients::given_name.eq(data.given_name.as_deref()),
+            clients::family_name.eq(data.family_name.as_deref()),
+            clients::birth_year.eq(data.birth_year),
+            clients::gender.eq(data.gender.as_deref()),
+            clients::languages.eq(join_languages(&data.languages)),
+            clients::country_of_origin.eq(data.country_of_origin.as_deref()),
+            clients::residence_status.eq(data.residence_status.map(|s| s.as_str())),
+            clients::municipality_id.eq(data.municipality_id),
+            clients::organisation_id.eq(organisation_id),
+            clients::created_by.eq(created_by),
+            clients::version.eq(1),
+            clients::created_at.eq(now),
+            clients::updated_at.eq(now),
+        ))
+        .returning(clients::id)
+        .get_result(conn)?;
+    let sequence =
+        u32::try_from(id).map_err(|_| StoreError::Corrupt(format!("client id {id} too large")))?;
+    let reference = ClientReference::new(year, sequence).map_err(|e| {
+        StoreError::Corrupt(format!("cannot make a client reference: {}", e.message))
+    })?;
+    diesel::update(clients::table.find(id))
+        .set(clients::reference.eq(reference.to_string()))
+        .execute(conn)?;
+    find(conn, id)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Client> {
+    clients::table
+        .find(id)
+        .select(ClientRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &ClientData,
+) -> StoreResult<Client> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    check_municipality(conn, data.municipality_id)?;
+    diesel::update(clients::table.filter(clients::id.eq(id)))
+        .set((
+            clients::given_name.eq(data.given_name.as_deref()),
+            clients::family_name.eq(data.family_name.as_deref()),
+            clients::birth_year.eq(data.birth_year),
+            clients::gender.eq(data.gender.as_deref()),
+            clients::languages.eq(join_languages(&data.languages)),
+            clients::country_of_origin.eq(data.country_of_origin.as_deref()),
+            clients::residence_status.eq(data.residence_status.map(|s| s.as_str())),
+            clients::municipality_id.eq(data.municipality_id),
+            clients::version.eq(expected_version + 1),
+            clients::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    find(conn, id)
+}
+
+/// The cases a client belongs to, as the access rules see them.
+pub fn case_facts(conn: &mut DbConn, client_id: i64) -> StoreResult<Vec<CaseFacts>> {
+    let rows: Vec<(i64, Option<i64>)> = cases::table
+        .filter(
+            cases::id.eq_any(
+                case_clients::table
+                    .filter(case_clients::client_id.eq(client_id))
+                    .select(case_clients::case_id),
+            ),
+        )
+        .select((cases::assigned_user_id, cases::deputy_user_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(assigned_to, deputy)| CaseFacts {
+            assigned_to,
+            deputy,
+        })
+        .collect())
+}
+
+/// Which clients a list may show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientScope {
+    /// Clients of cases this user is assigned to or deputises, and clients they created that
+    /// are in no case yet.
+    OfUser(i64),
+    All,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientFilter {
+    /// Exact client reference.
+    pub reference: Option<String>,
+    pub municipality_id: Option<i64>,
+}
+
+fn scoped(scope: ClientScope, filter: &ClientFilter) -> clients::BoxedQuery<'static, MultiBackend> {
+    let mut query = clients::table.into_boxed::<MultiBackend>();
+    if let ClientScope::OfUser(user) = scope {
+        let my_cases = cases::table
+            .filter(
+                cases::assigned_user_id
+                    .eq(user)
+                    .or(cases::deputy_user_id.eq(user)),
+            )
+            .select(cases::id);
+        let in_my_cases = case_clients::table
+            .filter(case_clients::case_id.eq_any(my_cases))
+            .select(case_clients::client_id);
+        let in_any_case = case_clients::table.select(case_clients::client_id);
+        query = query.filter(
+            clients::id.eq_any(in_my_cases).or(clients::created_by
+                .eq(user)
+                .and(clients::id.ne_all(in_any_case))),
+        );
+    }
+    if let Some(reference) = &filter.reference {
+        query = query.filter(clients::reference.eq(reference.clone()));
+    }
+    if let Some(municipality) = filter.municipality_id {
+        query = query.filter(clients::municipality_id.eq(municipality));
+    }
+    query
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    scope: ClientScope,
+    filter: &ClientFilter,
+    page: PageRequest,
+) -> StoreResult<Listed<Client>> {
+    let total: i64 = scoped(scope, filter).count().get_result(conn)?;
+    let rows: Vec<ClientRow> = scoped(scope, filter)
+        .order(clients::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(ClientRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(Client::try_from)
+        .collect::<StoreResult<_>>()?;
+    Ok(Listed { items, total })
+}
+
+/// Links of a client, in both directions, as stored (`from`, `to`, kind).
+pub fn links(conn: &mut DbConn, client_id: i64) -> StoreResult<Vec<HouseholdLink>> {
+    let rows: Vec<(i64, i64, String)> = client_links::table
+        .filter(
+            client_links::from_client_id
+                .eq(client_id)
+                .or(client_links::to_client_id.eq(client_id)),
+        )
+        .order((
+            client_links::from_client_id.asc(),
+            client_links::to_client_id.asc(),
+        ))
+        .select((
+            client_links::from_client_id,
+            client_links::to_client_id,
+            client_links::kind,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(from, to, kind)| {
+            let kind = HouseholdLinkKind::parse(&kind)?;
+            HouseholdLink::new(kind, from, to).map_err(|e| StoreError::Corrupt(e.message))
+        })
+        .collect()
+}
+
+/// Adds a household link; an existing one is left as it is.
+pub fn link(conn: &mut DbConn, link: &HouseholdLink) -> StoreResult<()> {
+    for id in [link.from_client_id, link.to_client_id] {
+        find(conn, id).map_err(|e| match e {
+            StoreError::NotFound => StoreError::UnknownReference {
+                field: "client_id",
+                message: format!("no client with id {id}"),
+            },
+            other => other,
+        })?;
+    }
+    let exists: i64 = client_links::table
+        .filter(client_links::from_client_id.eq(link.from_client_id))
+        .filter(client_links::to_client_id.eq(link.to_client_id))
+        .filter(client_links::kind.eq(link.kind.as_str()))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(client_links::table)
+            .values((
+                client_links::from_client_id.eq(link.from_client_id),
+                client_links::to_client_id.eq(link.to_client_id),
+                client_links::kind.eq(link.kind.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find_by_reference(conn: &mut DbConn, reference: &str) -> StoreResult<Option<Client>> {
+    clients::table
+        .filter(clients::reference.eq(reference))
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Client::try_from)
+        .transpose()
+}

@@ -1,0 +1,11 @@
+DROP INDEX audit_events_occurred;
+DROP INDEX audit_events_actor;
+DROP INDEX audit_events_client;
+ALTER TABLE audit_events DROP COLUMN client_reference;
+DROP TABLE case_events;
+DROP TABLE case_topics;
+DROP TABLE case_legal_domains;
+DROP TABLE case_clients;
+DROP TABLE cases;
+DROP TABLE client_links;
+DROP TABLE clients;
