@@ -196,25 +196,37 @@ pub fn ping(conn: &mut DbConn) -> Result<(), crate::StoreError> {
     conn.ping().map_err(crate::StoreError::from)
 }
 
-/// PostgreSQL: an ordinary transaction. SQLite: `BEGIN IMMEDIATE`, which takes the write lock
-/// up front; a deferred transaction that reads first and writes later fails with `SQLITE_BUSY`
-/// instead of waiting when another writer got in between.
-pub fn transaction<T, F>(conn: &mut DbConn, f: F) -> Result<T, crate::StoreError>
+/// Runs `f` in one transaction. PostgreSQL: an ordinary one. SQLite: `BEGIN IMMEDIATE`, which
+/// takes the write lock up front; a deferred transaction that reads first and writes later fails
+/// with `SQLITE_BUSY` instead of waiting when another writer got in between. Generic over the
+/// error so that handlers can refuse with their own errors and still roll back.
+pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, crate::StoreError>,
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<crate::StoreError>,
 {
-    if matches!(conn, DbConn::Postgres(_)) {
-        return conn.transaction(|conn| f(conn));
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let store_error = |e: diesel::result::Error| E::from(crate::StoreError::from(e));
+    match conn {
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
     }
-    conn.batch_execute("BEGIN IMMEDIATE")?;
+    .map_err(store_error)?;
     match f(conn) {
         Ok(value) => {
-            conn.batch_execute("COMMIT")?;
+            match conn {
+                DbConn::Postgres(c) => AnsiTransactionManager::commit_transaction(c),
+                DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
+            }
+            .map_err(store_error)?;
             Ok(value)
         }
         Err(error) => {
-            // A failed rollback leaves nothing to undo that the closed connection won't.
-            let _ = conn.batch_execute("ROLLBACK");
+            // A failed rollback leaves the connection broken; the pool discards it.
+            let _ = match conn {
+                DbConn::Postgres(c) => AnsiTransactionManager::rollback_transaction(c),
+                DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+            };
             Err(error)
         }
     }
