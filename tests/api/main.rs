@@ -3,12 +3,18 @@
 
 mod agreements;
 mod auth;
+mod conferences;
+mod consents;
+mod contacts;
 mod funding;
+mod goals;
 mod municipalities;
 mod operations;
 mod organisations;
 mod partner_tokens;
 mod positions;
+mod referrals;
+mod residence_requests;
 mod roadmap;
 mod schema;
 mod users;

@@ -3,13 +3,19 @@
 
 pub mod agreements;
 pub mod auth;
+pub mod conferences;
+pub mod consents;
+pub mod contacts;
 pub mod distribution;
 pub mod funding;
+pub mod goals;
 pub mod health;
 pub mod municipalities;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
+pub mod referrals;
+pub mod residence_requests;
 pub mod roadmap;
 pub mod users;
 
@@ -27,6 +33,12 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     distribution::configure(cfg);
     agreements::configure(cfg);
     roadmap::configure(cfg);
+    consents::configure(cfg);
+    referrals::configure(cfg);
+    goals::configure(cfg);
+    contacts::configure(cfg);
+    conferences::configure(cfg);
+    residence_requests::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".
