@@ -3,6 +3,7 @@
 
 mod agreements;
 mod auth;
+mod cases;
 mod conferences;
 mod consents;
 mod contacts;

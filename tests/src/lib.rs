@@ -219,6 +219,12 @@ impl TestApp {
 
     /// An access token of the demo account for `role` (usernames equal role names).
     pub async fn token(&self, role: &str) -> String {
+        self.token_of(role).await
+    }
+
+    /// An access token of the account `username` with the demo password.
+    pub async fn token_of(&self, username: &str) -> String {
+        let role = username;
         let response = self.login(role, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "login as {role}");
         let body: Value = response.json().await.expect("json");

@@ -18,6 +18,15 @@ fn allows(access: Access, needed: Access) -> bool {
     }
 }
 
+/// Invisible objects are 404; an object the caller may read but not change is 403.
+fn refuse(access: Access) -> ApiError {
+    if access.may_read() {
+        ApiError::Forbidden("you may read this but not change it".into())
+    } else {
+        ApiError::NotFound
+    }
+}
+
 fn hidden(error: StoreError) -> ApiError {
     match error {
         StoreError::NotFound => ApiError::NotFound,
@@ -25,7 +34,8 @@ fn hidden(error: StoreError) -> ApiError {
     }
 }
 
-/// The case, if the caller has `needed` access to it; 404 otherwise.
+/// The case, if the caller has `needed` access to it; 404 when it is invisible to the caller,
+/// 403 when the caller may only read it.
 pub fn case_for(
     conn: &mut DbConn,
     who: &Authenticated,
@@ -33,8 +43,9 @@ pub fn case_for(
     needed: Access,
 ) -> Result<cases::Case, ApiError> {
     let facts = cases::facts(conn, case_id).map_err(hidden)?;
-    if !allows(case_access(&who.principal, &facts), needed) {
-        return Err(ApiError::NotFound);
+    let access = case_access(&who.principal, &facts);
+    if !allows(access, needed) {
+        return Err(refuse(access));
     }
     Ok(cases::find(conn, case_id)?)
 }
@@ -56,7 +67,7 @@ pub fn client_for(
             client_access(&who.principal, &facts)
         };
     if !allows(access, needed) {
-        return Err(ApiError::NotFound);
+        return Err(refuse(access));
     }
     Ok(client)
 }

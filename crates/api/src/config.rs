@@ -54,6 +54,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// The longest lifetime an administrator may give a partner token.
     pub partner_token_max_days: i64,
+    /// Who may be taken on as a case without a written justification.
+    pub intake_rule: kim_domain::eligibility::EligibilityRule,
 }
 
 /// One bad variable.
@@ -187,7 +189,24 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 format!("entries must start with http:// or https://, got '{origin}'"),
             ));
         }
+        let max_years: u32 =
+            self.parsed("KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL", 3, "a number of years")?;
+        if !(1..=50).contains(&max_years) {
+            return Err(bad(
+                "KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL",
+                "must be between 1 and 50",
+            ));
+        }
+        let exclude_other: bool = self.parsed(
+            "KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT",
+            true,
+            "true or false",
+        )?;
         Ok(Config {
+            intake_rule: kim_domain::eligibility::EligibilityRule {
+                max_years_since_arrival: max_years,
+                exclude_other_case_management: exclude_other,
+            },
             bind: self.parsed(
                 "KIM_BIND",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),

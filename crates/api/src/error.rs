@@ -289,6 +289,23 @@ fn collect_validation_errors(
     }
 }
 
+impl From<kim_domain::field::FieldError> for ApiError {
+    fn from(error: kim_domain::field::FieldError) -> Self {
+        ApiError::field(error.field, error.message)
+    }
+}
+
+impl From<Vec<kim_domain::field::FieldError>> for ApiError {
+    fn from(errors: Vec<kim_domain::field::FieldError>) -> Self {
+        let mut fields: Vec<FieldError> = errors
+            .into_iter()
+            .map(|e| FieldError::new(e.field, e.message))
+            .collect();
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        ApiError::Validation(fields)
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         ApiError::Internal("blocking task was cancelled".into())

@@ -36,6 +36,9 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Cooperation agreements", description = "Kooperationsvereinbarungen with municipalities and providers"),
         (name = "Roadmap", description = "Planung: workstreams and items for a Gantt chart, delayed items"),
         (name = "Distribution", description = "Case-management capacity per municipality against need"),
+        (name = "Clients", description = "Klienten: people served, pseudonymous, minimal personal data"),
+        (name = "Cases", description = "Fälle: case management across legal domains, intake rule, lifecycle"),
+        (name = "Audit", description = "Protokoll: who accessed which personal data; data protection officer only"),
         (name = "Operations", description = "Health checks"),
     ),
     components(

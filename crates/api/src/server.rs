@@ -29,6 +29,7 @@ pub struct AppState {
     pub login_policy: ThrottlePolicy,
     pub partner_token_max_days: i64,
     pub passwords: PasswordWorkers,
+    pub intake_rule: kim_domain::eligibility::EligibilityRule,
 }
 
 impl AppState {
@@ -39,6 +40,7 @@ impl AppState {
             login_policy: config.login,
             partner_token_max_days: config.partner_token_max_days,
             passwords: PasswordWorkers::per_core(),
+            intake_rule: config.intake_rule.clone(),
         }
     }
 }

@@ -23,9 +23,16 @@ use crate::server::AppState;
 use crate::telemetry::RequestContext;
 use crate::ApiError;
 
-/// Bearer credentials that have passed every check short of the database.
+/// Bearer credentials that have passed every check short of the database, with the request
+/// id taken while still on the request's task (database work runs on other threads).
 #[derive(Debug, Clone)]
-pub enum Caller {
+pub struct Caller {
+    credentials: Credentials,
+    request_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Credentials {
     Person { user_id: i64 },
     Partner { token_hash: String },
 }
@@ -34,6 +41,8 @@ pub enum Caller {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
+    /// For the audit trail.
+    pub request_id: Option<String>,
 }
 
 fn unauthorized() -> ApiError {
@@ -42,15 +51,15 @@ fn unauthorized() -> ApiError {
 
 impl Caller {
     pub fn authenticate(&self, conn: &mut DbConn) -> Result<Authenticated, ApiError> {
-        let principal = match self {
-            Caller::Person { user_id } => {
+        let principal = match &self.credentials {
+            Credentials::Person { user_id } => {
                 let role = users::active_role(conn, *user_id)?.ok_or_else(unauthorized)?;
                 Principal::Person {
                     user_id: *user_id,
                     role,
                 }
             }
-            Caller::Partner { token_hash } => {
+            Credentials::Partner { token_hash } => {
                 let token = partner_tokens::find_usable_by_hash(conn, token_hash)?
                     .ok_or_else(unauthorized)?;
                 Principal::Partner {
@@ -60,7 +69,10 @@ impl Caller {
                 }
             }
         };
-        Ok(Authenticated { principal })
+        Ok(Authenticated {
+            principal,
+            request_id: self.request_id.clone(),
+        })
     }
 }
 
@@ -86,7 +98,10 @@ impl Authenticated {
 
     /// Who acted, for the audit trail.
     pub fn actor(&self) -> Actor {
-        let request_id = RequestContext::current().map(|c| c.request_id);
+        let request_id = self
+            .request_id
+            .clone()
+            .or_else(|| RequestContext::current().map(|c| c.request_id));
         match &self.principal {
             Principal::Person { user_id, role } => Actor {
                 kind: "user",
@@ -125,16 +140,24 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready((|| {
             let token = bearer_token(req)?;
+            let request_id = RequestContext::current().map(|c| c.request_id);
             if partner_secret::looks_like_partner_token(token) {
-                return Ok(Caller::Partner {
+                let credentials = Credentials::Partner {
                     token_hash: partner_secret::hash(token),
+                };
+                return Ok(Caller {
+                    credentials,
+                    request_id,
                 });
             }
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             let user_id = state.jwt.verify(token).ok_or_else(unauthorized)?;
-            Ok(Caller::Person { user_id })
+            Ok(Caller {
+                credentials: Credentials::Person { user_id },
+                request_id,
+            })
         })())
     }
 }

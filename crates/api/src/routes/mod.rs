@@ -2,7 +2,10 @@
 //! transaction, and maps the result.
 
 pub mod agreements;
+pub mod audit_events;
 pub mod auth;
+pub mod cases;
+pub mod clients;
 pub mod conferences;
 pub mod consents;
 pub mod contacts;
@@ -33,6 +36,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     distribution::configure(cfg);
     agreements::configure(cfg);
     roadmap::configure(cfg);
+    clients::configure(cfg);
+    cases::configure(cfg);
+    audit_events::configure(cfg);
     consents::configure(cfg);
     referrals::configure(cfg);
     goals::configure(cfg);

@@ -1,0 +1,820 @@
+//! Cases (Fälle): opening a case for one or more clients, the intake rule, the lifecycle,
+//! reassignment, history and search. Only the assigned case manager, the deputy and the CM
+//! coordination see a case; to everyone else it does not exist (404).
+
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::access::{case_scope, may_open_cases, may_reassign_cases, Access, CaseScope};
+use kim_domain::audit::{AuditObject, AuditVerb};
+use kim_domain::case::{
+    check_case_transition, check_intake_source, check_other_case_management, CaseStatus,
+    CaseTransitionError, CaseTransitionInput, CloseReason, IntakeChannel, OtherCaseManagement,
+    TargetGroup, Topic,
+};
+use kim_domain::eligibility::{check_arrival_date, decide_intake, IntakeDecision, IntakeFacts};
+use kim_domain::reference::LegalDomain;
+use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort, Intake};
+use kim_store::clients;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use super::clients::ClientInput;
+use super::trimmed;
+use crate::auth::{Authenticated, Caller};
+use crate::case_access::{audit, case_for, client_for};
+use crate::error::error_sets as sets;
+use crate::error::FieldError;
+use crate::http::paging::{parse_sort, PageParams};
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_cases)
+        .service(my_cases)
+        .service(open_case)
+        .service(get_case)
+        .service(update_case)
+        .service(transition_case)
+        .service(reassign_case)
+        .service(case_history);
+}
+
+/// Fall (case): one or more clients worked with across legal domains.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 3, "client_ids": [12, 13], "lead_client_id": 12, "lead_client_reference": "K-2026-000012",
+    "assigned_user_id": 5, "deputy_user_id": null, "municipality_id": 17, "target_group": "new_arrivals",
+    "legal_domains": ["sgb_ii", "aufenthg"], "topics": ["language", "work"], "intake_channel": "self_referral",
+    "referring_organisation_id": null, "arrived_on": "2025-03-01", "other_case_management": ["none"],
+    "eligible": true, "eligibility_justification": null, "status": "active", "status_since": "2026-01-10",
+    "close_reason": null, "opened_on": "2026-01-05", "allowed_transitions": ["paused", "closed"], "version": 2,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"}))]
+pub struct Case {
+    pub id: i64,
+    pub client_ids: Vec<i64>,
+    pub lead_client_id: i64,
+    pub lead_client_reference: String,
+    /// Fallverantwortliche/r (case manager).
+    pub assigned_user_id: i64,
+    /// Vertretung (deputy).
+    pub deputy_user_id: Option<i64>,
+    pub municipality_id: i64,
+    pub target_group: TargetGroup,
+    pub legal_domains: Vec<LegalDomain>,
+    pub topics: Vec<Topic>,
+    pub intake_channel: IntakeChannel,
+    pub referring_organisation_id: Option<i64>,
+    /// Einreisedatum (date of arrival in Germany).
+    pub arrived_on: Option<NaiveDate>,
+    pub other_case_management: Vec<OtherCaseManagement>,
+    /// Within the intake rule; otherwise opened as an exception with the justification.
+    pub eligible: bool,
+    pub eligibility_justification: Option<String>,
+    pub status: CaseStatus,
+    pub status_since: NaiveDate,
+    pub close_reason: Option<CloseReason>,
+    pub opened_on: NaiveDate,
+    pub allowed_transitions: Vec<CaseStatus>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Case> for Case {
+    fn from(c: store::Case) -> Self {
+        Case {
+            id: c.id,
+            client_ids: c.data.client_ids,
+            lead_client_id: c.data.lead_client_id,
+            lead_client_reference: c.lead_client_reference,
+            assigned_user_id: c.assigned_user_id,
+            deputy_user_id: c.deputy_user_id,
+            municipality_id: c.data.municipality_id,
+            target_group: c.data.target_group,
+            legal_domains: c.data.legal_domains,
+            topics: c.data.topics,
+            intake_channel: c.data.intake_channel,
+            referring_organisation_id: c.data.referred_by_organisation_id,
+            arrived_on: c.data.arrived_on,
+            other_case_management: c.data.other_case_management,
+            eligible: c.eligible,
+            eligibility_justification: c.eligibility_justification,
+            allowed_transitions: c.status.allowed_next().to_vec(),
+            status: c.status,
+            status_since: c.status_since,
+            close_reason: c.close_reason,
+            opened_on: c.opened_on,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+page_type!(CasePage, Case);
+
+/// A client of a new case: an existing one by id, or a new one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum CaseClient {
+    Existing {
+        /// An existing client the caller may see.
+        id: i64,
+    },
+    New(ClientInput),
+}
+
+/// What the case is about; on opening also its clients and who works it.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "clients": [{"given_name": "Amina", "birth_year": 1990, "municipality_id": 17, "languages": ["ar"]},
+                {"given_name": "Omar", "birth_year": 2019, "municipality_id": 17}],
+    "municipality_id": 17, "target_group": "new_arrivals", "legal_domains": ["sgb_ii", "aufenthg"],
+    "topics": ["language", "childcare"], "intake_channel": "self_referral", "arrived_on": "2025-03-01",
+    "other_case_management": ["none"]
+}))]
+pub struct CaseInput {
+    /// On opening: the clients, the first is the lead client (a family case: parent first).
+    /// On update: omit, and give `client_ids` instead.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub clients: Vec<CaseClient>,
+    /// On update: the case's clients by id, the lead client first.
+    pub client_ids: Option<Vec<i64>>,
+    pub municipality_id: i64,
+    pub target_group: TargetGroup,
+    #[serde(default)]
+    pub legal_domains: Vec<LegalDomain>,
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    pub intake_channel: IntakeChannel,
+    /// Required when `intake_channel` is `referred_by_organisation`.
+    pub referring_organisation_id: Option<i64>,
+    pub arrived_on: Option<NaiveDate>,
+    /// Other case management already in place, or `["none"]`.
+    pub other_case_management: Vec<OtherCaseManagement>,
+    /// Required when the case is outside the intake rule; refused when it is inside.
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[schema(max_length = 2000)]
+    pub justification: Option<String>,
+    /// On opening: the case manager (default: the caller); the CM coordination assigns others.
+    pub assigned_user_id: Option<i64>,
+    pub deputy_user_id: Option<i64>,
+    /// On opening: the opening date (default today).
+    pub opened_on: Option<NaiveDate>,
+}
+
+/// The checks that need no database: fields, intake source, other case management, the rule.
+fn check_input(
+    input: &CaseInput,
+    rule: &kim_domain::eligibility::EligibilityRule,
+    opened_on: NaiveDate,
+) -> Result<(Vec<OtherCaseManagement>, Intake), ApiError> {
+    let mut errors: Vec<FieldError> = match input.validate() {
+        Ok(()) => Vec::new(),
+        Err(e) => match ApiError::from(e) {
+            ApiError::Validation(list) => list,
+            other => return Err(other),
+        },
+    };
+    if input.clients.len() > 20 {
+        errors.push(FieldError::new("clients", "at most 20 clients"));
+    }
+    let mut push =
+        |e: kim_domain::field::FieldError| errors.push(FieldError::new(e.field, e.message));
+    if let Err(e) = check_intake_source(input.intake_channel, input.referring_organisation_id) {
+        push(e);
+    }
+    let other = match check_other_case_management(&input.other_case_management) {
+        Ok(other) => other,
+        Err(e) => {
+            push(e);
+            Vec::new()
+        }
+    };
+    if let Some(arrived) = input.arrived_on {
+        if let Err(e) = check_arrival_date(arrived, opened_on) {
+            push(e);
+        }
+    }
+    let eligibility = rule.evaluate(&IntakeFacts {
+        arrived_on: input.arrived_on,
+        other_case_management: &other,
+        opened_on,
+    });
+    let intake = match decide_intake(eligibility, input.justification.as_deref()) {
+        Ok(IntakeDecision::Regular) => Intake {
+            eligible: true,
+            justification: None,
+        },
+        Ok(IntakeDecision::Exception { justification, .. }) => Intake {
+            eligible: false,
+            justification: Some(justification),
+        },
+        Err(e) => {
+            push(e);
+            Intake {
+                eligible: true,
+                justification: None,
+            }
+        }
+    };
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        return Err(ApiError::Validation(errors));
+    }
+    Ok((other, intake))
+}
+
+/// Open a case
+///
+/// Opens a case in status `intake` for one or more clients (new ones are created; existing ones
+/// must be visible to the caller), the first being the lead client. The intake rule
+/// (`KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL`, `KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT`) decides
+/// whether a `justification` is needed; a case outside it opens as a counted exception.
+///
+/// **Who may call:** `case_manager` (assigned to themselves), `cm_coordinator` (may assign).
+#[utoipa::path(tag = "Cases", request_body = CaseInput, responses(
+    (status = 201, description = "Opened", body = Case, headers(("ETag" = String), ("Location" = String))),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/cases")]
+pub async fn open_case(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<CaseInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let rule = state.intake_rule.clone();
+    let year = chrono::Datelike::year(&Utc::now().date_naive());
+    let case = state
+        .db
+        .write_with(caller, move |conn, who| {
+            if !may_open_cases(&who.principal) {
+                return Err(ApiError::Forbidden("your role does not open cases".into()));
+            }
+            let me = who
+                .user_id()
+                .ok_or(ApiError::Forbidden("partners do not open cases".into()))?;
+            let opened_on = input.opened_on.unwrap_or_else(|| Utc::now().date_naive());
+            let (other, intake) = check_input(&input, &rule, opened_on)?;
+            if input.clients.is_empty() {
+                return Err(ApiError::field("clients", "name at least one client"));
+            }
+            if input.client_ids.is_some() {
+                return Err(ApiError::field(
+                    "client_ids",
+                    "is for updates; on opening give `clients`",
+                ));
+            }
+            let assigned = match input.assigned_user_id {
+                Some(other_user) if other_user != me && !may_reassign_cases(&who.principal) => {
+                    return Err(ApiError::field(
+                        "assigned_user_id",
+                        "only the CM coordination assigns cases to others",
+                    ));
+                }
+                Some(user) => user,
+                None => me,
+            };
+            let organisation = kim_store::users::find(conn, me)?.organisation_id;
+            let mut client_ids = Vec::new();
+            for (index, client) in input.clients.into_iter().enumerate() {
+                match client {
+                    CaseClient::Existing { id } => {
+                        client_for(conn, who, id, Access::Read).map_err(|e| match e {
+                            ApiError::NotFound => ApiError::field(
+                                "clients",
+                                format!("client {id}: no such client, or you may not see it"),
+                            ),
+                            other => other,
+                        })?;
+                        client_ids.push(id);
+                    }
+                    CaseClient::New(new) => {
+                        let data = new
+                            .into_data(&format!("clients[{index}]."))
+                            .map_err(ApiError::Validation)?;
+                        let created = clients::insert(conn, &data, organisation, Some(me), year)?;
+                        audit(
+                            conn,
+                            who,
+                            AuditObject::Client,
+                            AuditVerb::Create,
+                            Some(created.id),
+                            Some(&created.reference),
+                        )?;
+                        client_ids.push(created.id);
+                    }
+                }
+            }
+            let data = CaseData {
+                lead_client_id: client_ids[0],
+                client_ids,
+                municipality_id: input.municipality_id,
+                target_group: input.target_group,
+                legal_domains: input.legal_domains,
+                topics: input.topics,
+                intake_channel: input.intake_channel,
+                referred_by_organisation_id: input.referring_organisation_id,
+                arrived_on: input.arrived_on,
+                other_case_management: other,
+            };
+            let case = store::insert(
+                conn,
+                &who.actor(),
+                &data,
+                assigned,
+                input.deputy_user_id,
+                &intake,
+                opened_on,
+            )?;
+            audit(
+                conn,
+                who,
+                AuditObject::Case,
+                AuditVerb::Create,
+                Some(case.id),
+                Some(&case.lead_client_reference),
+            )?;
+            Ok(case)
+        })
+        .await?;
+    let (id, version) = (case.id, case.version);
+    Ok(created_versioned(
+        &Case::from(case),
+        version,
+        format!("/api/v1/cases/{id}"),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    pub status: Option<CaseStatus>,
+    pub municipality_id: Option<i64>,
+    pub target_group: Option<TargetGroup>,
+    pub legal_domain: Option<LegalDomain>,
+    /// Cases of this case manager.
+    pub assigned_user_id: Option<i64>,
+    /// Opened on or after this day.
+    pub opened_from: Option<NaiveDate>,
+    pub opened_to: Option<NaiveDate>,
+    /// Closed on or after this day (closed cases only).
+    pub closed_from: Option<NaiveDate>,
+    pub closed_to: Option<NaiveDate>,
+    /// Cases of the client with this reference.
+    pub client_reference: Option<String>,
+    /// `false`: the exceptions to the intake rule.
+    pub eligible: Option<bool>,
+    /// `opened_on`, `status_since` or `id`; prefix `-` for descending. Default `-opened_on`.
+    pub sort: Option<String>,
+}
+
+const SORT_FIELDS: &[(&str, CaseSort)] = &[
+    ("opened_on", CaseSort::OpenedOn),
+    ("status_since", CaseSort::StatusSince),
+    ("id", CaseSort::Id),
+];
+
+fn search(
+    conn: &mut kim_store::DbConn,
+    who: &Authenticated,
+    filter: &CaseFilter,
+    sort: CaseSort,
+    descending: bool,
+    page: kim_domain::paging::PageRequest,
+) -> Result<CasePage, ApiError> {
+    let scope = case_scope(&who.principal);
+    if scope == CaseScope::Nothing {
+        return Err(ApiError::Forbidden("your role sees no case data".into()));
+    }
+    let listed = store::list(conn, scope, filter, sort, descending, page)?;
+    for case in &listed.items {
+        audit(
+            conn,
+            who,
+            AuditObject::Case,
+            AuditVerb::List,
+            Some(case.id),
+            Some(&case.lead_client_reference),
+        )?;
+    }
+    Ok(CasePage::new(listed, page))
+}
+
+/// Search cases
+///
+/// The cases the caller may see (a case manager: assigned or deputised; the CM coordination:
+/// all), filtered and paged, newest first unless `sort` says otherwise. Invisible cases are
+/// neither listed nor counted. Each case listed is recorded in the audit trail.
+///
+/// **Who may call:** `case_manager` (own cases), `cm_coordinator` (all). Others: 403.
+#[utoipa::path(tag = "Cases", params(PageParams, CaseQuery), responses(
+    (status = 200, description = "One page of cases", body = CasePage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/cases")]
+pub async fn list_cases(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<CaseQuery>,
+) -> Result<web::Json<CasePage>, ApiError> {
+    let page = paging.page()?;
+    let q = query.into_inner();
+    let (sort, direction) = parse_sort(
+        q.sort.as_deref(),
+        (CaseSort::OpenedOn, kim_store::Direction::Desc),
+        SORT_FIELDS,
+    )?;
+    let filter = CaseFilter {
+        status: q.status,
+        municipality_id: q.municipality_id,
+        target_group: q.target_group,
+        legal_domain: q.legal_domain,
+        assigned_user_id: q.assigned_user_id,
+        opened_from: q.opened_from,
+        opened_to: q.opened_to,
+        closed_from: q.closed_from,
+        closed_to: q.closed_to,
+        client_reference: trimmed(q.client_reference),
+        eligible: q.eligible,
+    };
+    let descending = direction == kim_store::Direction::Desc;
+    state
+        .db
+        .write_with(caller, move |conn, who| {
+            search(conn, who, &filter, sort, descending, page)
+        })
+        .await
+        .map(web::Json)
+}
+
+/// My cases
+///
+/// The open cases the caller is assigned to or deputises, most recently changed status first.
+///
+/// **Who may call:** `case_manager`, `cm_coordinator` (their own assignments).
+#[utoipa::path(tag = "Cases", params(PageParams), responses(
+    (status = 200, description = "One page of cases", body = CasePage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/me/cases")]
+pub async fn my_cases(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+) -> Result<web::Json<CasePage>, ApiError> {
+    let page = paging.page()?;
+    state
+        .db
+        .write_with(caller, move |conn, who| {
+            let me = who
+                .user_id()
+                .ok_or(ApiError::Forbidden("partners have no cases".into()))?;
+            if case_scope(&who.principal) == CaseScope::Nothing {
+                return Err(ApiError::Forbidden("your role sees no case data".into()));
+            }
+            let mut open = Vec::new();
+            for status in [CaseStatus::Intake, CaseStatus::Active, CaseStatus::Paused] {
+                let filter = CaseFilter {
+                    status: Some(status),
+                    ..CaseFilter::default()
+                };
+                let all = kim_domain::paging::PageRequest {
+                    limit: kim_domain::paging::MAX_LIMIT,
+                    offset: 0,
+                };
+                open.extend(
+                    store::list(
+                        conn,
+                        CaseScope::Assigned(me),
+                        &filter,
+                        CaseSort::StatusSince,
+                        true,
+                        all,
+                    )?
+                    .items,
+                );
+            }
+            open.sort_by(|a, b| b.status_since.cmp(&a.status_since).then(a.id.cmp(&b.id)));
+            let total = open.len() as i64;
+            let items: Vec<store::Case> = open
+                .into_iter()
+                .skip(page.offset as usize)
+                .take(page.limit as usize)
+                .collect();
+            for case in &items {
+                audit(
+                    conn,
+                    who,
+                    AuditObject::Case,
+                    AuditVerb::List,
+                    Some(case.id),
+                    Some(&case.lead_client_reference),
+                )?;
+            }
+            Ok(CasePage::new(kim_store::Listed { items, total }, page))
+        })
+        .await
+        .map(web::Json)
+}
+
+/// Get a case
+///
+/// Recorded in the audit trail. A case the caller may not see answers 404.
+///
+/// **Who may call:** `case_manager` (assigned or deputy), `cm_coordinator`.
+#[utoipa::path(tag = "Cases", params(("id" = i64, Path, description = "Case id")), responses(
+    (status = 200, description = "The case", body = Case, headers(("ETag" = String))),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/cases/{id}")]
+pub async fn get_case(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let case = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let case = case_for(conn, who, id, Access::Read)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Case,
+                AuditVerb::Read,
+                Some(id),
+                Some(&case.lead_client_reference),
+            )?;
+            Ok::<_, ApiError>(case)
+        })
+        .await?;
+    let version = case.version;
+    Ok(ok_versioned(&Case::from(case), version))
+}
+
+/// Change a case
+///
+/// Replaces what the case is about: `client_ids` (lead first), municipality, target group,
+/// legal domains, topics, intake facts; the intake rule is checked again. Status and
+/// assignment change through their own operations. Requires `If-Match`.
+///
+/// **Who may call:** `case_manager` (assigned or deputy).
+#[utoipa::path(tag = "Cases", request_body = CaseInput,
+    params(("id" = i64, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
+    responses((status = 200, description = "The case", body = Case, headers(("ETag" = String))), sets::ReplaceErrors),
+    security(("bearer" = [])))]
+#[put("/cases/{id}")]
+pub async fn update_case(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<CaseInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let rule = state.intake_rule.clone();
+    let case = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let current = case_for(conn, who, id, Access::ReadWrite)?;
+            let expected = if_match.version()?;
+            let (other, intake) = check_input(&input, &rule, current.opened_on)?;
+            if !input.clients.is_empty() || input.assigned_user_id.is_some() || input.opened_on.is_some() {
+                return Err(ApiError::field("clients", "only `client_ids` and the case's facts change here; reassign through /reassign"));
+            }
+            let client_ids = input.client_ids.unwrap_or_else(|| current.data.client_ids.clone());
+            let Some(lead) = client_ids.first().copied() else {
+                return Err(ApiError::field("client_ids", "name at least one client"));
+            };
+            for client in &client_ids {
+                if !current.data.client_ids.contains(client) {
+                    client_for(conn, who, *client, Access::Read).map_err(|_| ApiError::field("client_ids", format!("client {client}: no such client, or you may not see it")))?;
+                }
+            }
+            let data = CaseData {
+                lead_client_id: lead,
+                client_ids,
+                municipality_id: input.municipality_id,
+                target_group: input.target_group,
+                legal_domains: input.legal_domains,
+                topics: input.topics,
+                intake_channel: input.intake_channel,
+                referred_by_organisation_id: input.referring_organisation_id,
+                arrived_on: input.arrived_on,
+                other_case_management: other,
+            };
+            let case = store::update(conn, &who.actor(), id, expected, &data, &intake)?;
+            audit(conn, who, AuditObject::Case, AuditVerb::Update, Some(id), Some(&case.lead_client_reference))?;
+            Ok(case)
+        })
+        .await?;
+    let version = case.version;
+    Ok(ok_versioned(&Case::from(case), version))
+}
+
+/// A move of a case in its lifecycle.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "closed", "close_reason": "goals_achieved", "effective_on": "2026-11-20"}))]
+pub struct CaseTransitionBody {
+    pub to: CaseStatus,
+    /// Required when closing.
+    pub close_reason: Option<CloseReason>,
+    /// Required to reopen and to close with reason `other`.
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+    /// When the move took effect (default today); not before the current status began.
+    pub effective_on: Option<NaiveDate>,
+}
+
+/// Change the case's status
+///
+/// intake → active ⇄ paused → closed (closing needs a close reason: goals achieved, handed
+/// over, moved away, no contact, declined, other); an intake may also close (e.g. declined);
+/// closed → active reopens (with a reason). Other moves answer 409 naming the allowed ones.
+/// Every move is dated and kept with its actor. Requires `If-Match`.
+///
+/// **Who may call:** `case_manager` (assigned or deputy).
+#[utoipa::path(tag = "Cases", request_body = CaseTransitionBody,
+    params(("id" = i64, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the version you saw")),
+    responses((status = 200, description = "The case in its new status", body = Case, headers(("ETag" = String))), sets::ReplaceErrors),
+    security(("bearer" = [])))]
+#[post("/cases/{id}/transitions")]
+pub async fn transition_case(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<CaseTransitionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let case = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let current = case_for(conn, who, id, Access::ReadWrite)?;
+            let expected = if_match.version()?;
+            let change = check_case_transition(
+                current.status,
+                input.to,
+                &CaseTransitionInput {
+                    close_reason: input.close_reason,
+                    reason: input.reason.as_deref(),
+                },
+            )
+            .map_err(|e| match e {
+                CaseTransitionError::Illegal(refused) => ApiError::Conflict(refused.to_string()),
+                CaseTransitionError::Invalid(fields) => ApiError::from(fields),
+            })?;
+            let on = input
+                .effective_on
+                .unwrap_or_else(|| Utc::now().date_naive());
+            let case = store::transition(conn, &who.actor(), id, expected, &change, on)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Case,
+                AuditVerb::Transition,
+                Some(id),
+                Some(&case.lead_client_reference),
+            )?;
+            Ok::<_, ApiError>(case)
+        })
+        .await?;
+    let version = case.version;
+    Ok(ok_versioned(&Case::from(case), version))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"assigned_user_id": 7, "deputy_user_id": null, "reason": "parental leave"}))]
+pub struct ReassignBody {
+    pub assigned_user_id: i64,
+    pub deputy_user_id: Option<i64>,
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+}
+
+/// Reassign a case
+///
+/// Gives the case to another case manager (and deputy). Requires `If-Match`.
+///
+/// **Who may call:** `cm_coordinator`.
+#[utoipa::path(tag = "Cases", request_body = ReassignBody,
+    params(("id" = i64, Path, description = "Case id"), ("If-Match" = String, Header, description = "ETag of the version you saw")),
+    responses((status = 200, description = "The case", body = Case, headers(("ETag" = String))), sets::ReplaceErrors),
+    security(("bearer" = [])))]
+#[post("/cases/{id}/reassign")]
+pub async fn reassign_case(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<ReassignBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let case = state
+        .db
+        .write_with(caller, move |conn, who| {
+            case_for(conn, who, id, Access::Read)?;
+            if !may_reassign_cases(&who.principal) {
+                return Err(ApiError::Forbidden(
+                    "only the CM coordination reassigns cases".into(),
+                ));
+            }
+            let expected = if_match.version()?;
+            let reason = trimmed(input.reason);
+            let case = store::reassign(
+                conn,
+                &who.actor(),
+                id,
+                expected,
+                input.assigned_user_id,
+                input.deputy_user_id,
+                reason.as_deref(),
+            )?;
+            audit(
+                conn,
+                who,
+                AuditObject::Case,
+                AuditVerb::Reassign,
+                Some(id),
+                Some(&case.lead_client_reference),
+            )?;
+            Ok::<_, ApiError>(case)
+        })
+        .await?;
+    let version = case.version;
+    Ok(ok_versioned(&Case::from(case), version))
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseEvent {
+    /// `opened`, `updated`, `status` or `reassigned`.
+    pub kind: String,
+    pub from_status: Option<CaseStatus>,
+    pub to_status: Option<CaseStatus>,
+    pub close_reason: Option<CloseReason>,
+    pub reason: Option<String>,
+    pub occurred_on: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+}
+
+/// Case history
+///
+/// Every status move, update and reassignment, oldest first, dated with its actor.
+///
+/// **Who may call:** `case_manager` (assigned or deputy), `cm_coordinator`.
+#[utoipa::path(tag = "Cases", params(("id" = i64, Path, description = "Case id")), responses(
+    (status = 200, description = "The history", body = Vec<CaseEvent>),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/cases/{id}/history")]
+pub async fn case_history(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<CaseEvent>>, ApiError> {
+    let id = id.into_inner();
+    let events = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let case = case_for(conn, who, id, Access::Read)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Case,
+                AuditVerb::Read,
+                Some(id),
+                Some(&case.lead_client_reference),
+            )?;
+            Ok::<_, ApiError>(store::history(conn, id)?)
+        })
+        .await?;
+    Ok(web::Json(
+        events
+            .into_iter()
+            .map(|e| CaseEvent {
+                kind: e.kind,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                close_reason: e.close_reason,
+                reason: e.reason,
+                occurred_on: e.occurred_on,
+                occurred_at: e.occurred_at,
+                actor_id: e.actor_id,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,614 @@
+//! Clients and cases: opening a family case, the intake rule, the lifecycle, who sees what, and
+//! the audit trail of every access.
+
+use kim_tests::{
+    assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp, PASSWORD,
+};
+use serde_json::{json, Value};
+
+backend_tests!(
+    a_case_manager_opens_a_family_case,
+    the_intake_rule_needs_a_justification_for_exceptions,
+    another_case_manager_cannot_see_or_find_the_case,
+    the_cm_coordination_reads_all_and_reassigns,
+    each_lifecycle_move_is_allowed_or_refused,
+    roles_without_case_access_see_nothing,
+    case_input_is_validated,
+    the_data_protection_officer_sees_who_accessed_a_client,
+);
+
+async fn municipality(app: &TestApp, token: &str, name: &str) -> i64 {
+    app.id_of("municipalities", name, token).await
+}
+
+fn family(siegburg: i64) -> Value {
+    json!({
+        "clients": [
+            {"given_name": "Amina", "birth_year": 1990, "languages": ["ar", "de"], "residence_status": "recognised_refugee", "municipality_id": siegburg},
+            {"given_name": "Omar", "birth_year": 2020, "municipality_id": siegburg}
+        ],
+        "municipality_id": siegburg, "target_group": "multilingual_children_with_language_disorders",
+        "legal_domains": ["sgb_viii", "sgb_ii"], "topics": ["language", "childcare"], "intake_channel": "self_referral",
+        "arrived_on": "2025-06-01", "other_case_management": ["none"], "opened_on": "2026-02-01"
+    })
+}
+
+async fn open(app: &TestApp, token: &str) -> Value {
+    let siegburg = municipality(app, token, "Siegburg").await;
+    let response = app.post("/api/v1/cases", token, &family(siegburg)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("json")
+}
+
+async fn transition(app: &TestApp, token: &str, case: &Value, body: Value) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        &format!("/api/v1/cases/{}/transitions", case["id"]),
+        Some(token),
+    )
+    .header("If-Match", format!("\"{}\"", case["version"]))
+    .json(&body)
+    .send()
+    .await
+    .expect("send")
+}
+
+async fn second_case_manager(app: &TestApp) -> (i64, String) {
+    let admin = app.token("admin").await;
+    let body = json!({"username": "cm.zwei", "display_name": "CM Zwei", "role": "case_manager", "password": PASSWORD});
+    let created: Value = app
+        .post("/api/v1/users", &admin, &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    (
+        created["id"].as_i64().expect("id"),
+        app.token_of("cm.zwei").await,
+    )
+}
+
+async fn a_case_manager_opens_a_family_case(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    assert_eq!(case["status"], "intake");
+    assert_eq!(case["eligible"], true);
+    assert_eq!(case["client_ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(case["lead_client_id"], case["client_ids"][0]);
+    let reference = case["lead_client_reference"].as_str().expect("reference");
+    assert!(
+        reference.starts_with("K-") && reference.len() == 13,
+        "{reference}"
+    );
+    assert_eq!(case["allowed_transitions"], json!(["active", "closed"]));
+
+    let fetched = app
+        .get(&format!("/api/v1/cases/{}", case["id"]), &token)
+        .await;
+    assert_eq!(fetched.status(), StatusCode::OK);
+    let lead: Value = app
+        .get(
+            &format!("/api/v1/clients/{}", case["lead_client_id"]),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(lead["given_name"], "Amina");
+    assert_eq!(lead["languages"], json!(["ar", "de"]));
+    // Mother and child as a household.
+    let link = app
+        .post(
+            &format!("/api/v1/clients/{}/links", case["client_ids"][0]),
+            &token,
+            &json!({"kind": "parent_child", "client_id": case["client_ids"][1]}),
+        )
+        .await;
+    assert_eq!(link.status(), StatusCode::OK);
+    let linked: Value = link.json().await.expect("json");
+    assert_eq!(linked["links"][0]["kind"], "parent_child");
+
+    let mine: Value = app
+        .get("/api/v1/me/cases", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["total"], 1);
+    let listed: Value = app
+        .get(
+            &format!("/api/v1/cases?client_reference={reference}"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["items"][0]["id"], case["id"]);
+    let clients: Value = app
+        .get("/api/v1/clients", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(clients["total"], 2);
+}
+
+async fn the_intake_rule_needs_a_justification_for_exceptions(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let siegburg = municipality(&app, &token, "Siegburg").await;
+    let mut body = family(siegburg);
+    body["arrived_on"] = json!("2015-01-01");
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["justification"]);
+    body["justification"] =
+        json!("Family newly in the county after secondary migration; no other support in place.");
+    let created: Value = app
+        .post("/api/v1/cases", &token, &body)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(created["eligible"], false);
+    let exceptions: Value = app
+        .get("/api/v1/cases?eligible=false", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(exceptions["total"], 1);
+    // A justification for a case inside the rule is refused: it would blur the count.
+    let mut regular = family(siegburg);
+    regular["justification"] = json!("not needed");
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &regular).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["justification"]);
+}
+
+async fn another_case_manager_cannot_see_or_find_the_case(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let (_, other) = second_case_manager(&app).await;
+    assert_problem(
+        app.get(&format!("/api/v1/cases/{}", case["id"]), &other)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("/api/v1/cases/{}/history", case["id"]), &other)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get(
+            &format!("/api/v1/clients/{}", case["lead_client_id"]),
+            &other,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        transition(&app, &other, &case, json!({"to": "active"})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let listed: Value = app
+        .get("/api/v1/cases", &other)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            listed["total"].as_i64(),
+            listed["items"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
+    let reference = case["lead_client_reference"].as_str().expect("reference");
+    let searched: Value = app
+        .get(
+            &format!("/api/v1/cases?client_reference={reference}"),
+            &other,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(searched["total"], 0);
+    let clients: Value = app
+        .get("/api/v1/clients", &other)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(clients["total"], 0);
+    // Nor can the other case manager put the client into a case of their own.
+    let siegburg = municipality(&app, &other, "Siegburg").await;
+    let mut body = family(siegburg);
+    body["clients"] = json!([{"id": case["lead_client_id"]}]);
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &other, &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["clients"]);
+}
+
+async fn the_cm_coordination_reads_all_and_reassigns(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let coordination = app.token("cm_coordinator").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/cases/{}", case["id"]), &coordination)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let all: Value = app
+        .get("/api/v1/cases", &coordination)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(all["total"], 1);
+    // Supervision reads but does not work the case.
+    assert_problem(
+        transition(&app, &coordination, &case, json!({"to": "active"})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let (other_id, other) = second_case_manager(&app).await;
+    let reassign = |token: String, version: i64| {
+        let body = json!({"assigned_user_id": other_id, "reason": "parental leave"});
+        let path = format!("/api/v1/cases/{}/reassign", case["id"]);
+        let client = app.client.clone();
+        let url = app.url(&path);
+        async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("If-Match", format!("\"{version}\""))
+                .json(&body)
+                .send()
+                .await
+                .expect("send")
+        }
+    };
+    assert_problem(reassign(token.clone(), 1).await, StatusCode::FORBIDDEN).await;
+    let moved = reassign(coordination.clone(), 1).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_problem(
+        reassign(coordination.clone(), 1).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("/api/v1/cases/{}", case["id"]), &token)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/api/v1/cases/{}", case["id"]), &other)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+async fn each_lifecycle_move_is_allowed_or_refused(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let mut case = open(&app, &token).await;
+    let refused = assert_problem(
+        transition(&app, &token, &case, json!({"to": "paused"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("active") && d.contains("closed")),
+        "{refused}"
+    );
+    assert_problem(
+        app.request(
+            Method::POST,
+            &format!("/api/v1/cases/{}/transitions", case["id"]),
+            Some(&token),
+        )
+        .json(&json!({"to": "active"}))
+        .send()
+        .await
+        .expect("send"),
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    for (body, status) in [
+        (
+            json!({"to": "active", "effective_on": "2026-02-02"}),
+            "active",
+        ),
+        (
+            json!({"to": "paused", "effective_on": "2026-03-01"}),
+            "paused",
+        ),
+        (
+            json!({"to": "active", "effective_on": "2026-04-01"}),
+            "active",
+        ),
+    ] {
+        let response = transition(&app, &token, &case, body).await;
+        assert_eq!(response.status(), StatusCode::OK, "to {status}");
+        case = response.json().await.expect("json");
+        assert_eq!(case["status"], status);
+    }
+    let stale = json!({"to": "paused"});
+    let mut old = case.clone();
+    old["version"] = json!(1);
+    assert_problem(
+        transition(&app, &token, &old, stale).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    let no_reason = assert_problem(
+        transition(&app, &token, &case, json!({"to": "closed"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&no_reason), vec!["close_reason"]);
+    let closed = transition(
+        &app,
+        &token,
+        &case,
+        json!({"to": "closed", "close_reason": "goals_achieved", "effective_on": "2026-06-30"}),
+    )
+    .await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    case = closed.json().await.expect("json");
+    assert_eq!(
+        (case["status"].as_str(), case["close_reason"].as_str()),
+        (Some("closed"), Some("goals_achieved"))
+    );
+    let no_reopen_reason = assert_problem(
+        transition(&app, &token, &case, json!({"to": "active"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&no_reopen_reason), vec!["reason"]);
+    let reopened = transition(
+        &app,
+        &token,
+        &case,
+        json!({"to": "active", "reason": "new residence question", "effective_on": "2026-09-01"}),
+    )
+    .await;
+    assert_eq!(reopened.status(), StatusCode::OK);
+    let history: Value = app
+        .get(&format!("/api/v1/cases/{}/history", case["id"]), &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let moves: Vec<(&str, &str)> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .filter_map(|e| Some((e["from_status"].as_str()?, e["to_status"].as_str()?)))
+        .collect();
+    assert_eq!(
+        moves,
+        vec![
+            ("intake", "active"),
+            ("active", "paused"),
+            ("paused", "active"),
+            ("active", "closed"),
+            ("closed", "active")
+        ]
+    );
+    assert_eq!(history[0]["kind"], "opened");
+    assert!(history
+        .as_array()
+        .expect("history")
+        .iter()
+        .all(|e| e["actor_id"].is_number()));
+}
+
+async fn roles_without_case_access_see_nothing(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    for role in [
+        "admin",
+        "analyst",
+        "steering_member",
+        "project_group_member",
+        "coordinator",
+        "ki_lead",
+        "data_protection_officer",
+        "immigration_officer",
+    ] {
+        let other = app.token(role).await;
+        assert_problem(
+            app.get("/api/v1/cases", &other).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_problem(
+            app.get("/api/v1/clients", &other).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_problem(
+            app.get(&format!("/api/v1/cases/{}", case["id"]), &other)
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_problem(
+            app.get(
+                &format!("/api/v1/clients/{}", case["lead_client_id"]),
+                &other,
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let siegburg = municipality(&app, &other, "Siegburg").await;
+        assert_problem(
+            app.post("/api/v1/cases", &other, &family(siegburg)).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    assert_problem(
+        app.request(Method::GET, "/api/v1/cases", None)
+            .send()
+            .await
+            .expect("send"),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+async fn case_input_is_validated(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let siegburg = municipality(&app, &token, "Siegburg").await;
+    let mut body = family(siegburg);
+    body["intake_channel"] = json!("referred_by_organisation");
+    body["other_case_management"] = json!([]);
+    body["arrived_on"] = json!("2027-01-01");
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields = error_fields(&problem);
+    assert!(
+        fields.contains(&"referring_organisation_id".to_owned())
+            && fields.contains(&"other_case_management".to_owned()),
+        "{fields:?}"
+    );
+    let mut bad_client = family(siegburg);
+    bad_client["clients"][1]["birth_year"] = json!(1850);
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &bad_client).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["clients[1].birth_year"]);
+    let mut nowhere = family(siegburg);
+    nowhere["municipality_id"] = json!(987654);
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &nowhere).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["municipality_id"]);
+    let mut nobody = family(siegburg);
+    nobody["clients"] = json!([]);
+    assert_problem(
+        app.post("/api/v1/cases", &token, &nobody).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    // Nothing half-written: no client was created by the refused requests.
+    let clients: Value = app
+        .get("/api/v1/clients", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(clients["total"], 0);
+    assert_problem(
+        app.get("/api/v1/cases/424242", &token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/cases?status=open", &token).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+async fn the_data_protection_officer_sees_who_accessed_a_client(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let lead = case["lead_client_id"].as_i64().expect("id");
+    app.get(&format!("/api/v1/clients/{lead}"), &token).await;
+    app.get(&format!("/api/v1/cases/{}", case["id"]), &token)
+        .await;
+    let dpo = app.token("data_protection_officer").await;
+    let trail: Value = app
+        .get(&format!("/api/v1/clients/{lead}/audit-events"), &dpo)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for expected in ["client.create", "case.create", "client.read", "case.read"] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    let case_manager_id = app
+        .id_of("users", "case_manager", &app.token("admin").await)
+        .await;
+    assert!(trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|e| e["actor_id"] == case_manager_id && e["actor_role"] == "case_manager"));
+    assert!(trail["items"][0]["request_id"].is_string());
+    let by_actor: Value = app
+        .get(
+            &format!("/api/v1/audit-events?actor_id={case_manager_id}&object_type=case"),
+            &dpo,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(by_actor["total"].as_i64().unwrap_or(0) >= 2);
+    let bad_period = assert_problem(
+        app.get("/api/v1/audit-events?from=2026-02-01&to=2026-01-01", &dpo)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&bad_period), vec!["to"]);
+    for role in ["case_manager", "admin", "analyst", "cm_coordinator"] {
+        let other = app.token(role).await;
+        assert_problem(
+            app.get("/api/v1/audit-events", &other).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_problem(
+            app.get(&format!("/api/v1/clients/{lead}/audit-events"), &other)
+                .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    assert_problem(
+        app.get("/api/v1/clients/424242/audit-events", &dpo).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
