@@ -86,13 +86,63 @@ fn postgres_migrations_go_up_down_up() {
     up_down_up(Backend::Postgres);
 }
 
+/// The demo cases load once, for the demo case manager, in every status.
+#[actix_web::test]
+async fn demo_cases_load_once() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let mut conn = app.pool.get().expect("conn");
+    let hash = kim_api::auth::password::hash("irrelevant passphrase").expect("hash");
+    let first = kim_api::seed::demo(&mut conn, &hash).expect("seed");
+    let cases = first
+        .steering_created
+        .iter()
+        .find(|(kind, _)| *kind == "cases")
+        .map(|(_, n)| *n);
+    assert_eq!(cases, Some(12));
+    let again = kim_api::seed::demo(&mut conn, &hash).expect("seed");
+    assert!(
+        again
+            .steering_created
+            .iter()
+            .all(|(_, created)| *created == 0),
+        "{:?}",
+        again.steering_created
+    );
+    drop(conn);
+    let token = app.token("case_manager").await;
+    let mine: serde_json::Value = app
+        .get("/api/v1/cases?limit=200", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(mine["total"], 12);
+    let statuses: std::collections::BTreeSet<&str> = mine["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        vec!["active", "closed", "intake", "paused"]
+    );
+    let exceptions: serde_json::Value = app
+        .get("/api/v1/cases?eligible=false", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(exceptions["total"], 2);
+}
+
 /// Seeding twice changes nothing the second time.
 #[actix_web::test]
 async fn demo_seed_is_idempotent() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
     let mut conn = app.pool.get().expect("conn");
     let hash = kim_api::auth::password::hash("irrelevant passphrase").expect("hash");
-    let again = kim_api::seed::demo(&mut conn, &hash).expect("seed");
+    let again = kim_api::seed::demo_without_cases(&mut conn, &hash).expect("seed");
     assert_eq!(
         (
             again.municipalities_created,

@@ -150,7 +150,7 @@ impl TestApp {
             let mut conn = pool.get().expect("connect to test database");
             migrations::run_pending(&mut conn).expect("migrate");
             kim_store::connection::transaction(&mut conn, |conn| {
-                kim_api::seed::demo(conn, demo_hash())
+                kim_api::seed::demo_without_cases(conn, demo_hash())
             })
             .expect("seed");
         }

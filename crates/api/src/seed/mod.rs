@@ -3,6 +3,7 @@
 //! cooperation agreements, roadmap). Idempotent: what exists is left alone.
 
 mod agreements;
+mod cases;
 mod positions;
 mod roadmap;
 
@@ -139,6 +140,17 @@ pub struct SeedReport {
 /// Loads the demo county. `password_hash` is the argon2 hash of [`DEMO_PASSWORD`], computed once
 /// by the caller (hashing is slow on purpose).
 pub fn demo(conn: &mut DbConn, password_hash: &str) -> Result<SeedReport, StoreError> {
+    let mut report = demo_without_cases(conn, password_hash)?;
+    report.steering_created.push(("cases", cases::demo(conn)?));
+    Ok(report)
+}
+
+/// Everything but the fictional cases: what the black-box tests start from, so that their
+/// counts of cases and clients are their own.
+pub fn demo_without_cases(
+    conn: &mut DbConn,
+    password_hash: &str,
+) -> Result<SeedReport, StoreError> {
     let mut report = SeedReport::default();
     for (name, town, side) in MUNICIPALITIES {
         if municipalities::find_by_name(conn, name)?.is_none() {

@@ -1,0 +1,151 @@
+//! Demo cases: fictional families and single clients across the municipalities, worked by the
+//! demo case manager, in every status, including two exceptions to the intake rule.
+
+use chrono::NaiveDate;
+use kim_domain::case::{
+    CaseStatus, CaseTransition, CloseReason, IntakeChannel, OtherCaseManagement, TargetGroup, Topic,
+};
+use kim_domain::client::ResidenceStatus;
+use kim_domain::reference::LegalDomain;
+use kim_store::audit::Actor;
+use kim_store::cases::{self, CaseData, CaseFilter, CaseSort, Intake};
+use kim_store::clients::{self, ClientData};
+use kim_store::{municipalities, users, DbConn, StoreError};
+
+/// (year, month, day)
+type Day = (i32, u32, u32);
+/// A status move after intake: (status, date, close reason).
+type Move = (CaseStatus, Day, Option<CloseReason>);
+
+/// (given name, birth year, languages, residence status)
+type Person = (
+    &'static str,
+    i32,
+    &'static [&'static str],
+    Option<ResidenceStatus>,
+);
+
+struct Demo {
+    municipality: &'static str,
+    people: &'static [Person],
+    group: TargetGroup,
+    domains: &'static [LegalDomain],
+    topics: &'static [Topic],
+    arrived: (i32, u32, u32),
+    opened: (i32, u32, u32),
+    path: &'static [Move],
+    justification: Option<&'static str>,
+}
+
+use CaseStatus::{Active, Closed, Paused};
+use LegalDomain::{AsylbLG, AufenthG, SgbII, SgbVIII, SgbXII};
+use ResidenceStatus as R;
+use Topic::*;
+
+const ACTIVE_SINCE_SPRING: &[Move] = &[(Active, (2026, 3, 2), None)];
+
+const CASES: &[Demo] = &[
+    Demo { municipality: "Siegburg", people: &[("Amina", 1990, &["ar", "de"], Some(R::RecognisedRefugee)), ("Omar", 2021, &["ar"], Some(R::RecognisedRefugee))], group: TargetGroup::MultilingualChildrenWithLanguageDisorders, domains: &[SgbVIII, SgbII], topics: &[Language, Childcare], arrived: (2024, 9, 1), opened: (2026, 2, 2), path: ACTIVE_SINCE_SPRING, justification: None },
+    Demo { municipality: "Siegburg", people: &[("Yusuf", 1985, &["tr"], Some(R::ThirdCountryWithPermit))], group: TargetGroup::NewArrivals, domains: &[SgbII, AufenthG], topics: &[Work, Residence], arrived: (2024, 1, 15), opened: (2026, 1, 12), path: ACTIVE_SINCE_SPRING, justification: None },
+    Demo { municipality: "Troisdorf", people: &[("Nadia", 1994, &["uk", "ru"], Some(R::Other)), ("Sofia", 2019, &["uk"], Some(R::Other))], group: TargetGroup::NewArrivals, domains: &[SgbII, SgbVIII], topics: &[Childcare, Language, Housing], arrived: (2025, 3, 10), opened: (2026, 1, 20), path: ACTIVE_SINCE_SPRING, justification: None },
+    Demo { municipality: "Troisdorf", people: &[("Samir", 1979, &["fa"], Some(R::Tolerated))], group: TargetGroup::NewArrivals, domains: &[AsylbLG, AufenthG], topics: &[Residence, Health], arrived: (2024, 6, 1), opened: (2025, 11, 3), path: &[(Active, (2025, 11, 10), None), (Paused, (2026, 4, 1), None)], justification: None },
+    Demo { municipality: "Sankt Augustin", people: &[("Leyla", 1988, &["ku", "tr"], Some(R::AsylumSeeker))], group: TargetGroup::NewArrivals, domains: &[AsylbLG], topics: &[Language, Housing], arrived: (2025, 8, 20), opened: (2026, 3, 16), path: &[], justification: None },
+    Demo { municipality: "Bornheim", people: &[("Mariam", 1992, &["ti"], Some(R::RecognisedRefugee)), ("Abel", 2020, &["ti"], Some(R::RecognisedRefugee)), ("Hanna", 2022, &["ti"], Some(R::RecognisedRefugee))], group: TargetGroup::MultilingualChildrenWithLanguageDisorders, domains: &[SgbVIII, SgbII], topics: &[Language, Childcare, Family], arrived: (2024, 4, 1), opened: (2025, 10, 6), path: &[(Active, (2025, 10, 13), None)], justification: None },
+    Demo { municipality: "Meckenheim", people: &[("Piotr", 1983, &["pl"], Some(R::EuCitizen))], group: TargetGroup::NewArrivals, domains: &[SgbII], topics: &[Work], arrived: (2025, 2, 1), opened: (2025, 9, 1), path: &[(Active, (2025, 9, 8), None), (Closed, (2026, 5, 29), Some(CloseReason::GoalsAchieved))], justification: None },
+    Demo { municipality: "Rheinbach", people: &[("Fatima", 1975, &["ar"], Some(R::RecognisedRefugee))], group: TargetGroup::Other, domains: &[SgbXII], topics: &[Health, Housing], arrived: (2016, 5, 1), opened: (2026, 2, 23), path: ACTIVE_SINCE_SPRING, justification: Some("Lives alone since her husband died; no other support reaches her; referred by the social office.") },
+    Demo { municipality: "Königswinter", people: &[("Ahmad", 2004, &["ps", "fa"], Some(R::AsylumSeeker))], group: TargetGroup::NewArrivals, domains: &[SgbIII, AsylbLG], topics: &[Education, Work], arrived: (2025, 1, 5), opened: (2025, 12, 1), path: &[(Active, (2025, 12, 8), None), (Closed, (2026, 6, 15), Some(CloseReason::MovedAway))], justification: None },
+    Demo { municipality: "Hennef (Sieg)", people: &[("Olena", 1987, &["uk"], Some(R::Other)), ("Maksym", 2016, &["uk"], Some(R::Other))], group: TargetGroup::NewArrivals, domains: &[SgbII, SgbVIII], topics: &[Language, Education], arrived: (2025, 5, 2), opened: (2026, 4, 13), path: ACTIVE_SINCE_SPRING_LATE, justification: None },
+    Demo { municipality: "Siegburg", people: &[("Kwame", 1991, &["en", "tw"], Some(R::ThirdCountryWithPermit))], group: TargetGroup::NewArrivals, domains: &[SgbII, AufenthG], topics: &[Naturalisation, Work], arrived: (2018, 7, 1), opened: (2026, 5, 4), path: &[(Active, (2026, 5, 11), None)], justification: Some("Naturalisation within reach; the Jobcenter's case management ended last year.") },
+    Demo { municipality: "Lohmar", people: &[("Dilan", 1999, &["ku"], Some(R::RecognisedRefugee))], group: TargetGroup::NewArrivals, domains: &[SgbII], topics: &[Work, Language], arrived: (2024, 11, 1), opened: (2026, 6, 1), path: &[(Closed, (2026, 6, 20), Some(CloseReason::Declined))], justification: None },
+];
+
+const ACTIVE_SINCE_SPRING_LATE: &[Move] = &[(Active, (2026, 4, 20), None)];
+
+use LegalDomain::SgbIII;
+
+fn date((y, m, d): (i32, u32, u32)) -> Result<NaiveDate, StoreError> {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| StoreError::Corrupt(format!("bad demo date {y}-{m}-{d}")))
+}
+
+/// Loads the demo cases unless the demo case manager already has cases; returns how many.
+pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
+    let Some(case_manager) = users::find_by_username(conn, "case_manager")? else {
+        return Ok(0);
+    };
+    let page = kim_domain::paging::PageRequest {
+        limit: 1,
+        offset: 0,
+    };
+    let existing = cases::list(
+        conn,
+        kim_domain::access::CaseScope::Assigned(case_manager.id),
+        &CaseFilter::default(),
+        CaseSort::Id,
+        false,
+        page,
+    )?;
+    if existing.total > 0 {
+        return Ok(0);
+    }
+    let actor = Actor {
+        kind: "user",
+        id: Some(case_manager.id),
+        role: Some("case_manager".into()),
+        request_id: None,
+    };
+    let mut created = 0;
+    for demo in CASES {
+        let Some(place) = municipalities::find_by_name(conn, demo.municipality)? else {
+            continue;
+        };
+        let opened = date(demo.opened)?;
+        let mut client_ids = Vec::new();
+        for (name, year, languages, status) in demo.people {
+            let data = ClientData {
+                given_name: Some((*name).into()),
+                birth_year: Some(*year),
+                languages: languages.iter().map(|l| (*l).to_string()).collect(),
+                residence_status: *status,
+                municipality_id: place.id,
+                ..ClientData::default()
+            };
+            let client = clients::insert(
+                conn,
+                &data,
+                case_manager.organisation_id,
+                Some(case_manager.id),
+                2026,
+            )?;
+            client_ids.push(client.id);
+        }
+        let data = CaseData {
+            lead_client_id: client_ids[0],
+            client_ids,
+            municipality_id: place.id,
+            target_group: demo.group,
+            legal_domains: demo.domains.to_vec(),
+            topics: demo.topics.to_vec(),
+            intake_channel: IntakeChannel::SelfReferral,
+            referred_by_organisation_id: None,
+            arrived_on: Some(date(demo.arrived)?),
+            other_case_management: vec![OtherCaseManagement::NoneInvolved],
+        };
+        let intake = Intake {
+            eligible: demo.justification.is_none(),
+            justification: demo.justification.map(String::from),
+        };
+        let mut case = cases::insert(conn, &actor, &data, case_manager.id, None, &intake, opened)?;
+        for (to, on, close_reason) in demo.path {
+            let change = CaseTransition {
+                from: case.status,
+                to: *to,
+                close_reason: *close_reason,
+                reason: None,
+            };
+            case = cases::transition(conn, &actor, case.id, case.version, &change, date(*on)?)?;
+        }
+        created += 1;
+    }
+    Ok(created)
+}
