@@ -142,6 +142,20 @@ fn run(command: Command) -> Result<(), String> {
             for (kind, created) in &report.steering_created {
                 println!("demo data: {created} {kind} created");
             }
+            match in_transaction(&pool, seed::demo_partner_token)? {
+                Some(issued) => {
+                    println!(
+                        "demo partner token for {} (scopes {}), shown once:",
+                        seed::DEMO_PARTNER,
+                        Scope::join(&issued.token.scopes)
+                    );
+                    println!("{}", issued.secret);
+                }
+                None => println!(
+                    "demo partner token for {}: already issued (revoke it with `kim token revoke` and seed again for a new one)",
+                    seed::DEMO_PARTNER
+                ),
+            }
             println!(
                 "demo logins (password \"{}\"): {}",
                 seed::DEMO_PASSWORD,

@@ -249,3 +249,43 @@ fn display(role: Role) -> &'static str {
         Role::DataProtectionOfficer => "Data Protection Officer",
     }
 }
+
+/// The partner system of the demo: the Jobcenter's case software.
+pub const DEMO_PARTNER: &str = "Jobcenter Rhein-Sieg";
+const DEMO_PARTNER_TOKEN: &str = "Demo: Jobcenter Fachverfahren";
+
+/// Issues the demo partner token for the Jobcenter unless an active one exists; the secret is
+/// returned once, for printing.
+pub fn demo_partner_token(
+    conn: &mut DbConn,
+) -> Result<Option<crate::routes::partner_tokens::IssuedPartnerToken>, StoreError> {
+    let Some(jobcenter) = organisations::find_by_name(conn, DEMO_PARTNER)? else {
+        return Ok(None);
+    };
+    let filter = kim_store::partner_tokens::TokenFilter {
+        organisation_id: Some(jobcenter.id),
+        include_inactive: false,
+    };
+    let page = kim_domain::paging::PageRequest {
+        limit: kim_domain::paging::MAX_LIMIT,
+        offset: 0,
+    };
+    let existing = kim_store::partner_tokens::list(conn, &filter, page)?;
+    if existing.items.iter().any(|t| t.name == DEMO_PARTNER_TOKEN) {
+        return Ok(None);
+    }
+    let scopes = vec![
+        kim_domain::Scope::ReferralsRead,
+        kim_domain::Scope::ReferralsWrite,
+        kim_domain::Scope::ReportsRead,
+    ];
+    crate::routes::partner_tokens::issue_in(
+        conn,
+        &Actor::system(),
+        DEMO_PARTNER_TOKEN.into(),
+        jobcenter.id,
+        scopes,
+        90,
+    )
+    .map(Some)
+}
