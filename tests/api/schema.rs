@@ -98,7 +98,7 @@ async fn demo_cases_load_once() {
         .iter()
         .find(|(kind, _)| *kind == "cases")
         .map(|(_, n)| *n);
-    assert_eq!(cases, Some(12));
+    assert_eq!(cases, Some(24));
     let again = kim_api::seed::demo(&mut conn, &hash).expect("seed");
     assert!(
         again
@@ -116,7 +116,7 @@ async fn demo_cases_load_once() {
         .json()
         .await
         .expect("json");
-    assert_eq!(mine["total"], 12);
+    assert_eq!(mine["total"], 24);
     let statuses: std::collections::BTreeSet<&str> = mine["items"]
         .as_array()
         .expect("items")
@@ -133,7 +133,7 @@ async fn demo_cases_load_once() {
         .json()
         .await
         .expect("json");
-    assert_eq!(exceptions["total"], 2);
+    assert_eq!(exceptions["total"], 4);
 }
 
 /// Seeding twice changes nothing the second time.
