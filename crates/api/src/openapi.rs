@@ -36,6 +36,8 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Cooperation agreements", description = "Kooperationsvereinbarungen with municipalities and providers"),
         (name = "Roadmap", description = "Planung: workstreams and items for a Gantt chart, delayed items"),
         (name = "Distribution", description = "Case-management capacity per municipality against need"),
+        (name = "Consents", description = "Einwilligungen / Schweigepflichtentbindungen of clients: which data may go to which organisation for which purpose"),
+        (name = "Referrals", description = "Verweisberatung: referrals from a case to a partner organisation, answered by the partner's system"),
         (name = "Operations", description = "Health checks"),
     ),
     components(
