@@ -376,7 +376,7 @@ fn audit_list(conn: &mut DbConn, who: &Authenticated, shown: &[Visible]) -> Resu
 #[into_params(parameter_in = Query)]
 pub struct ReferralQuery {
     pub status: Option<ReferralStatus>,
-    /// Referrals of this case (case side only; ignored for partners' lists by their scope).
+    /// Referrals of this case (case side only; ignored for partner systems).
     pub case_id: Option<i64>,
 }
 
