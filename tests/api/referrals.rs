@@ -727,6 +727,23 @@ async fn an_idempotent_retry_changes_nothing_twice(app: TestApp) {
         kim_store::referrals::history(&mut conn, id).expect("history")
     };
     assert_eq!(transitions.len(), 3, "draft, sent, accepted once");
+    let history = get(
+        &app,
+        &partner_token,
+        &format!("/api/v1/referrals/{id}/history"),
+    )
+    .await;
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["to_status"].as_str())
+        .collect();
+    assert_eq!(statuses, vec!["draft", "sent", "accepted"]);
+    assert_eq!(history[2]["actor_kind"], "partner");
+    assert!(history[2].get("actor_id").is_none(), "{history}");
+    let own_history = get(&app, &cm, &format!("/api/v1/referrals/{id}/history")).await;
+    assert!(own_history[1]["actor_id"].is_i64(), "{own_history}");
 
     // The same key for another request is refused.
     let misuse = assert_problem(

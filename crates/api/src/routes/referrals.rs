@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_referral)
         .service(list_referrals)
         .service(get_referral)
+        .service(referral_history)
         .service(transition_referral);
 }
 
@@ -714,7 +715,16 @@ fn transition_error(error: ReferralTransitionError) -> ApiError {
         example = json!({"type": "https://kim-api.example/problems/consent-missing", "title": "Consent missing",
             "status": 409, "detail": "no valid consent of the client releases residence_status to this organisation for this purpose",
             "missing_categories": ["residence_status"]})),
-    sets::ReplaceErrors,
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 404, response = err::NotFound),
+    (status = 412, response = err::PreconditionFailed),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 415, response = err::UnsupportedMediaType),
+    (status = 422, response = err::Unprocessable),
+    (status = 428, response = err::PreconditionRequired),
+    (status = 503, response = err::Unavailable),
 ), security(("bearer" = [])))]
 #[post("/referrals/{id}/transitions")]
 pub async fn transition_referral(
@@ -791,4 +801,69 @@ pub async fn transition_referral(
         })
         .await?;
     Ok(respond(&response, replayed, None))
+}
+
+/// One status change of a referral.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"from_status": "draft", "to_status": "sent", "reason": null,
+    "actor_kind": "user", "occurred_at": "2026-11-25T10:00:00Z"}))]
+pub struct ReferralEvent {
+    /// Absent for the creation of the draft.
+    pub from_status: Option<ReferralStatus>,
+    pub to_status: ReferralStatus,
+    pub reason: Option<String>,
+    /// `user` (the case side) or `partner` (the recipient's system).
+    pub actor_kind: String,
+    /// The user or token id (case side only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<i64>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Referral history
+///
+/// Every status change of the referral, oldest first, dated, with the side that made it.
+/// Partner systems see who acted only by side. Leaves a `referral.read` audit event.
+///
+/// **Who may call:** as for reading the referral.
+#[utoipa::path(tag = "Referrals", params(("id" = i64, Path, description = "Referral id")), responses(
+    (status = 200, description = "The history, oldest first", body = Vec<ReferralEvent>),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/referrals/{id}/history")]
+pub async fn referral_history(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<ReferralEvent>>, ApiError> {
+    let id = id.into_inner();
+    let events = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let referral = store::find(conn, id)?;
+            let shown = visible(conn, who, referral)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Referral,
+                AuditVerb::Read,
+                Some(id),
+                Some(&shown.client_reference),
+            )?;
+            let case_side = !shown.access.limited_to_consented_categories();
+            let events = store::history(conn, id)?
+                .into_iter()
+                .map(|e| ReferralEvent {
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    reason: e.reason,
+                    actor_kind: e.actor_kind,
+                    actor_id: e.actor_id.filter(|_| case_side),
+                    occurred_at: e.occurred_at,
+                })
+                .collect::<Vec<_>>();
+            Ok::<_, ApiError>(events)
+        })
+        .await?;
+    Ok(web::Json(events))
 }
