@@ -647,6 +647,30 @@ async fn each_side_takes_only_its_moves(app: TestApp) {
         ids(&only_declined),
         vec![declined["id"].as_i64().expect("id")]
     );
+
+    // A draft can be deleted (with If-Match); a sent referral cannot.
+    let fourth_path = format!("/api/v1/referrals/{}", fourth["id"]);
+    assert_problem(
+        app.delete(&fourth_path, &cm, None).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    assert_problem(
+        app.delete(&fourth_path, &partner_token, Some(1)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.delete(&fourth_path, &cm, Some(1)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(app.get(&fourth_path, &cm).await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.delete(&format!("/api/v1/referrals/{id}"), &cm, Some(4))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 }
 
 async fn an_idempotent_retry_changes_nothing_twice(app: TestApp) {

@@ -313,6 +313,26 @@ pub fn transition(
     find(conn, id)
 }
 
+/// Deletes a draft; a referral once sent stays on record (withdraw it instead).
+pub fn delete_draft(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    if !current.status.is_draft() {
+        return Err(StoreError::Conflict(format!(
+            "only a draft can be deleted; this referral is {}, withdraw it instead",
+            current.status
+        )));
+    }
+    diesel::delete(referral_events::table.filter(referral_events::referral_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(referrals::table.filter(referrals::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
 /// Filters of a referral list, within the caller's scope; combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct ReferralFilter {

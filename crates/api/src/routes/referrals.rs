@@ -17,7 +17,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{
     case_access, referral_access, referral_scope, Access, ReferralAccess, ReferralScope,
@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_referrals)
         .service(get_referral)
         .service(referral_history)
+        .service(delete_referral)
         .service(transition_referral);
 }
 
@@ -866,4 +867,51 @@ pub async fn referral_history(
         })
         .await?;
     Ok(web::Json(events))
+}
+
+/// Delete a draft referral
+///
+/// Deletes a referral that was never sent; nothing of it left the case. A sent referral stays
+/// on record (409): withdraw it instead. Requires `If-Match`. Leaves a `referral.delete` audit
+/// event.
+///
+/// **Who may call:** `case_manager` of the case (or deputy). Others who can see the case
+/// (`cm_coordinator`) get 403; anyone else 404.
+#[utoipa::path(tag = "Referrals",
+    params(("id" = i64, Path, description = "Referral id"), ("If-Match" = String, Header, description = "ETag of the version you saw")),
+    responses(
+    (status = 204, description = "Deleted"),
+    sets::DeleteErrors,
+), security(("bearer" = [])))]
+#[delete("/referrals/{id}")]
+pub async fn delete_referral(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    state
+        .db
+        .write_with(caller, move |conn, who| {
+            let referral = store::find(conn, id)?;
+            let shown = visible(conn, who, referral)?;
+            if shown.access.acting_side() != Some(ReferralSide::Case) {
+                return Err(ApiError::Forbidden(
+                    "only the case's case managers delete draft referrals".into(),
+                ));
+            }
+            let expected = if_match.version()?;
+            store::delete_draft(conn, id, expected)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Referral,
+                AuditVerb::Delete,
+                Some(id),
+                Some(&shown.client_reference),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
