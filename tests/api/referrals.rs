@@ -1,1 +1,944 @@
-//! Being written.
+//! Referrals (Verweisberatung): drafts, sending against consent, the partner's view limited to
+//! consented categories, the lifecycle by side, idempotent retries, and who sees nothing.
+
+use chrono::{Duration, Utc};
+use kim_domain::case::{IntakeChannel, TargetGroup, Topic};
+use kim_domain::client::ResidenceStatus;
+use kim_domain::reference::LegalDomain;
+use kim_domain::Role;
+use kim_store::audit::{Actor, AuditFilter};
+use kim_store::cases::{CaseData, Intake};
+use kim_store::clients::ClientData;
+use kim_store::users::NewUser;
+use kim_store::StoreError;
+use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use serde_json::{json, Value};
+
+backend_tests!(
+    sending_needs_consent_and_the_partner_sees_only_consented_data,
+    a_partner_of_another_organisation_sees_nothing,
+    each_side_takes_only_its_moves,
+    an_idempotent_retry_changes_nothing_twice,
+    other_case_managers_and_roles_without_case_access_see_nothing,
+    draft_input_is_validated,
+);
+
+/// A client with a case assigned to `username`, made through the store.
+pub(crate) struct Fixture {
+    pub client_id: i64,
+    pub reference: String,
+    pub case_id: i64,
+}
+
+pub(crate) fn open_case(app: &TestApp, username: &str) -> Fixture {
+    let mut conn = app.pool.get().expect("connection");
+    kim_store::connection::transaction(&mut conn, |conn| {
+        let user = kim_store::users::find_by_username(conn, username)?.expect("user");
+        let municipality = kim_store::municipalities::find_by_name(conn, "Troisdorf")?
+            .expect("Troisdorf")
+            .id;
+        let client = kim_store::clients::insert(
+            conn,
+            &ClientData {
+                given_name: Some("Amina".into()),
+                family_name: Some("Khalil".into()),
+                birth_year: Some(1990),
+                gender: None,
+                languages: vec!["Arabisch".into(), "Deutsch".into()],
+                country_of_origin: Some("Syrien".into()),
+                residence_status: Some(ResidenceStatus::RecognisedRefugee),
+                municipality_id: municipality,
+            },
+            None,
+            Some(user.id),
+            2026,
+        )?;
+        let case = kim_store::cases::insert(
+            conn,
+            &Actor::system(),
+            &CaseData {
+                client_ids: vec![client.id],
+                lead_client_id: client.id,
+                municipality_id: municipality,
+                target_group: TargetGroup::NewArrivals,
+                legal_domains: vec![LegalDomain::SgbII],
+                topics: vec![Topic::Work],
+                intake_channel: IntakeChannel::SelfReferral,
+                referred_by_organisation_id: None,
+                arrived_on: None,
+                other_case_management: vec![],
+            },
+            user.id,
+            None,
+            &Intake {
+                eligible: true,
+                justification: None,
+            },
+            Utc::now().date_naive(),
+        )?;
+        Ok::<_, StoreError>(Fixture {
+            client_id: client.id,
+            reference: client.reference,
+            case_id: case.id,
+        })
+    })
+    .expect("fixture")
+}
+
+/// A second case manager, `case_manager_2`, with the demo password.
+pub(crate) async fn second_case_manager(app: &TestApp) -> String {
+    {
+        let mut conn = app.pool.get().expect("connection");
+        let hash = kim_api::auth::password::hash(kim_tests::PASSWORD).expect("hash");
+        kim_store::users::insert(
+            &mut conn,
+            &Actor::system(),
+            &NewUser {
+                username: "case_manager_2".into(),
+                display_name: "Second Case Manager".into(),
+                role: Role::CaseManager,
+                organisation_id: None,
+                active: true,
+                password_hash: hash,
+            },
+        )
+        .expect("user");
+    }
+    app.token("case_manager_2").await
+}
+
+/// A partner token of `organisation` with `scopes`, issued by the admin.
+pub(crate) async fn partner(app: &TestApp, organisation: &str, scopes: Value) -> String {
+    let admin = app.token("admin").await;
+    let organisation_id = app.id_of("organisations", organisation, &admin).await;
+    let response = app
+        .post(
+            "/api/v1/partner-tokens",
+            &admin,
+            &json!({"name": "Fachverfahren", "organisation_id": organisation_id, "scopes": scopes, "expires_in_days": 30}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    body["secret"].as_str().expect("secret").to_owned()
+}
+
+pub(crate) async fn organisation(app: &TestApp, name: &str) -> i64 {
+    let admin = app.token("admin").await;
+    app.id_of("organisations", name, &admin).await
+}
+
+pub(crate) const JOBCENTER: &str = "Jobcenter Rhein-Sieg";
+pub(crate) const CARITAS: &str = "Caritasverband Rhein-Sieg";
+
+fn days_ago(days: i64) -> String {
+    (Utc::now().date_naive() - Duration::days(days)).to_string()
+}
+
+/// Records a consent for referrals to `recipient` releasing `categories`; returns its id.
+pub(crate) async fn consent(
+    app: &TestApp,
+    token: &str,
+    client_id: i64,
+    recipient: i64,
+    categories: Value,
+) -> i64 {
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{client_id}/consents"),
+            token,
+            &json!({"recipient_organisation_ids": [recipient], "purposes": ["referral"],
+                "categories": categories, "given_on": days_ago(10), "document_reference": "Akte 1"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    body["id"].as_i64().expect("id")
+}
+
+async fn revoke(app: &TestApp, token: &str, client_id: i64, consent_id: i64) {
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{client_id}/consents/{consent_id}/revocation"),
+            token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn draft(app: &TestApp, token: &str, case_id: i64, recipient: i64, shared: Value) -> Value {
+    let response = app
+        .post(
+            &format!("/api/v1/cases/{case_id}/referrals"),
+            token,
+            &json!({"recipient_organisation_id": recipient, "purpose": "Arbeitsvermittlung",
+                "message": "Frau K. sucht eine Teilzeitstelle.", "offer": "Integrationskurs",
+                "shared_categories": shared, "due_on": days_ago(-14)}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(response.headers().get("location").is_some());
+    response.json().await.expect("json")
+}
+
+async fn transition(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    version: Option<i64>,
+    body: Value,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut builder = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/referrals/{id}/transitions"),
+            Some(token),
+        )
+        .json(&body);
+    if let Some(v) = version {
+        builder = builder.header("If-Match", format!("\"{v}\""));
+    }
+    if let Some(k) = key {
+        builder = builder.header("Idempotency-Key", k);
+    }
+    builder.send().await.expect("send")
+}
+
+/// Moves `referral` to `to` and returns the new state; asserts 200.
+async fn move_to(app: &TestApp, token: &str, referral: &Value, body: Value) -> Value {
+    let response = transition(
+        app,
+        token,
+        referral["id"].as_i64().expect("id"),
+        referral["version"].as_i64(),
+        body.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK, "{body}");
+    response.json().await.expect("json")
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.expect("json")
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["id"].as_i64())
+        .collect()
+}
+
+fn audit_actions(app: &TestApp, reference: &str) -> Vec<(String, String)> {
+    let mut conn = app.pool.get().expect("connection");
+    let listed = kim_store::audit::list(
+        &mut conn,
+        &AuditFilter {
+            client_reference: Some(reference.into()),
+            ..AuditFilter::default()
+        },
+        kim_domain::paging::PageRequest {
+            limit: 200,
+            offset: 0,
+        },
+    )
+    .expect("audit");
+    listed
+        .items
+        .into_iter()
+        .map(|e| (e.actor_kind, e.action))
+        .collect()
+}
+
+async fn sending_needs_consent_and_the_partner_sees_only_consented_data(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let partner_token = partner(
+        &app,
+        JOBCENTER,
+        json!(["referrals:read", "referrals:write"]),
+    )
+    .await;
+
+    let identity = consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
+    let referral = draft(
+        &app,
+        &cm,
+        fixture.case_id,
+        jobcenter,
+        json!(["residence_status"]),
+    )
+    .await;
+    assert_eq!(referral["status"], "draft");
+    assert_eq!(
+        referral["shared_categories"],
+        json!(["identity", "residence_status"])
+    );
+    assert_eq!(referral["allowed_transitions"], json!(["sent"]));
+    let id = referral["id"].as_i64().expect("id");
+
+    // Identity alone is not enough: residence status is shared too.
+    let refused = assert_problem(
+        transition(&app, &cm, id, Some(1), json!({"to": "sent"}), None).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(refused["type"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("/consent-missing")));
+    assert_eq!(refused["missing_categories"], json!(["residence_status"]));
+    // The draft stays a draft and the partner does not see it.
+    assert_problem(
+        app.get(&format!("/api/v1/referrals/{id}"), &partner_token)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    let residence = consent(
+        &app,
+        &cm,
+        fixture.client_id,
+        jobcenter,
+        json!(["residence_status"]),
+    )
+    .await;
+    let sent = move_to(&app, &cm, &referral, json!({"to": "sent"})).await;
+    assert_eq!(sent["status"], "sent");
+    assert_eq!(sent["consent_ids"], json!([identity, residence]));
+    assert!(sent["sent_at"].is_string());
+
+    // The partner lists and reads it, with identity and residence status only.
+    let listed = get(&app, &partner_token, "/api/v1/referrals").await;
+    assert_eq!(ids(&listed), vec![id]);
+    let seen = get(&app, &partner_token, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(
+        seen["visible_categories"],
+        json!(["identity", "residence_status"])
+    );
+    assert_eq!(seen["client"]["given_name"], "Amina");
+    assert_eq!(seen["client"]["birth_year"], 1990);
+    assert_eq!(seen["client"]["reference"], fixture.reference.as_str());
+    assert_eq!(seen["client"]["residence_status"], "recognised_refugee");
+    assert!(seen["client"].get("languages").is_none(), "{seen}");
+    assert!(seen.get("case_content").is_none(), "{seen}");
+    assert!(seen.get("case_id").is_none() && seen.get("consent_ids").is_none());
+    assert_eq!(seen["allowed_transitions"], json!(["accepted", "declined"]));
+    // The case side sees everything.
+    let own = get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(own["client"]["languages"], json!(["Arabisch", "Deutsch"]));
+    assert_eq!(own["case_content"]["topics"], json!(["work"]));
+    assert_eq!(own["allowed_transitions"], json!(["withdrawn"]));
+
+    // Revoking the residence-status consent hides that category at once.
+    revoke(&app, &cm, fixture.client_id, residence).await;
+    let seen = get(&app, &partner_token, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(seen["visible_categories"], json!(["identity"]));
+    assert!(seen["client"].get("residence_status").is_none(), "{seen}");
+
+    // Revoking the last consent cuts the partner off: read, list and moves are refused.
+    revoke(&app, &cm, fixture.client_id, identity).await;
+    assert_problem(
+        app.get(&format!("/api/v1/referrals/{id}"), &partner_token)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let listed = get(&app, &partner_token, "/api/v1/referrals").await;
+    assert_eq!(listed["total"], 0);
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(2),
+            json!({"to": "accepted"}),
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // The case side still sees it.
+    get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+
+    // Every access is in the audit trail under the client's reference.
+    let actions = audit_actions(&app, &fixture.reference);
+    for expected in [
+        ("user", "consent.create"),
+        ("user", "consent.revoke"),
+        ("user", "referral.create"),
+        ("user", "referral.transition"),
+        ("user", "referral.transfer"),
+        ("user", "referral.read"),
+        ("partner", "referral.read"),
+        ("partner", "referral.list"),
+    ] {
+        assert!(
+            actions
+                .iter()
+                .any(|(kind, action)| kind == expected.0 && action == expected.1),
+            "{expected:?} missing in {actions:?}"
+        );
+    }
+}
+
+async fn a_partner_of_another_organisation_sees_nothing(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
+    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let sent = move_to(&app, &cm, &referral, json!({"to": "sent"})).await;
+    let id = sent["id"].as_i64().expect("id");
+
+    let caritas = partner(&app, CARITAS, json!(["referrals:read", "referrals:write"])).await;
+    let listed = get(&app, &caritas, "/api/v1/referrals").await;
+    assert_eq!(listed["total"], 0);
+    assert!(ids(&listed).is_empty());
+    assert_problem(
+        app.get(&format!("/api/v1/referrals/{id}"), &caritas).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        transition(&app, &caritas, id, Some(2), json!({"to": "accepted"}), None).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Partners never see cases or consents.
+    assert_problem(
+        app.get(
+            &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+            &caritas,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // A token without referral scopes may not list at all.
+    let reports = partner(&app, JOBCENTER, json!(["reports:read"])).await;
+    assert_problem(
+        app.get("/api/v1/referrals", &reports).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("/api/v1/referrals/{id}"), &reports).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+async fn each_side_takes_only_its_moves(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let partner_token = partner(&app, JOBCENTER, json!(["referrals:write"])).await;
+    let reader = partner(&app, JOBCENTER, json!(["referrals:read"])).await;
+    consent(
+        &app,
+        &cm,
+        fixture.client_id,
+        jobcenter,
+        json!(["identity", "case_content"]),
+    )
+    .await;
+
+    // Accept and complete.
+    let referral = draft(
+        &app,
+        &cm,
+        fixture.case_id,
+        jobcenter,
+        json!(["case_content"]),
+    )
+    .await;
+    let id = referral["id"].as_i64().expect("id");
+    // The draft is invisible to the partner; the partner cannot send it.
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(1),
+            json!({"to": "sent"}),
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Without If-Match: 428; with a stale one: 412.
+    assert_problem(
+        transition(&app, &cm, id, None, json!({"to": "sent"}), None).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    assert_problem(
+        transition(&app, &cm, id, Some(7), json!({"to": "sent"}), None).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    // Accepting a draft is the partner's move: 403 for the case side.
+    assert_problem(
+        transition(&app, &cm, id, Some(1), json!({"to": "accepted"}), None).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let sent = move_to(&app, &cm, &referral, json!({"to": "sent"})).await;
+    let problem = assert_problem(
+        transition(&app, &cm, id, Some(2), json!({"to": "sent"}), None).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(problem["type"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("/conflict")));
+    // The partner sees case content (consented and shared).
+    let seen = get(&app, &partner_token, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(seen["case_content"]["legal_domains"], json!(["sgb_ii"]));
+    // Wrong side: the partner may not withdraw, the case side may not accept.
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(2),
+            json!({"to": "withdrawn"}),
+            None,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        transition(&app, &cm, id, Some(2), json!({"to": "accepted"}), None).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    // A read-only token may not answer.
+    assert_problem(
+        transition(&app, &reader, id, Some(2), json!({"to": "accepted"}), None).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    // Declining needs a reason.
+    let invalid = assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(2),
+            json!({"to": "declined"}),
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&invalid), vec!["reason"]);
+    let accepted = move_to(
+        &app,
+        &partner_token,
+        &sent,
+        json!({"to": "accepted", "reason": "Termin am Montag"}),
+    )
+    .await;
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["allowed_transitions"], json!(["completed"]));
+    assert_problem(
+        transition(&app, &cm, id, Some(3), json!({"to": "withdrawn"}), None).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let completed = move_to(&app, &partner_token, &accepted, json!({"to": "completed"})).await;
+    assert_eq!(completed["status"], "completed");
+    assert_eq!(completed["allowed_transitions"], json!([]));
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(4),
+            json!({"to": "completed"}),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // Decline with a reason.
+    let second = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let second = move_to(&app, &cm, &second, json!({"to": "sent"})).await;
+    let declined = move_to(
+        &app,
+        &partner_token,
+        &second,
+        json!({"to": "declined", "reason": "Keine freien Plätze"}),
+    )
+    .await;
+    assert_eq!(declined["status"], "declined");
+    assert_eq!(declined["status_reason"], "Keine freien Plätze");
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            declined["id"].as_i64().expect("id"),
+            Some(3),
+            json!({"to": "accepted"}),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // Withdraw by the case side; the partner still sees it was withdrawn but cannot accept.
+    let third = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let third = move_to(&app, &cm, &third, json!({"to": "sent"})).await;
+    let withdrawn = move_to(&app, &cm, &third, json!({"to": "withdrawn"})).await;
+    let third_id = withdrawn["id"].as_i64().expect("id");
+    let seen = get(
+        &app,
+        &partner_token,
+        &format!("/api/v1/referrals/{third_id}"),
+    )
+    .await;
+    assert_eq!(seen["status"], "withdrawn");
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            third_id,
+            Some(3),
+            json!({"to": "accepted"}),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // The case's list shows all three (and a fourth draft), newest first.
+    let fourth = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let listed = get(
+        &app,
+        &cm,
+        &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+    )
+    .await;
+    assert_eq!(listed["total"], 4);
+    assert_eq!(ids(&listed)[0], fourth["id"].as_i64().expect("id"));
+    // The partner's list has no draft; the status filter works.
+    let partner_list = get(&app, &partner_token, "/api/v1/referrals").await;
+    assert_eq!(partner_list["total"], 3);
+    let only_declined = get(&app, &partner_token, "/api/v1/referrals?status=declined").await;
+    assert_eq!(
+        ids(&only_declined),
+        vec![declined["id"].as_i64().expect("id")]
+    );
+
+    // A draft can be deleted (with If-Match); a sent referral cannot.
+    let fourth_path = format!("/api/v1/referrals/{}", fourth["id"]);
+    assert_problem(
+        app.delete(&fourth_path, &cm, None).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    assert_problem(
+        app.delete(&fourth_path, &partner_token, Some(1)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(
+        app.delete(&fourth_path, &cm, Some(1)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(app.get(&fourth_path, &cm).await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.delete(&format!("/api/v1/referrals/{id}"), &cm, Some(4))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+async fn an_idempotent_retry_changes_nothing_twice(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let partner_token = partner(&app, JOBCENTER, json!(["referrals:write"])).await;
+    consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
+
+    // Creating twice with one key creates one draft.
+    let body = json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"});
+    let mut created = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+                Some(&cm),
+            )
+            .header("Idempotency-Key", "create-1")
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        created.push(response.json::<Value>().await.expect("json"));
+    }
+    assert_eq!(created[0], created[1]);
+    let listed = get(
+        &app,
+        &cm,
+        &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+    )
+    .await;
+    assert_eq!(listed["total"], 1);
+    let sent = move_to(&app, &cm, &created[0], json!({"to": "sent"})).await;
+    let id = sent["id"].as_i64().expect("id");
+
+    // The partner accepts; a retry returns the first answer and moves nothing.
+    let first = transition(
+        &app,
+        &partner_token,
+        id,
+        Some(2),
+        json!({"to": "accepted"}),
+        Some("accept-1"),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.expect("json");
+    let retry = transition(
+        &app,
+        &partner_token,
+        id,
+        Some(2),
+        json!({"to": "accepted"}),
+        Some("accept-1"),
+    )
+    .await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(
+        retry
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(
+        retry.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some("\"3\"")
+    );
+    let retry: Value = retry.json().await.expect("json");
+    assert_eq!(retry, first);
+    let now = get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(now["version"], 3);
+    let transitions = {
+        let mut conn = app.pool.get().expect("connection");
+        kim_store::referrals::history(&mut conn, id).expect("history")
+    };
+    assert_eq!(transitions.len(), 3, "draft, sent, accepted once");
+    let history = get(
+        &app,
+        &partner_token,
+        &format!("/api/v1/referrals/{id}/history"),
+    )
+    .await;
+    let statuses: Vec<&str> = history
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["to_status"].as_str())
+        .collect();
+    assert_eq!(statuses, vec!["draft", "sent", "accepted"]);
+    assert_eq!(history[2]["actor_kind"], "partner");
+    assert!(history[2].get("actor_id").is_none(), "{history}");
+    let own_history = get(&app, &cm, &format!("/api/v1/referrals/{id}/history")).await;
+    assert!(own_history[1]["actor_id"].is_i64(), "{own_history}");
+
+    // The same key for another request is refused.
+    let misuse = assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(3),
+            json!({"to": "completed"}),
+            Some("accept-1"),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&misuse), vec!["Idempotency-Key"]);
+    // Without a key, a repeated move is simply illegal.
+    assert_problem(
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(3),
+            json!({"to": "accepted"}),
+            None,
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+async fn other_case_managers_and_roles_without_case_access_see_nothing(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let id = referral["id"].as_i64().expect("id");
+    let case_path = format!("/api/v1/cases/{}/referrals", fixture.case_id);
+    let path = format!("/api/v1/referrals/{id}");
+
+    let other = second_case_manager(&app).await;
+    let mut roles = vec![
+        other.clone(),
+        app.token("analyst").await,
+        app.token("admin").await,
+        app.token("data_protection_officer").await,
+    ];
+    for token in &roles {
+        assert_problem(app.get(&case_path, token).await, StatusCode::NOT_FOUND).await;
+        assert_problem(app.get(&path, token).await, StatusCode::NOT_FOUND).await;
+        assert_problem(
+            transition(&app, token, id, Some(1), json!({"to": "sent"}), None).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_problem(
+            app.post(
+                &case_path,
+                token,
+                &json!({"recipient_organisation_id": jobcenter, "purpose": "x"}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+    // The other case manager's list does not have it; roles without case work may not list.
+    let listed = get(&app, &other, "/api/v1/referrals").await;
+    assert_eq!(listed["total"], 0);
+    for token in roles.split_off(1) {
+        assert_problem(
+            app.get("/api/v1/referrals", &token).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    // The CM coordination reads (supervision) but does not act.
+    let coordination = app.token("cm_coordinator").await;
+    get(&app, &coordination, &path).await;
+    let listed = get(&app, &coordination, "/api/v1/referrals").await;
+    assert_eq!(ids(&listed), vec![id]);
+    assert_problem(
+        transition(
+            &app,
+            &coordination,
+            id,
+            Some(1),
+            json!({"to": "sent"}),
+            None,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        app.post(
+            &case_path,
+            &coordination,
+            &json!({"recipient_organisation_id": jobcenter, "purpose": "x"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    // The owner's list has it.
+    let own = get(&app, &cm, "/api/v1/referrals").await;
+    assert_eq!(ids(&own), vec![id]);
+}
+
+async fn draft_input_is_validated(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let other = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let path = format!("/api/v1/cases/{}/referrals", fixture.case_id);
+    let cases = [
+        (
+            json!({"recipient_organisation_id": jobcenter, "purpose": "  "}),
+            "purpose",
+        ),
+        (
+            json!({"recipient_organisation_id": 999_999, "purpose": "Beratung"}),
+            "recipient_organisation_id",
+        ),
+        (
+            json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung", "client_id": other.client_id}),
+            "client_id",
+        ),
+        (
+            json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung", "message": "x".repeat(4001)}),
+            "message",
+        ),
+    ];
+    for (body, field) in cases {
+        let problem = assert_problem(
+            app.post(&path, &cm, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec![field], "{body}");
+    }
+    let unknown = app
+        .post(
+            &path,
+            &cm,
+            &json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung", "secret": 1}),
+        )
+        .await;
+    assert!(unknown.status().is_client_error());
+    assert_problem(
+        app.post(
+            "/api/v1/cases/999999/referrals",
+            &cm,
+            &json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/referrals/999999", &cm).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let bad_key = app
+        .request(Method::POST, &path, Some(&cm))
+        .header("Idempotency-Key", "x".repeat(300))
+        .json(&json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"}))
+        .send()
+        .await
+        .expect("send");
+    assert_problem(bad_key, StatusCode::UNPROCESSABLE_ENTITY).await;
+}

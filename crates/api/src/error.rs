@@ -8,6 +8,8 @@
 //! - `Forbidden` (403): authenticated, but the permission table does not grant the action.
 //! - `NotFound` (404): the object does not exist or the caller may not see it.
 //! - `Conflict` (409): a duplicate, or an object still in use.
+//! - `ConsentMissing` (409, type `consent-missing`): data would leave the case without a valid
+//!   consent covering them; `missing_categories` names what is not covered.
 //! - `PreconditionFailed` (412): `If-Match` names an old version.
 //! - `PayloadTooLarge` (413), `UnsupportedMediaType` (415).
 //! - `Validation` (422): well-formed but invalid fields, each listed.
@@ -75,6 +77,10 @@ pub struct Problem {
     /// The invalid fields (422 only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The data categories no valid consent releases (`consent-missing` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["residence_status"]))]
+    pub missing_categories: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +95,11 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    #[error("{detail}")]
+    ConsentMissing {
+        detail: String,
+        missing_categories: Vec<String>,
+    },
     #[error("stale version")]
     PreconditionFailed { current: i32 },
     #[error("If-Match required")]
@@ -119,6 +130,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::ConsentMissing { .. } => ("consent-missing", "Consent missing"),
             ApiError::PreconditionFailed { .. } => ("stale-version", "Version has changed"),
             ApiError::PreconditionRequired => ("if-match-required", "If-Match required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
@@ -138,7 +150,8 @@ impl ApiError {
             | ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
-            | ApiError::UnsupportedMediaType(d) => d.clone(),
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::ConsentMissing { detail: d, .. } => d.clone(),
             ApiError::NotFound => "no such object, or you may not see it".into(),
             ApiError::PreconditionFailed { current } => format!(
                 "the object was changed by someone else; its current version is {current}: \
@@ -178,6 +191,12 @@ impl ApiError {
                 ApiError::Validation(errors) => errors.clone(),
                 _ => Vec::new(),
             },
+            missing_categories: match self {
+                ApiError::ConsentMissing {
+                    missing_categories, ..
+                } => missing_categories.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -189,7 +208,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConsentMissing { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

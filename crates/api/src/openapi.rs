@@ -39,6 +39,8 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Clients", description = "Klienten: people served, pseudonymous, minimal personal data"),
         (name = "Cases", description = "Fälle: case management across legal domains, intake rule, lifecycle"),
         (name = "Audit", description = "Protokoll: who accessed which personal data; data protection officer only"),
+        (name = "Consents", description = "Einwilligungen / Schweigepflichtentbindungen of clients: which data may go to which organisation for which purpose"),
+        (name = "Referrals", description = "Verweisberatung: referrals from a case to a partner organisation, answered by the partner's system"),
         (name = "Operations", description = "Health checks"),
     ),
     components(
