@@ -36,6 +36,10 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Cooperation agreements", description = "Kooperationsvereinbarungen with municipalities and providers"),
         (name = "Roadmap", description = "Planung: workstreams and items for a Gantt chart, delayed items"),
         (name = "Distribution", description = "Case-management capacity per municipality against need"),
+        (name = "Help plan", description = "Hilfeplan: goals of a case with progress notes"),
+        (name = "Contacts", description = "Kontakte: documented contacts with the clients of a case"),
+        (name = "Residence-law requests", description = "Aufenthaltsrechtliche Anfragen from case management to the immigration or naturalisation office (module 3)"),
+        (name = "Case conferences", description = "Fallkonferenzen, linked to a case or anonymised"),
         (name = "Operations", description = "Health checks"),
     ),
     components(
