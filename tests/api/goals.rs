@@ -22,7 +22,6 @@ backend_tests!(
 );
 
 /// A client with a case of the demo `case_manager`, and one of a colleague.
-#[allow(dead_code)] // `client_id` is for the residence-law request tests
 pub(crate) struct Fixture {
     pub case_id: i64,
     pub client_id: i64,
