@@ -1,1 +1,499 @@
-//! Being written.
+//! Residence-law requests to module 3: asking needs consent, the office sees only its requests
+//! and only consented client fields, each side makes only its moves, every access is audited.
+
+use kim_domain::consent::DataCategory;
+use kim_domain::Role;
+use kim_store::audit::Actor;
+use kim_store::residence_requests::NewRequest;
+use kim_store::users::NewUser;
+use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use serde_json::{json, Value};
+
+use crate::goals::{audit_actions, fixture, send, OUTSIDERS};
+
+backend_tests!(
+    asking_without_consent_is_refused,
+    request_input_is_validated,
+    requests_need_a_token_and_a_role_that_sees_them,
+    another_case_managers_requests_are_invisible,
+    the_office_answers_and_the_case_side_closes,
+    each_side_makes_only_its_moves,
+    another_office_sees_nothing,
+    every_request_access_is_audited,
+);
+
+fn office_of(app: &TestApp, username: &str) -> i64 {
+    let mut conn = app.pool.get().expect("connection");
+    kim_store::users::find_by_username(&mut conn, username)
+        .expect("query")
+        .and_then(|u| u.organisation_id)
+        .expect("office")
+}
+
+/// A request as if asked with consent (consents are not on this branch yet).
+fn seed_request(app: &TestApp, case_id: i64, client_id: i64) -> i64 {
+    let office = office_of(app, "immigration_officer");
+    let mut conn = app.pool.get().expect("connection");
+    kim_store::residence_requests::insert(
+        &mut conn,
+        &Actor::system(),
+        &NewRequest {
+            case_id,
+            client_id,
+            office_organisation_id: office,
+            question: "May she take up work?".into(),
+            shared_categories: vec![DataCategory::Identity, DataCategory::ResidenceStatus],
+        },
+    )
+    .expect("request")
+    .id
+}
+
+fn client_of_case(app: &TestApp, case_id: i64) -> i64 {
+    let mut conn = app.pool.get().expect("connection");
+    kim_store::cases::find(&mut conn, case_id)
+        .expect("case")
+        .data
+        .lead_client_id
+}
+
+async fn move_request(
+    app: &TestApp,
+    id: i64,
+    token: &str,
+    version: Option<i64>,
+    body: &Value,
+) -> reqwest::Response {
+    send(
+        app,
+        Method::POST,
+        &format!("/api/v1/residence-requests/{id}/transitions"),
+        Some(token),
+        version,
+        body,
+    )
+    .await
+}
+
+async fn asking_without_consent_is_refused(app: TestApp) {
+    let f = fixture(&app).await;
+    let office = office_of(&app, "immigration_officer");
+    let problem = assert_problem(
+        app.post(
+            &format!("/api/v1/cases/{}/residence-requests", f.case_id),
+            &f.manager,
+            &json!({"client_id": f.client_id, "office_organisation_id": office,
+                "question": "Does § 25b apply?", "shared_categories": ["residence_status"]}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(
+        problem["type"],
+        "https://kim-api.example/problems/consent-missing"
+    );
+    assert_eq!(
+        problem["missing_categories"],
+        json!(["identity", "residence_status"])
+    );
+    let list: Value = app
+        .get("/api/v1/residence-requests", &f.manager)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 0, "nothing was asked");
+    assert!(audit_actions(&app, &f.reference).is_empty());
+}
+
+async fn request_input_is_validated(app: TestApp) {
+    let f = fixture(&app).await;
+    let office = office_of(&app, "immigration_officer");
+    let path = format!("/api/v1/cases/{}/residence-requests", f.case_id);
+    for (body, fields) in [
+        (
+            json!({"client_id": f.client_id, "office_organisation_id": office, "question": "  "}),
+            vec!["question"],
+        ),
+        (
+            json!({"client_id": f.client_id, "office_organisation_id": office, "question": "x".repeat(2001)}),
+            vec!["question"],
+        ),
+        (
+            json!({"client_id": f.client_id + 1, "office_organisation_id": office, "question": "?"}),
+            vec!["client_id"],
+        ),
+        (
+            json!({"client_id": f.client_id, "office_organisation_id": 999_999, "question": "?"}),
+            vec!["office_organisation_id"],
+        ),
+        (
+            json!({"client_id": f.client_id, "office_organisation_id": office, "question": "?", "urgent": true}),
+            vec!["urgent"],
+        ),
+    ] {
+        let problem = assert_problem(
+            app.post(&path, &f.manager, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), fields, "{body}");
+    }
+}
+
+async fn requests_need_a_token_and_a_role_that_sees_them(app: TestApp) {
+    let f = fixture(&app).await;
+    let id = seed_request(&app, f.case_id, f.client_id);
+    let create = format!("/api/v1/cases/{}/residence-requests", f.case_id);
+    let one = format!("/api/v1/residence-requests/{id}");
+    for (method, path) in [
+        (Method::POST, create.clone()),
+        (Method::GET, "/api/v1/residence-requests".into()),
+        (Method::GET, one.clone()),
+        (Method::POST, format!("{one}/transitions")),
+    ] {
+        assert_problem(
+            send(
+                &app,
+                method,
+                &path,
+                None,
+                Some(1),
+                &json!({"to": "withdrawn"}),
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    for role in OUTSIDERS {
+        let token = app.token(role).await;
+        assert_problem(
+            app.get("/api/v1/residence-requests", &token).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_problem(
+            app.post(
+                &create,
+                &token,
+                &json!({"client_id": f.client_id, "office_organisation_id": 1, "question": "?"}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_problem(app.get(&one, &token).await, StatusCode::NOT_FOUND).await;
+        assert_problem(
+            move_request(&app, id, &token, Some(1), &json!({"to": "withdrawn"})).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+    let officer = app.token("immigration_officer").await;
+    assert_problem(
+        app.post(
+            &create,
+            &officer,
+            &json!({"client_id": f.client_id, "office_organisation_id": 1, "question": "?"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+async fn another_case_managers_requests_are_invisible(app: TestApp) {
+    let f = fixture(&app).await;
+    let theirs = seed_request(&app, f.other_case_id, client_of_case(&app, f.other_case_id));
+    let mine = seed_request(&app, f.case_id, f.client_id);
+    let list: Value = app
+        .get("/api/v1/residence-requests", &f.manager)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], mine);
+    assert_problem(
+        app.get(&format!("/api/v1/residence-requests/{theirs}"), &f.manager)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        move_request(
+            &app,
+            theirs,
+            &f.manager,
+            Some(1),
+            &json!({"to": "withdrawn"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.post(
+            &format!("/api/v1/cases/{}/residence-requests", f.other_case_id),
+            &f.manager,
+            &json!({"client_id": f.client_id, "office_organisation_id": 1, "question": "?"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let coordinator = app.token("cm_coordinator").await;
+    let all: Value = app
+        .get("/api/v1/residence-requests", &coordinator)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(all["total"], 2, "the coordinator supervises every case");
+}
+
+async fn the_office_answers_and_the_case_side_closes(app: TestApp) {
+    let f = fixture(&app).await;
+    let id = seed_request(&app, f.case_id, f.client_id);
+    let officer = app.token("immigration_officer").await;
+
+    let list: Value = app
+        .get("/api/v1/residence-requests?status=open", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 1);
+    let seen = &list["items"][0];
+    assert_eq!(seen["question"], "May she take up work?");
+    assert_eq!(seen["case_id"], Value::Null, "the office sees no case");
+    assert_eq!(
+        seen["visible_categories"],
+        json!([]),
+        "no consent: no client field"
+    );
+    assert_eq!(seen["client"]["reference"], Value::Null);
+    assert_eq!(seen["client"]["given_name"], Value::Null);
+    assert_eq!(seen["allowed_transitions"], json!(["answered"]));
+
+    let case_view: Value = app
+        .get(&format!("/api/v1/residence-requests/{id}"), &f.manager)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(case_view["client"]["reference"], f.reference.as_str());
+    assert_eq!(case_view["case_id"], f.case_id);
+    assert_eq!(case_view["allowed_transitions"], json!(["withdrawn"]));
+
+    let problem = assert_problem(
+        move_request(
+            &app,
+            id,
+            &officer,
+            Some(1),
+            &json!({"to": "answered", "text": " "}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["text"]);
+    assert_problem(
+        move_request(
+            &app,
+            id,
+            &officer,
+            None,
+            &json!({"to": "answered", "text": "Yes"}),
+        )
+        .await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    assert_problem(
+        move_request(
+            &app,
+            id,
+            &officer,
+            Some(5),
+            &json!({"to": "answered", "text": "Yes"}),
+        )
+        .await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    let answered = move_request(
+        &app,
+        id,
+        &officer,
+        Some(1),
+        &json!({"to": "answered", "text": "Yes, with a permit under § 4a"}),
+    )
+    .await;
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert_eq!(answered.headers()["etag"], "\"2\"");
+    let answered: Value = answered.json().await.expect("json");
+    assert_eq!(answered["status"], "answered");
+    assert_eq!(answered["answer"], "Yes, with a permit under § 4a");
+    assert!(answered["answered_at"].is_string());
+
+    let closed = move_request(
+        &app,
+        id,
+        &f.manager,
+        Some(2),
+        &json!({"to": "closed", "text": "Client informed"}),
+    )
+    .await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    let closed: Value = closed.json().await.expect("json");
+    assert_eq!(
+        (&closed["status"], &closed["note"]),
+        (&json!("closed"), &json!("Client informed"))
+    );
+    assert_problem(
+        move_request(&app, id, &f.manager, Some(3), &json!({"to": "withdrawn"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+async fn each_side_makes_only_its_moves(app: TestApp) {
+    let f = fixture(&app).await;
+    let id = seed_request(&app, f.case_id, f.client_id);
+    let officer = app.token("immigration_officer").await;
+    assert_problem(
+        move_request(
+            &app,
+            id,
+            &f.manager,
+            Some(1),
+            &json!({"to": "answered", "text": "x"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        move_request(&app, id, &officer, Some(1), &json!({"to": "withdrawn"})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        move_request(&app, id, &f.manager, Some(1), &json!({"to": "closed"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let coordinator = app.token("cm_coordinator").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/residence-requests/{id}"), &coordinator)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_problem(
+        move_request(&app, id, &coordinator, Some(1), &json!({"to": "withdrawn"})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let withdrawn = move_request(&app, id, &f.manager, Some(1), &json!({"to": "withdrawn"})).await;
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    assert_problem(
+        move_request(
+            &app,
+            id,
+            &officer,
+            Some(2),
+            &json!({"to": "answered", "text": "late"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+async fn another_office_sees_nothing(app: TestApp) {
+    let f = fixture(&app).await;
+    let id = seed_request(&app, f.case_id, f.client_id);
+    {
+        let mut conn = app.pool.get().expect("connection");
+        let (_, hash) = kim_store::users::find_for_login(&mut conn, "immigration_officer")
+            .expect("query")
+            .expect("officer");
+        let other_office =
+            kim_store::organisations::find_by_name(&mut conn, "Ausländerbehörde Stadt Troisdorf")
+                .expect("query")
+                .expect("Troisdorf office")
+                .id;
+        kim_store::users::insert(
+            &mut conn,
+            &Actor::system(),
+            &NewUser {
+                username: "troisdorf_officer".into(),
+                display_name: "Troisdorf officer".into(),
+                role: Role::ImmigrationOfficer,
+                organisation_id: Some(other_office),
+                active: true,
+                password_hash: hash,
+            },
+        )
+        .expect("officer");
+    }
+    let token = app.token("troisdorf_officer").await;
+    let list: Value = app
+        .get("/api/v1/residence-requests", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["total"], 0);
+    assert_problem(
+        app.get(&format!("/api/v1/residence-requests/{id}"), &token)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        move_request(
+            &app,
+            id,
+            &token,
+            Some(1),
+            &json!({"to": "answered", "text": "x"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+async fn every_request_access_is_audited(app: TestApp) {
+    let f = fixture(&app).await;
+    let id = seed_request(&app, f.case_id, f.client_id);
+    let officer = app.token("immigration_officer").await;
+    app.get(&format!("/api/v1/residence-requests/{id}"), &officer)
+        .await;
+    move_request(
+        &app,
+        id,
+        &officer,
+        Some(1),
+        &json!({"to": "answered", "text": "Yes"}),
+    )
+    .await;
+    app.get(&format!("/api/v1/residence-requests/{id}"), &f.manager)
+        .await;
+    app.get(&format!("/api/v1/residence-requests/{id}"), &f.colleague)
+        .await;
+    assert_eq!(
+        audit_actions(&app, &f.reference),
+        vec![
+            "residence_request.read",
+            "residence_request.transition",
+            "residence_request.read"
+        ]
+    );
+}

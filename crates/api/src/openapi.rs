@@ -41,6 +41,10 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Audit", description = "Protokoll: who accessed which personal data; data protection officer only"),
         (name = "Consents", description = "Einwilligungen / Schweigepflichtentbindungen of clients: which data may go to which organisation for which purpose"),
         (name = "Referrals", description = "Verweisberatung: referrals from a case to a partner organisation, answered by the partner's system"),
+        (name = "Help plan", description = "Hilfeplan: goals of a case with progress notes"),
+        (name = "Contacts", description = "Kontakte: documented contacts with the clients of a case"),
+        (name = "Residence-law requests", description = "Aufenthaltsrechtliche Anfragen from case management to the immigration or naturalisation office (module 3)"),
+        (name = "Case conferences", description = "Fallkonferenzen, linked to a case or anonymised"),
         (name = "Operations", description = "Health checks"),
     ),
     components(

@@ -1,1 +1,266 @@
-//! Being written.
+//! Case conferences (Fallkonferenzen): linked to a case, or anonymised (no case, only a
+//! summary); participating organisations and users, outcome, follow-up tasks.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::audit::Actor;
+use crate::error::StoreResult;
+use crate::schema::users;
+use crate::{clock, organisations, DbConn, StoreError};
+
+diesel::table! {
+    conferences (id) {
+        id -> BigInt,
+        case_id -> Nullable<BigInt>,
+        held_on -> Date,
+        summary -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conference_organisations (conference_id, organisation_id) {
+        conference_id -> BigInt,
+        organisation_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    conference_users (conference_id, user_id) {
+        conference_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    conference_tasks (id) {
+        id -> BigInt,
+        conference_id -> BigInt,
+        description -> Text,
+        owner_user_id -> BigInt,
+        due_on -> Date,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    conferences,
+    conference_organisations,
+    conference_users,
+    conference_tasks
+);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = conferences, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct ConferenceRow {
+    id: i64,
+    case_id: Option<i64>,
+    held_on: NaiveDate,
+    summary: Option<String>,
+    outcome: Option<String>,
+    created_by: Option<i64>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A follow-up task agreed in a conference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    pub description: String,
+    pub owner_user_id: i64,
+    pub due_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConferenceData {
+    /// `None`: anonymised.
+    pub case_id: Option<i64>,
+    pub held_on: NaiveDate,
+    pub summary: Option<String>,
+    pub outcome: Option<String>,
+    pub organisation_ids: Vec<i64>,
+    pub user_ids: Vec<i64>,
+    pub tasks: Vec<FollowUp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: i64,
+    pub task: FollowUp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conference {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub held_on: NaiveDate,
+    pub summary: Option<String>,
+    pub outcome: Option<String>,
+    pub organisation_ids: Vec<i64>,
+    pub user_ids: Vec<i64>,
+    pub tasks: Vec<Task>,
+    pub created_by: Option<i64>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn complete(conn: &mut DbConn, row: ConferenceRow) -> StoreResult<Conference> {
+    let organisation_ids = conference_organisations::table
+        .filter(conference_organisations::conference_id.eq(row.id))
+        .order(conference_organisations::organisation_id.asc())
+        .select(conference_organisations::organisation_id)
+        .load(conn)?;
+    let user_ids = conference_users::table
+        .filter(conference_users::conference_id.eq(row.id))
+        .order(conference_users::user_id.asc())
+        .select(conference_users::user_id)
+        .load(conn)?;
+    let tasks = conference_tasks::table
+        .filter(conference_tasks::conference_id.eq(row.id))
+        .order(conference_tasks::id.asc())
+        .select((
+            conference_tasks::id,
+            conference_tasks::description,
+            conference_tasks::owner_user_id,
+            conference_tasks::due_on,
+        ))
+        .load::<(i64, String, i64, NaiveDate)>(conn)?
+        .into_iter()
+        .map(|(id, description, owner_user_id, due_on)| Task {
+            id,
+            task: FollowUp {
+                description,
+                owner_user_id,
+                due_on,
+            },
+        })
+        .collect();
+    Ok(Conference {
+        id: row.id,
+        case_id: row.case_id,
+        held_on: row.held_on,
+        summary: row.summary,
+        outcome: row.outcome,
+        organisation_ids,
+        user_ids,
+        tasks,
+        created_by: row.created_by,
+        version: row.version,
+        created_at: clock::to_utc(row.created_at),
+        updated_at: clock::to_utc(row.updated_at),
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Conference> {
+    let row = conferences::table
+        .find(id)
+        .select(ConferenceRow::as_select())
+        .first(conn)?;
+    complete(conn, row)
+}
+
+/// The case of a conference (`None` when anonymised), for the access check.
+pub fn case_of(conn: &mut DbConn, id: i64) -> StoreResult<Option<i64>> {
+    Ok(conferences::table
+        .find(id)
+        .select(conferences::case_id)
+        .first(conn)?)
+}
+
+/// The conferences of a case, newest first.
+pub fn of_case(conn: &mut DbConn, case_id: i64) -> StoreResult<Vec<Conference>> {
+    let rows: Vec<ConferenceRow> = conferences::table
+        .filter(conferences::case_id.eq(case_id))
+        .order((conferences::held_on.desc(), conferences::id.desc()))
+        .select(ConferenceRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|row| complete(conn, row)).collect()
+}
+
+fn check_users(conn: &mut DbConn, field: &'static str, ids: &[i64]) -> StoreResult<()> {
+    for id in ids {
+        let count: i64 = users::table
+            .filter(users::id.eq(id))
+            .filter(users::active.eq(true))
+            .count()
+            .get_result(conn)?;
+        if count == 0 {
+            return Err(StoreError::UnknownReference {
+                field,
+                message: format!("no active user with id {id}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn sorted_unique(ids: &[i64]) -> Vec<i64> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreResult<Conference> {
+    let organisation_ids = sorted_unique(&data.organisation_ids);
+    for id in &organisation_ids {
+        if !organisations::exists(conn, *id)? {
+            return Err(StoreError::UnknownReference {
+                field: "organisation_ids",
+                message: format!("no organisation with id {id}"),
+            });
+        }
+    }
+    let user_ids = sorted_unique(&data.user_ids);
+    check_users(conn, "user_ids", &user_ids)?;
+    let owners: Vec<i64> = data.tasks.iter().map(|t| t.owner_user_id).collect();
+    check_users(conn, "tasks", &sorted_unique(&owners))?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(conferences::table)
+        .values((
+            conferences::case_id.eq(data.case_id),
+            conferences::held_on.eq(data.held_on),
+            conferences::summary.eq(data.summary.as_deref()),
+            conferences::outcome.eq(data.outcome.as_deref()),
+            conferences::created_by.eq(actor.id),
+            conferences::version.eq(1),
+            conferences::created_at.eq(now),
+            conferences::updated_at.eq(now),
+        ))
+        .returning(conferences::id)
+        .get_result(conn)?;
+    // One row per statement: batch inserts do not compile through the MultiBackend.
+    for organisation in organisation_ids {
+        diesel::insert_into(conference_organisations::table)
+            .values((
+                conference_organisations::conference_id.eq(id),
+                conference_organisations::organisation_id.eq(organisation),
+            ))
+            .execute(conn)?;
+    }
+    for user in user_ids {
+        diesel::insert_into(conference_users::table)
+            .values((
+                conference_users::conference_id.eq(id),
+                conference_users::user_id.eq(user),
+            ))
+            .execute(conn)?;
+    }
+    for task in &data.tasks {
+        diesel::insert_into(conference_tasks::table)
+            .values((
+                conference_tasks::conference_id.eq(id),
+                conference_tasks::description.eq(&task.description),
+                conference_tasks::owner_user_id.eq(task.owner_user_id),
+                conference_tasks::due_on.eq(task.due_on),
+            ))
+            .execute(conn)?;
+    }
+    find(conn, id)
+}

@@ -1,5 +1,324 @@
-//! Being written.
+//! Case conferences (Fallkonferenzen): with a case, visible to those who see the case; or
+//! anonymised (no case, only a summary), visible to case managers and cm_coordinator.
 
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::access::Access;
+use kim_domain::audit::{AuditObject, AuditVerb};
+use kim_domain::Action;
+use kim_store::conferences::{self as store, ConferenceData, FollowUp};
+use kim_store::DbConn;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
 
-pub fn configure(_cfg: &mut ServiceConfig) {}
+use super::goals::{require_case_role, slice, writable_case};
+use super::trimmed;
+use crate::auth::{Authenticated, Caller};
+use crate::case_access::{audit, case_for};
+use crate::error::error_sets as sets;
+use crate::error::FieldError;
+use crate::http::paging::PageParams;
+use crate::http::precondition::{created_versioned, ok_versioned};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_conference)
+        .service(get_conference)
+        .service(list_case_conferences);
+}
+
+/// A follow-up task agreed in the conference.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpTask {
+    /// Set by the server.
+    #[serde(default, skip_deserializing)]
+    pub id: Option<i64>,
+    /// 1 to 500 characters.
+    #[validate(
+        length(max = 500, message = "must be at most 500 characters"),
+        custom(function = "super::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 500)]
+    pub description: String,
+    /// Who does it (user id).
+    pub owner_user_id: i64,
+    pub due_on: NaiveDate,
+}
+
+/// Fallkonferenz (case conference).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 2, "case_id": 12, "held_on": "2026-11-18", "summary": null,
+    "outcome": "Jobcenter funds the B1 course; youth office checks daycare",
+    "organisation_ids": [3, 8], "user_ids": [5],
+    "tasks": [{"id": 1, "description": "Apply for the course", "owner_user_id": 5, "due_on": "2026-12-01"}],
+    "anonymised": false, "version": 1, "created_at": "2026-11-18T12:00:00Z", "updated_at": "2026-11-18T12:00:00Z"
+}))]
+pub struct Conference {
+    pub id: i64,
+    /// Absent for an anonymised conference.
+    pub case_id: Option<i64>,
+    pub held_on: NaiveDate,
+    /// Required for an anonymised conference: what was discussed, without personal data.
+    pub summary: Option<String>,
+    pub outcome: Option<String>,
+    /// Participating organisations.
+    pub organisation_ids: Vec<i64>,
+    /// Participating users.
+    pub user_ids: Vec<i64>,
+    pub tasks: Vec<FollowUpTask>,
+    /// No case linked.
+    pub anonymised: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Conference> for Conference {
+    fn from(c: store::Conference) -> Self {
+        Conference {
+            id: c.id,
+            anonymised: c.case_id.is_none(),
+            case_id: c.case_id,
+            held_on: c.held_on,
+            summary: c.summary,
+            outcome: c.outcome,
+            organisation_ids: c.organisation_ids,
+            user_ids: c.user_ids,
+            tasks: c
+                .tasks
+                .into_iter()
+                .map(|t| FollowUpTask {
+                    id: Some(t.id),
+                    description: t.task.description,
+                    owner_user_id: t.task.owner_user_id,
+                    due_on: t.task.due_on,
+                })
+                .collect(),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+page_type!(ConferencePage, Conference);
+
+/// A conference to record.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"case_id": 12, "held_on": "2026-11-18",
+    "outcome": "Jobcenter funds the B1 course", "organisation_ids": [3, 8], "user_ids": [5],
+    "tasks": [{"description": "Apply for the course", "owner_user_id": 5, "due_on": "2026-12-01"}]}))]
+pub struct ConferenceInput {
+    /// The case discussed; leave out for an anonymised conference.
+    pub case_id: Option<i64>,
+    /// Not in the future.
+    pub held_on: NaiveDate,
+    /// Required without a case; at most 2000 characters.
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[schema(max_length = 2000)]
+    pub summary: Option<String>,
+    /// At most 2000 characters.
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[schema(max_length = 2000)]
+    pub outcome: Option<String>,
+    /// At most 50.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 organisations"))]
+    #[schema(max_items = 50)]
+    pub organisation_ids: Vec<i64>,
+    /// At most 50.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 users"))]
+    #[schema(max_items = 50)]
+    pub user_ids: Vec<i64>,
+    /// At most 50.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 tasks"), nested)]
+    #[schema(max_items = 50)]
+    pub tasks: Vec<FollowUpTask>,
+}
+
+impl ConferenceInput {
+    fn into_data(self, today: NaiveDate) -> Result<ConferenceData, ApiError> {
+        let mut errors: Vec<FieldError> = match self.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => match ApiError::from(e) {
+                ApiError::Validation(list) => list,
+                other => return Err(other),
+            },
+        };
+        let summary = trimmed(self.summary);
+        if self.case_id.is_none() && summary.is_none() {
+            errors.push(FieldError::new(
+                "summary",
+                "is required for an anonymised conference (one without case_id)",
+            ));
+        }
+        if self.held_on > today {
+            errors.push(FieldError::new("held_on", "must not be in the future"));
+        }
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(ConferenceData {
+            case_id: self.case_id,
+            held_on: self.held_on,
+            summary,
+            outcome: trimmed(self.outcome),
+            organisation_ids: self.organisation_ids,
+            user_ids: self.user_ids,
+            tasks: self
+                .tasks
+                .into_iter()
+                .map(|t| FollowUp {
+                    description: t.description.trim().to_owned(),
+                    owner_user_id: t.owner_user_id,
+                    due_on: t.due_on,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Record a case conference
+///
+/// With `case_id`: the caller must work the case. Without: an anonymised conference, which
+/// needs a `summary` (without personal data).
+///
+/// **Who may call:** `case_manager` (of the case, if one is given). Other roles 403; a case the
+/// caller may not see 404 (on `case_id` in the body too).
+#[utoipa::path(tag = "Case conferences", request_body = ConferenceInput, responses(
+    (status = 201, description = "Recorded", body = Conference, headers(("ETag" = String), ("Location" = String))),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/conferences")]
+pub async fn create_conference(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<ConferenceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let today = Utc::now().date_naive();
+    let created = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::WorkCases)?;
+            let reference = match input.case_id {
+                Some(case_id) => Some(writable_case(conn, who, case_id)?.lead_client_reference),
+                None => None,
+            };
+            let data = input.into_data(today)?;
+            let conference = store::insert(conn, &who.actor(), &data)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Conference,
+                AuditVerb::Create,
+                Some(conference.id),
+                reference.as_deref(),
+            )?;
+            Ok::<_, ApiError>(conference)
+        })
+        .await?;
+    let (id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &Conference::from(created),
+        version,
+        format!("/api/v1/conferences/{id}"),
+    ))
+}
+
+/// The client reference of a conference's case, if the caller may see the conference.
+fn readable(conn: &mut DbConn, who: &Authenticated, id: i64) -> Result<Option<String>, ApiError> {
+    match store::case_of(conn, id)? {
+        Some(case_id) => Ok(Some(
+            case_for(conn, who, case_id, Access::Read)?.lead_client_reference,
+        )),
+        None if require_case_role(who).is_ok() => Ok(None),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+/// Get a case conference
+///
+/// **Who may call:** for a conference with a case, those who see the case (its case managers,
+/// `cm_coordinator`); for an anonymised one, every `case_manager` and `cm_coordinator`. Anyone
+/// else 404.
+#[utoipa::path(tag = "Case conferences", params(("id" = i64, Path, description = "Conference id")), responses(
+    (status = 200, description = "The conference", body = Conference, headers(("ETag" = String))),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/conferences/{id}")]
+pub async fn get_conference(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let conference = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let reference = readable(conn, who, id)?;
+            let conference = store::find(conn, id)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Conference,
+                AuditVerb::Read,
+                Some(id),
+                reference.as_deref(),
+            )?;
+            Ok::<_, ApiError>(conference)
+        })
+        .await?;
+    let version = conference.version;
+    Ok(ok_versioned(&Conference::from(conference), version))
+}
+
+/// List the conferences of a case
+///
+/// Newest first. Anonymised conferences are linked to no case and so never listed here.
+///
+/// **Who may call:** `case_manager` (cases they work), `cm_coordinator`. Other roles 403; a case
+/// the caller may not see 404.
+#[utoipa::path(tag = "Case conferences", params(("id" = i64, Path, description = "Case id"), PageParams), responses(
+    (status = 200, description = "The conferences of the case", body = ConferencePage),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/cases/{id}/conferences")]
+pub async fn list_case_conferences(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    paging: web::Query<PageParams>,
+) -> Result<web::Json<ConferencePage>, ApiError> {
+    let page = paging.page()?;
+    let case_id = id.into_inner();
+    let all = state
+        .db
+        .write_with(caller, move |conn, who| {
+            require_case_role(who)?;
+            let case = case_for(conn, who, case_id, Access::Read)?;
+            let conferences = store::of_case(conn, case_id)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Conference,
+                AuditVerb::List,
+                None,
+                Some(&case.lead_client_reference),
+            )?;
+            Ok::<_, ApiError>(conferences)
+        })
+        .await?;
+    Ok(web::Json(ConferencePage::new(slice(all, page), page)))
+}
