@@ -292,16 +292,26 @@ pub fn transition(
             .collect::<Vec<_>>()
             .join(",")
     };
-    diesel::update(referrals::table.filter(referrals::id.eq(id)))
-        .set((
-            referrals::status.eq(change.to.as_str()),
-            referrals::status_reason.eq(change.reason.as_deref()),
-            referrals::consent_ids.eq(consent_ids),
-            referrals::sent_at.eq(sent_at),
-            referrals::version.eq(expected_version + 1),
-            referrals::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    // Conditional on the version, so that a concurrent move in between cannot be overwritten.
+    let changed = diesel::update(
+        referrals::table
+            .filter(referrals::id.eq(id))
+            .filter(referrals::version.eq(expected_version)),
+    )
+    .set((
+        referrals::status.eq(change.to.as_str()),
+        referrals::status_reason.eq(change.reason.as_deref()),
+        referrals::consent_ids.eq(consent_ids),
+        referrals::sent_at.eq(sent_at),
+        referrals::version.eq(expected_version + 1),
+        referrals::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(StoreError::StaleVersion {
+            current: find(conn, id)?.version,
+        });
+    }
     record(
         conn,
         actor,
