@@ -151,15 +151,10 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<ResidenceRequest> {
     complete(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
 }
 
-/// The consents of a client, for the consent check when asking and for what the office may see.
-///
-/// TODO(consents): read the `consents` table (being built on the consents branch) once it is
-/// merged: every consent of `client_id`, mapped to `kim_domain::consent::Consent` (recipient
-/// organisations, purposes, categories, given on, valid until, revoked on). Until then no
-/// client has a consent, so asking is refused with 409 `consent-missing` and the office sees
-/// no client field.
-pub fn consents_of(_conn: &mut DbConn, _client_id: i64) -> StoreResult<Vec<Consent>> {
-    Ok(Vec::new())
+/// The client's consents as the domain rules take them (recipients, purposes, categories, given
+/// on, valid until, revoked on).
+pub fn consents_of(conn: &mut DbConn, client_id: i64) -> StoreResult<Vec<Consent>> {
+    crate::consents::rules_of_client(conn, client_id)
 }
 
 /// 422 unless the client is a client of the case and the office an organisation.

@@ -3,7 +3,6 @@
 //! case side closes or withdraws. The office sees only the client fields the client's consents
 //! release to it.
 
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{request_access, request_scope, RequestAccess, RequestScope};
@@ -171,23 +170,16 @@ pub struct RequestInput {
 
 /// 409 `consent-missing`: no valid consent releases these categories to the office.
 fn consent_missing(missing: &ConsentMissing) -> HttpResponse {
-    let mut problem = ApiError::Conflict(missing.to_string()).problem();
-    problem.problem_type = "https://kim-api.example/problems/consent-missing".into();
-    problem.title = "Consent missing".into();
-    let mut body = serde_json::to_value(&problem).unwrap_or_default();
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert(
-            "missing_categories".into(),
-            serde_json::json!(missing
-                .missing
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()),
-        );
+    use actix_web::ResponseError;
+    ApiError::ConsentMissing {
+        detail: missing.to_string(),
+        missing_categories: missing
+            .missing
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
     }
-    HttpResponse::build(StatusCode::CONFLICT)
-        .content_type("application/problem+json")
-        .json(body)
+    .error_response()
 }
 
 /// Ask the office a residence-law question
