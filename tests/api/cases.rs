@@ -15,6 +15,7 @@ backend_tests!(
     roles_without_case_access_see_nothing,
     case_input_is_validated,
     the_data_protection_officer_sees_who_accessed_a_client,
+    my_tasks_list_what_waits,
 );
 
 async fn municipality(app: &TestApp, token: &str, name: &str) -> i64 {
@@ -611,4 +612,58 @@ async fn the_data_protection_officer_sees_who_accessed_a_client(app: TestApp) {
         StatusCode::NOT_FOUND,
     )
     .await;
+}
+
+async fn my_tasks_list_what_waits(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let goal = app
+        .post(&format!("/api/v1/cases/{}/goals", case["id"]), &token, &json!({"text": "B1 language course started", "topic": "language", "target_on": "2026-03-01"}))
+        .await;
+    assert_eq!(goal.status(), StatusCode::CREATED);
+    let future = app
+        .post(
+            &format!("/api/v1/cases/{}/goals", case["id"]),
+            &token,
+            &json!({"text": "Kita place found", "topic": "childcare", "target_on": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(future.status(), StatusCode::CREATED);
+    let tasks: Value = app
+        .get("/api/v1/me/tasks", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let kinds: Vec<&str> = tasks
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["intake_to_decide", "overdue_goal"], "{tasks}");
+    assert_eq!(tasks[1]["title"], "B1 language course started");
+    assert_eq!(tasks[1]["case_id"], case["id"]);
+    // Another case manager has nothing waiting; roles without case work are refused.
+    let (_, other) = second_case_manager(&app).await;
+    let none: Value = app
+        .get("/api/v1/me/tasks", &other)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(none, json!([]));
+    let officer = app.token("immigration_officer").await;
+    assert_eq!(
+        app.get("/api/v1/me/tasks", &officer).await.status(),
+        StatusCode::OK
+    );
+    for role in ["analyst", "admin", "steering_member"] {
+        let token = app.token(role).await;
+        assert_problem(
+            app.get("/api/v1/me/tasks", &token).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
 }

@@ -264,3 +264,40 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreR
     }
     find(conn, id)
 }
+
+/// Follow-up tasks owned by `user_id` that are due on or before `until`, oldest due first:
+/// `(conference id, case id, task description, due on)`.
+pub fn tasks_due(
+    conn: &mut DbConn,
+    user_id: i64,
+    until: NaiveDate,
+) -> StoreResult<Vec<(i64, Option<i64>, String, NaiveDate)>> {
+    let tasks: Vec<(i64, String, NaiveDate)> = conference_tasks::table
+        .filter(conference_tasks::owner_user_id.eq(user_id))
+        .filter(conference_tasks::due_on.le(until))
+        .order((conference_tasks::due_on.asc(), conference_tasks::id.asc()))
+        .select((
+            conference_tasks::conference_id,
+            conference_tasks::description,
+            conference_tasks::due_on,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = tasks.iter().map(|t| t.0).collect();
+    let cases: std::collections::HashMap<i64, Option<i64>> = conferences::table
+        .filter(conferences::id.eq_any(&ids))
+        .select((conferences::id, conferences::case_id))
+        .load::<(i64, Option<i64>)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(tasks
+        .into_iter()
+        .map(|(conference, description, due)| {
+            (
+                conference,
+                cases.get(&conference).copied().flatten(),
+                description,
+                due,
+            )
+        })
+        .collect())
+}

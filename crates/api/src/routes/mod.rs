@@ -21,6 +21,7 @@ pub mod referrals;
 pub mod residence_requests;
 pub mod roadmap;
 pub mod users;
+pub mod work_lists;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -39,6 +40,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     clients::configure(cfg);
     cases::configure(cfg);
     audit_events::configure(cfg);
+    work_lists::configure(cfg);
     consents::configure(cfg);
     referrals::configure(cfg);
     goals::configure(cfg);

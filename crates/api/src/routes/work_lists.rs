@@ -1,0 +1,210 @@
+//! What waits for me: the work list of a case manager (and of an immigration officer).
+
+use actix_web::{get, web};
+use chrono::{NaiveDate, Utc};
+use kim_domain::access::{case_scope, request_scope, CaseScope, RequestScope};
+use kim_domain::audit::{AuditObject, AuditVerb};
+use kim_domain::case::CaseStatus;
+use kim_domain::help_plan::GoalStatus;
+use kim_domain::paging::{PageRequest, MAX_LIMIT};
+use kim_domain::referral::ReferralStatus;
+use kim_domain::residence_request::ResidenceRequestStatus;
+use kim_store::cases::{self, CaseFilter, CaseSort};
+use kim_store::{conferences, goals, referrals, residence_requests};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Authenticated, Caller};
+use crate::case_access::audit;
+use crate::error::error_sets as sets;
+use crate::server::AppState;
+use crate::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(my_tasks);
+}
+
+kim_domain::vocabulary! {
+    /// Kind of work waiting (Aufgabe).
+    pub enum TaskKind {
+        /// A case still in intake: decide and activate or close it.
+        IntakeToDecide => "intake_to_decide",
+        /// An open goal past its target date.
+        OverdueGoal => "overdue_goal",
+        /// A follow-up task of a case conference, due within 14 days or overdue.
+        FollowUp => "follow_up",
+        /// A referral drafted but not sent.
+        ReferralToSend => "referral_to_send",
+        /// A referral the partner declined: plan what comes next.
+        ReferralDeclined => "referral_declined",
+        /// A residence-law request the office answered: read and close it.
+        RequestAnswered => "request_answered",
+        /// A residence-law request to the caller's office waiting for an answer.
+        RequestToAnswer => "request_to_answer",
+    }
+}
+
+/// One thing that waits for the caller.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "overdue_goal", "due_on": "2026-11-01", "case_id": 3,
+    "object_type": "goal", "object_id": 17, "title": "B1 language course started"}))]
+pub struct Task {
+    pub kind: TaskKind,
+    /// When it is or was due, if it has a date.
+    pub due_on: Option<NaiveDate>,
+    pub case_id: Option<i64>,
+    /// `goal`, `conference`, `referral`, `residence_request` or `case`.
+    pub object_type: &'static str,
+    pub object_id: i64,
+    /// A short text: the goal, the task, the referral's purpose, the question.
+    pub title: String,
+}
+
+/// How far ahead follow-ups are listed.
+const FOLLOW_UP_DAYS: i64 = 14;
+
+fn collect(
+    conn: &mut kim_store::DbConn,
+    who: &Authenticated,
+    today: NaiveDate,
+) -> Result<Vec<Task>, ApiError> {
+    let me = who.user_id().ok_or(ApiError::Forbidden(
+        "partners find their work under /referrals".into(),
+    ))?;
+    let mut tasks = Vec::new();
+    let scope = case_scope(&who.principal);
+    if scope != CaseScope::Nothing {
+        let all = PageRequest {
+            limit: MAX_LIMIT,
+            offset: 0,
+        };
+        let mine = cases::list(
+            conn,
+            CaseScope::Assigned(me),
+            &CaseFilter::default(),
+            CaseSort::Id,
+            false,
+            all,
+        )?
+        .items;
+        for case in mine.iter().filter(|c| c.status != CaseStatus::Closed) {
+            if case.status == CaseStatus::Intake {
+                tasks.push(Task {
+                    kind: TaskKind::IntakeToDecide,
+                    due_on: Some(case.opened_on),
+                    case_id: Some(case.id),
+                    object_type: "case",
+                    object_id: case.id,
+                    title: format!("Intake of {}", case.lead_client_reference),
+                });
+            }
+            for goal in goals::of_case(conn, case.id)? {
+                let overdue = goal.data.status == GoalStatus::Open
+                    && goal.data.target_on.is_some_and(|d| d < today);
+                if overdue {
+                    tasks.push(Task {
+                        kind: TaskKind::OverdueGoal,
+                        due_on: goal.data.target_on,
+                        case_id: Some(case.id),
+                        object_type: "goal",
+                        object_id: goal.id,
+                        title: goal.data.text.clone(),
+                    });
+                }
+            }
+            audit(
+                conn,
+                who,
+                AuditObject::Case,
+                AuditVerb::List,
+                Some(case.id),
+                Some(&case.lead_client_reference),
+            )?;
+        }
+        let referral_scope = kim_domain::access::ReferralScope::OfCases(CaseScope::Assigned(me));
+        for referral in
+            referrals::list(conn, referral_scope, &referrals::ReferralFilter::default())?
+        {
+            let kind = match referral.status {
+                ReferralStatus::Draft => Some(TaskKind::ReferralToSend),
+                ReferralStatus::Declined => Some(TaskKind::ReferralDeclined),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                tasks.push(Task {
+                    kind,
+                    due_on: referral.data.due_on,
+                    case_id: Some(referral.case_id),
+                    object_type: "referral",
+                    object_id: referral.id,
+                    title: referral.data.purpose.clone(),
+                });
+            }
+        }
+        for (conference, case_id, description, due) in
+            conferences::tasks_due(conn, me, today + chrono::Duration::days(FOLLOW_UP_DAYS))?
+        {
+            tasks.push(Task {
+                kind: TaskKind::FollowUp,
+                due_on: Some(due),
+                case_id,
+                object_type: "conference",
+                object_id: conference,
+                title: description,
+            });
+        }
+    }
+    let organisation = kim_store::users::find(conn, me)?.organisation_id;
+    let requests = request_scope(&who.principal, organisation);
+    if requests != RequestScope::Nothing {
+        let all = PageRequest {
+            limit: MAX_LIMIT,
+            offset: 0,
+        };
+        let (status, kind) = match requests {
+            RequestScope::ToOffice(_) => (ResidenceRequestStatus::Open, TaskKind::RequestToAnswer),
+            _ => (ResidenceRequestStatus::Answered, TaskKind::RequestAnswered),
+        };
+        for request in residence_requests::list(conn, requests, Some(status), all)?.items {
+            tasks.push(Task {
+                kind,
+                due_on: None,
+                case_id: None,
+                object_type: "residence_request",
+                object_id: request.id,
+                title: request.question.chars().take(120).collect(),
+            });
+        }
+    }
+    if scope == CaseScope::Nothing && requests == RequestScope::Nothing {
+        return Err(ApiError::Forbidden("your role has no case work".into()));
+    }
+    tasks.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.object_id.cmp(&b.object_id)));
+    Ok(tasks)
+}
+
+/// What waits for me
+///
+/// The caller's work list: intakes to decide, overdue goals of their cases, referrals to send
+/// or declined, conference follow-ups due within 14 days, answered residence-law requests to
+/// read and close; for an immigration officer, the open requests to their office. Oldest due
+/// first. Reading it is recorded in the audit trail for the cases it touches.
+///
+/// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`. Others: 403.
+#[utoipa::path(tag = "Cases", responses(
+    (status = 200, description = "The work list", body = Vec<Task>),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/me/tasks")]
+pub async fn my_tasks(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<Task>>, ApiError> {
+    let today = Utc::now().date_naive();
+    state
+        .db
+        .write_with(caller, move |conn, who| collect(conn, who, today))
+        .await
+        .map(web::Json)
+}
