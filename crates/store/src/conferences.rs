@@ -265,13 +265,11 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreR
     find(conn, id)
 }
 
-/// Follow-up tasks owned by `user_id` that are due on or before `until`, oldest due first:
-/// `(conference id, case id, task description, due on)`.
-pub fn tasks_due(
-    conn: &mut DbConn,
-    user_id: i64,
-    until: NaiveDate,
-) -> StoreResult<Vec<(i64, Option<i64>, String, NaiveDate)>> {
+/// A follow-up task with where it comes from: `(conference id, case id, description, due on)`.
+pub type DueTask = (i64, Option<i64>, String, NaiveDate);
+
+/// Follow-up tasks owned by `user_id` that are due on or before `until`, oldest due first.
+pub fn tasks_due(conn: &mut DbConn, user_id: i64, until: NaiveDate) -> StoreResult<Vec<DueTask>> {
     let tasks: Vec<(i64, String, NaiveDate)> = conference_tasks::table
         .filter(conference_tasks::owner_user_id.eq(user_id))
         .filter(conference_tasks::due_on.le(until))
