@@ -107,6 +107,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         request_id: None,
     };
     let mut created = 0;
+    let mut opened_cases = Vec::new();
     for demo in CASES {
         let Some(place) = municipalities::find_by_name(conn, demo.municipality)? else {
             continue;
@@ -157,7 +158,158 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
             };
             case = cases::transition(conn, &actor, case.id, case.version, &change, date(*on)?)?;
         }
+        opened_cases.push(case);
         created += 1;
     }
+    if let [family, single, ..] = opened_cases.as_slice() {
+        casework(conn, &actor, case_manager.id, family, single)?;
+    }
     Ok(created)
+}
+
+fn organisation(conn: &mut DbConn, name: &str) -> Result<i64, StoreError> {
+    kim_store::organisations::find_by_name(conn, name)?
+        .map(|o| o.id)
+        .ok_or_else(|| StoreError::Corrupt(format!("demo organisation {name} missing")))
+}
+
+/// Consents, referrals to the Jobcenter (sent) and a welfare organisation (accepted), a case
+/// conference with a follow-up, and a residence-law request, on the first two demo cases.
+fn casework(
+    conn: &mut DbConn,
+    actor: &Actor,
+    case_manager: i64,
+    family: &cases::Case,
+    single: &cases::Case,
+) -> Result<(), StoreError> {
+    use kim_domain::consent::{ConsentPurpose, DataCategory, NewConsent};
+    use kim_domain::referral::{ReferralStatus, ReferralTransition};
+    use kim_store::{conferences, consents, referrals, residence_requests};
+
+    let jobcenter = organisation(conn, "Jobcenter Rhein-Sieg")?;
+    let caritas = organisation(conn, "Caritasverband Rhein-Sieg")?;
+    let immigration = organisation(conn, "Ausländerbehörde Rhein-Sieg-Kreis")?;
+    let mother = family.data.lead_client_id;
+    let consent = consents::insert(
+        conn,
+        mother,
+        &NewConsent {
+            recipient_organisation_ids: vec![jobcenter, caritas],
+            purposes: vec![ConsentPurpose::Referral],
+            categories: vec![
+                DataCategory::Identity,
+                DataCategory::Contact,
+                DataCategory::CaseContent,
+            ],
+            given_on: date((2026, 3, 2))?,
+            valid_until: Some(date((2027, 3, 1))?),
+        },
+        Some("Schweigepflichtentbindung vom 2. März 2026 (Papier, Akte)"),
+        Some(case_manager),
+    )?;
+    let shared = vec![
+        DataCategory::Identity,
+        DataCategory::Contact,
+        DataCategory::CaseContent,
+    ];
+    for (recipient, purpose, accepted) in [
+        (
+            jobcenter,
+            "Start of a job-related language course (B1)",
+            false,
+        ),
+        (
+            caritas,
+            "Parenting counselling and Kita search support",
+            true,
+        ),
+    ] {
+        let draft = referrals::insert(
+            conn,
+            actor,
+            family.id,
+            &referrals::ReferralData {
+                client_id: mother,
+                recipient_organisation_id: recipient,
+                offer: None,
+                purpose: purpose.into(),
+                message: Some(
+                    "Please get in touch with Ms A. directly; Arabic interpreter helpful.".into(),
+                ),
+                shared_categories: shared.clone(),
+                due_on: Some(date((2026, 12, 15))?),
+            },
+        )?;
+        let send = ReferralTransition {
+            from: ReferralStatus::Draft,
+            to: ReferralStatus::Sent,
+            reason: None,
+            consent_ids: vec![consent.consent.id],
+        };
+        let sent = referrals::transition(conn, actor, draft.id, draft.version, &send)?;
+        if accepted {
+            let accept = ReferralTransition {
+                from: ReferralStatus::Sent,
+                to: ReferralStatus::Accepted,
+                reason: None,
+                consent_ids: Vec::new(),
+            };
+            let partner = Actor {
+                kind: "partner",
+                id: None,
+                role: None,
+                request_id: None,
+            };
+            referrals::transition(conn, &partner, sent.id, sent.version, &accept)?;
+        }
+    }
+    conferences::insert(
+        conn,
+        actor,
+        &conferences::ConferenceData {
+            case_id: Some(family.id),
+            held_on: date((2026, 4, 14))?,
+            summary: Some(
+                "Language support for the child and work perspective for the mother".into(),
+            ),
+            outcome: Some(
+                "Speech therapy assessment; Kita place; B1 course via the Jobcenter".into(),
+            ),
+            organisation_ids: vec![jobcenter, caritas],
+            user_ids: vec![case_manager],
+            tasks: vec![conferences::FollowUp {
+                description: "Ask the Kita about a place from January".into(),
+                owner_user_id: case_manager,
+                due_on: date((2026, 12, 1))?,
+            }],
+        },
+    )?;
+    let asker = single.data.lead_client_id;
+    consents::insert(
+        conn,
+        asker,
+        &NewConsent {
+            recipient_organisation_ids: vec![immigration],
+            purposes: vec![ConsentPurpose::ResidenceLawRequest],
+            categories: vec![DataCategory::Identity, DataCategory::ResidenceStatus],
+            given_on: date((2026, 3, 2))?,
+            valid_until: None,
+        },
+        Some("Einwilligung vom 2. März 2026"),
+        Some(case_manager),
+    )?;
+    residence_requests::insert(
+        conn,
+        actor,
+        &residence_requests::NewRequest {
+            case_id: single.id,
+            client_id: asker,
+            office_organisation_id: immigration,
+            question:
+                "Which requirements remain for a settlement permit after two years of employment?"
+                    .into(),
+            shared_categories: vec![DataCategory::Identity, DataCategory::ResidenceStatus],
+        },
+    )?;
+    Ok(())
 }
