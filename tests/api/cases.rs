@@ -16,6 +16,7 @@ backend_tests!(
     case_input_is_validated,
     the_data_protection_officer_sees_who_accessed_a_client,
     my_tasks_list_what_waits,
+    a_residence_law_request_with_consent_is_answered_by_the_office,
 );
 
 async fn municipality(app: &TestApp, token: &str, name: &str) -> i64 {
@@ -666,4 +667,105 @@ async fn my_tasks_list_what_waits(app: TestApp) {
         )
         .await;
     }
+}
+
+/// The whole path through the API: consent, question, the office's consented view, answer, and
+/// the answered request on the case manager's work list.
+async fn a_residence_law_request_with_consent_is_answered_by_the_office(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let client = case["lead_client_id"].as_i64().expect("id");
+    let office = app
+        .id_of("organisations", "Ausländerbehörde Rhein-Sieg-Kreis", &token)
+        .await;
+    let question = json!({"client_id": client, "office_organisation_id": office,
+        "question": "Can she apply for a settlement permit?", "shared_categories": ["residence_status"]});
+    let refused = assert_problem(
+        app.post(
+            &format!("/api/v1/cases/{}/residence-requests", case["id"]),
+            &token,
+            &question,
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(refused["type"]
+        .as_str()
+        .is_some_and(|t| t.ends_with("consent-missing")));
+    let consent = app
+        .post(
+            &format!("/api/v1/clients/{client}/consents"),
+            &token,
+            &json!({
+            "recipient_organisation_ids": [office], "purposes": ["residence_law_request"],
+            "categories": ["identity", "residence_status"], "given_on": "2026-02-01"}),
+        )
+        .await;
+    assert_eq!(consent.status(), StatusCode::CREATED);
+    let asked = app
+        .post(
+            &format!("/api/v1/cases/{}/residence-requests", case["id"]),
+            &token,
+            &question,
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
+    let asked: Value = asked.json().await.expect("json");
+
+    let officer = app.token("immigration_officer").await;
+    let inbox: Value = app
+        .get("/api/v1/residence-requests", &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(inbox["total"], 1, "{inbox}");
+    let seen: Value = app
+        .get(
+            &format!("/api/v1/residence-requests/{}", asked["id"]),
+            &officer,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["status"], "open");
+    assert!(
+        seen.get("case_id").is_none() || seen["case_id"].is_null(),
+        "the office sees no case: {seen}"
+    );
+    let answered = app
+        .request(Method::POST, &format!("/api/v1/residence-requests/{}/transitions", asked["id"]), Some(&officer))
+        .header("If-Match", format!("\"{}\"", seen["version"]))
+        .json(&json!({"to": "answered", "text": "Yes, after 60 months of pension contributions; please book an appointment."}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(answered.status(), StatusCode::OK);
+    let tasks: Value = app
+        .get("/api/v1/me/tasks", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        tasks
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .any(|t| t["kind"] == "request_answered"),
+        "{tasks}"
+    );
+    // The other office-less roles do not see it.
+    let analyst = app.token("analyst").await;
+    assert_problem(
+        app.get(
+            &format!("/api/v1/residence-requests/{}", asked["id"]),
+            &analyst,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
