@@ -56,6 +56,8 @@ pub struct Config {
     pub partner_token_max_days: i64,
     /// Who may be taken on as a case without a written justification.
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
+    /// Threads hashing passwords; each holds argon2's 19 MiB of working memory.
+    pub password_threads: usize,
 }
 
 /// One bad variable.
@@ -202,7 +204,13 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             true,
             "true or false",
         )?;
+        let password_threads: usize =
+            self.parsed("KIM_PASSWORD_THREADS", 1, "a number of threads")?;
+        if !(1..=64).contains(&password_threads) {
+            return Err(bad("KIM_PASSWORD_THREADS", "must be between 1 and 64"));
+        }
         Ok(Config {
+            password_threads,
             intake_rule: kim_domain::eligibility::EligibilityRule {
                 max_years_since_arrival: max_years,
                 exclude_other_case_management: exclude_other,

@@ -39,7 +39,7 @@ impl AppState {
             jwt: JwtService::new(config.jwt.clone()),
             login_policy: config.login,
             partner_token_max_days: config.partner_token_max_days,
-            passwords: PasswordWorkers::per_core(),
+            passwords: PasswordWorkers::start(config.password_threads),
             intake_rule: config.intake_rule.clone(),
         }
     }

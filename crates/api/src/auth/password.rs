@@ -94,7 +94,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// A fixed set of threads for argon2. Each hash takes 19 MiB and tens of milliseconds of CPU;
 /// on the general blocking pool a burst of logins would spread that memory over many threads'
 /// allocator arenas (seen: over 600 MiB resident under a login load test) and starve other
-/// requests of CPU. Here at most one hash per core runs at a time; the rest wait in a queue.
+/// requests of CPU. Here at most `KIM_PASSWORD_THREADS` hashes (default 1, so one core stays
+/// free for everything else and the working memory is 19 MiB in all) run at a time; the rest wait
+/// in a queue.
 #[derive(Clone)]
 pub struct PasswordWorkers {
     jobs: Sender<Job>,
@@ -124,15 +126,6 @@ impl PasswordWorkers {
             }
         }
         PasswordWorkers { jobs }
-    }
-
-    /// One worker per CPU core.
-    pub fn per_core() -> Self {
-        Self::start(
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-        )
     }
 
     /// Runs `work` on a worker and waits for its result without blocking the async runtime.
