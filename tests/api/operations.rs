@@ -292,3 +292,52 @@ async fn every_secured_operation_refuses_anonymous_callers() {
     }
     assert!(checked >= 20, "checked {checked} operations");
 }
+
+/// Roles that see no personal data get 403 or 404 on every read of case data, whatever the
+/// id: the whole document is walked, so a new case-data endpoint is covered the day it is added.
+#[actix_web::test]
+async fn roles_without_case_access_get_403_or_404_on_every_case_data_read() {
+    const CASE_DATA_TAGS: &[&str] = &[
+        "Clients",
+        "Cases",
+        "Consents",
+        "Referrals",
+        "Help plan",
+        "Contacts",
+        "Case conferences",
+        "Residence-law requests",
+        "Audit",
+    ];
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let document = serde_json::to_value(kim_api::openapi::document()).expect("json");
+    let mut checked = 0;
+    for role in [
+        "analyst",
+        "admin",
+        "steering_member",
+        "project_group_member",
+        "coordinator",
+        "ki_lead",
+    ] {
+        let token = app.token(role).await;
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            let Some(operation) = item.get("get") else {
+                continue;
+            };
+            let tag = operation["tags"][0].as_str().unwrap_or_default();
+            if !CASE_DATA_TAGS.contains(&tag)
+                || path.ends_with("/audit-events") && role == "data_protection_officer"
+            {
+                continue;
+            }
+            let concrete = path.replace("{id}", "1").replace("{consent_id}", "1");
+            let status = app.get(&concrete, &token).await.status();
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{role} GET {path}: {status}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "checked {checked}");
+}
