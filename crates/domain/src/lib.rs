@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod eligibility;
 pub mod field;
 pub mod funding;
+pub mod gap;
 pub mod help_plan;
 pub mod login_throttle;
 pub mod paging;
