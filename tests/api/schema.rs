@@ -98,7 +98,7 @@ async fn demo_cases_load_once() {
         .iter()
         .find(|(kind, _)| *kind == "cases")
         .map(|(_, n)| *n);
-    assert_eq!(cases, Some(24));
+    assert_eq!(cases, Some(36));
     let again = kim_api::seed::demo(&mut conn, &hash).expect("seed");
     assert!(
         again
@@ -116,7 +116,7 @@ async fn demo_cases_load_once() {
         .json()
         .await
         .expect("json");
-    assert_eq!(mine["total"], 24);
+    assert_eq!(mine["total"], 36);
     let statuses: std::collections::BTreeSet<&str> = mine["items"]
         .as_array()
         .expect("items")
