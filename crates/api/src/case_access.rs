@@ -3,7 +3,7 @@
 //! The rules are `kim_domain::access`; this module applies them to what the store loads. An
 //! object the caller may not see is answered 404, never 403, so its existence does not leak.
 
-use kim_domain::access::{case_access, client_access, Access};
+use kim_domain::access::{case_access, client_access, uncased_client_access, Access};
 use kim_domain::audit::{AuditAction, AuditObject, AuditVerb};
 use kim_store::{audit, cases, clients, DbConn, StoreError};
 
@@ -60,12 +60,11 @@ pub fn client_for(
 ) -> Result<clients::Client, ApiError> {
     let client = clients::find(conn, client_id).map_err(hidden)?;
     let facts = clients::case_facts(conn, client_id)?;
-    let access =
-        if facts.is_empty() && client.created_by.is_some() && client.created_by == who.user_id() {
-            Access::ReadWrite
-        } else {
-            client_access(&who.principal, &facts)
-        };
+    let access = if facts.is_empty() {
+        uncased_client_access(&who.principal, client.created_by)
+    } else {
+        client_access(&who.principal, &facts)
+    };
     if !allows(access, needed) {
         return Err(refuse(access));
     }

@@ -86,6 +86,45 @@ pub fn client_access(principal: &Principal, cases: &[CaseFacts]) -> Access {
         .fold(supervision, Access::max)
 }
 
+/// A client in no case yet (created a moment before the case that will hold them): the case
+/// manager who created the record works it, so that they can open the case with it; otherwise
+/// as [`client_access`] with no case.
+pub fn uncased_client_access(principal: &Principal, created_by: Option<i64>) -> Access {
+    match principal {
+        Principal::Person { user_id, .. }
+            if created_by == Some(*user_id) && principal.may(Action::WorkCases) =>
+        {
+            Access::ReadWrite
+        }
+        _ => client_access(principal, &[]),
+    }
+}
+
+/// Which positions a caller may read: all of them with the steering view, only the one they
+/// hold as a case manager, none otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionScope {
+    All,
+    HeldBy(i64),
+    Nothing,
+}
+
+pub fn position_scope(principal: &Principal) -> PositionScope {
+    match principal {
+        _ if principal.may(Action::ReadSteering) => PositionScope::All,
+        Principal::Person { user_id, .. } if principal.may(Action::ReadOwnPosition) => {
+            PositionScope::HeldBy(*user_id)
+        }
+        _ => PositionScope::Nothing,
+    }
+}
+
+/// Whether a position's holder is shown: to those who may see staff names, and to the holder.
+pub fn holder_visible(principal: &Principal, holder_user_id: Option<i64>) -> bool {
+    principal.may(Action::SeeHolderNames)
+        || matches!(principal, Principal::Person { user_id, .. } if holder_user_id == Some(*user_id))
+}
+
 /// Whether `principal` may assign a case to another case manager or deputy (the CM coordination).
 /// Case managers hand cases over through the coordination, so that no case leaves supervision
 /// unseen.
@@ -684,5 +723,70 @@ mod tests {
         assert!(!Access::None.may_read());
         assert!(Access::Read.may_read() && !Access::Read.may_write());
         assert!(Access::ReadWrite.may_write());
+    }
+
+    #[test]
+    fn an_uncased_client_is_worked_by_its_creator_only() {
+        for role in crate::Role::ALL {
+            let creator = Principal::Person {
+                user_id: 7,
+                role: *role,
+            };
+            let other = Principal::Person {
+                user_id: 8,
+                role: *role,
+            };
+            let expected = if *role == crate::Role::CaseManager {
+                Access::ReadWrite
+            } else {
+                client_access(&creator, &[])
+            };
+            assert_eq!(uncased_client_access(&creator, Some(7)), expected, "{role}");
+            assert_eq!(
+                uncased_client_access(&other, Some(7)),
+                client_access(&other, &[]),
+                "{role}"
+            );
+            assert_eq!(
+                uncased_client_access(&creator, None),
+                client_access(&creator, &[]),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn position_scope_and_holder_visibility_for_every_role() {
+        for role in crate::Role::ALL {
+            let p = Principal::Person {
+                user_id: 7,
+                role: *role,
+            };
+            let expected_scope = if p.may(Action::ReadSteering) {
+                PositionScope::All
+            } else if *role == crate::Role::CaseManager {
+                PositionScope::HeldBy(7)
+            } else {
+                PositionScope::Nothing
+            };
+            assert_eq!(position_scope(&p), expected_scope, "{role}");
+            let names = matches!(
+                role,
+                crate::Role::Admin | crate::Role::KiLead | crate::Role::Coordinator
+            );
+            assert_eq!(holder_visible(&p, Some(9)), names, "{role}");
+            assert!(
+                holder_visible(&p, Some(7)),
+                "{role} sees themself as holder"
+            );
+            assert_eq!(holder_visible(&p, None), names, "{role}");
+        }
+        let partner = Principal::Partner {
+            token_id: 1,
+            organisation_id: 1,
+            scopes: crate::Scope::ALL.to_vec(),
+        };
+        assert_eq!(position_scope(&partner), PositionScope::Nothing);
+        assert!(!holder_visible(&partner, Some(1)));
     }
 }

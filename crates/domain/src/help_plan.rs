@@ -47,6 +47,15 @@ pub fn check_duration(minutes: i32) -> Result<(), String> {
     }
 }
 
+/// An open goal whose target date has passed: it belongs on the case manager's work list.
+pub fn is_overdue(
+    status: GoalStatus,
+    target_on: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> bool {
+    status == GoalStatus::Open && target_on.is_some_and(|target| target < today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +77,26 @@ mod tests {
         }
         for kind in ContactKind::ALL {
             assert_eq!(ContactKind::parse(kind.as_str()), Ok(*kind));
+        }
+    }
+
+    #[test]
+    fn only_open_goals_past_their_target_are_overdue() {
+        let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 5, d).unwrap();
+        for status in GoalStatus::ALL {
+            assert_eq!(
+                is_overdue(*status, Some(day(1)), day(2)),
+                *status == GoalStatus::Open,
+                "{status}"
+            );
+            assert!(
+                !is_overdue(*status, Some(day(2)), day(2)),
+                "not on the target day itself"
+            );
+            assert!(
+                !is_overdue(*status, None, day(2)),
+                "no target, never overdue"
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::access::{holder_visible, position_scope, PositionScope};
 use kim_domain::reference::RhineSide;
 use kim_domain::staffing::{check_shares, Fte, Module, PositionFunction, StaffingPhase};
 use kim_domain::Action;
@@ -88,8 +89,7 @@ pub struct Position {
 impl Position {
     /// The position as `who` may see it: the holder only for those allowed to see names.
     fn for_caller(p: store::Position, who: &Authenticated) -> Self {
-        let holder_visible = who.principal.may(Action::SeeHolderNames)
-            || (p.data.holder_user_id.is_some() && p.data.holder_user_id == who.user_id());
+        let holder_visible = holder_visible(&who.principal, p.data.holder_user_id);
         Position {
             id: p.id,
             module: p.module(),
@@ -252,14 +252,12 @@ const SORT_FIELDS: &[(&str, PositionSort)] = &[
 
 /// What `who` may read: everything with `read_steering`, their own with `read_own_position`.
 fn readable_scope(who: &Authenticated) -> Result<Option<i64>, ApiError> {
-    if who.principal.may(Action::ReadSteering) {
-        Ok(None)
-    } else if who.principal.may(Action::ReadOwnPosition) {
-        Ok(Some(who.user_id().unwrap_or(-1)))
-    } else {
-        Err(ApiError::Forbidden(
+    match position_scope(&who.principal) {
+        PositionScope::All => Ok(None),
+        PositionScope::HeldBy(user_id) => Ok(Some(user_id)),
+        PositionScope::Nothing => Err(ApiError::Forbidden(
             "your role does not allow 'read_steering'".into(),
-        ))
+        )),
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 use kim_domain::access::{case_scope, request_scope, CaseScope, RequestScope};
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::CaseStatus;
-use kim_domain::help_plan::GoalStatus;
+use kim_domain::help_plan::is_overdue;
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
 use kim_domain::referral::ReferralStatus;
 use kim_domain::residence_request::ResidenceRequestStatus;
@@ -100,8 +100,7 @@ fn collect(
                 });
             }
             for goal in goals::of_case(conn, case.id)? {
-                let overdue = goal.data.status == GoalStatus::Open
-                    && goal.data.target_on.is_some_and(|d| d < today);
+                let overdue = is_overdue(goal.data.status, goal.data.target_on, today);
                 if overdue {
                     tasks.push(Task {
                         kind: TaskKind::OverdueGoal,
