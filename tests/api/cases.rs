@@ -17,6 +17,7 @@ backend_tests!(
     the_data_protection_officer_sees_who_accessed_a_client,
     my_tasks_list_what_waits,
     a_residence_law_request_with_consent_is_answered_by_the_office,
+    clients_and_cases_change_with_if_match_only_for_their_case_manager,
 );
 
 async fn municipality(app: &TestApp, token: &str, name: &str) -> i64 {
@@ -766,6 +767,112 @@ async fn a_residence_law_request_with_consent_is_answered_by_the_office(app: Tes
         )
         .await,
         StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+async fn clients_and_cases_change_with_if_match_only_for_their_case_manager(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let siegburg = municipality(&app, &token, "Siegburg").await;
+    let client_path = format!("/api/v1/clients/{}", case["lead_client_id"]);
+    let client_body = json!({"given_name": "Amina", "family_name": "S.", "birth_year": 1990, "municipality_id": siegburg});
+    assert_problem(
+        app.put(&client_path, &token, None, &client_body).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    let changed = app.put(&client_path, &token, Some(1), &client_body).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.expect("json");
+    assert_eq!(
+        (changed["family_name"].as_str(), changed["version"].as_i64()),
+        (Some("S."), Some(2))
+    );
+    assert_problem(
+        app.put(&client_path, &token, Some(1), &client_body).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    let bad = json!({"birth_year": 1850, "municipality_id": siegburg, "languages": ["a;b"]});
+    let problem = assert_problem(
+        app.put(&client_path, &token, Some(2), &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["birth_year", "languages"]);
+
+    let case_path = format!("/api/v1/cases/{}", case["id"]);
+    let mut case_body = family(siegburg);
+    case_body.as_object_mut().expect("object").remove("clients");
+    case_body
+        .as_object_mut()
+        .expect("object")
+        .remove("opened_on");
+    case_body["client_ids"] = json!([case["client_ids"][0]]);
+    case_body["topics"] = json!(["language", "work"]);
+    assert_problem(
+        app.put(&case_path, &token, None, &case_body).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    let updated = app.put(&case_path, &token, Some(1), &case_body).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    let updated: Value = updated.json().await.expect("json");
+    assert_eq!(updated["client_ids"], json!([case["client_ids"][0]]));
+    assert_eq!(updated["topics"], json!(["language", "work"]));
+    assert_problem(
+        app.put(&case_path, &token, Some(1), &case_body).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+    let mut outside = case_body.clone();
+    outside["arrived_on"] = json!("2010-01-01");
+    let problem = assert_problem(
+        app.put(&case_path, &token, Some(2), &outside).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["justification"]);
+
+    // Another case manager does not see them; the coordination reads but does not change them.
+    let (_, other) = second_case_manager(&app).await;
+    assert_problem(
+        app.put(&client_path, &other, Some(2), &client_body).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.put(&case_path, &other, Some(2), &case_body).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let coordination = app.token("cm_coordinator").await;
+    assert_problem(
+        app.put(&client_path, &coordination, Some(2), &client_body)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        app.put(&case_path, &coordination, Some(2), &case_body)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        app.put("/api/v1/cases/424242", &token, Some(1), &case_body)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.request(Method::PUT, &case_path, None)
+            .json(&case_body)
+            .send()
+            .await
+            .expect("send"),
+        StatusCode::UNAUTHORIZED,
     )
     .await;
 }
