@@ -17,7 +17,7 @@ crate::vocabulary! {
     pub enum Action {
         /// Read the caller's own account or token (`/auth/me`).
         ReadOwnAccount => "read_own_account",
-        /// Read municipalities and organisations.
+        /// Read municipalities, organisations, their offers (Angebote) and the coverage analysis.
         ReadReferenceData => "read_reference_data",
         /// Create, change and delete municipalities and organisations.
         WriteReferenceData => "write_reference_data",
@@ -47,6 +47,25 @@ crate::vocabulary! {
         AnswerReferrals => "answer_referrals",
         /// Read the audit trail of access to personal data (Protokoll), not the data itself.
         ReadAuditTrail => "read_audit_trail",
+        /// Read bodies (Gremien), their meetings and decisions, and systematic gaps; never case
+        /// data: evidence linked to cases shows to others only as a count.
+        ReadGaps => "read_gaps",
+        /// Report a systematic gap or add a report to an existing one (case managers).
+        ReportGaps => "report_gaps",
+        /// Create and change bodies and their members, meetings, agenda items, minutes and
+        /// decisions. The steps of the gap process are allowed by the gap stage machine in
+        /// [`crate::gap`], not by this table.
+        ManageBodies => "manage_bodies",
+        /// Create, change and delete offers (Angebote) of any organisation.
+        WriteOffers => "write_offers",
+        /// Create, change and delete the offers of the token's own organisation.
+        WriteOwnOffers => "write_own_offers",
+        /// Design questionnaires, run survey campaigns, reopen submitted responses, weigh the need score.
+        ManageSurveys => "manage_surveys",
+        /// Read the aggregated results of survey campaigns, including free-text answers.
+        ReadSurveyResults => "read_survey_results",
+        /// Answer a survey campaign as a named respondent, or for the token's organisation.
+        AnswerSurveys => "answer_surveys",
     }
 }
 
@@ -76,9 +95,6 @@ impl Principal {
     }
 }
 
-/// What every person may do whatever their role.
-const EVERY_PERSON: &[Action] = &[Action::ReadOwnAccount, Action::ReadReferenceData];
-
 /// The table for people. Later capabilities add their actions here, one line per role.
 pub fn role_actions(role: Role) -> &'static [Action] {
     use Action::*;
@@ -99,6 +115,12 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSteering,
             WriteSteering,
             SeeHolderNames,
+            ReadGaps,
+            ManageBodies,
+            WriteOffers,
+            ManageSurveys,
+            ReadSurveyResults,
+            AnswerSurveys,
         ],
         Role::KiLead => &[
             ReadOwnAccount,
@@ -106,6 +128,11 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSteering,
             WriteSteering,
             SeeHolderNames,
+            ReadGaps,
+            ManageBodies,
+            WriteOffers,
+            ReadSurveyResults,
+            AnswerSurveys,
         ],
         Role::CmCoordinator => &[
             ReadOwnAccount,
@@ -113,17 +140,34 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSteering,
             SuperviseCases,
             ReassignCases,
+            ReadGaps,
+            AnswerSurveys,
         ],
-        Role::SteeringMember | Role::Analyst => &[ReadOwnAccount, ReadReferenceData, ReadSteering],
+        Role::SteeringMember => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadSteering,
+            ReadGaps,
+            AnswerSurveys,
+        ],
+        Role::Analyst => &[ReadOwnAccount, ReadReferenceData, ReadSteering, ReadGaps],
         Role::CaseManager => &[
             ReadOwnAccount,
             ReadReferenceData,
             ReadOwnPosition,
             WorkCases,
+            ReadGaps,
+            ReportGaps,
+            AnswerSurveys,
         ],
-        Role::ImmigrationOfficer => &[ReadOwnAccount, ReadReferenceData, AnswerResidenceRequests],
+        Role::ImmigrationOfficer => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            AnswerResidenceRequests,
+            AnswerSurveys,
+        ],
         Role::DataProtectionOfficer => &[ReadOwnAccount, ReadReferenceData, ReadAuditTrail],
-        Role::ProjectGroupMember => EVERY_PERSON,
+        Role::ProjectGroupMember => &[ReadOwnAccount, ReadReferenceData, ReadGaps, AnswerSurveys],
     }
 }
 
@@ -141,6 +185,8 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
             AnswerReferrals,
         ],
         Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData],
+        Scope::OffersWrite => &[ReadOwnAccount, ReadReferenceData, WriteOwnOffers],
+        Scope::SurveysWrite => &[ReadOwnAccount, ReadReferenceData, AnswerSurveys],
     }
 }
 
@@ -196,6 +242,32 @@ mod tests {
                         | (Role::CmCoordinator, SuperviseCases | ReassignCases)
                         | (Role::ImmigrationOfficer, AnswerResidenceRequests)
                         | (Role::DataProtectionOfficer, ReadAuditTrail)
+                        | (
+                            Role::KiLead
+                                | Role::Coordinator
+                                | Role::CmCoordinator
+                                | Role::CaseManager
+                                | Role::SteeringMember
+                                | Role::ProjectGroupMember
+                                | Role::Analyst,
+                            ReadGaps
+                        )
+                        | (Role::CaseManager, ReportGaps)
+                        | (
+                            Role::KiLead | Role::Coordinator,
+                            ManageBodies | WriteOffers | ReadSurveyResults
+                        )
+                        | (Role::Coordinator, ManageSurveys)
+                        | (
+                            Role::KiLead
+                                | Role::Coordinator
+                                | Role::CmCoordinator
+                                | Role::CaseManager
+                                | Role::SteeringMember
+                                | Role::ProjectGroupMember
+                                | Role::ImmigrationOfficer,
+                            AnswerSurveys
+                        )
                 );
                 assert_eq!(person(*role).may(*action), expected, "{role} / {action}");
             }
@@ -239,6 +311,8 @@ mod tests {
                     (_, ReadOwnAccount | ReadReferenceData)
                         | (Scope::ReferralsRead | Scope::ReferralsWrite, ReadReferrals)
                         | (Scope::ReferralsWrite, AnswerReferrals)
+                        | (Scope::OffersWrite, WriteOwnOffers)
+                        | (Scope::SurveysWrite, AnswerSurveys)
                 );
                 assert_eq!(
                     partner(&[*scope]).may(*action),

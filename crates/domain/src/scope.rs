@@ -10,6 +10,10 @@ crate::vocabulary! {
         ReferralsWrite => "referrals:write",
         /// Read aggregated, suppressed reports.
         ReportsRead => "reports:read",
+        /// Maintain the offers (Angebote) of the token's organisation.
+        OffersWrite => "offers:write",
+        /// Answer survey campaigns (Bedarfsabfragen) on behalf of the token's organisation.
+        SurveysWrite => "surveys:write",
     }
 }
 
