@@ -5,6 +5,7 @@ pub mod agreement;
 pub mod audit;
 pub mod case;
 pub mod client;
+pub mod conference;
 pub mod consent;
 pub mod distribution;
 pub mod eligibility;
