@@ -9,7 +9,6 @@ use kim_domain::Role;
 use kim_store::audit::{Actor, AuditFilter};
 use kim_store::cases::{CaseData, Intake};
 use kim_store::clients::ClientData;
-use kim_store::users::NewUser;
 use kim_store::StoreError;
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
@@ -89,24 +88,8 @@ pub(crate) fn open_case(app: &TestApp, username: &str) -> Fixture {
 
 /// A second case manager, `case_manager_2`, with the demo password.
 pub(crate) async fn second_case_manager(app: &TestApp) -> String {
-    {
-        let mut conn = app.pool.get().expect("connection");
-        let hash = kim_api::auth::password::hash(kim_tests::PASSWORD).expect("hash");
-        kim_store::users::insert(
-            &mut conn,
-            &Actor::system(),
-            &NewUser {
-                username: "case_manager_2".into(),
-                display_name: "Second Case Manager".into(),
-                role: Role::CaseManager,
-                organisation_id: None,
-                active: true,
-                password_hash: hash,
-            },
-        )
-        .expect("user");
-    }
-    app.token("case_manager_2").await
+    app.add_user("case_manager_2", Role::CaseManager);
+    app.token_of("case_manager_2").await
 }
 
 /// A partner token of `organisation` with `scopes`, issued by the admin.
