@@ -317,8 +317,11 @@ mod tests {
         coverage(&landscape(), &[NORTH, SOUTH, EAST], dimension, date(on))
     }
 
-    /// Every cell as (offers, organisations, flag), row by row.
-    fn cells(matrix: &CoverageMatrix) -> Vec<Vec<(Vec<i64>, Vec<i64>, CoverageFlag)>> {
+    /// A cell as (offers, organisations, flag).
+    type Expected = (Vec<i64>, Vec<i64>, CoverageFlag);
+
+    /// Every cell, row by row.
+    fn cells(matrix: &CoverageMatrix) -> Vec<Vec<Expected>> {
         matrix
             .rows
             .iter()
