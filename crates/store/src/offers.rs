@@ -428,33 +428,36 @@ pub fn find_by_title(
 /// Every offer as the coverage analysis needs it, whatever its period (the analysis picks the
 /// date). A county has a few hundred offers at most, so this is one small read.
 pub fn coverage_offers(conn: &mut DbConn) -> StoreResult<Vec<CoverageOffer>> {
-    let rows: Vec<(i64, i64, bool, Option<NaiveDate>, Option<NaiveDate>)> = offers::table
-        .select((
-            offers::id,
-            offers::organisation_id,
-            offers::county_wide,
-            offers::active_from,
-            offers::active_until,
-        ))
+    let rows: Vec<FootprintRow> = offers::table
+        .select(FootprintRow::as_select())
         .order(offers::id.asc())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut sets = load_sets(conn, &ids)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(offer_id, organisation_id, county_wide, active_from, active_until)| CoverageOffer {
-                offer_id,
-                organisation_id,
-                county_wide,
-                municipality_ids: take(&mut sets.municipalities, offer_id),
-                target_groups: take(&mut sets.target_groups, offer_id),
-                topics: take(&mut sets.topics, offer_id),
-                active_from,
-                active_until,
-            },
-        )
+        .map(|row| CoverageOffer {
+            offer_id: row.id,
+            organisation_id: row.organisation_id,
+            county_wide: row.county_wide,
+            municipality_ids: take(&mut sets.municipalities, row.id),
+            target_groups: take(&mut sets.target_groups, row.id),
+            topics: take(&mut sets.topics, row.id),
+            active_from: row.active_from,
+            active_until: row.active_until,
+        })
         .collect())
+}
+
+/// The columns of an offer the coverage analysis looks at.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = offers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct FootprintRow {
+    id: i64,
+    organisation_id: i64,
+    county_wide: bool,
+    active_from: Option<NaiveDate>,
+    active_until: Option<NaiveDate>,
 }
 
 /// Checks that the organisation and the municipalities exist, so that the client learns which
