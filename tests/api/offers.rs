@@ -16,6 +16,7 @@ backend_tests!(
     if_match_is_required_and_checked,
     filters_and_paging,
     bad_filters_are_422_naming_the_parameter,
+    municipalities_and_organisations_with_offers_cannot_be_deleted,
 );
 
 const OFFERS: &str = "/api/v1/offers";
@@ -709,4 +710,53 @@ async fn bad_filters_are_422_naming_the_parameter(app: TestApp) {
         StatusCode::BAD_REQUEST,
     )
     .await;
+}
+
+async fn municipalities_and_organisations_with_offers_cannot_be_deleted(app: TestApp) {
+    let token = app.token("coordinator").await;
+    let place = app
+        .post(
+            "/api/v1/municipalities",
+            &token,
+            &json!({"name": "Angebotsdorf", "kind": "municipality", "rhine_side": "left"}),
+        )
+        .await;
+    assert_eq!(place.status(), StatusCode::CREATED);
+    let place = json_of(place).await["id"].as_i64().expect("id");
+    let provider = app
+        .post(
+            "/api/v1/organisations",
+            &token,
+            &json!({"name": "Neuer Träger", "kind": "welfare_organisation"}),
+        )
+        .await;
+    assert_eq!(provider.status(), StatusCode::CREATED);
+    let provider = json_of(provider).await["id"].as_i64().expect("id");
+    let created = create(&app, &token, &offer(provider, "Bindet", &[place])).await;
+    let place_path = format!("/api/v1/municipalities/{place}");
+    let provider_path = format!("/api/v1/organisations/{provider}");
+    assert_problem(
+        app.delete(&place_path, &token, Some(1)).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_problem(
+        app.delete(&provider_path, &token, Some(1)).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    // Once the offer is gone, both can go.
+    let offer_path = format!("{OFFERS}/{}", created["id"]);
+    assert_eq!(
+        app.delete(&offer_path, &token, Some(1)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&place_path, &token, Some(1)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.delete(&provider_path, &token, Some(1)).await.status(),
+        StatusCode::NO_CONTENT
+    );
 }
