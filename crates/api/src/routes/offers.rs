@@ -466,6 +466,8 @@ pub async fn update_offer(
     let data = body.into_inner().into_data()?;
     require_write_access(&who.principal, data.organisation_id)?;
     let id = id.into_inner();
+    // The offer's current organisation decides too, so the check runs again inside the write
+    // transaction (which confirms the caller once more): no one can move the offer in between.
     let updated = state
         .db
         .write_with(caller, move |conn, who| {
