@@ -17,6 +17,7 @@ backend_tests!(
     filters_and_paging,
     bad_filters_are_422_naming_the_parameter,
     municipalities_and_organisations_with_offers_cannot_be_deleted,
+    a_retry_with_the_same_idempotency_key_creates_once,
 );
 
 const OFFERS: &str = "/api/v1/offers";
@@ -759,4 +760,37 @@ async fn municipalities_and_organisations_with_offers_cannot_be_deleted(app: Tes
         app.delete(&provider_path, &token, Some(1)).await.status(),
         StatusCode::NO_CONTENT
     );
+}
+
+async fn a_retry_with_the_same_idempotency_key_creates_once(app: TestApp) {
+    let caritas = organisation(&app, "Caritasverband Rhein-Sieg").await;
+    let token = partner(&app, "Caritasverband Rhein-Sieg", json!(["offers:write"])).await;
+    let body = offer(caritas, "Einmalig", &[]);
+    let send = |body: Value, key: &'static str| {
+        app.request(Method::POST, OFFERS, Some(&token))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send(body.clone(), "angebot-1").await.expect("send");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(first.headers()["etag"], "\"1\"");
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let location = first.headers()["location"].clone();
+    let created = json_of(first).await;
+    let retry = send(body.clone(), "angebot-1").await.expect("send");
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.headers()["location"], location);
+    assert_eq!(json_of(retry).await, created);
+    let coordinator = app.token("coordinator").await;
+    assert_eq!(list(&app, &coordinator, "?q=einmalig").await["total"], 1);
+    let reused = send(offer(caritas, "Anderes", &[]), "angebot-1")
+        .await
+        .expect("send");
+    let problem = assert_problem(reused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(error_fields(&problem), ["Idempotency-Key"]);
+    let another = send(body, "angebot-2").await.expect("send");
+    assert_eq!(another.status(), StatusCode::CREATED);
+    assert_eq!(list(&app, &coordinator, "?q=einmalig").await["total"], 2);
 }

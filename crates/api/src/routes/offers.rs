@@ -1,6 +1,7 @@
 //! Offers (Angebote) of the county's organisations: read by every authenticated caller, written
 //! by the coordination (coordinator, KI lead) and by partner systems for their own organisation.
 
+use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::client::ResidenceStatus;
@@ -11,18 +12,20 @@ use kim_domain::offer::{
 use kim_domain::reference::normalise_set;
 use kim_domain::{Action, Principal};
 use kim_store::offers::{self as store, OfferData, OfferFilter, OfferSort};
+use kim_store::referrals::RememberedResponse;
 use kim_store::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
+use super::referrals::{respond, IdempotencyKey};
 use super::trimmed;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::{responses as err, FieldError};
 use crate::http::paging::{parse_sort, PageParams};
-use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
@@ -115,7 +118,7 @@ impl From<store::Offer> for Offer {
 page_type!(OfferPage, Offer);
 
 /// An offer (Angebot) to create, or its new fields (PUT replaces every field and set).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "organisation_id": 14, "title": "Migrationsberatung für erwachsene Zuwanderer (MBE)",
@@ -402,11 +405,15 @@ pub async fn get_offer(
 /// Checks every field at once (422 naming each): title, at least one topic and target group,
 /// municipalities or `county_wide` (not both), ages 0 to 120 with `min_age` ≤ `max_age`,
 /// capacity 0 to 100,000, `active_until` not before `active_from`, ISO 639-1 languages; the
-/// organisation and the municipalities must exist.
+/// organisation and the municipalities must exist. Honours `Idempotency-Key`: a retry with the
+/// same key and body returns the first response (header `Idempotent-Replayed: true`) and
+/// creates nothing; the same key with another body is 422.
 ///
 /// **Who may call:** `coordinator`, `ki_lead` for any organisation; partner tokens with scope
 /// `offers:write` for their own organisation only (another `organisation_id` is 403).
-#[utoipa::path(tag = "Offers", request_body = OfferInput, responses(
+#[utoipa::path(tag = "Offers", request_body = OfferInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of creating again")),
+    responses(
     (status = 201, description = "Created", body = Offer, headers(("ETag" = String), ("Location" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
@@ -420,22 +427,37 @@ pub async fn get_offer(
 pub async fn create_offer(
     caller: Caller,
     state: web::Data<AppState>,
+    idempotency: IdempotencyKey,
     body: web::Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = state.db.authenticate(caller).await?;
+    let who = state.db.authenticate(caller.clone()).await?;
     require_some_write_access(&who.principal)?;
-    let data = body.into_inner().into_data()?;
+    let input = body.into_inner();
+    let fingerprint = idempotency.fingerprint(None, &input);
+    let data = input.into_data()?;
     require_write_access(&who.principal, data.organisation_id)?;
-    let created = state
+    let (response, replayed) = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_with(caller, move |conn, who| {
+            if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
+                return Ok((first, true));
+            }
+            let created = Offer::from(store::insert(conn, &data)?);
+            let response = RememberedResponse {
+                fingerprint,
+                status_code: StatusCode::CREATED.as_u16(),
+                body: serde_json::to_string(&created)
+                    .map_err(|e| ApiError::Internal(format!("offer as JSON: {e}")))?,
+            };
+            idempotency.remember(conn, who, &response)?;
+            Ok::<_, ApiError>((response, false))
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
-    Ok(created_versioned(
-        &Offer::from(created),
-        version,
-        format!("/api/v1/offers/{id}"),
-    ))
+    let location = serde_json::from_str::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| v["id"].as_i64())
+        .map(|id| format!("/api/v1/offers/{id}"));
+    Ok(respond(&response, replayed, location))
 }
 
 /// Replace an offer
