@@ -9,11 +9,13 @@ pub mod clients;
 pub mod conferences;
 pub mod consents;
 pub mod contacts;
+pub mod coverage;
 pub mod distribution;
 pub mod funding;
 pub mod goals;
 pub mod health;
 pub mod municipalities;
+pub mod offers;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
@@ -47,6 +49,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     contacts::configure(cfg);
     conferences::configure(cfg);
     residence_requests::configure(cfg);
+    offers::configure(cfg);
+    coverage::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

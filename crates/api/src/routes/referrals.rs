@@ -270,14 +270,14 @@ impl FromRequest for IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    fn fingerprint(&self, if_match: Option<i32>, body: &impl Serialize) -> String {
+    pub(crate) fn fingerprint(&self, if_match: Option<i32>, body: &impl Serialize) -> String {
         let body = serde_json::to_string(body).unwrap_or_default();
         let text = format!("{} {} {:?} {}", self.method, self.path, if_match, body);
         hex::encode(Sha256::digest(text.as_bytes()))
     }
 
     /// The remembered response to this key, or 422 when the key was used for another request.
-    fn replay(
+    pub(crate) fn replay(
         &self,
         conn: &mut DbConn,
         who: &Authenticated,
@@ -295,7 +295,7 @@ impl IdempotencyKey {
         }
     }
 
-    fn remember(
+    pub(crate) fn remember(
         &self,
         conn: &mut DbConn,
         who: &Authenticated,
@@ -309,7 +309,7 @@ impl IdempotencyKey {
 }
 
 /// A JSON response with the referral's `ETag`; `replayed` marks an idempotent replay.
-fn respond(
+pub(crate) fn respond(
     remembered: &RememberedResponse,
     replayed: bool,
     location: Option<String>,

@@ -4,6 +4,7 @@
 
 mod agreements;
 mod cases;
+mod offers;
 mod positions;
 mod roadmap;
 
@@ -231,6 +232,7 @@ pub fn demo_without_cases(
         ("positions and funding rates", positions::demo(conn)?),
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
+        ("offers", offers::demo(conn)?),
     ];
     Ok(report)
 }
@@ -278,6 +280,7 @@ pub fn demo_partner_token(
         kim_domain::Scope::ReferralsRead,
         kim_domain::Scope::ReferralsWrite,
         kim_domain::Scope::ReportsRead,
+        kim_domain::Scope::OffersWrite,
     ];
     crate::routes::partner_tokens::issue_in(
         conn,
