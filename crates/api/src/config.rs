@@ -58,6 +58,9 @@ pub struct Config {
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     /// Threads hashing passwords; each holds argon2's 19 MiB of working memory.
     pub password_threads: usize,
+    /// Distinct reporting positions that let the CM coordination escalate a gap without a
+    /// written justification.
+    pub gap_escalation_threshold: u32,
 }
 
 /// One bad variable.
@@ -209,8 +212,17 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(1..=64).contains(&password_threads) {
             return Err(bad("KIM_PASSWORD_THREADS", "must be between 1 and 64"));
         }
+        let gap_escalation_threshold: u32 = self.parsed(
+            "KIM_GAP_ESCALATION_THRESHOLD",
+            2,
+            "a number of positions",
+        )?;
+        if !(1..=50).contains(&gap_escalation_threshold) {
+            return Err(bad("KIM_GAP_ESCALATION_THRESHOLD", "must be between 1 and 50"));
+        }
         Ok(Config {
             password_threads,
+            gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {
                 max_years_since_arrival: max_years,
                 exclude_other_case_management: exclude_other,

@@ -53,10 +53,16 @@ crate::vocabulary! {
     }
 }
 
-/// The longest name of a body and title of an agenda item.
-pub const MAX_NAME_CHARS: usize = 200;
-/// The most members of a body, attendees of a meeting, agenda items.
-pub const MAX_ENTRIES: usize = 100;
+impl DecisionOutcome {
+    /// Outcomes that only the steps of the gap process record, so that a gap's decisions
+    /// always match its history.
+    pub fn is_gap_step(self) -> bool {
+        matches!(
+            self,
+            DecisionOutcome::Mandated | DecisionOutcome::SolutionsAccepted | DecisionOutcome::SentBack
+        )
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -80,6 +86,22 @@ mod tests {
             .filter(|k| k.records_gap_decisions())
             .collect();
         assert_eq!(deciding, vec![&BodyKind::SteeringGroup]);
+    }
+
+    #[test]
+    fn gap_outcomes_are_reserved_for_the_gap_steps() {
+        let reserved: Vec<_> = DecisionOutcome::ALL
+            .iter()
+            .filter(|o| o.is_gap_step())
+            .collect();
+        assert_eq!(
+            reserved,
+            vec![
+                &DecisionOutcome::Mandated,
+                &DecisionOutcome::SolutionsAccepted,
+                &DecisionOutcome::SentBack
+            ]
+        );
     }
 
     #[test]

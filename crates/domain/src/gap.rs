@@ -433,6 +433,37 @@ pub fn median_days(days: &[f64]) -> Option<f64> {
     Some((median * 10.0).round() / 10.0)
 }
 
+/// The stays of one gap in its stages, in days, from its stage entries `(stage, entered at)`
+/// oldest first (consecutive entries of one stage are one stay); the last stay runs until
+/// `now` unless its stage is final. For the pipeline's median days per stage.
+pub fn stage_stays(
+    entries: &[(GapStage, chrono::NaiveDateTime)],
+    now: chrono::NaiveDateTime,
+) -> Vec<(GapStage, f64)> {
+    let mut stays = Vec::new();
+    let mut current: Option<(GapStage, chrono::NaiveDateTime)> = None;
+    for (stage, at) in entries {
+        match current {
+            Some((open, _)) if open == *stage => {}
+            Some((open, since)) => {
+                stays.push((open, days_between(since, *at)));
+                current = Some((*stage, *at));
+            }
+            None => current = Some((*stage, *at)),
+        }
+    }
+    if let Some((open, since)) = current {
+        if !open.is_final() {
+            stays.push((open, days_between(since, now)));
+        }
+    }
+    stays
+}
+
+fn days_between(from: chrono::NaiveDateTime, to: chrono::NaiveDateTime) -> f64 {
+    (to - from).num_seconds().max(0) as f64 / 86_400.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,6 +769,28 @@ mod tests {
         assert_eq!(distinct_reporting_positions(&[(1, None), (1, None)]), 1);
         // A user id and a position id that happen to be equal are still two positions.
         assert_eq!(distinct_reporting_positions(&[(5, None), (6, Some(5))]), 2);
+    }
+
+    #[test]
+    fn stays_per_stage() {
+        let at = |day: u32| {
+            NaiveDate::from_ymd_opt(2026, 11, day)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or_default()
+        };
+        let entries = [
+            (Reported, at(1)),
+            (Reported, at(2)),
+            (Escalated, at(4)),
+            (WithSteeringGroup, at(5)),
+        ];
+        assert_eq!(
+            stage_stays(&entries, at(11)),
+            vec![(Reported, 3.0), (Escalated, 1.0), (WithSteeringGroup, 6.0)]
+        );
+        let closed = [(InApplication, at(1)), (Closed, at(3))];
+        assert_eq!(stage_stays(&closed, at(20)), vec![(InApplication, 2.0)]);
+        assert!(stage_stays(&[], at(1)).is_empty());
     }
 
     #[test]

@@ -415,6 +415,14 @@ pub fn in_stages(conn: &mut DbConn, stages: &[GapStage]) -> StoreResult<Vec<Gap>
     complete(conn, rows)
 }
 
+/// How many gaps are in `stage` now.
+pub fn count_in_stage(conn: &mut DbConn, stage: GapStage) -> StoreResult<i64> {
+    Ok(gaps::table
+        .filter(gaps::stage.eq(stage.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
 /// The gaps any mandate of which names the body.
 pub fn gaps_mandated_to(conn: &mut DbConn, body_id: i64) -> StoreResult<Vec<i64>> {
     let mandates: Vec<i64> = gap_mandate_groups::table
