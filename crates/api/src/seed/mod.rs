@@ -4,6 +4,7 @@
 
 mod agreements;
 mod cases;
+pub mod gaps;
 mod positions;
 mod roadmap;
 
@@ -231,6 +232,7 @@ pub fn demo_without_cases(
         ("positions and funding rates", positions::demo(conn)?),
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
+        ("bodies and systematic gaps", gaps::demo(conn)?),
     ];
     Ok(report)
 }
