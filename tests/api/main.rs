@@ -3,11 +3,13 @@
 
 mod agreements;
 mod auth;
+mod bodies;
 mod cases;
 mod conferences;
 mod consents;
 mod contacts;
 mod funding;
+mod gaps;
 mod goals;
 mod municipalities;
 mod operations;

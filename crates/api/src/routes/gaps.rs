@@ -496,30 +496,45 @@ impl GapInput {
     }
 }
 
-/// Checks that the reporter may see every linked case (422 on `field` otherwise, with the
-/// same words for a case that does not exist, so that existence does not leak) and writes
-/// the audit event of linking each.
-fn link_cases(
+/// The client references of the linked cases, if the reporter may see every one (422 on
+/// `field` otherwise, with the same words for a case that does not exist, so that existence
+/// does not leak).
+fn visible_cases(
     conn: &mut DbConn,
     who: &Authenticated,
     field: &str,
     case_ids: &[i64],
+) -> Result<Vec<String>, ApiError> {
+    case_ids
+        .iter()
+        .map(|case_id| {
+            case_for(conn, who, *case_id, Access::Read)
+                .map(|case| case.lead_client_reference)
+                .map_err(|e| match e {
+                    ApiError::NotFound | ApiError::Forbidden(_) => {
+                        ApiError::field(field, format!("no case {case_id} that you may see"))
+                    }
+                    other => other,
+                })
+        })
+        .collect()
+}
+
+/// Writes the audit event of linking each case to the report.
+fn audit_links(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    references: &[String],
     report_id: i64,
 ) -> Result<(), ApiError> {
-    for case_id in case_ids {
-        let case = case_for(conn, who, *case_id, Access::Read).map_err(|e| match e {
-            ApiError::NotFound | ApiError::Forbidden(_) => {
-                ApiError::field(field, format!("no case {case_id} that you may see"))
-            }
-            other => other,
-        })?;
+    for reference in references {
         audit(
             conn,
             who,
             AuditObject::GapReport,
             AuditVerb::Create,
             Some(report_id),
-            Some(&case.lead_client_reference),
+            Some(reference),
         )?;
     }
     Ok(())
@@ -550,8 +565,9 @@ pub async fn report_gap(
         .write_with(caller, move |conn, who| {
             who.require(Action::ReportGaps)?;
             let (data, report) = input.into_parts(today)?;
+            let linked = visible_cases(conn, who, "report.case_ids", &report.case_ids)?;
             let (gap, report_id) = store::insert(conn, &who.actor(), &data, &report)?;
-            link_cases(conn, who, "report.case_ids", &report.case_ids, report_id)?;
+            audit_links(conn, who, &linked, report_id)?;
             Ok::<_, ApiError>(load_gap(conn, gap.id, who.user_id())?)
         })
         .await?;
@@ -586,8 +602,9 @@ pub async fn add_report(
         .write_with(caller, move |conn, who| {
             who.require(Action::ReportGaps)?;
             let report = input.into_report(today).map_err(ApiError::Validation)?;
+            let linked = visible_cases(conn, who, "case_ids", &report.case_ids)?;
             let (_, report_id) = store::add_report(conn, &who.actor(), id, &report)?;
-            link_cases(conn, who, "case_ids", &report.case_ids, report_id)?;
+            audit_links(conn, who, &linked, report_id)?;
             Ok::<_, ApiError>(load_gap(conn, id, who.user_id())?)
         })
         .await?;
