@@ -212,13 +212,13 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(1..=64).contains(&password_threads) {
             return Err(bad("KIM_PASSWORD_THREADS", "must be between 1 and 64"));
         }
-        let gap_escalation_threshold: u32 = self.parsed(
-            "KIM_GAP_ESCALATION_THRESHOLD",
-            2,
-            "a number of positions",
-        )?;
+        let gap_escalation_threshold: u32 =
+            self.parsed("KIM_GAP_ESCALATION_THRESHOLD", 2, "a number of positions")?;
         if !(1..=50).contains(&gap_escalation_threshold) {
-            return Err(bad("KIM_GAP_ESCALATION_THRESHOLD", "must be between 1 and 50"));
+            return Err(bad(
+                "KIM_GAP_ESCALATION_THRESHOLD",
+                "must be between 1 and 50",
+            ));
         }
         Ok(Config {
             password_threads,

@@ -59,7 +59,9 @@ impl DecisionOutcome {
     pub fn is_gap_step(self) -> bool {
         matches!(
             self,
-            DecisionOutcome::Mandated | DecisionOutcome::SolutionsAccepted | DecisionOutcome::SentBack
+            DecisionOutcome::Mandated
+                | DecisionOutcome::SolutionsAccepted
+                | DecisionOutcome::SentBack
         )
     }
 }

@@ -250,7 +250,10 @@ pub enum GapStepError {
     WrongRole { step: GapStep },
     #[error("only members of a project group mandated with this gap may propose solutions")]
     NotInMandatedGroup,
-    #[error("'{step}' is not possible while the gap is '{stage}'; possible now: {}", allowed_text(allowed))]
+    #[error(
+        "'{step}' is not possible while the gap is '{stage}'; possible now: {}",
+        allowed_text(allowed)
+    )]
     NotNow {
         step: GapStep,
         stage: GapStage,
@@ -331,7 +334,10 @@ pub fn check_gap_step(
         }
     }
     if step == Merge && input.merge_into.is_none() {
-        errors.push(FieldError::new("merge_into", "is required: the surviving gap"));
+        errors.push(FieldError::new(
+            "merge_into",
+            "is required: the surviving gap",
+        ));
     }
     if step.is_steering_decision() && input.meeting_id.is_none() {
         errors.push(FieldError::new(
@@ -425,7 +431,7 @@ pub fn median_days(days: &[f64]) -> Option<f64> {
     let mut sorted = days.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
     let middle = sorted.len() / 2;
-    let median = if sorted.len() % 2 == 0 {
+    let median = if sorted.len().is_multiple_of(2) {
         (sorted[middle - 1] + sorted[middle]) / 2.0
     } else {
         sorted[middle]
@@ -599,8 +605,8 @@ mod tests {
             refused.to_string(),
             "'mandate' is not possible while the gap is 'reported'; possible now: escalate, close_not_systematic, merge"
         );
-        let closed = check_gap_step(Close, Closed, Role::CmCoordinator, &complete(), &facts())
-            .unwrap_err();
+        let closed =
+            check_gap_step(Close, Closed, Role::CmCoordinator, &complete(), &facts()).unwrap_err();
         assert!(closed.to_string().ends_with("nothing (final stage)"));
         assert_eq!(
             check_gap_step(Close, Reported, Role::KiLead, &complete(), &facts())
@@ -702,7 +708,13 @@ mod tests {
         ));
         input.publicity = Some(Publicity::None);
         assert_eq!(
-            check_gap_step(Decide, SolutionsProposed, Role::SteeringMember, &input, &facts()),
+            check_gap_step(
+                Decide,
+                SolutionsProposed,
+                Role::SteeringMember,
+                &input,
+                &facts()
+            ),
             Ok(SolutionsDecided)
         );
     }

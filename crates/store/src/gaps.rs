@@ -284,7 +284,10 @@ fn complete(conn: &mut DbConn, rows: Vec<GapRow>) -> StoreResult<Vec<Gap>> {
     for (gap, m) in gap_municipalities::table
         .filter(gap_municipalities::gap_id.eq_any(&ids))
         .order(gap_municipalities::municipality_id.asc())
-        .select((gap_municipalities::gap_id, gap_municipalities::municipality_id))
+        .select((
+            gap_municipalities::gap_id,
+            gap_municipalities::municipality_id,
+        ))
         .load::<(i64, i64)>(conn)?
     {
         municipalities.entry(gap).or_default().push(m);
@@ -293,7 +296,10 @@ fn complete(conn: &mut DbConn, rows: Vec<GapRow>) -> StoreResult<Vec<Gap>> {
     for (gap, o) in gap_organisations::table
         .filter(gap_organisations::gap_id.eq_any(&ids))
         .order(gap_organisations::organisation_id.asc())
-        .select((gap_organisations::gap_id, gap_organisations::organisation_id))
+        .select((
+            gap_organisations::gap_id,
+            gap_organisations::organisation_id,
+        ))
         .load::<(i64, i64)>(conn)?
     {
         organisations.entry(gap).or_default().push(o);
@@ -333,9 +339,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Gap> {
         .find(id)
         .select(GapRow::as_select())
         .first(conn)?;
-    complete(conn, vec![row])?
-        .pop()
-        .ok_or(StoreError::NotFound)
+    complete(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
 }
 
 /// The stage of a gap (404 when there is none).

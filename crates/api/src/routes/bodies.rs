@@ -296,7 +296,9 @@ pub async fn get_body(
     let id = id.into_inner();
     let found = state
         .db
-        .read_as(caller, Action::ReadGaps, move |conn, _| store::find(conn, id))
+        .read_as(caller, Action::ReadGaps, move |conn, _| {
+            store::find(conn, id)
+        })
         .await?;
     let version = found.version;
     Ok(ok_versioned(&Body::from(found), version))

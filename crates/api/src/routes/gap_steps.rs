@@ -15,8 +15,7 @@ use actix_web::{post, web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use kim_domain::body::DecisionOutcome;
 use kim_domain::gap::{
-    check_gap_step, FeedbackRating, GapFacts, GapStep, GapStepError, GapStepInput,
-    Publicity,
+    check_gap_step, FeedbackRating, GapFacts, GapStep, GapStepError, GapStepInput, Publicity,
 };
 use kim_domain::{Action, Principal};
 use kim_store::gap_steps::{self as steps, NewSolution};
@@ -181,10 +180,7 @@ fn apply(
                 DecisionOutcome::Mandated,
             ),
             GapStep::Reject => (
-                format!(
-                    "Mandate refused: {}",
-                    trim(&req.reason).unwrap_or_default()
-                ),
+                format!("Mandate refused: {}", trim(&req.reason).unwrap_or_default()),
                 DecisionOutcome::Rejected,
             ),
             GapStep::Decide => (
@@ -223,10 +219,7 @@ fn apply(
             if survivor.stage.is_final() {
                 return Err(ApiError::field(
                     "merge_into",
-                    format!(
-                        "gap {into} is '{}'; merge into an open gap",
-                        survivor.stage
-                    ),
+                    format!("gap {into} is '{}'; merge into an open gap", survivor.stage),
                 ));
             }
             let moved = store::move_reports(conn, id, into)?;
@@ -262,14 +255,8 @@ fn apply(
             let decision_id = payload["decision_id"].as_i64().unwrap_or_default();
             let text = trim(&req.mandate).unwrap_or_default();
             let due_on = req.due_on.unwrap_or(today);
-            let mandate_id = steps::insert_mandate(
-                conn,
-                id,
-                text,
-                due_on,
-                decision_id,
-                &req.project_group_ids,
-            )?;
+            let mandate_id =
+                steps::insert_mandate(conn, id, text, due_on, decision_id, &req.project_group_ids)?;
             comment = Some(text);
             payload["mandate_id"] = json!(mandate_id);
             payload["project_group_ids"] = json!(req.project_group_ids);
@@ -290,12 +277,11 @@ fn apply(
             payload["publicity"] = json!(publicity);
         }
         GapStep::SendBack => steps::decline_pending(conn, id)?,
-        GapStep::Acknowledge => {
-            if !steps::acknowledge(conn, id, user_id)? {
-                return Err(ApiError::Conflict(
-                    "you have already acknowledged these solutions".into(),
-                ));
-            }
+        // The guard records the acknowledgement; only a second one from the same person fails.
+        GapStep::Acknowledge if !steps::acknowledge(conn, id, user_id)? => {
+            return Err(ApiError::Conflict(
+                "you have already acknowledged these solutions".into(),
+            ));
         }
         GapStep::Feedback => {
             let rating = req.rating.unwrap_or(FeedbackRating::Effective);
@@ -507,7 +493,15 @@ pub async fn escalate(
         reason: body.into_inner().reason,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Escalate, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Escalate,
+        req,
+    )
+    .await
 }
 
 /// 2. Close a gap as not systematic
@@ -561,7 +555,15 @@ pub async fn merge(
         comment: input.comment,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Merge, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Merge,
+        req,
+    )
+    .await
 }
 
 /// 3. Forward an escalated gap to the steering group
@@ -585,7 +587,15 @@ pub async fn forward(
         comment: body.into_inner().comment,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Forward, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Forward,
+        req,
+    )
+    .await
 }
 
 /// 4a. Mandate project groups
@@ -615,7 +625,15 @@ pub async fn mandate(
         due_on: input.due_on,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Mandate, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Mandate,
+        req,
+    )
+    .await
 }
 
 /// 4b. Refuse a mandate
@@ -642,7 +660,15 @@ pub async fn reject(
         reason: input.reason,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Reject, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Reject,
+        req,
+    )
+    .await
 }
 
 /// 5. Propose solution approaches
@@ -680,7 +706,15 @@ pub async fn propose(
         comment: input.comment,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Propose, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Propose,
+        req,
+    )
+    .await
 }
 
 /// 6. Decide on the solutions
@@ -712,7 +746,15 @@ pub async fn decide(
         comment: input.comment,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Decide, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Decide,
+        req,
+    )
+    .await
 }
 
 /// 6. Send the solutions back to the project groups
@@ -740,7 +782,15 @@ pub async fn send_back(
         reason: input.reason,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::SendBack, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::SendBack,
+        req,
+    )
+    .await
 }
 
 /// 7. Communicate the accepted solutions to the case managers
@@ -821,7 +871,15 @@ pub async fn feedback(
         text: input.text,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Feedback, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Feedback,
+        req,
+    )
+    .await
 }
 
 /// 8. Close the gap with an outcome
@@ -845,7 +903,15 @@ pub async fn close(
         outcome: body.into_inner().outcome,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Close, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Close,
+        req,
+    )
+    .await
 }
 
 /// 8. Reopen the gap to the steering group
@@ -871,7 +937,15 @@ pub async fn reopen(
         reason: body.into_inner().reason,
         ..StepRequest::default()
     };
-    take_step(caller, state, id.into_inner(), if_match, GapStep::Reopen, req).await
+    take_step(
+        caller,
+        state,
+        id.into_inner(),
+        if_match,
+        GapStep::Reopen,
+        req,
+    )
+    .await
 }
 
 #[cfg(test)]

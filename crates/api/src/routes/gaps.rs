@@ -572,7 +572,11 @@ pub async fn report_gap(
         })
         .await?;
     let (id, version) = (gap.id, gap.version);
-    Ok(created_versioned(&gap, version, format!("/api/v1/gaps/{id}")))
+    Ok(created_versioned(
+        &gap,
+        version,
+        format!("/api/v1/gaps/{id}"),
+    ))
 }
 
 /// Add a report to an existing gap
@@ -609,7 +613,11 @@ pub async fn add_report(
         })
         .await?;
     let version = gap.version;
-    Ok(created_versioned(&gap, version, format!("/api/v1/gaps/{id}")))
+    Ok(created_versioned(
+        &gap,
+        version,
+        format!("/api/v1/gaps/{id}"),
+    ))
 }
 
 /// Get a gap with its full history

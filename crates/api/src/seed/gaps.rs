@@ -32,16 +32,28 @@ const STEERING_MEMBERS: &[Member] = &[
         false,
         "Leitung Amt für Recht und Ordnung (Ausländer- und Einbürgerungsbehörde)",
     ),
-    ("Gesundheitsamt Rhein-Sieg-Kreis", false, "Leitung Gesundheitsamt"),
+    (
+        "Gesundheitsamt Rhein-Sieg-Kreis",
+        false,
+        "Leitung Gesundheitsamt",
+    ),
     ("Jugendamt Rhein-Sieg-Kreis", false, "Leitung Jugendamt"),
-    ("Schulamt Rhein-Sieg-Kreis", false, "Untere Schulaufsicht und Leitung Schulamt"),
+    (
+        "Schulamt Rhein-Sieg-Kreis",
+        false,
+        "Untere Schulaufsicht und Leitung Schulamt",
+    ),
     ("Jobcenter Rhein-Sieg", false, "Geschäftsführer Jobcenter"),
     (
         "Agentur für Arbeit Bonn/Rhein-Sieg",
         false,
         "Geschäftsführerin Agentur für Arbeit",
     ),
-    ("Caritasverband Rhein-Sieg", false, "Sprecher der Freien Wohlfahrt"),
+    (
+        "Caritasverband Rhein-Sieg",
+        false,
+        "Sprecher der Freien Wohlfahrt",
+    ),
     ("Stadt Troisdorf", false, "Vertretung der Stadt Troisdorf"),
 ];
 
@@ -258,17 +270,27 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         limit: kim_domain::paging::MAX_LIMIT,
         offset: 0,
     };
-    if !bodies::meetings_of(conn, steering.id, page)?.items.is_empty() {
+    if !bodies::meetings_of(conn, steering.id, page)?
+        .items
+        .is_empty()
+    {
         return Ok(created);
     }
-    let attendees: Vec<i64> = steering.data.members.iter().filter_map(|m| m.user_id).collect();
+    let attendees: Vec<i64> = steering
+        .data
+        .members
+        .iter()
+        .filter_map(|m| m.user_id)
+        .collect();
     let past = bodies::insert_meeting(
         conn,
         steering.id,
         &MeetingData {
             held_on: date(2026, 11, 12)?,
             title: PAST_MEETING.into(),
-            minutes: Some("Bericht der CM-Koordination zu gemeldeten Lücken; Mandat Kita-Zugang.".into()),
+            minutes: Some(
+                "Bericht der CM-Koordination zu gemeldeten Lücken; Mandat Kita-Zugang.".into(),
+            ),
             attendee_user_ids: attendees.clone(),
             agenda: vec![AgendaItem {
                 title: "Bericht der CM-Koordination".into(),
@@ -306,10 +328,24 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         "Pflegekräfte mit Abschluss aus Drittstaaten arbeiten über ein Jahr als Hilfskräfte.",
         "Siegburg",
     )? {
-        step(conn, "cm_coordinator", gap, GapStep::Escalate, GapStage::Reported,
-            "Betrifft alle Rechtskreise; Jobcenter bestätigt die Häufung.", serde_json::json!({}))?;
-        step(conn, "ki_lead", gap, GapStep::Forward, GapStage::Escalated,
-            "Für die Lenkungsgruppe 1/2027.", serde_json::json!({}))?;
+        step(
+            conn,
+            "cm_coordinator",
+            gap,
+            GapStep::Escalate,
+            GapStage::Reported,
+            "Betrifft alle Rechtskreise; Jobcenter bestätigt die Häufung.",
+            serde_json::json!({}),
+        )?;
+        step(
+            conn,
+            "ki_lead",
+            gap,
+            GapStep::Forward,
+            GapStage::Escalated,
+            "Für die Lenkungsgruppe 1/2027.",
+            serde_json::json!({}),
+        )?;
         created += 1;
     }
     if let Some(gap) = report(
@@ -320,10 +356,24 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         "Familien mit Duldung werden von Kitas abgewiesen, weil der Aufenthalt ungesichert sei.",
         "Troisdorf",
     )? {
-        step(conn, "cm_coordinator", gap, GapStep::Escalate, GapStage::Reported,
-            "Mehrere Kommunen betroffen.", serde_json::json!({}))?;
-        step(conn, "ki_lead", gap, GapStep::Forward, GapStage::Escalated,
-            "Zur Entscheidung.", serde_json::json!({}))?;
+        step(
+            conn,
+            "cm_coordinator",
+            gap,
+            GapStep::Escalate,
+            GapStage::Reported,
+            "Mehrere Kommunen betroffen.",
+            serde_json::json!({}),
+        )?;
+        step(
+            conn,
+            "ki_lead",
+            gap,
+            GapStep::Forward,
+            GapStage::Escalated,
+            "Zur Entscheidung.",
+            serde_json::json!({}),
+        )?;
         let steering_member = actor_of(conn, "steering_member")?;
         let kita = bodies::find_by_name(conn, KITA_GROUP)?
             .ok_or_else(|| StoreError::Corrupt("demo project group missing".into()))?;
@@ -337,10 +387,18 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
             DecisionOutcome::Mandated,
         )?;
         let due = date(2027, 3, 1)?;
-        let mandate_id = gap_steps::insert_mandate(conn, gap, mandate, due, decision.id, &[kita.id])?;
-        step(conn, "steering_member", gap, GapStep::Mandate, GapStage::WithSteeringGroup, mandate,
+        let mandate_id =
+            gap_steps::insert_mandate(conn, gap, mandate, due, decision.id, &[kita.id])?;
+        step(
+            conn,
+            "steering_member",
+            gap,
+            GapStep::Mandate,
+            GapStage::WithSteeringGroup,
+            mandate,
             serde_json::json!({"meeting_id": past.id, "decision_id": decision.id,
-                "mandate_id": mandate_id, "project_group_ids": [kita.id], "due_on": due}))?;
+                "mandate_id": mandate_id, "project_group_ids": [kita.id], "due_on": due}),
+        )?;
         created += 1;
     }
     if let Some(gap) = report(
@@ -351,8 +409,15 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         "Eine Klientin konnte einen Beratungstermin in Siegburg nicht wahrnehmen.",
         "Windeck",
     )? {
-        step(conn, "cm_coordinator", gap, GapStep::CloseNotSystematic, GapStage::Reported,
-            "Einzelfall; über den Härtefallfonds des Trägers gelöst.", serde_json::json!({}))?;
+        step(
+            conn,
+            "cm_coordinator",
+            gap,
+            GapStep::CloseNotSystematic,
+            GapStage::Reported,
+            "Einzelfall; über den Härtefallfonds des Trägers gelöst.",
+            serde_json::json!({}),
+        )?;
         created += 1;
     }
     Ok(created)
