@@ -1167,3 +1167,43 @@ async fn gaps_need_a_token_and_a_reading_role(app: TestApp) {
         .expect("send");
     assert_problem(partner, StatusCode::UNAUTHORIZED).await;
 }
+
+/// `KIM_GAP_ESCALATION_THRESHOLD` raises the number of distinct positions needed.
+mod configured_threshold {
+    use kim_store::Backend;
+
+    use super::*;
+
+    async fn three_positions_are_needed(app: TestApp) {
+        let f = fixture(&app).await;
+        let gap = report(&app, &f.manager, &new_gap("Two positions", &[])).await;
+        let gap = add_report(&app, &f.colleague, gap["id"].as_i64().expect("id")).await;
+        assert_eq!(gap["reporting_positions"], 2);
+        let refused = assert_problem(
+            try_step(&app, "cm_coordinator", &gap, "escalate", json!({})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("2 position(s), fewer than 3"), "{message}");
+    }
+
+    const THREE: &[(&str, &str)] = &[("KIM_GAP_ESCALATION_THRESHOLD", "3")];
+
+    #[actix_web::test]
+    async fn sqlite() {
+        let app = TestApp::spawn_with(Backend::Sqlite, THREE)
+            .await
+            .expect("SQLite is always available");
+        three_positions_are_needed(app).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        let Some(app) = TestApp::spawn_with(Backend::Postgres, THREE).await else {
+            eprintln!("skipped: KIM_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        three_positions_are_needed(app).await;
+    }
+}

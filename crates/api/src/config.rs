@@ -283,6 +283,7 @@ mod tests {
         assert_eq!(config.database_url.backend(), kim_store::Backend::Sqlite);
         assert_eq!(config.login.max_failures, 5);
         assert_eq!(config.jwt.ttl, Duration::seconds(900));
+        assert_eq!(config.gap_escalation_threshold, 2);
         assert!(
             !format!("{config:?}").contains(SECRET),
             "secret leaked into Debug"
@@ -306,6 +307,8 @@ mod tests {
             ("KIM_CORS_ORIGINS", "example.org"),
             ("KIM_WORKERS", "-1"),
             ("KIM_ACCESS_TOKEN_TTL_SECONDS", "5"),
+            ("KIM_GAP_ESCALATION_THRESHOLD", "0"),
+            ("KIM_GAP_ESCALATION_THRESHOLD", "two"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()
