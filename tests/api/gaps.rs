@@ -562,6 +562,19 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
         json!({"reason": "Urgent"}),
     )
     .await;
+    let long = assert_problem(
+        try_step(
+            &app,
+            "ki_lead",
+            &gap,
+            "forward",
+            json!({"comment": "x".repeat(2001)}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&long), vec!["comment"]);
     let gap = step(&app, "ki_lead", &gap, "forward", json!({})).await;
     let missing = assert_problem(
         try_step(

@@ -165,6 +165,8 @@ impl Gap {
         let keys: Vec<(i64, Option<i64>)> = self
             .reports
             .iter()
+            // A reporter whose account was deleted counts per report (a negative key cannot
+            // collide with a user id).
             .map(|r| (r.reported_by.unwrap_or(-r.id), r.position_id))
             .collect();
         distinct_reporting_positions(&keys)

@@ -86,6 +86,13 @@ fn trim(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// An id in the body that names nothing: 422 on its field.
 fn unknown(field: &'static str, what: &str, id: i64) -> ApiError {
     ApiError::field(field, format!("no {what} with id {id}"))
@@ -159,6 +166,8 @@ fn apply(
         outcome: req.outcome.as_deref(),
     };
     let to = check_gap_step(step, gap.stage, role, &input, &facts).map_err(refused)?;
+    // The comment is the one free text no step requires, so the table does not check it.
+    kim_domain::field::optional_text("comment", req.comment.as_deref())?;
     let expected = match step {
         GapStep::Acknowledge | GapStep::Feedback => None,
         _ => Some(if_match.version()?),
@@ -172,8 +181,8 @@ fn apply(
         let (text, outcome) = match step {
             GapStep::Mandate => (
                 format!(
-                    "Mandate for project group(s) {:?}, due {}: {}",
-                    req.project_group_ids,
+                    "Mandate for project group(s) {}, due {}: {}",
+                    id_list(&req.project_group_ids),
                     req.due_on.unwrap_or(today),
                     trim(&req.mandate).unwrap_or_default()
                 ),
@@ -185,8 +194,8 @@ fn apply(
             ),
             GapStep::Decide => (
                 format!(
-                    "Solutions {:?} accepted; publicity: {}",
-                    req.accepted_solution_ids,
+                    "Solutions {} accepted; publicity: {}",
+                    id_list(&req.accepted_solution_ids),
                     req.publicity.unwrap_or(Publicity::None)
                 ),
                 DecisionOutcome::SolutionsAccepted,
