@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod audit_events;
 pub mod auth;
+pub mod bodies;
 pub mod cases;
 pub mod clients;
 pub mod conferences;
@@ -12,8 +13,11 @@ pub mod contacts;
 pub mod coverage;
 pub mod distribution;
 pub mod funding;
+pub mod gap_steps;
+pub mod gaps;
 pub mod goals;
 pub mod health;
+pub mod meetings;
 pub mod municipalities;
 pub mod offers;
 pub mod organisations;
@@ -51,6 +55,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     residence_requests::configure(cfg);
     offers::configure(cfg);
     coverage::configure(cfg);
+    bodies::configure(cfg);
+    meetings::configure(cfg);
+    gaps::configure(cfg);
+    gap_steps::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

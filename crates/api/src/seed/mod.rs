@@ -5,6 +5,7 @@
 mod agreements;
 mod cases;
 mod offers;
+pub mod gaps;
 mod positions;
 mod roadmap;
 
@@ -233,6 +234,7 @@ pub fn demo_without_cases(
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
         ("offers", offers::demo(conn)?),
+        ("bodies and systematic gaps", gaps::demo(conn)?),
     ];
     Ok(report)
 }
