@@ -9,7 +9,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::users;
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
@@ -340,7 +340,7 @@ pub fn update(
         ));
     }
     check_body_references(conn, data)?;
-    diesel::update(
+    let changed = diesel::update(
         bodies::table
             .filter(bodies::id.eq(id))
             .filter(bodies::version.eq(expected_version)),
@@ -357,6 +357,7 @@ pub fn update(
     ))
     .execute(conn)
     .map_err(|e| StoreError::from(e).on_field("name"))?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     replace_body_parts(conn, id, data)?;
     find(conn, id)
 }
@@ -629,7 +630,7 @@ pub fn update_meeting(
         });
     }
     check_meeting_references(conn, data)?;
-    diesel::update(
+    let changed = diesel::update(
         meetings::table
             .filter(meetings::id.eq(id))
             .filter(meetings::version.eq(expected_version)),
@@ -642,6 +643,7 @@ pub fn update_meeting(
         meetings::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
+    changed_or_stale(changed, || Ok(find_meeting(conn, id)?.version))?;
     replace_meeting_parts(conn, id, data)?;
     find_meeting(conn, id)
 }

@@ -660,30 +660,47 @@ pub fn move_stage(
     payload: &serde_json::Value,
 ) -> StoreResult<()> {
     let now = clock::now();
-    let mut target = gaps::table
-        .filter(gaps::id.eq(gap_id))
-        .filter(gaps::stage.eq(from.as_str()))
-        .into_boxed::<MultiBackend>();
-    if let Some(version) = expected_version {
-        target = target.filter(gaps::version.eq(version));
-    }
-    let ids: Vec<i64> = target.select(gaps::id).load(conn)?;
-    if ids.is_empty() {
+    // One conditional UPDATE: a check by SELECT first would let two concurrent steps (under
+    // PostgreSQL's read committed) both see the old stage and both move the gap.
+    let changed = match expected_version {
+        Some(version) => diesel::update(
+            gaps::table
+                .filter(gaps::id.eq(gap_id))
+                .filter(gaps::stage.eq(from.as_str()))
+                .filter(gaps::version.eq(version)),
+        )
+        .set((
+            gaps::stage.eq(to.as_str()),
+            gaps::version.eq(gaps::version + 1),
+            gaps::updated_at.eq(now),
+        ))
+        .execute(conn)?,
+        None => diesel::update(
+            gaps::table
+                .filter(gaps::id.eq(gap_id))
+                .filter(gaps::stage.eq(from.as_str())),
+        )
+        .set((
+            gaps::stage.eq(to.as_str()),
+            gaps::version.eq(gaps::version + 1),
+            gaps::updated_at.eq(now),
+        ))
+        .execute(conn)?,
+    };
+    if changed == 0 {
         let current: i32 = gaps::table.find(gap_id).select(gaps::version).first(conn)?;
-        return Err(StoreError::StaleVersion { current });
+        return Err(match expected_version {
+            Some(_) => StoreError::StaleVersion { current },
+            None => {
+                StoreError::Conflict("the gap moved on meanwhile; reload it and try again".into())
+            }
+        });
     }
     let stage_since = if from == to {
         None
     } else {
         Some(gaps::stage_since.eq(now))
     };
-    diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
-        .set((
-            gaps::stage.eq(to.as_str()),
-            gaps::version.eq(gaps::version + 1),
-            gaps::updated_at.eq(now),
-        ))
-        .execute(conn)?;
     if let Some(since) = stage_since {
         diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
             .set(since)

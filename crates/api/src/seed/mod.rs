@@ -4,8 +4,8 @@
 
 mod agreements;
 mod cases;
-mod offers;
 pub mod gaps;
+mod offers;
 mod positions;
 mod roadmap;
 
