@@ -45,6 +45,15 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Contacts", description = "Kontakte: documented contacts with the clients of a case"),
         (name = "Residence-law requests", description = "Aufenthaltsrechtliche Anfragen from case management to the immigration or naturalisation office (module 3)"),
         (name = "Case conferences", description = "Fallkonferenzen, linked to a case or anonymised"),
+        (name = "Needs survey", description = "Bedarfsabfrage: standardized questionnaires to the municipalities and the Freie Wohlfahrt. \
+Lifecycle: the coordination designs a questionnaire (version 1 is a draft, edited as a whole); a campaign puts a version to \
+respondents (municipalities, organisations) for a period and freezes the version (changes then go into a new version, \
+`POST /questionnaires/{id}/versions`). The campaign moves `draft` → `open` → `closed` (and `closed` → `open` to extend). \
+While it is open and within its period, each respondent (the named person, or a partner token of the organisation with \
+scope `surveys:write`; the coordination may enter answers on its behalf) saves a draft and submits; submission checks \
+every answer (422 per question as `answers.<key>`). Only the coordination reopens a submission, with a reason kept in the \
+history. Results, status, reminders and the need score per municipality (which feeds `GET /distribution`) are for the \
+coordination and the KI lead."),
         (name = "Operations", description = "Health checks"),
     ),
     components(

@@ -7,7 +7,10 @@
 
 use std::collections::HashSet;
 
-use crate::survey::{AnswerValue, Answers, Invalid, QuestionKind, Section, SCALE_MAX, SCALE_MIN};
+use crate::reference::RhineSide;
+use crate::survey::{
+    AnswerValue, Answers, Invalid, QuestionKind, RespondentKind, Section, SCALE_MAX, SCALE_MIN,
+};
 
 /// How often one value was chosen.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +155,18 @@ pub fn aggregate(sections: &[Section], responses: &[&Answers]) -> Vec<QuestionRe
             result
         })
         .collect()
+}
+
+/// Whether a respondent belongs to the filtered group: of `kind` if given; on `side` of the
+/// Rhine if given, which only municipalities have (organisations work county-wide, so a side
+/// filter leaves them out).
+pub fn in_filter(
+    kind: RespondentKind,
+    side: Option<RhineSide>,
+    wanted_kind: Option<RespondentKind>,
+    wanted_side: Option<RhineSide>,
+) -> bool {
+    wanted_kind.is_none_or(|k| k == kind) && wanted_side.is_none_or(|s| side == Some(s))
 }
 
 /// One chosen question of the need score and its weight.
@@ -380,6 +395,18 @@ mod tests {
             ),
             (0, 4, None, None)
         );
+    }
+
+    #[test]
+    fn filters_by_kind_and_side() {
+        use RespondentKind::*;
+        let left = Some(RhineSide::Left);
+        assert!(in_filter(Municipality, left, None, None));
+        assert!(in_filter(Municipality, left, Some(Municipality), left));
+        assert!(!in_filter(Municipality, left, Some(Organisation), None));
+        assert!(!in_filter(Municipality, left, None, Some(RhineSide::Right)));
+        assert!(in_filter(Organisation, None, Some(Organisation), None));
+        assert!(!in_filter(Organisation, None, None, left));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod agreements;
 pub mod audit_events;
 pub mod auth;
+pub mod campaigns;
 pub mod cases;
 pub mod clients;
 pub mod conferences;
@@ -17,9 +18,12 @@ pub mod municipalities;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
+pub mod questionnaires;
 pub mod referrals;
 pub mod residence_requests;
 pub mod roadmap;
+pub mod survey_responses;
+pub mod survey_results;
 pub mod users;
 pub mod work_lists;
 
@@ -47,6 +51,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     contacts::configure(cfg);
     conferences::configure(cfg);
     residence_requests::configure(cfg);
+    questionnaires::configure(cfg);
+    campaigns::configure(cfg);
+    survey_responses::configure(cfg);
+    survey_results::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".
