@@ -6,6 +6,7 @@ mod agreements;
 mod cases;
 mod positions;
 mod roadmap;
+mod surveys;
 
 use kim_domain::reference::{LegalDomain as L, MunicipalityKind, OrganisationKind as K, RhineSide};
 use kim_domain::Role;
@@ -231,6 +232,7 @@ pub fn demo_without_cases(
         ("positions and funding rates", positions::demo(conn)?),
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
+        ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)
 }
@@ -278,6 +280,8 @@ pub fn demo_partner_token(
         kim_domain::Scope::ReferralsRead,
         kim_domain::Scope::ReferralsWrite,
         kim_domain::Scope::ReportsRead,
+        // The Jobcenter is a respondent of the demo needs survey.
+        kim_domain::Scope::SurveysWrite,
     ];
     crate::routes::partner_tokens::issue_in(
         conn,
