@@ -222,7 +222,7 @@ fn answers(i: usize, name: &str) -> Answers {
             "{name}: Sprachcafé, Migrationsberatung an zwei Tagen, Hausaufgabenhilfe"
         )),
     );
-    a.insert("offers_sufficient".into(), AnswerValue::Bool(i % 4 == 0));
+    a.insert("offers_sufficient".into(), AnswerValue::Bool(i.is_multiple_of(4)));
     a.insert("main_gap_topic".into(), pick(TOPICS, i));
     a.insert("need_newcomers".into(), level(0));
     a.insert("need_families".into(), level(1));
@@ -240,7 +240,7 @@ fn answers(i: usize, name: &str) -> Answers {
     );
     a.insert("wants_cm_placement".into(), AnswerValue::Bool(i % 3 != 2));
     a.insert("cooperation_partners".into(), picks(PARTNERS, &[i, i + 1]));
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         a.insert(
             "cooperation_remarks".into(),
             AnswerValue::Text(
