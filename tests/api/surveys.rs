@@ -531,6 +531,13 @@ async fn campaigns_validate_their_respondents_and_lifecycle(app: TestApp) {
         .await;
         assert_eq!(error_fields(&problem), vec![field]);
     }
+    let extra = json!({"questionnaire_version_id": version_id, "title": "Extra",
+        "opens_on": day(0), "closes_on": day(9), "bogus": 1});
+    assert_problem(
+        app.post("/api/v1/campaigns", &token, &extra).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     let no_version = json!({"questionnaire_version_id": 999_999, "title": "Ohne",
         "opens_on": day(0), "closes_on": day(9)});
     let problem = assert_problem(

@@ -213,6 +213,7 @@ impl CampaignUpdate {
             errors.push(FieldError::new("closes_on", "must not be before opens_on"));
         }
         if !errors.is_empty() {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(errors);
         }
         Ok(CampaignData {
@@ -338,6 +339,7 @@ pub async fn create_campaign(
         }
     }
     if !errors.is_empty() {
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
         return Err(ApiError::Validation(errors));
     }
     let data = input.campaign.data().map_err(ApiError::Validation)?;

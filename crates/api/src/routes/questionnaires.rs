@@ -15,7 +15,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{responses as err, FieldError};
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -33,12 +33,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// The 422 of a survey rule: each invalid field, named as the client sent it.
 pub(crate) fn invalid(errors: Vec<Invalid>) -> ApiError {
-    ApiError::Validation(
-        errors
-            .into_iter()
-            .map(|e| FieldError::new(e.field, e.message))
-            .collect(),
-    )
+    let mut fields: Vec<FieldError> = errors
+        .into_iter()
+        .map(|e| FieldError::new(e.field, e.message))
+        .collect();
+    fields.sort_by(|a, b| a.field.cmp(&b.field));
+    ApiError::Validation(fields)
 }
 
 /// One version of a questionnaire, as listed with it.
@@ -215,6 +215,7 @@ fn check(
     if fields.is_empty() {
         Ok(())
     } else {
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
         Err(ApiError::Validation(fields))
     }
 }
@@ -358,7 +359,8 @@ pub async fn update_questionnaire(
 /// **Who may call:** `coordinator`.
 #[utoipa::path(tag = "Needs survey", params(("id" = i64, Path, description = "Questionnaire id")), responses(
     (status = 201, description = "The new draft version", body = QuestionnaireVersion, headers(("ETag" = String), ("Location" = String))),
-    sets::DeleteErrors,
+    (status = 409, response = err::Conflict),
+    sets::ReadErrors,
 ), security(("bearer" = [])))]
 #[post("/questionnaires/{id}/versions")]
 pub async fn create_version(

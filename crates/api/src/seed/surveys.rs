@@ -1,7 +1,11 @@
 //! Demo needs survey: a questionnaire modeled on the concept's spring-2021 survey (existing
 //! offers, needs by target group and topic, staff capacity, cooperation wishes) and its campaign
-//! to the 19 municipalities and four organisations of the Freie Wohlfahrt and the Jobcenter,
-//! closed, with most responses submitted, some drafts and some not started.
+//! to 18 municipalities, three organisations of the Freie Wohlfahrt and the Jobcenter, closed,
+//! with most responses submitted, some drafts and some not started.
+//!
+//! Much is left out of the campaign on purpose: a municipality that is a survey respondent
+//! cannot be deleted (its answers would go with it), and the demo keeps one small municipality
+//! free of survey data so that deleting reference data can still be tried out.
 //!
 //! Respondents: Siegburg is answered by the demo `project_group_member`, Troisdorf by the demo
 //! `steering_member` (the town's representative), the Jobcenter by its partner token (scope
@@ -222,7 +226,10 @@ fn answers(i: usize, name: &str) -> Answers {
             "{name}: Sprachcafé, Migrationsberatung an zwei Tagen, Hausaufgabenhilfe"
         )),
     );
-    a.insert("offers_sufficient".into(), AnswerValue::Bool(i.is_multiple_of(4)));
+    a.insert(
+        "offers_sufficient".into(),
+        AnswerValue::Bool(i.is_multiple_of(4)),
+    );
     a.insert("main_gap_topic".into(), pick(TOPICS, i));
     a.insert("need_newcomers".into(), level(0));
     a.insert("need_families".into(), level(1));
@@ -252,7 +259,9 @@ fn answers(i: usize, name: &str) -> Answers {
 }
 
 /// Municipalities whose response is a draft, and those that have not started.
-const DRAFTS: &[&str] = &["Much", "Windeck"];
+const DRAFTS: &[&str] = &["Eitorf", "Windeck"];
+/// Not asked (see the module comment).
+const NOT_ASKED: &str = "Much";
 const NOT_STARTED: &[&str] = &["Ruppichteroth"];
 const ORGANISATIONS: &[&str] = &[
     "Caritasverband Rhein-Sieg",
@@ -302,7 +311,11 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         kim_store::Direction::Asc,
         page,
     )?;
-    for m in places.items {
+    for m in places
+        .items
+        .into_iter()
+        .filter(|m| m.data.name != NOT_ASKED)
+    {
         let respondent_user_id = match m.data.name.as_str() {
             "Siegburg" => siegburg_user,
             "Troisdorf" => troisdorf_user,
