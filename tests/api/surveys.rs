@@ -538,6 +538,22 @@ async fn campaigns_validate_their_respondents_and_lifecycle(app: TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    let admin = app.token("admin").await;
+    let analyst = app.id_of("users", "analyst", &admin).await;
+    let problem = assert_problem(
+        app.post(
+            "/api/v1/campaigns",
+            &token,
+            &unknown("respondent_user_id", analyst),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["respondent_user_id"]);
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("may not answer surveys")));
     let no_version = json!({"questionnaire_version_id": 999_999, "title": "Ohne",
         "opens_on": day(0), "closes_on": day(9)});
     let problem = assert_problem(
@@ -593,7 +609,7 @@ async fn campaigns_validate_their_respondents_and_lifecycle(app: TestApp) {
         (Some("open"), Some(2))
     );
     // The version of an opened campaign stays.
-    let (_, other_version) = create_questionnaire(&app, &token, "Anderer").await;
+    let (other_questionnaire, other_version) = create_questionnaire(&app, &token, "Anderer").await;
     let mut moved = body.clone();
     moved["questionnaire_version_id"] = json!(other_version);
     assert_problem(
@@ -640,6 +656,52 @@ async fn campaigns_validate_their_respondents_and_lifecycle(app: TestApp) {
         StatusCode::NOT_FOUND,
     )
     .await;
+    // An opened campaign keeps its answers; a draft can be deleted, which unfreezes its version.
+    let problem = assert_problem(
+        app.delete(&path, &token, Some(2)).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(problem["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("only draft campaigns")));
+    let draft = json_of(
+        app.post(
+            "/api/v1/campaigns",
+            &token,
+            &json!({"questionnaire_version_id": other_version, "title": "Verworfen",
+                "opens_on": day(0), "closes_on": day(9)}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let draft_path = format!("/api/v1/campaigns/{}", draft["id"]);
+    assert_problem(
+        app.delete(&draft_path, &token, None).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    assert_problem(
+        app.delete(&draft_path, &ki_lead, Some(1)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        app.delete(&draft_path, &token, Some(1)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(app.get(&draft_path, &token).await, StatusCode::NOT_FOUND).await;
+    let unused = json_of(
+        app.get(
+            &format!("/api/v1/questionnaires/{other_questionnaire}/versions/1"),
+            &token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(unused["frozen"], false);
 }
 
 async fn answers_are_validated_per_question_kind(app: TestApp) {

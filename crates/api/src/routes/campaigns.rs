@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_campaign)
         .service(create_campaign)
         .service(update_campaign)
+        .service(delete_campaign)
         .service(add_respondent)
         .service(remove_respondent)
         .service(my_surveys);
@@ -387,6 +388,37 @@ pub async fn update_campaign(
         .await?;
     let version = updated.version;
     Ok(ok_versioned(&Campaign::from(updated), version))
+}
+
+/// Delete a draft campaign
+///
+/// Only a campaign that was never opened, with its respondents (409 otherwise: an opened
+/// campaign keeps its answers; close it instead). Its questionnaire version stays frozen only
+/// if another campaign uses it. Requires `If-Match`.
+///
+/// **Who may call:** `coordinator`.
+#[utoipa::path(tag = "Needs survey",
+    params(("id" = i64, Path, description = "Campaign id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    sets::DeleteErrors,
+), security(("bearer" = [])))]
+#[delete("/campaigns/{id}")]
+pub async fn delete_campaign(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
+    caller.require(Action::ManageSurveys)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| store::delete(conn, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Add a respondent to a campaign

@@ -2,7 +2,7 @@
 //! whole while it is a draft; once a campaign uses it, it is frozen and changes go into a new
 //! version (`POST …/versions`, a copy of the last).
 
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::survey::{validate_sections, Invalid, Section};
 use kim_domain::Action;
@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_questionnaire)
         .service(create_questionnaire)
         .service(update_questionnaire)
+        .service(delete_questionnaire)
         .service(create_version)
         .service(get_version)
         .service(replace_version);
@@ -349,6 +350,36 @@ pub async fn update_questionnaire(
         .await?;
     let version = updated.version;
     Ok(ok_versioned(&Questionnaire::from(updated), version))
+}
+
+/// Delete a questionnaire
+///
+/// With all its versions, provided no campaign uses any of them (409 otherwise). Requires
+/// `If-Match`.
+///
+/// **Who may call:** `coordinator`.
+#[utoipa::path(tag = "Needs survey",
+    params(("id" = i64, Path, description = "Questionnaire id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    sets::DeleteErrors,
+), security(("bearer" = [])))]
+#[delete("/questionnaires/{id}")]
+pub async fn delete_questionnaire(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
+    caller.require(Action::ManageSurveys)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| store::delete(conn, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Create a new version of a questionnaire

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
+use kim_domain::permission::role_actions;
 use kim_domain::reference::RhineSide;
 use kim_domain::survey::{
     check_campaign_transition, CampaignStatus, RespondentKind, RespondentSlot, ResponseStatus,
 };
 use kim_domain::survey_results::NeedWeight;
+use kim_domain::{Action, Role};
 
 use super::tables::{
     questionnaire_versions as versions, survey_campaigns as campaigns,
@@ -274,14 +276,22 @@ fn check_slot_references(conn: &mut DbConn, slot: &RespondentSlot) -> StoreResul
         }
     }
     if let Some(id) = slot.respondent_user_id {
-        let found: i64 = users::table
+        let role: Option<String> = users::table
             .filter(users::id.eq(id))
-            .count()
-            .get_result(conn)?;
-        if found == 0 {
+            .select(users::role)
+            .first(conn)
+            .optional()?;
+        let Some(role) = role else {
             return Err(StoreError::UnknownReference {
                 field: "respondent_user_id",
                 message: format!("no user with id {id}"),
+            });
+        };
+        let role = Role::parse(&role)?;
+        if !role_actions(role).contains(&Action::AnswerSurveys) {
+            return Err(StoreError::Invalid {
+                field: "respondent_user_id",
+                message: format!("user {id} has the role {role}, which may not answer surveys"),
             });
         }
     }
@@ -323,6 +333,25 @@ fn insert_respondent(
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// Deletes a campaign that was never opened, with its respondent slots (409 otherwise: the
+/// answers of an opened campaign are kept; close it instead).
+pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    if current.data.status != CampaignStatus::Draft {
+        return Err(StoreError::Conflict(format!(
+            "the campaign is {}; only draft campaigns can be deleted (close it instead)",
+            current.data.status
+        )));
+    }
+    diesel::delete(campaigns::table.find(id)).execute(conn)?;
+    Ok(())
 }
 
 /// Adds a respondent slot to a campaign that is not closed.

@@ -192,6 +192,24 @@ pub fn insert(
     find(conn, id)
 }
 
+/// Deletes a questionnaire none of whose versions a campaign uses (409 otherwise).
+pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    if let Some(used) = current.versions.iter().find(|v| v.frozen) {
+        return Err(StoreError::Conflict(format!(
+            "version {} is used by a campaign; a questionnaire in use cannot be deleted",
+            used.number
+        )));
+    }
+    diesel::delete(questionnaires::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 /// Changes title and description.
 pub fn update(
     conn: &mut DbConn,
