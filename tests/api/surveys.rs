@@ -502,7 +502,7 @@ async fn campaigns_validate_their_respondents_and_lifecycle(app: TestApp) {
         .id_of("organisations", "Caritasverband Rhein-Sieg", &token)
         .await;
     let bad = json!({"questionnaire_version_id": version_id, "title": "", "opens_on": day(5),
-        "closes_on": day(1), "respondents": [
+        "closes_on": day(1), "status": "closed", "respondents": [
             {"kind": "municipality", "organisation_id": caritas},
             {"kind": "organisation", "municipality_id": siegburg}]});
     let problem = assert_problem(
@@ -512,7 +512,13 @@ async fn campaigns_validate_their_respondents_and_lifecycle(app: TestApp) {
     .await;
     assert_eq!(
         error_fields(&problem),
-        vec!["closes_on", "respondents[0]", "respondents[1]", "title"]
+        vec![
+            "closes_on",
+            "respondents[0]",
+            "respondents[1]",
+            "status",
+            "title"
+        ]
     );
     let unknown = |field: &str, value: i64| {
         let mut respondent = json!({"kind": "municipality", "municipality_id": siegburg});

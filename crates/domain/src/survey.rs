@@ -489,6 +489,17 @@ pub fn check_campaign_transition(
     }
 }
 
+/// A campaign starts as a draft (prepared, then opened) or opened at once; never closed.
+pub fn check_initial_status(status: CampaignStatus) -> Result<(), Invalid> {
+    if status == CampaignStatus::Closed {
+        return Err(Invalid::new(
+            "status",
+            "a new campaign is draft or open; close it later",
+        ));
+    }
+    Ok(())
+}
+
 /// Why a response cannot be changed now (409), or `Ok` when the campaign takes answers on `today`:
 /// it must be open and `today` within its period, both days included.
 pub fn check_answering_period(
@@ -920,6 +931,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn campaigns_start_as_draft_or_open() {
+        assert!(check_initial_status(CampaignStatus::Draft).is_ok());
+        assert!(check_initial_status(CampaignStatus::Open).is_ok());
+        assert_eq!(
+            check_initial_status(CampaignStatus::Closed)
+                .unwrap_err()
+                .field,
+            "status"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::reference::RhineSide;
 use kim_domain::survey::{
-    check_slot, CampaignStatus, RespondentKind, RespondentSlot, ResponseStatus,
+    check_initial_status, check_slot, CampaignStatus, RespondentKind, RespondentSlot,
+    ResponseStatus,
 };
 use kim_domain::{Action, Principal};
 use kim_store::surveys::campaigns::{self as store, CampaignData, CampaignFilter};
@@ -308,7 +309,8 @@ pub async fn get_campaign(
 
 /// Create a survey campaign
 ///
-/// Puts a questionnaire version to respondents for a period; the version becomes frozen. Each
+/// Puts a questionnaire version to respondents for a period; the version becomes frozen. A new
+/// campaign is `draft` (the default) or `open`, never `closed` (422). Each
 /// respondent is a municipality or an organisation, answered by the named person, by a partner
 /// token of the organisation (scope `surveys:write`), or entered by the coordination on its
 /// behalf. Unknown municipalities, organisations, users or versions are 422 naming the field; a
@@ -329,6 +331,9 @@ pub async fn create_campaign(
     caller.require(Action::ManageSurveys)?;
     let input = body.into_inner();
     let mut errors = input.campaign.data().err().unwrap_or_default();
+    if let Some(Err(e)) = input.campaign.status.map(check_initial_status) {
+        errors.push(FieldError::new(e.field, e.message));
+    }
     let mut slots = Vec::new();
     if input.respondents.len() > 200 {
         errors.push(FieldError::new("respondents", "at most 200 respondents"));
