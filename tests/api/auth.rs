@@ -146,7 +146,13 @@ async fn me_describes_the_person_and_their_permissions(app: TestApp) {
             "write_reference_data",
             "read_steering",
             "write_steering",
-            "see_holder_names"
+            "see_holder_names",
+            "read_gaps",
+            "manage_bodies",
+            "write_offers",
+            "manage_surveys",
+            "read_survey_results",
+            "answer_surveys"
         ])
     );
     let admin = app.token("admin").await;

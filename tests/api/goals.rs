@@ -7,7 +7,6 @@ use kim_domain::Role;
 use kim_store::audit::{Actor, AuditFilter};
 use kim_store::cases::{CaseData, Intake};
 use kim_store::clients::ClientData;
-use kim_store::users::NewUser;
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
@@ -85,29 +84,17 @@ pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let (case, other) = {
         let mut conn = app.pool.get().expect("connection");
         let conn = &mut conn;
-        let (manager, hash) = kim_store::users::find_for_login(conn, "case_manager")
+        let manager = kim_store::users::find_by_username(conn, "case_manager")
             .expect("query")
             .expect("demo case manager");
-        let colleague = kim_store::users::insert(
-            conn,
-            &Actor::system(),
-            &NewUser {
-                username: COLLEAGUE.into(),
-                display_name: "Second Case Manager".into(),
-                role: Role::CaseManager,
-                organisation_id: manager.organisation_id,
-                active: true,
-                password_hash: hash,
-            },
-        )
-        .expect("colleague");
+        let colleague = app.add_user(COLLEAGUE, Role::CaseManager);
         let municipality = kim_store::municipalities::find_by_name(conn, "Siegburg")
             .expect("query")
             .expect("Siegburg")
             .id;
         (
             open_case(conn, manager.id, municipality, manager.organisation_id),
-            open_case(conn, colleague.id, municipality, manager.organisation_id),
+            open_case(conn, colleague, municipality, manager.organisation_id),
         )
     };
     Fixture {

@@ -300,10 +300,19 @@ async fn duplicates_are_409(app: TestApp) {
 
 async fn if_match_is_required_and_checked(app: TestApp) {
     let token = app.token("coordinator").await;
-    let id = app.id_of("municipalities", "Much", &token).await;
+    // A municipality of its own: every demo municipality is served by demo offers and so
+    // cannot be deleted.
+    let created = app
+        .post(
+            "/api/v1/municipalities",
+            &token,
+            &troisdorf_like("Musterdorf"),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.expect("json")["id"].clone();
     let path = format!("/api/v1/municipalities/{id}");
-    let body =
-        json!({"name": "Much", "kind": "municipality", "rhine_side": "right", "population": 15000});
+    let body = json!({"name": "Musterdorf", "kind": "municipality", "rhine_side": "right", "population": 15000});
     assert_problem(
         app.put(&path, &token, None, &body).await,
         StatusCode::PRECONDITION_REQUIRED,

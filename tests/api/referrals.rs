@@ -9,7 +9,6 @@ use kim_domain::Role;
 use kim_store::audit::{Actor, AuditFilter};
 use kim_store::cases::{CaseData, Intake};
 use kim_store::clients::ClientData;
-use kim_store::users::NewUser;
 use kim_store::StoreError;
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
@@ -21,6 +20,8 @@ backend_tests!(
     an_idempotent_retry_changes_nothing_twice,
     other_case_managers_and_roles_without_case_access_see_nothing,
     draft_input_is_validated,
+    a_draft_is_changed_until_it_is_sent,
+    who_may_change_a_draft,
 );
 
 /// A client with a case assigned to `username`, made through the store.
@@ -87,24 +88,8 @@ pub(crate) fn open_case(app: &TestApp, username: &str) -> Fixture {
 
 /// A second case manager, `case_manager_2`, with the demo password.
 pub(crate) async fn second_case_manager(app: &TestApp) -> String {
-    {
-        let mut conn = app.pool.get().expect("connection");
-        let hash = kim_api::auth::password::hash(kim_tests::PASSWORD).expect("hash");
-        kim_store::users::insert(
-            &mut conn,
-            &Actor::system(),
-            &NewUser {
-                username: "case_manager_2".into(),
-                display_name: "Second Case Manager".into(),
-                role: Role::CaseManager,
-                organisation_id: None,
-                active: true,
-                password_hash: hash,
-            },
-        )
-        .expect("user");
-    }
-    app.token("case_manager_2").await
+    app.add_user("case_manager_2", Role::CaseManager);
+    app.token_of("case_manager_2").await
 }
 
 /// A partner token of `organisation` with `scopes`, issued by the admin.
@@ -941,4 +926,126 @@ async fn draft_input_is_validated(app: TestApp) {
         .await
         .expect("send");
     assert_problem(bad_key, StatusCode::UNPROCESSABLE_ENTITY).await;
+}
+
+async fn a_draft_is_changed_until_it_is_sent(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let other = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let caritas = organisation(&app, CARITAS).await;
+    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let path = format!("/api/v1/referrals/{}", referral["id"]);
+    let changed = json!({"recipient_organisation_id": caritas, "purpose": "Migrationsberatung",
+        "shared_categories": ["residence_status"], "due_on": days_ago(-21)});
+
+    assert_problem(
+        app.put(&path, &cm, None, &changed).await,
+        StatusCode::PRECONDITION_REQUIRED,
+    )
+    .await;
+    for (body, field) in [
+        (
+            json!({"recipient_organisation_id": caritas, "purpose": " "}),
+            "purpose",
+        ),
+        (
+            json!({"recipient_organisation_id": 999_999, "purpose": "Beratung"}),
+            "recipient_organisation_id",
+        ),
+        (
+            json!({"recipient_organisation_id": caritas, "purpose": "Beratung", "client_id": other.client_id}),
+            "client_id",
+        ),
+    ] {
+        let problem = assert_problem(
+            app.put(&path, &cm, Some(1), &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec![field], "{body}");
+    }
+    let response = app.put(&path, &cm, Some(1), &changed).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["etag"], "\"2\"");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["recipient_organisation_id"], caritas);
+    assert_eq!(body["purpose"], "Migrationsberatung");
+    assert_eq!(body["message"], Value::Null);
+    assert_eq!(body["status"], "draft");
+    assert_eq!(get(&app, &cm, &path).await, body);
+    assert_problem(
+        app.put(&path, &cm, Some(1), &changed).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
+
+    // Once sent, the referral stays as the recipient received it.
+    consent(
+        &app,
+        &cm,
+        fixture.client_id,
+        caritas,
+        json!(["identity", "residence_status"]),
+    )
+    .await;
+    let sent = move_to(&app, &cm, &body, json!({"to": "sent"})).await;
+    let problem = assert_problem(
+        app.put(&path, &cm, sent["version"].as_i64(), &changed)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(problem["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("only a draft can be changed"));
+    assert!(audit_actions(&app, &fixture.reference)
+        .iter()
+        .any(|(_, action)| action == "referral.update"));
+}
+
+async fn who_may_change_a_draft(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let path = format!("/api/v1/referrals/{}", referral["id"]);
+    let body = json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"});
+    let response = app
+        .request(Method::PUT, &path, None)
+        .header("If-Match", "\"1\"")
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    let coordination = app.token("cm_coordinator").await;
+    assert_problem(
+        app.put(&path, &coordination, Some(1), &body).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let partner_token = partner(&app, JOBCENTER, json!(["referrals:write"])).await;
+    let mut outsiders = vec![
+        second_case_manager(&app).await,
+        partner_token,
+        app.token("analyst").await,
+        app.token("admin").await,
+    ];
+    outsiders.push(app.token("immigration_officer").await);
+    for token in &outsiders {
+        assert_problem(
+            app.put(&path, token, Some(1), &body).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+    assert_problem(
+        app.put("/api/v1/referrals/999999", &cm, Some(1), &body)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(get(&app, &cm, &path).await["version"], 1);
 }

@@ -222,6 +222,27 @@ impl TestApp {
         self.token_of(role).await
     }
 
+    /// Adds an active account `username` with `role` and the demo password, beside the demo
+    /// accounts (e.g. a second case manager whose cases the first must not see); returns its id.
+    pub fn add_user(&self, username: &str, role: kim_domain::Role) -> i64 {
+        let mut conn = self.pool.get().expect("connection");
+        let hash = kim_api::auth::password::hash(PASSWORD).expect("hash");
+        kim_store::users::insert(
+            &mut conn,
+            &kim_store::audit::Actor::system(),
+            &kim_store::users::NewUser {
+                username: username.into(),
+                display_name: format!("Test user {username}"),
+                role,
+                organisation_id: None,
+                active: true,
+                password_hash: hash,
+            },
+        )
+        .expect("user")
+        .id
+    }
+
     /// An access token of the account `username` with the demo password.
     pub async fn token_of(&self, username: &str) -> String {
         let role = username;

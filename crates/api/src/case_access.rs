@@ -5,7 +5,8 @@
 
 use kim_domain::access::{case_access, client_access, uncased_client_access, Access};
 use kim_domain::audit::{AuditAction, AuditObject, AuditVerb};
-use kim_store::{audit, cases, clients, DbConn, StoreError};
+use kim_domain::conference::{conference_access, ConferenceFacts};
+use kim_store::{audit, cases, clients, conferences, DbConn, StoreError};
 
 use crate::auth::Authenticated;
 use crate::ApiError;
@@ -32,6 +33,41 @@ fn hidden(error: StoreError) -> ApiError {
         StoreError::NotFound => ApiError::NotFound,
         other => other.into(),
     }
+}
+
+/// `Ok` when `access` covers `needed`; else 404 for an invisible object, 403 for a read-only one.
+pub fn require_access(access: Access, needed: Access) -> Result<(), ApiError> {
+    if allows(access, needed) {
+        Ok(())
+    } else {
+        Err(refuse(access))
+    }
+}
+
+/// The caller's access to a conference and the client reference of its case (none when
+/// anonymised), without refusing yet: a task's owner may act on a conference they cannot see.
+pub fn conference_access_of(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    conference_id: i64,
+) -> Result<(Access, Option<String>), ApiError> {
+    let conference = conferences::find(conn, conference_id).map_err(hidden)?;
+    Ok(match conference.case_id {
+        Some(case_id) => {
+            let case = cases::find(conn, case_id)?;
+            let access = case_access(&who.principal, &case.facts());
+            (
+                conference_access(&who.principal, ConferenceFacts::OfCase(access)),
+                Some(case.lead_client_reference),
+            )
+        }
+        None => {
+            let facts = ConferenceFacts::Anonymised {
+                created_by: conference.created_by,
+            };
+            (conference_access(&who.principal, facts), None)
+        }
+    })
 }
 
 /// The case, if the caller has `needed` access to it; 404 when it is invisible to the caller,

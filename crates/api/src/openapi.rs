@@ -45,6 +45,8 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Contacts", description = "Kontakte: documented contacts with the clients of a case"),
         (name = "Residence-law requests", description = "Aufenthaltsrechtliche Anfragen from case management to the immigration or naturalisation office (module 3)"),
         (name = "Case conferences", description = "Fallkonferenzen, linked to a case or anonymised"),
+        (name = "Offers", description = "Angebote of the county's organisations: topics, target groups, municipalities served or county-wide, eligibility, languages, access, capacity, period. Readable by every caller; written by the coordination and by partner systems (scope offers:write) for their own organisation"),
+        (name = "Coverage", description = "Angebotsabdeckung: which target groups or topics lack any offer in which municipality (gaps) and where several organisations serve the same need (overlaps, Doppelstrukturen); as JSON or CSV"),
         (name = "Needs survey", description = "Bedarfsabfrage: standardized questionnaires to the municipalities and the Freie Wohlfahrt. \
 Lifecycle: the coordination designs a questionnaire (version 1 is a draft, edited as a whole); a campaign puts a version to \
 respondents (municipalities, organisations) for a period and freezes the version (changes then go into a new version, \

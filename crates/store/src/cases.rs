@@ -14,7 +14,7 @@ use kim_domain::reference::{normalise_set, LegalDomain};
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{
     case_clients, case_events as events, case_legal_domains as domains, case_topics as topics,
     cases, clients, users,
@@ -395,24 +395,29 @@ pub fn update(
     let current = find(conn, id)?;
     check_version(&current, expected_version)?;
     check_references(conn, data)?;
-    diesel::update(cases::table.filter(cases::id.eq(id)))
-        .set((
-            cases::lead_client_id.eq(data.lead_client_id),
-            cases::municipality_id.eq(data.municipality_id),
-            cases::target_group.eq(data.target_group.as_str()),
-            cases::intake_channel.eq(data.intake_channel.as_str()),
-            cases::referred_by_organisation_id.eq(data.referred_by_organisation_id),
-            cases::arrived_on.eq(data.arrived_on),
-            cases::other_case_management.eq(join(
-                &data.other_case_management,
-                OtherCaseManagement::as_str,
-            )),
-            cases::eligible.eq(intake.eligible),
-            cases::eligibility_justification.eq(intake.justification.as_deref()),
-            cases::version.eq(expected_version + 1),
-            cases::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        cases::table
+            .filter(cases::id.eq(id))
+            .filter(cases::version.eq(expected_version)),
+    )
+    .set((
+        cases::lead_client_id.eq(data.lead_client_id),
+        cases::municipality_id.eq(data.municipality_id),
+        cases::target_group.eq(data.target_group.as_str()),
+        cases::intake_channel.eq(data.intake_channel.as_str()),
+        cases::referred_by_organisation_id.eq(data.referred_by_organisation_id),
+        cases::arrived_on.eq(data.arrived_on),
+        cases::other_case_management.eq(join(
+            &data.other_case_management,
+            OtherCaseManagement::as_str,
+        )),
+        cases::eligible.eq(intake.eligible),
+        cases::eligibility_justification.eq(intake.justification.as_deref()),
+        cases::version.eq(expected_version + 1),
+        cases::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     replace_sets(conn, id, data)?;
     record(conn, actor, id, &event("updated", clock::now().date()))?;
     find(conn, id)
@@ -444,15 +449,20 @@ pub fn transition(
             ),
         });
     }
-    diesel::update(cases::table.filter(cases::id.eq(id)))
-        .set((
-            cases::status.eq(change.to.as_str()),
-            cases::status_since.eq(on),
-            cases::close_reason.eq(change.close_reason.map(|r| r.as_str())),
-            cases::version.eq(expected_version + 1),
-            cases::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        cases::table
+            .filter(cases::id.eq(id))
+            .filter(cases::version.eq(expected_version)),
+    )
+    .set((
+        cases::status.eq(change.to.as_str()),
+        cases::status_since.eq(on),
+        cases::close_reason.eq(change.close_reason.map(|r| r.as_str())),
+        cases::version.eq(expected_version + 1),
+        cases::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     let mut moved = event("status", on);
     moved.from_status = Some(change.from);
     moved.to_status = Some(change.to);
@@ -478,14 +488,19 @@ pub fn reassign(
     if let Some(deputy) = deputy {
         check_user(conn, "deputy_user_id", deputy)?;
     }
-    diesel::update(cases::table.filter(cases::id.eq(id)))
-        .set((
-            cases::assigned_user_id.eq(assigned),
-            cases::deputy_user_id.eq(deputy),
-            cases::version.eq(expected_version + 1),
-            cases::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        cases::table
+            .filter(cases::id.eq(id))
+            .filter(cases::version.eq(expected_version)),
+    )
+    .set((
+        cases::assigned_user_id.eq(assigned),
+        cases::deputy_user_id.eq(deputy),
+        cases::version.eq(expected_version + 1),
+        cases::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     let mut moved = event("reassigned", clock::now().date());
     moved.reason = reason.map(String::from);
     record(conn, actor, id, &moved)?;

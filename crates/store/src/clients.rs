@@ -8,7 +8,7 @@ use kim_domain::client::{ClientReference, HouseholdLink, HouseholdLinkKind, Resi
 use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{case_clients, cases, client_links, clients};
 use crate::{clock, municipalities, DbConn, Listed, StoreError};
 
@@ -172,20 +172,25 @@ pub fn update(
         });
     }
     check_municipality(conn, data.municipality_id)?;
-    diesel::update(clients::table.filter(clients::id.eq(id)))
-        .set((
-            clients::given_name.eq(data.given_name.as_deref()),
-            clients::family_name.eq(data.family_name.as_deref()),
-            clients::birth_year.eq(data.birth_year),
-            clients::gender.eq(data.gender.as_deref()),
-            clients::languages.eq(join_languages(&data.languages)),
-            clients::country_of_origin.eq(data.country_of_origin.as_deref()),
-            clients::residence_status.eq(data.residence_status.map(|s| s.as_str())),
-            clients::municipality_id.eq(data.municipality_id),
-            clients::version.eq(expected_version + 1),
-            clients::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        clients::table
+            .filter(clients::id.eq(id))
+            .filter(clients::version.eq(expected_version)),
+    )
+    .set((
+        clients::given_name.eq(data.given_name.as_deref()),
+        clients::family_name.eq(data.family_name.as_deref()),
+        clients::birth_year.eq(data.birth_year),
+        clients::gender.eq(data.gender.as_deref()),
+        clients::languages.eq(join_languages(&data.languages)),
+        clients::country_of_origin.eq(data.country_of_origin.as_deref()),
+        clients::residence_status.eq(data.residence_status.map(|s| s.as_str())),
+        clients::municipality_id.eq(data.municipality_id),
+        clients::version.eq(expected_version + 1),
+        clients::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     find(conn, id)
 }
 

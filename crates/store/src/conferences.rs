@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::audit::Actor;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::users;
 use crate::{clock, organisations, DbConn, StoreError};
 
@@ -44,6 +44,7 @@ diesel::table! {
         description -> Text,
         owner_user_id -> BigInt,
         due_on -> Date,
+        done_on -> Nullable<Date>,
     }
 }
 
@@ -74,6 +75,27 @@ pub struct FollowUp {
     pub description: String,
     pub owner_user_id: i64,
     pub due_on: NaiveDate,
+    /// When it was done; `None` while open.
+    pub done_on: Option<NaiveDate>,
+}
+
+/// A task as a replacement lists it: `id` keeps an existing task of the conference, `None`
+/// adds one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskEdit {
+    pub id: Option<i64>,
+    pub task: FollowUp,
+}
+
+/// What a replacement changes: everything but the case and the author.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConferenceChanges {
+    pub held_on: NaiveDate,
+    pub summary: Option<String>,
+    pub outcome: Option<String>,
+    pub organisation_ids: Vec<i64>,
+    pub user_ids: Vec<i64>,
+    pub tasks: Vec<TaskEdit>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,15 +151,17 @@ fn complete(conn: &mut DbConn, row: ConferenceRow) -> StoreResult<Conference> {
             conference_tasks::description,
             conference_tasks::owner_user_id,
             conference_tasks::due_on,
+            conference_tasks::done_on,
         ))
-        .load::<(i64, String, i64, NaiveDate)>(conn)?
+        .load::<(i64, String, i64, NaiveDate, Option<NaiveDate>)>(conn)?
         .into_iter()
-        .map(|(id, description, owner_user_id, due_on)| Task {
+        .map(|(id, description, owner_user_id, due_on, done_on)| Task {
             id,
             task: FollowUp {
                 description,
                 owner_user_id,
                 due_on,
+                done_on,
             },
         })
         .collect();
@@ -207,9 +231,13 @@ fn sorted_unique(ids: &[i64]) -> Vec<i64> {
     ids
 }
 
-pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreResult<Conference> {
-    let organisation_ids = sorted_unique(&data.organisation_ids);
-    for id in &organisation_ids {
+fn check_participants(
+    conn: &mut DbConn,
+    organisation_ids: &[i64],
+    user_ids: &[i64],
+    owners: &[i64],
+) -> StoreResult<()> {
+    for id in organisation_ids {
         if !organisations::exists(conn, *id)? {
             return Err(StoreError::UnknownReference {
                 field: "organisation_ids",
@@ -217,24 +245,23 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreR
             });
         }
     }
-    let user_ids = sorted_unique(&data.user_ids);
-    check_users(conn, "user_ids", &user_ids)?;
-    let owners: Vec<i64> = data.tasks.iter().map(|t| t.owner_user_id).collect();
-    check_users(conn, "tasks", &sorted_unique(&owners))?;
-    let now = clock::now();
-    let id: i64 = diesel::insert_into(conferences::table)
-        .values((
-            conferences::case_id.eq(data.case_id),
-            conferences::held_on.eq(data.held_on),
-            conferences::summary.eq(data.summary.as_deref()),
-            conferences::outcome.eq(data.outcome.as_deref()),
-            conferences::created_by.eq(actor.id),
-            conferences::version.eq(1),
-            conferences::created_at.eq(now),
-            conferences::updated_at.eq(now),
-        ))
-        .returning(conferences::id)
-        .get_result(conn)?;
+    check_users(conn, "user_ids", user_ids)?;
+    check_users(conn, "tasks", &sorted_unique(owners))
+}
+
+/// Writes the participants of conference `id`, replacing those it had.
+fn replace_participants(
+    conn: &mut DbConn,
+    id: i64,
+    organisation_ids: &[i64],
+    user_ids: &[i64],
+) -> StoreResult<()> {
+    diesel::delete(
+        conference_organisations::table.filter(conference_organisations::conference_id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(conference_users::table.filter(conference_users::conference_id.eq(id)))
+        .execute(conn)?;
     // One row per statement: batch inserts do not compile through the MultiBackend.
     for organisation in organisation_ids {
         diesel::insert_into(conference_organisations::table)
@@ -252,26 +279,169 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreR
             ))
             .execute(conn)?;
     }
+    Ok(())
+}
+
+fn insert_task(conn: &mut DbConn, conference_id: i64, task: &FollowUp) -> StoreResult<()> {
+    diesel::insert_into(conference_tasks::table)
+        .values((
+            conference_tasks::conference_id.eq(conference_id),
+            conference_tasks::description.eq(&task.description),
+            conference_tasks::owner_user_id.eq(task.owner_user_id),
+            conference_tasks::due_on.eq(task.due_on),
+            conference_tasks::done_on.eq(task.done_on),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreResult<Conference> {
+    let organisation_ids = sorted_unique(&data.organisation_ids);
+    let user_ids = sorted_unique(&data.user_ids);
+    let owners: Vec<i64> = data.tasks.iter().map(|t| t.owner_user_id).collect();
+    check_participants(conn, &organisation_ids, &user_ids, &owners)?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(conferences::table)
+        .values((
+            conferences::case_id.eq(data.case_id),
+            conferences::held_on.eq(data.held_on),
+            conferences::summary.eq(data.summary.as_deref()),
+            conferences::outcome.eq(data.outcome.as_deref()),
+            conferences::created_by.eq(actor.id),
+            conferences::version.eq(1),
+            conferences::created_at.eq(now),
+            conferences::updated_at.eq(now),
+        ))
+        .returning(conferences::id)
+        .get_result(conn)?;
+    replace_participants(conn, id, &organisation_ids, &user_ids)?;
     for task in &data.tasks {
-        diesel::insert_into(conference_tasks::table)
-            .values((
-                conference_tasks::conference_id.eq(id),
-                conference_tasks::description.eq(&task.description),
-                conference_tasks::owner_user_id.eq(task.owner_user_id),
-                conference_tasks::due_on.eq(task.due_on),
-            ))
-            .execute(conn)?;
+        insert_task(conn, id, task)?;
     }
     find(conn, id)
+}
+
+/// Replaces what was recorded of a conference if `expected_version` is current. Tasks listed
+/// with their id keep it (and are changed); tasks left out are removed; tasks without id are
+/// added. An id that is not a task of this conference is refused.
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    changes: &ConferenceChanges,
+) -> StoreResult<Conference> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    let existing: Vec<i64> = current.tasks.iter().map(|t| t.id).collect();
+    for (index, edit) in changes.tasks.iter().enumerate() {
+        if let Some(task_id) = edit.id {
+            if !existing.contains(&task_id) {
+                return Err(StoreError::UnknownReference {
+                    field: "tasks",
+                    message: format!(
+                        "tasks[{index}].id {task_id} is not a task of this conference"
+                    ),
+                });
+            }
+        }
+    }
+    let organisation_ids = sorted_unique(&changes.organisation_ids);
+    let user_ids = sorted_unique(&changes.user_ids);
+    let owners: Vec<i64> = changes.tasks.iter().map(|t| t.task.owner_user_id).collect();
+    check_participants(conn, &organisation_ids, &user_ids, &owners)?;
+    let changed = diesel::update(
+        conferences::table
+            .filter(conferences::id.eq(id))
+            .filter(conferences::version.eq(expected_version)),
+    )
+    .set((
+        conferences::held_on.eq(changes.held_on),
+        conferences::summary.eq(changes.summary.as_deref()),
+        conferences::outcome.eq(changes.outcome.as_deref()),
+        conferences::version.eq(expected_version + 1),
+        conferences::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    replace_participants(conn, id, &organisation_ids, &user_ids)?;
+    let kept: Vec<i64> = changes.tasks.iter().filter_map(|t| t.id).collect();
+    diesel::delete(
+        conference_tasks::table
+            .filter(conference_tasks::conference_id.eq(id))
+            .filter(conference_tasks::id.ne_all(&kept)),
+    )
+    .execute(conn)?;
+    for edit in &changes.tasks {
+        match edit.id {
+            Some(task_id) => {
+                diesel::update(conference_tasks::table.filter(conference_tasks::id.eq(task_id)))
+                    .set((
+                        conference_tasks::description.eq(&edit.task.description),
+                        conference_tasks::owner_user_id.eq(edit.task.owner_user_id),
+                        conference_tasks::due_on.eq(edit.task.due_on),
+                        conference_tasks::done_on.eq(edit.task.done_on),
+                    ))
+                    .execute(conn)?;
+            }
+            None => insert_task(conn, id, &edit.task)?,
+        }
+    }
+    find(conn, id)
+}
+
+/// One task of a conference; `NotFound` when the conference has no such task.
+pub fn task(conn: &mut DbConn, conference_id: i64, task_id: i64) -> StoreResult<Task> {
+    find(conn, conference_id)?
+        .tasks
+        .into_iter()
+        .find(|t| t.id == task_id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Marks an open task done on `done_on`; the conference's version moves on. A task already
+/// done is a conflict, so that two people ticking it off learn of each other.
+pub fn complete_task(
+    conn: &mut DbConn,
+    conference_id: i64,
+    task_id: i64,
+    done_on: NaiveDate,
+) -> StoreResult<Task> {
+    let changed = diesel::update(
+        conference_tasks::table
+            .filter(conference_tasks::id.eq(task_id))
+            .filter(conference_tasks::conference_id.eq(conference_id))
+            .filter(conference_tasks::done_on.is_null()),
+    )
+    .set(conference_tasks::done_on.eq(done_on))
+    .execute(conn)?;
+    if changed == 0 {
+        let existing = task(conn, conference_id, task_id)?;
+        return Err(StoreError::Conflict(format!(
+            "the task was already done on {}",
+            existing.task.done_on.unwrap_or(done_on)
+        )));
+    }
+    diesel::update(conferences::table.filter(conferences::id.eq(conference_id)))
+        .set((
+            conferences::version.eq(conferences::version + 1),
+            conferences::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    task(conn, conference_id, task_id)
 }
 
 /// A follow-up task with where it comes from: `(conference id, case id, description, due on)`.
 pub type DueTask = (i64, Option<i64>, String, NaiveDate);
 
-/// Follow-up tasks owned by `user_id` that are due on or before `until`, oldest due first.
+/// Open follow-up tasks owned by `user_id` that are due on or before `until`, oldest due first.
 pub fn tasks_due(conn: &mut DbConn, user_id: i64, until: NaiveDate) -> StoreResult<Vec<DueTask>> {
     let tasks: Vec<(i64, String, NaiveDate)> = conference_tasks::table
         .filter(conference_tasks::owner_user_id.eq(user_id))
+        .filter(conference_tasks::done_on.is_null())
         .filter(conference_tasks::due_on.le(until))
         .order((conference_tasks::due_on.asc(), conference_tasks::id.asc()))
         .select((

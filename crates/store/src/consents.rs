@@ -210,7 +210,7 @@ pub fn revoke(
     id: i64,
     revoked_on: NaiveDate,
 ) -> StoreResult<StoredConsent> {
-    let current = find(conn, client_id, id)?;
+    find(conn, client_id, id)?;
     let changed = diesel::update(
         consents::table
             .filter(consents::id.eq(id))
@@ -218,7 +218,7 @@ pub fn revoke(
     )
     .set((
         consents::revoked_on.eq(Some(revoked_on)),
-        consents::version.eq(current.version + 1),
+        consents::version.eq(consents::version + 1),
         consents::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use kim_domain::help_plan::ContactKind;
 
 use crate::audit::Actor;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -156,16 +156,21 @@ pub fn update(
             current: current.version,
         });
     }
-    diesel::update(contacts::table.filter(contacts::id.eq(id)))
-        .set((
-            contacts::occurred_on.eq(data.occurred_on),
-            contacts::kind.eq(data.kind.as_str()),
-            contacts::duration_minutes.eq(data.duration_minutes),
-            contacts::participants.eq(participants_json(data)?),
-            contacts::note.eq(data.note.as_deref()),
-            contacts::version.eq(expected_version + 1),
-            contacts::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        contacts::table
+            .filter(contacts::id.eq(id))
+            .filter(contacts::version.eq(expected_version)),
+    )
+    .set((
+        contacts::occurred_on.eq(data.occurred_on),
+        contacts::kind.eq(data.kind.as_str()),
+        contacts::duration_minutes.eq(data.duration_minutes),
+        contacts::participants.eq(participants_json(data)?),
+        contacts::note.eq(data.note.as_deref()),
+        contacts::version.eq(expected_version + 1),
+        contacts::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     find(conn, id)
 }

@@ -3,6 +3,22 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+/// Checks an `UPDATE … WHERE id = ? AND version = ?`. Reading the version first and writing
+/// later is not enough: under PostgreSQL's read committed two writers can both read the old
+/// version, and the second would silently overwrite the first. No changed row means another
+/// writer won; `current` re-reads the version for the 412.
+pub(crate) fn changed_or_stale(
+    changed: usize,
+    current: impl FnOnce() -> Result<i32, StoreError>,
+) -> Result<(), StoreError> {
+    if changed == 0 {
+        return Err(StoreError::StaleVersion {
+            current: current()?,
+        });
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The object does not exist (404).

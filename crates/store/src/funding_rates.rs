@@ -7,7 +7,7 @@ use kim_domain::funding::{FundingItem, Rate, RateBasis};
 use kim_domain::staffing::Module;
 
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::funding_rates;
 use crate::{clock, DbConn, StoreError};
 
@@ -129,19 +129,24 @@ pub fn update(
             current: current.version,
         });
     }
-    diesel::update(funding_rates::table.filter(funding_rates::id.eq(id)))
-        .set((
-            funding_rates::year.eq(rate.year),
-            funding_rates::module.eq(rate.module.as_str()),
-            funding_rates::item.eq(rate.item.as_str()),
-            funding_rates::amount_cents.eq(rate.amount_cents),
-            funding_rates::basis.eq(rate.basis.as_str()),
-            funding_rates::note.eq(note),
-            funding_rates::version.eq(expected_version + 1),
-            funding_rates::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)
-        .map_err(|e| StoreError::from(e).on_field("year, module and item"))?;
+    let changed = diesel::update(
+        funding_rates::table
+            .filter(funding_rates::id.eq(id))
+            .filter(funding_rates::version.eq(expected_version)),
+    )
+    .set((
+        funding_rates::year.eq(rate.year),
+        funding_rates::module.eq(rate.module.as_str()),
+        funding_rates::item.eq(rate.item.as_str()),
+        funding_rates::amount_cents.eq(rate.amount_cents),
+        funding_rates::basis.eq(rate.basis.as_str()),
+        funding_rates::note.eq(note),
+        funding_rates::version.eq(expected_version + 1),
+        funding_rates::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)
+    .map_err(|e| StoreError::from(e).on_field("year, module and item"))?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     find(conn, id)
 }
 

@@ -7,7 +7,7 @@ use kim_domain::case::Topic;
 use kim_domain::help_plan::GoalStatus;
 
 use crate::audit::Actor;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -204,16 +204,21 @@ pub fn update(
             current: current.version,
         });
     }
-    diesel::update(goals::table.filter(goals::id.eq(id)))
-        .set((
-            goals::text.eq(&data.text),
-            goals::topic.eq(data.topic.as_str()),
-            goals::target_on.eq(data.target_on),
-            goals::status.eq(data.status.as_str()),
-            goals::version.eq(expected_version + 1),
-            goals::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        goals::table
+            .filter(goals::id.eq(id))
+            .filter(goals::version.eq(expected_version)),
+    )
+    .set((
+        goals::text.eq(&data.text),
+        goals::topic.eq(data.topic.as_str()),
+        goals::target_on.eq(data.target_on),
+        goals::status.eq(data.status.as_str()),
+        goals::version.eq(expected_version + 1),
+        goals::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     find(conn, id)
 }
 
@@ -226,7 +231,7 @@ pub fn add_note(
     noted_on: NaiveDate,
     text: &str,
 ) -> StoreResult<Goal> {
-    let current = find(conn, id)?;
+    find(conn, id)?;
     let now = clock::now();
     diesel::insert_into(goal_notes::table)
         .values((
@@ -239,7 +244,7 @@ pub fn add_note(
         .execute(conn)?;
     diesel::update(goals::table.filter(goals::id.eq(id)))
         .set((
-            goals::version.eq(current.version + 1),
+            goals::version.eq(goals::version + 1),
             goals::updated_at.eq(now),
         ))
         .execute(conn)?;

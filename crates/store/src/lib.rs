@@ -15,6 +15,7 @@ pub mod goals;
 pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;
+pub mod offers;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;

@@ -242,7 +242,7 @@ pub fn update(
             current: current.version,
         });
     }
-    diesel::update(
+    let updated = diesel::update(
         municipalities::table
             .filter(municipalities::id.eq(id))
             .filter(municipalities::version.eq(expected_version)),
@@ -254,8 +254,15 @@ pub fn update(
     ))
     .returning(municipalities::all_columns)
     .get_result::<MunicipalityRow>(conn)
-    .map_err(|e| StoreError::from(e).on_field("name"))?
-    .try_into()
+    .optional()
+    .map_err(|e| StoreError::from(e).on_field("name"))?;
+    match updated {
+        Some(row) => row.try_into(),
+        // The version check above passed, so another writer changed it in between.
+        None => Err(StoreError::StaleVersion {
+            current: find(conn, id)?.version,
+        }),
+    }
 }
 
 /// Deletes if `expected_version` is current and no organisation serves it.

@@ -9,7 +9,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
 
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::municipalities::{self, like_pattern};
 use crate::schema::{
     lower, organisation_legal_domains as old, organisation_municipalities as om, organisations,
@@ -298,7 +298,7 @@ pub fn update(
         });
     }
     check_municipalities(conn, data)?;
-    diesel::update(
+    let changed = diesel::update(
         organisations::table
             .filter(organisations::id.eq(id))
             .filter(organisations::version.eq(expected_version)),
@@ -310,6 +310,7 @@ pub fn update(
     ))
     .execute(conn)
     .map_err(|e| StoreError::from(e).on_field("name"))?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     replace_sets(conn, id, data)?;
     find(conn, id)
 }

@@ -10,7 +10,7 @@ use kim_domain::staffing::{Fte, Module, PositionFunction, StaffingPhase};
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::{
     lower, position_events as events, position_municipalities as shares, positions, users,
@@ -420,7 +420,7 @@ pub fn update(
     let current = find(conn, id)?;
     check_version(&current, expected_version)?;
     check_references(conn, data)?;
-    diesel::update(
+    let changed = diesel::update(
         positions::table
             .filter(positions::id.eq(id))
             .filter(positions::version.eq(expected_version)),
@@ -442,6 +442,7 @@ pub fn update(
     ))
     .execute(conn)
     .map_err(|e| StoreError::from(e).on_field("title"))?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     replace_shares(conn, id, data)?;
     record(
         conn,
@@ -481,7 +482,7 @@ pub fn transition(
             ),
         });
     }
-    diesel::update(
+    let changed = diesel::update(
         positions::table
             .filter(positions::id.eq(id))
             .filter(positions::version.eq(current.version)),
@@ -489,10 +490,11 @@ pub fn transition(
     .set((
         positions::phase.eq(to.as_str()),
         positions::phase_since.eq(effective_on),
-        positions::version.eq(current.version + 1),
+        positions::version.eq(positions::version + 1),
         positions::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     record(
         conn,
         actor,

@@ -10,7 +10,7 @@ use kim_domain::referral::{ReferralStatus, ReferralTransition};
 
 use crate::audit::Actor;
 use crate::consents::{join_values, split_values};
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{case_clients, cases, organisations};
 use crate::{cases as case_store, clock, DbConn, StoreError};
 
@@ -196,13 +196,8 @@ fn record(
     Ok(())
 }
 
-/// Creates a draft referral of `case_id`.
-pub fn insert(
-    conn: &mut DbConn,
-    actor: &Actor,
-    case_id: i64,
-    data: &ReferralData,
-) -> StoreResult<Referral> {
+/// The recipient must exist and the client must be one of the case's clients.
+fn check_data(conn: &mut DbConn, case_id: i64, data: &ReferralData) -> StoreResult<()> {
     let organisation: i64 = organisations::table
         .filter(organisations::id.eq(data.recipient_organisation_id))
         .count()
@@ -224,6 +219,17 @@ pub fn insert(
             message: format!("client {} is not a client of this case", data.client_id),
         });
     }
+    Ok(())
+}
+
+/// Creates a draft referral of `case_id`.
+pub fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    case_id: i64,
+    data: &ReferralData,
+) -> StoreResult<Referral> {
+    check_data(conn, case_id, data)?;
     let now = clock::now();
     let id: i64 = diesel::insert_into(referrals::table)
         .values((
@@ -324,6 +330,51 @@ pub fn transition(
 }
 
 /// Deletes a draft; a referral once sent stays on record (withdraw it instead).
+/// Replaces the content of a draft if `expected_version` is current. Once sent, a referral's
+/// content is what the recipient was sent and stays as it is (409).
+pub fn update_draft(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &ReferralData,
+) -> StoreResult<Referral> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    if !current.status.is_draft() {
+        return Err(StoreError::Conflict(format!(
+            "only a draft can be changed; this referral is {} and stays as it was sent",
+            current.status
+        )));
+    }
+    check_data(conn, current.case_id, data)?;
+    let changed = diesel::update(
+        referrals::table
+            .filter(referrals::id.eq(id))
+            .filter(referrals::version.eq(expected_version)),
+    )
+    .set((
+        referrals::client_id.eq(data.client_id),
+        referrals::recipient_organisation_id.eq(data.recipient_organisation_id),
+        referrals::offer.eq(data.offer.as_deref()),
+        referrals::purpose.eq(&data.purpose),
+        referrals::message.eq(data.message.as_deref()),
+        referrals::shared_categories.eq(join_values(
+            &normalise_set(&data.shared_categories),
+            DataCategory::as_str,
+        )),
+        referrals::due_on.eq(data.due_on),
+        referrals::version.eq(expected_version + 1),
+        referrals::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    find(conn, id)
+}
+
 pub fn delete_draft(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     if current.version != expected_version {

@@ -10,7 +10,7 @@ use kim_domain::residence_request::{RequestTransition, ResidenceRequestStatus};
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{case_clients, cases, clients};
 use crate::{clock, organisations, DbConn, Listed, StoreError};
 
@@ -241,8 +241,10 @@ pub fn transition(
         )));
     }
     let now = clock::now();
-    let target = residence_requests::table.filter(residence_requests::id.eq(id));
-    if change.to == ResidenceRequestStatus::Answered {
+    let target = residence_requests::table
+        .filter(residence_requests::id.eq(id))
+        .filter(residence_requests::version.eq(expected_version));
+    let changed = if change.to == ResidenceRequestStatus::Answered {
         diesel::update(target)
             .set((
                 residence_requests::status.eq(change.to.as_str()),
@@ -252,7 +254,7 @@ pub fn transition(
                 residence_requests::version.eq(expected_version + 1),
                 residence_requests::updated_at.eq(now),
             ))
-            .execute(conn)?;
+            .execute(conn)?
     } else {
         diesel::update(target)
             .set((
@@ -261,8 +263,9 @@ pub fn transition(
                 residence_requests::version.eq(expected_version + 1),
                 residence_requests::updated_at.eq(now),
             ))
-            .execute(conn)?;
-    }
+            .execute(conn)?
+    };
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     find(conn, id)
 }
 

@@ -9,7 +9,7 @@ use kim_domain::reference::normalise_set;
 use kim_domain::roadmap::{self as rules, RoadmapStatus, Workstream};
 
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::{clock, organisations, users, DbConn, StoreError};
 
 diesel::table! {
@@ -327,7 +327,7 @@ pub fn update(
     }
     check_references(conn, data)?;
     check_acyclic(conn, id, &data.depends_on)?;
-    diesel::update(
+    let changed = diesel::update(
         roadmap_items::table
             .filter(roadmap_items::id.eq(id))
             .filter(roadmap_items::version.eq(expected_version)),
@@ -339,6 +339,7 @@ pub fn update(
     ))
     .execute(conn)
     .map_err(|e| StoreError::from(e).on_field("title"))?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     replace_dependencies(conn, id, &data.depends_on)?;
     find(conn, id)
 }

@@ -8,7 +8,7 @@ use kim_domain::Role;
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::{lower, users};
 use crate::{clock, organisations, DbConn, Direction, Listed, StoreError};
@@ -231,7 +231,7 @@ pub fn update(
     let target = users::table
         .filter(users::id.eq(id))
         .filter(users::version.eq(expected_version));
-    diesel::update(target)
+    let changed = diesel::update(target)
         .set((
             users::display_name.eq(&changes.display_name),
             users::role.eq(changes.role.as_str()),
@@ -241,6 +241,7 @@ pub fn update(
             users::updated_at.eq(clock::now()),
         ))
         .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     if let Some(hash) = &changes.password_hash {
         diesel::update(users::table.filter(users::id.eq(id)))
             .set(users::password_hash.eq(hash))

@@ -1,13 +1,15 @@
 //! Case conferences (Fallkonferenzen): with a case, visible to those who see the case; or
 //! anonymised (no case, only a summary), visible to case managers and cm_coordinator.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::Access;
 use kim_domain::audit::{AuditObject, AuditVerb};
+use kim_domain::conference::may_complete_task;
 use kim_domain::Action;
-use kim_store::conferences::{self as store, ConferenceData, FollowUp};
-use kim_store::DbConn;
+use kim_store::conferences::{
+    self as store, ConferenceChanges, ConferenceData, FollowUp, TaskEdit,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,18 +17,20 @@ use validator::Validate;
 
 use super::goals::{require_case_role, slice, writable_case};
 use super::trimmed;
-use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit, case_for};
+use crate::auth::Caller;
+use crate::case_access::{audit, case_for, conference_access_of, require_access};
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
 use crate::http::paging::PageParams;
-use crate::http::precondition::{created_versioned, ok_versioned};
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_conference)
         .service(get_conference)
+        .service(update_conference)
+        .service(complete_task)
         .service(list_case_conferences);
 }
 
@@ -34,8 +38,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpTask {
-    /// Set by the server.
-    #[serde(default, skip_deserializing)]
+    /// Set by the server. Leave out when recording; when replacing, give it to keep (and
+    /// change) an existing task — tasks left out are removed, tasks without id are added.
+    #[serde(default)]
     pub id: Option<i64>,
     /// 1 to 500 characters.
     #[validate(
@@ -47,6 +52,21 @@ pub struct FollowUpTask {
     /// Who does it (user id).
     pub owner_user_id: i64,
     pub due_on: NaiveDate,
+    /// When it was done; absent while open. Not in the future. Open tasks due within 14 days
+    /// show in the owner's `/me/tasks`.
+    #[serde(default)]
+    pub done_on: Option<NaiveDate>,
+}
+
+impl FollowUpTask {
+    fn into_follow_up(self) -> FollowUp {
+        FollowUp {
+            description: self.description.trim().to_owned(),
+            owner_user_id: self.owner_user_id,
+            due_on: self.due_on,
+            done_on: self.done_on,
+        }
+    }
 }
 
 /// Fallkonferenz (case conference).
@@ -55,7 +75,7 @@ pub struct FollowUpTask {
     "id": 2, "case_id": 12, "held_on": "2026-11-18", "summary": null,
     "outcome": "Jobcenter funds the B1 course; youth office checks daycare",
     "organisation_ids": [3, 8], "user_ids": [5],
-    "tasks": [{"id": 1, "description": "Apply for the course", "owner_user_id": 5, "due_on": "2026-12-01"}],
+    "tasks": [{"id": 1, "description": "Apply for the course", "owner_user_id": 5, "due_on": "2026-12-01", "done_on": null}],
     "anonymised": false, "version": 1, "created_at": "2026-11-18T12:00:00Z", "updated_at": "2026-11-18T12:00:00Z"
 }))]
 pub struct Conference {
@@ -97,6 +117,7 @@ impl From<store::Conference> for Conference {
                     description: t.task.description,
                     owner_user_id: t.task.owner_user_id,
                     due_on: t.task.due_on,
+                    done_on: t.task.done_on,
                 })
                 .collect(),
             version: c.version,
@@ -145,7 +166,9 @@ pub struct ConferenceInput {
 }
 
 impl ConferenceInput {
-    fn into_data(self, today: NaiveDate) -> Result<ConferenceData, ApiError> {
+    /// Checks the input; `replacing` allows task ids (which the store checks belong to the
+    /// conference), recording does not.
+    fn validated(&self, today: NaiveDate, replacing: bool) -> Result<(), ApiError> {
         let mut errors: Vec<FieldError> = match self.validate() {
             Ok(()) => Vec::new(),
             Err(e) => match ApiError::from(e) {
@@ -153,8 +176,7 @@ impl ConferenceInput {
                 other => return Err(other),
             },
         };
-        let summary = trimmed(self.summary);
-        if self.case_id.is_none() && summary.is_none() {
+        if self.case_id.is_none() && trimmed(self.summary.clone()).is_none() {
             errors.push(FieldError::new(
                 "summary",
                 "is required for an anonymised conference (one without case_id)",
@@ -163,24 +185,70 @@ impl ConferenceInput {
         if self.held_on > today {
             errors.push(FieldError::new("held_on", "must not be in the future"));
         }
-        if !errors.is_empty() {
-            errors.sort_by(|a, b| a.field.cmp(&b.field));
-            return Err(ApiError::Validation(errors));
+        for (index, task) in self.tasks.iter().enumerate() {
+            if task.id.is_some() && !replacing {
+                errors.push(FieldError::new(
+                    format!("tasks[{index}].id"),
+                    "leave out when recording: the server assigns task ids",
+                ));
+            }
+            if task.done_on.is_some_and(|done| done > today) {
+                errors.push(FieldError::new(
+                    format!("tasks[{index}].done_on"),
+                    "must not be in the future",
+                ));
+            }
         }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(ApiError::Validation(errors))
+        }
+    }
+
+    fn into_data(self, today: NaiveDate) -> Result<ConferenceData, ApiError> {
+        self.validated(today, false)?;
         Ok(ConferenceData {
             case_id: self.case_id,
             held_on: self.held_on,
-            summary,
+            summary: trimmed(self.summary),
             outcome: trimmed(self.outcome),
             organisation_ids: self.organisation_ids,
             user_ids: self.user_ids,
             tasks: self
                 .tasks
                 .into_iter()
-                .map(|t| FollowUp {
-                    description: t.description.trim().to_owned(),
-                    owner_user_id: t.owner_user_id,
-                    due_on: t.due_on,
+                .map(FollowUpTask::into_follow_up)
+                .collect(),
+        })
+    }
+
+    /// For a replacement of a conference about `case_id`: the case cannot change.
+    fn into_changes(
+        self,
+        today: NaiveDate,
+        case_id: Option<i64>,
+    ) -> Result<ConferenceChanges, ApiError> {
+        self.validated(today, true)?;
+        if self.case_id != case_id {
+            return Err(ApiError::field(
+                "case_id",
+                "cannot change: a conference stays with the case it discussed (or anonymised); record a new one instead",
+            ));
+        }
+        Ok(ConferenceChanges {
+            held_on: self.held_on,
+            summary: trimmed(self.summary),
+            outcome: trimmed(self.outcome),
+            organisation_ids: self.organisation_ids,
+            user_ids: self.user_ids,
+            tasks: self
+                .tasks
+                .into_iter()
+                .map(|t| TaskEdit {
+                    id: t.id,
+                    task: t.into_follow_up(),
                 })
                 .collect(),
         })
@@ -236,17 +304,6 @@ pub async fn create_conference(
     ))
 }
 
-/// The client reference of a conference's case, if the caller may see the conference.
-fn readable(conn: &mut DbConn, who: &Authenticated, id: i64) -> Result<Option<String>, ApiError> {
-    match store::case_of(conn, id)? {
-        Some(case_id) => Ok(Some(
-            case_for(conn, who, case_id, Access::Read)?.lead_client_reference,
-        )),
-        None if require_case_role(who).is_ok() => Ok(None),
-        None => Err(ApiError::NotFound),
-    }
-}
-
 /// Get a case conference
 ///
 /// **Who may call:** for a conference with a case, those who see the case (its case managers,
@@ -266,7 +323,8 @@ pub async fn get_conference(
     let conference = state
         .db
         .write_with(caller, move |conn, who| {
-            let reference = readable(conn, who, id)?;
+            let (access, reference) = conference_access_of(conn, who, id)?;
+            require_access(access, Access::Read)?;
             let conference = store::find(conn, id)?;
             audit(
                 conn,
@@ -281,6 +339,129 @@ pub async fn get_conference(
         .await?;
     let version = conference.version;
     Ok(ok_versioned(&Conference::from(conference), version))
+}
+
+/// Replace a case conference
+///
+/// Corrects what was recorded: date, summary, outcome, participants and follow-up tasks. Tasks
+/// listed with their `id` are kept (and changed, e.g. a new due date or `done_on`), tasks left
+/// out are removed, tasks without `id` are added. The case cannot change. Requires `If-Match`.
+///
+/// **Who may call:** for a conference with a case, its `case_manager`s (`cm_coordinator` 403);
+/// for an anonymised one, the case manager who recorded it (other case managers and
+/// `cm_coordinator` 403). Anyone else 404.
+#[utoipa::path(tag = "Case conferences", request_body = ConferenceInput,
+    params(("id" = i64, Path, description = "Conference id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
+    responses(
+    (status = 200, description = "The conference", body = Conference, headers(("ETag" = String))),
+    sets::ReplaceErrors,
+), security(("bearer" = [])))]
+#[put("/conferences/{id}")]
+pub async fn update_conference(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<ConferenceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let today = Utc::now().date_naive();
+    let updated = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let (access, reference) = conference_access_of(conn, who, id)?;
+            require_access(access, Access::ReadWrite)?;
+            let expected = if_match.version()?;
+            let case_id = store::find(conn, id)?.case_id;
+            let changes = input.into_changes(today, case_id)?;
+            let conference = store::update(conn, id, expected, &changes)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Conference,
+                AuditVerb::Update,
+                Some(id),
+                reference.as_deref(),
+            )?;
+            Ok::<_, ApiError>(conference)
+        })
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&Conference::from(updated), version))
+}
+
+/// When a follow-up task was done.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"done_on": "2026-11-20"}))]
+pub struct TaskDoneInput {
+    /// Default today; not in the future.
+    pub done_on: Option<NaiveDate>,
+}
+
+/// Mark a follow-up task done
+///
+/// The task leaves the owner's `/me/tasks`; the conference's version moves on. A task already
+/// done is 409 (reopen it by replacing the conference with `done_on` removed). Answers the task
+/// only, so an owner who cannot see the case learns nothing more from it.
+///
+/// **Who may call:** the task's owner (whatever their role), and whoever may change the
+/// conference (see `PUT /conferences/{id}`). Others who see the conference 403; anyone else 404.
+#[utoipa::path(tag = "Case conferences", request_body(content = TaskDoneInput, description = "May be empty: `{}`"),
+    params(("id" = i64, Path, description = "Conference id"), ("task_id" = i64, Path, description = "Task id")),
+    responses(
+    (status = 200, description = "The task", body = FollowUpTask),
+    (status = 404, response = crate::error::responses::NotFound),
+    (status = 409, response = crate::error::responses::Conflict),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/conferences/{id}/tasks/{task_id}/done")]
+pub async fn complete_task(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<TaskDoneInput>,
+) -> Result<web::Json<FollowUpTask>, ApiError> {
+    let (id, task_id) = path.into_inner();
+    let today = Utc::now().date_naive();
+    let done_on = body.into_inner().done_on.unwrap_or(today);
+    let task = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let (access, reference) = conference_access_of(conn, who, id)?;
+            let owner = match store::task(conn, id, task_id) {
+                Ok(task) => task.task.owner_user_id,
+                // A missing task of a visible conference is 404 as much as an invisible one.
+                Err(kim_store::StoreError::NotFound) => return Err(ApiError::NotFound),
+                Err(other) => return Err(other.into()),
+            };
+            if !may_complete_task(&who.principal, access, owner) {
+                // Not the owner and no right to change: 404 if invisible, else 403.
+                require_access(access, Access::ReadWrite)?;
+            }
+            if done_on > today {
+                return Err(ApiError::field("done_on", "must not be in the future"));
+            }
+            let task = store::complete_task(conn, id, task_id, done_on)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Conference,
+                AuditVerb::Update,
+                Some(id),
+                reference.as_deref(),
+            )?;
+            Ok::<_, ApiError>(task)
+        })
+        .await?;
+    Ok(web::Json(FollowUpTask {
+        id: Some(task.id),
+        description: task.task.description,
+        owner_user_id: task.task.owner_user_id,
+        due_on: task.task.due_on,
+        done_on: task.task.done_on,
+    }))
 }
 
 /// List the conferences of a case

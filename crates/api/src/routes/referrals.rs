@@ -17,7 +17,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{delete, get, post, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{
     case_access, referral_access, referral_scope, Access, ReferralAccess, ReferralScope,
@@ -55,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_referrals)
         .service(get_referral)
         .service(referral_history)
+        .service(update_referral)
         .service(delete_referral)
         .service(transition_referral);
 }
@@ -269,14 +270,14 @@ impl FromRequest for IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    fn fingerprint(&self, if_match: Option<i32>, body: &impl Serialize) -> String {
+    pub(crate) fn fingerprint(&self, if_match: Option<i32>, body: &impl Serialize) -> String {
         let body = serde_json::to_string(body).unwrap_or_default();
         let text = format!("{} {} {:?} {}", self.method, self.path, if_match, body);
         hex::encode(Sha256::digest(text.as_bytes()))
     }
 
     /// The remembered response to this key, or 422 when the key was used for another request.
-    fn replay(
+    pub(crate) fn replay(
         &self,
         conn: &mut DbConn,
         who: &Authenticated,
@@ -294,7 +295,7 @@ impl IdempotencyKey {
         }
     }
 
-    fn remember(
+    pub(crate) fn remember(
         &self,
         conn: &mut DbConn,
         who: &Authenticated,
@@ -308,7 +309,7 @@ impl IdempotencyKey {
 }
 
 /// A JSON response with the referral's `ETag`; `replayed` marks an idempotent replay.
-fn respond(
+pub(crate) fn respond(
     remembered: &RememberedResponse,
     replayed: bool,
     location: Option<String>,
@@ -538,6 +539,20 @@ pub struct ReferralInput {
     pub due_on: Option<NaiveDate>,
 }
 
+impl ReferralInput {
+    fn into_data(self, lead_client_id: i64) -> ReferralData {
+        ReferralData {
+            client_id: self.client_id.unwrap_or(lead_client_id),
+            recipient_organisation_id: self.recipient_organisation_id,
+            offer: trimmed(self.offer),
+            purpose: self.purpose.trim().to_owned(),
+            message: trimmed(self.message),
+            shared_categories: shared_categories(&self.shared_categories),
+            due_on: self.due_on,
+        }
+    }
+}
+
 /// Create a draft referral
 ///
 /// Creates a referral of one of the case's clients to an organisation, in status `draft`:
@@ -586,15 +601,7 @@ pub async fn create_referral(
             }
             input.validate()?;
             let case = cases::find(conn, case_id)?;
-            let data = ReferralData {
-                client_id: input.client_id.unwrap_or(case.data.lead_client_id),
-                recipient_organisation_id: input.recipient_organisation_id,
-                offer: trimmed(input.offer),
-                purpose: input.purpose.trim().to_owned(),
-                message: trimmed(input.message),
-                shared_categories: shared_categories(&input.shared_categories),
-                due_on: input.due_on,
-            };
+            let data = input.into_data(case.data.lead_client_id);
             let created = store::insert(conn, &who.actor(), case_id, &data)?;
             let shown = visible(conn, who, created)?;
             audit(
@@ -867,6 +874,65 @@ pub async fn referral_history(
         })
         .await?;
     Ok(web::Json(events))
+}
+
+/// Replace a draft referral
+///
+/// Changes recipient, client, offer, purpose, message, shared categories and due date of a
+/// referral that was not sent yet. A sent referral stays as the recipient received it (409).
+/// Requires `If-Match`. Leaves a `referral.update` audit event.
+///
+/// **Who may call:** `case_manager` of the case (or deputy). Others who can see the case
+/// (`cm_coordinator`) get 403; anyone else 404.
+#[utoipa::path(tag = "Referrals", request_body = ReferralInput,
+    params(("id" = i64, Path, description = "Referral id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
+    responses(
+    (status = 200, description = "The draft", body = Referral, headers(("ETag" = String))),
+    sets::ReplaceErrors,
+), security(("bearer" = [])))]
+#[put("/referrals/{id}")]
+pub async fn update_referral(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<ReferralInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let shown = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let referral = store::find(conn, id)?;
+            let case_id = referral.case_id;
+            let shown = visible(conn, who, referral)?;
+            if shown.access.acting_side() != Some(ReferralSide::Case) {
+                return Err(ApiError::Forbidden(
+                    "only the case's case managers change draft referrals".into(),
+                ));
+            }
+            let expected = if_match.version()?;
+            input.validate()?;
+            let lead_client_id = cases::find(conn, case_id)?.data.lead_client_id;
+            let updated =
+                store::update_draft(conn, id, expected, &input.into_data(lead_client_id))?;
+            let shown = visible(conn, who, updated)?;
+            audit(
+                conn,
+                who,
+                AuditObject::Referral,
+                AuditVerb::Update,
+                Some(id),
+                Some(&shown.client_reference),
+            )?;
+            Ok::<_, ApiError>(shown)
+        })
+        .await?;
+    let version = shown.referral.version;
+    Ok(crate::http::precondition::ok_versioned(
+        &shown.referral,
+        version,
+    ))
 }
 
 /// Delete a draft referral

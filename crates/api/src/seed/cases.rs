@@ -293,6 +293,7 @@ fn casework(
                 description: "Ask the Kita about a place from January".into(),
                 owner_user_id: case_manager,
                 due_on: date((2026, 12, 1))?,
+                done_on: None,
             }],
         },
     )?;

@@ -4,6 +4,7 @@
 
 mod agreements;
 mod cases;
+mod offers;
 mod positions;
 mod roadmap;
 mod surveys;
@@ -232,6 +233,7 @@ pub fn demo_without_cases(
         ("positions and funding rates", positions::demo(conn)?),
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
+        ("offers", offers::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)
@@ -280,6 +282,7 @@ pub fn demo_partner_token(
         kim_domain::Scope::ReferralsRead,
         kim_domain::Scope::ReferralsWrite,
         kim_domain::Scope::ReportsRead,
+        kim_domain::Scope::OffersWrite,
         // The Jobcenter is a respondent of the demo needs survey.
         kim_domain::Scope::SurveysWrite,
     ];

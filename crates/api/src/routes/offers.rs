@@ -1,0 +1,538 @@
+//! Offers (Angebote) of the county's organisations: read by every authenticated caller, written
+//! by the coordination (coordinator, KI lead) and by partner systems for their own organisation.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::client::ResidenceStatus;
+use kim_domain::offer::{
+    check_offer, check_write_access, may_write_some_offers, parse_languages, LanguageCode,
+    OfferAccess, OfferTargetGroup, OfferTerms, OfferTopic,
+};
+use kim_domain::reference::normalise_set;
+use kim_domain::{Action, Principal};
+use kim_store::offers::{self as store, OfferData, OfferFilter, OfferSort};
+use kim_store::referrals::RememberedResponse;
+use kim_store::Direction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use super::referrals::{respond, IdempotencyKey};
+use super::trimmed;
+use crate::auth::Caller;
+use crate::error::error_sets as sets;
+use crate::error::{responses as err, FieldError};
+use crate::http::paging::{parse_sort, PageParams};
+use crate::http::precondition::{ok_versioned, IfMatch};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_offers)
+        .service(get_offer)
+        .service(create_offer)
+        .service(update_offer)
+        .service(delete_offer);
+}
+
+/// Angebot (offer) of an organisation: what it offers on which topics, for which target groups,
+/// where (named municipalities or county-wide), for whom (age, residence status), in which
+/// languages, how to get in, how much it can take per month and when it runs.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "organisation_id": 14, "title": "Migrationsberatung für erwachsene Zuwanderer (MBE)",
+    "description": "Beratung zu Sprache, Arbeit, Wohnen und Aufenthalt; offene Sprechstunde dienstags.",
+    "topics": ["counselling", "language", "work", "housing"],
+    "target_groups": ["new_arrivals", "eu_citizens"],
+    "county_wide": false, "municipality_ids": [9, 16, 17],
+    "min_age": 27, "max_age": null,
+    "residence_statuses": ["eu_citizen", "third_country_with_permit", "recognised_refugee"],
+    "languages": ["ar", "de", "en", "ru"], "access": "walk_in", "capacity_per_month": 60,
+    "active_from": "2021-01-01", "active_until": null, "version": 1,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
+pub struct Offer {
+    pub id: i64,
+    /// Träger (the organisation offering it).
+    pub organisation_id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    /// Themen, sorted.
+    pub topics: Vec<OfferTopic>,
+    /// Zielgruppen, sorted.
+    pub target_groups: Vec<OfferTargetGroup>,
+    /// Kreisweit: serves every municipality (`municipality_ids` is then empty).
+    pub county_wide: bool,
+    /// Municipalities served, sorted; empty when county-wide.
+    pub municipality_ids: Vec<i64>,
+    /// Youngest age served (inclusive); absent: no lower bound.
+    pub min_age: Option<i32>,
+    /// Oldest age served (inclusive); absent: no upper bound.
+    pub max_age: Option<i32>,
+    /// Residence statuses the offer is open to, sorted; empty: open to every status.
+    pub residence_statuses: Vec<ResidenceStatus>,
+    /// Languages offered, ISO 639-1, sorted.
+    #[schema(example = json!(["ar", "de", "uk"]))]
+    pub languages: Vec<String>,
+    pub access: OfferAccess,
+    /// Places or consultations per month; absent: not stated.
+    pub capacity_per_month: Option<i32>,
+    /// Runs from (inclusive); absent: since before records began.
+    pub active_from: Option<NaiveDate>,
+    /// Runs until (inclusive); absent: open-ended.
+    pub active_until: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Offer> for Offer {
+    fn from(o: store::Offer) -> Self {
+        let d = o.data;
+        Offer {
+            id: o.id,
+            organisation_id: d.organisation_id,
+            title: d.title,
+            description: d.description,
+            topics: d.topics,
+            target_groups: d.target_groups,
+            county_wide: d.county_wide,
+            municipality_ids: d.municipality_ids,
+            min_age: d.min_age,
+            max_age: d.max_age,
+            residence_statuses: d.residence_statuses,
+            languages: d.languages.iter().map(|l| l.as_str().to_owned()).collect(),
+            access: d.access,
+            capacity_per_month: d.capacity_per_month,
+            active_from: d.active_from,
+            active_until: d.active_until,
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+page_type!(OfferPage, Offer);
+
+/// An offer (Angebot) to create, or its new fields (PUT replaces every field and set).
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": 14, "title": "Migrationsberatung für erwachsene Zuwanderer (MBE)",
+    "description": "Beratung zu Sprache, Arbeit, Wohnen und Aufenthalt; offene Sprechstunde dienstags.",
+    "topics": ["counselling", "language", "work", "housing"],
+    "target_groups": ["new_arrivals", "eu_citizens"],
+    "county_wide": false, "municipality_ids": [9, 16, 17],
+    "min_age": 27, "max_age": null,
+    "residence_statuses": ["eu_citizen", "third_country_with_permit", "recognised_refugee"],
+    "languages": ["de", "ar", "ru", "en"], "access": "walk_in", "capacity_per_month": 60,
+    "active_from": "2021-01-01", "active_until": null
+}))]
+pub struct OfferInput {
+    /// The organisation offering it; must exist. A partner token may name only its own.
+    pub organisation_id: i64,
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// At most 2,000 characters.
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// At least one; duplicates are ignored.
+    #[serde(default)]
+    #[schema(min_items = 1)]
+    pub topics: Vec<OfferTopic>,
+    /// At least one; duplicates are ignored.
+    #[serde(default)]
+    #[schema(min_items = 1)]
+    pub target_groups: Vec<OfferTargetGroup>,
+    /// Serves every municipality; then `municipality_ids` must be empty. Default `false`.
+    #[serde(default)]
+    pub county_wide: bool,
+    /// Municipalities served; at least one unless county-wide; at most 100; each must exist.
+    #[serde(default)]
+    #[validate(length(max = 100, message = "at most 100 municipalities"))]
+    #[schema(max_items = 100)]
+    pub municipality_ids: Vec<i64>,
+    /// 0 to 120.
+    #[schema(minimum = 0, maximum = 120)]
+    pub min_age: Option<i32>,
+    /// 0 to 120, not below `min_age`.
+    #[schema(minimum = 0, maximum = 120)]
+    pub max_age: Option<i32>,
+    /// Residence statuses the offer is open to; empty: every status.
+    #[serde(default)]
+    pub residence_statuses: Vec<ResidenceStatus>,
+    /// ISO 639-1 codes (`de`, `ar`, `uk`), any case; at most 50; duplicates are ignored.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 languages"))]
+    #[schema(max_items = 50, example = json!(["de", "ar"]))]
+    pub languages: Vec<String>,
+    pub access: OfferAccess,
+    /// 0 to 100,000; absent: not stated.
+    #[schema(minimum = 0, maximum = 100000)]
+    pub capacity_per_month: Option<i32>,
+    /// Runs from (inclusive).
+    pub active_from: Option<NaiveDate>,
+    /// Runs until (inclusive); not before `active_from`.
+    pub active_until: Option<NaiveDate>,
+}
+
+impl OfferInput {
+    /// Every invalid field at once: the limits, the domain rules, the language codes.
+    fn into_data(self) -> Result<OfferData, ApiError> {
+        self.validate()?;
+        let mut errors: Vec<kim_domain::field::FieldError> = Vec::new();
+        let description = trimmed(self.description);
+        let terms = OfferTerms {
+            title: &self.title,
+            description: description.as_deref(),
+            topics: &self.topics,
+            target_groups: &self.target_groups,
+            county_wide: self.county_wide,
+            municipality_ids: &self.municipality_ids,
+            min_age: self.min_age,
+            max_age: self.max_age,
+            capacity_per_month: self.capacity_per_month,
+            active_from: self.active_from,
+            active_until: self.active_until,
+        };
+        if let Err(violations) = check_offer(&terms) {
+            errors.extend(violations);
+        }
+        let languages = parse_languages(&self.languages).unwrap_or_else(|error| {
+            errors.push(error);
+            Vec::new()
+        });
+        if !errors.is_empty() {
+            return Err(ApiError::from(errors));
+        }
+        Ok(OfferData {
+            organisation_id: self.organisation_id,
+            title: self.title.trim().to_owned(),
+            description,
+            topics: normalise_set(&self.topics),
+            target_groups: normalise_set(&self.target_groups),
+            county_wide: self.county_wide,
+            municipality_ids: normalise_set(&self.municipality_ids),
+            min_age: self.min_age,
+            max_age: self.max_age,
+            residence_statuses: normalise_set(&self.residence_statuses),
+            languages,
+            access: self.access,
+            capacity_per_month: self.capacity_per_month,
+            active_from: self.active_from,
+            active_until: self.active_until,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfferQuery {
+    /// Case-insensitive part of the title.
+    #[param(example = "beratung")]
+    pub q: Option<String>,
+    /// Offers of this organisation.
+    pub organisation_id: Option<i64>,
+    /// Offers on this topic.
+    #[param(value_type = Option<OfferTopic>)]
+    pub topic: Option<String>,
+    /// Offers for this target group.
+    #[param(value_type = Option<OfferTargetGroup>)]
+    pub target_group: Option<String>,
+    /// Offers serving this municipality, county-wide offers included.
+    pub municipality_id: Option<i64>,
+    /// Offers in this language (ISO 639-1).
+    #[param(example = "ar")]
+    pub language: Option<String>,
+    /// Offers running on this date (`YYYY-MM-DD`; period bounds inclusive).
+    #[param(value_type = Option<String>, format = Date, example = "2021-06-01")]
+    pub active_on: Option<String>,
+    /// `title`, `active_from` or `created_at`; prefix `-` for descending. Default `title`.
+    pub sort: Option<String>,
+}
+
+const SORT_FIELDS: &[(&str, OfferSort)] = &[
+    ("title", OfferSort::Title),
+    ("active_from", OfferSort::ActiveFrom),
+    ("created_at", OfferSort::CreatedAt),
+];
+
+/// Keeps a parsed value, or records why it did not parse under the parameter's name.
+fn collect<T, E: ToString>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    parsed: Option<Result<T, E>>,
+) -> Option<T> {
+    match parsed? {
+        Ok(value) => Some(value),
+        Err(error) => {
+            errors.push(FieldError::new(field, error.to_string()));
+            None
+        }
+    }
+}
+
+/// A `YYYY-MM-DD` query value; the error names what was sent.
+pub(crate) fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{value}' is not a date (YYYY-MM-DD)"))
+}
+
+impl OfferQuery {
+    /// Every bad parameter at once, as a 422 naming each.
+    fn filter(self) -> Result<OfferFilter, ApiError> {
+        let mut errors = Vec::new();
+        let topic = collect(
+            &mut errors,
+            "topic",
+            self.topic.as_deref().map(|t| OfferTopic::parse(t.trim())),
+        );
+        let target_group = collect(
+            &mut errors,
+            "target_group",
+            self.target_group
+                .as_deref()
+                .map(|g| OfferTargetGroup::parse(g.trim())),
+        );
+        let language = collect(
+            &mut errors,
+            "language",
+            self.language.as_deref().map(LanguageCode::parse),
+        );
+        let active_on = collect(
+            &mut errors,
+            "active_on",
+            self.active_on.as_deref().map(parse_date),
+        );
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(OfferFilter {
+            q: trimmed(self.q),
+            organisation_id: self.organisation_id,
+            topic,
+            target_group,
+            municipality_id: self.municipality_id,
+            language,
+            active_on,
+        })
+    }
+}
+
+/// 403 unless the caller may write offers of `organisation_id`.
+fn require_write_access(principal: &Principal, organisation_id: i64) -> Result<(), ApiError> {
+    check_write_access(principal, organisation_id)
+        .map_err(|refusal| ApiError::Forbidden(refusal.to_string()))
+}
+
+/// 403 unless the caller may write some offers; checked before the body is examined.
+fn require_some_write_access(principal: &Principal) -> Result<(), ApiError> {
+    if may_write_some_offers(principal) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "your role or token scopes do not allow 'write_offers' or 'write_own_offers'".into(),
+        ))
+    }
+}
+
+/// List offers
+///
+/// Filtered and paged; ordered by title unless `sort` says otherwise. `municipality_id` finds
+/// the offers serving a municipality, county-wide offers included; `active_on` those running on
+/// a date. An unknown `topic`, `target_group`, `language` or a malformed `active_on` is 422
+/// naming the parameter.
+///
+/// **Who may call:** every authenticated caller, partner tokens included.
+#[utoipa::path(tag = "Offers", params(PageParams, OfferQuery), responses(
+    (status = 200, description = "One page of offers", body = OfferPage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/offers")]
+pub async fn list_offers(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<OfferQuery>,
+) -> Result<web::Json<OfferPage>, ApiError> {
+    let page = paging.page()?;
+    let query = query.into_inner();
+    let (sort, direction) = parse_sort(
+        query.sort.as_deref(),
+        (OfferSort::Title, Direction::Asc),
+        SORT_FIELDS,
+    )?;
+    let filter = query.filter()?;
+    let listed = state
+        .db
+        .read_as(caller, Action::ReadReferenceData, move |conn, _who| {
+            store::list(conn, &filter, sort, direction, page)
+        })
+        .await?;
+    Ok(web::Json(OfferPage::new(listed, page)))
+}
+
+/// Get an offer
+///
+/// **Who may call:** every authenticated caller, partner tokens included.
+#[utoipa::path(tag = "Offers", params(("id" = i64, Path, description = "Offer id")), responses(
+    (status = 200, description = "The offer", body = Offer, headers(("ETag" = String, description = "The version, for If-Match"))),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/offers/{id}")]
+pub async fn get_offer(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state
+        .db
+        .read_as(caller, Action::ReadReferenceData, move |conn, _who| {
+            store::find(conn, id)
+        })
+        .await?;
+    let version = found.version;
+    Ok(ok_versioned(&Offer::from(found), version))
+}
+
+/// Create an offer
+///
+/// Checks every field at once (422 naming each): title, at least one topic and target group,
+/// municipalities or `county_wide` (not both), ages 0 to 120 with `min_age` ≤ `max_age`,
+/// capacity 0 to 100,000, `active_until` not before `active_from`, ISO 639-1 languages; the
+/// organisation and the municipalities must exist. Honours `Idempotency-Key`: a retry with the
+/// same key and body returns the first response (header `Idempotent-Replayed: true`) and
+/// creates nothing; the same key with another body is 422.
+///
+/// **Who may call:** `coordinator`, `ki_lead` for any organisation; partner tokens with scope
+/// `offers:write` for their own organisation only (another `organisation_id` is 403).
+#[utoipa::path(tag = "Offers", request_body = OfferInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of creating again")),
+    responses(
+    (status = 201, description = "Created", body = Offer, headers(("ETag" = String), ("Location" = String))),
+    (status = 400, response = err::BadRequest),
+    (status = 401, response = err::Unauthorized),
+    (status = 403, response = err::Forbidden),
+    (status = 413, response = err::PayloadTooLarge),
+    (status = 415, response = err::UnsupportedMediaType),
+    (status = 422, response = err::Unprocessable),
+    (status = 503, response = err::Unavailable),
+), security(("bearer" = [])))]
+#[post("/offers")]
+pub async fn create_offer(
+    caller: Caller,
+    state: web::Data<AppState>,
+    idempotency: IdempotencyKey,
+    body: web::Json<OfferInput>,
+) -> Result<HttpResponse, ApiError> {
+    let who = state.db.authenticate(caller.clone()).await?;
+    require_some_write_access(&who.principal)?;
+    let input = body.into_inner();
+    let fingerprint = idempotency.fingerprint(None, &input);
+    let data = input.into_data()?;
+    require_write_access(&who.principal, data.organisation_id)?;
+    let (response, replayed) = state
+        .db
+        .write_with(caller, move |conn, who| {
+            if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
+                return Ok((first, true));
+            }
+            let created = Offer::from(store::insert(conn, &data)?);
+            let response = RememberedResponse {
+                fingerprint,
+                status_code: StatusCode::CREATED.as_u16(),
+                body: serde_json::to_string(&created)
+                    .map_err(|e| ApiError::Internal(format!("offer as JSON: {e}")))?,
+            };
+            idempotency.remember(conn, who, &response)?;
+            Ok::<_, ApiError>((response, false))
+        })
+        .await?;
+    let location = serde_json::from_str::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| v["id"].as_i64())
+        .map(|id| format!("/api/v1/offers/{id}"));
+    Ok(respond(&response, replayed, location))
+}
+
+/// Replace an offer
+///
+/// Replaces every field and set. Requires `If-Match`. The same checks as on creation.
+///
+/// **Who may call:** `coordinator`, `ki_lead`; partner tokens with scope `offers:write` for the
+/// offers of their own organisation. Another organisation's offer is 403, not 404: offers are
+/// readable by everyone, so there is nothing to hide; moving an offer to another organisation
+/// is 403 too.
+#[utoipa::path(tag = "Offers", request_body = OfferInput,
+    params(("id" = i64, Path, description = "Offer id"), ("If-Match" = String, Header, description = "ETag of the version you edited, e.g. \"3\"")),
+    responses(
+    (status = 200, description = "The offer", body = Offer, headers(("ETag" = String))),
+    sets::ReplaceErrors,
+), security(("bearer" = [])))]
+#[put("/offers/{id}")]
+pub async fn update_offer(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: web::Json<OfferInput>,
+) -> Result<HttpResponse, ApiError> {
+    let who = state.db.authenticate(caller.clone()).await?;
+    require_some_write_access(&who.principal)?;
+    let expected = if_match.version()?;
+    let data = body.into_inner().into_data()?;
+    require_write_access(&who.principal, data.organisation_id)?;
+    let id = id.into_inner();
+    // The offer's current organisation decides too, so the check runs again inside the write
+    // transaction (which confirms the caller once more): no one can move the offer in between.
+    let updated = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let current = store::find(conn, id)?;
+            require_write_access(&who.principal, current.data.organisation_id)?;
+            store::update(conn, id, expected, &data).map_err(ApiError::from)
+        })
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&Offer::from(updated), version))
+}
+
+/// Delete an offer
+///
+/// Requires `If-Match`. To record that an offer has ended, set `active_until` instead: the
+/// coverage analysis of past dates then still sees it.
+///
+/// **Who may call:** `coordinator`, `ki_lead`; partner tokens with scope `offers:write` for the
+/// offers of their own organisation (another organisation's offer is 403).
+#[utoipa::path(tag = "Offers",
+    params(("id" = i64, Path, description = "Offer id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    sets::DeleteErrors,
+), security(("bearer" = [])))]
+#[delete("/offers/{id}")]
+pub async fn delete_offer(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let who = state.db.authenticate(caller.clone()).await?;
+    require_some_write_access(&who.principal)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write_with(caller, move |conn, who| {
+            let current = store::find(conn, id)?;
+            require_write_access(&who.principal, current.data.organisation_id)?;
+            store::delete(conn, id, expected).map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,614 @@
+//! Offers (Angebote) of organisations, with their topics, target groups, municipalities served,
+//! languages and residence-status criteria in child tables, one row per value, so that every
+//! list filter is an indexed lookup on both databases. The rules are `kim_domain::offer`'s;
+//! the coverage matrix is computed by `kim_domain::coverage` from [`coverage_offers`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::client::ResidenceStatus;
+use kim_domain::coverage::CoverageOffer;
+use kim_domain::offer::{LanguageCode, OfferAccess, OfferTargetGroup, OfferTopic};
+use kim_domain::paging::PageRequest;
+use kim_domain::reference::normalise_set;
+
+use crate::connection::MultiBackend;
+use crate::error::StoreResult;
+use crate::municipalities::{self, like_pattern};
+use crate::schema::lower;
+use crate::{clock, organisations, DbConn, Direction, Listed, StoreError};
+
+use self::schema::{
+    offer_languages, offer_municipalities, offer_residence_statuses, offer_target_groups,
+    offer_topics, offers,
+};
+
+/// The tables of this module, written by hand to match `migrations/*/…_offers`.
+mod schema {
+    diesel::table! {
+        offers (id) {
+            id -> BigInt,
+            organisation_id -> BigInt,
+            title -> Text,
+            description -> Nullable<Text>,
+            county_wide -> Bool,
+            min_age -> Nullable<Integer>,
+            max_age -> Nullable<Integer>,
+            access -> Text,
+            capacity_per_month -> Nullable<Integer>,
+            active_from -> Nullable<Date>,
+            active_until -> Nullable<Date>,
+            version -> Integer,
+            created_at -> Timestamp,
+            updated_at -> Timestamp,
+        }
+    }
+
+    diesel::table! {
+        offer_topics (offer_id, topic) {
+            offer_id -> BigInt,
+            topic -> Text,
+        }
+    }
+
+    diesel::table! {
+        offer_target_groups (offer_id, target_group) {
+            offer_id -> BigInt,
+            target_group -> Text,
+        }
+    }
+
+    diesel::table! {
+        offer_municipalities (offer_id, municipality_id) {
+            offer_id -> BigInt,
+            municipality_id -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        offer_languages (offer_id, language) {
+            offer_id -> BigInt,
+            language -> Text,
+        }
+    }
+
+    diesel::table! {
+        offer_residence_statuses (offer_id, residence_status) {
+            offer_id -> BigInt,
+            residence_status -> Text,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        offers,
+        offer_topics,
+        offer_target_groups,
+        offer_municipalities,
+        offer_languages,
+        offer_residence_statuses,
+    );
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = offers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct OfferRow {
+    id: i64,
+    organisation_id: i64,
+    title: String,
+    description: Option<String>,
+    county_wide: bool,
+    min_age: Option<i32>,
+    max_age: Option<i32>,
+    access: String,
+    capacity_per_month: Option<i32>,
+    active_from: Option<NaiveDate>,
+    active_until: Option<NaiveDate>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// An offer as callers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    pub id: i64,
+    pub data: OfferData,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a client sets on an offer. The caller has checked it with
+/// `kim_domain::offer::check_offer`; the sets are stored sorted and without duplicates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferData {
+    pub organisation_id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub topics: Vec<OfferTopic>,
+    pub target_groups: Vec<OfferTargetGroup>,
+    pub county_wide: bool,
+    pub municipality_ids: Vec<i64>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub residence_statuses: Vec<ResidenceStatus>,
+    pub languages: Vec<LanguageCode>,
+    pub access: OfferAccess,
+    pub capacity_per_month: Option<i32>,
+    pub active_from: Option<NaiveDate>,
+    pub active_until: Option<NaiveDate>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = offers, treat_none_as_null = true)]
+struct OfferColumns<'a> {
+    organisation_id: i64,
+    title: &'a str,
+    description: Option<&'a str>,
+    county_wide: bool,
+    min_age: Option<i32>,
+    max_age: Option<i32>,
+    access: &'a str,
+    capacity_per_month: Option<i32>,
+    active_from: Option<NaiveDate>,
+    active_until: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a OfferData> for OfferColumns<'a> {
+    fn from(d: &'a OfferData) -> Self {
+        OfferColumns {
+            organisation_id: d.organisation_id,
+            title: &d.title,
+            description: d.description.as_deref(),
+            county_wide: d.county_wide,
+            min_age: d.min_age,
+            max_age: d.max_age,
+            access: d.access.as_str(),
+            capacity_per_month: d.capacity_per_month,
+            active_from: d.active_from,
+            active_until: d.active_until,
+        }
+    }
+}
+
+/// Filters of the list; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct OfferFilter {
+    /// Case-insensitive substring of the title.
+    pub q: Option<String>,
+    pub organisation_id: Option<i64>,
+    pub topic: Option<OfferTopic>,
+    pub target_group: Option<OfferTargetGroup>,
+    /// Offers serving this municipality, county-wide offers included.
+    pub municipality_id: Option<i64>,
+    pub language: Option<LanguageCode>,
+    /// Offers running on this date (period bounds inclusive, open bounds unlimited).
+    pub active_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferSort {
+    Title,
+    ActiveFrom,
+    CreatedAt,
+}
+
+type Boxed = offers::BoxedQuery<'static, MultiBackend>;
+
+fn filtered(filter: &OfferFilter) -> Boxed {
+    let mut query = offers::table.into_boxed::<MultiBackend>();
+    if let Some(q) = &filter.q {
+        query = query.filter(lower(offers::title).like(like_pattern(q)));
+    }
+    if let Some(organisation) = filter.organisation_id {
+        query = query.filter(offers::organisation_id.eq(organisation));
+    }
+    if let Some(topic) = filter.topic {
+        query = query.filter(
+            offers::id.eq_any(
+                offer_topics::table
+                    .filter(offer_topics::topic.eq(topic.as_str()))
+                    .select(offer_topics::offer_id),
+            ),
+        );
+    }
+    if let Some(group) = filter.target_group {
+        query = query.filter(
+            offers::id.eq_any(
+                offer_target_groups::table
+                    .filter(offer_target_groups::target_group.eq(group.as_str()))
+                    .select(offer_target_groups::offer_id),
+            ),
+        );
+    }
+    if let Some(municipality) = filter.municipality_id {
+        query = query.filter(
+            offers::county_wide.eq(true).or(offers::id.eq_any(
+                offer_municipalities::table
+                    .filter(offer_municipalities::municipality_id.eq(municipality))
+                    .select(offer_municipalities::offer_id),
+            )),
+        );
+    }
+    if let Some(language) = filter.language {
+        query = query.filter(
+            offers::id.eq_any(
+                offer_languages::table
+                    .filter(offer_languages::language.eq(language.as_str()))
+                    .select(offer_languages::offer_id),
+            ),
+        );
+    }
+    if let Some(date) = filter.active_on {
+        query = query
+            .filter(
+                offers::active_from
+                    .is_null()
+                    .or(offers::active_from.le(date)),
+            )
+            .filter(
+                offers::active_until
+                    .is_null()
+                    .or(offers::active_until.ge(date)),
+            );
+    }
+    query
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &OfferFilter,
+    sort: OfferSort,
+    direction: Direction,
+    page: PageRequest,
+) -> StoreResult<Listed<Offer>> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let query = filtered(filter);
+    let query = match (sort, direction) {
+        (OfferSort::Title, Direction::Asc) => query.order(offers::title.asc()),
+        (OfferSort::Title, Direction::Desc) => query.order(offers::title.desc()),
+        // Offers without a start sort first ascending, last descending, on both databases
+        // (they disagree where NULL goes): "running since always" is the earliest start.
+        (OfferSort::ActiveFrom, Direction::Asc) => query.order((
+            offers::active_from.is_not_null().asc(),
+            offers::active_from.asc(),
+        )),
+        (OfferSort::ActiveFrom, Direction::Desc) => query.order((
+            offers::active_from.is_not_null().desc(),
+            offers::active_from.desc(),
+        )),
+        (OfferSort::CreatedAt, Direction::Asc) => query.order(offers::created_at.asc()),
+        (OfferSort::CreatedAt, Direction::Desc) => query.order(offers::created_at.desc()),
+    };
+    // The id breaks ties so that pages never overlap or skip.
+    let rows: Vec<OfferRow> = query
+        .then_order_by(offers::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(OfferRow::as_select())
+        .load(conn)?;
+    let items = with_sets(conn, rows)?;
+    Ok(Listed { items, total })
+}
+
+/// The sets of a page of offers, one query per child table.
+#[derive(Default)]
+struct Sets {
+    topics: HashMap<i64, Vec<OfferTopic>>,
+    target_groups: HashMap<i64, Vec<OfferTargetGroup>>,
+    municipalities: HashMap<i64, Vec<i64>>,
+    languages: HashMap<i64, Vec<LanguageCode>>,
+    residence_statuses: HashMap<i64, Vec<ResidenceStatus>>,
+}
+
+fn load_sets(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Sets> {
+    let mut sets = Sets::default();
+    for (id, topic) in offer_topics::table
+        .filter(offer_topics::offer_id.eq_any(ids))
+        .select((offer_topics::offer_id, offer_topics::topic))
+        .load::<(i64, String)>(conn)?
+    {
+        sets.topics
+            .entry(id)
+            .or_default()
+            .push(OfferTopic::parse(&topic)?);
+    }
+    for (id, group) in offer_target_groups::table
+        .filter(offer_target_groups::offer_id.eq_any(ids))
+        .select((
+            offer_target_groups::offer_id,
+            offer_target_groups::target_group,
+        ))
+        .load::<(i64, String)>(conn)?
+    {
+        sets.target_groups
+            .entry(id)
+            .or_default()
+            .push(OfferTargetGroup::parse(&group)?);
+    }
+    for (id, municipality) in offer_municipalities::table
+        .filter(offer_municipalities::offer_id.eq_any(ids))
+        .select((
+            offer_municipalities::offer_id,
+            offer_municipalities::municipality_id,
+        ))
+        .load::<(i64, i64)>(conn)?
+    {
+        sets.municipalities
+            .entry(id)
+            .or_default()
+            .push(municipality);
+    }
+    for (id, language) in offer_languages::table
+        .filter(offer_languages::offer_id.eq_any(ids))
+        .select((offer_languages::offer_id, offer_languages::language))
+        .load::<(i64, String)>(conn)?
+    {
+        let code = LanguageCode::parse(&language).map_err(StoreError::Corrupt)?;
+        sets.languages.entry(id).or_default().push(code);
+    }
+    for (id, status) in offer_residence_statuses::table
+        .filter(offer_residence_statuses::offer_id.eq_any(ids))
+        .select((
+            offer_residence_statuses::offer_id,
+            offer_residence_statuses::residence_status,
+        ))
+        .load::<(i64, String)>(conn)?
+    {
+        sets.residence_statuses
+            .entry(id)
+            .or_default()
+            .push(ResidenceStatus::parse(&status)?);
+    }
+    Ok(sets)
+}
+
+fn take<T: Ord + Copy>(map: &mut HashMap<i64, Vec<T>>, id: i64) -> Vec<T> {
+    normalise_set(&map.remove(&id).unwrap_or_default())
+}
+
+fn with_sets(conn: &mut DbConn, rows: Vec<OfferRow>) -> StoreResult<Vec<Offer>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut sets = load_sets(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Offer {
+                id: row.id,
+                data: OfferData {
+                    organisation_id: row.organisation_id,
+                    title: row.title,
+                    description: row.description,
+                    topics: take(&mut sets.topics, row.id),
+                    target_groups: take(&mut sets.target_groups, row.id),
+                    county_wide: row.county_wide,
+                    municipality_ids: take(&mut sets.municipalities, row.id),
+                    min_age: row.min_age,
+                    max_age: row.max_age,
+                    residence_statuses: take(&mut sets.residence_statuses, row.id),
+                    languages: take(&mut sets.languages, row.id),
+                    access: OfferAccess::parse(&row.access)?,
+                    capacity_per_month: row.capacity_per_month,
+                    active_from: row.active_from,
+                    active_until: row.active_until,
+                },
+                version: row.version,
+                created_at: clock::to_utc(row.created_at),
+                updated_at: clock::to_utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Offer> {
+    let row = offers::table
+        .find(id)
+        .select(OfferRow::as_select())
+        .first(conn)?;
+    with_sets(conn, vec![row])?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// The offer of `organisation_id` titled `title`, if any (for the idempotent demo seed).
+pub fn find_by_title(
+    conn: &mut DbConn,
+    organisation_id: i64,
+    title: &str,
+) -> StoreResult<Option<Offer>> {
+    let id: Option<i64> = offers::table
+        .filter(offers::organisation_id.eq(organisation_id))
+        .filter(offers::title.eq(title))
+        .select(offers::id)
+        .first(conn)
+        .optional()?;
+    id.map(|id| find(conn, id)).transpose()
+}
+
+/// Every offer as the coverage analysis needs it, whatever its period (the analysis picks the
+/// date). A county has a few hundred offers at most, so this is one small read.
+pub fn coverage_offers(conn: &mut DbConn) -> StoreResult<Vec<CoverageOffer>> {
+    let rows: Vec<FootprintRow> = offers::table
+        .select(FootprintRow::as_select())
+        .order(offers::id.asc())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut sets = load_sets(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CoverageOffer {
+            offer_id: row.id,
+            organisation_id: row.organisation_id,
+            county_wide: row.county_wide,
+            municipality_ids: take(&mut sets.municipalities, row.id),
+            target_groups: take(&mut sets.target_groups, row.id),
+            topics: take(&mut sets.topics, row.id),
+            active_from: row.active_from,
+            active_until: row.active_until,
+        })
+        .collect())
+}
+
+/// The columns of an offer the coverage analysis looks at.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = offers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct FootprintRow {
+    id: i64,
+    organisation_id: i64,
+    county_wide: bool,
+    active_from: Option<NaiveDate>,
+    active_until: Option<NaiveDate>,
+}
+
+/// Checks that the organisation and the municipalities exist, so that the client learns which
+/// field names something unknown.
+fn check_references(conn: &mut DbConn, data: &OfferData) -> StoreResult<()> {
+    if !organisations::exists(conn, data.organisation_id)? {
+        return Err(StoreError::UnknownReference {
+            field: "organisation_id",
+            message: format!("no organisation with id {}", data.organisation_id),
+        });
+    }
+    if let Some(id) = municipalities::first_unknown(conn, &data.municipality_ids)? {
+        return Err(StoreError::UnknownReference {
+            field: "municipality_ids",
+            message: format!("no municipality with id {id}"),
+        });
+    }
+    Ok(())
+}
+
+fn replace_sets(conn: &mut DbConn, id: i64, data: &OfferData) -> StoreResult<()> {
+    diesel::delete(offer_topics::table.filter(offer_topics::offer_id.eq(id))).execute(conn)?;
+    diesel::delete(offer_target_groups::table.filter(offer_target_groups::offer_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(offer_municipalities::table.filter(offer_municipalities::offer_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(offer_languages::table.filter(offer_languages::offer_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(
+        offer_residence_statuses::table.filter(offer_residence_statuses::offer_id.eq(id)),
+    )
+    .execute(conn)?;
+    // One row per statement: batch inserts do not compile through diesel's MultiBackend.
+    for topic in normalise_set(&data.topics) {
+        diesel::insert_into(offer_topics::table)
+            .values((
+                offer_topics::offer_id.eq(id),
+                offer_topics::topic.eq(topic.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for group in normalise_set(&data.target_groups) {
+        diesel::insert_into(offer_target_groups::table)
+            .values((
+                offer_target_groups::offer_id.eq(id),
+                offer_target_groups::target_group.eq(group.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for municipality in normalise_set(&data.municipality_ids) {
+        diesel::insert_into(offer_municipalities::table)
+            .values((
+                offer_municipalities::offer_id.eq(id),
+                offer_municipalities::municipality_id.eq(municipality),
+            ))
+            .execute(conn)?;
+    }
+    for language in normalise_set(&data.languages) {
+        diesel::insert_into(offer_languages::table)
+            .values((
+                offer_languages::offer_id.eq(id),
+                offer_languages::language.eq(language.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for status in normalise_set(&data.residence_statuses) {
+        diesel::insert_into(offer_residence_statuses::table)
+            .values((
+                offer_residence_statuses::offer_id.eq(id),
+                offer_residence_statuses::residence_status.eq(status.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConn, data: &OfferData) -> StoreResult<Offer> {
+    check_references(conn, data)?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(offers::table)
+        .values((
+            OfferColumns::from(data),
+            offers::version.eq(1),
+            offers::created_at.eq(now),
+            offers::updated_at.eq(now),
+        ))
+        .returning(offers::id)
+        .get_result(conn)?;
+    replace_sets(conn, id, data)?;
+    find(conn, id)
+}
+
+/// Replaces an offer's fields and sets if `expected_version` is current (412 otherwise).
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &OfferData,
+) -> StoreResult<Offer> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    check_references(conn, data)?;
+    let changed = diesel::update(
+        offers::table
+            .filter(offers::id.eq(id))
+            .filter(offers::version.eq(expected_version)),
+    )
+    .set((
+        OfferColumns::from(data),
+        offers::version.eq(expected_version + 1),
+        offers::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        // Changed by someone else between the read and the write (PostgreSQL read committed).
+        return Err(StoreError::StaleVersion {
+            current: find(conn, id)?.version,
+        });
+    }
+    replace_sets(conn, id, data)?;
+    find(conn, id)
+}
+
+/// Deletes an offer if `expected_version` is current; its sets go with it (cascade).
+pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    diesel::delete(
+        offers::table
+            .filter(offers::id.eq(id))
+            .filter(offers::version.eq(expected_version)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The names of the organisations `ids`, for the overlap list.
+pub fn organisation_names(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+    use crate::schema::organisations;
+    Ok(organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select((organisations::id, organisations::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -1,0 +1,1 @@
+ALTER TABLE conference_tasks DROP COLUMN done_on;
