@@ -1,11 +1,7 @@
 //! Demo needs survey: a questionnaire modeled on the concept's spring-2021 survey (existing
 //! offers, needs by target group and topic, staff capacity, cooperation wishes) and its campaign
-//! to 18 municipalities, three organisations of the Freie Wohlfahrt and the Jobcenter, closed,
-//! with most responses submitted, some drafts and some not started.
-//!
-//! Much is left out of the campaign on purpose: a municipality that is a survey respondent
-//! cannot be deleted (its answers would go with it), and the demo keeps one small municipality
-//! free of survey data so that deleting reference data can still be tried out.
+//! to the 19 municipalities, three organisations of the Freie Wohlfahrt and the Jobcenter,
+//! closed, with most responses submitted, some drafts and some not started.
 //!
 //! Respondents: Siegburg is answered by the demo `project_group_member`, Troisdorf by the demo
 //! `steering_member` (the town's representative), the Jobcenter by its partner token (scope
@@ -259,9 +255,7 @@ fn answers(i: usize, name: &str) -> Answers {
 }
 
 /// Municipalities whose response is a draft, and those that have not started.
-const DRAFTS: &[&str] = &["Eitorf", "Windeck"];
-/// Not asked (see the module comment).
-const NOT_ASKED: &str = "Much";
+const DRAFTS: &[&str] = &["Much", "Windeck"];
 const NOT_STARTED: &[&str] = &["Ruppichteroth"];
 const ORGANISATIONS: &[&str] = &[
     "Caritasverband Rhein-Sieg",
@@ -311,11 +305,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         kim_store::Direction::Asc,
         page,
     )?;
-    for m in places
-        .items
-        .into_iter()
-        .filter(|m| m.data.name != NOT_ASKED)
-    {
+    for m in places.items {
         let respondent_user_id = match m.data.name.as_str() {
             "Siegburg" => siegburg_user,
             "Troisdorf" => troisdorf_user,
