@@ -660,7 +660,7 @@ async fn my_tasks_list_what_waits(app: TestApp) {
         app.get("/api/v1/me/tasks", &officer).await.status(),
         StatusCode::OK
     );
-    for role in ["analyst", "admin", "steering_member"] {
+    for role in ["analyst", "admin", "data_protection_officer"] {
         let token = app.token(role).await;
         assert_problem(
             app.get("/api/v1/me/tasks", &token).await,

@@ -3,12 +3,14 @@
 
 mod agreements;
 mod auth;
+mod bodies;
 mod cases;
 mod conferences;
 mod consents;
 mod contacts;
 mod coverage;
 mod funding;
+mod gaps;
 mod goals;
 mod municipalities;
 mod offers;

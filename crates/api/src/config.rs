@@ -58,6 +58,9 @@ pub struct Config {
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     /// Threads hashing passwords; each holds argon2's 19 MiB of working memory.
     pub password_threads: usize,
+    /// Distinct reporting positions that let the CM coordination escalate a gap without a
+    /// written justification.
+    pub gap_escalation_threshold: u32,
 }
 
 /// One bad variable.
@@ -209,8 +212,17 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(1..=64).contains(&password_threads) {
             return Err(bad("KIM_PASSWORD_THREADS", "must be between 1 and 64"));
         }
+        let gap_escalation_threshold: u32 =
+            self.parsed("KIM_GAP_ESCALATION_THRESHOLD", 2, "a number of positions")?;
+        if !(1..=50).contains(&gap_escalation_threshold) {
+            return Err(bad(
+                "KIM_GAP_ESCALATION_THRESHOLD",
+                "must be between 1 and 50",
+            ));
+        }
         Ok(Config {
             password_threads,
+            gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {
                 max_years_since_arrival: max_years,
                 exclude_other_case_management: exclude_other,
@@ -271,6 +283,7 @@ mod tests {
         assert_eq!(config.database_url.backend(), kim_store::Backend::Sqlite);
         assert_eq!(config.login.max_failures, 5);
         assert_eq!(config.jwt.ttl, Duration::seconds(900));
+        assert_eq!(config.gap_escalation_threshold, 2);
         assert!(
             !format!("{config:?}").contains(SECRET),
             "secret leaked into Debug"
@@ -294,6 +307,8 @@ mod tests {
             ("KIM_CORS_ORIGINS", "example.org"),
             ("KIM_WORKERS", "-1"),
             ("KIM_ACCESS_TOKEN_TTL_SECONDS", "5"),
+            ("KIM_GAP_ESCALATION_THRESHOLD", "0"),
+            ("KIM_GAP_ESCALATION_THRESHOLD", "two"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()

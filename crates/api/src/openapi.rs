@@ -47,6 +47,25 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Case conferences", description = "Fallkonferenzen, linked to a case or anonymised"),
         (name = "Offers", description = "Angebote of the county's organisations: topics, target groups, municipalities served or county-wide, eligibility, languages, access, capacity, period. Readable by every caller; written by the coordination and by partner systems (scope offers:write) for their own organisation"),
         (name = "Coverage", description = "Angebotsabdeckung: which target groups or topics lack any offer in which municipality (gaps) and where several organisations serve the same need (overlaps, Doppelstrukturen); as JSON or CSV"),
+        (name = "Bodies", description = "Gremien: the steering group (Lenkungsgruppe), local and thematic project groups (Projektgruppen), working groups such as the Arbeitskreis Integration; their members with their functions, meetings (agenda, attendees, minutes) and decisions (Beschlüsse). The steering group's decisions on gaps are recorded by the gap steps in the meeting they name. Each body has a work list of the gaps waiting for it."),
+        (name = "Systematic gaps", description = "Systematische Lücken: problems seen in single cases become structural fixes. Case managers report a gap (or add a report to an existing one); each step of the process is its own `POST /gaps/{id}/<step>`, taken by one role. A wrong role answers 403, a step the current stage does not allow 409 naming the possible steps, missing input 422. Every step is kept in the gap's `history` with actor, time, comment and payload; `next_steps` of a gap tells a screen which buttons to show.\n\n\
+| stage | who acts | step (operation) | next stage |\n\
+|---|---|---|---|\n\
+| `reported` | cm_coordinator | `escalate` (without `reason` only from N distinct reporting positions, default 2) | `escalated` |\n\
+| `reported` | cm_coordinator | `close-not-systematic` (`reason`) | `not_systematic` (final) |\n\
+| `reported`, `escalated` | cm_coordinator | `merge` (`merge_into`; reports move to the survivor) | `merged` (final) |\n\
+| `escalated` | ki_lead | `forward` | `with_steering_group` |\n\
+| `with_steering_group` | steering_member | `mandate` (`meeting_id`, `project_group_ids`, `mandate`, `due_on`) | `mandated` |\n\
+| `with_steering_group` | steering_member | `reject` (`meeting_id`, `reason`) | `rejected` (final) |\n\
+| `mandated` | project_group_member of a mandated group | `solutions` (text, responsible actors, estimate each) | `solutions_proposed` |\n\
+| `solutions_proposed` | steering_member | `decide` (`meeting_id`, `accepted_solution_ids`, `publicity`) | `solutions_decided` |\n\
+| `solutions_proposed` | steering_member | `send-back` (`meeting_id`, `reason`) | `mandated` |\n\
+| `solutions_decided` | cm_coordinator | `communicate` | `communicated` |\n\
+| `communicated`, `in_application` | case_manager | `acknowledge` (once each) | `in_application` |\n\
+| `in_application` | case_manager | `feedback` (`rating`, `text`) | `in_application` |\n\
+| `in_application` | cm_coordinator | `close` (`outcome`) | `closed` (final) |\n\
+| `in_application` | cm_coordinator | `reopen` (`reason`; after negative feedback) | `with_steering_group` |\n\n\
+The steering group's steps name the steering-group meeting (`meeting_id`) in which they were taken; the decision is recorded there in the same transaction. Evidence linked to cases shows to everyone but the reporter as a count only. Work lists: `GET /me/tasks` (the steps waiting for the caller's role), `GET /bodies/{id}/worklist`, `GET /me/solutions` (case managers)."),
         (name = "Needs survey", description = "Bedarfsabfrage: standardized questionnaires to the municipalities and the Freie Wohlfahrt. \
 Lifecycle: the coordination designs a questionnaire (version 1 is a draft, edited as a whole); a campaign puts a version to \
 respondents (municipalities, organisations) for a period and freezes the version (changes then go into a new version, \

@@ -30,6 +30,7 @@ pub struct AppState {
     pub partner_token_max_days: i64,
     pub passwords: PasswordWorkers,
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
+    pub gap_escalation_threshold: u32,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
             partner_token_max_days: config.partner_token_max_days,
             passwords: PasswordWorkers::start(config.password_threads),
             intake_rule: config.intake_rule.clone(),
+            gap_escalation_threshold: config.gap_escalation_threshold,
         }
     }
 }

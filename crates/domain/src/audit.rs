@@ -27,6 +27,8 @@ crate::vocabulary! {
         Conference => "conference",
         /// Aufenthaltsrechtliche Anfrage an Baustein 3 (residence-law request)
         ResidenceRequest => "residence_request",
+        /// Meldung einer systematischen Lücke, soweit sie mit Fällen verknüpft ist (gap report)
+        GapReport => "gap_report",
         /// Benutzerkonto (user account)
         User => "user",
         /// Partner-Token

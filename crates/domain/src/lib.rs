@@ -3,6 +3,7 @@
 pub mod access;
 pub mod agreement;
 pub mod audit;
+pub mod body;
 pub mod case;
 pub mod client;
 pub mod conference;

@@ -2,6 +2,7 @@
 
 pub mod agreements;
 pub mod audit;
+pub mod bodies;
 pub mod cases;
 pub mod clients;
 pub mod clock;
@@ -11,6 +12,8 @@ pub mod consents;
 pub mod contacts;
 pub mod error;
 pub mod funding_rates;
+pub mod gap_steps;
+pub mod gaps;
 pub mod goals;
 pub mod login_failures;
 pub mod migrations;

@@ -430,15 +430,14 @@ pub async fn create_offer(
     idempotency: IdempotencyKey,
     body: web::Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = state.db.authenticate(caller.clone()).await?;
-    require_some_write_access(&who.principal)?;
     let input = body.into_inner();
     let fingerprint = idempotency.fingerprint(None, &input);
-    let data = input.into_data()?;
-    require_write_access(&who.principal, data.organisation_id)?;
     let (response, replayed) = state
         .db
         .write_with(caller, move |conn, who| {
+            require_some_write_access(&who.principal)?;
+            let data = input.into_data()?;
+            require_write_access(&who.principal, data.organisation_id)?;
             if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
                 return Ok((first, true));
             }
@@ -482,17 +481,17 @@ pub async fn update_offer(
     if_match: IfMatch,
     body: web::Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = state.db.authenticate(caller.clone()).await?;
-    require_some_write_access(&who.principal)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    require_write_access(&who.principal, data.organisation_id)?;
     let id = id.into_inner();
-    // The offer's current organisation decides too, so the check runs again inside the write
-    // transaction (which confirms the caller once more): no one can move the offer in between.
+    let input = body.into_inner();
+    // Both the offer's current organisation and the one it is given decide; checked inside the
+    // write transaction, so no one can move the offer in between.
     let updated = state
         .db
         .write_with(caller, move |conn, who| {
+            require_some_write_access(&who.principal)?;
+            let expected = if_match.version()?;
+            let data = input.into_data()?;
+            require_write_access(&who.principal, data.organisation_id)?;
             let current = store::find(conn, id)?;
             require_write_access(&who.principal, current.data.organisation_id)?;
             store::update(conn, id, expected, &data).map_err(ApiError::from)
@@ -522,13 +521,12 @@ pub async fn delete_offer(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let who = state.db.authenticate(caller.clone()).await?;
-    require_some_write_access(&who.principal)?;
-    let expected = if_match.version()?;
     let id = id.into_inner();
     state
         .db
         .write_with(caller, move |conn, who| {
+            require_some_write_access(&who.principal)?;
+            let expected = if_match.version()?;
             let current = store::find(conn, id)?;
             require_write_access(&who.principal, current.data.organisation_id)?;
             store::delete(conn, id, expected).map_err(ApiError::from)

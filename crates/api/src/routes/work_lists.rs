@@ -5,12 +5,13 @@ use chrono::{NaiveDate, Utc};
 use kim_domain::access::{case_scope, request_scope, CaseScope, RequestScope};
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::CaseStatus;
+use kim_domain::gap::{GapStage, GapStep};
 use kim_domain::help_plan::is_overdue;
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
 use kim_domain::referral::ReferralStatus;
 use kim_domain::residence_request::ResidenceRequestStatus;
 use kim_store::cases::{self, CaseFilter, CaseSort};
-use kim_store::{conferences, goals, referrals, residence_requests};
+use kim_store::{conferences, gap_steps, goals, referrals, residence_requests};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -42,6 +43,8 @@ kim_domain::vocabulary! {
         RequestAnswered => "request_answered",
         /// A residence-law request to the caller's office waiting for an answer.
         RequestToAnswer => "request_to_answer",
+        /// A systematic gap waiting for a step of the caller's role (the title names the steps).
+        GapStep => "gap_step",
     }
 }
 
@@ -54,7 +57,7 @@ pub struct Task {
     /// When it is or was due, if it has a date.
     pub due_on: Option<NaiveDate>,
     pub case_id: Option<i64>,
-    /// `goal`, `conference`, `referral`, `residence_request` or `case`.
+    /// `goal`, `conference`, `referral`, `residence_request`, `case` or `gap`.
     pub object_type: &'static str,
     pub object_id: i64,
     /// A short text: the goal, the task, the referral's purpose, the question.
@@ -176,11 +179,76 @@ fn collect(
             });
         }
     }
-    if scope == CaseScope::Nothing && requests == RequestScope::Nothing {
-        return Err(ApiError::Forbidden("your role has no case work".into()));
+    let gap_work = gap_tasks(conn, who, me)?;
+    let has_gap_role = gap_work.is_some();
+    tasks.extend(gap_work.unwrap_or_default());
+    if scope == CaseScope::Nothing && requests == RequestScope::Nothing && !has_gap_role {
+        return Err(ApiError::Forbidden(
+            "your role has no case work and no step in the gap process".into(),
+        ));
     }
     tasks.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.object_id.cmp(&b.object_id)));
     Ok(tasks)
+}
+
+/// The gap steps waiting for the caller's role; `None` when the role takes no step. A project
+/// group member sees the gaps mandated to their groups; a case manager the solutions still to
+/// acknowledge, and feedback not yet given.
+fn gap_tasks(
+    conn: &mut kim_store::DbConn,
+    who: &Authenticated,
+    me: i64,
+) -> Result<Option<Vec<Task>>, ApiError> {
+    let kim_domain::Principal::Person { role, .. } = who.principal else {
+        return Ok(None);
+    };
+    let stages: Vec<GapStage> = GapStage::ALL
+        .iter()
+        .copied()
+        .filter(|s| !s.steps_for(role).is_empty())
+        .collect();
+    if stages.is_empty() {
+        return Ok(None);
+    }
+    let my_groups = kim_store::bodies::bodies_of_user(conn, me)?;
+    let mut tasks = Vec::new();
+    for gap in kim_store::gaps::in_stages(conn, &stages)? {
+        let mut steps = gap.stage.steps_for(role);
+        let mut due_on = None;
+        if steps.contains(&GapStep::Propose) {
+            match gap_steps::mandates(conn, gap.id)?.pop() {
+                Some(m) if m.project_group_ids.iter().any(|g| my_groups.contains(g)) => {
+                    due_on = Some(m.due_on)
+                }
+                _ => continue,
+            }
+        }
+        if steps.contains(&GapStep::Acknowledge)
+            && gap_steps::acknowledged_by(conn, gap.id)?.contains(&me)
+        {
+            steps.retain(|s| *s != GapStep::Acknowledge);
+        }
+        if steps.contains(&GapStep::Feedback)
+            && gap_steps::feedback(conn, gap.id)?
+                .iter()
+                .any(|f| f.user_id == Some(me))
+        {
+            steps.retain(|s| *s != GapStep::Feedback);
+        }
+        if steps.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
+        tasks.push(Task {
+            kind: TaskKind::GapStep,
+            due_on,
+            case_id: None,
+            object_type: "gap",
+            object_id: gap.id,
+            title: format!("{}: {}", names.join(" or "), gap.data.title),
+        });
+    }
+    Ok(Some(tasks))
 }
 
 /// What waits for me
@@ -190,7 +258,14 @@ fn collect(
 /// read and close; for an immigration officer, the open requests to their office. Oldest due
 /// first. Reading it is recorded in the audit trail for the cases it touches.
 ///
-/// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`. Others: 403.
+/// Gap steps waiting for the caller's role (`gap_step`, object `gap`): the CM coordination's
+/// reported gaps, decided solutions to communicate and gaps in application; the KI head's
+/// escalated gaps; the steering group's gaps to mandate or decide on; a project group member's
+/// mandated gaps (due date of the mandate); a case manager's solutions to acknowledge and give
+/// feedback on.
+///
+/// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`, `ki_lead`,
+/// `steering_member`, `project_group_member`. Others: 403.
 #[utoipa::path(tag = "Cases", responses(
     (status = 200, description = "The work list", body = Vec<Task>),
     sets::ListErrors,

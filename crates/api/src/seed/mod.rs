@@ -4,6 +4,7 @@
 
 mod agreements;
 mod cases;
+pub mod gaps;
 mod offers;
 mod positions;
 mod roadmap;
@@ -234,6 +235,7 @@ pub fn demo_without_cases(
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
         ("offers", offers::demo(conn)?),
+        ("bodies and systematic gaps", gaps::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)

@@ -1,0 +1,880 @@
+//! Systematische Lücken (systematic gaps): reporting, the list with its filters, one gap with
+//! its evidence and history, the pipeline, and the solutions feed of case managers. The steps
+//! of the process are in [`super::gap_steps`].
+//!
+//! Evidence may point to cases. Case ids are shown only to the reporter of that report; every
+//! other caller sees the number of linked cases, never ids or case data.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::access::Access;
+use kim_domain::audit::{AuditObject, AuditVerb};
+use kim_domain::gap::{median_days, stage_stays, FeedbackRating, GapStage, GapStep, Publicity};
+use kim_domain::reference::LegalDomain;
+use kim_domain::{Action, Role};
+use kim_store::gaps::{self as store, GapData, GapFilter, NewReport};
+use kim_store::{bodies, clock, gap_steps, DbConn, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::Validate;
+
+use super::meetings::Decision;
+use super::{not_blank, trimmed};
+use crate::auth::{Authenticated, Caller};
+use crate::case_access::{audit, case_for};
+use crate::error::error_sets as sets;
+use crate::error::FieldError;
+use crate::http::precondition::{created_versioned, ok_versioned};
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_gaps)
+        .service(pipeline)
+        .service(report_gap)
+        .service(get_gap)
+        .service(add_report)
+        .service(my_solutions);
+}
+
+/// One piece of evidence (Meldung).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Report {
+    pub id: i64,
+    pub reported_by: Option<i64>,
+    pub reporter_name: Option<String>,
+    /// The position (Stelle) the reporter held when reporting; reporters count by position.
+    pub position_id: Option<i64>,
+    pub position_title: Option<String>,
+    pub reported_on: NaiveDate,
+    /// Written without personal data.
+    pub text: String,
+    /// How many cases the report points to.
+    pub linked_case_count: usize,
+    /// The linked cases: only for the reporter of this report; absent for everyone else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_ids: Option<Vec<i64>>,
+}
+
+impl Report {
+    fn new(r: store::Report, viewer: Option<i64>) -> Self {
+        let own = viewer.is_some() && r.reported_by == viewer;
+        Report {
+            id: r.id,
+            reported_by: r.reported_by,
+            reporter_name: r.reporter_name,
+            position_id: r.position_id,
+            position_title: r.position_title,
+            reported_on: r.reported_on,
+            text: r.text,
+            linked_case_count: r.case_ids.len(),
+            case_ids: own.then_some(r.case_ids),
+        }
+    }
+}
+
+/// A step possible now, with the role that takes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextStep {
+    pub step: GapStep,
+    pub role: Role,
+}
+
+fn next_steps(stage: GapStage) -> Vec<NextStep> {
+    stage
+        .steps()
+        .into_iter()
+        .map(|step| NextStep {
+            step,
+            role: step.role(),
+        })
+        .collect()
+}
+
+/// Eintrag der Historie: one step (or report), who, when, why, what it brought along.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// A step name, or `report` for evidence added and `merge_in` for reports received.
+    pub step: String,
+    pub from_stage: Option<GapStage>,
+    pub to_stage: GapStage,
+    pub actor_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// The reason, justification, outcome or message of the step.
+    pub comment: Option<String>,
+    /// What the step brought along (meeting and decision ids, project groups, solution ids,
+    /// rating, ...); never case ids.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// Mandat der Lenkungsgruppe (mandate to project groups).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Mandate {
+    pub id: i64,
+    pub text: String,
+    pub due_on: NaiveDate,
+    /// The steering group's decision that gave it.
+    pub decision_id: i64,
+    pub project_group_ids: Vec<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Lösungsansatz (solution approach).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Solution {
+    pub id: i64,
+    pub gap_id: i64,
+    /// The project group that proposed it.
+    pub body_id: Option<i64>,
+    pub text: String,
+    pub responsible_actors: String,
+    /// Cost or effort estimate.
+    pub estimate: String,
+    /// Absent until decided; `false` when not accepted or sent back.
+    pub accepted: Option<bool>,
+    pub proposed_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Solution {
+    fn new(gap_id: i64, s: gap_steps::Solution) -> Self {
+        Solution {
+            id: s.id,
+            gap_id,
+            body_id: s.body_id,
+            text: s.solution.text,
+            responsible_actors: s.solution.responsible_actors,
+            estimate: s.solution.estimate,
+            accepted: s.accepted,
+            proposed_by: s.proposed_by,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// Rückmeldung eines Fallmanagers (feedback on applied solutions).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Feedback {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub rating: FeedbackRating,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Systematische Lücke (systematic gap) in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GapSummary {
+    pub id: i64,
+    pub title: String,
+    pub topic: String,
+    pub stage: GapStage,
+    pub stage_since: DateTime<Utc>,
+    /// Set when merged: the gap that holds the reports now.
+    pub merged_into_id: Option<i64>,
+    pub municipality_ids: Vec<i64>,
+    /// Distinct reporting positions (a reporter without a position counts alone).
+    pub reporting_positions: u32,
+    pub report_count: usize,
+    pub next_steps: Vec<NextStep>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Gap> for GapSummary {
+    fn from(g: store::Gap) -> Self {
+        GapSummary {
+            reporting_positions: g.reporting_positions(),
+            report_count: g.reports.len(),
+            next_steps: next_steps(g.stage),
+            id: g.id,
+            title: g.data.title,
+            topic: g.data.topic,
+            stage: g.stage,
+            stage_since: g.stage_since,
+            merged_into_id: g.merged_into_id,
+            municipality_ids: g.data.municipality_ids,
+            version: g.version,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+page_type!(GapPage, GapSummary);
+
+/// Systematische Lücke (systematic gap) with its evidence, mandates, solutions, feedback,
+/// decisions and the history of every step.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 5, "title": "No daycare places for children without residence title",
+    "description": "Families with a Duldung are turned away by daycare centres", "topic": "early_childhood",
+    "legal_domains": ["sgb_viii", "aufenthg"], "organisation_ids": [3], "target_groups": ["Families with a Duldung"],
+    "municipality_ids": [17], "stage": "reported", "stage_since": "2026-11-20T09:00:00Z",
+    "merged_into_id": null, "reporting_positions": 1, "report_count": 1,
+    "next_steps": [{"step": "escalate", "role": "cm_coordinator"}],
+    "reports": [{"id": 9, "reported_by": 5, "reporter_name": "Demo Case Manager", "position_id": 12,
+        "position_title": "CM Siegburg", "reported_on": "2026-11-20", "text": "Three families this month", "linked_case_count": 2}],
+    "mandates": [], "solutions": [], "feedback": [], "acknowledged_by": [], "decisions": [],
+    "publicity": null, "publicity_text": null, "outcome": null,
+    "history": [{"step": "report", "from_stage": null, "to_stage": "reported", "actor_id": 5, "actor_role": "case_manager",
+        "occurred_at": "2026-11-20T09:00:00Z", "comment": null, "payload": {"report_id": 9, "linked_cases": 2}}],
+    "version": 1, "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T09:00:00Z"
+}))]
+pub struct Gap {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub topic: String,
+    /// The interface concerned: legal domains (Rechtskreise).
+    pub legal_domains: Vec<LegalDomain>,
+    /// The interface concerned: organisations.
+    pub organisation_ids: Vec<i64>,
+    pub target_groups: Vec<String>,
+    pub municipality_ids: Vec<i64>,
+    pub stage: GapStage,
+    pub stage_since: DateTime<Utc>,
+    /// Set when merged: the gap that holds the reports now (this one stays readable, final).
+    pub merged_into_id: Option<i64>,
+    pub reporting_positions: u32,
+    pub report_count: usize,
+    /// The steps possible now and who takes them.
+    pub next_steps: Vec<NextStep>,
+    pub reports: Vec<Report>,
+    /// Oldest first; the last is the current one.
+    pub mandates: Vec<Mandate>,
+    pub solutions: Vec<Solution>,
+    pub feedback: Vec<Feedback>,
+    /// Case managers (user ids) who acknowledged the communicated solutions.
+    pub acknowledged_by: Vec<i64>,
+    /// The steering group's decisions on this gap (and free decisions naming it).
+    pub decisions: Vec<Decision>,
+    /// Öffentlichkeitsarbeit decided with the solutions.
+    pub publicity: Option<Publicity>,
+    pub publicity_text: Option<String>,
+    /// The outcome recorded when closing.
+    pub outcome: Option<String>,
+    /// Every step, oldest first.
+    pub history: Vec<HistoryEntry>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Loads everything about a gap, for `viewer` (who sees the case ids of their own reports).
+pub(crate) fn load_gap(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> Result<Gap, StoreError> {
+    let g = store::find(conn, id)?;
+    let history = store::history(conn, id)?
+        .into_iter()
+        .map(|e| HistoryEntry {
+            step: e.step,
+            from_stage: e.from_stage,
+            to_stage: e.to_stage,
+            actor_id: e.actor_id,
+            actor_role: e.actor_role,
+            occurred_at: e.occurred_at,
+            comment: e.comment,
+            payload: e.payload,
+        })
+        .collect();
+    let mandates = gap_steps::mandates(conn, id)?
+        .into_iter()
+        .map(|m| Mandate {
+            id: m.id,
+            text: m.text,
+            due_on: m.due_on,
+            decision_id: m.decision_id,
+            project_group_ids: m.project_group_ids,
+            created_at: m.created_at,
+        })
+        .collect();
+    let solutions = gap_steps::solutions_of(conn, &[id])?
+        .into_iter()
+        .map(|(gap, s)| Solution::new(gap, s))
+        .collect();
+    let feedback = gap_steps::feedback(conn, id)?
+        .into_iter()
+        .map(|f| Feedback {
+            id: f.id,
+            user_id: f.user_id,
+            rating: f.rating,
+            text: f.text,
+            created_at: f.created_at,
+        })
+        .collect();
+    Ok(Gap {
+        reporting_positions: g.reporting_positions(),
+        report_count: g.reports.len(),
+        next_steps: next_steps(g.stage),
+        acknowledged_by: gap_steps::acknowledged_by(conn, id)?,
+        decisions: bodies::decisions_on(conn, id)?
+            .into_iter()
+            .map(Decision::from)
+            .collect(),
+        id: g.id,
+        title: g.data.title,
+        description: g.data.description,
+        topic: g.data.topic,
+        legal_domains: g.data.legal_domains,
+        organisation_ids: g.data.organisation_ids,
+        target_groups: g.data.target_groups,
+        municipality_ids: g.data.municipality_ids,
+        stage: g.stage,
+        stage_since: g.stage_since,
+        merged_into_id: g.merged_into_id,
+        reports: g
+            .reports
+            .into_iter()
+            .map(|r| Report::new(r, viewer))
+            .collect(),
+        mandates,
+        solutions,
+        feedback,
+        publicity: g.publicity,
+        publicity_text: g.publicity_text,
+        outcome: g.outcome,
+        history,
+        version: g.version,
+        created_at: g.created_at,
+        updated_at: g.updated_at,
+    })
+}
+
+/// A report: the evidence a case manager adds.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Three families this month were refused a daycare place", "case_ids": [12, 14]}))]
+pub struct ReportInput {
+    /// What was seen, without personal data; 1 to 2000 characters.
+    #[validate(
+        length(max = 2000, message = "must be at most 2000 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub text: String,
+    /// Default today; not in the future.
+    pub reported_on: Option<NaiveDate>,
+    /// Cases of the reporter that show the gap; only cases the reporter may see (422
+    /// otherwise). Shown to others only as a count. At most 50.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 cases"))]
+    #[schema(max_items = 50)]
+    pub case_ids: Vec<i64>,
+}
+
+impl ReportInput {
+    fn into_report(self, today: NaiveDate) -> Result<NewReport, Vec<FieldError>> {
+        let mut errors = match self.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => match ApiError::from(e) {
+                ApiError::Validation(list) => list,
+                _ => Vec::new(),
+            },
+        };
+        let reported_on = self.reported_on.unwrap_or(today);
+        if reported_on > today {
+            errors.push(FieldError::new("reported_on", "must not be in the future"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(NewReport {
+            text: self.text.trim().to_owned(),
+            reported_on,
+            case_ids: self.case_ids,
+        })
+    }
+}
+
+/// A new gap with its first report.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "No daycare places for children without residence title",
+    "description": "Families with a Duldung are turned away by daycare centres",
+    "topic": "early_childhood", "legal_domains": ["sgb_viii", "aufenthg"], "organisation_ids": [3],
+    "target_groups": ["Families with a Duldung"], "municipality_ids": [17],
+    "report": {"text": "Three families this month were refused a daycare place", "case_ids": [12]}
+}))]
+pub struct GapInput {
+    /// 1 to 200 characters.
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// 1 to 4000 characters, without personal data.
+    #[validate(
+        length(max = 4000, message = "must be at most 4000 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 4000)]
+    pub description: String,
+    /// A short topic key the list filters by, e.g. `early_childhood`, `housing`; 1 to 100.
+    #[validate(
+        length(max = 100, message = "must be at most 100 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 100)]
+    pub topic: String,
+    #[serde(default)]
+    pub legal_domains: Vec<LegalDomain>,
+    /// Existing organisations; at most 50.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 organisations"))]
+    #[schema(max_items = 50)]
+    pub organisation_ids: Vec<i64>,
+    /// Free texts (Zielgruppen); at most 20.
+    #[serde(default)]
+    #[validate(length(max = 20, message = "at most 20 target groups"))]
+    #[schema(max_items = 20)]
+    pub target_groups: Vec<String>,
+    /// Existing municipalities; at most 19.
+    #[serde(default)]
+    #[validate(length(max = 19, message = "at most 19 municipalities"))]
+    #[schema(max_items = 19)]
+    pub municipality_ids: Vec<i64>,
+    pub report: ReportInput,
+}
+
+impl GapInput {
+    fn into_parts(self, today: NaiveDate) -> Result<(GapData, NewReport), ApiError> {
+        let mut errors: Vec<FieldError> = match self.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => match ApiError::from(e) {
+                ApiError::Validation(list) => list
+                    .into_iter()
+                    .filter(|e| !e.field.starts_with("report"))
+                    .collect(),
+                other => return Err(other),
+            },
+        };
+        let target_groups: Vec<String> = self
+            .target_groups
+            .into_iter()
+            .filter_map(|t| trimmed(Some(t)))
+            .collect();
+        if target_groups.iter().any(|t| t.chars().count() > 200) {
+            errors.push(FieldError::new(
+                "target_groups",
+                "each must be at most 200 characters",
+            ));
+        }
+        let report = match self.report.into_report(today) {
+            Ok(report) => Some(report),
+            Err(list) => {
+                errors.extend(list.into_iter().map(|e| FieldError {
+                    field: format!("report.{}", e.field),
+                    message: e.message,
+                }));
+                None
+            }
+        };
+        match report {
+            Some(report) if errors.is_empty() => Ok((
+                GapData {
+                    title: self.title.trim().to_owned(),
+                    description: self.description.trim().to_owned(),
+                    topic: self.topic.trim().to_owned(),
+                    legal_domains: self.legal_domains,
+                    organisation_ids: self.organisation_ids,
+                    target_groups,
+                    municipality_ids: self.municipality_ids,
+                },
+                report,
+            )),
+            _ => {
+                errors.sort_by(|a, b| a.field.cmp(&b.field));
+                Err(ApiError::Validation(errors))
+            }
+        }
+    }
+}
+
+/// The client references of the linked cases, if the reporter may see every one (422 on
+/// `field` otherwise, with the same words for a case that does not exist, so that existence
+/// does not leak).
+fn visible_cases(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    field: &str,
+    case_ids: &[i64],
+) -> Result<Vec<String>, ApiError> {
+    case_ids
+        .iter()
+        .map(|case_id| {
+            case_for(conn, who, *case_id, Access::Read)
+                .map(|case| case.lead_client_reference)
+                .map_err(|e| match e {
+                    ApiError::NotFound | ApiError::Forbidden(_) => {
+                        ApiError::field(field, format!("no case {case_id} that you may see"))
+                    }
+                    other => other,
+                })
+        })
+        .collect()
+}
+
+/// Writes the audit event of linking each case to the report.
+fn audit_links(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    references: &[String],
+    report_id: i64,
+) -> Result<(), ApiError> {
+    for reference in references {
+        audit(
+            conn,
+            who,
+            AuditObject::GapReport,
+            AuditVerb::Create,
+            Some(report_id),
+            Some(reference),
+        )?;
+    }
+    Ok(())
+}
+
+/// Report a systematic gap
+///
+/// Creates a gap in stage `reported` with its first report. To add evidence to a gap that
+/// exists, use `POST /gaps/{id}/reports` instead of reporting a duplicate (the CM coordination
+/// can also merge duplicates). Linked cases must be the reporter's own (422 on
+/// `report.case_ids`); linking writes an audit event per case.
+///
+/// **Who may call:** `case_manager`.
+#[utoipa::path(tag = "Systematic gaps", request_body = GapInput, responses(
+    (status = 201, description = "Reported", body = Gap, headers(("ETag" = String), ("Location" = String))),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/gaps")]
+pub async fn report_gap(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Json<GapInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let today = Utc::now().date_naive();
+    let gap = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::ReportGaps)?;
+            let (data, report) = input.into_parts(today)?;
+            let linked = visible_cases(conn, who, "report.case_ids", &report.case_ids)?;
+            let (gap, report_id) = store::insert(conn, &who.actor(), &data, &report)?;
+            audit_links(conn, who, &linked, report_id)?;
+            Ok::<_, ApiError>(load_gap(conn, gap.id, who.user_id())?)
+        })
+        .await?;
+    let (id, version) = (gap.id, gap.version);
+    Ok(created_versioned(
+        &gap,
+        version,
+        format!("/api/v1/gaps/{id}"),
+    ))
+}
+
+/// Add a report to an existing gap
+///
+/// More evidence for a gap that is not final (409 otherwise; a merged gap names the gap to
+/// report to). Counts towards the distinct reporting positions. No `If-Match`: a report adds,
+/// it overwrites nothing.
+///
+/// **Who may call:** `case_manager`.
+#[utoipa::path(tag = "Systematic gaps", request_body = ReportInput, params(("id" = i64, Path, description = "Gap id")), responses(
+    (status = 201, description = "Added; the whole gap", body = Gap, headers(("ETag" = String), ("Location" = String))),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/gaps/{id}/reports")]
+pub async fn add_report(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ReportInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let id = id.into_inner();
+    let today = Utc::now().date_naive();
+    let gap = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::ReportGaps)?;
+            let report = input.into_report(today).map_err(ApiError::Validation)?;
+            let linked = visible_cases(conn, who, "case_ids", &report.case_ids)?;
+            let (_, report_id) = store::add_report(conn, &who.actor(), id, &report)?;
+            audit_links(conn, who, &linked, report_id)?;
+            Ok::<_, ApiError>(load_gap(conn, id, who.user_id())?)
+        })
+        .await?;
+    let version = gap.version;
+    Ok(created_versioned(
+        &gap,
+        version,
+        format!("/api/v1/gaps/{id}"),
+    ))
+}
+
+/// Get a gap with its full history
+///
+/// A merged gap answers 200 with stage `merged` and `merged_into_id` naming the gap that holds
+/// its reports now; its history stays. Case ids of a report are shown to its reporter only.
+///
+/// **Who may call:** `ki_lead`, `coordinator`, `cm_coordinator`, `case_manager`,
+/// `steering_member`, `project_group_member`, `analyst`.
+#[utoipa::path(tag = "Systematic gaps", params(("id" = i64, Path, description = "Gap id")), responses(
+    (status = 200, description = "The gap", body = Gap, headers(("ETag" = String))),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/gaps/{id}")]
+pub async fn get_gap(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let gap = state
+        .db
+        .read_as(caller, Action::ReadGaps, move |conn, who| {
+            load_gap(conn, id, who.user_id())
+        })
+        .await?;
+    let version = gap.version;
+    Ok(ok_versioned(&gap, version))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct GapQuery {
+    /// Only gaps in these stages (comma-separated, e.g. `reported,escalated`).
+    pub stage: Option<String>,
+    /// Only gaps of this topic (exact).
+    pub topic: Option<String>,
+    /// Only gaps concerning this municipality.
+    pub municipality_id: Option<i64>,
+    /// Only gaps a mandate of which names this project group.
+    pub project_group_id: Option<i64>,
+    /// Only gaps first reported on or after this date.
+    pub reported_from: Option<NaiveDate>,
+    /// Only gaps first reported on or before this date.
+    pub reported_to: Option<NaiveDate>,
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// Items to skip.
+    pub offset: Option<i64>,
+}
+
+/// List gaps
+///
+/// Newest first. Filters combine with AND.
+///
+/// **Who may call:** every role that reads gaps (see `GET /gaps/{id}`).
+#[utoipa::path(tag = "Systematic gaps", params(GapQuery), responses(
+    (status = 200, description = "One page of gaps", body = GapPage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/gaps")]
+pub async fn list_gaps(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<GapQuery>,
+) -> Result<web::Json<GapPage>, ApiError> {
+    let q = query.into_inner();
+    let page = kim_domain::paging::PageRequest::parse(q.limit, q.offset)
+        .map_err(|(field, message)| ApiError::field(field, message))?;
+    let stages = match q.stage.as_deref() {
+        None => Vec::new(),
+        Some(text) => text
+            .split(',')
+            .map(|s| GapStage::parse(s.trim()).map_err(|e| ApiError::field("stage", e.to_string())))
+            .collect::<Result<_, _>>()?,
+    };
+    if let (Some(from), Some(to)) = (q.reported_from, q.reported_to) {
+        if to < from {
+            return Err(ApiError::field(
+                "reported_to",
+                "must not be before reported_from",
+            ));
+        }
+    }
+    let filter = GapFilter {
+        stages,
+        topic: trimmed(q.topic),
+        municipality_id: q.municipality_id,
+        project_group_id: q.project_group_id,
+        reported_from: q.reported_from,
+        reported_to: q.reported_to,
+    };
+    let listed = state
+        .db
+        .read_as(caller, Action::ReadGaps, move |conn, _| {
+            store::list(conn, &filter, page)
+        })
+        .await?;
+    Ok(web::Json(GapPage::new(listed, page)))
+}
+
+/// Count and time of one stage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PipelineStage {
+    pub stage: GapStage,
+    /// Gaps in this stage now.
+    pub count: i64,
+    /// Median days a gap spends in this stage, over finished and ongoing stays; absent when no
+    /// gap was ever in it. Rounded to a tenth.
+    pub median_days: Option<f64>,
+    /// Stays the median is computed from.
+    pub stays: usize,
+}
+
+/// Der Prozess im Überblick (pipeline of the gap process).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"as_of": "2026-11-25T12:00:00Z", "stages": [
+    {"stage": "reported", "count": 3, "median_days": 6.5, "stays": 8}]}))]
+pub struct Pipeline {
+    pub as_of: DateTime<Utc>,
+    /// Every stage in process order.
+    pub stages: Vec<PipelineStage>,
+}
+
+/// The gap pipeline
+///
+/// For every stage: how many gaps are in it now and the median days gaps spend in it (final
+/// stages have counts, no durations).
+///
+/// **Who may call:** every role that reads gaps (see `GET /gaps/{id}`).
+#[utoipa::path(tag = "Systematic gaps", responses(
+    (status = 200, description = "Counts and median days per stage", body = Pipeline),
+    (status = 401, response = crate::error::responses::Unauthorized),
+    (status = 403, response = crate::error::responses::Forbidden),
+    (status = 503, response = crate::error::responses::Unavailable),
+), security(("bearer" = [])))]
+#[get("/gaps/pipeline")]
+pub async fn pipeline(
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Pipeline>, ApiError> {
+    let now = clock::now();
+    state
+        .db
+        .read_as(caller, Action::ReadGaps, move |conn, _| {
+            let moves = store::all_stage_moves(conn)?;
+            let mut stays: Vec<(GapStage, f64)> = Vec::new();
+            let mut entries = Vec::new();
+            let mut current_gap = None;
+            for (gap, event) in moves {
+                if current_gap != Some(gap) {
+                    stays.extend(stage_stays(&entries, now));
+                    entries.clear();
+                    current_gap = Some(gap);
+                }
+                entries.push((event.to_stage, clock::from_utc(event.occurred_at)));
+            }
+            stays.extend(stage_stays(&entries, now));
+            let mut stages = Vec::new();
+            for stage in GapStage::ALL {
+                let days: Vec<f64> = stays
+                    .iter()
+                    .filter(|(s, _)| s == stage)
+                    .map(|(_, d)| *d)
+                    .collect();
+                stages.push(PipelineStage {
+                    stage: *stage,
+                    count: store::count_in_stage(conn, *stage)?,
+                    median_days: median_days(&days),
+                    stays: days.len(),
+                });
+            }
+            Ok::<_, StoreError>(Pipeline {
+                as_of: clock::to_utc(now),
+                stages,
+            })
+        })
+        .await
+        .map(web::Json)
+}
+
+/// A communicated solution for case managers to apply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SolutionNotice {
+    pub gap_id: i64,
+    pub gap_title: String,
+    pub stage: GapStage,
+    /// The accepted solutions.
+    pub solutions: Vec<Solution>,
+    pub publicity: Option<Publicity>,
+    pub publicity_text: Option<String>,
+    /// The caller acknowledged them.
+    pub acknowledged: bool,
+    /// Feedback the caller gave on them.
+    pub my_feedback_count: usize,
+}
+
+page_type!(SolutionNoticePage, SolutionNotice);
+
+/// Solutions to apply
+///
+/// The accepted solutions of gaps `communicated` or `in_application`, newest gap first: to
+/// acknowledge (`POST /gaps/{id}/acknowledge`) and give feedback on
+/// (`POST /gaps/{id}/feedback`).
+///
+/// **Who may call:** `case_manager`.
+#[utoipa::path(tag = "Systematic gaps", params(crate::http::paging::PageParams), responses(
+    (status = 200, description = "The solutions feed", body = SolutionNoticePage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/me/solutions")]
+pub async fn my_solutions(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<crate::http::paging::PageParams>,
+) -> Result<web::Json<SolutionNoticePage>, ApiError> {
+    let page = paging.page()?;
+    let listed = state
+        .db
+        .read_as(caller, Action::ReportGaps, move |conn, who| {
+            let me = who.user_id();
+            let mut gaps =
+                store::in_stages(conn, &[GapStage::Communicated, GapStage::InApplication])?;
+            gaps.reverse();
+            let total = gaps.len() as i64;
+            let mut items = Vec::new();
+            for gap in gaps
+                .into_iter()
+                .skip(page.offset as usize)
+                .take(page.limit as usize)
+            {
+                let solutions = gap_steps::solutions_of(conn, &[gap.id])?
+                    .into_iter()
+                    .filter(|(_, s)| s.accepted == Some(true))
+                    .map(|(g, s)| Solution::new(g, s))
+                    .collect();
+                let acknowledged = gap_steps::acknowledged_by(conn, gap.id)?
+                    .iter()
+                    .any(|id| Some(*id) == me);
+                let my_feedback_count = gap_steps::feedback(conn, gap.id)?
+                    .iter()
+                    .filter(|f| f.user_id.is_some() && f.user_id == me)
+                    .count();
+                items.push(SolutionNotice {
+                    gap_id: gap.id,
+                    gap_title: gap.data.title,
+                    stage: gap.stage,
+                    solutions,
+                    publicity: gap.publicity,
+                    publicity_text: gap.publicity_text,
+                    acknowledged,
+                    my_feedback_count,
+                });
+            }
+            Ok::<_, StoreError>(kim_store::Listed { items, total })
+        })
+        .await?;
+    Ok(web::Json(SolutionNoticePage::new(listed, page)))
+}

@@ -1,0 +1,723 @@
+//! Bodies (Gremien) with their members, meetings (agenda, attendees, minutes) and decisions.
+//! The tables live here, next to their only queries; the gap process records the steering
+//! group's steps as decisions through [`insert_decision`].
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::body::{BodyKind, DecisionOutcome};
+use kim_domain::paging::PageRequest;
+use kim_domain::reference::normalise_set;
+
+use crate::audit::Actor;
+use crate::error::StoreResult;
+use crate::schema::users;
+use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
+
+diesel::table! {
+    bodies (id) {
+        id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        purpose -> Nullable<Text>,
+        topic -> Nullable<Text>,
+        active_from -> Nullable<Date>,
+        active_until -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    body_municipalities (body_id, municipality_id) {
+        body_id -> BigInt,
+        municipality_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    body_members (id) {
+        id -> BigInt,
+        body_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        organisation_id -> Nullable<BigInt>,
+        function -> Text,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> BigInt,
+        body_id -> BigInt,
+        held_on -> Date,
+        title -> Text,
+        minutes -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_attendees (meeting_id, user_id) {
+        meeting_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        position -> Integer,
+        title -> Text,
+        gap_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        gap_id -> Nullable<BigInt>,
+        text -> Text,
+        outcome -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bodies, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct BodyRow {
+    id: i64,
+    kind: String,
+    name: String,
+    purpose: Option<String>,
+    topic: Option<String>,
+    active_from: Option<NaiveDate>,
+    active_until: Option<NaiveDate>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A member: a person (user account) or an organisation, with their function in the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberData {
+    pub user_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    /// E.g. "Sozialdezernent", "Geschäftsführer Jobcenter".
+    pub function: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyData {
+    pub kind: BodyKind,
+    pub name: String,
+    pub purpose: Option<String>,
+    pub topic: Option<String>,
+    pub active_from: Option<NaiveDate>,
+    pub active_until: Option<NaiveDate>,
+    pub municipality_ids: Vec<i64>,
+    pub members: Vec<MemberData>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub id: i64,
+    pub data: BodyData,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn complete_body(conn: &mut DbConn, row: BodyRow) -> StoreResult<Body> {
+    let municipality_ids = body_municipalities::table
+        .filter(body_municipalities::body_id.eq(row.id))
+        .order(body_municipalities::municipality_id.asc())
+        .select(body_municipalities::municipality_id)
+        .load(conn)?;
+    let members = body_members::table
+        .filter(body_members::body_id.eq(row.id))
+        .order(body_members::id.asc())
+        .select((
+            body_members::user_id,
+            body_members::organisation_id,
+            body_members::function,
+        ))
+        .load::<(Option<i64>, Option<i64>, String)>(conn)?
+        .into_iter()
+        .map(|(user_id, organisation_id, function)| MemberData {
+            user_id,
+            organisation_id,
+            function,
+        })
+        .collect();
+    Ok(Body {
+        id: row.id,
+        data: BodyData {
+            kind: BodyKind::parse(&row.kind)?,
+            name: row.name,
+            purpose: row.purpose,
+            topic: row.topic,
+            active_from: row.active_from,
+            active_until: row.active_until,
+            municipality_ids,
+            members,
+        },
+        version: row.version,
+        created_at: clock::to_utc(row.created_at),
+        updated_at: clock::to_utc(row.updated_at),
+    })
+}
+
+/// Bodies by name, optionally of one kind.
+pub fn list(
+    conn: &mut DbConn,
+    kind: Option<BodyKind>,
+    page: PageRequest,
+) -> StoreResult<Listed<Body>> {
+    let mut count = bodies::table.into_boxed();
+    let mut query = bodies::table.into_boxed();
+    if let Some(kind) = kind {
+        count = count.filter(bodies::kind.eq(kind.as_str()));
+        query = query.filter(bodies::kind.eq(kind.as_str()));
+    }
+    let total: i64 = count.count().get_result(conn)?;
+    let rows: Vec<BodyRow> = query
+        .order((bodies::name.asc(), bodies::id.asc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(BodyRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|row| complete_body(conn, row))
+        .collect::<StoreResult<_>>()?;
+    Ok(Listed { items, total })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Body> {
+    let row = bodies::table
+        .find(id)
+        .select(BodyRow::as_select())
+        .first(conn)?;
+    complete_body(conn, row)
+}
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> StoreResult<Option<Body>> {
+    let row: Option<BodyRow> = bodies::table
+        .filter(bodies::name.eq(name))
+        .select(BodyRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|row| complete_body(conn, row)).transpose()
+}
+
+/// The kinds of the given bodies; unknown ids are missing from the answer.
+pub fn kinds(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Vec<(i64, BodyKind)>> {
+    bodies::table
+        .filter(bodies::id.eq_any(ids))
+        .select((bodies::id, bodies::kind))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, kind)| Ok((id, BodyKind::parse(&kind)?)))
+        .collect()
+}
+
+/// The bodies `user_id` is a member of.
+pub fn bodies_of_user(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<i64>> {
+    let mut ids: Vec<i64> = body_members::table
+        .filter(body_members::user_id.eq(user_id))
+        .select(body_members::body_id)
+        .load(conn)?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()> {
+    let found: i64 = users::table
+        .filter(users::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if found == 0 {
+        return Err(StoreError::UnknownReference {
+            field,
+            message: format!("no user with id {id}"),
+        });
+    }
+    Ok(())
+}
+
+fn check_body_references(conn: &mut DbConn, data: &BodyData) -> StoreResult<()> {
+    if let Some(unknown) = municipalities::first_unknown(conn, &data.municipality_ids)? {
+        return Err(StoreError::UnknownReference {
+            field: "municipality_ids",
+            message: format!("no municipality with id {unknown}"),
+        });
+    }
+    for member in &data.members {
+        if let Some(user) = member.user_id {
+            check_user(conn, "members", user)?;
+        }
+        if let Some(organisation) = member.organisation_id {
+            if !organisations::exists(conn, organisation)? {
+                return Err(StoreError::UnknownReference {
+                    field: "members",
+                    message: format!("no organisation with id {organisation}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn replace_body_parts(conn: &mut DbConn, id: i64, data: &BodyData) -> StoreResult<()> {
+    diesel::delete(body_municipalities::table.filter(body_municipalities::body_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(body_members::table.filter(body_members::body_id.eq(id))).execute(conn)?;
+    // One row per statement: batch inserts do not compile through the MultiBackend.
+    for municipality in normalise_set(&data.municipality_ids) {
+        diesel::insert_into(body_municipalities::table)
+            .values((
+                body_municipalities::body_id.eq(id),
+                body_municipalities::municipality_id.eq(municipality),
+            ))
+            .execute(conn)?;
+    }
+    for member in &data.members {
+        diesel::insert_into(body_members::table)
+            .values((
+                body_members::body_id.eq(id),
+                body_members::user_id.eq(member.user_id),
+                body_members::organisation_id.eq(member.organisation_id),
+                body_members::function.eq(&member.function),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConn, data: &BodyData) -> StoreResult<Body> {
+    check_body_references(conn, data)?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(bodies::table)
+        .values((
+            bodies::kind.eq(data.kind.as_str()),
+            bodies::name.eq(&data.name),
+            bodies::purpose.eq(data.purpose.as_deref()),
+            bodies::topic.eq(data.topic.as_deref()),
+            bodies::active_from.eq(data.active_from),
+            bodies::active_until.eq(data.active_until),
+            bodies::version.eq(1),
+            bodies::created_at.eq(now),
+            bodies::updated_at.eq(now),
+        ))
+        .returning(bodies::id)
+        .get_result(conn)
+        .map_err(|e| StoreError::from(e).on_field("name"))?;
+    replace_body_parts(conn, id, data)?;
+    find(conn, id)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &BodyData,
+) -> StoreResult<Body> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    if current.data.kind != data.kind && mandated_anything(conn, id)? {
+        return Err(StoreError::Conflict(
+            "the body holds gap mandates; its kind cannot change".into(),
+        ));
+    }
+    check_body_references(conn, data)?;
+    diesel::update(
+        bodies::table
+            .filter(bodies::id.eq(id))
+            .filter(bodies::version.eq(expected_version)),
+    )
+    .set((
+        bodies::kind.eq(data.kind.as_str()),
+        bodies::name.eq(&data.name),
+        bodies::purpose.eq(data.purpose.as_deref()),
+        bodies::topic.eq(data.topic.as_deref()),
+        bodies::active_from.eq(data.active_from),
+        bodies::active_until.eq(data.active_until),
+        bodies::version.eq(expected_version + 1),
+        bodies::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)
+    .map_err(|e| StoreError::from(e).on_field("name"))?;
+    replace_body_parts(conn, id, data)?;
+    find(conn, id)
+}
+
+fn mandated_anything(conn: &mut DbConn, body_id: i64) -> StoreResult<bool> {
+    Ok(!crate::gaps::gaps_mandated_to(conn, body_id)?.is_empty())
+}
+
+/// Deletes a body without meetings or mandates (409 otherwise: they are the record).
+pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    let held: i64 = meetings::table
+        .filter(meetings::body_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if held > 0 || mandated_anything(conn, id)? {
+        return Err(StoreError::InUse(
+            "the body has meetings or gap mandates on record; set active_until instead".into(),
+        ));
+    }
+    diesel::delete(bodies::table.filter(bodies::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+// Meetings.
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgendaItem {
+    pub title: String,
+    /// A gap discussed under this item.
+    pub gap_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeetingData {
+    pub held_on: NaiveDate,
+    pub title: String,
+    pub minutes: Option<String>,
+    pub attendee_user_ids: Vec<i64>,
+    pub agenda: Vec<AgendaItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub gap_id: Option<i64>,
+    pub text: String,
+    pub outcome: DecisionOutcome,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meeting {
+    pub id: i64,
+    pub body_id: i64,
+    pub data: MeetingData,
+    pub decisions: Vec<Decision>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct MeetingRow {
+    id: i64,
+    body_id: i64,
+    held_on: NaiveDate,
+    title: String,
+    minutes: Option<String>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct DecisionRow {
+    id: i64,
+    meeting_id: i64,
+    gap_id: Option<i64>,
+    text: String,
+    outcome: String,
+    created_by: Option<i64>,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<DecisionRow> for Decision {
+    type Error = StoreError;
+    fn try_from(row: DecisionRow) -> StoreResult<Decision> {
+        Ok(Decision {
+            id: row.id,
+            meeting_id: row.meeting_id,
+            gap_id: row.gap_id,
+            text: row.text,
+            outcome: DecisionOutcome::parse(&row.outcome)?,
+            created_by: row.created_by,
+            created_at: clock::to_utc(row.created_at),
+        })
+    }
+}
+
+fn complete_meeting(conn: &mut DbConn, row: MeetingRow) -> StoreResult<Meeting> {
+    let attendee_user_ids = meeting_attendees::table
+        .filter(meeting_attendees::meeting_id.eq(row.id))
+        .order(meeting_attendees::user_id.asc())
+        .select(meeting_attendees::user_id)
+        .load(conn)?;
+    let agenda = agenda_items::table
+        .filter(agenda_items::meeting_id.eq(row.id))
+        .order((agenda_items::position.asc(), agenda_items::id.asc()))
+        .select((agenda_items::title, agenda_items::gap_id))
+        .load::<(String, Option<i64>)>(conn)?
+        .into_iter()
+        .map(|(title, gap_id)| AgendaItem { title, gap_id })
+        .collect();
+    let decisions = decisions::table
+        .filter(decisions::meeting_id.eq(row.id))
+        .order(decisions::id.asc())
+        .select(DecisionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Decision::try_from)
+        .collect::<StoreResult<_>>()?;
+    Ok(Meeting {
+        id: row.id,
+        body_id: row.body_id,
+        data: MeetingData {
+            held_on: row.held_on,
+            title: row.title,
+            minutes: row.minutes,
+            attendee_user_ids,
+            agenda,
+        },
+        decisions,
+        version: row.version,
+        created_at: clock::to_utc(row.created_at),
+        updated_at: clock::to_utc(row.updated_at),
+    })
+}
+
+/// The meetings of a body, newest first.
+pub fn meetings_of(
+    conn: &mut DbConn,
+    body_id: i64,
+    page: PageRequest,
+) -> StoreResult<Listed<Meeting>> {
+    find(conn, body_id)?;
+    let total: i64 = meetings::table
+        .filter(meetings::body_id.eq(body_id))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<MeetingRow> = meetings::table
+        .filter(meetings::body_id.eq(body_id))
+        .order((meetings::held_on.desc(), meetings::id.desc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(MeetingRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|row| complete_meeting(conn, row))
+        .collect::<StoreResult<_>>()?;
+    Ok(Listed { items, total })
+}
+
+/// The body's first meeting on or after `today`.
+pub fn next_meeting(
+    conn: &mut DbConn,
+    body_id: i64,
+    today: NaiveDate,
+) -> StoreResult<Option<Meeting>> {
+    let row: Option<MeetingRow> = meetings::table
+        .filter(meetings::body_id.eq(body_id))
+        .filter(meetings::held_on.ge(today))
+        .order((meetings::held_on.asc(), meetings::id.asc()))
+        .select(MeetingRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|row| complete_meeting(conn, row)).transpose()
+}
+
+pub fn find_meeting(conn: &mut DbConn, id: i64) -> StoreResult<Meeting> {
+    let row = meetings::table
+        .find(id)
+        .select(MeetingRow::as_select())
+        .first(conn)?;
+    complete_meeting(conn, row)
+}
+
+fn check_meeting_references(conn: &mut DbConn, data: &MeetingData) -> StoreResult<()> {
+    for user in &data.attendee_user_ids {
+        check_user(conn, "attendee_user_ids", *user)?;
+    }
+    for item in &data.agenda {
+        if let Some(gap) = item.gap_id {
+            if crate::gaps::stage_of(conn, gap).is_err() {
+                return Err(StoreError::UnknownReference {
+                    field: "agenda",
+                    message: format!("no gap with id {gap}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn replace_meeting_parts(conn: &mut DbConn, id: i64, data: &MeetingData) -> StoreResult<()> {
+    diesel::delete(meeting_attendees::table.filter(meeting_attendees::meeting_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(agenda_items::table.filter(agenda_items::meeting_id.eq(id))).execute(conn)?;
+    for user in normalise_set(&data.attendee_user_ids) {
+        diesel::insert_into(meeting_attendees::table)
+            .values((
+                meeting_attendees::meeting_id.eq(id),
+                meeting_attendees::user_id.eq(user),
+            ))
+            .execute(conn)?;
+    }
+    for (position, item) in data.agenda.iter().enumerate() {
+        diesel::insert_into(agenda_items::table)
+            .values((
+                agenda_items::meeting_id.eq(id),
+                agenda_items::position.eq(position as i32 + 1),
+                agenda_items::title.eq(&item.title),
+                agenda_items::gap_id.eq(item.gap_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert_meeting(conn: &mut DbConn, body_id: i64, data: &MeetingData) -> StoreResult<Meeting> {
+    find(conn, body_id)?;
+    check_meeting_references(conn, data)?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(meetings::table)
+        .values((
+            meetings::body_id.eq(body_id),
+            meetings::held_on.eq(data.held_on),
+            meetings::title.eq(&data.title),
+            meetings::minutes.eq(data.minutes.as_deref()),
+            meetings::version.eq(1),
+            meetings::created_at.eq(now),
+            meetings::updated_at.eq(now),
+        ))
+        .returning(meetings::id)
+        .get_result(conn)?;
+    replace_meeting_parts(conn, id, data)?;
+    find_meeting(conn, id)
+}
+
+pub fn update_meeting(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &MeetingData,
+) -> StoreResult<Meeting> {
+    let current = find_meeting(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    check_meeting_references(conn, data)?;
+    diesel::update(
+        meetings::table
+            .filter(meetings::id.eq(id))
+            .filter(meetings::version.eq(expected_version)),
+    )
+    .set((
+        meetings::held_on.eq(data.held_on),
+        meetings::title.eq(&data.title),
+        meetings::minutes.eq(data.minutes.as_deref()),
+        meetings::version.eq(expected_version + 1),
+        meetings::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    replace_meeting_parts(conn, id, data)?;
+    find_meeting(conn, id)
+}
+
+/// Deletes a meeting without decisions (decisions are the record; 409 otherwise).
+pub fn delete_meeting(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    let current = find_meeting(conn, id)?;
+    if current.version != expected_version {
+        return Err(StoreError::StaleVersion {
+            current: current.version,
+        });
+    }
+    if !current.decisions.is_empty() {
+        return Err(StoreError::InUse(
+            "the meeting has decisions on record".into(),
+        ));
+    }
+    diesel::delete(meetings::table.filter(meetings::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// The kind of body whose meeting `meeting_id` is; 422 on `field` when there is no such meeting.
+pub fn meeting_body_kind(
+    conn: &mut DbConn,
+    meeting_id: i64,
+    field: &'static str,
+) -> StoreResult<BodyKind> {
+    let body_id: Option<i64> = meetings::table
+        .find(meeting_id)
+        .select(meetings::body_id)
+        .first(conn)
+        .optional()?;
+    let Some(body_id) = body_id else {
+        return Err(StoreError::UnknownReference {
+            field,
+            message: format!("no meeting with id {meeting_id}"),
+        });
+    };
+    Ok(find(conn, body_id)?.data.kind)
+}
+
+/// Records a decision of a meeting.
+pub fn insert_decision(
+    conn: &mut DbConn,
+    actor: &Actor,
+    meeting_id: i64,
+    gap_id: Option<i64>,
+    text: &str,
+    outcome: DecisionOutcome,
+) -> StoreResult<Decision> {
+    let id: i64 = diesel::insert_into(decisions::table)
+        .values((
+            decisions::meeting_id.eq(meeting_id),
+            decisions::gap_id.eq(gap_id),
+            decisions::text.eq(text),
+            decisions::outcome.eq(outcome.as_str()),
+            decisions::created_by.eq(actor.id),
+            decisions::created_at.eq(clock::now()),
+        ))
+        .returning(decisions::id)
+        .get_result(conn)?;
+    decisions::table
+        .find(id)
+        .select(DecisionRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// The decisions about a gap, oldest first.
+pub fn decisions_on(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<Decision>> {
+    decisions::table
+        .filter(decisions::gap_id.eq(gap_id))
+        .order(decisions::id.asc())
+        .select(DecisionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Decision::try_from)
+        .collect()
+}

@@ -1,0 +1,339 @@
+//! What the steps of the gap process add beside the stage: mandates for project groups,
+//! solution approaches and the steering group's acceptance, case managers' acknowledgements
+//! and feedback.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use kim_domain::gap::FeedbackRating;
+use kim_domain::reference::normalise_set;
+
+use crate::audit::Actor;
+use crate::error::StoreResult;
+use crate::gaps::{gap_mandate_groups, gap_mandates};
+use crate::{clock, DbConn, StoreError};
+
+diesel::table! {
+    gap_solutions (id) {
+        id -> BigInt,
+        gap_id -> BigInt,
+        body_id -> Nullable<BigInt>,
+        text -> Text,
+        responsible_actors -> Text,
+        estimate -> Text,
+        accepted -> Nullable<Bool>,
+        proposed_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    gap_acknowledgements (gap_id, user_id) {
+        gap_id -> BigInt,
+        user_id -> BigInt,
+        acknowledged_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    gap_feedback (id) {
+        id -> BigInt,
+        gap_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        rating -> Text,
+        text -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+/// A mandate of the steering group (Auftrag an Projektgruppen).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mandate {
+    pub id: i64,
+    pub text: String,
+    pub due_on: NaiveDate,
+    pub decision_id: i64,
+    pub project_group_ids: Vec<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A solution approach to submit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSolution {
+    pub text: String,
+    pub responsible_actors: String,
+    /// Cost or effort estimate, free text ("2 days of staff time", "3,000 EUR per year").
+    pub estimate: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    pub id: i64,
+    /// The project group that proposed it.
+    pub body_id: Option<i64>,
+    pub solution: NewSolution,
+    /// `None` until the steering group decided; `false` when not accepted or sent back.
+    pub accepted: Option<bool>,
+    pub proposed_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feedback {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub rating: FeedbackRating,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn insert_mandate(
+    conn: &mut DbConn,
+    gap_id: i64,
+    text: &str,
+    due_on: NaiveDate,
+    decision_id: i64,
+    project_group_ids: &[i64],
+) -> StoreResult<i64> {
+    let id: i64 = diesel::insert_into(gap_mandates::table)
+        .values((
+            gap_mandates::gap_id.eq(gap_id),
+            gap_mandates::text.eq(text),
+            gap_mandates::due_on.eq(due_on),
+            gap_mandates::decision_id.eq(decision_id),
+            gap_mandates::created_at.eq(clock::now()),
+        ))
+        .returning(gap_mandates::id)
+        .get_result(conn)?;
+    for body in normalise_set(project_group_ids) {
+        diesel::insert_into(gap_mandate_groups::table)
+            .values((
+                gap_mandate_groups::mandate_id.eq(id),
+                gap_mandate_groups::body_id.eq(body),
+            ))
+            .execute(conn)?;
+    }
+    Ok(id)
+}
+
+/// The mandates of a gap, oldest first; the last is the current one.
+pub fn mandates(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<Mandate>> {
+    let rows: Vec<(i64, String, NaiveDate, i64, NaiveDateTime)> = gap_mandates::table
+        .filter(gap_mandates::gap_id.eq(gap_id))
+        .order(gap_mandates::id.asc())
+        .select((
+            gap_mandates::id,
+            gap_mandates::text,
+            gap_mandates::due_on,
+            gap_mandates::decision_id,
+            gap_mandates::created_at,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (mandate, body) in gap_mandate_groups::table
+        .filter(gap_mandate_groups::mandate_id.eq_any(&ids))
+        .order(gap_mandate_groups::body_id.asc())
+        .select((gap_mandate_groups::mandate_id, gap_mandate_groups::body_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        groups.entry(mandate).or_default().push(body);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, text, due_on, decision_id, created_at)| Mandate {
+            id,
+            text,
+            due_on,
+            decision_id,
+            project_group_ids: groups.remove(&id).unwrap_or_default(),
+            created_at: clock::to_utc(created_at),
+        })
+        .collect())
+}
+
+pub fn insert_solutions(
+    conn: &mut DbConn,
+    actor: &Actor,
+    gap_id: i64,
+    body_id: i64,
+    solutions: &[NewSolution],
+) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    for s in solutions {
+        let id: i64 = diesel::insert_into(gap_solutions::table)
+            .values((
+                gap_solutions::gap_id.eq(gap_id),
+                gap_solutions::body_id.eq(body_id),
+                gap_solutions::text.eq(&s.text),
+                gap_solutions::responsible_actors.eq(&s.responsible_actors),
+                gap_solutions::estimate.eq(&s.estimate),
+                gap_solutions::proposed_by.eq(actor.id),
+                gap_solutions::created_at.eq(clock::now()),
+            ))
+            .returning(gap_solutions::id)
+            .get_result(conn)?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+type SolutionTuple = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    Option<bool>,
+    Option<i64>,
+    NaiveDateTime,
+);
+
+/// The solutions of the given gaps, `(gap id, solution)`, oldest first.
+pub fn solutions_of(conn: &mut DbConn, gap_ids: &[i64]) -> StoreResult<Vec<(i64, Solution)>> {
+    let rows: Vec<SolutionTuple> = gap_solutions::table
+        .filter(gap_solutions::gap_id.eq_any(gap_ids))
+        .order(gap_solutions::id.asc())
+        .select((
+            gap_solutions::id,
+            gap_solutions::gap_id,
+            gap_solutions::body_id,
+            gap_solutions::text,
+            gap_solutions::responsible_actors,
+            gap_solutions::estimate,
+            gap_solutions::accepted,
+            gap_solutions::proposed_by,
+            gap_solutions::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, gap, body_id, text, responsible_actors, estimate, accepted, by, at)| {
+                (
+                    gap,
+                    Solution {
+                        id,
+                        body_id,
+                        solution: NewSolution {
+                            text,
+                            responsible_actors,
+                            estimate,
+                        },
+                        accepted,
+                        proposed_by: by,
+                        created_at: clock::to_utc(at),
+                    },
+                )
+            },
+        )
+        .collect())
+}
+
+/// Accepts `accepted` among the gap's undecided solutions and declines the others; 422 on
+/// `accepted_solution_ids` naming an id that is not an undecided solution of this gap.
+pub fn decide_solutions(conn: &mut DbConn, gap_id: i64, accepted: &[i64]) -> StoreResult<()> {
+    let pending: Vec<i64> = gap_solutions::table
+        .filter(gap_solutions::gap_id.eq(gap_id))
+        .filter(gap_solutions::accepted.is_null())
+        .select(gap_solutions::id)
+        .load(conn)?;
+    if let Some(unknown) = accepted.iter().find(|id| !pending.contains(id)) {
+        return Err(StoreError::Invalid {
+            field: "accepted_solution_ids",
+            message: format!("{unknown} is not a proposed, undecided solution of this gap"),
+        });
+    }
+    diesel::update(gap_solutions::table.filter(gap_solutions::id.eq_any(accepted)))
+        .set(gap_solutions::accepted.eq(true))
+        .execute(conn)?;
+    decline_pending(conn, gap_id)
+}
+
+/// Declines every undecided solution (sent back, or not among the accepted).
+pub fn decline_pending(conn: &mut DbConn, gap_id: i64) -> StoreResult<()> {
+    diesel::update(
+        gap_solutions::table
+            .filter(gap_solutions::gap_id.eq(gap_id))
+            .filter(gap_solutions::accepted.is_null()),
+    )
+    .set(gap_solutions::accepted.eq(false))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records that `user_id` acknowledged the solutions; false when they had already.
+pub fn acknowledge(conn: &mut DbConn, gap_id: i64, user_id: i64) -> StoreResult<bool> {
+    let already: i64 = gap_acknowledgements::table
+        .filter(gap_acknowledgements::gap_id.eq(gap_id))
+        .filter(gap_acknowledgements::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(gap_acknowledgements::table)
+        .values((
+            gap_acknowledgements::gap_id.eq(gap_id),
+            gap_acknowledgements::user_id.eq(user_id),
+            gap_acknowledgements::acknowledged_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Who acknowledged the gap's solutions, by user id.
+pub fn acknowledged_by(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(gap_acknowledgements::table
+        .filter(gap_acknowledgements::gap_id.eq(gap_id))
+        .order(gap_acknowledgements::user_id.asc())
+        .select(gap_acknowledgements::user_id)
+        .load(conn)?)
+}
+
+pub fn insert_feedback(
+    conn: &mut DbConn,
+    actor: &Actor,
+    gap_id: i64,
+    rating: FeedbackRating,
+    text: &str,
+) -> StoreResult<i64> {
+    Ok(diesel::insert_into(gap_feedback::table)
+        .values((
+            gap_feedback::gap_id.eq(gap_id),
+            gap_feedback::user_id.eq(actor.id),
+            gap_feedback::rating.eq(rating.as_str()),
+            gap_feedback::text.eq(text),
+            gap_feedback::created_at.eq(clock::now()),
+        ))
+        .returning(gap_feedback::id)
+        .get_result(conn)?)
+}
+
+/// The feedback on a gap, oldest first.
+pub fn feedback(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<Feedback>> {
+    gap_feedback::table
+        .filter(gap_feedback::gap_id.eq(gap_id))
+        .order(gap_feedback::id.asc())
+        .select((
+            gap_feedback::id,
+            gap_feedback::user_id,
+            gap_feedback::rating,
+            gap_feedback::text,
+            gap_feedback::created_at,
+        ))
+        .load::<(i64, Option<i64>, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, user_id, rating, text, at)| {
+            Ok(Feedback {
+                id,
+                user_id,
+                rating: FeedbackRating::parse(&rating)?,
+                text,
+                created_at: clock::to_utc(at),
+            })
+        })
+        .collect()
+}
