@@ -22,4 +22,6 @@ mod referrals;
 mod residence_requests;
 mod roadmap;
 mod schema;
+mod survey_results;
+mod surveys;
 mod users;

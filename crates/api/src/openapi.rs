@@ -66,6 +66,15 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
 | `in_application` | cm_coordinator | `close` (`outcome`) | `closed` (final) |\n\
 | `in_application` | cm_coordinator | `reopen` (`reason`; after negative feedback) | `with_steering_group` |\n\n\
 The steering group's steps name the steering-group meeting (`meeting_id`) in which they were taken; the decision is recorded there in the same transaction. Evidence linked to cases shows to everyone but the reporter as a count only. Work lists: `GET /me/tasks` (the steps waiting for the caller's role), `GET /bodies/{id}/worklist`, `GET /me/solutions` (case managers)."),
+        (name = "Needs survey", description = "Bedarfsabfrage: standardized questionnaires to the municipalities and the Freie Wohlfahrt. \
+Lifecycle: the coordination designs a questionnaire (version 1 is a draft, edited as a whole); a campaign puts a version to \
+respondents (municipalities, organisations) for a period and freezes the version (changes then go into a new version, \
+`POST /questionnaires/{id}/versions`). The campaign moves `draft` → `open` → `closed` (and `closed` → `open` to extend). \
+While it is open and within its period, each respondent (the named person, or a partner token of the organisation with \
+scope `surveys:write`; the coordination may enter answers on its behalf) saves a draft and submits; submission checks \
+every answer (422 per question as `answers.<key>`). Only the coordination reopens a submission, with a reason kept in the \
+history. Results, status, reminders and the need score per municipality (which feeds `GET /distribution`) are for the \
+coordination and the KI lead."),
         (name = "Operations", description = "Health checks"),
     ),
     components(

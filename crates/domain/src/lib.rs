@@ -26,6 +26,8 @@ pub mod roadmap;
 pub mod role;
 pub mod scope;
 pub mod staffing;
+pub mod survey;
+pub mod survey_results;
 pub mod text;
 pub mod transition;
 

@@ -26,6 +26,7 @@ pub mod referrals;
 pub mod residence_requests;
 pub mod roadmap;
 pub(crate) mod schema;
+pub mod surveys;
 pub mod users;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};

@@ -9,11 +9,13 @@ use kim_domain::reference::RhineSide;
 use kim_domain::staffing::Fte;
 use kim_domain::Action;
 use kim_store::municipalities::{self, MunicipalityFilter, MunicipalitySort};
+use kim_store::surveys::campaigns;
 use kim_store::{positions, Direction};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::survey_results::need_scores;
 use crate::auth::Caller;
 use crate::error::responses as err;
 use crate::server::AppState;
@@ -27,7 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"municipality_id": 17, "name": "Siegburg", "rhine_side": "right", "cm_fte": 1.0,
     "population": 42000, "foreign_nationals_percent": 15.0, "foreign_nationals": 6300,
-    "cm_fte_per_10000_inhabitants": 0.24, "need_indicator": 6300, "needs_survey_score": null, "no_cm_assigned": false}))]
+    "cm_fte_per_10000_inhabitants": 0.24, "need_indicator": 6300, "needs_survey_score": 3.75, "needs_survey_campaign_id": 1, "no_cm_assigned": false}))]
 pub struct MunicipalityDistribution {
     pub municipality_id: i64,
     pub name: String,
@@ -42,8 +44,13 @@ pub struct MunicipalityDistribution {
     /// The need indicator: for now the estimated foreign-national population; unknown without
     /// population and share.
     pub need_indicator: Option<i64>,
-    /// The score of the needs survey (Bedarfsabfrage), once that exists.
+    /// The need score (Bedarfswert, 1 = low … 5 = high) of the needs survey (Bedarfsabfrage):
+    /// from the latest opened campaign with need-score weights (see
+    /// `GET /campaigns/{id}/need-score`); absent without such a campaign or when the
+    /// municipality has not submitted its response.
     pub needs_survey_score: Option<f64>,
+    /// The campaign the need score comes from; the same for every row.
+    pub needs_survey_campaign_id: Option<i64>,
     /// No case-management FTE is assigned to the municipality.
     pub no_cm_assigned: bool,
 }
@@ -52,7 +59,8 @@ pub struct MunicipalityDistribution {
 ///
 /// For each municipality: the case-management FTE assigned through position shares, the
 /// population and foreign-national share where known, FTE per 10,000 inhabitants and the need
-/// indicator. Municipalities without any assigned CM FTE are flagged. Ordered by name.
+/// indicator, and the need score of the latest needs survey that has one. Municipalities
+/// without any assigned CM FTE are flagged. Ordered by name.
 ///
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`, `analyst`.
 #[utoipa::path(tag = "Distribution", responses(
@@ -66,7 +74,7 @@ pub async fn distribution(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<MunicipalityDistribution>>, ApiError> {
-    let (places, all) = state
+    let (places, all, survey) = state
         .db
         .read_as(caller, Action::ReadSteering, |conn, _| {
             let page = PageRequest {
@@ -80,7 +88,11 @@ pub async fn distribution(
                 Direction::Asc,
                 page,
             )?;
-            Ok::<_, ApiError>((places.items, positions::all(conn)?))
+            let survey = match campaigns::latest_with_need_score(conn)? {
+                Some(campaign) => Some(need_scores(conn, &campaign)?),
+                None => None,
+            };
+            Ok::<_, ApiError>((places.items, positions::all(conn)?, survey))
         })
         .await?;
     let mut assigned: HashMap<i64, Fte> = HashMap::new();
@@ -93,6 +105,15 @@ pub async fn distribution(
             *entry = *entry + share.fte;
         }
     }
+    let survey_score = |municipality_id: i64| {
+        survey.as_ref().and_then(|report| {
+            report
+                .municipalities
+                .iter()
+                .find(|m| m.municipality_id == municipality_id)
+                .and_then(|m| m.need_score)
+        })
+    };
     let rows = places
         .into_iter()
         .map(|m| {
@@ -109,7 +130,8 @@ pub async fn distribution(
                 foreign_nationals_percent: m.data.foreign_nationals_percent,
                 foreign_nationals: foreign,
                 need_indicator: foreign,
-                needs_survey_score: None,
+                needs_survey_score: survey_score(m.id),
+                needs_survey_campaign_id: survey.as_ref().map(|r| r.campaign_id),
             }
         })
         .collect();

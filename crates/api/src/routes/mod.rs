@@ -5,6 +5,7 @@ pub mod agreements;
 pub mod audit_events;
 pub mod auth;
 pub mod bodies;
+pub mod campaigns;
 pub mod cases;
 pub mod clients;
 pub mod conferences;
@@ -23,9 +24,12 @@ pub mod offers;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
+pub mod questionnaires;
 pub mod referrals;
 pub mod residence_requests;
 pub mod roadmap;
+pub mod survey_responses;
+pub mod survey_results;
 pub mod users;
 pub mod work_lists;
 
@@ -59,6 +63,10 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     meetings::configure(cfg);
     gaps::configure(cfg);
     gap_steps::configure(cfg);
+    questionnaires::configure(cfg);
+    campaigns::configure(cfg);
+    survey_responses::configure(cfg);
+    survey_results::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

@@ -8,6 +8,7 @@ pub mod gaps;
 mod offers;
 mod positions;
 mod roadmap;
+mod surveys;
 
 use kim_domain::reference::{LegalDomain as L, MunicipalityKind, OrganisationKind as K, RhineSide};
 use kim_domain::Role;
@@ -235,6 +236,7 @@ pub fn demo_without_cases(
         ("roadmap items", roadmap::demo(conn)?),
         ("offers", offers::demo(conn)?),
         ("bodies and systematic gaps", gaps::demo(conn)?),
+        ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)
 }
@@ -283,6 +285,8 @@ pub fn demo_partner_token(
         kim_domain::Scope::ReferralsWrite,
         kim_domain::Scope::ReportsRead,
         kim_domain::Scope::OffersWrite,
+        // The Jobcenter is a respondent of the demo needs survey.
+        kim_domain::Scope::SurveysWrite,
     ];
     crate::routes::partner_tokens::issue_in(
         conn,

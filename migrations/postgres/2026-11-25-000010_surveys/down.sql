@@ -1,0 +1,9 @@
+DROP TABLE survey_need_weights;
+DROP TABLE survey_response_events;
+DROP TABLE survey_responses;
+DROP TABLE survey_respondents;
+DROP TABLE survey_campaigns;
+DROP TABLE questionnaire_questions;
+DROP TABLE questionnaire_sections;
+DROP TABLE questionnaire_versions;
+DROP TABLE questionnaires;
