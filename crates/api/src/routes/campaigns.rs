@@ -239,12 +239,42 @@ impl CampaignUpdate {
         {"kind": "municipality", "municipality_id": 17, "respondent_user_id": 12},
         {"kind": "organisation", "organisation_id": 14}]
 }))]
+///
+/// The fields are those of [`CampaignUpdate`] written out rather than `#[serde(flatten)]`ed:
+/// a flattened schema becomes an `allOf` whose first part forbids additional properties, which
+/// would make `respondents` invalid to every schema validator.
 pub struct CampaignInput {
-    #[serde(flatten)]
-    pub campaign: CampaignUpdate,
+    pub questionnaire_version_id: i64,
+    /// Unique; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    pub opens_on: NaiveDate,
+    /// Not before `opens_on`.
+    pub closes_on: NaiveDate,
+    /// Default `draft`; a new campaign may also start `open`, never `closed`.
+    pub status: Option<CampaignStatus>,
     /// At most 200 slots; each municipality or organisation once.
     #[serde(default)]
     pub respondents: Vec<RespondentInput>,
+}
+
+impl CampaignInput {
+    /// The campaign's own fields, validated as a replacement would be, and the respondents.
+    fn split(self) -> (CampaignUpdate, Vec<RespondentInput>) {
+        (
+            CampaignUpdate {
+                questionnaire_version_id: self.questionnaire_version_id,
+                title: self.title,
+                description: self.description,
+                opens_on: self.opens_on,
+                closes_on: self.closes_on,
+                status: self.status,
+            },
+            self.respondents,
+        )
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -329,16 +359,16 @@ pub async fn create_campaign(
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;
-    let input = body.into_inner();
-    let mut errors = input.campaign.data().err().unwrap_or_default();
-    if let Some(Err(e)) = input.campaign.status.map(check_initial_status) {
+    let (campaign, respondents) = body.into_inner().split();
+    let mut errors = campaign.data().err().unwrap_or_default();
+    if let Some(Err(e)) = campaign.status.map(check_initial_status) {
         errors.push(FieldError::new(e.field, e.message));
     }
     let mut slots = Vec::new();
-    if input.respondents.len() > 200 {
+    if respondents.len() > 200 {
         errors.push(FieldError::new("respondents", "at most 200 respondents"));
     }
-    for (i, r) in input.respondents.iter().enumerate() {
+    for (i, r) in respondents.iter().enumerate() {
         match r.slot(&format!("respondents[{i}]")) {
             Ok(slot) => slots.push(slot),
             Err(e) => errors.push(e),
@@ -348,7 +378,7 @@ pub async fn create_campaign(
         errors.sort_by(|a, b| a.field.cmp(&b.field));
         return Err(ApiError::Validation(errors));
     }
-    let data = input.campaign.data().map_err(ApiError::Validation)?;
+    let data = campaign.data().map_err(ApiError::Validation)?;
     let created = state
         .db
         .write(move |conn| store::insert(conn, &data, &slots))
