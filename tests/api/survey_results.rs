@@ -338,6 +338,15 @@ async fn status_and_reminders_show_who_has_not_submitted(app: TestApp) {
             "Jobcenter Rhein-Sieg"
         ]
     );
+    // The reminder list names only who has not submitted, but counts everyone.
+    assert_eq!(
+        (
+            reminders["not_started"].as_i64(),
+            reminders["draft"].as_i64(),
+            reminders["submitted"].as_i64()
+        ),
+        (Some(3), Some(1), Some(1))
+    );
     let left = json_of(
         app.get(
             &format!("/api/v1/campaigns/{campaign}/reminders?respondent_kind=municipality&rhine_side=left"),

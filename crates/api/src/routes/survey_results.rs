@@ -192,18 +192,23 @@ fn status_report(
     only_open: bool,
 ) -> Result<CampaignStatusReport, StoreError> {
     campaigns::find(conn, id)?;
-    let respondents: Vec<campaigns::Respondent> = campaigns::respondents(conn, id)?
+    let admitted: Vec<campaigns::Respondent> = campaigns::respondents(conn, id)?
         .into_iter()
         .filter(|r| filter.admits(r))
-        .filter(|r| !only_open || r.status != ResponseStatus::Submitted)
         .collect();
-    let count = |s: ResponseStatus| respondents.iter().filter(|r| r.status == s).count();
+    // The counts are of every admitted respondent, also on the reminder list, so that it says
+    // "2 of 23 not started" rather than pretending nobody submitted.
+    let count = |s: ResponseStatus| admitted.iter().filter(|r| r.status == s).count();
     Ok(CampaignStatusReport {
         campaign_id: id,
         not_started: count(ResponseStatus::NotStarted),
         draft: count(ResponseStatus::Draft),
         submitted: count(ResponseStatus::Submitted),
-        respondents: respondents.into_iter().map(Respondent::from).collect(),
+        respondents: admitted
+            .into_iter()
+            .filter(|r| !only_open || r.status != ResponseStatus::Submitted)
+            .map(Respondent::from)
+            .collect(),
     })
 }
 
@@ -237,7 +242,8 @@ pub async fn status(
 /// Reminder list
 ///
 /// The respondents that have not submitted (not started or draft), with the named person where
-/// there is one, for a reminder (Erinnerung). Filters: `respondent_kind` and `rhine_side`.
+/// there is one, for a reminder (Erinnerung); the counts cover every respondent, submitted
+/// ones included. Filters: `respondent_kind` and `rhine_side`.
 ///
 /// **Who may call:** `coordinator`, `ki_lead`.
 #[utoipa::path(tag = "Needs survey", params(("id" = i64, Path, description = "Campaign id"), RespondentFilter), responses(
