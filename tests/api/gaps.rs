@@ -16,6 +16,7 @@ backend_tests!(
     merging_moves_the_reports_and_keeps_both_histories,
     send_back_and_reopen_loops,
     only_members_of_a_mandated_group_propose,
+    only_members_of_the_steering_group_take_its_decisions,
     case_links_show_only_as_a_count_to_everyone_but_the_reporter,
     lists_filter_and_the_pipeline_counts,
     gaps_need_a_token_and_a_reading_role,
@@ -948,6 +949,43 @@ async fn only_members_of_a_mandated_group_propose(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&blank), vec!["solutions[0].text"]);
+}
+
+async fn only_members_of_the_steering_group_take_its_decisions(app: TestApp) {
+    let f = fixture(&app).await;
+    let b = bodies(&app).await;
+    let manager = app.token("case_manager").await;
+    let gap = report(&app, &manager, &new_gap("Decided by members", &[])).await;
+    add_report(&app, &f.colleague, gap["id"].as_i64().expect("id")).await;
+    let gap = get(&app, &manager, gap["id"].as_i64().expect("id")).await;
+    let gap = step(&app, "cm_coordinator", &gap, "escalate", json!({})).await;
+    let gap = step(&app, "ki_lead", &gap, "forward", json!({})).await;
+    // A steering member who is not a member of the steering group body: the role alone does
+    // not make the decision theirs.
+    app.add_user("steering_member_2", kim_domain::Role::SteeringMember);
+    let mandate = json!({"meeting_id": b.meeting, "project_group_ids": [b.kita_group],
+        "mandate": "Fast track for daycare places", "due_on": "2099-01-31"});
+    let reject = json!({"meeting_id": b.meeting, "reason": "Not ours"});
+    for (name, body) in [("mandate", &mandate), ("reject", &reject)] {
+        let refused = assert_problem(
+            try_step(&app, "steering_member_2", &gap, name, body.clone()).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("steering group"),
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        get(&app, &manager, gap["id"].as_i64().expect("id")).await["stage"],
+        "with_steering_group"
+    );
+    let gap = step(&app, "steering_member", &gap, "mandate", mandate).await;
+    assert_eq!(gap["stage"], "mandated");
 }
 
 async fn case_links_show_only_as_a_count_to_everyone_but_the_reporter(app: TestApp) {

@@ -55,11 +55,11 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
 | `reported` | cm_coordinator | `close-not-systematic` (`reason`) | `not_systematic` (final) |\n\
 | `reported`, `escalated` | cm_coordinator | `merge` (`merge_into`; reports move to the survivor) | `merged` (final) |\n\
 | `escalated` | ki_lead | `forward` | `with_steering_group` |\n\
-| `with_steering_group` | steering_member | `mandate` (`meeting_id`, `project_group_ids`, `mandate`, `due_on`) | `mandated` |\n\
-| `with_steering_group` | steering_member | `reject` (`meeting_id`, `reason`) | `rejected` (final) |\n\
+| `with_steering_group` | steering_member (a member of the steering group) | `mandate` (`meeting_id`, `project_group_ids`, `mandate`, `due_on`) | `mandated` |\n\
+| `with_steering_group` | steering_member (a member of the steering group) | `reject` (`meeting_id`, `reason`) | `rejected` (final) |\n\
 | `mandated` | project_group_member of a mandated group | `solutions` (text, responsible actors, estimate each) | `solutions_proposed` |\n\
-| `solutions_proposed` | steering_member | `decide` (`meeting_id`, `accepted_solution_ids`, `publicity`) | `solutions_decided` |\n\
-| `solutions_proposed` | steering_member | `send-back` (`meeting_id`, `reason`) | `mandated` |\n\
+| `solutions_proposed` | steering_member (a member of the steering group) | `decide` (`meeting_id`, `accepted_solution_ids`, `publicity`) | `solutions_decided` |\n\
+| `solutions_proposed` | steering_member (a member of the steering group) | `send-back` (`meeting_id`, `reason`) | `mandated` |\n\
 | `solutions_decided` | cm_coordinator | `communicate` | `communicated` |\n\
 | `communicated`, `in_application` | case_manager | `acknowledge` (once each) | `in_application` |\n\
 | `in_application` | case_manager | `feedback` (`rating`, `text`) | `in_application` |\n\

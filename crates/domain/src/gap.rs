@@ -238,6 +238,10 @@ pub struct GapFacts {
     pub escalation_threshold: u32,
     /// The caller belongs to a project group the gap's current mandate names.
     pub caller_in_mandated_group: bool,
+    /// For the steering group's steps: whether the caller is a member of the body whose
+    /// meeting the step names; `None` when no existing meeting is named (the input check
+    /// answers that).
+    pub caller_in_meeting_body: Option<bool>,
     /// Feedback rated partly or not effective has been given since the solutions were communicated.
     pub negative_feedback: u32,
     pub today: NaiveDate,
@@ -250,6 +254,8 @@ pub enum GapStepError {
     WrongRole { step: GapStep },
     #[error("only members of a project group mandated with this gap may propose solutions")]
     NotInMandatedGroup,
+    #[error("only members of the steering group may take its decisions; you are not a member of the body whose meeting you named")]
+    NotInSteeringGroup,
     #[error(
         "'{step}' is not possible while the gap is '{stage}'; possible now: {}",
         allowed_text(allowed)
@@ -299,6 +305,11 @@ pub fn check_gap_step(
     };
     if step == Propose && !facts.caller_in_mandated_group {
         return Err(GapStepError::NotInMandatedGroup);
+    }
+    // The role says what kind of person decides; membership says whose decision it is: a
+    // steering member of another county's (or a former) steering group does not decide here.
+    if step.is_steering_decision() && facts.caller_in_meeting_body == Some(false) {
+        return Err(GapStepError::NotInSteeringGroup);
     }
     let mut errors = Vec::new();
     let mut require = |field: &'static str, value: Option<&str>| {
@@ -485,6 +496,7 @@ mod tests {
             reporting_positions: 2,
             escalation_threshold: 2,
             caller_in_mandated_group: true,
+            caller_in_meeting_body: Some(true),
             negative_feedback: 1,
             today: today(),
         }
@@ -745,6 +757,40 @@ mod tests {
             ),
             Err(GapStepError::NotInMandatedGroup)
         );
+    }
+
+    #[test]
+    fn only_members_of_the_meetings_body_take_steering_decisions() {
+        for step in GapStep::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.is_steering_decision())
+        {
+            let stage = GapStage::ALL
+                .iter()
+                .copied()
+                .find(|stage| step.target(*stage).is_some())
+                .expect("a stage the step starts from");
+            for member in [Some(true), Some(false), None] {
+                let facts = GapFacts {
+                    caller_in_meeting_body: member,
+                    ..facts()
+                };
+                let checked =
+                    check_gap_step(step, stage, Role::SteeringMember, &complete(), &facts);
+                assert_eq!(
+                    checked == Err(GapStepError::NotInSteeringGroup),
+                    member == Some(false),
+                    "{step} / {member:?}"
+                );
+            }
+        }
+        // Other steps do not ask.
+        let facts = GapFacts {
+            caller_in_meeting_body: Some(false),
+            ..facts()
+        };
+        assert!(check_gap_step(Forward, Escalated, Role::KiLead, &complete(), &facts).is_ok());
     }
 
     #[test]

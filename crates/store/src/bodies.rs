@@ -666,6 +666,15 @@ pub fn delete_meeting(conn: &mut DbConn, id: i64, expected_version: i32) -> Stor
 }
 
 /// The kind of body whose meeting `meeting_id` is; 422 on `field` when there is no such meeting.
+/// The body a meeting belongs to; `None` when there is no such meeting.
+pub fn meeting_body_id(conn: &mut DbConn, meeting_id: i64) -> StoreResult<Option<i64>> {
+    Ok(meetings::table
+        .find(meeting_id)
+        .select(meetings::body_id)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn meeting_body_kind(
     conn: &mut DbConn,
     meeting_id: i64,

@@ -57,9 +57,9 @@ pub(super) struct StepRequest {
 
 fn refused(error: GapStepError) -> ApiError {
     match error {
-        GapStepError::WrongRole { .. } | GapStepError::NotInMandatedGroup => {
-            ApiError::Forbidden(error.to_string())
-        }
+        GapStepError::WrongRole { .. }
+        | GapStepError::NotInMandatedGroup
+        | GapStepError::NotInSteeringGroup => ApiError::Forbidden(error.to_string()),
         GapStepError::NotNow { .. } | GapStepError::Conflict(_) => {
             ApiError::Conflict(error.to_string())
         }
@@ -128,10 +128,22 @@ fn apply(
             .copied()
             .find(|g| my_groups.contains(g))
     });
+    // Membership counts only for a meeting of the steering group; any other meeting is a 422
+    // on `meeting_id` below, whoever asks.
+    let caller_in_meeting_body = match req.meeting_id.filter(|_| step.is_steering_decision()) {
+        Some(meeting) => match bodies::meeting_body_id(conn, meeting)? {
+            Some(body) if bodies::find(conn, body)?.data.kind.records_gap_decisions() => {
+                Some(my_groups.contains(&body))
+            }
+            _ => None,
+        },
+        None => None,
+    };
     let facts = GapFacts {
         reporting_positions: gap.reporting_positions(),
         escalation_threshold: threshold,
         caller_in_mandated_group: mandated_group.is_some(),
+        caller_in_meeting_body,
         negative_feedback: negative_feedback(conn, id)?,
         today,
     };

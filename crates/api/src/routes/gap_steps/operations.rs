@@ -312,7 +312,8 @@ pub async fn forward(
 /// mandate's text and due date. Recorded as a decision (`mandated`) of the steering-group
 /// meeting `meeting_id`. Requires `If-Match`.
 ///
-/// **Who may call:** `steering_member`.
+/// **Who may call:** `steering_member` who is a member of the steering group whose meeting
+/// (`meeting_id`) records the decision; another steering member 403.
 #[utoipa::path(tag = "Systematic gaps", request_body = MandateInput,
     params(("id" = i64, Path, description = "Gap id"), ("If-Match" = String, Header, description = "ETag of the gap")),
     responses((status = 200, description = "The gap after the step", body = Gap, headers(("ETag" = String))), sets::ReplaceErrors),
@@ -349,7 +350,8 @@ pub async fn mandate(
 /// `with_steering_group` → `rejected` (final), with a `reason`; recorded as a decision
 /// (`rejected`) of the steering-group meeting `meeting_id`. Requires `If-Match`.
 ///
-/// **Who may call:** `steering_member`.
+/// **Who may call:** `steering_member` who is a member of the steering group whose meeting
+/// (`meeting_id`) records the decision; another steering member 403.
 #[utoipa::path(tag = "Systematic gaps", request_body = SteeringReasonInput,
     params(("id" = i64, Path, description = "Gap id"), ("If-Match" = String, Header, description = "ETag of the gap")),
     responses((status = 200, description = "The gap after the step", body = Gap, headers(("ETag" = String))), sets::ReplaceErrors),
@@ -432,7 +434,8 @@ pub async fn propose(
 /// a text unless `none`). Recorded as a decision (`solutions_accepted`) of the steering-group
 /// meeting `meeting_id`. Requires `If-Match`.
 ///
-/// **Who may call:** `steering_member`.
+/// **Who may call:** `steering_member` who is a member of the steering group whose meeting
+/// (`meeting_id`) records the decision; another steering member 403.
 #[utoipa::path(tag = "Systematic gaps", request_body = DecideInput,
     params(("id" = i64, Path, description = "Gap id"), ("If-Match" = String, Header, description = "ETag of the gap")),
     responses((status = 200, description = "The gap after the step", body = Gap, headers(("ETag" = String))), sets::ReplaceErrors),
@@ -471,7 +474,8 @@ pub async fn decide(
 /// are declined. Recorded as a decision (`sent_back`) of the steering-group meeting
 /// `meeting_id`. Requires `If-Match`.
 ///
-/// **Who may call:** `steering_member`.
+/// **Who may call:** `steering_member` who is a member of the steering group whose meeting
+/// (`meeting_id`) records the decision; another steering member 403.
 #[utoipa::path(tag = "Systematic gaps", request_body = SteeringReasonInput,
     params(("id" = i64, Path, description = "Gap id"), ("If-Match" = String, Header, description = "ETag of the gap")),
     responses((status = 200, description = "The gap after the step", body = Gap, headers(("ETag" = String))), sets::ReplaceErrors),
