@@ -16,13 +16,15 @@ TARGET_RSS_MIB = 64
 GENERIC_RPS = 500
 
 BACKEND_TITLES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-KIND_ORDER = ["get_by_id", "list_50", "funding", "create", "login"]
+KIND_ORDER = ["get_by_id", "list_50", "funding", "coverage", "create", "login"]
 KIND_REQUESTS = {
     "get_by_id": "`GET /api/v1/municipalities/{id}` with a bearer token",
     "list_50": "`GET /api/v1/organisations?limit=50&active=true` with a bearer token "
     "(a filtered list of up to 50)",
     "funding": "`GET /api/v1/funding?year=2021` with a bearer token (the funding overview over "
     "the 17 demo positions' histories and the rates, computed per request)",
+    "coverage": "`GET /api/v1/coverage?dimension=target_group` with a bearer token (the "
+    "municipality × target group matrix over every demo offer, computed per request)",
     "create": "`POST /api/v1/municipalities` with a bearer token (admin) and a unique name "
     'per request, body `{"name":"Bench-…","kind":"town","rhine_side":"left"}`; expects 201',
     "login": "`POST /api/v1/auth/login` as admin (argon2 password hash: slow on purpose)",
@@ -211,7 +213,7 @@ def main():
     w(f"- Git commit: `{a.commit}`")
     w(
         f"- wrk {a.wrk_version}: `-t{a.threads} -c{a.connections} -d{a.seconds}s "
-        f"--timeout {a.timeout} --latency` for get_by_id, list_50, funding and create; "
+        f"--timeout {a.timeout} --latency` for get_by_id, list_50, funding, coverage and create; "
         f"`-t{a.threads} -c{a.login_connections} -d{a.seconds}s --timeout {a.timeout} --latency` "
         "for login. The runs follow one another on one server process per database, in the "
         "order of the table."

@@ -4,7 +4,7 @@
 #
 # Per database it migrates and seeds a fresh database (`kim migrate`, `kim seed --demo`),
 # starts `kim serve` on a free loopback port and measures four kinds of request, one after
-# the other, each for BENCH_SECONDS: get_by_id, list_50, funding, create and login (the Lua scripts
+# the other, each for BENCH_SECONDS: get_by_id, list_50, funding, coverage, create and login (the Lua scripts
 # beside this file). For each it reports requests/s, p50 and p99 latency, the number of
 # non-2xx responses and the server's peak resident memory during that run.
 #
@@ -12,7 +12,7 @@
 #
 # Knobs (environment):
 #   BENCH_SECONDS            duration of each wrk run, seconds (default 10)
-#   BENCH_CONNECTIONS        wrk connections for get_by_id, list_50, funding, create (default 32)
+#   BENCH_CONNECTIONS        wrk connections for all kinds but login (default 32)
 #   BENCH_LOGIN_CONNECTIONS  wrk connections for login (default 4; argon2 is slow on purpose)
 #   BENCH_THREADS            wrk threads (default 2)
 #   BENCH_SKIP_POSTGRES=1    measure SQLite only
@@ -402,6 +402,10 @@ measure() {
   http GET '/api/v1/funding?year=2021' "" "$TOKEN"
   expect 200 "GET /api/v1/funding?year=2021" || true
   run_wrk funding "$BENCH_CONNECTIONS" "$TOKEN"
+
+  http GET '/api/v1/coverage?dimension=target_group' "" "$TOKEN"
+  expect 200 "GET /api/v1/coverage?dimension=target_group" || true
+  run_wrk coverage "$BENCH_CONNECTIONS" "$TOKEN"
 
   login # a fresh token for each write run; tokens live 15 minutes
   http POST /api/v1/municipalities \

@@ -1,6 +1,7 @@
 //! Cooperation agreements (Kooperationsvereinbarungen) between the county (KI) and a partner
 //! organisation or municipality, their status transitions and history.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::agreement::{expiry_window, AgreementEventKind, AgreementStatus, RuleViolation};
@@ -12,7 +13,6 @@ use kim_store::agreements::{
 use kim_store::{clock, Direction};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -24,7 +24,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_agreements)
         .service(get_agreement)
         .service(create_agreement)

@@ -1,13 +1,13 @@
 //! The audit trail, for the data protection officer: who accessed which personal data when.
 //! Append-only: there is no endpoint to change or delete an event.
 
+use crate::routes::RouteTable;
 use actix_web::{get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::Action;
 use kim_store::audit::{self as store, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::trimmed;
 use crate::auth::Caller;
@@ -16,7 +16,7 @@ use crate::http::paging::PageParams;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_audit_events);
 }
 

@@ -1,12 +1,12 @@
 //! Login for people and "who am I" for every caller.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
 use kim_domain::{Action, Principal, Role, Scope};
 use kim_store::{login_failures, partner_tokens, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use crate::auth::{password, Caller};
@@ -14,7 +14,7 @@ use crate::error::responses as err;
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(login).service(me);
 }
 

@@ -1,6 +1,7 @@
 //! Gremien (bodies): the steering group, project groups, working groups; their members and
 //! the work list of each body in the gap process.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::body::BodyKind;
@@ -10,7 +11,6 @@ use kim_store::bodies::{self as store, BodyData, MemberData};
 use kim_store::{gap_steps, gaps};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -22,7 +22,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_bodies)
         .service(create_body)
         .service(get_body)

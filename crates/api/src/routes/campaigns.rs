@@ -1,6 +1,7 @@
 //! Befragungen (survey campaigns): a questionnaire version put to respondent slots
 //! (municipalities, organisations) for a period; and the caller's own surveys to answer.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::reference::RhineSide;
@@ -12,7 +13,6 @@ use kim_domain::{Action, Principal};
 use kim_store::surveys::campaigns::{self as store, CampaignData, CampaignFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -24,7 +24,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_campaigns)
         .service(get_campaign)
         .service(create_campaign)

@@ -2,6 +2,7 @@
 //! reassignment, history and search. Only the assigned case manager, the deputy and the CM
 //! coordination see a case; to everyone else it does not exist (404).
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{case_scope, may_open_cases, may_reassign_cases, Access, CaseScope};
@@ -17,7 +18,6 @@ use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort, Intake};
 use kim_store::clients;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::clients::ClientInput;
@@ -31,7 +31,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_cases)
         .service(my_cases)
         .service(open_case)

@@ -1,6 +1,7 @@
 //! Clients (people served): pseudonymous references, minimal personal data, household links,
 //! and who saw this person's data.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Datelike, Utc};
 use kim_domain::access::{Access, CaseScope};
@@ -10,7 +11,6 @@ use kim_domain::Action;
 use kim_store::clients::{self as store, ClientData, ClientFilter, ClientScope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::audit_events::{AuditEventPage, AuditQuery};
@@ -24,7 +24,7 @@ use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_clients)
         .service(get_client)
         .service(update_client)

@@ -1,6 +1,7 @@
 //! Case conferences (Fallkonferenzen): with a case, visible to those who see the case; or
 //! anonymised (no case, only a summary), visible to case managers and cm_coordinator.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::Access;
@@ -12,7 +13,6 @@ use kim_store::conferences::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::goals::{require_case_role, slice, writable_case};
@@ -26,7 +26,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(create_conference)
         .service(get_conference)
         .service(update_conference)

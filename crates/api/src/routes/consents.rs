@@ -1,6 +1,7 @@
 //! Consents (Einwilligung / Schweigepflichtentbindung) of a client: recorded from the signed
 //! form, listed with their state, revoked. Every call is audited with the client's reference.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::Access;
@@ -11,7 +12,6 @@ use kim_domain::consent::{
 use kim_store::consents::{self as store, StoredConsent};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::trimmed;
@@ -23,7 +23,7 @@ use crate::http::precondition::{created_versioned, ok_versioned};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_consents)
         .service(create_consent)
         .service(revoke_consent);

@@ -1,5 +1,6 @@
 //! Documented contacts with the clients of a case: date, kind, duration, participants, note.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::Access;
@@ -9,7 +10,6 @@ use kim_store::contacts::{self as store, ContactData};
 use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::goals::{require_case_role, slice, writable_case};
@@ -23,7 +23,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_contacts)
         .service(create_contact)
         .service(get_contact)

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::routes::RouteTable;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
@@ -15,7 +16,6 @@ use kim_store::municipalities::{self, MunicipalityFilter, MunicipalitySort};
 use kim_store::{clock, offers, Direction, Listed, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::offers::parse_date;
 use crate::auth::Caller;
@@ -25,7 +25,7 @@ use crate::http::paging::PageParams;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(coverage_gaps)
         .service(coverage_overlaps)
         .service(coverage_matrix);

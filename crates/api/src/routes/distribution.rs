@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::routes::RouteTable;
 use actix_web::{get, web};
 use kim_domain::distribution::{counts_as_assigned, foreign_nationals, fte_per_10000};
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
@@ -13,7 +14,6 @@ use kim_store::surveys::campaigns;
 use kim_store::{positions, Direction};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::survey_results::need_scores;
 use crate::auth::Caller;
@@ -21,7 +21,7 @@ use crate::error::responses as err;
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(distribution);
 }
 

@@ -1,5 +1,6 @@
 //! Funding (Förderung): the year's funding per module and position, and the rates behind it.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::funding::{
@@ -11,7 +12,6 @@ use kim_store::funding_rates::{self, StoredRate};
 use kim_store::positions;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::trimmed;
@@ -22,7 +22,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(funding_overview)
         .service(funding_by_position)
         .service(list_rates)

@@ -5,6 +5,7 @@
 //! Evidence may point to cases. Case ids are shown only to the reporter of that report; every
 //! other caller sees the number of linked cases, never ids or case data.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::Access;
@@ -16,7 +17,6 @@ use kim_store::gaps::{self as store, GapData, GapFilter, NewReport};
 use kim_store::{bodies, clock, gap_steps, DbConn, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::meetings::Decision;
@@ -29,7 +29,7 @@ use crate::http::precondition::{created_versioned, ok_versioned};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_gaps)
         .service(pipeline)
         .service(report_gap)

@@ -1,6 +1,7 @@
 //! The help plan (Hilfeplan) of a case: goals with topic, target date, status and appended
 //! progress notes. Also the case-data access helpers shared by contacts and conferences.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{case_access, Access};
@@ -12,7 +13,6 @@ use kim_store::goals::{self as store, GoalData};
 use kim_store::{cases, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::not_blank;
@@ -24,7 +24,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_goals)
         .service(create_goal)
         .service(get_goal)

@@ -1,5 +1,6 @@
 //! Sitzungen (meetings) of bodies: agenda, attendees, minutes, and decisions.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::body::DecisionOutcome;
@@ -7,7 +8,6 @@ use kim_domain::Action;
 use kim_store::bodies::{self as store, AgendaItem as StoredItem, MeetingData};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -18,7 +18,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_meetings)
         .service(create_meeting)
         .service(get_meeting)

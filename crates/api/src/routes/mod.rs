@@ -33,10 +33,44 @@ pub mod survey_results;
 pub mod users;
 pub mod work_lists;
 
-use utoipa_actix_web::service_config::ServiceConfig;
+use actix_web::dev::HttpServiceFactory;
+use utoipa_actix_web::OpenApiFactory;
+
+/// Where the route modules register their handlers: utoipa's documented table, from which the
+/// OpenAPI document is built (`kim openapi`, and the test that compares it with the committed
+/// file), or the plain table the server's workers serve from. Building the documentation is
+/// costly — every operation collects all the schemas it refers to — and the workers do not
+/// need it: they serve the committed document, which that test keeps identical.
+pub trait RouteTable {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+}
+
+impl RouteTable for utoipa_actix_web::service_config::ServiceConfig<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        utoipa_actix_web::service_config::ServiceConfig::service(self, factory)
+    }
+}
+
+/// The plain table: registers the handlers only.
+pub struct Served<'a>(pub &'a mut actix_web::web::ServiceConfig);
+
+impl RouteTable for Served<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        self.0.service(factory);
+        self
+    }
+}
 
 /// The versioned API under `/api/v1`.
-pub fn api_v1(cfg: &mut ServiceConfig) {
+pub fn api_v1(cfg: &mut impl RouteTable) {
     auth::configure(cfg);
     municipalities::configure(cfg);
     organisations::configure(cfg);

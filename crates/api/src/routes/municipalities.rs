@@ -1,5 +1,6 @@
 //! Municipalities (kreisangehörige Kommunen): the county's towns and municipalities.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::reference::{MunicipalityKind, RhineSide};
@@ -10,7 +11,6 @@ use kim_store::municipalities::{
 use kim_store::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -22,7 +22,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_municipalities)
         .service(get_municipality)
         .service(create_municipality)

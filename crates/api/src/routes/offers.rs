@@ -1,6 +1,7 @@
 //! Offers (Angebote) of the county's organisations: read by every authenticated caller, written
 //! by the coordination (coordinator, KI lead) and by partner systems for their own organisation.
 
+use crate::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,7 +17,6 @@ use kim_store::referrals::RememberedResponse;
 use kim_store::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::referrals::{respond, IdempotencyKey};
@@ -29,7 +29,7 @@ use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_offers)
         .service(get_offer)
         .service(create_offer)

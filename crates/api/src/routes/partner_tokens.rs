@@ -2,13 +2,13 @@
 //! authenticate. An administrator issues a token for one organisation with scopes and an
 //! expiry; the secret is shown once; the token can be listed and revoked.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use kim_domain::{Action, Scope};
 use kim_store::partner_tokens::{self as store, NewPartnerToken, TokenFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::not_blank;
@@ -19,7 +19,7 @@ use crate::http::paging::PageParams;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_partner_tokens)
         .service(issue_partner_token)
         .service(get_partner_token)

@@ -1,5 +1,6 @@
 //! Positions (Stellen) of the three KIM modules and their staffing phases.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{holder_visible, position_scope, PositionScope};
@@ -10,7 +11,6 @@ use kim_store::positions::{self as store, PositionData, PositionFilter, Position
 use kim_store::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -22,7 +22,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_positions)
         .service(get_position)
         .service(create_position)

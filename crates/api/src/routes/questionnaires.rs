@@ -2,6 +2,7 @@
 //! whole while it is a draft; once a campaign uses it, it is frozen and changes go into a new
 //! version (`POST …/versions`, a copy of the last).
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::survey::{validate_sections, Invalid, Section};
@@ -9,7 +10,6 @@ use kim_domain::Action;
 use kim_store::surveys::questionnaires as store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -21,7 +21,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_questionnaires)
         .service(get_questionnaire)
         .service(create_questionnaire)

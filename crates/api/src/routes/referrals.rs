@@ -15,6 +15,7 @@
 
 use std::future::{ready, Ready};
 
+use crate::routes::RouteTable;
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{delete, get, post, put, web, FromRequest, HttpRequest, HttpResponse};
@@ -36,7 +37,6 @@ use kim_store::{cases, clients, consents, DbConn};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -49,7 +49,7 @@ use crate::http::precondition::{etag, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_case_referrals)
         .service(create_referral)
         .service(list_referrals)

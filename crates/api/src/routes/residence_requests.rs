@@ -3,6 +3,7 @@
 //! case side closes or withdraws. The office sees only the client fields the client's consents
 //! release to it.
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{request_access, request_scope, RequestAccess, RequestScope};
@@ -17,7 +18,6 @@ use kim_store::residence_requests::{self as store, NewRequest};
 use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::goals::{require_case_role, writable_case};
@@ -30,7 +30,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(create_request)
         .service(list_requests)
         .service(get_request)

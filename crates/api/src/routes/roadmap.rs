@@ -1,5 +1,6 @@
 //! Planung (roadmap): the items of the four workstreams for a Gantt chart, and the delayed ones.
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::roadmap::{self as rules, Bound, HalfYear, RoadmapStatus, Workstream};
@@ -7,7 +8,6 @@ use kim_domain::Action;
 use kim_store::roadmap::{self as store, RoadmapFilter, RoadmapItemData};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -18,7 +18,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(get_roadmap)
         .service(list_delayed)
         .service(get_item)

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::survey::{
@@ -19,7 +20,6 @@ use kim_store::surveys::responses::{self as store};
 use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::campaigns::Respondent;
 use super::questionnaires::invalid;
@@ -30,7 +30,7 @@ use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(get_response)
         .service(save_response)
         .service(submit_response)

@@ -2,6 +2,7 @@
 //! reminder, and the need score per municipality (Bedarfswert) that feeds the distribution
 //! report.
 
+use crate::routes::RouteTable;
 use actix_web::{get, put, web, HttpResponse};
 use kim_domain::reference::RhineSide;
 use kim_domain::survey::{QuestionKind, RespondentKind, ResponseStatus};
@@ -12,7 +13,6 @@ use kim_store::surveys::{questionnaires, responses};
 use kim_store::{DbConn, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::campaigns::Respondent;
 use super::questionnaires::invalid;
@@ -22,7 +22,7 @@ use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(results)
         .service(status)
         .service(reminders)

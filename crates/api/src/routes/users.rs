@@ -1,6 +1,7 @@
 //! User accounts of people. Administrators manage them; managing accounts grants no access to
 //! case data (the permission table keeps those apart).
 
+use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::text::{check_password, check_username};
@@ -9,7 +10,6 @@ use kim_store::users::{self as store, NewUser, UserChanges, UserFilter, UserSort
 use kim_store::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::{Validate, ValidationError};
 
 use super::{not_blank, trimmed};
@@ -20,7 +20,7 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_users)
         .service(get_user)
         .service(create_user)

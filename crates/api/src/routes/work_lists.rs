@@ -1,5 +1,6 @@
 //! What waits for me: the work list of a case manager (and of an immigration officer).
 
+use crate::routes::RouteTable;
 use actix_web::{get, web};
 use chrono::{NaiveDate, Utc};
 use kim_domain::access::{case_scope, request_scope, CaseScope, RequestScope};
@@ -14,7 +15,6 @@ use kim_store::cases::{self, CaseFilter, CaseSort};
 use kim_store::{conferences, gap_steps, goals, referrals, residence_requests};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::audit;
@@ -22,7 +22,7 @@ use crate::error::error_sets as sets;
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(my_tasks);
 }
 

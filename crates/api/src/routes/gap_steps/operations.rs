@@ -1,13 +1,13 @@
 //! The operations of the gap process, one POST each, and their request bodies. Each turns its
 //! body into a [`StepRequest`] for [`take_step`]; the rules are the domain's step table.
 
+use crate::routes::RouteTable;
 use actix_web::{post, web, HttpResponse};
 use chrono::NaiveDate;
 use kim_domain::gap::{FeedbackRating, GapStep, Publicity};
 use kim_store::gap_steps::NewSolution;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use super::{take_step, StepRequest};
@@ -18,7 +18,7 @@ use crate::routes::gaps::Gap;
 use crate::server::AppState;
 use crate::ApiError;
 
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(escalate)
         .service(close_not_systematic)
         .service(merge)
