@@ -417,6 +417,28 @@ pub fn check_gap_step(
     Ok(to)
 }
 
+/// The gap a merge keeps (`merge_into`): another gap, and one still open — merging into a
+/// closed, rejected or already merged gap would bury the reports.
+pub fn check_merge_target(
+    gap_id: i64,
+    target_id: i64,
+    target_stage: GapStage,
+) -> Result<(), FieldError> {
+    if target_id == gap_id {
+        return Err(FieldError::new(
+            "merge_into",
+            "a gap cannot be merged into itself",
+        ));
+    }
+    if target_stage.is_final() {
+        return Err(FieldError::new(
+            "merge_into",
+            format!("gap {target_id} is '{target_stage}'; merge into an open gap"),
+        ));
+    }
+    Ok(())
+}
+
 /// The number of distinct reporting positions (Stellen) of a gap's reports, given as
 /// `(reporting user, position the user held when reporting)`. A reporter who held no position
 /// counts as a position of their own, so that a report is never lost from the count; several
@@ -791,6 +813,21 @@ mod tests {
             ..facts()
         };
         assert!(check_gap_step(Forward, Escalated, Role::KiLead, &complete(), &facts).is_ok());
+    }
+
+    #[test]
+    fn a_gap_merges_only_into_another_open_gap() {
+        assert_eq!(
+            check_merge_target(3, 3, GapStage::Reported).map_err(|e| e.field),
+            Err("merge_into")
+        );
+        for stage in GapStage::ALL {
+            assert_eq!(
+                check_merge_target(3, 4, *stage).is_ok(),
+                !stage.is_final(),
+                "{stage}"
+            );
+        }
     }
 
     #[test]

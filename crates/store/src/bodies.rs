@@ -10,7 +10,6 @@ use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
 use crate::error::{changed_or_stale, StoreResult};
-use crate::schema::users;
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
 diesel::table! {
@@ -238,17 +237,7 @@ pub fn bodies_of_user(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<i64>> 
 }
 
 fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()> {
-    let found: i64 = users::table
-        .filter(users::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    if found == 0 {
-        return Err(StoreError::UnknownReference {
-            field,
-            message: format!("no user with id {id}"),
-        });
-    }
-    Ok(())
+    crate::users::check_references(conn, field, &[id], crate::users::Referable::Any)
 }
 
 fn check_body_references(conn: &mut DbConn, data: &BodyData) -> StoreResult<()> {

@@ -17,7 +17,7 @@ use crate::connection::MultiBackend;
 use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{
     case_clients, case_events as events, case_legal_domains as domains, case_topics as topics,
-    cases, clients, users,
+    cases, clients,
 };
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
@@ -203,18 +203,7 @@ pub fn facts(conn: &mut DbConn, id: i64) -> StoreResult<CaseFacts> {
 }
 
 fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()> {
-    let count: i64 = users::table
-        .filter(users::id.eq(id))
-        .filter(users::active.eq(true))
-        .count()
-        .get_result(conn)?;
-    if count == 0 {
-        return Err(StoreError::UnknownReference {
-            field,
-            message: format!("no active user with id {id}"),
-        });
-    }
-    Ok(())
+    crate::users::check_references(conn, field, &[id], crate::users::Referable::Active)
 }
 
 fn check_references(conn: &mut DbConn, data: &CaseData) -> StoreResult<()> {

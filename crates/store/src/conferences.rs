@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
 use crate::error::{changed_or_stale, StoreResult};
-use crate::schema::users;
 use crate::{clock, organisations, DbConn, StoreError};
 
 diesel::table! {
@@ -208,27 +208,7 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> StoreResult<Vec<Conference>> 
 }
 
 fn check_users(conn: &mut DbConn, field: &'static str, ids: &[i64]) -> StoreResult<()> {
-    for id in ids {
-        let count: i64 = users::table
-            .filter(users::id.eq(id))
-            .filter(users::active.eq(true))
-            .count()
-            .get_result(conn)?;
-        if count == 0 {
-            return Err(StoreError::UnknownReference {
-                field,
-                message: format!("no active user with id {id}"),
-            });
-        }
-    }
-    Ok(())
-}
-
-fn sorted_unique(ids: &[i64]) -> Vec<i64> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+    crate::users::check_references(conn, field, ids, crate::users::Referable::Active)
 }
 
 fn check_participants(
@@ -246,7 +226,7 @@ fn check_participants(
         }
     }
     check_users(conn, "user_ids", user_ids)?;
-    check_users(conn, "tasks", &sorted_unique(owners))
+    check_users(conn, "tasks", &normalise_set(owners))
 }
 
 /// Writes the participants of conference `id`, replacing those it had.
@@ -296,8 +276,8 @@ fn insert_task(conn: &mut DbConn, conference_id: i64, task: &FollowUp) -> StoreR
 }
 
 pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreResult<Conference> {
-    let organisation_ids = sorted_unique(&data.organisation_ids);
-    let user_ids = sorted_unique(&data.user_ids);
+    let organisation_ids = normalise_set(&data.organisation_ids);
+    let user_ids = normalise_set(&data.user_ids);
     let owners: Vec<i64> = data.tasks.iter().map(|t| t.owner_user_id).collect();
     check_participants(conn, &organisation_ids, &user_ids, &owners)?;
     let now = clock::now();
@@ -349,8 +329,8 @@ pub fn update(
             }
         }
     }
-    let organisation_ids = sorted_unique(&changes.organisation_ids);
-    let user_ids = sorted_unique(&changes.user_ids);
+    let organisation_ids = normalise_set(&changes.organisation_ids);
+    let user_ids = normalise_set(&changes.user_ids);
     let owners: Vec<i64> = changes.tasks.iter().map(|t| t.task.owner_user_id).collect();
     check_participants(conn, &organisation_ids, &user_ids, &owners)?;
     let changed = diesel::update(

@@ -300,11 +300,7 @@ fn check_references(conn: &mut DbConn, data: &PositionData) -> StoreResult<()> {
         }
     }
     if let Some(id) = data.holder_user_id {
-        let count: i64 = users::table
-            .filter(users::id.eq(id))
-            .count()
-            .get_result(conn)?;
-        if count == 0 {
+        if crate::users::first_unknown(conn, &[id], crate::users::Referable::Any)?.is_some() {
             return Err(unknown("holder_user_id", "user", id));
         }
     }

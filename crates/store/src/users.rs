@@ -277,6 +277,54 @@ pub fn active_role(conn: &mut DbConn, id: i64) -> StoreResult<Option<Role>> {
         .transpose()
 }
 
+/// Which users a reference may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Referable {
+    /// Any account, also a disabled one (a member listed in a body's history, a position's holder).
+    Any,
+    /// Only accounts that can act (someone assigned a case or a task).
+    Active,
+}
+
+/// The first id in `ids` that names no user (or no active one); `None` when all do.
+pub fn first_unknown(
+    conn: &mut DbConn,
+    ids: &[i64],
+    referable: Referable,
+) -> StoreResult<Option<i64>> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let mut query = users::table
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .into_boxed::<crate::connection::MultiBackend>();
+    if referable == Referable::Active {
+        query = query.filter(users::active.eq(true));
+    }
+    let known: Vec<i64> = query.load(conn)?;
+    Ok(ids.iter().copied().find(|id| !known.contains(id)))
+}
+
+/// `UnknownReference` on `field` unless every id names a (referable) user.
+pub fn check_references(
+    conn: &mut DbConn,
+    field: &'static str,
+    ids: &[i64],
+    referable: Referable,
+) -> StoreResult<()> {
+    match first_unknown(conn, ids, referable)? {
+        None => Ok(()),
+        Some(id) => Err(StoreError::UnknownReference {
+            field,
+            message: match referable {
+                Referable::Any => format!("no user with id {id}"),
+                Referable::Active => format!("no active user with id {id}"),
+            },
+        }),
+    }
+}
+
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option<User>> {
     Ok(find_for_login(conn, username)?.map(|(user, _)| user))
 }

@@ -22,7 +22,8 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use kim_domain::body::DecisionOutcome;
 use kim_domain::gap::{
-    check_gap_step, FeedbackRating, GapFacts, GapStep, GapStepError, GapStepInput, Publicity,
+    check_gap_step, check_merge_target, FeedbackRating, GapFacts, GapStep, GapStepError,
+    GapStepInput, Publicity,
 };
 use kim_domain::{Action, Principal};
 use kim_store::gap_steps::{self as steps, NewSolution};
@@ -212,22 +213,11 @@ fn apply(
     match step {
         GapStep::Merge => {
             let into = req.merge_into.unwrap_or_default();
-            if into == id {
-                return Err(ApiError::field(
-                    "merge_into",
-                    "a gap cannot be merged into itself",
-                ));
-            }
             let survivor = store::find(conn, into).map_err(|e| match e {
                 StoreError::NotFound => unknown("merge_into", "gap", into),
                 other => other.into(),
             })?;
-            if survivor.stage.is_final() {
-                return Err(ApiError::field(
-                    "merge_into",
-                    format!("gap {into} is '{}'; merge into an open gap", survivor.stage),
-                ));
-            }
+            check_merge_target(id, into, survivor.stage)?;
             let moved = store::move_reports(conn, id, into)?;
             store::record_event(
                 conn,
