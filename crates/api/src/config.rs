@@ -61,6 +61,8 @@ pub struct Config {
     /// Distinct reporting positions that let the CM coordination escalate a gap without a
     /// written justification.
     pub gap_escalation_threshold: u32,
+    /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
+    pub report_min_cell: u64,
 }
 
 /// One bad variable.
@@ -220,7 +222,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 "must be between 1 and 50",
             ));
         }
+        let report_min_cell: u64 = self.parsed(
+            "KIM_REPORT_MIN_CELL",
+            kim_domain::report::disclosure::DEFAULT_MIN_CELL,
+            "a positive integer",
+        )?;
+        if !(1..=100).contains(&report_min_cell) {
+            return Err(bad("KIM_REPORT_MIN_CELL", "must be between 1 and 100"));
+        }
         Ok(Config {
+            report_min_cell,
             password_threads,
             gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {

@@ -23,6 +23,7 @@ pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
 pub mod referrals;
+pub mod reports;
 pub mod residence_requests;
 pub mod roadmap;
 pub(crate) mod schema;
