@@ -3,6 +3,7 @@
 
 mod agreements;
 mod auth;
+mod auth_token;
 mod bodies;
 mod cases;
 mod conferences;

@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the OpenAPI document (JSON).
     Openapi {
         /// Write to this file instead of standard output.
@@ -83,6 +88,13 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit trail's hash chain and recompute every hash; prints how many events were
+    /// checked and exits non-zero naming the first event whose hash does not match.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +137,32 @@ pub fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve => serve(),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let pool = open_database()?;
+            migrate(&pool)?;
+            let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+            let result = kim_store::audit::verify(&mut conn).map_err(|e| e.to_string())?;
+            println!(
+                "audit trail: {} events checked, {} not yet sealed, chain starts after {}, head {} {}",
+                result.checked,
+                result.unsealed,
+                result.anchor_seq.unwrap_or(0),
+                result.head.seq,
+                result.head.hash
+            );
+            match result.first_broken {
+                None => {
+                    println!("audit trail intact");
+                    Ok(())
+                }
+                Some(broken) => Err(format!(
+                    "audit trail broken at event {} (chain seq {}): {}",
+                    broken.id, broken.chain_seq, broken.reason
+                )),
+            }
+        }
         Command::Migrate => {
             let pool = open_database()?;
             let applied = migrate(&pool)?;
