@@ -10,7 +10,8 @@ if (!base) {
   process.exit(2);
 }
 const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const timeout = 30_000;
+// Generous: Swagger UI renders the whole document, and CI machines are shared.
+const timeout = 120_000;
 
 const browser = await chromium.launch({
   executablePath,
@@ -29,8 +30,8 @@ try {
   await oauth.locator("#oauth_username").fill("analyst");
   await oauth.locator("#oauth_password").fill("demo-password");
   await oauth.locator("button.authorize").click();
-  // Logged in: the dialog offers to log out of the oauth2 scheme.
-  await oauth.locator("button.logout").waitFor();
+  // Logged in: the form is replaced by the scheme's logout button (bearer stays logged out).
+  await page.locator(".dialog-ux .auth-container button", { hasText: "Logout" }).first().waitFor();
   await page.locator(".dialog-ux .modal-ux-header .close-modal").click();
 
   // GET /api/v1/reports/cases: open, try it out, execute.
