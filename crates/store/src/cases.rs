@@ -235,6 +235,15 @@ fn check_references(conn: &mut DbConn, data: &CaseData) -> StoreResult<()> {
     Ok(())
 }
 
+/// A client joining a case: id, birth year, gender, country of origin, residence status.
+type Joining = (
+    i64,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 fn replace_sets(conn: &mut DbConn, id: i64, data: &CaseData) -> StoreResult<()> {
     let wanted = normalise_set(&data.client_ids);
     // Memberships that stay keep the statistical attributes captured when the client joined;
@@ -257,13 +266,7 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &CaseData) -> StoreResult<()> 
         .collect();
     if !joining.is_empty() {
         let opened_on: NaiveDate = cases::table.find(id).select(cases::opened_on).first(conn)?;
-        let people: Vec<(
-            i64,
-            Option<i32>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )> = clients::table
+        let people: Vec<Joining> = clients::table
             .filter(clients::id.eq_any(&joining))
             .select((
                 clients::id,
