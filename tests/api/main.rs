@@ -13,6 +13,7 @@ mod coverage;
 mod funding;
 mod gaps;
 mod goals;
+mod login_throttle;
 mod municipalities;
 mod offers;
 mod operations;

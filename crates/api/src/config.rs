@@ -58,11 +58,27 @@ pub struct Config {
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     /// Threads hashing passwords; each holds argon2's 19 MiB of working memory.
     pub password_threads: usize,
+    /// Password checks that may wait or run at once; more are refused with 503.
+    pub password_queue: usize,
+    /// Login attempts (both login endpoints) one client address may make per minute.
+    pub login_per_address_per_minute: u32,
+    /// Where the client address for that limit comes from.
+    pub client_address: ClientAddress,
     /// Distinct reporting positions that let the CM coordination escalate a gap without a
     /// written justification.
     pub gap_escalation_threshold: u32,
     /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
     pub report_min_cell: u64,
+}
+
+/// Where the client's address is read from (`KIM_CLIENT_ADDRESS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAddress {
+    /// The TCP peer: right when clients connect directly.
+    Peer,
+    /// The `Forwarded` / `X-Forwarded-For` header: right only behind a reverse proxy that sets
+    /// it (and strips what clients send), otherwise clients could pick their own address.
+    Forwarded,
 }
 
 /// One bad variable.
@@ -214,6 +230,32 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(1..=64).contains(&password_threads) {
             return Err(bad("KIM_PASSWORD_THREADS", "must be between 1 and 64"));
         }
+        let password_queue: usize =
+            self.parsed("KIM_PASSWORD_QUEUE", 32, "a number of password checks")?;
+        if !(1..=10_000).contains(&password_queue) {
+            return Err(bad("KIM_PASSWORD_QUEUE", "must be between 1 and 10000"));
+        }
+        let login_per_address_per_minute: u32 = self.parsed(
+            "KIM_LOGIN_PER_ADDRESS_PER_MINUTE",
+            30,
+            "a number of attempts per minute",
+        )?;
+        if !(1..=1_000_000).contains(&login_per_address_per_minute) {
+            return Err(bad(
+                "KIM_LOGIN_PER_ADDRESS_PER_MINUTE",
+                "must be between 1 and 1000000",
+            ));
+        }
+        let client_address = match self.get("KIM_CLIENT_ADDRESS").as_deref().map(str::trim) {
+            None | Some("peer") => ClientAddress::Peer,
+            Some("forwarded") => ClientAddress::Forwarded,
+            Some(other) => {
+                return Err(bad(
+                    "KIM_CLIENT_ADDRESS",
+                    format!("must be 'peer' or 'forwarded', got '{other}'"),
+                ))
+            }
+        };
         let gap_escalation_threshold: u32 =
             self.parsed("KIM_GAP_ESCALATION_THRESHOLD", 2, "a number of positions")?;
         if !(1..=50).contains(&gap_escalation_threshold) {
@@ -233,6 +275,9 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(Config {
             report_min_cell,
             password_threads,
+            password_queue,
+            login_per_address_per_minute,
+            client_address,
             gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {
                 max_years_since_arrival: max_years,
@@ -320,6 +365,9 @@ mod tests {
             ("KIM_ACCESS_TOKEN_TTL_SECONDS", "5"),
             ("KIM_GAP_ESCALATION_THRESHOLD", "0"),
             ("KIM_GAP_ESCALATION_THRESHOLD", "two"),
+            ("KIM_PASSWORD_QUEUE", "0"),
+            ("KIM_LOGIN_PER_ADDRESS_PER_MINUTE", "0"),
+            ("KIM_CLIENT_ADDRESS", "x-real-ip"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()
