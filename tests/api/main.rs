@@ -21,6 +21,7 @@ mod organisations;
 mod partner_tokens;
 mod positions;
 mod referrals;
+mod reports;
 mod residence_requests;
 mod roadmap;
 mod schema;
