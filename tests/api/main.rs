@@ -2,6 +2,7 @@
 //! server and database.
 
 mod agreements;
+mod audit_trail;
 mod auth;
 mod bodies;
 mod cases;
