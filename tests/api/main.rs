@@ -19,6 +19,7 @@ mod operations;
 mod organisations;
 mod partner_tokens;
 mod positions;
+mod query_counts;
 mod referrals;
 mod residence_requests;
 mod roadmap;
