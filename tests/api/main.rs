@@ -2,6 +2,7 @@
 //! server and database.
 
 mod agreements;
+mod audit_trail;
 mod auth;
 mod auth_token;
 mod bodies;
@@ -20,6 +21,7 @@ mod operations;
 mod organisations;
 mod partner_tokens;
 mod positions;
+mod query_counts;
 mod referrals;
 mod reports;
 mod residence_requests;

@@ -177,7 +177,7 @@ impl TestApp {
 
     fn serve(config: Config, pool: DbPool, database: TestDatabase, url: String) -> TestApp {
         let backend = config.database_url.backend();
-        let state = AppState::new(&config, Db::new(pool.clone(), backend));
+        let state = AppState::new(&config, Db::new(pool.clone(), &config.database_url));
         let server = kim_api::server::spawn(&config, state).expect("start server");
         TestApp {
             base: format!("http://127.0.0.1:{}", server.port),

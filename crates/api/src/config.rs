@@ -69,6 +69,8 @@ pub struct Config {
     pub gap_escalation_threshold: u32,
     /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
     pub report_min_cell: u64,
+    /// Group commit of audit events (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
+    pub audit: crate::appender::AppenderOptions,
 }
 
 /// Where the client's address is read from (`KIM_CLIENT_ADDRESS`).
@@ -283,6 +285,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 max_years_since_arrival: max_years,
                 exclude_other_case_management: exclude_other,
             },
+            audit: self.audit()?,
             bind: self.parsed(
                 "KIM_BIND",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -307,6 +310,33 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             log_format: self.log_format()?,
             workers,
             partner_token_max_days,
+        })
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn audit(&self) -> Result<crate::appender::AppenderOptions, ConfigError> {
+        let defaults = crate::appender::AppenderOptions::default();
+        let batch_size: usize = self.parsed(
+            "KIM_AUDIT_BATCH_SIZE",
+            defaults.batch_size,
+            "a positive integer",
+        )?;
+        if batch_size == 0 || batch_size > 10_000 {
+            return Err(bad("KIM_AUDIT_BATCH_SIZE", "must be between 1 and 10000"));
+        }
+        let wait_ms: u64 = self.parsed(
+            "KIM_AUDIT_BATCH_WAIT_MS",
+            defaults.max_wait.as_millis() as u64,
+            "a number of milliseconds",
+        )?;
+        if wait_ms > 1_000 {
+            return Err(bad("KIM_AUDIT_BATCH_WAIT_MS", "must be at most 1000"));
+        }
+        Ok(crate::appender::AppenderOptions {
+            batch_size,
+            max_wait: std::time::Duration::from_millis(wait_ms),
+            ..defaults
         })
     }
 }
