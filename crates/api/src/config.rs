@@ -61,6 +61,8 @@ pub struct Config {
     /// Distinct reporting positions that let the CM coordination escalate a gap without a
     /// written justification.
     pub gap_escalation_threshold: u32,
+    /// The hour of the day (UTC) at which the server runs the retention rules.
+    pub retention_hour: u32,
 }
 
 /// One bad variable.
@@ -220,7 +222,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 "must be between 1 and 50",
             ));
         }
+        let retention_hour: u32 = self.parsed("KIM_RETENTION_HOUR", 2, "an hour of the day")?;
+        let retention_hour = kim_domain::retention::check_run_hour(retention_hour)
+            .map_err(|problem| bad("KIM_RETENTION_HOUR", problem))?;
         Ok(Config {
+            retention_hour,
             password_threads,
             gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {
@@ -309,6 +315,8 @@ mod tests {
             ("KIM_ACCESS_TOKEN_TTL_SECONDS", "5"),
             ("KIM_GAP_ESCALATION_THRESHOLD", "0"),
             ("KIM_GAP_ESCALATION_THRESHOLD", "two"),
+            ("KIM_RETENTION_HOUR", "24"),
+            ("KIM_RETENTION_HOUR", "night"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()
