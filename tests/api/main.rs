@@ -18,6 +18,7 @@ mod operations;
 mod organisations;
 mod partner_tokens;
 mod positions;
+mod privacy;
 mod referrals;
 mod residence_requests;
 mod roadmap;
