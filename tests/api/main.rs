@@ -3,6 +3,7 @@
 
 mod agreements;
 mod auth;
+mod auth_token;
 mod bodies;
 mod cases;
 mod conferences;
@@ -21,6 +22,7 @@ mod positions;
 mod privacy;
 mod referrals;
 mod residence_requests;
+mod retention;
 mod roadmap;
 mod schema;
 mod survey_results;

@@ -20,6 +20,7 @@
 //! the opaque reference from then on.
 
 use crate::field::{required_text, FieldError};
+use crate::report::AgeBand;
 
 /// What overwritten free texts read afterwards (for required text columns).
 pub const ERASED_TEXT: &str = "[erased]";
@@ -27,37 +28,11 @@ pub const ERASED_TEXT: &str = "[erased]";
 /// The prefix of the opaque reference an erased client gets.
 pub const OPAQUE_REFERENCE_PREFIX: &str = "ANON-";
 
-crate::vocabulary! {
-    /// Altersgruppe (age band), the reports' grouping of ages.
-    pub enum AgeBand {
-        /// 0 bis 5 Jahre
-        UpTo5 => "0-5",
-        /// 6 bis 17 Jahre
-        From6To17 => "6-17",
-        /// 18 bis 26 Jahre
-        From18To26 => "18-26",
-        /// 27 bis 44 Jahre
-        From27To44 => "27-44",
-        /// 45 bis 64 Jahre
-        From45To64 => "45-64",
-        /// 65 Jahre und älter
-        From65 => "65+",
-    }
-}
-
-/// The age band of someone born in `birth_year` in `year` (age = year − birth year, as the
-/// reports count it). `None` for a birth year after `year`.
-pub fn age_band(birth_year: i32, year: i32) -> Option<AgeBand> {
-    let age = year.checked_sub(birth_year)?;
-    Some(match age {
-        i32::MIN..=-1 => return None,
-        0..=5 => AgeBand::UpTo5,
-        6..=17 => AgeBand::From6To17,
-        18..=26 => AgeBand::From18To26,
-        27..=44 => AgeBand::From27To44,
-        45..=64 => AgeBand::From45To64,
-        _ => AgeBand::From65,
-    })
+/// The age band that replaces the birth year: the band in the year of the client's first case
+/// (the reports' [`AgeBand`], so the client record agrees with the figures captured then), or in
+/// the year of registration for a client in no case.
+pub fn coarsened_birth_year(birth_year: i32, first_case_year: i32) -> AgeBand {
+    AgeBand::in_year(birth_year, first_case_year)
 }
 
 /// The opaque reference of an erased client: random, so nothing leads back to the old one.
@@ -148,33 +123,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn age_bands_have_the_reports_boundaries() {
-        let cases = [
-            (0, AgeBand::UpTo5),
-            (5, AgeBand::UpTo5),
-            (6, AgeBand::From6To17),
-            (17, AgeBand::From6To17),
-            (18, AgeBand::From18To26),
-            (26, AgeBand::From18To26),
-            (27, AgeBand::From27To44),
-            (44, AgeBand::From27To44),
-            (45, AgeBand::From45To64),
-            (64, AgeBand::From45To64),
-            (65, AgeBand::From65),
-            (110, AgeBand::From65),
-        ];
-        for (age, band) in cases {
-            assert_eq!(age_band(2026 - age, 2026), Some(band), "age {age}");
-        }
-        assert_eq!(age_band(2027, 2026), None);
-        assert_eq!(age_band(i32::MIN, 2026), None);
-    }
-
-    #[test]
-    fn the_band_is_the_one_at_the_time_of_the_case() {
-        // Born 2008: 17 when the case opened in 2025, 18 now.
-        assert_eq!(age_band(2008, 2025), Some(AgeBand::From6To17));
-        assert_eq!(age_band(2008, 2026), Some(AgeBand::From18To26));
+    fn the_birth_year_becomes_the_band_at_the_first_case() {
+        // Born 2008: 17 when the case opened in 2025, 18 a year later.
+        assert_eq!(coarsened_birth_year(2008, 2025), AgeBand::From6To17);
+        assert_eq!(coarsened_birth_year(2008, 2026), AgeBand::From18To26);
+        assert_eq!(coarsened_birth_year(1990, 2026), AgeBand::From27To44);
+        assert_eq!(coarsened_birth_year(1950, 2026), AgeBand::From65);
+        assert_eq!(coarsened_birth_year(2024, 2026), AgeBand::UpTo5);
     }
 
     #[test]

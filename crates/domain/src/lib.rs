@@ -20,8 +20,11 @@ pub mod login_throttle;
 pub mod offer;
 pub mod paging;
 pub mod permission;
+#[cfg(test)]
+mod record_of_processing;
 pub mod reference;
 pub mod referral;
+pub mod report;
 pub mod residence_request;
 pub mod retention;
 pub mod roadmap;

@@ -7,7 +7,6 @@ ALTER TABLE clients ADD COLUMN age_band TEXT;
 
 -- A case whose free texts were overwritten, by an erasure or by the closed-cases rule.
 ALTER TABLE cases ADD COLUMN anonymised_at TIMESTAMP;
-CREATE INDEX cases_closed_since ON cases (status, status_since);
 
 -- Login failures carry the time of the last failed attempt, so the retention rule can remove
 -- records nobody has touched for its period.

@@ -28,7 +28,7 @@ use crate::ApiError;
 #[derive(Debug, Clone)]
 pub struct Caller {
     credentials: Credentials,
-    request_id: Option<String>,
+    request: Option<RequestContext>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,8 +41,8 @@ enum Credentials {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
-    /// For the audit trail.
-    pub request_id: Option<String>,
+    /// The request's ids, for the audit trail.
+    pub request: Option<RequestContext>,
 }
 
 fn unauthorized() -> ApiError {
@@ -71,7 +71,7 @@ impl Caller {
         };
         Ok(Authenticated {
             principal,
-            request_id: self.request_id.clone(),
+            request: self.request.clone(),
         })
     }
 }
@@ -98,22 +98,23 @@ impl Authenticated {
 
     /// Who acted, for the audit trail.
     pub fn actor(&self) -> Actor {
-        let request_id = self
-            .request_id
-            .clone()
-            .or_else(|| RequestContext::current().map(|c| c.request_id));
+        let request = self.request.clone().or_else(RequestContext::current);
+        let request_id = request.as_ref().map(|r| r.request_id.clone());
+        let client_request_id = request.and_then(|r| r.client_request_id);
         match &self.principal {
             Principal::Person { user_id, role } => Actor {
                 kind: "user",
                 id: Some(*user_id),
                 role: Some(role.as_str().to_owned()),
                 request_id,
+                client_request_id,
             },
             Principal::Partner { token_id, .. } => Actor {
                 kind: "partner",
                 id: Some(*token_id),
                 role: None,
                 request_id,
+                client_request_id,
             },
         }
     }
@@ -140,14 +141,14 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready((|| {
             let token = bearer_token(req)?;
-            let request_id = RequestContext::current().map(|c| c.request_id);
+            let request = RequestContext::current();
             if partner_secret::looks_like_partner_token(token) {
                 let credentials = Credentials::Partner {
                     token_hash: partner_secret::hash(token),
                 };
                 return Ok(Caller {
                     credentials,
-                    request_id,
+                    request,
                 });
             }
             let state = req
@@ -156,7 +157,7 @@ impl FromRequest for Caller {
             let user_id = state.jwt.verify(token).ok_or_else(unauthorized)?;
             Ok(Caller {
                 credentials: Credentials::Person { user_id },
-                request_id,
+                request,
             })
         })())
     }

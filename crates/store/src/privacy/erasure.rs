@@ -4,7 +4,9 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use kim_domain::erasure::{age_band, check_erasure, opaque_reference, ErasureRefusal, ERASED_TEXT};
+use kim_domain::erasure::{
+    check_erasure, coarsened_birth_year, opaque_reference, ErasureRefusal, ERASED_TEXT,
+};
 
 use crate::audit::Actor;
 use crate::clients::{self, Client};
@@ -109,7 +111,7 @@ fn band_at_first_case(
         .select(diesel::dsl::min(cases::opened_on))
         .first(conn)?;
     let year = first_case.map_or(registered.year(), |day| day.year());
-    Ok(age_band(birth_year, year).map(|band| band.as_str()))
+    Ok(Some(coarsened_birth_year(birth_year, year).as_str()))
 }
 
 /// Overwrites the personal fields of a client: names, birth year (→ age band), languages,

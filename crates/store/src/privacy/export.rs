@@ -228,7 +228,7 @@ struct EventRow {
 /// Every audit event about the client, oldest first.
 fn events_about(conn: &mut DbConn, client: &Client) -> Result<Vec<EventRow>, StoreError> {
     Ok(audit_events::table
-        .filter(audit_events::client_reference.eq(&client.reference))
+        .filter(audit_events::client_id.eq(client.id))
         .order(audit_events::id.asc())
         .select((
             audit_events::occurred_at,

@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::connection::{transaction, DbConn};
 use crate::consents::consents;
 use crate::referrals::{idempotency_keys, referrals};
-use crate::schema::{audit_events, cases, clients, retention_rules};
+use crate::schema::{audit_events, cases, retention_rules};
 use crate::{audit, clock, login_failures, StoreError};
 
 use super::{erasure, holds};
@@ -342,12 +342,8 @@ fn oldest_held_event(conn: &mut DbConn) -> Result<Option<NaiveDateTime>, StoreEr
     if held_clients.is_empty() {
         return Ok(None);
     }
-    let references: Vec<String> = clients::table
-        .filter(clients::id.eq_any(&held_clients))
-        .select(clients::reference)
-        .load(conn)?;
     Ok(audit_events::table
-        .filter(audit_events::client_reference.eq_any(references))
+        .filter(audit_events::client_id.eq_any(held_clients))
         .select(diesel::dsl::min(audit_events::occurred_at))
         .first(conn)?)
 }
@@ -367,10 +363,18 @@ fn count_due(
                 .map_err(|_| StoreError::Corrupt("negative count".into()))
         }
         RecordType::AuditEvents => {
-            let count: i64 = audit_events::table
-                .filter(audit_events::occurred_at.lt(cutoff))
-                .count()
-                .get_result(conn)?;
+            // `audit::remove_before` removes the longest beginning of the chain before the
+            // cutoff; the chain runs in id order, so that beginning is every event older than
+            // the first one at or after the cutoff.
+            let first_kept: Option<i64> = audit_events::table
+                .filter(audit_events::occurred_at.ge(cutoff))
+                .select(diesel::dsl::min(audit_events::id))
+                .first(conn)?;
+            let mut prefix = audit_events::table.into_boxed::<crate::connection::MultiBackend>();
+            if let Some(first_kept) = first_kept {
+                prefix = prefix.filter(audit_events::id.lt(first_kept));
+            }
+            let count: i64 = prefix.count().get_result(conn)?;
             return u64::try_from(count).map_err(|_| StoreError::Corrupt("negative count".into()));
         }
     };
@@ -438,20 +442,7 @@ fn act_batch(
             )
         }
         RecordType::LoginFailures => login_failures::remove_before(conn, cutoff, BATCH_SIZE),
-        RecordType::AuditEvents => remove_audit_events_before(conn, cutoff, actor),
+        RecordType::AuditEvents => usize::try_from(audit::remove_before(conn, cutoff, actor)?)
+            .map_err(|_| StoreError::Corrupt("count out of range".into())),
     }
-}
-
-/// Removes audit events before `cutoff` and records the removal.
-// TODO(merge audit): replace with `crate::audit::remove_before` (contract 1), which keeps the
-// hash chain verifiable across the cut; until the audit branch is in main there is no chain.
-fn remove_audit_events_before(
-    conn: &mut DbConn,
-    cutoff: NaiveDateTime,
-    actor: &Actor,
-) -> Result<usize, StoreError> {
-    let removed = diesel::delete(audit_events::table.filter(audit_events::occurred_at.lt(cutoff)))
-        .execute(conn)?;
-    audit::record(conn, actor, "audit_event.delete", "audit_event", None)?;
-    Ok(removed)
 }
