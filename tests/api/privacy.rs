@@ -742,3 +742,67 @@ async fn legal_holds_are_placed_and_lifted_by_their_roles(app: TestApp) {
     assert!(actions.contains(&"case.hold".to_owned()), "{actions:?}");
     assert!(actions.contains(&"case.release".to_owned()), "{actions:?}");
 }
+
+/// What the reports count survives an erasure: every report answers byte for byte the same.
+/// Counts are shown down to 1 here (`KIM_REPORT_MIN_CELL=1`), so that one person moves them.
+async fn reports_answer_the_same_before_and_after_an_erasure(app: TestApp) {
+    let p = person(&app).await;
+    let analyst = app.token("analyst").await;
+    let reports = [
+        "/api/v1/reports/people?group_by=age_band",
+        "/api/v1/reports/people?group_by=country_of_origin",
+        "/api/v1/reports/people?group_by=residence_status,gender",
+        "/api/v1/reports/people?group_by=municipality",
+        "/api/v1/reports/cases?group_by=topic",
+        "/api/v1/reports/cases?group_by=legal_domain",
+        "/api/v1/reports/referrals",
+        "/api/v1/reports/goals",
+    ];
+    let mut before = Vec::new();
+    for path in reports {
+        let response = app.get(path, &analyst).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        before.push(response.text().await.expect("text"));
+    }
+    assert!(before[0].contains("27-44"), "{}", before[0]);
+    assert!(before[1].contains("Syrien"), "{}", before[1]);
+
+    let dpo = app.token("data_protection_officer").await;
+    let version = client_version(&app, p.client_id).await;
+    let erased = erase(
+        &app,
+        &dpo,
+        p.client_id,
+        Some(version),
+        &json!({"reason": "Request of the data subject"}),
+    )
+    .await;
+    assert_eq!(erased.status(), StatusCode::OK);
+
+    for (path, earlier) in reports.iter().zip(before) {
+        let now = app.get(path, &analyst).await.text().await.expect("text");
+        assert_eq!(now, earlier, "{path} changed with the erasure");
+    }
+}
+
+#[actix_web::test]
+async fn reports_answer_the_same_before_and_after_an_erasure_on_sqlite() {
+    let app = TestApp::spawn_with(kim_store::Backend::Sqlite, &[("KIM_REPORT_MIN_CELL", "1")])
+        .await
+        .expect("SQLite is always available");
+    reports_answer_the_same_before_and_after_an_erasure(app).await;
+}
+
+#[actix_web::test]
+async fn reports_answer_the_same_before_and_after_an_erasure_on_postgres() {
+    let Some(app) = TestApp::spawn_with(
+        kim_store::Backend::Postgres,
+        &[("KIM_REPORT_MIN_CELL", "1")],
+    )
+    .await
+    else {
+        eprintln!("skipped: KIM_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    reports_answer_the_same_before_and_after_an_erasure(app).await;
+}

@@ -63,6 +63,8 @@ pub struct Config {
     pub gap_escalation_threshold: u32,
     /// The hour of the day (UTC) at which the server runs the retention rules.
     pub retention_hour: u32,
+    /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
+    pub report_min_cell: u64,
 }
 
 /// One bad variable.
@@ -225,7 +227,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         let retention_hour: u32 = self.parsed("KIM_RETENTION_HOUR", 2, "an hour of the day")?;
         let retention_hour = kim_domain::retention::check_run_hour(retention_hour)
             .map_err(|problem| bad("KIM_RETENTION_HOUR", problem))?;
+        let report_min_cell: u64 = self.parsed(
+            "KIM_REPORT_MIN_CELL",
+            kim_domain::report::disclosure::DEFAULT_MIN_CELL,
+            "a positive integer",
+        )?;
+        if !(1..=100).contains(&report_min_cell) {
+            return Err(bad("KIM_REPORT_MIN_CELL", "must be between 1 and 100"));
+        }
         Ok(Config {
+            report_min_cell,
             retention_hour,
             password_threads,
             gap_escalation_threshold,

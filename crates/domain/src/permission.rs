@@ -76,6 +76,11 @@ crate::vocabulary! {
         PlaceLegalHolds => "place_legal_holds",
         /// Read and change the retention rules (Löschfristen).
         ManageRetention => "manage_retention",
+        /// Read the aggregated, suppressed controlling reports (cases, people, referrals, goals,
+        /// caseload, gaps, the yearly programme report).
+        ReadReports => "read_reports",
+        /// Read the same reports restricted to one's own cases (case managers).
+        ReadOwnCaseReports => "read_own_case_reports",
     }
 }
 
@@ -131,6 +136,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ManageSurveys,
             ReadSurveyResults,
             AnswerSurveys,
+            ReadReports,
         ],
         Role::KiLead => &[
             ReadOwnAccount,
@@ -143,6 +149,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             WriteOffers,
             ReadSurveyResults,
             AnswerSurveys,
+            ReadReports,
         ],
         Role::CmCoordinator => &[
             ReadOwnAccount,
@@ -153,6 +160,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadGaps,
             AnswerSurveys,
             PlaceLegalHolds,
+            ReadReports,
         ],
         Role::SteeringMember => &[
             ReadOwnAccount,
@@ -160,8 +168,15 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSteering,
             ReadGaps,
             AnswerSurveys,
+            ReadReports,
         ],
-        Role::Analyst => &[ReadOwnAccount, ReadReferenceData, ReadSteering, ReadGaps],
+        Role::Analyst => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadSteering,
+            ReadGaps,
+            ReadReports,
+        ],
         Role::CaseManager => &[
             ReadOwnAccount,
             ReadReferenceData,
@@ -170,6 +185,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadGaps,
             ReportGaps,
             AnswerSurveys,
+            ReadOwnCaseReports,
         ],
         Role::ImmigrationOfficer => &[
             ReadOwnAccount,
@@ -203,7 +219,7 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
             ReadReferrals,
             AnswerReferrals,
         ],
-        Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData],
+        Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData, ReadReports],
         Scope::OffersWrite => &[ReadOwnAccount, ReadReferenceData, WriteOwnOffers],
         Scope::SurveysWrite => &[ReadOwnAccount, ReadReferenceData, AnswerSurveys],
     }
@@ -278,7 +294,15 @@ mod tests {
                                 | Role::Analyst,
                             ReadGaps
                         )
-                        | (Role::CaseManager, ReportGaps)
+                        | (Role::CaseManager, ReportGaps | ReadOwnCaseReports)
+                        | (
+                            Role::Analyst
+                                | Role::KiLead
+                                | Role::Coordinator
+                                | Role::CmCoordinator
+                                | Role::SteeringMember,
+                            ReadReports
+                        )
                         | (
                             Role::KiLead | Role::Coordinator,
                             ManageBodies | WriteOffers | ReadSurveyResults

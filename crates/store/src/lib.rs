@@ -24,6 +24,7 @@ pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
 pub mod referrals;
+pub mod reports;
 pub mod residence_requests;
 pub mod roadmap;
 pub(crate) mod schema;

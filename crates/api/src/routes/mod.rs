@@ -27,6 +27,7 @@ pub mod positions;
 pub mod privacy;
 pub mod questionnaires;
 pub mod referrals;
+pub mod reports;
 pub mod residence_requests;
 pub mod retention;
 pub mod roadmap;
@@ -80,6 +81,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     partner_tokens::configure(cfg);
     positions::configure(cfg);
     funding::configure(cfg);
+    reports::configure(cfg);
     distribution::configure(cfg);
     agreements::configure(cfg);
     roadmap::configure(cfg);

@@ -29,6 +29,10 @@ pub struct Cell {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppression {
     pub cells: Vec<bool>,
+    /// The marginal total of each row (by row number), as withheld.
+    pub rows: Vec<bool>,
+    /// The marginal total of each column (by column number), as withheld.
+    pub cols: Vec<bool>,
     pub total: bool,
 }
 
@@ -104,6 +108,8 @@ pub fn protect(cells: &[Cell], min_cell: u64) -> Suppression {
     }
     Suppression {
         cells: suppressed[..cells.len()].to_vec(),
+        rows: (0..rows).map(|r| suppressed[row_marginal(r)]).collect(),
+        cols: (0..cols).map(|c| suppressed[col_marginal(c)]).collect(),
         total: suppressed[grand],
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod disclosure;
 pub mod query;
+pub mod table;
 
 crate::vocabulary! {
     /// Altersgruppe (age band) of a client in the year a case was opened, as the NRW KIM reports

@@ -184,6 +184,22 @@ crate::vocabulary! {
     }
 }
 
+crate::vocabulary! {
+    /// How the goals report groups goals.
+    pub enum GoalDimension {
+        /// Thema (topic) of the goal
+        Topic => "topic",
+    }
+}
+
+crate::vocabulary! {
+    /// The caseload report has no choice of grouping: municipality and side of the Rhine.
+    pub enum CaseloadDimension {
+        /// Kommune
+        Municipality => "municipality",
+    }
+}
+
 /// The month label `YYYY-MM` and quarter label `YYYY-Qn` of a date.
 pub fn month_label(date: NaiveDate) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
