@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Apply the retention rules (Löschfristen).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -87,6 +92,16 @@ enum UserCommand {
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Apply every rule now, in batches, and print per rule how many records it touched.
+    Run {
+        /// Count what would be touched and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -273,6 +288,21 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Token { command } => token(command),
+        Command::Retention {
+            command: RetentionCommand::Run { dry_run },
+        } => {
+            let pool = open_database()?;
+            migrate(&pool)?;
+            let report =
+                crate::retention_job::run_now(&pool, dry_run).map_err(|e| e.to_string())?;
+            if dry_run {
+                println!("retention dry run: nothing was changed");
+            }
+            for line in crate::retention_job::describe(&report) {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Openapi { output } => {
             let json =
                 openapi::document_json().map_err(|e| format!("cannot render OpenAPI: {e}"))?;
@@ -457,6 +487,12 @@ fn serve() -> Result<(), String> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
+    crate::retention_job::spawn_daily(pool.clone(), config.retention_hour)
+        .map_err(|e| format!("cannot start the daily retention run: {e}"))?;
+    tracing::info!(
+        hour = config.retention_hour,
+        "retention rules run daily at this hour (UTC)"
+    );
     let db = crate::db::Db::with_options(pool, &config.database_url, config.audit);
     let state = actix_web::web::Data::new(AppState::new(&config, db));
     let on_shutdown = state.clone();

@@ -67,6 +67,8 @@ pub struct Config {
     /// Distinct reporting positions that let the CM coordination escalate a gap without a
     /// written justification.
     pub gap_escalation_threshold: u32,
+    /// The hour of the day (UTC) at which the server runs the retention rules.
+    pub retention_hour: u32,
     /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
     pub report_min_cell: u64,
     /// Group commit of audit events (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
@@ -266,6 +268,9 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 "must be between 1 and 50",
             ));
         }
+        let retention_hour: u32 = self.parsed("KIM_RETENTION_HOUR", 2, "an hour of the day")?;
+        let retention_hour = kim_domain::retention::check_run_hour(retention_hour)
+            .map_err(|problem| bad("KIM_RETENTION_HOUR", problem))?;
         let report_min_cell: u64 = self.parsed(
             "KIM_REPORT_MIN_CELL",
             kim_domain::report::disclosure::DEFAULT_MIN_CELL,
@@ -276,6 +281,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
         Ok(Config {
             report_min_cell,
+            retention_hour,
             password_threads,
             password_queue,
             login_per_address_per_minute,
@@ -398,6 +404,8 @@ mod tests {
             ("KIM_PASSWORD_QUEUE", "0"),
             ("KIM_LOGIN_PER_ADDRESS_PER_MINUTE", "0"),
             ("KIM_CLIENT_ADDRESS", "x-real-ip"),
+            ("KIM_RETENTION_HOUR", "24"),
+            ("KIM_RETENTION_HOUR", "night"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()

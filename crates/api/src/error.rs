@@ -10,6 +10,8 @@
 //! - `Conflict` (409): a duplicate, or an object still in use.
 //! - `ConsentMissing` (409, type `consent-missing`): data would leave the case without a valid
 //!   consent covering them; `missing_categories` names what is not covered.
+//! - `Refused` (409, with its own `type`, e.g. `legal-hold`, `already-erased`): the object's state
+//!   forbids the request for a reason the client can act on, named in `detail`.
 //! - `PreconditionFailed` (412): `If-Match` names an old version.
 //! - `PayloadTooLarge` (413), `UnsupportedMediaType` (415).
 //! - `Validation` (422): well-formed but invalid fields, each listed.
@@ -106,6 +108,12 @@ pub enum ApiError {
         detail: String,
         missing_categories: Vec<String>,
     },
+    #[error("{detail}")]
+    Refused {
+        slug: &'static str,
+        title: &'static str,
+        detail: String,
+    },
     #[error("stale version")]
     PreconditionFailed { current: i32 },
     #[error("If-Match required")]
@@ -143,6 +151,7 @@ impl ApiError {
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::ConsentMissing { .. } => ("consent-missing", "Consent missing"),
+            ApiError::Refused { slug, title, .. } => (slug, title),
             ApiError::PreconditionFailed { .. } => ("stale-version", "Version has changed"),
             ApiError::PreconditionRequired => ("if-match-required", "If-Match required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
@@ -168,7 +177,8 @@ impl ApiError {
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
             | ApiError::UnsupportedMediaType(d)
-            | ApiError::ConsentMissing { detail: d, .. } => d.clone(),
+            | ApiError::ConsentMissing { detail: d, .. }
+            | ApiError::Refused { detail: d, .. } => d.clone(),
             ApiError::NotFound => "no such object, or you may not see it".into(),
             ApiError::PreconditionFailed { current } => format!(
                 "the object was changed by someone else; its current version is {current}: \
@@ -240,7 +250,9 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::ConsentMissing { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConsentMissing { .. } | ApiError::Refused { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

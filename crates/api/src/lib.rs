@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod retention_job;
 pub mod routes;
 pub mod seed;
 pub mod server;

@@ -80,6 +80,10 @@ crate::vocabulary! {
         Export => "export",
         /// Gelöscht nach Art. 17 DSGVO oder Aufbewahrungsfrist (erased)
         Erase => "erase",
+        /// Aufbewahrungssperre gesetzt (legal hold placed on a case)
+        Hold => "hold",
+        /// Aufbewahrungssperre aufgehoben (legal hold lifted)
+        Release => "release",
     }
 }
 

@@ -32,6 +32,8 @@ pub fn put(conn: &mut DbConn, username: &str, record: &FailureRecord) -> Result<
             login_failures::username.eq(username),
             login_failures::failures.eq(failures),
             login_failures::locked_until.eq(locked_until),
+            // For the retention rule: records untouched for its period are removed.
+            login_failures::last_failed_at.eq(clock::now()),
         ))
         .execute(conn)?;
     Ok(())
@@ -74,4 +76,29 @@ pub fn keys(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
         .select(login_failures::username)
         .order(login_failures::username)
         .load(conn)?)
+}
+
+/// Removes records whose last failure is before `cutoff` (retention rule `login_failures`).
+pub fn remove_before(
+    conn: &mut DbConn,
+    cutoff: chrono::NaiveDateTime,
+    limit: usize,
+) -> Result<usize, StoreError> {
+    let usernames: Vec<String> = login_failures::table
+        .filter(login_failures::last_failed_at.lt(cutoff))
+        .select(login_failures::username)
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)?;
+    Ok(
+        diesel::delete(login_failures::table.filter(login_failures::username.eq_any(&usernames)))
+            .execute(conn)?,
+    )
+}
+
+/// How many records [`remove_before`] would remove.
+pub fn count_before(conn: &mut DbConn, cutoff: chrono::NaiveDateTime) -> Result<i64, StoreError> {
+    Ok(login_failures::table
+        .filter(login_failures::last_failed_at.lt(cutoff))
+        .count()
+        .get_result(conn)?)
 }
