@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Apply the retention rules (Löschfristen).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -87,6 +92,16 @@ enum UserCommand {
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Apply every rule now, in batches, and print per rule how many records it touched.
+    Run {
+        /// Count what would be touched and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -123,6 +138,31 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
+/// `kim audit verify`: the report to print (how many events were checked, the head), and `Err`
+/// naming the first event whose hash does not match (the command then exits non-zero).
+pub fn audit_verify(conn: &mut DbConn) -> (String, Result<(), String>) {
+    let result = match kim_store::audit::verify(conn) {
+        Ok(result) => result,
+        Err(e) => return (String::new(), Err(format!("cannot verify: {e}"))),
+    };
+    let report = format!(
+        "audit trail: {} events checked, {} not yet sealed, chain starts after {}, head {} {}",
+        result.checked,
+        result.unsealed,
+        result.anchor_seq.unwrap_or(0),
+        result.head.seq,
+        result.head.hash
+    );
+    let outcome = match result.first_broken {
+        None => Ok(()),
+        Some(broken) => Err(format!(
+            "audit trail broken at event {} (chain seq {}): {}",
+            broken.id, broken.chain_seq, broken.reason
+        )),
+    };
+    (report, outcome)
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
@@ -143,25 +183,9 @@ fn run(command: Command) -> Result<(), String> {
             let pool = open_database()?;
             migrate(&pool)?;
             let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
-            let result = kim_store::audit::verify(&mut conn).map_err(|e| e.to_string())?;
-            println!(
-                "audit trail: {} events checked, {} not yet sealed, chain starts after {}, head {} {}",
-                result.checked,
-                result.unsealed,
-                result.anchor_seq.unwrap_or(0),
-                result.head.seq,
-                result.head.hash
-            );
-            match result.first_broken {
-                None => {
-                    println!("audit trail intact");
-                    Ok(())
-                }
-                Some(broken) => Err(format!(
-                    "audit trail broken at event {} (chain seq {}): {}",
-                    broken.id, broken.chain_seq, broken.reason
-                )),
-            }
+            let (report, outcome) = audit_verify(&mut conn);
+            println!("{report}");
+            outcome
         }
         Command::Migrate => {
             let pool = open_database()?;
@@ -264,6 +288,21 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Token { command } => token(command),
+        Command::Retention {
+            command: RetentionCommand::Run { dry_run },
+        } => {
+            let pool = open_database()?;
+            migrate(&pool)?;
+            let report =
+                crate::retention_job::run_now(&pool, dry_run).map_err(|e| e.to_string())?;
+            if dry_run {
+                println!("retention dry run: nothing was changed");
+            }
+            for line in crate::retention_job::describe(&report) {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Openapi { output } => {
             let json =
                 openapi::document_json().map_err(|e| format!("cannot render OpenAPI: {e}"))?;
@@ -448,8 +487,15 @@ fn serve() -> Result<(), String> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
-    let db = crate::db::Db::new(pool, config.database_url.backend());
+    crate::retention_job::spawn_daily(pool.clone(), config.retention_hour)
+        .map_err(|e| format!("cannot start the daily retention run: {e}"))?;
+    tracing::info!(
+        hour = config.retention_hour,
+        "retention rules run daily at this hour (UTC)"
+    );
+    let db = crate::db::Db::with_options(pool, &config.database_url, config.audit);
     let state = actix_web::web::Data::new(AppState::new(&config, db));
+    let on_shutdown = state.clone();
     let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, database = config.database_url.backend().as_str(), "serving");
@@ -457,7 +503,9 @@ fn serve() -> Result<(), String> {
         "KIM API on http://{}  (Swagger UI: http://{}/swagger-ui/)",
         config.bind, config.bind
     );
-    actix_web::rt::System::new()
+    let served = actix_web::rt::System::new()
         .block_on(async move { server::build(&config, state, listener)?.await })
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| format!("server failed: {e}"));
+    on_shutdown.db.optimize();
+    served
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod appender;
 pub mod auth;
 pub mod case_access;
 pub mod cli;
@@ -8,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod retention_job;
 pub mod routes;
 pub mod seed;
 pub mod server;

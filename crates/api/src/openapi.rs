@@ -44,6 +44,7 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Clients", description = "Klienten: people served, pseudonymous, minimal personal data"),
         (name = "Cases", description = "Fälle: case management across legal domains, intake rule, lifecycle"),
         (name = "Audit", description = "Protokoll: who accessed which personal data; data protection officer only"),
+        (name = "Data protection", description = "Betroffenenrechte und Löschkonzept: the access export (Art. 15 GDPR), erasure by anonymisation (Art. 17), legal holds on cases, and the retention rules; data protection officer (legal holds also the CM coordination)"),
         (name = "Consents", description = "Einwilligungen / Schweigepflichtentbindungen of clients: which data may go to which organisation for which purpose"),
         (name = "Referrals", description = "Verweisberatung: referrals from a case to a partner organisation, answered by the partner's system"),
         (name = "Help plan", description = "Hilfeplan: goals of a case with progress notes"),

@@ -8,7 +8,9 @@
 //! Case data are need-to-know: only case managers (their own cases), the CM coordination
 //! (supervision), immigration officers (requests to their office) and partner systems (referrals
 //! to their organisation) hold an action on them, and [`crate::access`] narrows each to the
-//! objects it may see. The data protection officer reads the audit trail, not the cases.
+//! objects it may see. The data protection officer reads the audit trail, not the cases; for the
+//! data subject's rights they export and erase a client's data as a whole (Art. 15, 17 GDPR),
+//! never browse it.
 
 use crate::{Role, Scope};
 
@@ -66,6 +68,14 @@ crate::vocabulary! {
         ReadSurveyResults => "read_survey_results",
         /// Answer a survey campaign as a named respondent, or for the token's organisation.
         AnswerSurveys => "answer_surveys",
+        /// Export everything held about a client (Auskunft, GDPR Art. 15).
+        ExportClientData => "export_client_data",
+        /// Erase a client by anonymisation (Löschung, GDPR Art. 17).
+        EraseClients => "erase_clients",
+        /// Place and lift legal holds on cases (Aufbewahrungssperre), which stop erasure and retention.
+        PlaceLegalHolds => "place_legal_holds",
+        /// Read and change the retention rules (Löschfristen).
+        ManageRetention => "manage_retention",
         /// Read the aggregated, suppressed controlling reports (cases, people, referrals, goals,
         /// caseload, gaps, the yearly programme report).
         ReadReports => "read_reports",
@@ -149,6 +159,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReassignCases,
             ReadGaps,
             AnswerSurveys,
+            PlaceLegalHolds,
             ReadReports,
         ],
         Role::SteeringMember => &[
@@ -182,7 +193,15 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             AnswerResidenceRequests,
             AnswerSurveys,
         ],
-        Role::DataProtectionOfficer => &[ReadOwnAccount, ReadReferenceData, ReadAuditTrail],
+        Role::DataProtectionOfficer => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadAuditTrail,
+            ExportClientData,
+            EraseClients,
+            PlaceLegalHolds,
+            ManageRetention,
+        ],
         Role::ProjectGroupMember => &[ReadOwnAccount, ReadReferenceData, ReadGaps, AnswerSurveys],
     }
 }
@@ -257,7 +276,14 @@ mod tests {
                         | (Role::CaseManager, ReadOwnPosition | WorkCases)
                         | (Role::CmCoordinator, SuperviseCases | ReassignCases)
                         | (Role::ImmigrationOfficer, AnswerResidenceRequests)
-                        | (Role::DataProtectionOfficer, ReadAuditTrail)
+                        | (
+                            Role::DataProtectionOfficer,
+                            ReadAuditTrail | ExportClientData | EraseClients | ManageRetention
+                        )
+                        | (
+                            Role::CmCoordinator | Role::DataProtectionOfficer,
+                            PlaceLegalHolds
+                        )
                         | (
                             Role::KiLead
                                 | Role::Coordinator

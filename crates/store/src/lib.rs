@@ -22,6 +22,7 @@ pub mod offers;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
+pub mod privacy;
 pub mod referrals;
 pub mod reports;
 pub mod residence_requests;

@@ -84,6 +84,7 @@ diesel::table! {
         username -> Text,
         failures -> Integer,
         locked_until -> Nullable<Timestamp>,
+        last_failed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -232,6 +233,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
+        age_band -> Nullable<Text>,
     }
 }
 
@@ -264,6 +267,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        anonymised_at -> Nullable<Timestamp>,
     }
 }
 
@@ -320,6 +324,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_topics,
     case_events,
 );
+
+diesel::table! {
+    erasures (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        reason -> Text,
+        erased_by -> Nullable<BigInt>,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    legal_holds (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        reason -> Text,
+        placed_by -> Nullable<BigInt>,
+        placed_at -> Timestamp,
+        lifted_by -> Nullable<BigInt>,
+        lifted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    retention_rules (record_type) {
+        record_type -> Text,
+        period_amount -> Integer,
+        period_unit -> Text,
+        action -> Text,
+        version -> Integer,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
 
 // The audit views show the client's current reference through a join.
 diesel::allow_tables_to_appear_in_same_query!(audit_events, clients);

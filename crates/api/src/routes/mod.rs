@@ -24,10 +24,12 @@ pub mod offers;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
+pub mod privacy;
 pub mod questionnaires;
 pub mod referrals;
 pub mod reports;
 pub mod residence_requests;
+pub mod retention;
 pub mod roadmap;
 pub mod survey_responses;
 pub mod survey_results;
@@ -103,6 +105,8 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     campaigns::configure(cfg);
     survey_responses::configure(cfg);
     survey_results::configure(cfg);
+    privacy::configure(cfg);
+    retention::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".
