@@ -4,6 +4,7 @@
 mod agreements;
 mod audit_trail;
 mod auth;
+mod auth_token;
 mod bodies;
 mod cases;
 mod conferences;

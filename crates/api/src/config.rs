@@ -63,6 +63,8 @@ pub struct Config {
     pub gap_escalation_threshold: u32,
     /// Group commit of audit events (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
     pub audit: crate::appender::AppenderOptions,
+    /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
+    pub report_min_cell: u64,
 }
 
 /// One bad variable.
@@ -222,7 +224,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 "must be between 1 and 50",
             ));
         }
+        let report_min_cell: u64 = self.parsed(
+            "KIM_REPORT_MIN_CELL",
+            kim_domain::report::disclosure::DEFAULT_MIN_CELL,
+            "a positive integer",
+        )?;
+        if !(1..=100).contains(&report_min_cell) {
+            return Err(bad("KIM_REPORT_MIN_CELL", "must be between 1 and 100"));
+        }
         Ok(Config {
+            report_min_cell,
             password_threads,
             gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {

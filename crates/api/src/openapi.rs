@@ -3,7 +3,10 @@
 //! `openapi/openapi.json` by `kim openapi` (a test fails when the committed file is stale).
 
 use actix_web::App;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -15,8 +18,10 @@ use crate::error::{responses, FieldError, Problem};
         title = "KIM API",
         description = "Backend of Kommunales Integrationsmanagement (KIM): counties in North Rhine-Westphalia \
 coordinate integration work across legal domains.\n\n\
-**Authentication.** People log in with `POST /api/v1/auth/login` and send the `access_token` as \
-`Authorization: Bearer <token>` (in Swagger UI: *Authorize*). Partner systems use a partner token \
+**Authentication.** People log in with `POST /api/v1/auth/login` (JSON) or with the OAuth2 \
+password grant `POST /api/v1/auth/token` (form-encoded, RFC 6749 §4.3) and send the `access_token` as \
+`Authorization: Bearer <token>`. In Swagger UI, *Authorize* offers both: `oauth2` logs in with a \
+username and password, `bearer` takes a token you already have. Partner systems use a partner token \
 issued by an administrator, sent the same way.\n\n\
 **Conventions.** Errors are RFC 9457 problem details (`application/problem+json`). Lists take \
 `limit` (1-200, default 50) and `offset` and answer `{items, total, limit, offset, next}`. Every \
@@ -115,6 +120,43 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            OAUTH2,
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(Password::new(
+                    "/api/v1/auth/token",
+                    Scopes::new(),
+                ))],
+                "Log in with a username and password (OAuth2 password grant, POST /api/v1/auth/token); \
+                 the token is sent as `Authorization: Bearer`, the same as the bearer scheme's",
+            )),
+        );
+    }
+}
+
+/// The name of the OAuth2 password scheme in the document.
+const OAUTH2: &str = "oauth2";
+
+/// Every operation that accepts a bearer token also accepts the token from the OAuth2 password
+/// flow (it is the same token), so Swagger UI sends it once an analyst has logged in there.
+fn offer_oauth2_beside_bearer(api: &mut utoipa::openapi::OpenApi) {
+    let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+    let oauth2 = SecurityRequirement::new(OAUTH2, Vec::<String>::new());
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if let Some(security) = operation.security.as_mut() {
+                if security.contains(&bearer) && !security.contains(&oauth2) {
+                    security.push(oauth2.clone());
+                }
+            }
+        }
     }
 }
 
@@ -125,6 +167,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::server::routes)
         .split_for_parts();
+    let mut api = api;
+    offer_oauth2_beside_bearer(&mut api);
     api
 }
 

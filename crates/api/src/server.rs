@@ -29,6 +29,7 @@ pub struct AppState {
     pub passwords: PasswordWorkers,
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     pub gap_escalation_threshold: u32,
+    pub report_min_cell: u64,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
             passwords: PasswordWorkers::start(config.password_threads),
             intake_rule: config.intake_rule.clone(),
             gap_escalation_threshold: config.gap_escalation_threshold,
+            report_min_cell: config.report_min_cell,
         }
     }
 }

@@ -66,6 +66,11 @@ crate::vocabulary! {
         ReadSurveyResults => "read_survey_results",
         /// Answer a survey campaign as a named respondent, or for the token's organisation.
         AnswerSurveys => "answer_surveys",
+        /// Read the aggregated, suppressed controlling reports (cases, people, referrals, goals,
+        /// caseload, gaps, the yearly programme report).
+        ReadReports => "read_reports",
+        /// Read the same reports restricted to one's own cases (case managers).
+        ReadOwnCaseReports => "read_own_case_reports",
     }
 }
 
@@ -121,6 +126,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ManageSurveys,
             ReadSurveyResults,
             AnswerSurveys,
+            ReadReports,
         ],
         Role::KiLead => &[
             ReadOwnAccount,
@@ -133,6 +139,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             WriteOffers,
             ReadSurveyResults,
             AnswerSurveys,
+            ReadReports,
         ],
         Role::CmCoordinator => &[
             ReadOwnAccount,
@@ -142,6 +149,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReassignCases,
             ReadGaps,
             AnswerSurveys,
+            ReadReports,
         ],
         Role::SteeringMember => &[
             ReadOwnAccount,
@@ -149,8 +157,15 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSteering,
             ReadGaps,
             AnswerSurveys,
+            ReadReports,
         ],
-        Role::Analyst => &[ReadOwnAccount, ReadReferenceData, ReadSteering, ReadGaps],
+        Role::Analyst => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadSteering,
+            ReadGaps,
+            ReadReports,
+        ],
         Role::CaseManager => &[
             ReadOwnAccount,
             ReadReferenceData,
@@ -159,6 +174,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadGaps,
             ReportGaps,
             AnswerSurveys,
+            ReadOwnCaseReports,
         ],
         Role::ImmigrationOfficer => &[
             ReadOwnAccount,
@@ -184,7 +200,7 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
             ReadReferrals,
             AnswerReferrals,
         ],
-        Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData],
+        Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData, ReadReports],
         Scope::OffersWrite => &[ReadOwnAccount, ReadReferenceData, WriteOwnOffers],
         Scope::SurveysWrite => &[ReadOwnAccount, ReadReferenceData, AnswerSurveys],
     }
@@ -252,7 +268,15 @@ mod tests {
                                 | Role::Analyst,
                             ReadGaps
                         )
-                        | (Role::CaseManager, ReportGaps)
+                        | (Role::CaseManager, ReportGaps | ReadOwnCaseReports)
+                        | (
+                            Role::Analyst
+                                | Role::KiLead
+                                | Role::Coordinator
+                                | Role::CmCoordinator
+                                | Role::SteeringMember,
+                            ReadReports
+                        )
                         | (
                             Role::KiLead | Role::Coordinator,
                             ManageBodies | WriteOffers | ReadSurveyResults

@@ -23,10 +23,12 @@ pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
 pub mod referrals;
+pub mod reports;
 pub mod residence_requests;
 pub mod roadmap;
 pub(crate) mod schema;
 pub mod surveys;
+pub mod synthetic;
 pub mod users;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};

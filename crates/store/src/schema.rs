@@ -271,6 +271,10 @@ diesel::table! {
     case_clients (case_id, client_id) {
         case_id -> BigInt,
         client_id -> BigInt,
+        age_band -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        country_of_origin -> Nullable<Text>,
+        residence_status -> Nullable<Text>,
     }
 }
 

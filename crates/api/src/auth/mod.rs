@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod jwt;
+pub mod login;
 pub mod partner_secret;
 pub mod password;
 

@@ -4,18 +4,20 @@ use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
 use kim_domain::{Action, Principal, Role, Scope};
-use kim_store::{login_failures, partner_tokens, users};
+use kim_store::{partner_tokens, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auth::{password, Caller};
+use crate::auth::{login as credentials, Caller};
 use crate::error::responses as err;
 use crate::server::AppState;
 use crate::ApiError;
 
+mod token;
+
 pub fn configure(cfg: &mut impl RouteTable) {
-    cfg.service(login).service(me);
+    cfg.service(login).service(token::token).service(me);
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -64,84 +66,25 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
-    let LoginRequest {
-        username,
-        password: given,
-    } = body.into_inner();
-    let username = username.trim().to_lowercase();
-    let policy = state.login_policy;
+    let LoginRequest { username, password } = body.into_inner();
+    let user = credentials::check_credentials(&state, &username, password).await?;
+    issue_token(&state, user.id)
+}
 
-    let lookup_name = username.clone();
-    let (record, account) = state
-        .db
-        .read(move |conn| {
-            let record = login_failures::get(conn, &lookup_name)?;
-            let account = users::find_for_login(conn, &lookup_name)?;
-            Ok((record, account))
-        })
-        .await?;
-    if let Some(wait) = policy.retry_after(&record, Utc::now()) {
-        return Err(too_many(wait));
-    }
-
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let verified = state
-        .passwords
-        .run(move || match account {
-            Some((user, hash)) => password::verify(&given, &hash) && user.active,
-            None => password::verify_against_dummy(&given),
-        })
-        .await?;
-    let verified_user = if verified {
-        let name = username.clone();
-        state
-            .db
-            .read(move |conn| users::find_by_username(conn, &name))
-            .await?
-    } else {
-        None
-    };
-
-    let Some(user) = verified_user else {
-        let now = Utc::now();
-        state
-            .db
-            .write(move |conn| {
-                let record = login_failures::get(conn, &username)?;
-                login_failures::put(conn, &username, &policy.after_failure(&record, now))
-            })
-            .await?;
-        return Err(ApiError::Unauthorized("wrong username or password".into()));
-    };
-
-    if record.failures > 0 || record.locked_until.is_some() {
-        let name = user.username.clone();
-        state
-            .db
-            .write(move |conn| login_failures::clear(conn, &name))
-            .await?;
-    }
+/// The 200 answer of both login endpoints (RFC 6749 §5.1: `Cache-Control: no-store`).
+fn issue_token(state: &AppState, user_id: i64) -> Result<HttpResponse, ApiError> {
     let access_token = state
         .jwt
-        .issue(user.id)
+        .issue(user_id)
         .map_err(|e| ApiError::Internal(format!("cannot sign token: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Pragma", "no-cache"))
         .json(TokenResponse {
             access_token,
             token_type: "Bearer",
             expires_in: state.jwt.ttl_seconds(),
         }))
-}
-
-fn too_many(wait: chrono::Duration) -> ApiError {
-    // Round up so a client that waits exactly Retry-After is not refused again.
-    let seconds = (wait.num_milliseconds().max(0) as u64)
-        .div_ceil(1000)
-        .max(1);
-    ApiError::TooManyRequests {
-        retry_after_seconds: seconds,
-    }
 }
 
 /// The caller: a person's account or a partner token.

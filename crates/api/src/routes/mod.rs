@@ -26,6 +26,7 @@ pub mod partner_tokens;
 pub mod positions;
 pub mod questionnaires;
 pub mod referrals;
+pub mod reports;
 pub mod residence_requests;
 pub mod roadmap;
 pub mod survey_responses;
@@ -78,6 +79,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     partner_tokens::configure(cfg);
     positions::configure(cfg);
     funding::configure(cfg);
+    reports::configure(cfg);
     distribution::configure(cfg);
     agreements::configure(cfg);
     roadmap::configure(cfg);

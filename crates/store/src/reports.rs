@@ -1,0 +1,573 @@
+//! Read models of the controlling reports: grouped counts computed by the database
+//! (`GROUP BY`), never rows of people loaded into Rust. The people report groups by the
+//! attributes captured per case membership (`case_clients`), never by the client record, so an
+//! erasure leaves the figures unchanged. No query here selects a name, reference, birth year or
+//! free text.
+//!
+//! SQL is assembled from fixed fragments; the only values are typed dates and ids, written as
+//! literals.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use kim_domain::report::query::{CaseDimension, PeopleDimension, Period, ReferralDimension};
+use kim_domain::report::table::Count;
+
+use crate::error::StoreResult;
+use crate::DbConn;
+
+/// Whose cases a report counts: all, or those a case manager is assigned to or deputises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    CaseManager(i64),
+}
+
+impl Scope {
+    fn condition(self) -> String {
+        match self {
+            Scope::All => "1 = 1".into(),
+            Scope::CaseManager(id) => {
+                format!("(c.assigned_user_id = {id} OR c.deputy_user_id = {id})")
+            }
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Grouped {
+    #[diesel(sql_type = Nullable<Text>)]
+    k1: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    k2: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn is_postgres(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Postgres(_))
+}
+
+fn lit(date: NaiveDate) -> String {
+    format!("'{}'", date.format("%Y-%m-%d"))
+}
+
+fn month(pg: bool, col: &str) -> String {
+    if pg {
+        format!("to_char({col}, 'YYYY-MM')")
+    } else {
+        format!("strftime('%Y-%m', {col})")
+    }
+}
+
+fn quarter(pg: bool, col: &str) -> String {
+    if pg {
+        format!("to_char({col}, 'YYYY-\"Q\"Q')")
+    } else {
+        format!(
+            "(strftime('%Y', {col}) || '-Q' || ((CAST(strftime('%m', {col}) AS INTEGER) + 2) / 3))"
+        )
+    }
+}
+
+fn year(pg: bool, col: &str) -> String {
+    if pg {
+        format!("to_char({col}, 'YYYY')")
+    } else {
+        format!("strftime('%Y', {col})")
+    }
+}
+
+/// Runs `SELECT keys…, COUNT(DISTINCT what) … GROUP BY keys` and returns the counts.
+fn grouped(
+    conn: &mut DbConn,
+    keys: &[String],
+    what: &str,
+    from_where: &str,
+) -> StoreResult<Vec<Count>> {
+    let k1 = keys.first().cloned().unwrap_or_else(|| "NULL".into());
+    let k2 = keys.get(1).cloned().unwrap_or_else(|| "NULL".into());
+    let group = if keys.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " GROUP BY {}",
+            (1..=keys.len())
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let sql = format!(
+        "SELECT CAST({k1} AS TEXT) AS k1, CAST({k2} AS TEXT) AS k2, \
+         CAST(COUNT(DISTINCT {what}) AS BIGINT) AS n {from_where}{group}"
+    );
+    let rows: Vec<Grouped> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|g| Count {
+            keys: [g.k1, g.k2].into_iter().take(keys.len()).collect(),
+            count: u64::try_from(g.n).unwrap_or(0),
+        })
+        .collect())
+}
+
+fn total(conn: &mut DbConn, what: &str, from_where: &str) -> StoreResult<u64> {
+    let sql = format!("SELECT CAST(COUNT(DISTINCT {what}) AS BIGINT) AS n {from_where}");
+    let row: Total = diesel::sql_query(sql).get_result(conn)?;
+    Ok(u64::try_from(row.n).unwrap_or(0))
+}
+
+/// The three measures of the cases report, each with its grouped counts and true total.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseCounts {
+    pub new: (Vec<Count>, u64),
+    pub open: (Vec<Count>, u64),
+    pub closed: (Vec<Count>, u64),
+}
+
+/// A case dimension as SQL: the key expression and the joins it needs. `event` is the date
+/// column (or literal) the time dimensions read.
+fn case_key(pg: bool, d: CaseDimension, event: &str, joins: &mut Vec<&'static str>) -> String {
+    match d {
+        CaseDimension::Municipality => "c.municipality_id".into(),
+        CaseDimension::RhineSide => {
+            joins.push("JOIN municipalities m ON m.id = c.municipality_id");
+            "m.rhine_side".into()
+        }
+        CaseDimension::TargetGroup => "c.target_group".into(),
+        CaseDimension::LegalDomain => {
+            joins.push("JOIN case_legal_domains ld ON ld.case_id = c.id");
+            "ld.legal_domain".into()
+        }
+        CaseDimension::Topic => {
+            joins.push("JOIN case_topics tp ON tp.case_id = c.id");
+            "tp.topic".into()
+        }
+        CaseDimension::IntakeChannel => "c.intake_channel".into(),
+        CaseDimension::Eligible => "CASE WHEN c.eligible THEN 'true' ELSE 'false' END".into(),
+        CaseDimension::CloseReason => "c.close_reason".into(),
+        CaseDimension::Month => month(pg, event),
+        CaseDimension::Quarter => quarter(pg, event),
+        CaseDimension::Year => year(pg, event),
+    }
+}
+
+fn case_measure(
+    conn: &mut DbConn,
+    dims: &[CaseDimension],
+    event: &str,
+    condition: &str,
+) -> StoreResult<(Vec<Count>, u64)> {
+    let pg = is_postgres(conn);
+    let mut joins = Vec::new();
+    let keys: Vec<String> = dims
+        .iter()
+        .map(|d| case_key(pg, *d, event, &mut joins))
+        .collect();
+    let from_where = format!("FROM cases c {} WHERE {condition}", joins.join(" "));
+    let counts = grouped(conn, &keys, "c.id", &from_where)?;
+    let total = total(conn, "c.id", &format!("FROM cases c WHERE {condition}"))?;
+    Ok((counts, total))
+}
+
+/// New (opened in the period), open (at its last day) and closed (in the period) cases. A case
+/// counts as closed on the day of its last closing (`status_since` of a closed case).
+pub fn cases(
+    conn: &mut DbConn,
+    scope: Scope,
+    period: Period,
+    dims: &[CaseDimension],
+) -> StoreResult<CaseCounts> {
+    let (from, to) = (lit(period.from), lit(period.to));
+    let scope = scope.condition();
+    let new = case_measure(
+        conn,
+        dims,
+        "c.opened_on",
+        &format!("c.opened_on BETWEEN {from} AND {to} AND {scope}"),
+    )?;
+    let open = case_measure(
+        conn,
+        dims,
+        &format!("CAST({to} AS DATE)"),
+        &format!(
+            "c.opened_on <= {to} AND NOT (c.status = 'closed' AND c.status_since <= {to}) AND {scope}"
+        ),
+    )?;
+    let closed = case_measure(
+        conn,
+        dims,
+        "c.status_since",
+        &format!("c.status = 'closed' AND c.status_since BETWEEN {from} AND {to} AND {scope}"),
+    )?;
+    Ok(CaseCounts { new, open, closed })
+}
+
+/// Cases that were open on some day of the period.
+fn open_in_period(period: Period) -> String {
+    format!(
+        "c.opened_on <= {} AND NOT (c.status = 'closed' AND c.status_since < {})",
+        lit(period.to),
+        lit(period.from)
+    )
+}
+
+/// People reached: distinct clients of cases open at any time in the period, grouped by the
+/// attributes captured when they joined the case.
+pub fn people(
+    conn: &mut DbConn,
+    scope: Scope,
+    period: Period,
+    dims: &[PeopleDimension],
+) -> StoreResult<(Vec<Count>, u64)> {
+    let keys: Vec<String> = dims
+        .iter()
+        .map(|d| {
+            match d {
+                PeopleDimension::AgeBand => "cc.age_band",
+                PeopleDimension::Gender => "cc.gender",
+                PeopleDimension::CountryOfOrigin => "cc.country_of_origin",
+                PeopleDimension::ResidenceStatus => "cc.residence_status",
+                PeopleDimension::Municipality => "c.municipality_id",
+                PeopleDimension::TargetGroup => "c.target_group",
+            }
+            .to_owned()
+        })
+        .collect();
+    let from_where = format!(
+        "FROM case_clients cc JOIN cases c ON c.id = cc.case_id WHERE {} AND {}",
+        open_in_period(period),
+        scope.condition()
+    );
+    let counts = grouped(conn, &keys, "cc.client_id", &from_where)?;
+    let total = total(conn, "cc.client_id", &from_where)?;
+    Ok((counts, total))
+}
+
+/// The referral outcomes, in the order the report shows them.
+pub const REFERRAL_OUTCOMES: &[&str] = &["accepted", "declined", "completed", "withdrawn", "sent"];
+
+/// Referrals sent in the period per recipient (organisation id or kind) and current status, and
+/// the days from sending to the first answer (accepted or declined) of each answered one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReferralCounts {
+    /// (recipient key, outcome, count)
+    pub counts: Vec<(String, String, u64)>,
+    /// recipient key → days to answer, one value per answered referral
+    pub answer_days: HashMap<String, Vec<i64>>,
+}
+
+pub fn referrals(
+    conn: &mut DbConn,
+    scope: Scope,
+    period: Period,
+    dim: ReferralDimension,
+) -> StoreResult<ReferralCounts> {
+    let key = match dim {
+        ReferralDimension::Organisation => "CAST(r.recipient_organisation_id AS TEXT)",
+        ReferralDimension::OrganisationKind => "o.kind",
+    };
+    // Sent at or after the first day and before the day after the last.
+    let until = period.to.succ_opt().unwrap_or(period.to);
+    let from_where = format!(
+        "FROM referrals r JOIN cases c ON c.id = r.case_id \
+         JOIN organisations o ON o.id = r.recipient_organisation_id \
+         WHERE r.sent_at IS NOT NULL AND r.sent_at >= {} AND r.sent_at < {} AND {}",
+        lit(period.from),
+        lit(until),
+        scope.condition()
+    );
+    let counts = grouped(
+        conn,
+        &[key.to_owned(), "r.status".to_owned()],
+        "r.id",
+        &from_where,
+    )?
+    .into_iter()
+    .map(|c| {
+        let mut keys = c.keys.into_iter();
+        (
+            keys.next().flatten().unwrap_or_default(),
+            keys.next().flatten().unwrap_or_default(),
+            c.count,
+        )
+    })
+    .collect();
+
+    #[derive(QueryableByName)]
+    struct Answer {
+        #[diesel(sql_type = Nullable<Text>)]
+        k: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        sent_at: NaiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        answered_at: NaiveDateTime,
+    }
+    let sql = format!(
+        "SELECT CAST({key} AS TEXT) AS k, r.sent_at AS sent_at, MIN(e.occurred_at) AS answered_at \
+         {from_where} AND EXISTS (SELECT 1 FROM referral_events x WHERE x.referral_id = r.id) \
+         GROUP BY r.id, 1, r.sent_at"
+    );
+    let sql = sql.replacen(
+        "FROM referrals r",
+        "FROM referrals r JOIN referral_events e ON e.referral_id = r.id \
+         AND e.to_status IN ('accepted', 'declined')",
+        1,
+    );
+    let answers: Vec<Answer> = diesel::sql_query(sql).load(conn)?;
+    let mut answer_days: HashMap<String, Vec<i64>> = HashMap::new();
+    for a in answers {
+        answer_days
+            .entry(a.k.unwrap_or_default())
+            .or_default()
+            .push((a.answered_at.date() - a.sent_at.date()).num_days());
+    }
+    Ok(ReferralCounts {
+        counts,
+        answer_days,
+    })
+}
+
+/// The goal statuses, in the order the report shows them.
+pub const GOAL_STATUSES: &[&str] = &["achieved", "dropped", "open"];
+
+/// Help-plan goals set in the period, per topic and current status.
+pub fn goals(
+    conn: &mut DbConn,
+    scope: Scope,
+    period: Period,
+) -> StoreResult<Vec<(String, String, u64)>> {
+    let until = period.to.succ_opt().unwrap_or(period.to);
+    let from_where = format!(
+        "FROM goals g JOIN cases c ON c.id = g.case_id \
+         WHERE g.created_at >= {} AND g.created_at < {} AND {}",
+        lit(period.from),
+        lit(until),
+        scope.condition()
+    );
+    Ok(grouped(
+        conn,
+        &["g.topic".into(), "g.status".into()],
+        "g.id",
+        &from_where,
+    )?
+    .into_iter()
+    .map(|c| {
+        let mut keys = c.keys.into_iter();
+        (
+            keys.next().flatten().unwrap_or_default(),
+            keys.next().flatten().unwrap_or_default(),
+            c.count,
+        )
+    })
+    .collect())
+}
+
+/// A municipality as reports show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub id: i64,
+    pub name: String,
+    pub rhine_side: String,
+}
+
+pub fn places(conn: &mut DbConn) -> StoreResult<Vec<Place>> {
+    use crate::schema::municipalities as m;
+    Ok(m::table
+        .order(m::name.asc())
+        .select((m::id, m::name, m::rhine_side))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, rhine_side)| Place {
+            id,
+            name,
+            rhine_side,
+        })
+        .collect())
+}
+
+/// Open cases at `on` per municipality, and the case-management FTE (hundredths) of positions
+/// in an active phase assigned to each municipality.
+pub fn caseload(
+    conn: &mut DbConn,
+    scope: Scope,
+    on: NaiveDate,
+) -> StoreResult<(Vec<Count>, u64, HashMap<i64, i64>)> {
+    let at = lit(on);
+    let from_where = format!(
+        "FROM cases c WHERE c.opened_on <= {at} AND NOT (c.status = 'closed' AND c.status_since <= {at}) AND {}",
+        scope.condition()
+    );
+    let counts = grouped(conn, &["c.municipality_id".into()], "c.id", &from_where)?;
+    let total = total(conn, "c.id", &from_where)?;
+    #[derive(QueryableByName)]
+    struct Fte {
+        #[diesel(sql_type = BigInt)]
+        municipality_id: i64,
+        #[diesel(sql_type = BigInt)]
+        fte: i64,
+    }
+    let fte: Vec<Fte> = diesel::sql_query(
+        "SELECT pm.municipality_id AS municipality_id, CAST(SUM(pm.fte_hundredths) AS BIGINT) AS fte \
+         FROM position_municipalities pm JOIN positions p ON p.id = pm.position_id \
+         WHERE p.function IN ('case_management', 'thematic_case_management') \
+         AND p.phase IN ('onboarding', 'qualification', 'active') \
+         GROUP BY pm.municipality_id",
+    )
+    .load(conn)?;
+    Ok((
+        counts,
+        total,
+        fte.into_iter()
+            .map(|f| (f.municipality_id, f.fte))
+            .collect(),
+    ))
+}
+
+/// Systematic gaps: how many are in each stage now, entered and left each stage in the period,
+/// the days spent per finished stage visit, and feedback ratings given in the period.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GapCounts {
+    pub now: Vec<(String, u64)>,
+    pub entered: Vec<(String, u64)>,
+    pub left: Vec<(String, u64)>,
+    pub days_in_stage: HashMap<String, Vec<i64>>,
+    pub ratings: Vec<(String, u64)>,
+}
+
+fn pairs(counts: Vec<Count>) -> Vec<(String, u64)> {
+    counts
+        .into_iter()
+        .map(|c| {
+            (
+                c.keys.into_iter().next().flatten().unwrap_or_default(),
+                c.count,
+            )
+        })
+        .collect()
+}
+
+pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
+    let until = lit(period.to.succ_opt().unwrap_or(period.to));
+    let from = lit(period.from);
+    let now = pairs(grouped(conn, &["g.stage".into()], "g.id", "FROM gaps g")?);
+    let in_period = format!("e.occurred_at >= {from} AND e.occurred_at < {until}");
+    let entered = pairs(grouped(
+        conn,
+        &["e.to_stage".into()],
+        "e.id",
+        &format!("FROM gap_events e WHERE {in_period}"),
+    )?);
+    let left = pairs(grouped(
+        conn,
+        &["e.from_stage".into()],
+        "e.id",
+        &format!("FROM gap_events e WHERE e.from_stage IS NOT NULL AND e.from_stage <> e.to_stage AND {in_period}"),
+    )?);
+    // Stage visits that ended in the period: each event that left a stage, paired with the
+    // latest earlier event that entered it.
+    #[derive(QueryableByName)]
+    struct Visit {
+        #[diesel(sql_type = Text)]
+        stage: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        entered_at: NaiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        left_at: NaiveDateTime,
+    }
+    let visits: Vec<Visit> = diesel::sql_query(format!(
+        "SELECT e.from_stage AS stage, e.occurred_at AS left_at, \
+         (SELECT MAX(p.occurred_at) FROM gap_events p WHERE p.gap_id = e.gap_id \
+          AND p.to_stage = e.from_stage AND p.occurred_at <= e.occurred_at) AS entered_at \
+         FROM gap_events e WHERE e.from_stage IS NOT NULL AND e.from_stage <> e.to_stage AND {in_period} \
+         AND EXISTS (SELECT 1 FROM gap_events p WHERE p.gap_id = e.gap_id \
+          AND p.to_stage = e.from_stage AND p.occurred_at <= e.occurred_at)"
+    ))
+    .load(conn)?;
+    let mut days_in_stage: HashMap<String, Vec<i64>> = HashMap::new();
+    for v in visits {
+        days_in_stage
+            .entry(v.stage)
+            .or_default()
+            .push((v.left_at.date() - v.entered_at.date()).num_days());
+    }
+    let ratings = pairs(grouped(
+        conn,
+        &["f.rating".into()],
+        "f.id",
+        &format!("FROM gap_feedback f WHERE f.created_at >= {from} AND f.created_at < {until}"),
+    )?);
+    Ok(GapCounts {
+        now,
+        entered,
+        left,
+        days_in_stage,
+        ratings,
+    })
+}
+
+/// The programme blocks that are not casework: positions per module and phase (with FTE), and
+/// meetings held per body kind in the period, and survey campaigns started in the period.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProgrammeCounts {
+    /// (module, phase, positions, fte hundredths)
+    pub positions: Vec<(String, String, u64, i64)>,
+    /// (body kind, meetings)
+    pub meetings: Vec<(String, u64)>,
+    pub campaigns: u64,
+}
+
+pub fn programme(conn: &mut DbConn, period: Period) -> StoreResult<ProgrammeCounts> {
+    #[derive(QueryableByName)]
+    struct Staff {
+        #[diesel(sql_type = Text)]
+        module: String,
+        #[diesel(sql_type = Text)]
+        phase: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = BigInt)]
+        fte: i64,
+    }
+    let staff: Vec<Staff> = diesel::sql_query(
+        "SELECT module, phase, CAST(COUNT(*) AS BIGINT) AS n, \
+         CAST(SUM(fte_hundredths) AS BIGINT) AS fte FROM positions GROUP BY module, phase \
+         ORDER BY module, phase",
+    )
+    .load(conn)?;
+    let (from, until) = (
+        lit(period.from),
+        lit(period.to.succ_opt().unwrap_or(period.to)),
+    );
+    let meetings = pairs(grouped(
+        conn,
+        &["b.kind".into()],
+        "mt.id",
+        &format!(
+            "FROM meetings mt JOIN bodies b ON b.id = mt.body_id \
+             WHERE mt.held_on >= {from} AND mt.held_on < {until}"
+        ),
+    )?);
+    let campaigns = total(
+        conn,
+        "sc.id",
+        &format!("FROM survey_campaigns sc WHERE sc.opens_on >= {from} AND sc.opens_on < {until}"),
+    )?;
+    Ok(ProgrammeCounts {
+        positions: staff
+            .into_iter()
+            .map(|s| (s.module, s.phase, u64::try_from(s.n).unwrap_or(0), s.fte))
+            .collect(),
+        meetings,
+        campaigns,
+    })
+}
