@@ -107,7 +107,7 @@ fn oauth_error(code: OAuthCode, description: impl Into<String>) -> HttpResponse 
             status: 400,
             detail: description,
             instance: context.as_ref().map(|c| c.path.clone()),
-            request_id: context.map(|c| c.request_id),
+            request_id: context.map(|c| c.shown_id().to_owned()),
         })
 }
 
