@@ -58,6 +58,7 @@ openapi-lint: ## Lint the committed spec with Redocly (downloads the CLI with np
 
 bench: deps ## Load-test the release build with wrk on SQLite and PostgreSQL; writes docs/BENCHMARKS.md
 	scripts/bench/run.sh
+	scripts/bench/reports.sh
 
 clean: ## Remove build output and the local SQLite database
 	$(CARGO) clean

@@ -2,6 +2,7 @@
 //! server and database.
 
 mod agreements;
+mod audit_trail;
 mod auth;
 mod auth_token;
 mod bodies;
@@ -13,14 +14,17 @@ mod coverage;
 mod funding;
 mod gaps;
 mod goals;
+mod login_throttle;
 mod municipalities;
 mod offers;
 mod operations;
 mod organisations;
 mod partner_tokens;
 mod positions;
+mod query_counts;
 mod privacy;
 mod referrals;
+mod reports;
 mod residence_requests;
 mod retention;
 mod roadmap;

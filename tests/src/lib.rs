@@ -24,6 +24,8 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("KIM_JWT_SECRET", JWT_SECRET),
         ("KIM_LOGIN_MAX_FAILURES", "3"),
         ("KIM_LOGIN_LOCKOUT_SECONDS", "60"),
+        // Every test logs in from 127.0.0.1, many times: the per-address limit has its own test.
+        ("KIM_LOGIN_PER_ADDRESS_PER_MINUTE", "100000"),
         ("KIM_WORKERS", "1"),
         ("KIM_DB_POOL_SIZE", "4"),
         ("KIM_CORS_ORIGINS", "https://app.kim.example"),
@@ -175,7 +177,7 @@ impl TestApp {
 
     fn serve(config: Config, pool: DbPool, database: TestDatabase, url: String) -> TestApp {
         let backend = config.database_url.backend();
-        let state = AppState::new(&config, Db::new(pool.clone(), backend));
+        let state = AppState::new(&config, Db::new(pool.clone(), &config.database_url));
         let server = kim_api::server::spawn(&config, state).expect("start server");
         TestApp {
             base: format!("http://127.0.0.1:{}", server.port),
@@ -377,6 +379,37 @@ macro_rules! backend_tests {
                 #[actix_web::test]
                 async fn $name() {
                     let Some(app) = $crate::TestApp::spawn(kim_store::Backend::Postgres).await else {
+                        eprintln!("skipped: KIM_TEST_POSTGRES_URL is not set");
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            )+
+        }
+    };
+}
+
+/// Like [`backend_tests!`], with configuration overrides for every server:
+/// `backend_tests_with!(&[("KIM_LOGIN_PER_ADDRESS_PER_MINUTE", "3")]; name, other);`.
+/// Put it in its own module when the file also has a `backend_tests!`.
+#[macro_export]
+macro_rules! backend_tests_with {
+    ($overrides:expr; $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let app = $crate::TestApp::spawn_with(kim_store::Backend::Sqlite, $overrides).await
+                        .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let Some(app) = $crate::TestApp::spawn_with(kim_store::Backend::Postgres, $overrides).await else {
                         eprintln!("skipped: KIM_TEST_POSTGRES_URL is not set");
                         return;
                     };

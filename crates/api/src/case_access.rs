@@ -107,6 +107,63 @@ pub fn client_for(
     Ok(client)
 }
 
+/// The audit events of one audited read, collected while it runs and written by the appender
+/// when it succeeded (see `Db::audited_read`).
+pub struct Trail {
+    actor: kim_store::audit::Actor,
+    events: Vec<audit::NewEvent>,
+    denied: Option<audit::NewEvent>,
+}
+
+impl Trail {
+    pub fn new(who: &Authenticated) -> Trail {
+        Trail {
+            actor: who.actor(),
+            events: Vec::new(),
+            denied: None,
+        }
+    }
+
+    /// Records `object.verb` on `object_id`, naming the client concerned by internal id.
+    pub fn record(
+        &mut self,
+        object: AuditObject,
+        verb: AuditVerb,
+        object_id: Option<i64>,
+        client_id: Option<i64>,
+    ) {
+        let action = AuditAction::new(object, verb).to_string();
+        self.events.push(audit::NewEvent::new(
+            &self.actor,
+            &action,
+            object.as_str(),
+            object_id,
+            client_id,
+        ));
+    }
+
+    /// A refused access to `object`/`object_id`.
+    pub fn denied(&mut self, object: AuditObject, object_id: i64) {
+        let action = AuditAction::new(object, AuditVerb::ReadDenied).to_string();
+        self.denied = Some(audit::NewEvent::new(
+            &self.actor,
+            &action,
+            object.as_str(),
+            Some(object_id),
+            None,
+        ));
+    }
+
+    pub fn into_events(self) -> Vec<audit::NewEvent> {
+        self.events
+    }
+
+    /// Only the refusal: what the refused read collected before it was refused is not shown.
+    pub fn into_denied(self) -> Vec<audit::NewEvent> {
+        self.denied.into_iter().collect()
+    }
+}
+
 /// Writes the audit event of an access to personal data, in the caller's transaction.
 pub fn audit(
     conn: &mut DbConn,
@@ -124,6 +181,28 @@ pub fn audit(
         object.as_str(),
         object_id,
         client_reference,
+    )?;
+    Ok(())
+}
+
+/// Writes the audit event of an access to personal data naming the client by internal id, in
+/// the caller's transaction.
+pub fn audit_client(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    object: AuditObject,
+    verb: AuditVerb,
+    object_id: Option<i64>,
+    client_id: Option<i64>,
+) -> Result<(), ApiError> {
+    let action = AuditAction::new(object, verb).to_string();
+    audit::record_for(
+        conn,
+        &who.actor(),
+        &action,
+        object.as_str(),
+        object_id,
+        client_id,
     )?;
     Ok(())
 }

@@ -138,6 +138,31 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
+/// `kim audit verify`: the report to print (how many events were checked, the head), and `Err`
+/// naming the first event whose hash does not match (the command then exits non-zero).
+pub fn audit_verify(conn: &mut DbConn) -> (String, Result<(), String>) {
+    let result = match kim_store::audit::verify(conn) {
+        Ok(result) => result,
+        Err(e) => return (String::new(), Err(format!("cannot verify: {e}"))),
+    };
+    let report = format!(
+        "audit trail: {} events checked, {} not yet sealed, chain starts after {}, head {} {}",
+        result.checked,
+        result.unsealed,
+        result.anchor_seq.unwrap_or(0),
+        result.head.seq,
+        result.head.hash
+    );
+    let outcome = match result.first_broken {
+        None => Ok(()),
+        Some(broken) => Err(format!(
+            "audit trail broken at event {} (chain seq {}): {}",
+            broken.id, broken.chain_seq, broken.reason
+        )),
+    };
+    (report, outcome)
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
@@ -158,25 +183,9 @@ fn run(command: Command) -> Result<(), String> {
             let pool = open_database()?;
             migrate(&pool)?;
             let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
-            let result = kim_store::audit::verify(&mut conn).map_err(|e| e.to_string())?;
-            println!(
-                "audit trail: {} events checked, {} not yet sealed, chain starts after {}, head {} {}",
-                result.checked,
-                result.unsealed,
-                result.anchor_seq.unwrap_or(0),
-                result.head.seq,
-                result.head.hash
-            );
-            match result.first_broken {
-                None => {
-                    println!("audit trail intact");
-                    Ok(())
-                }
-                Some(broken) => Err(format!(
-                    "audit trail broken at event {} (chain seq {}): {}",
-                    broken.id, broken.chain_seq, broken.reason
-                )),
-            }
+            let (report, outcome) = audit_verify(&mut conn);
+            println!("{report}");
+            outcome
         }
         Command::Migrate => {
             let pool = open_database()?;
@@ -484,8 +493,9 @@ fn serve() -> Result<(), String> {
         hour = config.retention_hour,
         "retention rules run daily at this hour (UTC)"
     );
-    let db = crate::db::Db::new(pool, config.database_url.backend());
+    let db = crate::db::Db::with_options(pool, &config.database_url, config.audit);
     let state = actix_web::web::Data::new(AppState::new(&config, db));
+    let on_shutdown = state.clone();
     let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, database = config.database_url.backend().as_str(), "serving");
@@ -493,7 +503,9 @@ fn serve() -> Result<(), String> {
         "KIM API on http://{}  (Swagger UI: http://{}/swagger-ui/)",
         config.bind, config.bind
     );
-    actix_web::rt::System::new()
+    let served = actix_web::rt::System::new()
         .block_on(async move { server::build(&config, state, listener)?.await })
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| format!("server failed: {e}"));
+    on_shutdown.db.optimize();
+    served
 }

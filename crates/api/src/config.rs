@@ -58,6 +58,12 @@ pub struct Config {
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     /// Threads hashing passwords; each holds argon2's 19 MiB of working memory.
     pub password_threads: usize,
+    /// Password checks that may wait or run at once; more are refused with 503.
+    pub password_queue: usize,
+    /// Login attempts (both login endpoints) one client address may make per minute.
+    pub login_per_address_per_minute: u32,
+    /// Where the client address for that limit comes from.
+    pub client_address: ClientAddress,
     /// Distinct reporting positions that let the CM coordination escalate a gap without a
     /// written justification.
     pub gap_escalation_threshold: u32,
@@ -65,6 +71,18 @@ pub struct Config {
     pub retention_hour: u32,
     /// The smallest count a report shows (`KIM_REPORT_MIN_CELL`); smaller ones are withheld.
     pub report_min_cell: u64,
+    /// Group commit of audit events (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
+    pub audit: crate::appender::AppenderOptions,
+}
+
+/// Where the client's address is read from (`KIM_CLIENT_ADDRESS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAddress {
+    /// The TCP peer: right when clients connect directly.
+    Peer,
+    /// The `Forwarded` / `X-Forwarded-For` header: right only behind a reverse proxy that sets
+    /// it (and strips what clients send), otherwise clients could pick their own address.
+    Forwarded,
 }
 
 /// One bad variable.
@@ -216,6 +234,32 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(1..=64).contains(&password_threads) {
             return Err(bad("KIM_PASSWORD_THREADS", "must be between 1 and 64"));
         }
+        let password_queue: usize =
+            self.parsed("KIM_PASSWORD_QUEUE", 32, "a number of password checks")?;
+        if !(1..=10_000).contains(&password_queue) {
+            return Err(bad("KIM_PASSWORD_QUEUE", "must be between 1 and 10000"));
+        }
+        let login_per_address_per_minute: u32 = self.parsed(
+            "KIM_LOGIN_PER_ADDRESS_PER_MINUTE",
+            30,
+            "a number of attempts per minute",
+        )?;
+        if !(1..=1_000_000).contains(&login_per_address_per_minute) {
+            return Err(bad(
+                "KIM_LOGIN_PER_ADDRESS_PER_MINUTE",
+                "must be between 1 and 1000000",
+            ));
+        }
+        let client_address = match self.get("KIM_CLIENT_ADDRESS").as_deref().map(str::trim) {
+            None | Some("peer") => ClientAddress::Peer,
+            Some("forwarded") => ClientAddress::Forwarded,
+            Some(other) => {
+                return Err(bad(
+                    "KIM_CLIENT_ADDRESS",
+                    format!("must be 'peer' or 'forwarded', got '{other}'"),
+                ))
+            }
+        };
         let gap_escalation_threshold: u32 =
             self.parsed("KIM_GAP_ESCALATION_THRESHOLD", 2, "a number of positions")?;
         if !(1..=50).contains(&gap_escalation_threshold) {
@@ -239,11 +283,15 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             report_min_cell,
             retention_hour,
             password_threads,
+            password_queue,
+            login_per_address_per_minute,
+            client_address,
             gap_escalation_threshold,
             intake_rule: kim_domain::eligibility::EligibilityRule {
                 max_years_since_arrival: max_years,
                 exclude_other_case_management: exclude_other,
             },
+            audit: self.audit()?,
             bind: self.parsed(
                 "KIM_BIND",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -268,6 +316,33 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             log_format: self.log_format()?,
             workers,
             partner_token_max_days,
+        })
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn audit(&self) -> Result<crate::appender::AppenderOptions, ConfigError> {
+        let defaults = crate::appender::AppenderOptions::default();
+        let batch_size: usize = self.parsed(
+            "KIM_AUDIT_BATCH_SIZE",
+            defaults.batch_size,
+            "a positive integer",
+        )?;
+        if batch_size == 0 || batch_size > 10_000 {
+            return Err(bad("KIM_AUDIT_BATCH_SIZE", "must be between 1 and 10000"));
+        }
+        let wait_ms: u64 = self.parsed(
+            "KIM_AUDIT_BATCH_WAIT_MS",
+            defaults.max_wait.as_millis() as u64,
+            "a number of milliseconds",
+        )?;
+        if wait_ms > 1_000 {
+            return Err(bad("KIM_AUDIT_BATCH_WAIT_MS", "must be at most 1000"));
+        }
+        Ok(crate::appender::AppenderOptions {
+            batch_size,
+            max_wait: std::time::Duration::from_millis(wait_ms),
+            ..defaults
         })
     }
 }
@@ -326,6 +401,9 @@ mod tests {
             ("KIM_ACCESS_TOKEN_TTL_SECONDS", "5"),
             ("KIM_GAP_ESCALATION_THRESHOLD", "0"),
             ("KIM_GAP_ESCALATION_THRESHOLD", "two"),
+            ("KIM_PASSWORD_QUEUE", "0"),
+            ("KIM_LOGIN_PER_ADDRESS_PER_MINUTE", "0"),
+            ("KIM_CLIENT_ADDRESS", "x-real-ip"),
             ("KIM_RETENTION_HOUR", "24"),
             ("KIM_RETENTION_HOUR", "night"),
         ] {

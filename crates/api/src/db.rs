@@ -1,22 +1,130 @@
 //! Running store functions from async handlers: diesel is blocking, so each call runs on the
-//! blocking thread pool with a pooled connection fetched inside the closure.
+//! blocking thread pool with a pooled connection fetched inside the closure. Writes use the
+//! write pool in one transaction; audited reads use the read pool in a read transaction and
+//! hand their audit events to the appender (`crate::appender`).
 
-use kim_store::{Backend, DbConn, DbPool, StoreError};
+use kim_domain::audit::AuditObject;
+use kim_store::connection::PoolOptions;
+use kim_store::{Backend, DatabaseUrl, DbConn, DbPool, StoreError};
 
 use kim_domain::Action;
 
+use crate::appender::{Appender, AppenderOptions};
 use crate::auth::{Authenticated, Caller};
+use crate::case_access::Trail;
 use crate::ApiError;
 
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    /// SQLite: read-only connections beside the writer; PostgreSQL: the same pool.
+    read_pool: DbPool,
     backend: Backend,
+    appender: Appender,
 }
 
 impl Db {
-    pub fn new(pool: DbPool, backend: Backend) -> Self {
-        Db { pool, backend }
+    /// With the default appender settings and a read pool as large as `pool`.
+    pub fn new(pool: DbPool, url: &DatabaseUrl) -> Self {
+        Self::with_options(pool, url, AppenderOptions::default())
+    }
+
+    pub fn with_options(pool: DbPool, url: &DatabaseUrl, appender: AppenderOptions) -> Self {
+        let read_options = PoolOptions {
+            max_size: pool.max_size(),
+            connection_timeout: pool.connection_timeout(),
+        };
+        let read_pool = kim_store::connection::read_pool(url, &pool, read_options);
+        let backend = url.backend();
+        let appender = Appender::start(pool.clone(), appender);
+        Db {
+            pool,
+            read_pool,
+            backend,
+            appender,
+        }
+    }
+
+    /// An audited read of personal data: confirms the caller, runs `f` in a read transaction
+    /// (never in the writer's lock), and answers only after the audit events `f` put into the
+    /// trail are durable (group commit through the appender); if they cannot be written the
+    /// answer is 503 and nothing is shown. When `f` refuses with 404 or 403 and `denied` names
+    /// the object asked for, a `<object>.read_denied` event is written instead, in the
+    /// appender's own transaction (no rollback of the request can undo it).
+    pub async fn audited_read<T, E, F>(
+        &self,
+        caller: Caller,
+        denied: Option<(AuditObject, i64)>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Authenticated, &mut Trail) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + From<StoreError>,
+        T: Send + 'static,
+    {
+        let pool = self.read_pool.clone();
+        let (outcome, trail) = actix_web::web::block(move || {
+            let mut conn = match pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return (Err(ApiError::from(StoreError::from(e))), None),
+            };
+            let who = match caller.authenticate(&mut conn) {
+                Ok(who) => who,
+                Err(e) => return (Err(e), None),
+            };
+            let mut trail = Trail::new(&who);
+            let outcome = kim_store::connection::read_transaction(&mut conn, |conn| {
+                f(conn, &who, &mut trail)
+            })
+            .map_err(Into::into);
+            (outcome, Some(trail))
+        })
+        .await?;
+        match (outcome, trail) {
+            (Ok(value), Some(trail)) => {
+                self.appender.append(trail.into_events()).await?;
+                Ok(value)
+            }
+            (Err(refused @ (ApiError::NotFound | ApiError::Forbidden(_))), Some(mut trail)) => {
+                if let Some((object, id)) = denied {
+                    trail.denied(object, id);
+                    self.appender.append(trail.into_denied()).await?;
+                }
+                Err(refused)
+            }
+            (Ok(_), None) => Err(ApiError::Internal("audited read without a trail".into())),
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    /// Writes a `<object>.read_denied` event for a refused access (404/403) outside the
+    /// refused request's transaction, durably, before the refusal is answered.
+    pub async fn record_denied(
+        &self,
+        who: &Authenticated,
+        object: AuditObject,
+        object_id: i64,
+    ) -> Result<(), ApiError> {
+        let mut trail = Trail::new(who);
+        trail.denied(object, object_id);
+        self.appender.append(trail.into_denied()).await
+    }
+
+    /// The appender, for handlers that hand it events themselves.
+    pub fn appender(&self) -> &Appender {
+        &self.appender
+    }
+
+    /// Leaves the database in good shape on shutdown (SQLite: `PRAGMA optimize`).
+    pub fn optimize(&self) {
+        match self.pool.get() {
+            Ok(mut conn) => {
+                if let Err(e) = kim_store::connection::optimize(&mut conn) {
+                    tracing::warn!(error = %e, "PRAGMA optimize failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "no connection for PRAGMA optimize"),
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -16,7 +16,13 @@
 //! - `PayloadTooLarge` (413), `UnsupportedMediaType` (415).
 //! - `Validation` (422): well-formed but invalid fields, each listed.
 //! - `PreconditionRequired` (428): a change without `If-Match`.
-//! - `TooManyRequests` (429): login locked for a while; carries `Retry-After`.
+//! - `LoginLocked` (429, type `login-locked`): too many failed logins for this username; carries
+//!   `Retry-After`. Even the right password is refused until then.
+//! - `RateLimited` (429, type `rate-limited`): too many login attempts from this client address;
+//!   carries `Retry-After`.
+//! - `PasswordChangeRequired` (403, type `password-change-required`): an administrator reset the
+//!   password; the account must set its own before anything else.
+//! - `Overloaded` (503, type `overloaded`): the password-hashing queue is full; `Retry-After`.
 //! - `Unavailable` (503): the database cannot be reached.
 //! - `Internal` (500): a bug; logged with the request id, never shown to the client.
 
@@ -118,8 +124,14 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
-    #[error("too many requests")]
-    TooManyRequests { retry_after_seconds: u64 },
+    #[error("login locked")]
+    LoginLocked { retry_after_seconds: u64 },
+    #[error("rate limited")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("password change required")]
+    PasswordChangeRequired,
+    #[error("overloaded")]
+    Overloaded { retry_after_seconds: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -147,7 +159,12 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported media type")
             }
             ApiError::Validation(_) => ("validation", "Invalid fields"),
-            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            ApiError::LoginLocked { .. } => ("login-locked", "Login locked"),
+            ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
+            ApiError::PasswordChangeRequired => {
+                ("password-change-required", "Password change required")
+            }
+            ApiError::Overloaded { .. } => ("overloaded", "Server busy"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
@@ -177,9 +194,24 @@ impl ApiError {
                 1 => "1 field is invalid".into(),
                 n => format!("{n} fields are invalid"),
             },
-            ApiError::TooManyRequests {
+            ApiError::LoginLocked {
                 retry_after_seconds,
-            } => format!("too many failed attempts; try again in {retry_after_seconds} seconds"),
+            } => format!(
+                "too many failed logins for this username; try again in {retry_after_seconds} seconds"
+            ),
+            ApiError::RateLimited {
+                retry_after_seconds,
+            } => format!(
+                "too many login attempts from your address; try again in {retry_after_seconds} seconds"
+            ),
+            ApiError::PasswordChangeRequired => "your password was reset: set your own with \
+                 POST /api/v1/auth/password before doing anything else"
+                .into(),
+            ApiError::Overloaded {
+                retry_after_seconds,
+            } => format!(
+                "too many logins are being checked; try again in {retry_after_seconds} seconds"
+            ),
             ApiError::Unavailable(_) => "the database is unavailable; try again shortly".into(),
             ApiError::Internal(_) => {
                 "an unexpected error occurred; it has been logged with the request id".into()
@@ -226,7 +258,11 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::LoginLocked { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -244,7 +280,13 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"kim\""));
             }
-            ApiError::TooManyRequests {
+            ApiError::LoginLocked {
+                retry_after_seconds,
+            }
+            | ApiError::RateLimited {
+                retry_after_seconds,
+            }
+            | ApiError::Overloaded {
                 retry_after_seconds,
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
@@ -421,14 +463,14 @@ pub mod responses {
 
     #[derive(ToResponse)]
     #[response(
-        description = "Too many failed logins for this username; see Retry-After",
+        description = "Too many failed logins for this username (type `login-locked`) or too many login attempts from this address (type `rate-limited`); see Retry-After",
         content_type = "application/problem+json"
     )]
     pub struct TooManyRequests(#[allow(dead_code)] Problem);
 
     #[derive(ToResponse)]
     #[response(
-        description = "The database is unavailable; retry later",
+        description = "The database is unavailable, or (login only, type `overloaded`) too many passwords are waiting to be checked; retry after Retry-After",
         content_type = "application/problem+json"
     )]
     pub struct Unavailable(#[allow(dead_code)] Problem);

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod appender;
 pub mod auth;
 pub mod case_access;
 pub mod cli;

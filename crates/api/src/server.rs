@@ -30,7 +30,13 @@ pub struct AppState {
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     pub gap_escalation_threshold: u32,
     pub report_min_cell: u64,
+    /// Login attempts per client address (both login endpoints).
+    pub login_limiter: LoginLimiter,
+    pub client_address: crate::config::ClientAddress,
 }
+
+/// The per-address limit on login attempts: a keyed GCRA limiter (governor).
+pub type LoginLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 impl AppState {
     pub fn new(config: &Config, db: Db) -> Self {
@@ -39,7 +45,12 @@ impl AppState {
             jwt: JwtService::new(config.jwt.clone()),
             login_policy: config.login,
             partner_token_max_days: config.partner_token_max_days,
-            passwords: PasswordWorkers::start(config.password_threads),
+            passwords: PasswordWorkers::start(config.password_threads, config.password_queue),
+            login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(config.login_per_address_per_minute)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )),
+            client_address: config.client_address,
             intake_rule: config.intake_rule.clone(),
             gap_escalation_threshold: config.gap_escalation_threshold,
             report_min_cell: config.report_min_cell,

@@ -2,8 +2,9 @@
 //! audit event names, so that the store, the API and the data protection officer's queries spell
 //! them one way. An event's action is `object.verb`, e.g. `case.read`, `referral.transfer`.
 //!
-//! Every read or write of personal data writes an event; reading a list writes one `list` event,
-//! not one per row. Data crossing organisations (a referral sent, a request asked) is recorded
+//! Every read or write of personal data writes an event; reading a list writes one `list` event
+//! per person shown (so "who saw this person's data" is one indexed query on the client id); a
+//! refused access to case data writes a `read_denied` event. Data crossing organisations (a referral sent, a request asked) is recorded
 //! as `transfer`, so that transfers can be listed without reading every status change.
 
 use std::fmt;
@@ -31,6 +32,8 @@ crate::vocabulary! {
         GapReport => "gap_report",
         /// Benutzerkonto (user account)
         User => "user",
+        /// Das Protokoll selbst (removal of old events by the retention rule)
+        AuditTrail => "audit_trail",
         /// Partner-Token
         PartnerToken => "partner_token",
     }
@@ -39,7 +42,10 @@ crate::vocabulary! {
 impl AuditObject {
     /// Case data (Sozialdaten): the objects whose every read is audited.
     pub fn is_case_data(self) -> bool {
-        !matches!(self, AuditObject::User | AuditObject::PartnerToken)
+        !matches!(
+            self,
+            AuditObject::User | AuditObject::PartnerToken | AuditObject::AuditTrail
+        )
     }
 }
 
@@ -50,8 +56,10 @@ crate::vocabulary! {
         Create => "create",
         /// Gelesen (one object)
         Read => "read",
-        /// Liste gelesen (one event per list request)
+        /// Liste gelesen (one event per person shown in a list)
         List => "list",
+        /// Zugriff verweigert (404 or 403 on an object: recorded in its own transaction)
+        ReadDenied => "read_denied",
         /// Geändert
         Update => "update",
         /// Gelöscht

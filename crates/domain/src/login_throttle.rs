@@ -1,6 +1,12 @@
-//! Throttling of failed logins per username: after `max_failures` failed attempts the username
-//! is locked for `lockout`; a success clears the count. The rule counts per username (not per
-//! address) because password guessing against one account is the threat it answers.
+//! Throttling of failed logins per username: after `max_failures` attempts that did not succeed
+//! the username is locked for `lockout`; a success clears the count. The rule counts per
+//! username (not per address) because password guessing against one account is the threat it
+//! answers; a separate per-address limit (in the API) answers guessing over many usernames.
+//!
+//! An attempt is counted *before* its password is checked ([`ThrottlePolicy::reserve`], in one
+//! transaction with the stored record), so a burst of parallel guesses cannot all be judged:
+//! at most `max_failures` attempts per lockout window ever reach the password check, whatever
+//! the concurrency. A success then clears the record; a failure leaves its reservation counted.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -25,6 +31,20 @@ impl ThrottlePolicy {
             .locked_until
             .filter(|until| *until > now)
             .map(|until| until - now)
+    }
+
+    /// Reserves one attempt at `now`: the record to store before the password is checked, or
+    /// the time left while the username is locked. The attempt that reaches `max_failures`
+    /// still gets judged, and locks the username for everyone else while it is.
+    pub fn reserve(
+        &self,
+        record: &FailureRecord,
+        now: DateTime<Utc>,
+    ) -> Result<FailureRecord, Duration> {
+        if let Some(wait) = self.retry_after(record, now) {
+            return Err(wait);
+        }
+        Ok(self.after_failure(record, now))
     }
 
     /// The record after one more failed attempt at `now`. Reaching the limit locks the
@@ -93,6 +113,26 @@ mod tests {
                 locked_until: None
             }
         );
+    }
+
+    #[test]
+    fn reservations_count_before_judgement_and_stop_at_the_limit() {
+        let p = policy();
+        let mut r = FailureRecord::default();
+        let mut judged = 0;
+        // Ten attempts arrive before any of them is judged: only max_failures get through.
+        for _ in 0..10 {
+            if let Ok(next) = p.reserve(&r, at(0)) {
+                judged += 1;
+                r = next;
+            }
+        }
+        assert_eq!(judged, 3);
+        assert_eq!(p.reserve(&r, at(10)), Err(Duration::seconds(50)));
+        // After the lockout the count starts again.
+        let again = p.reserve(&r, at(60)).expect("unlocked");
+        assert_eq!(again.failures, 1);
+        assert_eq!(again.locked_until, None);
     }
 
     #[test]

@@ -100,6 +100,16 @@ fn join<T: Copy>(values: &[T], text: impl Fn(T) -> &'static str) -> String {
 }
 
 /// Adds clients, domains, topics and the lead reference to rows, in four queries.
+/// The lead client of each of `case_ids`, in one query (for audit events of lists).
+pub fn lead_clients(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
+    Ok(cases::table
+        .filter(cases::id.eq_any(case_ids))
+        .select((cases::id, cases::lead_client_id))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -600,6 +610,8 @@ pub struct CaseFilter {
     /// A client's reference: cases that client belongs to.
     pub client_reference: Option<String>,
     pub eligible: Option<bool>,
+    /// Only open cases (intake, active, paused): the work list.
+    pub open: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -627,6 +639,9 @@ fn scoped(
     }
     if let Some(status) = filter.status {
         query = query.filter(cases::status.eq(status.as_str()));
+    }
+    if filter.open {
+        query = query.filter(cases::status.ne(CaseStatus::Closed.as_str()));
     }
     if let Some(municipality) = filter.municipality_id {
         query = query.filter(cases::municipality_id.eq(municipality));

@@ -306,6 +306,43 @@ pub fn links(conn: &mut DbConn, client_id: i64) -> StoreResult<Vec<HouseholdLink
         .collect()
 }
 
+/// Links of several clients in one query (a list page without a query per client), keyed by
+/// client id; each link appears under both ends that are in `ids`.
+pub fn links_of(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Vec<HouseholdLink>>> {
+    let rows: Vec<(i64, i64, String)> = client_links::table
+        .filter(
+            client_links::from_client_id
+                .eq_any(ids)
+                .or(client_links::to_client_id.eq_any(ids)),
+        )
+        .order((
+            client_links::from_client_id.asc(),
+            client_links::to_client_id.asc(),
+        ))
+        .select((
+            client_links::from_client_id,
+            client_links::to_client_id,
+            client_links::kind,
+        ))
+        .load(conn)?;
+    let mut by_client: std::collections::HashMap<i64, Vec<HouseholdLink>> =
+        std::collections::HashMap::new();
+    for (from, to, kind) in rows {
+        let kind = HouseholdLinkKind::parse(&kind)?;
+        let link =
+            HouseholdLink::new(kind, from, to).map_err(|e| StoreError::Corrupt(e.message))?;
+        for end in [from, to] {
+            if ids.contains(&end) {
+                by_client.entry(end).or_default().push(link.clone());
+            }
+        }
+    }
+    Ok(by_client)
+}
+
 /// Adds a household link; an existing one is left as it is.
 pub fn link(conn: &mut DbConn, link: &HouseholdLink) -> StoreResult<()> {
     for id in [link.from_client_id, link.to_client_id] {

@@ -107,21 +107,42 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// SQLite settings applied to every new connection: enforce foreign keys, wait for a lock
-/// instead of failing at once, and let readers proceed beside one writer (WAL).
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+/// SQLite settings applied to every new connection, tuned for a server:
+/// - foreign keys enforced;
+/// - WAL, so readers proceed beside the one writer and never wait for it;
+/// - `synchronous = NORMAL`: in WAL mode a commit is durable across a crash of the application
+///   (the WAL is written before the commit returns) but not across a power loss or OS crash,
+///   which may lose the last transactions (never corrupts the file); see README;
+/// - `busy_timeout` 2 s, well below a client's patience: a request that cannot get the write lock
+///   by then fails with `SQLITE_BUSY`, answered 503 with `Retry-After` (see `StoreError`).
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 2_000;
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 2000; \
      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// Read-pool connections refuse every write, so a bug cannot write outside the writer's path.
+const SQLITE_READ_ONLY: &str = "PRAGMA query_only = ON;";
 
 /// Our own r2d2 manager: the derived `establish` tries each backend in turn and hides the real
 /// error; this one connects to the backend the URL names and reports what went wrong.
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    read_only: bool,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        ConnectionManager { url }
+        ConnectionManager {
+            url,
+            read_only: false,
+        }
+    }
+
+    /// Connections for the read pool (SQLite: `query_only`).
+    pub fn read_only(url: DatabaseUrl) -> Self {
+        ConnectionManager {
+            url,
+            read_only: true,
+        }
     }
 }
 
@@ -139,6 +160,10 @@ impl ManageConnection for ConnectionManager {
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(diesel::r2d2::Error::QueryError)?;
+                if self.read_only {
+                    conn.batch_execute(SQLITE_READ_ONLY)
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -189,6 +214,60 @@ pub fn pool_unchecked(url: &DatabaseUrl, options: PoolOptions) -> DbPool {
         .connection_timeout(options.connection_timeout)
         .test_on_check_out(false)
         .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+/// The pool for reads. SQLite: a separate pool of read-only connections, so that readers never
+/// queue behind the writer's lock (WAL lets them read beside it). PostgreSQL: the same pool
+/// (its readers never wait for writers anyway).
+pub fn read_pool(url: &DatabaseUrl, write_pool: &DbPool, options: PoolOptions) -> DbPool {
+    match url.backend {
+        Backend::Postgres => write_pool.clone(),
+        Backend::Sqlite => r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.connection_timeout)
+            .test_on_check_out(false)
+            .build_unchecked(ConnectionManager::read_only(url.clone())),
+    }
+}
+
+/// Runs `f` in a read transaction: one consistent snapshot for the page and its count, and no
+/// writer lock. PostgreSQL: `REPEATABLE READ, READ ONLY` (a read-only snapshot never fails to
+/// serialise). SQLite: a deferred `BEGIN`, which takes no lock until it reads.
+pub fn read_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<crate::StoreError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let store_error = |e: diesel::result::Error| E::from(crate::StoreError::from(e));
+    match conn {
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        ),
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
+    }
+    .map_err(store_error)?;
+    let result = f(conn);
+    // Nothing was written: commit and rollback end the snapshot alike; commit is the cheaper
+    // path in diesel's bookkeeping.
+    let end = match conn {
+        DbConn::Postgres(c) => AnsiTransactionManager::commit_transaction(c),
+        DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
+    };
+    let value = result?;
+    end.map_err(store_error)?;
+    Ok(value)
+}
+
+/// Lets SQLite update its query planner statistics (on shutdown); nothing on PostgreSQL, whose
+/// autovacuum does that.
+pub fn optimize(conn: &mut DbConn) -> Result<(), crate::StoreError> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA optimize;")?;
+    }
+    Ok(())
 }
 
 /// Whether the database answers a trivial query now.

@@ -88,6 +88,13 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
+            // SQLite's writer lock was not free within `busy_timeout`: answered 503, try again.
+            DieselError::DatabaseError(_, info)
+                if info.message() == "database is locked"
+                    || info.message() == "database is busy" =>
+            {
+                StoreError::Unavailable("the database is busy".into())
+            }
             DieselError::BrokenTransactionManager => {
                 StoreError::Unavailable("broken transaction manager".into())
             }

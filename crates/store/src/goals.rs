@@ -168,6 +168,16 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> StoreResult<Vec<Goal>> {
     Ok(goals)
 }
 
+/// The goals of several cases in a fixed number of queries (work lists), by id.
+pub fn of_cases(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<Vec<Goal>> {
+    let rows = goals::table
+        .filter(goals::case_id.eq_any(case_ids))
+        .order(goals::id.asc())
+        .select(GoalRow::as_select())
+        .load(conn)?;
+    complete(conn, rows)
+}
+
 pub fn insert(
     conn: &mut DbConn,
     actor: &Actor,

@@ -1,7 +1,9 @@
 //! Stored failed-login counts per username; the rule itself is `kim_domain::login_throttle`.
 
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use kim_domain::login_throttle::FailureRecord;
+use diesel::RunQueryDsl;
+use kim_domain::login_throttle::{FailureRecord, ThrottlePolicy};
 
 use crate::schema::login_failures;
 use crate::{clock, DbConn, StoreError};
@@ -37,9 +39,43 @@ pub fn put(conn: &mut DbConn, username: &str, record: &FailureRecord) -> Result<
     Ok(())
 }
 
+/// Counts one attempt for `key` before its password is checked: `Ok(Ok(()))` when it may be
+/// judged, `Ok(Err(wait))` while the key is locked. Runs in one transaction; on PostgreSQL the
+/// table is locked for it (two read-committed transactions would otherwise both read the old
+/// count), on SQLite `BEGIN IMMEDIATE` already makes writers take turns.
+pub fn reserve(
+    conn: &mut DbConn,
+    key: &str,
+    policy: &ThrottlePolicy,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Duration>, StoreError> {
+    crate::connection::transaction(conn, |conn| {
+        if matches!(conn, DbConn::Postgres(_)) {
+            diesel::sql_query("LOCK TABLE login_failures IN SHARE ROW EXCLUSIVE MODE")
+                .execute(conn)?;
+        }
+        let record = get(conn, key)?;
+        match policy.reserve(&record, now) {
+            Ok(next) => {
+                put(conn, key, &next)?;
+                Ok(Ok(()))
+            }
+            Err(wait) => Ok(Err(wait)),
+        }
+    })
+}
+
 pub fn clear(conn: &mut DbConn, username: &str) -> Result<(), StoreError> {
     diesel::delete(login_failures::table.find(username)).execute(conn)?;
     Ok(())
+}
+
+/// Every key with a stored record: usernames, and the buckets unknown names are counted under.
+pub fn keys(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
+    Ok(login_failures::table
+        .select(login_failures::username)
+        .order(login_failures::username)
+        .load(conn)?)
 }
 
 /// Removes records whose last failure is before `cutoff` (retention rule `login_failures`).

@@ -195,10 +195,16 @@ pub fn cases(
         "c.opened_on",
         &format!("c.opened_on BETWEEN {from} AND {to} AND {scope}"),
     )?;
+    // SQLite's date functions take the text itself; a CAST to DATE would make it a number.
+    let at_end = if is_postgres(conn) {
+        format!("CAST({to} AS DATE)")
+    } else {
+        to.clone()
+    };
     let open = case_measure(
         conn,
         dims,
-        &format!("CAST({to} AS DATE)"),
+        &at_end,
         &format!(
             "c.opened_on <= {to} AND NOT (c.status = 'closed' AND c.status_since <= {to}) AND {scope}"
         ),

@@ -96,15 +96,29 @@ type Job = Box<dyn FnOnce() + Send>;
 /// allocator arenas (seen: over 600 MiB resident under a login load test) and starve other
 /// requests of CPU. Here at most `KIM_PASSWORD_THREADS` hashes (default 1, so one core stays
 /// free for everything else and the working memory is 19 MiB in all) run at a time; the rest wait
-/// in a queue.
+/// in a queue. The queue is bounded: at most `KIM_PASSWORD_QUEUE` checks wait or run at once, and
+/// a login beyond that is refused at once ([`PasswordWorkers::admit`], 503 with `Retry-After`)
+/// instead of making everyone wait longer and longer.
 #[derive(Clone)]
 pub struct PasswordWorkers {
     jobs: Sender<Job>,
+    places: Arc<tokio::sync::Semaphore>,
 }
 
+/// A place in the password queue, taken before any work is done for a login so that a full
+/// queue refuses the login before its attempt is counted.
+pub struct Admission {
+    jobs: Sender<Job>,
+    _place: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// How long a client refused by a full queue should wait: a few hashes' time.
+const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
+
 impl PasswordWorkers {
-    /// Starts `threads` workers; they end when the last handle is dropped.
-    pub fn start(threads: usize) -> Self {
+    /// Starts `threads` workers with room for `queue` checks waiting or running; the workers
+    /// end when the last handle is dropped.
+    pub fn start(threads: usize, places: usize) -> Self {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..threads.max(1) {
@@ -125,11 +139,39 @@ impl PasswordWorkers {
                 tracing::error!(%error, "cannot start a password hashing thread");
             }
         }
-        PasswordWorkers { jobs }
+        PasswordWorkers {
+            jobs,
+            places: Arc::new(tokio::sync::Semaphore::new(places.max(1))),
+        }
     }
 
-    /// Runs `work` on a worker and waits for its result without blocking the async runtime.
+    /// A place in the queue, or 503 `overloaded` when it is full.
+    pub fn admit(&self) -> Result<Admission, crate::ApiError> {
+        let place = Arc::clone(&self.places).try_acquire_owned().map_err(|_| {
+            crate::ApiError::Overloaded {
+                retry_after_seconds: BUSY_RETRY_AFTER_SECONDS,
+            }
+        })?;
+        Ok(Admission {
+            jobs: self.jobs.clone(),
+            _place: place,
+        })
+    }
+
+    /// Runs `work` on a worker if the queue has room (see [`PasswordWorkers::admit`]).
     pub async fn run<T, F>(&self, work: F) -> Result<T, crate::ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.admit()?.run(work).await
+    }
+}
+
+impl Admission {
+    /// Runs `work` on a worker and waits for its result without blocking the async runtime;
+    /// the place in the queue is given back when the result is in.
+    pub async fn run<T, F>(self, work: F) -> Result<T, crate::ApiError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -173,13 +215,13 @@ mod tests {
 
     #[actix_web::test]
     async fn workers_run_jobs_and_return_results() {
-        let workers = PasswordWorkers::start(2);
+        let workers = PasswordWorkers::start(2, 2);
         let hashed = workers
             .run(|| hash("correct horse battery"))
             .await
             .expect("ran")
             .expect("hash");
-        let checks = futures_util::future::join_all((0..4).map(|_| {
+        let checks = futures_util::future::join_all((0..2).map(|_| {
             let workers = workers.clone();
             let hashed = hashed.clone();
             async move {
@@ -190,5 +232,23 @@ mod tests {
         }))
         .await;
         assert!(checks.into_iter().all(|c| c.expect("ran")));
+    }
+
+    #[actix_web::test]
+    async fn a_full_queue_refuses_at_once_with_retry_after() {
+        let workers = PasswordWorkers::start(1, 2);
+        let first = workers.admit().expect("room");
+        let second = workers.admit().expect("room");
+        match workers.admit() {
+            Err(crate::ApiError::Overloaded {
+                retry_after_seconds,
+            }) => assert!(retry_after_seconds >= 1),
+            Err(other) => panic!("expected Overloaded, got {other:?}"),
+            Ok(_) => panic!("a third check was admitted to a queue of two"),
+        }
+        // A finished check gives its place back.
+        assert_eq!(first.run(|| 1).await.expect("ran"), 1);
+        drop(second);
+        assert!(workers.admit().is_ok());
     }
 }

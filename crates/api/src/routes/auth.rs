@@ -1,7 +1,7 @@
 //! Login for people and "who am I" for every caller.
 
 use crate::routes::RouteTable;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use kim_domain::{Action, Principal, Role, Scope};
 use kim_store::{partner_tokens, users};
@@ -46,8 +46,11 @@ pub struct TokenResponse {
 /// Exchanges a username and password for a short-lived access token (JWT). After
 /// `KIM_LOGIN_MAX_FAILURES` failed attempts (default 5) the username is locked for
 /// `KIM_LOGIN_LOCKOUT_SECONDS` (default 300): further attempts, even with the right password,
-/// answer 429 with `Retry-After`. A wrong password, an unknown username and a disabled account
-/// all answer the same 401.
+/// answer 429 `login-locked` with `Retry-After`. Attempts are counted before the password is
+/// checked, so parallel guesses cannot get more than that many judged. One client address may
+/// try `KIM_LOGIN_PER_ADDRESS_PER_MINUTE` times a minute (default 30; 429 `rate-limited`). When
+/// too many passwords wait to be checked the answer is 503 `overloaded` with `Retry-After`. A
+/// wrong password, an unknown username and a disabled account all answer the same 401.
 ///
 /// **Who may call:** anyone, without a token.
 #[utoipa::path(tag = "Authentication", request_body = LoginRequest, responses(
@@ -63,11 +66,13 @@ pub struct TokenResponse {
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let LoginRequest { username, password } = body.into_inner();
-    let user = credentials::check_credentials(&state, &username, password).await?;
+    let client = credentials::client_address(&request, state.client_address);
+    let user = credentials::check_credentials(&state, client, &username, password).await?;
     issue_token(&state, user.id)
 }
 

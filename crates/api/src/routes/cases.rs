@@ -23,7 +23,7 @@ use validator::Validate;
 use super::clients::ClientInput;
 use super::trimmed;
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit, case_for, client_for};
+use crate::case_access::{audit, case_for, client_for, Trail};
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
 use crate::http::paging::{parse_sort, PageParams};
@@ -383,6 +383,7 @@ const SORT_FIELDS: &[(&str, CaseSort)] = &[
 fn search(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
+    trail: &mut Trail,
     filter: &CaseFilter,
     sort: CaseSort,
     descending: bool,
@@ -394,14 +395,12 @@ fn search(
     }
     let listed = store::list(conn, scope, filter, sort, descending, page)?;
     for case in &listed.items {
-        audit(
-            conn,
-            who,
+        trail.record(
             AuditObject::Case,
             AuditVerb::List,
             Some(case.id),
-            Some(&case.lead_client_reference),
-        )?;
+            Some(case.data.lead_client_id),
+        );
     }
     Ok(CasePage::new(listed, page))
 }
@@ -443,12 +442,13 @@ pub async fn list_cases(
         closed_to: q.closed_to,
         client_reference: trimmed(q.client_reference),
         eligible: q.eligible,
+        open: false,
     };
     let descending = direction == kim_store::Direction::Desc;
     state
         .db
-        .write_with(caller, move |conn, who| {
-            search(conn, who, &filter, sort, descending, page)
+        .audited_read(caller, None, move |conn, who, trail| {
+            search(conn, who, trail, &filter, sort, descending, page)
         })
         .await
         .map(web::Json)
@@ -472,53 +472,35 @@ pub async fn my_cases(
     let page = paging.page()?;
     state
         .db
-        .write_with(caller, move |conn, who| {
+        .audited_read(caller, None, move |conn, who, trail| {
             let me = who
                 .user_id()
                 .ok_or(ApiError::Forbidden("partners have no cases".into()))?;
             if case_scope(&who.principal) == CaseScope::Nothing {
                 return Err(ApiError::Forbidden("your role sees no case data".into()));
             }
-            let mut open = Vec::new();
-            for status in [CaseStatus::Intake, CaseStatus::Active, CaseStatus::Paused] {
-                let filter = CaseFilter {
-                    status: Some(status),
-                    ..CaseFilter::default()
-                };
-                let all = kim_domain::paging::PageRequest {
-                    limit: kim_domain::paging::MAX_LIMIT,
-                    offset: 0,
-                };
-                open.extend(
-                    store::list(
-                        conn,
-                        CaseScope::Assigned(me),
-                        &filter,
-                        CaseSort::StatusSince,
-                        true,
-                        all,
-                    )?
-                    .items,
-                );
-            }
-            open.sort_by(|a, b| b.status_since.cmp(&a.status_since).then(a.id.cmp(&b.id)));
-            let total = open.len() as i64;
-            let items: Vec<store::Case> = open
-                .into_iter()
-                .skip(page.offset as usize)
-                .take(page.limit as usize)
-                .collect();
-            for case in &items {
-                audit(
-                    conn,
-                    who,
+            // One page in SQL: open cases, most recent status change first.
+            let filter = CaseFilter {
+                open: true,
+                ..CaseFilter::default()
+            };
+            let listed = store::list(
+                conn,
+                CaseScope::Assigned(me),
+                &filter,
+                CaseSort::StatusSince,
+                true,
+                page,
+            )?;
+            for case in &listed.items {
+                trail.record(
                     AuditObject::Case,
                     AuditVerb::List,
                     Some(case.id),
-                    Some(&case.lead_client_reference),
-                )?;
+                    Some(case.data.lead_client_id),
+                );
             }
-            Ok(CasePage::new(kim_store::Listed { items, total }, page))
+            Ok(CasePage::new(listed, page))
         })
         .await
         .map(web::Json)
@@ -542,18 +524,20 @@ pub async fn get_case(
     let id = id.into_inner();
     let case = state
         .db
-        .write_with(caller, move |conn, who| {
-            let case = case_for(conn, who, id, Access::Read)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Case,
-                AuditVerb::Read,
-                Some(id),
-                Some(&case.lead_client_reference),
-            )?;
-            Ok::<_, ApiError>(case)
-        })
+        .audited_read(
+            caller,
+            Some((AuditObject::Case, id)),
+            move |conn, who, trail| {
+                let case = case_for(conn, who, id, Access::Read)?;
+                trail.record(
+                    AuditObject::Case,
+                    AuditVerb::Read,
+                    Some(id),
+                    Some(case.data.lead_client_id),
+                );
+                Ok::<_, ApiError>(case)
+            },
+        )
         .await?;
     let version = case.version;
     Ok(ok_versioned(&Case::from(case), version))

@@ -215,20 +215,20 @@ pub async fn list_clients(
     };
     let listed = state
         .db
-        .write_with(caller, move |conn, who| {
+        .audited_read(caller, None, move |conn, who, trail| {
             let scope = client_scope(who)?;
             let listed = store::list(conn, scope, &filter, page)?;
+            let ids: Vec<i64> = listed.items.iter().map(|c| c.id).collect();
+            let mut links = store::links_of(conn, &ids)?;
             let mut items = Vec::with_capacity(listed.items.len());
             for client in listed.items {
-                audit(
-                    conn,
-                    who,
+                trail.record(
                     AuditObject::Client,
                     AuditVerb::List,
                     Some(client.id),
-                    Some(&client.reference),
-                )?;
-                let links = store::links(conn, client.id)?;
+                    Some(client.id),
+                );
+                let links = links.remove(&client.id).unwrap_or_default();
                 items.push(Client::new(client, links));
             }
             Ok::<_, ApiError>(ClientPage {
@@ -261,19 +261,16 @@ pub async fn get_client(
     let id = id.into_inner();
     let client = state
         .db
-        .write_with(caller, move |conn, who| {
-            let client = client_for(conn, who, id, Access::Read)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Client,
-                AuditVerb::Read,
-                Some(id),
-                Some(&client.reference),
-            )?;
-            let links = store::links(conn, id)?;
-            Ok::<_, ApiError>(Client::new(client, links))
-        })
+        .audited_read(
+            caller,
+            Some((AuditObject::Client, id)),
+            move |conn, who, trail| {
+                let client = client_for(conn, who, id, Access::Read)?;
+                trail.record(AuditObject::Client, AuditVerb::Read, Some(id), Some(id));
+                let links = store::links(conn, id)?;
+                Ok::<_, ApiError>(Client::new(client, links))
+            },
+        )
         .await?;
     let version = client.version;
     Ok(ok_versioned(&client, version))

@@ -22,7 +22,7 @@ use validator::Validate;
 
 use super::goals::{require_case_role, writable_case};
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::audit;
+use crate::case_access::{audit, audit_client};
 use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::paging::PageParams;
@@ -299,17 +299,18 @@ pub async fn list_requests(
             let listed = store::list(conn, scope, status, page)?;
             let mut items = Vec::with_capacity(listed.items.len());
             for request in listed.items {
+                // One event per request shown, naming the person it concerns.
+                audit_client(
+                    conn,
+                    who,
+                    AuditObject::ResidenceRequest,
+                    AuditVerb::List,
+                    Some(request.id),
+                    Some(request.client_id),
+                )?;
                 let access = request_access(&who.principal, office, &request.facts());
                 items.push(shape(conn, access, request, today)?);
             }
-            audit(
-                conn,
-                who,
-                AuditObject::ResidenceRequest,
-                AuditVerb::List,
-                None,
-                None,
-            )?;
             Ok(ResidenceRequestPage {
                 next: page.next_offset(listed.total),
                 items,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::audit;
+use crate::case_access::Trail;
 use crate::error::error_sets as sets;
 use crate::server::AppState;
 use crate::ApiError;
@@ -70,6 +70,7 @@ const FOLLOW_UP_DAYS: i64 = 14;
 fn collect(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
+    trail: &mut Trail,
     today: NaiveDate,
 ) -> Result<Vec<Task>, ApiError> {
     let me = who.user_id().ok_or(ApiError::Forbidden(
@@ -91,7 +92,19 @@ fn collect(
             all,
         )?
         .items;
-        for case in mine.iter().filter(|c| c.status != CaseStatus::Closed) {
+        // Goals of all my open cases in one query, not one per case.
+        let open: Vec<&cases::Case> = mine
+            .iter()
+            .filter(|c| c.status != CaseStatus::Closed)
+            .collect();
+        let open_ids: Vec<i64> = open.iter().map(|c| c.id).collect();
+        let mut goals_by_case: std::collections::HashMap<i64, Vec<goals::Goal>> =
+            std::collections::HashMap::new();
+        for goal in goals::of_cases(conn, &open_ids)? {
+            goals_by_case.entry(goal.case_id).or_default().push(goal);
+        }
+        for case in open {
+            let lead = Some(case.data.lead_client_id);
             if case.status == CaseStatus::Intake {
                 tasks.push(Task {
                     kind: TaskKind::IntakeToDecide,
@@ -102,27 +115,22 @@ fn collect(
                     title: format!("Intake of {}", case.lead_client_reference),
                 });
             }
-            for goal in goals::of_case(conn, case.id)? {
+            for goal in goals_by_case.remove(&case.id).unwrap_or_default() {
                 let overdue = is_overdue(goal.data.status, goal.data.target_on, today);
                 if overdue {
+                    // The goal's text is shown: an event about that person.
+                    trail.record(AuditObject::Goal, AuditVerb::List, Some(goal.id), lead);
                     tasks.push(Task {
                         kind: TaskKind::OverdueGoal,
                         due_on: goal.data.target_on,
                         case_id: Some(case.id),
                         object_type: "goal",
                         object_id: goal.id,
-                        title: goal.data.text.clone(),
+                        title: goal.data.text,
                     });
                 }
             }
-            audit(
-                conn,
-                who,
-                AuditObject::Case,
-                AuditVerb::List,
-                Some(case.id),
-                Some(&case.lead_client_reference),
-            )?;
+            trail.record(AuditObject::Case, AuditVerb::List, Some(case.id), lead);
         }
         let referral_scope = kim_domain::access::ReferralScope::OfCases(CaseScope::Assigned(me));
         for referral in
@@ -144,9 +152,18 @@ fn collect(
                 });
             }
         }
-        for (conference, case_id, description, due) in
-            conferences::tasks_due(conn, me, today + chrono::Duration::days(FOLLOW_UP_DAYS))?
-        {
+        let due = conferences::tasks_due(conn, me, today + chrono::Duration::days(FOLLOW_UP_DAYS))?;
+        let task_cases: Vec<i64> = due.iter().filter_map(|t| t.1).collect();
+        let leads = cases::lead_clients(conn, &task_cases)?;
+        for (conference, case_id, description, due) in due {
+            // The task's text is about the case's people: an event per task shown.
+            let lead = case_id.and_then(|c| leads.get(&c).copied());
+            trail.record(
+                AuditObject::Conference,
+                AuditVerb::List,
+                Some(conference),
+                lead,
+            );
             tasks.push(Task {
                 kind: TaskKind::FollowUp,
                 due_on: Some(due),
@@ -169,6 +186,13 @@ fn collect(
             _ => (ResidenceRequestStatus::Answered, TaskKind::RequestAnswered),
         };
         for request in residence_requests::list(conn, requests, Some(status), all)?.items {
+            // The question is shown: an event about the person it concerns.
+            trail.record(
+                AuditObject::ResidenceRequest,
+                AuditVerb::List,
+                Some(request.id),
+                Some(request.client_id),
+            );
             tasks.push(Task {
                 kind,
                 due_on: None,
@@ -278,7 +302,9 @@ pub async fn my_tasks(
     let today = Utc::now().date_naive();
     state
         .db
-        .write_with(caller, move |conn, who| collect(conn, who, today))
+        .audited_read(caller, None, move |conn, who, trail| {
+            collect(conn, who, trail, today)
+        })
         .await
         .map(web::Json)
 }

@@ -227,7 +227,8 @@ pub async fn token(
         Ok(fields) => fields,
         Err((code, description)) => return Ok(oauth_error(code, description)),
     };
-    match login::check_credentials(&state, &username, password).await {
+    let client = login::client_address(&request, state.client_address);
+    match login::check_credentials(&state, client, &username, password).await {
         Ok(user) => issue_token(&state, user.id),
         Err(ApiError::Unauthorized(description)) => {
             Ok(oauth_error(OAuthCode::InvalidGrant, description))

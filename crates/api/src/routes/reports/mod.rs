@@ -452,7 +452,7 @@ pub struct CasesReport {
         (String = "image/svg+xml")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/cases")]
 pub async fn cases_report(
     caller: Caller,
@@ -512,7 +512,7 @@ pub async fn cases_report(
         (String = "image/svg+xml")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/people")]
 pub async fn people_report(
     caller: Caller,
@@ -707,7 +707,7 @@ impl Partitioned {
         (String = "image/svg+xml")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/referrals")]
 pub async fn referrals_report(
     caller: Caller,
@@ -771,6 +771,9 @@ pub async fn referrals_report(
         .collect();
     let rows: Vec<(Vec<Option<String>>, Vec<u64>)> =
         by.into_iter().map(|(k, v)| (vec![Some(k)], v)).collect();
+    let table = table::partition(&rows, min_cell);
+    // A rate over withheld cells would give them away.
+    let rates = withhold_rates(rates, &table, &[1, 2, 3]);
     let labels = if dim == ReferralDimension::Organisation {
         names
             .into_iter()
@@ -786,7 +789,7 @@ pub async fn referrals_report(
         key: dim.as_str(),
         total_name: "sent",
         parts: vec!["accepted", "declined", "completed", "withdrawn", "open"],
-        table: table::partition(&rows, min_cell),
+        table,
         rates,
         rate_name: "acceptance_rate",
         median_name: Some("median_days_to_answer"),
@@ -817,7 +820,7 @@ pub async fn referrals_report(
         (String = "image/svg+xml")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/goals")]
 pub async fn goals_report(
     caller: Caller,
@@ -847,6 +850,8 @@ pub async fn goals_report(
         .collect();
     let rows: Vec<(Vec<Option<String>>, Vec<u64>)> =
         by.into_iter().map(|(k, v)| (vec![Some(k)], v)).collect();
+    let table = table::partition(&rows, min_cell);
+    let rates = withhold_rates(rates, &table, &[0, 1]);
     let report = Partitioned {
         title: "Help-plan goals".into(),
         period,
@@ -854,7 +859,7 @@ pub async fn goals_report(
         key: "topic",
         total_name: "set",
         parts: vec!["achieved", "dropped", "open"],
-        table: table::partition(&rows, min_cell),
+        table,
         rates,
         rate_name: "achievement_rate",
         median_name: None,
@@ -867,6 +872,24 @@ pub async fn goals_report(
         || report.sheet(),
         || Some(report.chart()),
     )
+}
+
+/// Withholds a row's rate when a count it is computed from is withheld.
+fn withhold_rates(
+    rates: Vec<(Option<f64>, Option<f64>)>,
+    table: &Table,
+    inputs: &[usize],
+) -> Vec<(Option<f64>, Option<f64>)> {
+    rates
+        .into_iter()
+        .zip(&table.rows)
+        .map(|((rate, median), row)| {
+            let hidden = inputs
+                .iter()
+                .any(|i| row.values.get(*i).is_some_and(|v| v.is_none()));
+            (if hidden { None } else { rate }, median)
+        })
+        .collect()
 }
 
 fn pairs_json(pairs: &[(String, Option<u64>)], key: &str, value: &str) -> Value {
@@ -917,7 +940,7 @@ fn protected_list(counts: &[(String, u64)], min_cell: u64) -> (Vec<(String, Opti
         (String = "image/svg+xml")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/caseload")]
 pub async fn caseload_report(
     caller: Caller,
@@ -1108,7 +1131,7 @@ pub async fn caseload_report(
         (String = "image/svg+xml")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/gaps")]
 pub async fn gaps_report(
     caller: Caller,
@@ -1252,7 +1275,7 @@ pub struct ProgrammeQuery {
         (String = "text/csv")
     )),
     sets::ListErrors,
-), security(("bearer" = []), ("oauth2" = [])))]
+), security(("bearer" = [])))]
 #[get("/reports/programme")]
 pub async fn programme_report(
     caller: Caller,

@@ -1,0 +1,146 @@
+//! The audit appender: group commit for the audit events of reads (issue 13), and the one place
+//! that extends the audit trail's hash chain (`kim_store::audit::chain`).
+//!
+//! A read of personal data runs in a read transaction, collects its audit events, and hands
+//! them here; it answers only after the batch holding them has committed ("no read without its
+//! audit event": if the flush fails, the read answers 503 and shows nothing). One thread per
+//! database takes the events of many concurrent reads, writes them in one transaction (one
+//! multi-row INSERT, already sealed into the chain) and acknowledges every request of the
+//! batch. A batch closes when it holds `batch_size` events or `max_wait` has passed since its
+//! first event; while one batch commits, the next one fills, so under load batches grow by
+//! themselves. The same transaction first seals the events write requests committed in their
+//! own transactions since the last batch, so the chain has one order and one writer. When idle
+//! the thread seals now and then (`idle_seal`).
+
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TryRecvError};
+use std::time::{Duration, Instant};
+
+use kim_store::audit::{self, NewEvent};
+use kim_store::DbPool;
+use tokio::sync::oneshot;
+
+use crate::ApiError;
+
+/// Batching settings (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppenderOptions {
+    /// Most events per batch (one INSERT, one commit).
+    pub batch_size: usize,
+    /// Longest a batch waits for more events after its first.
+    pub max_wait: Duration,
+    /// How often an idle appender seals events written by write requests.
+    pub idle_seal: Duration,
+}
+
+impl Default for AppenderOptions {
+    fn default() -> Self {
+        AppenderOptions {
+            batch_size: 512,
+            max_wait: Duration::from_millis(1),
+            idle_seal: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Requests waiting in the queue before new ones are refused with 503 (back pressure).
+const QUEUE: usize = 8_192;
+
+struct Job {
+    events: Vec<NewEvent>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// A handle to the appender thread; cloned into every request.
+#[derive(Clone)]
+pub struct Appender {
+    queue: SyncSender<Job>,
+}
+
+impl Appender {
+    /// Starts the thread; it ends when the last handle is dropped, after its last batch.
+    pub fn start(pool: DbPool, options: AppenderOptions) -> Appender {
+        let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("kim-audit-appender".into())
+            .spawn(move || run(pool, options, jobs));
+        if let Err(e) = spawned {
+            // Without the thread every audited read answers 503: loud, and nothing unaudited.
+            tracing::error!(error = %e, "cannot start the audit appender");
+        }
+        Appender { queue }
+    }
+
+    /// Writes `events` durably (with the events of concurrent requests); `Err` (503) when the
+    /// batch could not be committed or the appender is overloaded.
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<(), ApiError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (done, acknowledged) = oneshot::channel();
+        self.queue
+            .try_send(Job { events, done })
+            .map_err(|_| ApiError::Unavailable("the audit trail is not accepting events".into()))?;
+        match acknowledged.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(cause)) => Err(ApiError::Unavailable(format!(
+                "the audit events could not be written: {cause}"
+            ))),
+            Err(_) => Err(ApiError::Unavailable("the audit appender stopped".into())),
+        }
+    }
+}
+
+fn run(pool: DbPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>) {
+    loop {
+        let first = match jobs.recv_timeout(options.idle_seal) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(e) = write(&pool, &[]) {
+                    tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let deadline = Instant::now() + options.max_wait;
+        let mut count = first.events.len();
+        let mut batch = vec![first];
+        while count < options.batch_size {
+            let next = match jobs.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    match jobs.recv_timeout(deadline - now) {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    }
+                }
+            };
+            count += next.events.len();
+            batch.push(next);
+        }
+        let mut events = Vec::with_capacity(count);
+        let mut waiting = Vec::with_capacity(batch.len());
+        for job in batch {
+            events.extend(job.events);
+            waiting.push(job.done);
+        }
+        let result = write(&pool, &events);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, events = events.len(), "audit batch failed; its reads answer 503");
+        }
+        for done in waiting {
+            // A request that gave up (client gone) no longer listens; nothing to do.
+            let _ = done.send(result.clone());
+        }
+    }
+}
+
+fn write(pool: &DbPool, events: &[NewEvent]) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    audit::append(&mut conn, events).map_err(|e| e.to_string())
+}
