@@ -49,18 +49,37 @@ async fn list_pages_take_a_fixed_number_of_queries(app: TestApp) {
     for limit in [5, 30] {
         // /me/cases
         let (my_cases, listed) = queries(&mut conn, |c| {
-            cases::list(c, CaseScope::Assigned(me), &open, CaseSort::StatusSince, true, page(limit))
+            cases::list(
+                c,
+                CaseScope::Assigned(me),
+                &open,
+                CaseSort::StatusSince,
+                true,
+                page(limit),
+            )
         });
         let listed = listed.expect("my cases");
         assert_eq!(listed.items.len() as i64, limit.min(listed.total));
         // /cases as the CM coordination
         let (all_cases, listed_all) = queries(&mut conn, |c| {
-            cases::list(c, CaseScope::All, &CaseFilter::default(), CaseSort::OpenedOn, true, page(limit))
+            cases::list(
+                c,
+                CaseScope::All,
+                &CaseFilter::default(),
+                CaseSort::OpenedOn,
+                true,
+                page(limit),
+            )
         });
         assert_eq!(listed_all.expect("cases").items.len() as i64, limit);
         // /clients: the page and the household links of all its clients
         let (client_page, clients) = queries(&mut conn, |c| {
-            let listed = clients::list(c, ClientScope::OfUser(me), &ClientFilter::default(), page(limit))?;
+            let listed = clients::list(
+                c,
+                ClientScope::OfUser(me),
+                &ClientFilter::default(),
+                page(limit),
+            )?;
             let ids: Vec<i64> = listed.items.iter().map(|c| c.id).collect();
             clients::links_of(c, &ids).map(|_| listed)
         });

@@ -350,6 +350,22 @@ async fn a_closed_case_past_its_period_is_anonymised_and_a_newer_one_is_not(app:
             .expect("query")
             .expect("Jobcenter")
             .id;
+        // The old client's consent expired long ago: anonymising the client must not give it a
+        // new end, or the real run would delete fewer consents than the dry run counted.
+        kim_store::consents::insert(
+            conn,
+            old_client,
+            &NewConsent {
+                recipient_organisation_ids: vec![jobcenter],
+                purposes: vec![ConsentPurpose::Referral],
+                categories: vec![DataCategory::Identity],
+                given_on: days_ago(1990),
+                valid_until: Some(days_ago(1600)),
+            },
+            None,
+            None,
+        )
+        .expect("expired consent");
         kim_store::consents::insert(
             conn,
             open_client,
@@ -412,7 +428,7 @@ async fn a_closed_case_past_its_period_is_anonymised_and_a_newer_one_is_not(app:
         1,
         "the held one waits"
     );
-    assert_eq!(count_of(&dry, RecordType::EndedConsents), 1);
+    assert_eq!(count_of(&dry, RecordType::EndedConsents), 2);
     assert_eq!(count_of(&dry, RecordType::IdempotencyReplays), 1);
     assert_eq!(count_of(&dry, RecordType::LoginFailures), 1);
     assert_eq!(count_of(&dry, RecordType::AuditEvents), 0);

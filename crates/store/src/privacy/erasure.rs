@@ -165,10 +165,17 @@ pub(crate) fn anonymise_client_record(
     diesel::update(consents::table.filter(consents::client_id.eq(client_id)))
         .set(consents::document_reference.eq(None::<String>))
         .execute(conn)?;
+    // Only consents still valid are revoked: an expired one keeps its end, so the ended-consents
+    // rule counts its period from then (and a dry run's count stays the real run's).
     diesel::update(
         consents::table
             .filter(consents::client_id.eq(client_id))
-            .filter(consents::revoked_on.is_null()),
+            .filter(consents::revoked_on.is_null())
+            .filter(
+                consents::valid_until
+                    .is_null()
+                    .or(consents::valid_until.ge(now.date())),
+            ),
     )
     .set((
         consents::revoked_on.eq(Some(now.date())),
