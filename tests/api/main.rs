@@ -24,6 +24,7 @@ mod referrals;
 mod residence_requests;
 mod roadmap;
 mod schema;
+mod sessions;
 mod survey_results;
 mod surveys;
 mod users;

@@ -34,6 +34,17 @@ enum Command {
         /// (password "demo-password"). Idempotent.
         #[arg(long)]
         demo: bool,
+        /// Add N fictional cases (default 100000) with clients, consents, referrals, goals,
+        /// contacts and status histories over the five years up to --until; seeds the demo
+        /// data first when it is missing. For volume tests and benchmarks only.
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "100000")]
+        synthetic: Option<u64>,
+        /// Random seed of --synthetic: the same seed and --until give the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Last day of the synthetic five years (YYYY-MM-DD); default today.
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
     },
     /// Manage user accounts.
     User {
@@ -44,6 +55,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Print the OpenAPI document (JSON).
     Openapi {
@@ -72,6 +88,13 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit trail's hash chain and recompute every hash; prints how many events were
+    /// checked and exits non-zero naming the first event whose hash does not match.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +137,32 @@ pub fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve => serve(),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let pool = open_database()?;
+            migrate(&pool)?;
+            let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+            let result = kim_store::audit::verify(&mut conn).map_err(|e| e.to_string())?;
+            println!(
+                "audit trail: {} events checked, {} not yet sealed, chain starts after {}, head {} {}",
+                result.checked,
+                result.unsealed,
+                result.anchor_seq.unwrap_or(0),
+                result.head.seq,
+                result.head.hash
+            );
+            match result.first_broken {
+                None => {
+                    println!("audit trail intact");
+                    Ok(())
+                }
+                Some(broken) => Err(format!(
+                    "audit trail broken at event {} (chain seq {}): {}",
+                    broken.id, broken.chain_seq, broken.reason
+                )),
+            }
+        }
         Command::Migrate => {
             let pool = open_database()?;
             let applied = migrate(&pool)?;
@@ -127,9 +176,19 @@ fn run(command: Command) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Seed { demo } => {
+        Command::Seed {
+            demo,
+            synthetic,
+            seed,
+            until,
+        } => {
+            if let Some(count) = synthetic {
+                return seed_synthetic(count, seed, until);
+            }
             if !demo {
-                return Err("say what to seed: `kim seed --demo`".into());
+                return Err(
+                    "say what to seed: `kim seed --demo` or `kim seed --synthetic N`".into(),
+                );
             }
             let pool = open_database()?;
             migrate(&pool)?;
@@ -218,6 +277,54 @@ fn run(command: Command) -> Result<(), String> {
             }
         }
     }
+}
+
+/// Synthetic case managers the cases are spread over (the demo county has one).
+const SYNTHETIC_CASE_MANAGERS: usize = 24;
+
+fn seed_synthetic(count: u64, seed: u64, until: Option<chrono::NaiveDate>) -> Result<(), String> {
+    use seed::synthetic::{Cursor, Generator, BATCH_CASES};
+    let pool = open_database()?;
+    migrate(&pool)?;
+    let hash = auth::password::hash(seed::DEMO_PASSWORD)?;
+    in_transaction(&pool, |conn| seed::demo(conn, &hash))?;
+    in_transaction(&pool, |conn| {
+        seed::synthetic_case_managers(conn, &hash, SYNTHETIC_CASE_MANAGERS)
+    })?;
+    let reference = in_transaction(&pool, kim_store::synthetic::reference)?;
+    let until = until.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let mut generator = Generator::new(seed, reference, until)?;
+
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(count);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} cases ({per_sec}, {eta} left)",
+        )
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> "),
+    );
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(BATCH_CASES as u64);
+        in_transaction(&pool, |conn| {
+            let mut cursor = Cursor::read(conn)?;
+            let rows = generator.batch(n as usize, &mut cursor);
+            kim_store::synthetic::insert(conn, &rows)
+        })?;
+        left -= n;
+        bar.inc(n);
+    }
+    in_transaction(&pool, |conn| {
+        seed::synthetic::finish(conn)?;
+        kim_store::audit::record(conn, &Actor::system(), "seed.synthetic", "case", None)
+    })?;
+    bar.finish();
+    println!(
+        "synthetic data: {count} cases (seed {seed}, five years up to {until}) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn token(command: TokenCommand) -> Result<(), String> {
@@ -330,6 +437,12 @@ fn serve() -> Result<(), String> {
     let env = process_env();
     let config = env.config().map_err(|e| e.to_string())?;
     telemetry::init(config.log_format);
+    if config.development {
+        tracing::warn!(
+            "development mode (KIM_DEVELOPMENT=true): the published development signing key and \
+             short keys are accepted; never run like this with real data"
+        );
+    }
     let pool = connect_pool(
         &config.database_url,
         PoolOptions {

@@ -218,7 +218,7 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail: self.detail(),
             instance: context.as_ref().map(|c| c.path.clone()),
-            request_id: context.map(|c| c.request_id),
+            request_id: context.map(|c| c.shown_id().to_owned()),
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
                 _ => Vec::new(),
@@ -490,6 +490,10 @@ pub mod error_sets {
         /// Reading one object.
         ReadErrors: "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
             "503" => Unavailable,
+    }
+    error_set! {
+        /// Reading a result computed by the server, without parameters.
+        ComputeErrors: "401" => Unauthorized, "403" => Forbidden, "503" => Unavailable,
     }
     error_set! {
         /// Listing with filters and paging.

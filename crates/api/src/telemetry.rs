@@ -1,8 +1,10 @@
 //! Request ids and structured logs.
 //!
-//! Every request gets an id (the client's `X-Request-Id` when it sends a sane one, else a new
-//! UUID). The id is echoed in the response header, carried by every log line of the request,
-//! and put into problem+json bodies so a user's error report can be found in the log.
+//! Every request gets the server's own id (a new UUID, always) and keeps the client's
+//! `X-Request-Id` beside it when it sends a sane one. The id shown to the caller (response
+//! header, problem+json bodies) is the client's when it sent one, else the server's; log lines
+//! carry both; audit events store both, so a caller cannot make its events look like another
+//! request's by sending that request's id.
 
 use std::time::Instant;
 
@@ -17,7 +19,10 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 /// What error responses need to know about the request they answer.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
+    /// The server's own id of this request.
     pub request_id: String,
+    /// The `X-Request-Id` the client sent, if sane.
+    pub client_request_id: Option<String>,
     pub path: String,
 }
 
@@ -30,16 +35,22 @@ impl RequestContext {
     pub fn current() -> Option<RequestContext> {
         CURRENT.try_with(|c| c.clone()).ok()
     }
+
+    /// The id the caller sees: its own when it sent one, else the server's.
+    pub fn shown_id(&self) -> &str {
+        self.client_request_id
+            .as_deref()
+            .unwrap_or(&self.request_id)
+    }
 }
 
-/// Accepts a client's request id when it is short, printable ASCII; otherwise makes one.
-fn request_id_from(req: &ServiceRequest) -> String {
+/// A client's request id when it is short, printable ASCII.
+fn client_request_id(req: &ServiceRequest) -> Option<String> {
     req.headers()
         .get(&REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 /// Middleware: assigns the request id, logs one line per request, sets `X-Request-Id`.
@@ -47,14 +58,16 @@ pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let request_id = request_id_from(&req);
     let context = RequestContext {
-        request_id: request_id.clone(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        client_request_id: client_request_id(&req),
         path: req.path().to_owned(),
     };
+    let shown = context.shown_id().to_owned();
     let span = tracing::info_span!(
         "request",
-        request_id = %request_id,
+        request_id = %context.request_id,
+        client_request_id = context.client_request_id.as_deref().unwrap_or(""),
         method = %req.method(),
         path = %req.path(),
     );
@@ -70,7 +83,7 @@ pub async fn request_context(
             "handled"
         );
     });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Ok(value) = HeaderValue::from_str(&shown) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     Ok(response)

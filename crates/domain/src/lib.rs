@@ -21,6 +21,7 @@ pub mod paging;
 pub mod permission;
 pub mod reference;
 pub mod referral;
+pub mod report;
 pub mod residence_request;
 pub mod roadmap;
 pub mod role;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::access::{CaseFacts, CaseScope};
 use kim_domain::case::{
@@ -11,6 +11,7 @@ use kim_domain::case::{
 };
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain};
+use kim_domain::report::StatisticalAttributes;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
@@ -235,17 +236,63 @@ fn check_references(conn: &mut DbConn, data: &CaseData) -> StoreResult<()> {
 }
 
 fn replace_sets(conn: &mut DbConn, id: i64, data: &CaseData) -> StoreResult<()> {
-    diesel::delete(case_clients::table.filter(case_clients::case_id.eq(id))).execute(conn)?;
+    let wanted = normalise_set(&data.client_ids);
+    // Memberships that stay keep the statistical attributes captured when the client joined;
+    // only removed clients are deleted and only new ones are captured.
+    diesel::delete(
+        case_clients::table
+            .filter(case_clients::case_id.eq(id))
+            .filter(case_clients::client_id.ne_all(&wanted)),
+    )
+    .execute(conn)?;
     diesel::delete(domains::table.filter(domains::case_id.eq(id))).execute(conn)?;
     diesel::delete(topics::table.filter(topics::case_id.eq(id))).execute(conn)?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for client in normalise_set(&data.client_ids) {
-        diesel::insert_into(case_clients::table)
-            .values((
-                case_clients::case_id.eq(id),
-                case_clients::client_id.eq(client),
+    let present: Vec<i64> = case_clients::table
+        .filter(case_clients::case_id.eq(id))
+        .select(case_clients::client_id)
+        .load(conn)?;
+    let joining: Vec<i64> = wanted
+        .into_iter()
+        .filter(|c| !present.contains(c))
+        .collect();
+    if !joining.is_empty() {
+        let opened_on: NaiveDate = cases::table.find(id).select(cases::opened_on).first(conn)?;
+        let people: Vec<(
+            i64,
+            Option<i32>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )> = clients::table
+            .filter(clients::id.eq_any(&joining))
+            .select((
+                clients::id,
+                clients::birth_year,
+                clients::gender,
+                clients::country_of_origin,
+                clients::residence_status,
             ))
-            .execute(conn)?;
+            .load(conn)?;
+        // One row per statement: batch inserts do not compile through the MultiBackend.
+        for (client, birth_year, gender, origin, residence) in people {
+            let captured = StatisticalAttributes::capture(
+                birth_year,
+                gender.as_deref(),
+                origin.as_deref(),
+                residence.as_deref(),
+                opened_on.year(),
+            );
+            diesel::insert_into(case_clients::table)
+                .values((
+                    case_clients::case_id.eq(id),
+                    case_clients::client_id.eq(client),
+                    case_clients::age_band.eq(captured.age_band.map(|b| b.as_str())),
+                    case_clients::gender.eq(captured.gender),
+                    case_clients::country_of_origin.eq(captured.country_of_origin),
+                    case_clients::residence_status.eq(captured.residence_status),
+                ))
+                .execute(conn)?;
+        }
     }
     for domain in normalise_set(&data.legal_domains) {
         diesel::insert_into(domains::table)

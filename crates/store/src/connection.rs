@@ -207,8 +207,15 @@ where
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let store_error = |e: diesel::result::Error| E::from(crate::StoreError::from(e));
+    // Inside a transaction already (e.g. `audit::remove_before` called from a retention job's
+    // transaction): `begin_transaction` makes a savepoint.
+    let nested = match conn {
+        DbConn::Postgres(c) => in_transaction(c),
+        DbConn::Sqlite(c) => in_transaction(c),
+    };
     match conn {
         DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+        DbConn::Sqlite(c) if nested => AnsiTransactionManager::begin_transaction(c),
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
     }
     .map_err(store_error)?;
@@ -230,6 +237,18 @@ where
             Err(error)
         }
     }
+}
+
+fn in_transaction<C>(conn: &mut C) -> bool
+where
+    C: Connection<TransactionManager = diesel::connection::AnsiTransactionManager>,
+{
+    use diesel::connection::TransactionManager;
+    diesel::connection::AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some()
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod residence_requests;
 pub mod roadmap;
 pub(crate) mod schema;
 pub mod surveys;
+pub mod synthetic;
 pub mod users;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};

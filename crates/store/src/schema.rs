@@ -60,6 +60,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> Integer,
+        must_change_password -> Bool,
     }
 }
 
@@ -98,7 +100,27 @@ diesel::table! {
         object_type -> Text,
         object_id -> Nullable<Text>,
         request_id -> Nullable<Text>,
-        client_reference -> Nullable<Text>,
+        client_id -> Nullable<BigInt>,
+        client_request_id -> Nullable<Text>,
+        chain_seq -> Nullable<BigInt>,
+        entry_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain_anchors (id) {
+        id -> BigInt,
+        chain_seq -> BigInt,
+        entry_hash -> Text,
+        removed -> BigInt,
+        cutoff -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_removal_permits (up_to_seq) {
+        up_to_seq -> BigInt,
     }
 }
 
@@ -179,6 +201,8 @@ diesel::joinable!(position_events -> positions (position_id));
 // Every table of this file; the agreements and roadmap modules declare their own tables and
 // pairings next to their queries.
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_chain_anchors,
+    audit_removal_permits,
     municipalities,
     organisations,
     organisation_legal_domains,
@@ -249,6 +273,10 @@ diesel::table! {
     case_clients (case_id, client_id) {
         case_id -> BigInt,
         client_id -> BigInt,
+        age_band -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        country_of_origin -> Nullable<Text>,
+        residence_status -> Nullable<Text>,
     }
 }
 
@@ -294,3 +322,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_topics,
     case_events,
 );
+
+// The audit views show the client's current reference through a join.
+diesel::allow_tables_to_appear_in_same_query!(audit_events, clients);

@@ -28,21 +28,31 @@ use crate::ApiError;
 #[derive(Debug, Clone)]
 pub struct Caller {
     credentials: Credentials,
-    request_id: Option<String>,
+    request: Option<RequestContext>,
+    /// Whether this request may be made while the account must change its password (setting
+    /// the password, logging out, who am I).
+    allowed_before_password_change: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Credentials {
-    Person { user_id: i64 },
+    Person { user_id: i64, token_version: i32 },
     Partner { token_hash: String },
 }
+
+/// The requests an account whose password was reset may still make.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 3] = [
+    "/api/v1/auth/password",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/me",
+];
 
 /// A caller whose account or token the database confirmed.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
-    /// For the audit trail.
-    pub request_id: Option<String>,
+    /// The request's ids, for the audit trail.
+    pub request: Option<RequestContext>,
 }
 
 fn unauthorized() -> ApiError {
@@ -52,11 +62,19 @@ fn unauthorized() -> ApiError {
 impl Caller {
     pub fn authenticate(&self, conn: &mut DbConn) -> Result<Authenticated, ApiError> {
         let principal = match &self.credentials {
-            Credentials::Person { user_id } => {
-                let role = users::active_role(conn, *user_id)?.ok_or_else(unauthorized)?;
+            Credentials::Person {
+                user_id,
+                token_version,
+            } => {
+                let session = users::session(conn, *user_id)?
+                    .filter(|s| s.token_version == *token_version)
+                    .ok_or_else(unauthorized)?;
+                if session.must_change_password && !self.allowed_before_password_change {
+                    return Err(ApiError::PasswordChangeRequired);
+                }
                 Principal::Person {
                     user_id: *user_id,
-                    role,
+                    role: session.role,
                 }
             }
             Credentials::Partner { token_hash } => {
@@ -71,7 +89,7 @@ impl Caller {
         };
         Ok(Authenticated {
             principal,
-            request_id: self.request_id.clone(),
+            request: self.request.clone(),
         })
     }
 }
@@ -98,22 +116,23 @@ impl Authenticated {
 
     /// Who acted, for the audit trail.
     pub fn actor(&self) -> Actor {
-        let request_id = self
-            .request_id
-            .clone()
-            .or_else(|| RequestContext::current().map(|c| c.request_id));
+        let request = self.request.clone().or_else(RequestContext::current);
+        let request_id = request.as_ref().map(|r| r.request_id.clone());
+        let client_request_id = request.and_then(|r| r.client_request_id);
         match &self.principal {
             Principal::Person { user_id, role } => Actor {
                 kind: "user",
                 id: Some(*user_id),
                 role: Some(role.as_str().to_owned()),
                 request_id,
+                client_request_id,
             },
             Principal::Partner { token_id, .. } => Actor {
                 kind: "partner",
                 id: Some(*token_id),
                 role: None,
                 request_id,
+                client_request_id,
             },
         }
     }
@@ -140,23 +159,29 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready((|| {
             let token = bearer_token(req)?;
-            let request_id = RequestContext::current().map(|c| c.request_id);
+            let request = RequestContext::current();
             if partner_secret::looks_like_partner_token(token) {
                 let credentials = Credentials::Partner {
                     token_hash: partner_secret::hash(token),
                 };
                 return Ok(Caller {
                     credentials,
-                    request_id,
+                    request,
+                    allowed_before_password_change: false,
                 });
             }
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            let user_id = state.jwt.verify(token).ok_or_else(unauthorized)?;
+            let verified = state.jwt.verify(token).ok_or_else(unauthorized)?;
             Ok(Caller {
-                credentials: Credentials::Person { user_id },
-                request_id,
+                credentials: Credentials::Person {
+                    user_id: verified.user_id,
+                    token_version: verified.token_version,
+                },
+                request,
+                allowed_before_password_change: ALLOWED_BEFORE_PASSWORD_CHANGE
+                    .contains(&req.path()),
             })
         })())
     }

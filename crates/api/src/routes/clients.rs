@@ -402,7 +402,8 @@ pub async fn client_audit_events(
                 kim_store::StoreError::NotFound => ApiError::NotFound,
                 other => other.into(),
             })?;
-            filter.client_reference = Some(client.reference);
+            // By internal id: the events stay the client's whatever its reference is now.
+            filter.client_id = Some(client.id);
             let listed = kim_store::audit::list(conn, &filter, page)?;
             Ok::<_, ApiError>(AuditEventPage::new(listed, page))
         })

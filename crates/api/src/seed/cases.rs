@@ -117,6 +117,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         id: Some(case_manager.id),
         role: Some("case_manager".into()),
         request_id: None,
+        client_request_id: None,
     };
     let mut created = 0;
     let mut opened_cases = Vec::new();
@@ -271,6 +272,7 @@ fn casework(
                 id: None,
                 role: None,
                 request_id: None,
+                client_request_id: None,
             };
             referrals::transition(conn, &partner, sent.id, sent.version, &accept)?;
         }

@@ -132,6 +132,7 @@ fn actor_of(conn: &mut DbConn, username: &str) -> Result<Actor, StoreError> {
         id: Some(user.id),
         role: Some(user.role.as_str().to_owned()),
         request_id: None,
+        client_request_id: None,
     })
 }
 

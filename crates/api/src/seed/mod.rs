@@ -9,6 +9,7 @@ mod offers;
 mod positions;
 mod roadmap;
 mod surveys;
+pub mod synthetic;
 
 use kim_domain::reference::{LegalDomain as L, MunicipalityKind, OrganisationKind as K, RhineSide};
 use kim_domain::Role;
@@ -297,4 +298,33 @@ pub fn demo_partner_token(
         90,
     )
     .map(Some)
+}
+
+/// Creates case managers `cm-synthetic-01`… up to `count` (existing ones are kept), in the
+/// organisation of the demo case manager, so synthetic cases spread over a realistic team.
+pub fn synthetic_case_managers(
+    conn: &mut DbConn,
+    password_hash: &str,
+    count: usize,
+) -> Result<usize, StoreError> {
+    let organisation_id =
+        users::find_by_username(conn, "case_manager")?.and_then(|u| u.organisation_id);
+    let mut created = 0;
+    for n in 1..=count {
+        let username = format!("cm-synthetic-{n:02}");
+        if users::find_by_username(conn, &username)?.is_some() {
+            continue;
+        }
+        let new = NewUser {
+            display_name: format!("Fallmanagerin {n:02} (synthetisch)"),
+            username,
+            role: Role::CaseManager,
+            organisation_id,
+            active: true,
+            password_hash: password_hash.to_owned(),
+        };
+        users::insert(conn, &Actor::system(), &new)?;
+        created += 1;
+    }
+    Ok(created)
 }

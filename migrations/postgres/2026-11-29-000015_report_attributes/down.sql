@@ -1,0 +1,12 @@
+DROP INDEX referral_events_answer;
+DROP INDEX referrals_sent;
+DROP INDEX goals_topic;
+DROP INDEX case_legal_domains_domain;
+DROP INDEX case_topics_topic;
+DROP INDEX cases_municipality;
+DROP INDEX cases_closed;
+DROP INDEX cases_opened_on;
+ALTER TABLE case_clients DROP COLUMN residence_status;
+ALTER TABLE case_clients DROP COLUMN country_of_origin;
+ALTER TABLE case_clients DROP COLUMN gender;
+ALTER TABLE case_clients DROP COLUMN age_band;

@@ -1,0 +1,17 @@
+DROP TRIGGER audit_chain_anchors_no_delete;
+DROP TRIGGER audit_chain_anchors_no_update;
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP TABLE audit_removal_permits;
+DROP TABLE audit_chain_anchors;
+DROP INDEX audit_events_action;
+DROP INDEX audit_events_unsealed;
+DROP INDEX audit_events_chain;
+ALTER TABLE audit_events DROP COLUMN entry_hash;
+ALTER TABLE audit_events DROP COLUMN chain_seq;
+ALTER TABLE audit_events DROP COLUMN client_request_id;
+ALTER TABLE audit_events ADD COLUMN client_reference TEXT;
+UPDATE audit_events SET client_reference = (SELECT c.reference FROM clients c WHERE c.id = audit_events.client_id);
+DROP INDEX audit_events_client_id;
+ALTER TABLE audit_events DROP COLUMN client_id;
+CREATE INDEX audit_events_client ON audit_events (client_reference);
