@@ -11,8 +11,12 @@ endif
 KIM := target/debug/kim
 # A development-only signing key, used when KIM_JWT_SECRET is not set. Never use it in production.
 DEV_JWT_SECRET := dev-only-secret-change-me-0123456789abcdef
+# `kim serve` refuses this published key unless started for development explicitly, which is
+# what KIM_DEVELOPMENT=true says (make run and make bench on a developer machine).
 ifeq ($(strip $(KIM_JWT_SECRET)),)
 KIM_JWT_SECRET := $(DEV_JWT_SECRET)
+KIM_DEVELOPMENT := true
+export KIM_DEVELOPMENT
 endif
 export KIM_JWT_SECRET
 
@@ -31,7 +35,7 @@ build: deps ## Build the kim binary (debug)
 	$(CARGO) build -p kim-api --bin kim
 
 run: build ## Build, migrate, seed the demo county and serve on 127.0.0.1:8080
-	@if [ "$$KIM_JWT_SECRET" = "$(DEV_JWT_SECRET)" ]; then echo "note: using the development JWT secret; set KIM_JWT_SECRET for anything real"; fi
+	@if [ "$$KIM_JWT_SECRET" = "$(DEV_JWT_SECRET)" ]; then echo "note: development mode (KIM_DEVELOPMENT=true) with the published development JWT secret; kim serve refuses it otherwise: set KIM_JWT_SECRET (openssl rand -hex 32) for anything real"; fi
 	$(KIM) migrate
 	$(KIM) seed --demo
 	@echo "Swagger UI: http://$${KIM_BIND:-127.0.0.1:8080}/swagger-ui/  (Authorize with a token from POST /api/v1/auth/login)"
@@ -57,8 +61,8 @@ openapi-lint: ## Lint the committed spec with Redocly (downloads the CLI with np
 	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.json
 
 bench: deps ## Load-test the release build with wrk on SQLite and PostgreSQL; writes docs/BENCHMARKS.md
-	scripts/bench/run.sh
-	scripts/bench/reports.sh
+	KIM_LOGIN_PER_ADDRESS_PER_MINUTE=$${KIM_LOGIN_PER_ADDRESS_PER_MINUTE:-1000000} scripts/bench/run.sh
+	KIM_LOGIN_PER_ADDRESS_PER_MINUTE=$${KIM_LOGIN_PER_ADDRESS_PER_MINUTE:-1000000} scripts/bench/reports.sh
 
 clean: ## Remove build output and the local SQLite database
 	$(CARGO) clean

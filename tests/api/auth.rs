@@ -30,7 +30,7 @@ fn signed(claims: Value, algorithm: Algorithm, secret: &str) -> String {
 
 fn claims(sub: i64, overrides: Value) -> Value {
     let now = Utc::now().timestamp();
-    let mut base = json!({"sub": sub.to_string(), "iss": "kim-api", "aud": "kim", "iat": now, "nbf": now, "exp": now + 600, "jti": "t"});
+    let mut base = json!({"sub": sub.to_string(), "iss": "kim-api", "aud": "kim", "iat": now, "nbf": now, "exp": now + 600, "jti": "t", "ver": 0});
     if let (Some(base), Some(o)) = (base.as_object_mut(), overrides.as_object()) {
         for (k, v) in o {
             base.insert(k.clone(), v.clone());
@@ -334,9 +334,15 @@ async fn a_role_change_takes_effect_at_once(app: TestApp) {
             .status(),
         StatusCode::OK
     );
-    // The same token, the new role.
+    // The role change ends the session (issue 10 item 3); the next login has the new role.
+    assert_problem(
+        app.post("/api/v1/municipalities", &analyst, &body).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let promoted = app.token("analyst").await;
     assert_eq!(
-        app.post("/api/v1/municipalities", &analyst, &body)
+        app.post("/api/v1/municipalities", &promoted, &body)
             .await
             .status(),
         StatusCode::CREATED

@@ -29,6 +29,7 @@ mod residence_requests;
 mod retention;
 mod roadmap;
 mod schema;
+mod sessions;
 mod survey_results;
 mod surveys;
 mod users;

@@ -476,6 +476,12 @@ fn serve() -> Result<(), String> {
     let env = process_env();
     let config = env.config().map_err(|e| e.to_string())?;
     telemetry::init(config.log_format);
+    if config.development {
+        tracing::warn!(
+            "development mode (KIM_DEVELOPMENT=true): the published development signing key and \
+             short keys are accepted; never run like this with real data"
+        );
+    }
     let pool = connect_pool(
         &config.database_url,
         PoolOptions {

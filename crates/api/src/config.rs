@@ -13,6 +13,9 @@ use crate::telemetry::LogFormat;
 pub const DEFAULT_DATABASE: &str = "kim.db";
 /// HMAC-SHA256 keys shorter than the hash output weaken it (RFC 7518 §3.2).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// The signing key the Makefile publishes for `make run`: anyone who reads the repository can
+/// sign tokens with it, so `kim serve` refuses it unless `KIM_DEVELOPMENT=true`.
+pub const PUBLISHED_DEV_JWT_SECRET: &str = "dev-only-secret-change-me-0123456789abcdef";
 
 /// A secret value whose `Debug` output reveals nothing, so it cannot leak into logs.
 #[derive(Clone)]
@@ -43,6 +46,9 @@ pub struct JwtSettings {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Started for development explicitly (`KIM_DEVELOPMENT=true`, as `make run` does): the
+    /// published development key and short keys are accepted.
+    pub development: bool,
     pub bind: SocketAddr,
     pub database_url: DatabaseUrl,
     pub pool_size: u32,
@@ -145,7 +151,15 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         let secret = self.get("KIM_JWT_SECRET").ok_or_else(|| {
             bad("KIM_JWT_SECRET", format!("is required: a random string of at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"))
         })?;
-        if secret.len() < MIN_JWT_SECRET_BYTES {
+        let development: bool = self.parsed("KIM_DEVELOPMENT", false, "true or false")?;
+        if secret == PUBLISHED_DEV_JWT_SECRET && !development {
+            return Err(bad(
+                "KIM_JWT_SECRET",
+                "is the development key published in the Makefile: generate your own \
+                 (`openssl rand -hex 32`), or set KIM_DEVELOPMENT=true on a developer machine",
+            ));
+        }
+        if secret.len() < MIN_JWT_SECRET_BYTES && !development {
             return Err(bad(
                 "KIM_JWT_SECRET",
                 format!(
@@ -282,6 +296,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(Config {
             report_min_cell,
             retention_hour,
+            development,
             password_threads,
             password_queue,
             login_per_address_per_minute,
@@ -390,6 +405,34 @@ mod tests {
     }
 
     #[test]
+    fn the_published_development_key_needs_development_mode() {
+        let err = env(&[("KIM_JWT_SECRET", PUBLISHED_DEV_JWT_SECRET)])
+            .config()
+            .unwrap_err();
+        assert_eq!(err.variable, "KIM_JWT_SECRET");
+        assert!(err.to_string().contains("published"), "{err}");
+        let dev = env(&[
+            ("KIM_JWT_SECRET", PUBLISHED_DEV_JWT_SECRET),
+            ("KIM_DEVELOPMENT", "true"),
+        ])
+        .config()
+        .expect("accepted for development");
+        assert!(dev.development);
+        // Short keys too, only for development.
+        assert!(
+            env(&[("KIM_JWT_SECRET", "short"), ("KIM_DEVELOPMENT", "true")])
+                .config()
+                .is_ok()
+        );
+        assert!(
+            !env(&[("KIM_JWT_SECRET", SECRET)])
+                .config()
+                .expect("valid")
+                .development
+        );
+    }
+
+    #[test]
     fn bad_values_name_their_variable() {
         for (name, value) in [
             ("KIM_BIND", "nowhere"),
@@ -406,6 +449,7 @@ mod tests {
             ("KIM_CLIENT_ADDRESS", "x-real-ip"),
             ("KIM_RETENTION_HOUR", "24"),
             ("KIM_RETENTION_HOUR", "night"),
+            ("KIM_DEVELOPMENT", "yes please"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use kim_domain::login_throttle::ThrottlePolicy;
 use utoipa_actix_web::scope;
@@ -68,7 +68,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// The walk over the document in the black-box tests calls every documented operation, so a
 /// route missing here fails it.
 fn served_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api/v1").configure(|c| routes::api_v1(&mut routes::Served(c))));
+    // Any answer under /api/v1 may carry personal data (or a token): no cache, shared or
+    // private, may keep it (issue 10 item 8). Handlers that set their own Cache-Control keep it.
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+            .configure(|c| routes::api_v1(&mut routes::Served(c))),
+    );
     cfg.service(health::live).service(health::ready);
 }
 
@@ -138,6 +144,9 @@ pub fn build(
             }))
             .wrap(cors(&origins))
             .wrap(from_fn(request_context))
+            // Outermost, so every response (preflights and errors too) says it: browsers must
+            // not guess a type other than the one declared (issue 10 item 8).
+            .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
     })
     .shutdown_timeout(10)
     .workers(workers)

@@ -60,6 +60,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> Integer,
+        must_change_password -> Bool,
     }
 }
 

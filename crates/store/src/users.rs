@@ -25,6 +25,8 @@ struct UserRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    token_version: i32,
+    must_change_password: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,10 @@ pub struct User {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Access tokens carry it; raising it ends every session issued before.
+    pub token_version: i32,
+    /// Set by an administrator's reset: the account must set its own password first.
+    pub must_change_password: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -53,6 +59,8 @@ impl TryFrom<UserRow> for User {
             version: row.version,
             created_at: clock::to_utc(row.created_at),
             updated_at: clock::to_utc(row.updated_at),
+            token_version: row.token_version,
+            must_change_password: row.must_change_password,
         })
     }
 }
@@ -206,6 +214,8 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewUser) -> StoreResult<Us
             users::version,
             users::created_at,
             users::updated_at,
+            users::token_version,
+            users::must_change_password,
         ))
         .get_result::<UserRow>(conn)
         .map_err(|e| StoreError::from(e).on_field("username"))?
@@ -228,6 +238,12 @@ pub fn update(
         });
     }
     check_organisation(conn, changes.organisation_id)?;
+    // What a token vouches for changes: every session issued before ends (issue 10 item 3).
+    let ends_sessions = changes.role != current.role
+        || changes.organisation_id != current.organisation_id
+        || changes.active != current.active
+        || changes.password_hash.is_some();
+    let token_version = current.token_version + i32::from(ends_sessions);
     let target = users::table
         .filter(users::id.eq(id))
         .filter(users::version.eq(expected_version));
@@ -239,12 +255,17 @@ pub fn update(
             users::active.eq(changes.active),
             users::version.eq(expected_version + 1),
             users::updated_at.eq(clock::now()),
+            users::token_version.eq(token_version),
         ))
         .execute(conn)?;
     changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     if let Some(hash) = &changes.password_hash {
+        // Someone else chose this password: the account must replace it at next login.
         diesel::update(users::table.filter(users::id.eq(id)))
-            .set(users::password_hash.eq(hash))
+            .set((
+                users::password_hash.eq(hash),
+                users::must_change_password.eq(true),
+            ))
             .execute(conn)?;
         audit::record(conn, actor, "user.password_reset", "user", Some(id))?;
     }
@@ -262,6 +283,67 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, expected_version: i32) 
     diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
     audit::record(conn, actor, "user.delete", "user", Some(id))?;
     Ok(())
+}
+
+/// What each request checks about a person's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub role: Role,
+    pub token_version: i32,
+    pub must_change_password: bool,
+}
+
+/// The session facts of an active account, or `None` when it is deleted or disabled. Called on
+/// every request, so a disabled account, a changed role and a revoked session take effect at
+/// once, whatever the token says.
+pub fn session(conn: &mut DbConn, id: i64) -> StoreResult<Option<Session>> {
+    let row: Option<(String, i32, bool)> = users::table
+        .filter(users::id.eq(id))
+        .filter(users::active.eq(true))
+        .select((
+            users::role,
+            users::token_version,
+            users::must_change_password,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|(role, token_version, must_change_password)| {
+        Ok(Session {
+            role: Role::parse(&role)?,
+            token_version,
+            must_change_password,
+        })
+    })
+    .transpose()
+}
+
+/// Ends every session of `id` (logout): tokens issued before are refused from now on.
+pub fn end_sessions(conn: &mut DbConn, actor: &Actor, id: i64) -> StoreResult<()> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set(users::token_version.eq(users::token_version + 1))
+        .execute(conn)?;
+    audit::record(conn, actor, "user.logout", "user", Some(id))?;
+    Ok(())
+}
+
+/// The account sets its own password: clears `must_change_password` and ends every other
+/// session (the caller issues a fresh token); returns the account.
+pub fn set_own_password(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    password_hash: &str,
+) -> StoreResult<User> {
+    diesel::update(users::table.filter(users::id.eq(id)))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::must_change_password.eq(false),
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(clock::now()),
+        ))
+        .execute(conn)?;
+    audit::record(conn, actor, "user.password_change", "user", Some(id))?;
+    find(conn, id)
 }
 
 /// The role of an active account, or `None` when it is deleted or disabled. Called on every

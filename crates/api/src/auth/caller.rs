@@ -29,13 +29,23 @@ use crate::ApiError;
 pub struct Caller {
     credentials: Credentials,
     request: Option<RequestContext>,
+    /// Whether this request may be made while the account must change its password (setting
+    /// the password, logging out, who am I).
+    allowed_before_password_change: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Credentials {
-    Person { user_id: i64 },
+    Person { user_id: i64, token_version: i32 },
     Partner { token_hash: String },
 }
+
+/// The requests an account whose password was reset may still make.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 3] = [
+    "/api/v1/auth/password",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/me",
+];
 
 /// A caller whose account or token the database confirmed.
 #[derive(Debug, Clone)]
@@ -52,11 +62,19 @@ fn unauthorized() -> ApiError {
 impl Caller {
     pub fn authenticate(&self, conn: &mut DbConn) -> Result<Authenticated, ApiError> {
         let principal = match &self.credentials {
-            Credentials::Person { user_id } => {
-                let role = users::active_role(conn, *user_id)?.ok_or_else(unauthorized)?;
+            Credentials::Person {
+                user_id,
+                token_version,
+            } => {
+                let session = users::session(conn, *user_id)?
+                    .filter(|s| s.token_version == *token_version)
+                    .ok_or_else(unauthorized)?;
+                if session.must_change_password && !self.allowed_before_password_change {
+                    return Err(ApiError::PasswordChangeRequired);
+                }
                 Principal::Person {
                     user_id: *user_id,
-                    role,
+                    role: session.role,
                 }
             }
             Credentials::Partner { token_hash } => {
@@ -149,15 +167,21 @@ impl FromRequest for Caller {
                 return Ok(Caller {
                     credentials,
                     request,
+                    allowed_before_password_change: false,
                 });
             }
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            let user_id = state.jwt.verify(token).ok_or_else(unauthorized)?;
+            let verified = state.jwt.verify(token).ok_or_else(unauthorized)?;
             Ok(Caller {
-                credentials: Credentials::Person { user_id },
+                credentials: Credentials::Person {
+                    user_id: verified.user_id,
+                    token_version: verified.token_version,
+                },
                 request,
+                allowed_before_password_change: ALLOWED_BEFORE_PASSWORD_CHANGE
+                    .contains(&req.path()),
             })
         })())
     }

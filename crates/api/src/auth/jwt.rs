@@ -18,6 +18,16 @@ pub struct Claims {
     pub exp: i64,
     /// Unique per token, for tracing a token in logs without logging the token.
     pub jti: String,
+    /// The account's token version when the token was issued; a logout, a password change or
+    /// reset, a deactivation or a role change raises the account's, ending this token.
+    pub ver: i32,
+}
+
+/// What a verified access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    pub token_version: i32,
 }
 
 #[derive(Clone)]
@@ -51,7 +61,11 @@ impl JwtService {
         self.settings.ttl.num_seconds()
     }
 
-    pub fn issue(&self, user_id: i64) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        token_version: i32,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -61,14 +75,19 @@ impl JwtService {
             nbf: now,
             exp: now + self.ttl_seconds(),
             jti: uuid::Uuid::new_v4().to_string(),
+            ver: token_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// The user id of a valid token; `None` for anything that does not verify.
-    pub fn verify(&self, token: &str) -> Option<i64> {
+    /// The user id and token version of a valid token; `None` for anything that does not
+    /// verify (a token without `ver`, from before revocation existed, included).
+    pub fn verify(&self, token: &str) -> Option<Verified> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        data.claims.sub.parse().ok()
+        Some(Verified {
+            user_id: data.claims.sub.parse().ok()?,
+            token_version: data.claims.ver,
+        })
     }
 }
 
@@ -91,14 +110,20 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let jwt = JwtService::new(settings(SECRET, "kim"));
-        let token = jwt.issue(42).expect("issue");
-        assert_eq!(jwt.verify(&token), Some(42));
+        let token = jwt.issue(42, 7).expect("issue");
+        assert_eq!(
+            jwt.verify(&token),
+            Some(Verified {
+                user_id: 42,
+                token_version: 7
+            })
+        );
     }
 
     #[test]
     fn other_secret_or_audience_fails() {
         let token = JwtService::new(settings(SECRET, "kim"))
-            .issue(1)
+            .issue(1, 0)
             .expect("issue");
         let other_key = JwtService::new(settings("ffffffffffffffffffffffffffffffff", "kim"));
         assert_eq!(other_key.verify(&token), None);
@@ -109,7 +134,7 @@ mod tests {
     #[test]
     fn alg_none_and_other_algorithms_fail() {
         let jwt = JwtService::new(settings(SECRET, "kim"));
-        let token = jwt.issue(1).expect("issue");
+        let token = jwt.issue(1, 0).expect("issue");
         let parts: Vec<&str> = token.split('.').collect();
         // {"alg":"none","typ":"JWT"}
         let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);

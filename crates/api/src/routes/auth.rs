@@ -14,10 +14,15 @@ use crate::error::responses as err;
 use crate::server::AppState;
 use crate::ApiError;
 
+mod session;
 mod token;
 
 pub fn configure(cfg: &mut impl RouteTable) {
-    cfg.service(login).service(token::token).service(me);
+    cfg.service(login)
+        .service(token::token)
+        .service(me)
+        .service(session::logout)
+        .service(session::change_password);
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -73,14 +78,14 @@ pub async fn login(
     let LoginRequest { username, password } = body.into_inner();
     let client = credentials::client_address(&request, state.client_address);
     let user = credentials::check_credentials(&state, client, &username, password).await?;
-    issue_token(&state, user.id)
+    issue_token(&state, &user)
 }
 
 /// The 200 answer of both login endpoints (RFC 6749 §5.1: `Cache-Control: no-store`).
-fn issue_token(state: &AppState, user_id: i64) -> Result<HttpResponse, ApiError> {
+fn issue_token(state: &AppState, user: &users::User) -> Result<HttpResponse, ApiError> {
     let access_token = state
         .jwt
-        .issue(user_id)
+        .issue(user.id, user.token_version)
         .map_err(|e| ApiError::Internal(format!("cannot sign token: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -97,13 +102,16 @@ fn issue_token(state: &AppState, user_id: i64) -> Result<HttpResponse, ApiError>
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Me {
     /// A person logged in with a password.
-    #[schema(example = json!({"kind": "person", "id": 3, "username": "case_manager", "display_name": "Demo Case Manager", "role": "case_manager", "organisation_id": 1, "permissions": ["read_own_account", "read_reference_data"]}))]
+    #[schema(example = json!({"kind": "person", "id": 3, "username": "case_manager", "display_name": "Demo Case Manager", "role": "case_manager", "organisation_id": 1, "must_change_password": false, "permissions": ["read_own_account", "read_reference_data"]}))]
     Person {
         id: i64,
         username: String,
         display_name: String,
         role: Role,
         organisation_id: Option<i64>,
+        /// An administrator reset the password: until the account sets its own with
+        /// `POST /auth/password`, every other request answers 403 `password-change-required`.
+        must_change_password: bool,
         /// What the permission table allows this role.
         permissions: Vec<Action>,
     },
@@ -150,6 +158,7 @@ pub async fn me(caller: Caller, state: web::Data<AppState>) -> Result<web::Json<
                 display_name: user.display_name,
                 role: user.role,
                 organisation_id: user.organisation_id,
+                must_change_password: user.must_change_password,
                 permissions,
             }
         }

@@ -229,7 +229,7 @@ pub async fn token(
     };
     let client = login::client_address(&request, state.client_address);
     match login::check_credentials(&state, client, &username, password).await {
-        Ok(user) => issue_token(&state, user.id),
+        Ok(user) => issue_token(&state, &user),
         Err(ApiError::Unauthorized(description)) => {
             Ok(oauth_error(OAuthCode::InvalidGrant, description))
         }
