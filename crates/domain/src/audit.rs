@@ -170,14 +170,18 @@ mod tests {
     }
 
     #[test]
-    fn accounts_and_tokens_are_not_case_data() {
+    fn accounts_tokens_and_the_trail_itself_are_not_case_data() {
         let case_data: Vec<_> = AuditObject::ALL
             .iter()
             .filter(|o| !o.is_case_data())
             .collect();
         assert_eq!(
             case_data,
-            vec![&AuditObject::User, &AuditObject::PartnerToken]
+            vec![
+                &AuditObject::User,
+                &AuditObject::AuditTrail,
+                &AuditObject::PartnerToken
+            ]
         );
     }
 }

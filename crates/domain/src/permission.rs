@@ -363,6 +363,7 @@ mod tests {
                         | (Scope::ReferralsWrite, AnswerReferrals)
                         | (Scope::OffersWrite, WriteOwnOffers)
                         | (Scope::SurveysWrite, AnswerSurveys)
+                        | (Scope::ReportsRead, ReadReports)
                 );
                 assert_eq!(
                     partner(&[*scope]).may(*action),
