@@ -152,7 +152,8 @@ async fn me_describes_the_person_and_their_permissions(app: TestApp) {
             "write_offers",
             "manage_surveys",
             "read_survey_results",
-            "answer_surveys"
+            "answer_surveys",
+            "read_reports",
         ])
     );
     let admin = app.token("admin").await;
