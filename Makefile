@@ -38,7 +38,7 @@ run: build ## Build, migrate, seed the demo county and serve on 127.0.0.1:8080
 	@if [ "$$KIM_JWT_SECRET" = "$(DEV_JWT_SECRET)" ]; then echo "note: development mode (KIM_DEVELOPMENT=true) with the published development JWT secret; kim serve refuses it otherwise: set KIM_JWT_SECRET (openssl rand -hex 32) for anything real"; fi
 	$(KIM) migrate
 	$(KIM) seed --demo
-	@echo "Swagger UI: http://$${KIM_BIND:-127.0.0.1:8080}/swagger-ui/  (Authorize with a token from POST /api/v1/auth/login)"
+	@echo "Swagger UI: http://$${KIM_BIND:-127.0.0.1:8080}/swagger-ui/  (Authorize: oauth2 with a demo login below, or bearer with a token from POST /api/v1/auth/login)"
 	@echo "Demo logins: admin, ki_lead, coordinator, cm_coordinator, case_manager, steering_member,"
 	@echo "             project_group_member, analyst, immigration_officer, data_protection_officer"
 	@echo "             password for all: demo-password"
