@@ -755,6 +755,21 @@ pub struct CaseEvent {
     pub actor_id: Option<i64>,
 }
 
+impl From<store::CaseEvent> for CaseEvent {
+    fn from(e: store::CaseEvent) -> Self {
+        CaseEvent {
+            kind: e.kind,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            close_reason: e.close_reason,
+            reason: e.reason,
+            occurred_on: e.occurred_on,
+            occurred_at: e.occurred_at,
+            actor_id: e.actor_id,
+        }
+    }
+}
+
 /// Case history
 ///
 /// Every status move, update and reassignment, oldest first, dated with its actor.
@@ -786,19 +801,5 @@ pub async fn case_history(
             Ok::<_, ApiError>(store::history(conn, id)?)
         })
         .await?;
-    Ok(web::Json(
-        events
-            .into_iter()
-            .map(|e| CaseEvent {
-                kind: e.kind,
-                from_status: e.from_status,
-                to_status: e.to_status,
-                close_reason: e.close_reason,
-                reason: e.reason,
-                occurred_on: e.occurred_on,
-                occurred_at: e.occurred_at,
-                actor_id: e.actor_id,
-            })
-            .collect(),
-    ))
+    Ok(web::Json(events.into_iter().map(CaseEvent::from).collect()))
 }

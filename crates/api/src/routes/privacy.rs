@@ -170,20 +170,7 @@ fn exported(data: export::ClientExport) -> ClientExport {
             .into_iter()
             .map(|record| ExportedCase {
                 case: Case::from(record.case),
-                history: record
-                    .history
-                    .into_iter()
-                    .map(|e| CaseEvent {
-                        kind: e.kind,
-                        from_status: e.from_status,
-                        to_status: e.to_status,
-                        close_reason: e.close_reason,
-                        reason: e.reason,
-                        occurred_on: e.occurred_on,
-                        occurred_at: e.occurred_at,
-                        actor_id: e.actor_id,
-                    })
-                    .collect(),
+                history: record.history.into_iter().map(CaseEvent::from).collect(),
                 goals: record.goals.into_iter().map(Goal::from).collect(),
                 contacts: record.contacts.into_iter().map(Contact::from).collect(),
                 conferences: record
