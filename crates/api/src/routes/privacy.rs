@@ -352,14 +352,16 @@ fn refused_erasure(refusal: ErasureRefusal) -> ApiError {
 /// today, so partner organisations lose sight of the person at once. Kept: what the reports
 /// count (dates, municipality, target group, legal domains, topics, statuses, close reasons,
 /// referral outcomes, gender, residence status) and the audit events, which show the opaque
-/// reference from now on. Requires `If-Match` (the client's version).
+/// reference from now on. Requires `If-Match` with the client's version: the data protection
+/// officer reads it as `client.version` in `GET /clients/{id}/export` (sent as `"<version>"`),
+/// since the client record itself is case data they do not see.
 ///
 /// Refused with 409 `legal-hold` (naming the held case) while a case of the person is under a
 /// legal hold, and with 409 `already-erased` the second time.
 ///
 /// **Who may call:** `data_protection_officer`. Others: 403.
 #[utoipa::path(tag = "Data protection", request_body = ReasonInput,
-    params(("id" = i64, Path, description = "Client id"), ("If-Match" = String, Header, description = "ETag of the client (its version)")),
+    params(("id" = i64, Path, description = "Client id"), ("If-Match" = String, Header, description = "The client's version in quotes, e.g. `\"1\"`: `client.version` of the access export")),
     responses((status = 200, description = "The client was erased", body = ErasureResult), sets::ReplaceErrors),
     security(("bearer" = [])))]
 #[post("/clients/{id}/erasure")]
