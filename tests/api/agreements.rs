@@ -898,16 +898,10 @@ async fn readers_and_writers(app: TestApp) {
     let jobcenter = app
         .id_of("organisations", "Jobcenter Rhein-Sieg", &admin)
         .await;
-    let issued = json_of(
-        app.post(
-            "/api/v1/partner-tokens",
-            &admin,
-            &json!({"name": "Fachverfahren", "organisation_id": jobcenter,
-                    "scopes": ["referrals:read", "referrals:write", "reports:read"], "expires_in_days": 30}),
-        )
-        .await,
-    )
-    .await;
+    let issued = app
+        .issue_partner_token(&json!({"name": "Fachverfahren", "organisation_id": jobcenter,
+                "scopes": ["referrals:read", "referrals:write", "reports:read"], "expires_in_days": 30}))
+        .await;
     let partner = issued["secret"].as_str().expect("secret");
     assert_problem(app.get(AGREEMENTS, partner).await, StatusCode::FORBIDDEN).await;
     assert_problem(app.get(&path, partner).await, StatusCode::FORBIDDEN).await;

@@ -1,9 +1,7 @@
 //! Clients and cases: opening a family case, the intake rule, the lifecycle, who sees what, and
 //! the audit trail of every access.
 
-use kim_tests::{
-    assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp, PASSWORD,
-};
+use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -57,18 +55,8 @@ async fn transition(app: &TestApp, token: &str, case: &Value, body: Value) -> re
 }
 
 async fn second_case_manager(app: &TestApp) -> (i64, String) {
-    let admin = app.token("admin").await;
-    let body = json!({"username": "cm.zwei", "display_name": "CM Zwei", "role": "case_manager", "password": PASSWORD});
-    let created: Value = app
-        .post("/api/v1/users", &admin, &body)
-        .await
-        .json()
-        .await
-        .expect("json");
-    (
-        created["id"].as_i64().expect("id"),
-        app.token_of("cm.zwei").await,
-    )
+    let id = app.add_user("cm.zwei", kim_domain::Role::CaseManager);
+    (id, app.token_of("cm.zwei").await)
 }
 
 async fn a_case_manager_opens_a_family_case(app: TestApp) {
@@ -660,7 +648,8 @@ async fn my_tasks_list_what_waits(app: TestApp) {
         app.get("/api/v1/me/tasks", &officer).await.status(),
         StatusCode::OK
     );
-    for role in ["analyst", "admin", "data_protection_officer"] {
+    // (The data protection officer has a list: access changes to confirm.)
+    for role in ["analyst", "admin"] {
         let token = app.token(role).await;
         assert_problem(
             app.get("/api/v1/me/tasks", &token).await,

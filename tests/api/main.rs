@@ -1,6 +1,7 @@
 //! Black-box HTTP tests; see the crate README. One binary, tests in parallel, each with its own
 //! server and database.
 
+mod access_changes;
 mod agreements;
 mod audit_trail;
 mod auth;

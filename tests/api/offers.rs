@@ -77,17 +77,11 @@ fn titles(page: &Value) -> Vec<String> {
 
 /// A partner token of `organisation` with `scopes`, issued by the admin.
 async fn partner(app: &TestApp, organisation_name: &str, scopes: Value) -> String {
-    let admin = app.token("admin").await;
     let organisation_id = organisation(app, organisation_name).await;
-    let response = app
-        .post(
-            "/api/v1/partner-tokens",
-            &admin,
-            &json!({"name": "Angebotspflege", "organisation_id": organisation_id, "scopes": scopes, "expires_in_days": 30}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json_of(response).await["secret"]
+    app.issue_partner_token(
+        &json!({"name": "Angebotspflege", "organisation_id": organisation_id, "scopes": scopes, "expires_in_days": 30}),
+    )
+    .await["secret"]
         .as_str()
         .expect("secret")
         .to_owned()

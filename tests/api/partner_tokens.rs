@@ -14,9 +14,8 @@ backend_tests!(
 async fn issue(app: &TestApp, admin: &str, organisation: &str, scopes: Value) -> Value {
     let organisation_id = app.id_of("organisations", organisation, admin).await;
     let body = json!({"name": "Fachverfahren", "organisation_id": organisation_id, "scopes": scopes, "expires_in_days": 30});
-    let response = app.post("/api/v1/partner-tokens", admin, &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("json")
+    // Referral scopes wait for the data protection officer, who confirms them here.
+    app.issue_partner_token(&body).await
 }
 
 async fn issue_use_list_and_revoke(app: TestApp) {
@@ -37,7 +36,16 @@ async fn issue_use_list_and_revoke(app: TestApp) {
         issued["scopes"],
         json!(["referrals:read", "referrals:write"])
     );
-    assert_eq!(issued["status"], "active");
+    // Referral scopes reach case data: issued waiting, working once confirmed.
+    assert_eq!(issued["status"], "awaiting_confirmation");
+    assert!(issued["access_change_id"].is_i64());
+    let now: Value = app
+        .get(&format!("/api/v1/partner-tokens/{}", issued["id"]), &admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(now["status"], "active");
 
     // The partner reads reference data and sees itself.
     assert_eq!(
@@ -228,6 +236,7 @@ async fn expired_tokens_are_refused(app: TestApp) {
             token_hash: secret.hash,
             token_prefix: secret.prefix,
             expires_at: Utc::now() - Duration::minutes(1),
+            awaiting_confirmation: false,
         },
     )
     .expect("insert");

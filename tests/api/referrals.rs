@@ -96,15 +96,11 @@ pub(crate) async fn second_case_manager(app: &TestApp) -> String {
 pub(crate) async fn partner(app: &TestApp, organisation: &str, scopes: Value) -> String {
     let admin = app.token("admin").await;
     let organisation_id = app.id_of("organisations", organisation, &admin).await;
-    let response = app
-        .post(
-            "/api/v1/partner-tokens",
-            &admin,
+    let body = app
+        .issue_partner_token(
             &json!({"name": "Fachverfahren", "organisation_id": organisation_id, "scopes": scopes, "expires_in_days": 30}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.expect("json");
     body["secret"].as_str().expect("secret").to_owned()
 }
 

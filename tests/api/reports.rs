@@ -628,15 +628,9 @@ async fn who_may_read_reports(app: TestApp) {
         (json!(["referrals:read"]), StatusCode::FORBIDDEN),
         (json!(["reports:read"]), StatusCode::OK),
     ] {
-        let issued = json_of(
-            app.post(
-                "/api/v1/partner-tokens",
-                &admin,
-                &json!({"name": format!("t {scopes}"), "organisation_id": jobcenter, "scopes": scopes, "expires_in_days": 30}),
-            )
-            .await,
-        )
-        .await;
+        let issued = app
+            .issue_partner_token(&json!({"name": format!("t {scopes}"), "organisation_id": jobcenter, "scopes": scopes, "expires_in_days": 30}))
+            .await;
         let secret = issued["secret"].as_str().expect("secret");
         assert_eq!(
             app.get("/api/v1/reports/people", secret).await.status(),

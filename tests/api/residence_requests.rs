@@ -438,6 +438,7 @@ async fn another_office_sees_nothing(app: TestApp) {
                 organisation_id: Some(other_office),
                 active: true,
                 password_hash: hash,
+                must_change_password: false,
             },
         )
         .expect("officer");

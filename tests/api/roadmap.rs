@@ -819,16 +819,9 @@ async fn readers_and_writers(app: TestApp) {
         .id_of("organisations", "Jobcenter Rhein-Sieg", &admin)
         .await;
     let issued: Value = app
-        .post(
-            "/api/v1/partner-tokens",
-            &admin,
-            &json!({"name": "Fachverfahren", "organisation_id": jobcenter,
-                    "scopes": ["referrals:read", "referrals:write", "reports:read"], "expires_in_days": 30}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .issue_partner_token(&json!({"name": "Fachverfahren", "organisation_id": jobcenter,
+                "scopes": ["referrals:read", "referrals:write", "reports:read"], "expires_in_days": 30}))
+        .await;
     let partner = issued["secret"].as_str().expect("secret");
     assert_problem(
         app.get("/api/v1/roadmap", partner).await,

@@ -13,8 +13,10 @@ backend_tests!(
     list_filters,
 );
 
+/// An account whose role reaches no case data, so it applies without a second person (those
+/// that do are in `access_changes.rs`).
 fn new_user(username: &str) -> Value {
-    json!({"username": username, "display_name": "Anna Schmidt", "role": "case_manager", "password": "a long initial passphrase"})
+    json!({"username": username, "display_name": "Anna Schmidt", "role": "analyst", "password": "a long initial passphrase"})
 }
 
 async fn admin_creates_an_account_that_can_log_in(app: TestApp) {
@@ -25,16 +27,25 @@ async fn admin_creates_an_account_that_can_log_in(app: TestApp) {
     assert_eq!(created.status(), StatusCode::CREATED);
     let body: Value = created.json().await.expect("json");
     assert_eq!(body["username"], "anna.schmidt");
-    assert_eq!(body["role"], "case_manager");
+    assert_eq!(body["role"], "analyst");
+    assert_eq!(body["active"], true);
     assert!(
         body.get("password").is_none() && body.get("password_hash").is_none(),
         "no secrets: {body}"
     );
+    let login = app.login("anna.schmidt", "a long initial passphrase").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    // The administrator chose the password: the person sets their own before anything else.
+    let token: Value = login.json().await.expect("json");
+    let token = token["access_token"].as_str().expect("token");
+    let problem = assert_problem(
+        app.get("/api/v1/municipalities", token).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_eq!(
-        app.login("anna.schmidt", "a long initial passphrase")
-            .await
-            .status(),
-        StatusCode::OK
+        problem["type"],
+        "https://kim-api.example/problems/password-change-required"
     );
     let fetched: Value = app
         .get(&format!("/api/v1/users/{}", body["id"]), &admin)

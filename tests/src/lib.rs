@@ -239,10 +239,50 @@ impl TestApp {
                 organisation_id: None,
                 active: true,
                 password_hash: hash,
+                must_change_password: false,
             },
         )
         .expect("user")
         .id
+    }
+
+    /// Issues a partner token as the demo admin; when its scopes reach case data the token
+    /// waits for a second person, so the demo data protection officer confirms it. Returns the
+    /// issue answer (with `secret`).
+    pub async fn issue_partner_token(&self, body: &Value) -> Value {
+        let admin = self.token("admin").await;
+        let response = self.post("/api/v1/partner-tokens", &admin, body).await;
+        let status = response.status();
+        let issued: Value = response.json().await.expect("json");
+        match status {
+            StatusCode::CREATED => {}
+            StatusCode::ACCEPTED => {
+                let change = issued["access_change_id"]
+                    .as_i64()
+                    .expect("access_change_id");
+                self.confirm_access_change(change).await;
+            }
+            other => panic!("issuing a partner token answered {other}: {issued}"),
+        }
+        issued
+    }
+
+    /// Confirms access change `id` as the demo data protection officer.
+    pub async fn confirm_access_change(&self, id: i64) -> Value {
+        let dpo = self.token("data_protection_officer").await;
+        let response = self
+            .post(
+                &format!("/api/v1/access-changes/{id}/confirm"),
+                &dpo,
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "confirming access change {id}"
+        );
+        response.json().await.expect("json")
     }
 
     /// An access token of the account `username` with the demo password.

@@ -277,6 +277,7 @@ fn run(command: Command) -> Result<(), String> {
                 organisation_id,
                 active: true,
                 password_hash: auth::password::hash(password)?,
+                must_change_password: false,
             };
             let user = in_transaction(&pool, |conn| {
                 kim_store::users::insert(conn, &Actor::system(), &new)
@@ -388,6 +389,7 @@ fn token(command: TokenCommand) -> Result<(), String> {
                     organisation_id,
                     scopes,
                     days,
+                    crate::routes::partner_tokens::Issuer::Operator,
                 )
             })?;
             println!(

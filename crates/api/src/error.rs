@@ -22,6 +22,9 @@
 //!   carries `Retry-After`.
 //! - `PasswordChangeRequired` (403, type `password-change-required`): an administrator reset the
 //!   password; the account must set its own before anything else.
+//! - `ConfirmationRequired` (403, type `confirmation-required`): a second person must act first:
+//!   a partner token whose access change is not confirmed yet, or a person deciding an access
+//!   change they asked for or that concerns their own account.
 //! - `Overloaded` (503, type `overloaded`): the password-hashing queue is full; `Retry-After`.
 //! - `Unavailable` (503): the database cannot be reached.
 //! - `Internal` (500): a bug; logged with the request id, never shown to the client.
@@ -130,6 +133,8 @@ pub enum ApiError {
     RateLimited { retry_after_seconds: u64 },
     #[error("password change required")]
     PasswordChangeRequired,
+    #[error("{0}")]
+    ConfirmationRequired(String),
     #[error("overloaded")]
     Overloaded { retry_after_seconds: u64 },
     #[error("service unavailable: {0}")]
@@ -164,6 +169,10 @@ impl ApiError {
             ApiError::PasswordChangeRequired => {
                 ("password-change-required", "Password change required")
             }
+            ApiError::ConfirmationRequired(_) => (
+                "confirmation-required",
+                "Confirmation by a second person required",
+            ),
             ApiError::Overloaded { .. } => ("overloaded", "Server busy"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
@@ -176,6 +185,7 @@ impl ApiError {
             | ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
+            | ApiError::ConfirmationRequired(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::ConsentMissing { detail: d, .. }
             | ApiError::Refused { detail: d, .. } => d.clone(),
@@ -261,7 +271,9 @@ impl ResponseError for ApiError {
             ApiError::LoginLocked { .. } | ApiError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            ApiError::PasswordChangeRequired | ApiError::ConfirmationRequired(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -316,6 +328,23 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid { field, message } => ApiError::field(field, message),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<kim_domain::access_change::DecisionRefused> for ApiError {
+    fn from(refused: kim_domain::access_change::DecisionRefused) -> Self {
+        use kim_domain::access_change::DecisionRefused as Why;
+        match refused {
+            Why::NotAConfirmer => ApiError::Forbidden(refused.to_string()),
+            Why::OwnRequest | Why::OwnAccount => {
+                ApiError::ConfirmationRequired(refused.to_string())
+            }
+            Why::AlreadyDecided(_) => ApiError::Refused {
+                slug: "already-decided",
+                title: "Already decided",
+                detail: refused.to_string(),
+            },
         }
     }
 }

@@ -35,6 +35,7 @@ mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require i
         (name = "Authentication", description = "Login for people; who am I for every caller"),
         (name = "Reference data", description = "Municipalities (Kommunen) and organisations (Akteure) of the county"),
         (name = "Users", description = "User accounts (Benutzerkonten); administrators only"),
+        (name = "Access changes", description = "Vier-Augen-Prinzip: an account or partner token that would reach case data (a role that works or reads cases, or confirms such grants; referral scopes) is created, activated, moved or given a new password by an administrator only once the data protection officer or the KI lead confirms it. `POST /users`, `PUT /users/{id}` and `POST /partner-tokens` answer 202 with the access change in that case; removing access (deactivation, a role without case data) applies at once"),
         (name = "Partner tokens", description = "Credentials of partner systems (Jobcenter, Ausländerbehörde, Wohlfahrtsverbände); administrators only"),
         (name = "Positions", description = "Stellen of the three KIM modules, their staffing phases and history"),
         (name = "Funding", description = "Förderung: rates by year and module, funding due per module and position"),

@@ -36,6 +36,8 @@ crate::vocabulary! {
         AuditTrail => "audit_trail",
         /// Partner-Token
         PartnerToken => "partner_token",
+        /// Zugriffsänderung, die eine zweite Person bestätigt (access change awaiting a second person)
+        AccessChange => "access_change",
     }
 }
 
@@ -44,7 +46,10 @@ impl AuditObject {
     pub fn is_case_data(self) -> bool {
         !matches!(
             self,
-            AuditObject::User | AuditObject::PartnerToken | AuditObject::AuditTrail
+            AuditObject::User
+                | AuditObject::PartnerToken
+                | AuditObject::AuditTrail
+                | AuditObject::AccessChange
         )
     }
 }
@@ -84,6 +89,10 @@ crate::vocabulary! {
         Hold => "hold",
         /// Aufbewahrungssperre aufgehoben (legal hold lifted)
         Release => "release",
+        /// Bestätigt (an access change confirmed by a second person)
+        Confirm => "confirm",
+        /// Abgelehnt (an access change rejected by a second person)
+        Reject => "reject",
     }
 }
 
@@ -147,6 +156,9 @@ mod tests {
             "user.delete",
             "partner_token.issue",
             "partner_token.revoke",
+            "access_change.create",
+            "access_change.confirm",
+            "access_change.reject",
         ] {
             assert_eq!(
                 AuditAction::parse(existing).map(|a| a.to_string()),
@@ -180,7 +192,8 @@ mod tests {
             vec![
                 &AuditObject::User,
                 &AuditObject::AuditTrail,
-                &AuditObject::PartnerToken
+                &AuditObject::PartnerToken,
+                &AuditObject::AccessChange
             ]
         );
     }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access;
+pub mod access_change;
 pub mod agreement;
 pub mod audit;
 pub mod body;

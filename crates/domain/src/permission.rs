@@ -81,6 +81,31 @@ crate::vocabulary! {
         ReadReports => "read_reports",
         /// Read the same reports restricted to one's own cases (case managers).
         ReadOwnCaseReports => "read_own_case_reports",
+        /// Confirm or reject an access change another person asked for (Vier-Augen-Prinzip):
+        /// an account or partner token that would reach case data works only once confirmed.
+        ConfirmAccessChanges => "confirm_access_changes",
+    }
+}
+
+impl Action {
+    /// Whether holding this action lets its holder see or change case data (Sozialdaten), or
+    /// let others do so. A role or token with such an action is granted only with a second
+    /// person's confirmation ([`crate::access_change`]).
+    pub fn reaches_case_data(self) -> bool {
+        use Action::*;
+        matches!(
+            self,
+            WorkCases
+                | SuperviseCases
+                | ReassignCases
+                | AnswerResidenceRequests
+                | ReadReferrals
+                | AnswerReferrals
+                | ExportClientData
+                | EraseClients
+                | PlaceLegalHolds
+                | ConfirmAccessChanges
+        )
     }
 }
 
@@ -150,6 +175,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSurveyResults,
             AnswerSurveys,
             ReadReports,
+            ConfirmAccessChanges,
         ],
         Role::CmCoordinator => &[
             ReadOwnAccount,
@@ -201,6 +227,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             EraseClients,
             PlaceLegalHolds,
             ManageRetention,
+            ConfirmAccessChanges,
         ],
         Role::ProjectGroupMember => &[ReadOwnAccount, ReadReferenceData, ReadGaps, AnswerSurveys],
     }
@@ -309,6 +336,10 @@ mod tests {
                         )
                         | (Role::Coordinator, ManageSurveys)
                         | (
+                            Role::KiLead | Role::DataProtectionOfficer,
+                            ConfirmAccessChanges
+                        )
+                        | (
                             Role::KiLead
                                 | Role::Coordinator
                                 | Role::CmCoordinator
@@ -395,6 +426,30 @@ mod tests {
         );
         assert!(roles_allowed(Action::ReadReferrals).is_empty());
         assert!(roles_allowed(Action::AnswerReferrals).is_empty());
+    }
+
+    /// The roles an administrator may not grant alone: everyone who works or reads cases, and
+    /// everyone who may confirm such grants (else an administrator could create a confirmer).
+    #[test]
+    fn roles_reaching_case_data_are_the_case_roles_and_the_confirmers() {
+        let reaching: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|role| role_actions(*role).iter().any(|a| a.reaches_case_data()))
+            .collect();
+        assert_eq!(
+            reaching,
+            vec![
+                Role::KiLead,
+                Role::CmCoordinator,
+                Role::CaseManager,
+                Role::ImmigrationOfficer,
+                Role::DataProtectionOfficer,
+            ]
+        );
+        assert!(!role_actions(Role::Admin)
+            .iter()
+            .any(|a| a.reaches_case_data()));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod access_changes;
 pub mod agreements;
 pub mod audit;
 pub mod bodies;

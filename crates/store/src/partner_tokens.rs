@@ -23,6 +23,7 @@ struct TokenRow {
     created_at: NaiveDateTime,
     created_by: Option<i64>,
     revoked_at: Option<NaiveDateTime>,
+    awaiting_confirmation: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,8 @@ pub struct PartnerToken {
     pub created_at: DateTime<Utc>,
     pub created_by: Option<i64>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Issued with scopes that reach case data: works only once a second person confirms it.
+    pub awaiting_confirmation: bool,
 }
 
 impl From<TokenRow> for PartnerToken {
@@ -51,6 +54,7 @@ impl From<TokenRow> for PartnerToken {
             created_at: clock::to_utc(row.created_at),
             created_by: row.created_by,
             revoked_at: row.revoked_at.map(clock::to_utc),
+            awaiting_confirmation: row.awaiting_confirmation,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct NewPartnerToken {
     pub token_hash: String,
     pub token_prefix: String,
     pub expires_at: DateTime<Utc>,
+    /// The token waits for an access change to be confirmed.
+    pub awaiting_confirmation: bool,
 }
 
 pub fn insert(
@@ -85,6 +91,7 @@ pub fn insert(
             partner_tokens::expires_at.eq(clock::from_utc(new.expires_at)),
             partner_tokens::created_at.eq(clock::now()),
             partner_tokens::created_by.eq(actor.id),
+            partner_tokens::awaiting_confirmation.eq(new.awaiting_confirmation),
         ))
         .returning(partner_tokens::id)
         .get_result(conn)?;
@@ -164,7 +171,22 @@ pub fn revoke(conn: &mut DbConn, actor: &Actor, id: i64) -> StoreResult<PartnerT
     find(conn, id)
 }
 
-/// The token with this secret hash if it is usable now: not revoked, not expired.
+/// Lets a token that waited for its access change work (the change's confirmation applies).
+pub(crate) fn confirm(conn: &mut DbConn, id: i64) -> StoreResult<PartnerToken> {
+    let changed = diesel::update(partner_tokens::table.find(id))
+        .filter(partner_tokens::revoked_at.is_null())
+        .set(partner_tokens::awaiting_confirmation.eq(false))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict(
+            "the token was revoked in the meantime; reject this change".into(),
+        ));
+    }
+    find(conn, id)
+}
+
+/// The token with this secret hash if it is usable now: not revoked, not expired. A token
+/// awaiting confirmation is returned too, so the caller can say why it does not work yet.
 pub fn find_usable_by_hash(
     conn: &mut DbConn,
     token_hash: &str,

@@ -78,6 +78,30 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<BigInt>,
+        awaiting_confirmation -> Bool,
+    }
+}
+
+diesel::table! {
+    access_changes (id) {
+        id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        user_id -> Nullable<BigInt>,
+        partner_token_id -> Nullable<BigInt>,
+        base_version -> Nullable<Integer>,
+        display_name -> Nullable<Text>,
+        role -> Nullable<Text>,
+        organisation_id -> Nullable<BigInt>,
+        active -> Nullable<Bool>,
+        password_hash -> Nullable<Text>,
+        password_reset -> Bool,
+        summary -> Text,
+        requested_by -> Nullable<BigInt>,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
     }
 }
 
@@ -210,6 +234,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisation_municipalities,
     users,
     partner_tokens,
+    access_changes,
     login_failures,
     audit_events,
     positions,

@@ -74,6 +74,9 @@ pub struct NewUser {
     pub organisation_id: Option<i64>,
     pub active: bool,
     pub password_hash: String,
+    /// Someone else chose the password (an administrator): the person sets their own before
+    /// anything else. The server's CLI and the seeds create accounts without it.
+    pub must_change_password: bool,
 }
 
 /// The fields an administrator may change. The username is fixed once created.
@@ -179,7 +182,10 @@ pub fn find_for_login(conn: &mut DbConn, username: &str) -> StoreResult<Option<(
         .transpose()
 }
 
-fn check_organisation(conn: &mut DbConn, organisation_id: Option<i64>) -> StoreResult<()> {
+pub(crate) fn check_organisation(
+    conn: &mut DbConn,
+    organisation_id: Option<i64>,
+) -> StoreResult<()> {
     match organisation_id {
         Some(id) if !organisations::exists(conn, id)? => Err(StoreError::UnknownReference {
             field: "organisation_id",
@@ -200,6 +206,7 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewUser) -> StoreResult<Us
             users::organisation_id.eq(new.organisation_id),
             users::active.eq(new.active),
             users::password_hash.eq(&new.password_hash),
+            users::must_change_password.eq(new.must_change_password),
             users::version.eq(1),
             users::created_at.eq(now),
             users::updated_at.eq(now),

@@ -80,6 +80,13 @@ impl Caller {
             Credentials::Partner { token_hash } => {
                 let token = partner_tokens::find_usable_by_hash(conn, token_hash)?
                     .ok_or_else(unauthorized)?;
+                if token.awaiting_confirmation {
+                    return Err(ApiError::ConfirmationRequired(
+                        "this partner token works once a second person (the data protection \
+                         officer or the KI lead) confirms its issue"
+                            .into(),
+                    ));
+                }
                 Principal::Partner {
                     token_id: token.id,
                     organisation_id: token.organisation_id,

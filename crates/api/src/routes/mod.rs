@@ -1,6 +1,7 @@
 //! One module per resource. Each handler parses and authorises, runs one store function in one
 //! transaction, and maps the result.
 
+pub mod access_changes;
 pub mod agreements;
 pub mod audit_events;
 pub mod auth;
@@ -79,6 +80,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     organisations::configure(cfg);
     users::configure(cfg);
     partner_tokens::configure(cfg);
+    access_changes::configure(cfg);
     positions::configure(cfg);
     funding::configure(cfg);
     reports::configure(cfg);

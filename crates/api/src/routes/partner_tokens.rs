@@ -5,7 +5,9 @@
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
+use kim_domain::access_change;
 use kim_domain::{Action, Scope};
+use kim_store::access_changes;
 use kim_store::partner_tokens::{self as store, NewPartnerToken, TokenFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,7 +48,8 @@ pub struct PartnerToken {
     pub created_at: DateTime<Utc>,
     pub created_by: Option<i64>,
     pub revoked_at: Option<DateTime<Utc>>,
-    /// `active`, `expired` or `revoked`.
+    /// `active`, `expired`, `revoked` or `awaiting_confirmation` (issued with referral scopes; works
+    /// once a second person confirms its access change).
     #[schema(example = "active")]
     pub status: &'static str,
 }
@@ -57,6 +60,8 @@ impl From<store::PartnerToken> for PartnerToken {
             "revoked"
         } else if t.expires_at <= Utc::now() {
             "expired"
+        } else if t.awaiting_confirmation {
+            "awaiting_confirmation"
         } else {
             "active"
         };
@@ -85,6 +90,18 @@ pub struct IssuedPartnerToken {
     /// Use as `Authorization: Bearer <secret>`. Stored only as a hash: it cannot be shown again.
     #[schema(example = "kimp_3f9a1c0e5b7d4a2f8c6e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a")]
     pub secret: String,
+    /// The access change a second person must confirm before the token works (referral
+    /// scopes reach case data); `null` when it works at once.
+    pub access_change_id: Option<i64>,
+}
+
+/// Whether an issued token may reach case data only after a second person confirms it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issuer {
+    /// An administrator through the API: referral scopes wait for confirmation.
+    Administrator,
+    /// The server's operator (`kim token issue`, the demo seed): the bootstrap path.
+    Operator,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -154,9 +171,15 @@ pub async fn list_partner_tokens(
 /// Creates a token for one organisation. The response carries the secret once; store it in the
 /// partner system's secret store. The partner sends it as `Authorization: Bearer <secret>`.
 ///
+/// A token with a referral scope (`referrals:read`, `referrals:write`) reaches case data: it is
+/// issued with status `awaiting_confirmation` and the answer is 202 with `access_change_id`;
+/// until the data protection officer or the KI lead confirms that access change, calls with
+/// it answer 403 `confirmation-required`.
+///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Partner tokens", request_body = NewPartnerTokenInput, responses(
     (status = 201, description = "Issued; the secret is in this response only", body = IssuedPartnerToken, headers(("Location" = String))),
+    (status = 202, description = "Issued, awaiting a second person's confirmation; the secret is in this response only", body = IssuedPartnerToken, headers(("Location" = String))),
     (status = 400, response = err::BadRequest),
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
@@ -194,10 +217,24 @@ pub async fn issue_partner_token(
     );
     let issued = state
         .db
-        .write(move |conn| issue_in(conn, &actor, name, organisation_id, scopes, days))
+        .write(move |conn| {
+            issue_in(
+                conn,
+                &actor,
+                name,
+                organisation_id,
+                scopes,
+                days,
+                Issuer::Administrator,
+            )
+        })
         .await?;
     let location = format!("/api/v1/partner-tokens/{}", issued.token.id);
-    Ok(HttpResponse::Created()
+    let mut response = match issued.access_change_id {
+        Some(_) => HttpResponse::Accepted(),
+        None => HttpResponse::Created(),
+    };
+    Ok(response
         .insert_header(("Location", location))
         .insert_header(("Cache-Control", "no-store"))
         .json(issued))
@@ -211,8 +248,15 @@ pub fn issue_in(
     organisation_id: i64,
     scopes: Vec<Scope>,
     days: i64,
+    issuer: Issuer,
 ) -> Result<IssuedPartnerToken, kim_store::StoreError> {
     let secret = partner_secret::generate();
+    let needs_confirmation =
+        issuer == Issuer::Administrator && access_change::scopes_reach_case_data(&scopes);
+    let summary = format!(
+        "partner token for organisation {organisation_id} with scopes {}",
+        Scope::join(&scopes)
+    );
     let new = NewPartnerToken {
         name,
         organisation_id,
@@ -220,11 +264,20 @@ pub fn issue_in(
         token_hash: secret.hash,
         token_prefix: secret.prefix,
         expires_at: Utc::now() + Duration::days(days),
+        awaiting_confirmation: needs_confirmation,
     };
-    let token = store::insert(conn, actor, &new)?;
+    let mut token = store::insert(conn, actor, &new)?;
+    let access_change_id = if needs_confirmation {
+        let change = access_changes::request_partner_token(conn, actor, token.id, &summary)?;
+        token = store::find(conn, token.id)?;
+        Some(change.id)
+    } else {
+        None
+    };
     Ok(IssuedPartnerToken {
         token: token.into(),
         secret: secret.secret,
+        access_change_id,
     })
 }
 

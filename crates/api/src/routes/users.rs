@@ -6,12 +6,14 @@ use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::text::{check_password, check_username};
 use kim_domain::{Action, Principal, Role};
+use kim_store::access_changes::{self, Outcome};
 use kim_store::users::{self as store, NewUser, UserChanges, UserFilter, UserSort};
 use kim_store::Direction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+use super::access_changes::{accepted, AccessChange};
 use super::{not_blank, trimmed};
 use crate::auth::{password, Authenticated, Caller};
 use crate::error::error_sets as sets;
@@ -216,11 +218,20 @@ pub async fn get_user(
 
 /// Create a user account
 ///
-/// The password is stored as an argon2id hash. Usernames are unique (409).
+/// The password is stored as an argon2id hash; the person must set their own at first login
+/// (every other call answers 403 `password-change-required` until then). Usernames are unique
+/// (409).
+///
+/// An active account whose role reaches case data (`case_manager`, `cm_coordinator`,
+/// `immigration_officer`, and the confirmers `data_protection_officer` and `ki_lead`) is
+/// created disabled and works once a second person confirms it: the answer is then 202 with
+/// the access change (`Location: /api/v1/access-changes/{id}`). The server's CLI
+/// (`kim user create`) stays the bootstrap path and needs no confirmation.
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", request_body = NewUserInput, responses(
     (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
+    (status = 202, description = "Created disabled; its activation waits for a second person", body = AccessChange, headers(("Location" = String))),
     sets::CreateErrors,
 ), security(("bearer" = [])))]
 #[post("/users")]
@@ -244,18 +255,20 @@ pub async fn create_user(
         organisation_id: input.organisation_id,
         active: input.active,
         password_hash,
+        must_change_password: true,
     };
     let actor = caller.actor();
-    let created = state
+    let outcome = state
         .db
-        .write(move |conn| store::insert(conn, &actor, &new))
+        .write(move |conn| access_changes::create_account(conn, &actor, &new))
         .await?;
-    let (id, version) = (created.id, created.version);
-    Ok(created_versioned(
-        &User::from(created),
-        version,
-        format!("/api/v1/users/{id}"),
-    ))
+    Ok(match outcome {
+        Outcome::Applied(created) => {
+            let (id, version) = (created.id, created.version);
+            created_versioned(&User::from(created), version, format!("/api/v1/users/{id}"))
+        }
+        Outcome::Pending(change) => accepted(*change),
+    })
 }
 
 /// Change a user account
@@ -264,11 +277,19 @@ pub async fn create_user(
 /// password. Requires `If-Match`. Administrators cannot disable themselves or take away their
 /// own admin role (409), so the county is never left without an administrator by accident.
 ///
+/// A change that lets the account reach case data it did not reach before (activating it,
+/// giving it a role that works or reads cases, moving such an account to another organisation,
+/// setting its password) is not applied: it waits for a second person, and the answer is 202
+/// with the access change. One such change per account at a time (409). Changes that take
+/// access away apply at once. Sessions issued before a role, organisation, activity or password
+/// change end; after a reset the person must set their own password.
+///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Users", request_body = UserUpdateInput,
     params(("id" = i64, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
     responses(
     (status = 200, description = "The user account", body = User, headers(("ETag" = String))),
+    (status = 202, description = "Not applied yet: waits for a second person", body = AccessChange, headers(("Location" = String))),
     sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/users/{id}")]
@@ -306,12 +327,17 @@ pub async fn update_user(
         password_hash,
     };
     let actor = caller.actor();
-    let updated = state
+    let outcome = state
         .db
-        .write(move |conn| store::update(conn, &actor, id, expected, &changes))
+        .write(move |conn| access_changes::change_account(conn, &actor, id, expected, &changes))
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&User::from(updated), version))
+    Ok(match outcome {
+        Outcome::Applied(updated) => {
+            let version = updated.version;
+            ok_versioned(&User::from(updated), version)
+        }
+        Outcome::Pending(change) => accepted(*change),
+    })
 }
 
 /// Delete a user account

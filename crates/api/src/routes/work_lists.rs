@@ -4,6 +4,7 @@ use crate::routes::RouteTable;
 use actix_web::{get, web};
 use chrono::{NaiveDate, Utc};
 use kim_domain::access::{case_scope, request_scope, CaseScope, RequestScope};
+use kim_domain::access_change::AccessChangeStatus;
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::CaseStatus;
 use kim_domain::gap::{GapStage, GapStep};
@@ -11,6 +12,8 @@ use kim_domain::help_plan::is_overdue;
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
 use kim_domain::referral::ReferralStatus;
 use kim_domain::residence_request::ResidenceRequestStatus;
+use kim_domain::Action;
+use kim_store::access_changes::{self, AccessChangeFilter};
 use kim_store::cases::{self, CaseFilter, CaseSort};
 use kim_store::{conferences, gap_steps, goals, referrals, residence_requests};
 use serde::Serialize;
@@ -45,6 +48,9 @@ kim_domain::vocabulary! {
         RequestToAnswer => "request_to_answer",
         /// A systematic gap waiting for a step of the caller's role (the title names the steps).
         GapStep => "gap_step",
+        /// An access change another person asked for, waiting for the caller to confirm or
+        /// reject it (data protection officer, KI lead).
+        AccessChangeToConfirm => "access_change_to_confirm",
     }
 }
 
@@ -57,7 +63,7 @@ pub struct Task {
     /// When it is or was due, if it has a date.
     pub due_on: Option<NaiveDate>,
     pub case_id: Option<i64>,
-    /// `goal`, `conference`, `referral`, `residence_request`, `case` or `gap`.
+    /// `goal`, `conference`, `referral`, `residence_request`, `case`, `gap` or `access_change`.
     pub object_type: &'static str,
     pub object_id: i64,
     /// A short text: the goal, the task, the referral's purpose, the question.
@@ -206,13 +212,49 @@ fn collect(
     let gap_work = gap_tasks(conn, who, me)?;
     let has_gap_role = gap_work.is_some();
     tasks.extend(gap_work.unwrap_or_default());
-    if scope == CaseScope::Nothing && requests == RequestScope::Nothing && !has_gap_role {
+    let confirms = who.principal.may(Action::ConfirmAccessChanges);
+    if confirms {
+        tasks.extend(access_change_tasks(conn, me)?);
+    }
+    if scope == CaseScope::Nothing
+        && requests == RequestScope::Nothing
+        && !has_gap_role
+        && !confirms
+    {
         return Err(ApiError::Forbidden(
-            "your role has no case work and no step in the gap process".into(),
+            "your role has no case work, no step in the gap process and no access changes to \
+             confirm"
+                .into(),
         ));
     }
     tasks.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.object_id.cmp(&b.object_id)));
     Ok(tasks)
+}
+
+/// The access changes the caller may decide: pending, asked for by someone else, not about
+/// their own account. Oldest first, dated by the day they were asked for.
+fn access_change_tasks(conn: &mut kim_store::DbConn, me: i64) -> Result<Vec<Task>, ApiError> {
+    let filter = AccessChangeFilter {
+        status: Some(AccessChangeStatus::Pending),
+        decidable_by: Some(me),
+        ..AccessChangeFilter::default()
+    };
+    let all = PageRequest {
+        limit: MAX_LIMIT,
+        offset: 0,
+    };
+    Ok(access_changes::list(conn, &filter, all)?
+        .items
+        .into_iter()
+        .map(|change| Task {
+            kind: TaskKind::AccessChangeToConfirm,
+            due_on: Some(change.requested_at.date_naive()),
+            case_id: None,
+            object_type: "access_change",
+            object_id: change.id,
+            title: change.summary,
+        })
+        .collect())
 }
 
 /// The gap steps waiting for the caller's role; `None` when the role takes no step. A project
@@ -288,8 +330,12 @@ fn gap_tasks(
 /// mandated gaps (due date of the mandate); a case manager's solutions to acknowledge and give
 /// feedback on.
 ///
+/// Access changes waiting for the caller's confirmation (`access_change_to_confirm`, object
+/// `access_change`): for the data protection officer and the KI lead, those asked for by
+/// someone else and not about their own account.
+///
 /// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`, `ki_lead`,
-/// `steering_member`, `project_group_member`. Others: 403.
+/// `steering_member`, `project_group_member`, `data_protection_officer`. Others: 403.
 #[utoipa::path(tag = "Cases", responses(
     (status = 200, description = "The work list", body = Vec<Task>),
     sets::ListErrors,

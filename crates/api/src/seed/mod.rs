@@ -227,6 +227,7 @@ pub fn demo_without_cases(
                 organisation_id,
                 active: true,
                 password_hash: password_hash.into(),
+                must_change_password: false,
             },
         )?;
         report.users_created += 1;
@@ -296,6 +297,7 @@ pub fn demo_partner_token(
         jobcenter.id,
         scopes,
         90,
+        crate::routes::partner_tokens::Issuer::Operator,
     )
     .map(Some)
 }
@@ -322,6 +324,7 @@ pub fn synthetic_case_managers(
             organisation_id,
             active: true,
             password_hash: password_hash.to_owned(),
+            must_change_password: false,
         };
         users::insert(conn, &Actor::system(), &new)?;
         created += 1;
