@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 backend_tests!(
     reads_are_audited_per_person_with_both_request_ids,
     denied_reads_are_recorded,
+    denied_reads_of_every_case_data_object_are_recorded,
     the_trail_is_append_only_in_the_database,
     verification_names_the_first_tampered_event,
     remove_before_keeps_the_chain_verifiable,
@@ -172,6 +173,96 @@ async fn denied_reads_are_recorded(app: TestApp) {
     ];
     expected.sort();
     assert_eq!(seen, expected);
+}
+
+/// Every read of one case-data object that is refused (404 or 403) leaves a `read_denied`
+/// event naming the object asked for, whatever kind it is.
+async fn denied_reads_of_every_case_data_object_are_recorded(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open_case(&app, &token).await;
+    let id = case["id"].as_i64().expect("id");
+    let lead = case["lead_client_id"].as_i64().expect("lead");
+    let goal = app
+        .post(
+            &format!("/api/v1/cases/{id}/goals"),
+            &token,
+            &json!({"text": "B1 language certificate", "topic": "language", "target_on": "2027-06-30"}),
+        )
+        .await;
+    assert_eq!(goal.status(), StatusCode::CREATED);
+    let goal: Value = goal.json().await.expect("json");
+    let goal = goal["id"].as_i64().expect("goal");
+    let other_id = app.add_user("cm.other", kim_domain::Role::CaseManager);
+    let other = app.token_of("cm.other").await;
+    let asked = [
+        (format!("/api/v1/goals/{goal}"), "goal", goal),
+        (format!("/api/v1/cases/{id}/goals"), "case", id),
+        (format!("/api/v1/cases/{id}/history"), "case", id),
+        (format!("/api/v1/cases/{id}/contacts"), "case", id),
+        (format!("/api/v1/cases/{id}/referrals"), "case", id),
+        (format!("/api/v1/cases/{id}/conferences"), "case", id),
+        (format!("/api/v1/clients/{lead}/consents"), "client", lead),
+        ("/api/v1/contacts/987654".to_owned(), "contact", 987654),
+        ("/api/v1/referrals/987654".to_owned(), "referral", 987654),
+        (
+            "/api/v1/referrals/987654/history".to_owned(),
+            "referral",
+            987654,
+        ),
+        (
+            "/api/v1/conferences/987654".to_owned(),
+            "conference",
+            987654,
+        ),
+        (
+            "/api/v1/residence-requests/987654".to_owned(),
+            "residence_request",
+            987654,
+        ),
+    ];
+    for (path, _, _) in &asked {
+        assert_problem(app.get(path, &other).await, StatusCode::NOT_FOUND).await;
+    }
+    // A role without case work sees no goal (404), and may not export a client (403):
+    // both are recorded all the same.
+    let admin = app.token("admin").await;
+    let analyst_id = app.id_of("users", "analyst", &admin).await;
+    let analyst = app.token("analyst").await;
+    assert_problem(
+        app.get(&format!("/api/v1/goals/{goal}"), &analyst).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.get(&format!("/api/v1/clients/{lead}/export"), &analyst)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let mut seen: Vec<(String, String)> = events(&app, &format!("actor_id={other_id}"))
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_owned(),
+                e["object_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected: Vec<(String, String)> = asked
+        .iter()
+        .map(|(_, object, id)| (format!("{object}.read_denied"), id.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    let mut by_analyst: Vec<String> = events(&app, &format!("actor_id={analyst_id}"))
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    by_analyst.sort();
+    assert_eq!(by_analyst, vec!["client.read_denied", "goal.read_denied"]);
 }
 
 async fn the_trail_is_append_only_in_the_database(app: TestApp) {

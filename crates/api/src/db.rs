@@ -196,6 +196,46 @@ impl Db {
         .await?
     }
 
+    /// [`Db::write_with`] for a request about one case-data object (`denied` names it): when
+    /// `f` refuses with 404 or 403, a `<object>.read_denied` event is written in the
+    /// appender's own transaction, which the request's rollback does not undo, before the
+    /// refusal is answered (issue 10 item 6).
+    pub async fn write_with_denied<T, E, F>(
+        &self,
+        caller: Caller,
+        denied: (AuditObject, i64),
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Authenticated) -> Result<T, E> + Send + 'static,
+        E: Into<ApiError> + From<StoreError>,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let (outcome, who) = actix_web::web::block(move || {
+            let mut conn = match pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return (Err(ApiError::from(StoreError::from(e))), None),
+            };
+            let who = match caller.authenticate(&mut conn) {
+                Ok(who) => who,
+                Err(e) => return (Err(e), None),
+            };
+            let outcome = kim_store::connection::transaction(&mut conn, |conn| f(conn, &who))
+                .map_err(Into::into);
+            (outcome, Some(who))
+        })
+        .await?;
+        match (outcome, who) {
+            (Err(refused @ (ApiError::NotFound | ApiError::Forbidden(_))), Some(who)) => {
+                let (object, id) = denied;
+                self.record_denied(&who, object, id).await?;
+                Err(refused)
+            }
+            (outcome, _) => outcome,
+        }
+    }
+
     /// A read in one round trip: confirms the caller, checks `action`, then runs `f`.
     pub async fn read_as<T, E, F>(
         &self,

@@ -788,7 +788,7 @@ pub async fn case_history(
     let id = id.into_inner();
     let events = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Case, id), move |conn, who| {
             let case = case_for(conn, who, id, Access::Read)?;
             audit(
                 conn,

@@ -322,7 +322,7 @@ pub async fn get_conference(
     let id = id.into_inner();
     let conference = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Conference, id), move |conn, who| {
             let (access, reference) = conference_access_of(conn, who, id)?;
             require_access(access, Access::Read)?;
             let conference = store::find(conn, id)?;
@@ -486,7 +486,7 @@ pub async fn list_case_conferences(
     let case_id = id.into_inner();
     let all = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
             require_case_role(who)?;
             let case = case_for(conn, who, case_id, Access::Read)?;
             let conferences = store::of_case(conn, case_id)?;

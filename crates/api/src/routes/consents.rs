@@ -143,7 +143,7 @@ pub async fn list_consents(
     let id = id.into_inner();
     let consents = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Client, id), move |conn, who| {
             let client = client_for(conn, who, id, Access::Read)?;
             let consents = store::of_client(conn, id)?;
             audit(

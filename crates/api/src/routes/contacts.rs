@@ -161,7 +161,7 @@ pub async fn list_contacts(
     let case_id = id.into_inner();
     let all = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
             require_case_role(who)?;
             let case = case_for(conn, who, case_id, Access::Read)?;
             let contacts = store::of_case(conn, case_id)?;
@@ -255,7 +255,7 @@ pub async fn get_contact(
     let id = id.into_inner();
     let contact = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Contact, id), move |conn, who| {
             let reference = contact_case_reference(conn, who, id, false)?;
             let contact = store::find(conn, id)?;
             audit(

@@ -198,7 +198,7 @@ pub async fn list_goals(
     let case_id = id.into_inner();
     let listed = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
             require_case_role(who)?;
             let case = case_for(conn, who, case_id, Access::Read)?;
             let goals = store::of_case(conn, case_id)?;
@@ -303,7 +303,7 @@ pub async fn get_goal(
     let id = id.into_inner();
     let goal = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Goal, id), move |conn, who| {
             let (goal, reference) = goal_for(conn, who, id, false)?;
             audit(
                 conn,

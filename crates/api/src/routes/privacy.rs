@@ -286,7 +286,7 @@ pub async fn export_client(
     let id = id.into_inner();
     let data = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Client, id), move |conn, who| {
             who.require(Action::ExportClientData)?;
             let data = export::export(conn, id).map_err(hidden)?;
             audit(

@@ -465,7 +465,7 @@ pub async fn list_case_referrals(
     let case_id = id.into_inner();
     state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
             let case = crate::case_access::case_for(conn, who, case_id, Access::Read)?;
             let filter = ReferralFilter {
                 case_id: Some(case.id),
@@ -646,7 +646,7 @@ pub async fn get_referral(
     let id = id.into_inner();
     let shown = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Referral, id), move |conn, who| {
             let referral = store::find(conn, id)?;
             let shown = visible(conn, who, referral)?;
             audit(
@@ -847,7 +847,7 @@ pub async fn referral_history(
     let id = id.into_inner();
     let events = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_with_denied(caller, (AuditObject::Referral, id), move |conn, who| {
             let referral = store::find(conn, id)?;
             let shown = visible(conn, who, referral)?;
             audit(

@@ -359,19 +359,23 @@ pub async fn get_request(
     let today = Utc::now().date_naive();
     let request = state
         .db
-        .write_with(caller, move |conn, who| {
-            let (request, access) = request_for(conn, who, id)?;
-            let reference = store::client_reference(conn, request.client_id)?;
-            audit(
-                conn,
-                who,
-                AuditObject::ResidenceRequest,
-                AuditVerb::Read,
-                Some(id),
-                Some(&reference),
-            )?;
-            shape(conn, access, request, today)
-        })
+        .write_with_denied(
+            caller,
+            (AuditObject::ResidenceRequest, id),
+            move |conn, who| {
+                let (request, access) = request_for(conn, who, id)?;
+                let reference = store::client_reference(conn, request.client_id)?;
+                audit(
+                    conn,
+                    who,
+                    AuditObject::ResidenceRequest,
+                    AuditVerb::Read,
+                    Some(id),
+                    Some(&reference),
+                )?;
+                shape(conn, access, request, today)
+            },
+        )
         .await?;
     let version = request.version;
     Ok(ok_versioned(&request, version))
