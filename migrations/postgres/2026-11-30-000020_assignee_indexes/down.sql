@@ -1,0 +1,8 @@
+DROP INDEX cases_deputy_opened_on;
+DROP INDEX cases_assignee_opened_on;
+DROP INDEX cases_deputy_status_since;
+DROP INDEX cases_assignee_status_since;
+DROP INDEX cases_deputy_id;
+DROP INDEX cases_assignee_id;
+CREATE INDEX cases_assigned ON cases (assigned_user_id);
+CREATE INDEX cases_deputy ON cases (deputy_user_id);
