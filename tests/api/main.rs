@@ -19,6 +19,7 @@ mod municipalities;
 mod offers;
 mod operations;
 mod organisations;
+mod paging;
 mod partner_tokens;
 mod positions;
 mod privacy;

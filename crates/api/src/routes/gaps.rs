@@ -665,8 +665,10 @@ pub struct GapQuery {
     /// Only gaps first reported on or before this date.
     pub reported_to: Option<NaiveDate>,
     /// Items per page, 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub limit: Option<i64>,
-    /// Items to skip.
+    /// Items to skip, 0 to 1,000,000.
+    #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub offset: Option<i64>,
 }
 
