@@ -123,8 +123,15 @@ pub fn position_scope(principal: &Principal) -> PositionScope {
 
 /// Whether a position's holder is shown: to those who may see staff names, and to the holder.
 pub fn holder_visible(principal: &Principal, holder_user_id: Option<i64>) -> bool {
+    staff_name_visible(principal, holder_user_id)
+}
+
+/// Whether the name of a member of staff (a position's holder, a gap's reporter) is shown:
+/// to those who may see staff names ([`Action::SeeHolderNames`]), and to the person named.
+/// Everyone else sees the work (a position, a report), not who did it.
+pub fn staff_name_visible(principal: &Principal, named_user_id: Option<i64>) -> bool {
     principal.may(Action::SeeHolderNames)
-        || matches!(principal, Principal::Person { user_id, .. } if holder_user_id == Some(*user_id))
+        || matches!(principal, Principal::Person { user_id, .. } if named_user_id == Some(*user_id))
 }
 
 /// Whether `principal` may assign a case to another case manager or deputy (the CM coordination).
@@ -866,6 +873,24 @@ mod tests {
             check_deputy(ME, Some(ME)).unwrap_err().field,
             "deputy_user_id"
         );
+    }
+
+    #[test]
+    fn staff_names_show_to_who_may_see_them_and_to_the_person_named() {
+        for role in Role::ALL {
+            let sees = matches!(role, Role::Admin | Role::KiLead | Role::Coordinator);
+            let me = person(*role);
+            assert_eq!(staff_name_visible(&me, Some(COLLEAGUE)), sees, "{role}");
+            assert_eq!(staff_name_visible(&me, None), sees, "{role}");
+            assert!(staff_name_visible(&me, Some(ME)), "{role}: own name");
+            assert_eq!(
+                holder_visible(&me, Some(COLLEAGUE)),
+                staff_name_visible(&me, Some(COLLEAGUE))
+            );
+        }
+        for partner in partners() {
+            assert!(!staff_name_visible(&partner, Some(ME)));
+        }
     }
 
     #[test]
