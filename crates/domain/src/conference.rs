@@ -195,7 +195,7 @@ mod tests {
             &[Identity, CaseContent],
         );
         assert_eq!(
-            check_conference_consent(&[both.clone()], &[JOBCENTER, CARITAS], held),
+            check_conference_consent(std::slice::from_ref(&both), &[JOBCENTER, CARITAS], held),
             Ok(vec![1])
         );
         // Two forms together, as for referrals.
@@ -242,11 +242,15 @@ mod tests {
             &[Identity, CaseContent],
         );
         later.given_on = date(2026, 6, 2);
-        assert!(check_conference_consent(&[later.clone()], &[JOBCENTER], held).is_err());
+        assert!(
+            check_conference_consent(std::slice::from_ref(&later), &[JOBCENTER], held).is_err()
+        );
         let mut revoked = later.clone();
         revoked.given_on = date(2026, 1, 1);
         revoked.revoked_on = Some(held);
-        assert!(check_conference_consent(&[revoked.clone()], &[JOBCENTER], held).is_err());
+        assert!(
+            check_conference_consent(std::slice::from_ref(&revoked), &[JOBCENTER], held).is_err()
+        );
         // Revoked after the conference: it was held with consent.
         revoked.revoked_on = Some(date(2026, 6, 2));
         assert_eq!(

@@ -401,15 +401,20 @@ mod tests {
         );
         let before = date(2026, 6, 1);
         assert_eq!(
-            office_view(&shared, &[given.clone()], OFFICE, before),
+            office_view(&shared, std::slice::from_ref(&given), OFFICE, before),
             OfficeView {
                 categories: vec![Identity, ResidenceStatus],
                 content: true
             }
         );
         given.revoked_on = Some(date(2026, 6, 2));
-        assert!(office_view(&shared, &[given.clone()], OFFICE, before).content);
-        let after = office_view(&shared, &[given.clone()], OFFICE, date(2026, 6, 2));
+        assert!(office_view(&shared, std::slice::from_ref(&given), OFFICE, before).content);
+        let after = office_view(
+            &shared,
+            std::slice::from_ref(&given),
+            OFFICE,
+            date(2026, 6, 2),
+        );
         assert_eq!(
             after,
             OfficeView {
@@ -419,7 +424,7 @@ mod tests {
         );
         // Another office, another purpose or no consent at all: never the content.
         given.revoked_on = None;
-        assert!(!office_view(&shared, &[given.clone()], OFFICE + 1, before).content);
+        assert!(!office_view(&shared, std::slice::from_ref(&given), OFFICE + 1, before).content);
         let referral = consent(ConsentPurpose::Referral, &[Identity, ResidenceStatus]);
         assert!(!office_view(&shared, &[referral], OFFICE, before).content);
         assert!(!office_view(&shared, &[], OFFICE, before).content);
