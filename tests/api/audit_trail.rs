@@ -20,6 +20,7 @@ backend_tests!(
 );
 
 fn family(siegburg: i64) -> Value {
+    let arrived_on = (chrono::Utc::now().date_naive() - chrono::Duration::days(400)).to_string();
     json!({
         "clients": [
             {"given_name": "Amina", "birth_year": 1990, "municipality_id": siegburg},
@@ -27,7 +28,7 @@ fn family(siegburg: i64) -> Value {
         ],
         "municipality_id": siegburg, "target_group": "multilingual_children_with_language_disorders",
         "legal_domains": ["sgb_viii"], "topics": ["language"], "intake_channel": "self_referral",
-        "arrived_on": "2025-06-01", "other_case_management": ["none"], "opened_on": "2026-02-01"
+        "arrived_on": arrived_on, "other_case_management": ["none"]
     })
 }
 

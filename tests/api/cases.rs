@@ -16,12 +16,21 @@ backend_tests!(
     my_tasks_list_what_waits,
     a_residence_law_request_with_consent_is_answered_by_the_office,
     clients_and_cases_change_with_if_match_only_for_their_case_manager,
+    opening_names_no_deputy_and_no_worker_outside_case_roles,
+    opened_on_is_bounded_and_does_not_move_the_intake_rule,
+    reassignment_goes_only_to_roles_that_work_cases,
 );
 
 async fn municipality(app: &TestApp, token: &str, name: &str) -> i64 {
     app.id_of("municipalities", name, token).await
 }
 
+/// The day `days` before today (after it, for a negative number), as `YYYY-MM-DD`.
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(days)).to_string()
+}
+
+/// A family case, opened (backdated) 30 days ago by people who arrived about a year before.
 fn family(siegburg: i64) -> Value {
     json!({
         "clients": [
@@ -30,7 +39,7 @@ fn family(siegburg: i64) -> Value {
         ],
         "municipality_id": siegburg, "target_group": "multilingual_children_with_language_disorders",
         "legal_domains": ["sgb_viii", "sgb_ii"], "topics": ["language", "childcare"], "intake_channel": "self_referral",
-        "arrived_on": "2025-06-01", "other_case_management": ["none"], "opened_on": "2026-02-01"
+        "arrived_on": days_ago(400), "other_case_management": ["none"], "opened_on": days_ago(30)
     })
 }
 
@@ -328,15 +337,15 @@ async fn each_lifecycle_move_is_allowed_or_refused(app: TestApp) {
     .await;
     for (body, status) in [
         (
-            json!({"to": "active", "effective_on": "2026-02-02"}),
+            json!({"to": "active", "effective_on": days_ago(29)}),
             "active",
         ),
         (
-            json!({"to": "paused", "effective_on": "2026-03-01"}),
+            json!({"to": "paused", "effective_on": days_ago(20)}),
             "paused",
         ),
         (
-            json!({"to": "active", "effective_on": "2026-04-01"}),
+            json!({"to": "active", "effective_on": days_ago(10)}),
             "active",
         ),
     ] {
@@ -363,7 +372,7 @@ async fn each_lifecycle_move_is_allowed_or_refused(app: TestApp) {
         &app,
         &token,
         &case,
-        json!({"to": "closed", "close_reason": "goals_achieved", "effective_on": "2026-06-30"}),
+        json!({"to": "closed", "close_reason": "goals_achieved", "effective_on": days_ago(5)}),
     )
     .await;
     assert_eq!(closed.status(), StatusCode::OK);
@@ -382,7 +391,7 @@ async fn each_lifecycle_move_is_allowed_or_refused(app: TestApp) {
         &app,
         &token,
         &case,
-        json!({"to": "active", "reason": "new residence question", "effective_on": "2026-09-01"}),
+        json!({"to": "active", "reason": "new residence question", "effective_on": days_ago(1)}),
     )
     .await;
     assert_eq!(reopened.status(), StatusCode::OK);
@@ -479,7 +488,7 @@ async fn case_input_is_validated(app: TestApp) {
     let mut body = family(siegburg);
     body["intake_channel"] = json!("referred_by_organisation");
     body["other_case_management"] = json!([]);
-    body["arrived_on"] = json!("2027-01-01");
+    body["arrived_on"] = json!(days_ago(-1));
     let problem = assert_problem(
         app.post("/api/v1/cases", &token, &body).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -608,7 +617,7 @@ async fn my_tasks_list_what_waits(app: TestApp) {
     let token = app.token("case_manager").await;
     let case = open(&app, &token).await;
     let goal = app
-        .post(&format!("/api/v1/cases/{}/goals", case["id"]), &token, &json!({"text": "B1 language course started", "topic": "language", "target_on": "2026-03-01"}))
+        .post(&format!("/api/v1/cases/{}/goals", case["id"]), &token, &json!({"text": "B1 language course started", "topic": "language", "target_on": days_ago(1)}))
         .await;
     assert_eq!(goal.status(), StatusCode::CREATED);
     let future = app
@@ -864,4 +873,264 @@ async fn clients_and_cases_change_with_if_match_only_for_their_case_manager(app:
         StatusCode::UNAUTHORIZED,
     )
     .await;
+}
+
+/// Issue 10 item 4: a case manager names no deputy (nor another case manager) on opening, and a
+/// case never goes to someone whose role does not work cases.
+async fn opening_names_no_deputy_and_no_worker_outside_case_roles(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let siegburg = municipality(&app, &token, "Siegburg").await;
+    let admin = app.token("admin").await;
+    let (colleague, _) = second_case_manager(&app).await;
+    let analyst = app.id_of("users", "analyst", &admin).await;
+    let me = app.id_of("users", "case_manager", &admin).await;
+
+    let mut with_deputy = family(siegburg);
+    with_deputy["deputy_user_id"] = json!(colleague);
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &with_deputy).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["deputy_user_id"]);
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("CM coordination")),
+        "{problem}"
+    );
+    let mut both = family(siegburg);
+    both["assigned_user_id"] = json!(analyst);
+    both["deputy_user_id"] = json!(analyst);
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &both).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        error_fields(&problem),
+        vec!["assigned_user_id", "deputy_user_id"]
+    );
+    // Naming oneself is what the default does.
+    let mut myself = family(siegburg);
+    myself["assigned_user_id"] = json!(me);
+    let opened = app.post("/api/v1/cases", &token, &myself).await;
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    let opened: Value = opened.json().await.expect("json");
+    assert_eq!(
+        (
+            opened["assigned_user_id"].as_i64(),
+            &opened["deputy_user_id"]
+        ),
+        (Some(me), &Value::Null)
+    );
+    // Nothing else was opened, and no client of the refused requests was kept.
+    let cases: Value = app
+        .get("/api/v1/cases", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cases["total"], 1);
+    let clients: Value = app
+        .get("/api/v1/clients", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(clients["total"], 2);
+    // Wrong role and no token, as before.
+    let coordination = app.token("cm_coordinator").await;
+    assert_problem(
+        app.post("/api/v1/cases", &coordination, &family(siegburg))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        app.request(Method::POST, "/api/v1/cases", None)
+            .json(&family(siegburg))
+            .send()
+            .await
+            .expect("send"),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+/// Issue 10 item 4: `opened_on` lies neither in the future nor more than
+/// `KIM_CASE_BACKDATE_MAX_DAYS` (31) days back, and backdating does not move the intake rule,
+/// which is judged on the day the case is really opened (and, when edited, was opened).
+async fn opened_on_is_bounded_and_does_not_move_the_intake_rule(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let siegburg = municipality(&app, &token, "Siegburg").await;
+    for opened_on in [days_ago(-1), days_ago(32), days_ago(365)] {
+        let mut body = family(siegburg);
+        body["opened_on"] = json!(opened_on);
+        let problem = assert_problem(
+            app.post("/api/v1/cases", &token, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), vec!["opened_on"], "{opened_on}");
+    }
+    let mut oldest = family(siegburg);
+    oldest["opened_on"] = json!(days_ago(31));
+    let response = app.post("/api/v1/cases", &token, &oldest).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let oldest: Value = response.json().await.expect("json");
+    assert_eq!(oldest["opened_on"], days_ago(31));
+
+    // Three years and ten days after arrival: outside the rule today, inside it on a day 20
+    // days back. Backdating to that day does not make the case regular.
+    let three_years_ten_days =
+        (chrono::Utc::now().date_naive() - chrono::Months::new(36) - chrono::Duration::days(10))
+            .to_string();
+    let mut dodging = family(siegburg);
+    dodging["arrived_on"] = json!(three_years_ten_days);
+    dodging["opened_on"] = json!(days_ago(20));
+    let problem = assert_problem(
+        app.post("/api/v1/cases", &token, &dodging).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["justification"]);
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("arrived on")),
+        "{problem}"
+    );
+    dodging["justification"] = json!("Second chance after a long illness");
+    let exception = app.post("/api/v1/cases", &token, &dodging).await;
+    assert_eq!(exception.status(), StatusCode::CREATED);
+    let exception: Value = exception.json().await.expect("json");
+    assert_eq!(exception["eligible"], false);
+
+    // Nor does an edit of a backdated case: the rule looks at the day it was recorded (today).
+    let mut edit = family(siegburg);
+    let edit_map = edit.as_object_mut().expect("object");
+    edit_map.remove("clients");
+    edit_map.remove("opened_on");
+    edit["client_ids"] = oldest["client_ids"].clone();
+    edit["arrived_on"] = json!(three_years_ten_days);
+    let problem = assert_problem(
+        app.put(
+            &format!("/api/v1/cases/{}", oldest["id"]),
+            &token,
+            Some(1),
+            &edit,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&problem), vec!["justification"]);
+    let unchanged: Value = app
+        .get(&format!("/api/v1/cases/{}", oldest["id"]), &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            unchanged["version"].as_i64(),
+            unchanged["eligible"].as_bool()
+        ),
+        (Some(1), Some(true))
+    );
+}
+
+/// Issue 10 item 4: the CM coordination reassigns only to active accounts whose role works
+/// cases, with a deputy other than the case manager.
+async fn reassignment_goes_only_to_roles_that_work_cases(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let case = open(&app, &token).await;
+    let admin = app.token("admin").await;
+    let coordination = app.token("cm_coordinator").await;
+    let (colleague, colleague_token) = second_case_manager(&app).await;
+    let me = app.id_of("users", "case_manager", &admin).await;
+    let analyst = app.id_of("users", "analyst", &admin).await;
+    let coordinator = app.id_of("users", "cm_coordinator", &admin).await;
+    let reassign = |token: String, body: Value| {
+        let request = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/cases/{}/reassign", case["id"]),
+                Some(&token),
+            )
+            .header("If-Match", "\"1\"")
+            .json(&body);
+        async move { request.send().await.expect("send") }
+    };
+    for (body, fields) in [
+        (
+            json!({"assigned_user_id": analyst}),
+            vec!["assigned_user_id"],
+        ),
+        (
+            json!({"assigned_user_id": coordinator, "deputy_user_id": analyst}),
+            vec!["assigned_user_id", "deputy_user_id"],
+        ),
+        (
+            json!({"assigned_user_id": colleague, "deputy_user_id": analyst}),
+            vec!["deputy_user_id"],
+        ),
+        (
+            json!({"assigned_user_id": colleague, "deputy_user_id": colleague}),
+            vec!["deputy_user_id"],
+        ),
+        (
+            json!({"assigned_user_id": 987_654}),
+            vec!["assigned_user_id"],
+        ),
+    ] {
+        let problem = assert_problem(
+            reassign(coordination.clone(), body.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&problem), fields, "{body}");
+    }
+    let problem = assert_problem(
+        reassign(coordination.clone(), json!({"assigned_user_id": analyst})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("analyst") && m.contains("does not work cases")),
+        "{problem}"
+    );
+    // The case manager still cannot reassign; the refusals changed nothing.
+    assert_problem(
+        reassign(token.clone(), json!({"assigned_user_id": colleague})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let moved = reassign(
+        coordination.clone(),
+        json!({"assigned_user_id": colleague, "deputy_user_id": me}),
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.expect("json");
+    assert_eq!(
+        (
+            moved["assigned_user_id"].as_i64(),
+            moved["deputy_user_id"].as_i64(),
+            moved["version"].as_i64()
+        ),
+        (Some(colleague), Some(me), Some(2))
+    );
+    // Both work it now.
+    for worker in [&token, &colleague_token] {
+        assert_eq!(
+            app.get(&format!("/api/v1/cases/{}", case["id"]), worker)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
 }

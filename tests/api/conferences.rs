@@ -17,6 +17,7 @@ backend_tests!(
     conference_replacement_is_validated_and_versioned,
     who_may_replace_a_conference,
     tasks_are_marked_done_by_their_owner_or_the_case_managers,
+    partners_in_a_conference_need_the_lead_clients_consent,
 );
 
 fn user_id(app: &TestApp, username: &str) -> i64 {
@@ -514,4 +515,289 @@ async fn tasks_are_marked_done_by_their_owner_or_the_case_managers(app: TestApp)
         vec!["description", "done_on", "due_on", "id", "owner_user_id"]
     );
     assert_eq!(read(&app, &f.manager, id).await["version"], 3);
+}
+
+fn days_ago(days: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(days)).to_string()
+}
+
+/// Records a consent of `client_id` for `purposes` releasing `categories` to `recipients`,
+/// given ten days ago; returns its id.
+async fn consent(
+    app: &TestApp,
+    token: &str,
+    client_id: i64,
+    recipients: &[i64],
+    purposes: Value,
+    categories: Value,
+) -> i64 {
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{client_id}/consents"),
+            token,
+            &json!({"recipient_organisation_ids": recipients, "purposes": purposes,
+                "categories": categories, "given_on": days_ago(10)}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    body["id"].as_i64().expect("id")
+}
+
+/// Issue 10 item 7: a conference about a case with organisations from outside the county
+/// administration (named, or the organisation of a named user) needs the lead client's consent
+/// for `case_conference`, releasing identity and case content to each of them on the day held:
+/// 409 `consent-missing` otherwise, as for referrals, and nothing is recorded.
+async fn partners_in_a_conference_need_the_lead_clients_consent(app: TestApp) {
+    let f = fixture(&app).await;
+    let me = user_id(&app, "case_manager");
+    let ki = organisation_id(&app, kim_api::seed::KI);
+    let youth_office = organisation_id(&app, "Jugendamt Rhein-Sieg-Kreis");
+    let jobcenter = organisation_id(&app, "Jobcenter Rhein-Sieg");
+    let caritas = organisation_id(&app, "Caritasverband Rhein-Sieg");
+    let body = |organisations: &[i64], users: &[i64], held_on: &str| {
+        json!({"case_id": f.case_id, "held_on": held_on, "outcome": "Course funded",
+            "organisation_ids": organisations, "user_ids": users})
+    };
+    let listed = |app: &TestApp| {
+        let path = format!("/api/v1/cases/{}/conferences", f.case_id);
+        let token = f.manager.clone();
+        let request = app.request(Method::GET, &path, Some(&token));
+        async move {
+            let page: Value = request
+                .send()
+                .await
+                .expect("send")
+                .json()
+                .await
+                .expect("json");
+            page["total"].as_i64().expect("total")
+        }
+    };
+    // The county administration among itself needs no consent.
+    create(
+        &app,
+        &f.manager,
+        &body(&[ki, youth_office], &[me], &days_ago(5)),
+    )
+    .await;
+
+    let refused = assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &f.manager,
+            &body(&[youth_office, jobcenter], &[me], &days_ago(5)),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(
+        refused["type"],
+        "https://kim-api.example/problems/consent-missing"
+    );
+    assert_eq!(
+        refused["missing_categories"],
+        json!(["identity", "case_content"])
+    );
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("to organisation {jobcenter} for"))),
+        "{refused}"
+    );
+    // A consent for referrals, or for case content only, does not do.
+    consent(
+        &app,
+        &f.manager,
+        f.client_id,
+        &[jobcenter],
+        json!(["referral"]),
+        json!(["identity", "case_content"]),
+    )
+    .await;
+    let content_only = consent(
+        &app,
+        &f.manager,
+        f.client_id,
+        &[jobcenter],
+        json!(["case_conference"]),
+        json!(["case_content"]),
+    )
+    .await;
+    let refused = assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &f.manager,
+            &body(&[jobcenter], &[], &days_ago(5)),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(refused["missing_categories"], json!(["identity"]));
+    assert_eq!(listed(&app).await, 1, "nothing recorded by the refusals");
+
+    consent(
+        &app,
+        &f.manager,
+        f.client_id,
+        &[jobcenter],
+        json!(["case_conference"]),
+        json!(["identity"]),
+    )
+    .await;
+    let id = create(
+        &app,
+        &f.manager,
+        &body(&[jobcenter, ki], &[me], &days_ago(5)),
+    )
+    .await;
+    // Held before the consent was given: not covered.
+    let refused = assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &f.manager,
+            &body(&[jobcenter], &[], &days_ago(11)),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(
+        refused["missing_categories"],
+        json!(["identity", "case_content"])
+    );
+
+    // A user of a partner organisation brings it to the table.
+    let admin = app.token("admin").await;
+    let partner_user = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            &json!({"username": "caritas.berater", "display_name": "Caritas Berater", "role": "case_manager",
+                "organisation_id": caritas, "password": kim_tests::PASSWORD}),
+        )
+        .await;
+    assert_eq!(partner_user.status(), StatusCode::CREATED);
+    let partner_user: Value = partner_user.json().await.expect("json");
+    let partner_user = partner_user["id"].as_i64().expect("id");
+    let refused = assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &f.manager,
+            &body(&[jobcenter], &[partner_user], &days_ago(5)),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("to organisation {caritas} for"))),
+        "{refused}"
+    );
+
+    // Replacing the record checks the same: adding Caritas is refused and changes nothing.
+    let path = format!("/api/v1/conferences/{id}");
+    let refused = assert_problem(
+        send(
+            &app,
+            Method::PUT,
+            &path,
+            Some(&f.manager),
+            Some(1),
+            &body(&[jobcenter, caritas], &[me], &days_ago(5)),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(
+        refused["type"],
+        "https://kim-api.example/problems/consent-missing"
+    );
+    let unchanged = read(&app, &f.manager, id).await;
+    assert_eq!(unchanged["version"], 1);
+    let mut before = vec![ki, jobcenter];
+    before.sort_unstable();
+    assert_eq!(unchanged["organisation_ids"], json!(before));
+    // Once the consent is revoked, a conference held after it is refused; one held before
+    // may still be corrected.
+    let revoked = app
+        .post(
+            &format!(
+                "/api/v1/clients/{}/consents/{content_only}/revocation",
+                f.client_id
+            ),
+            &f.manager,
+            &json!({"revoked_on": days_ago(2)}),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &f.manager,
+            &body(&[jobcenter], &[], &days_ago(1)),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let corrected = send(
+        &app,
+        Method::PUT,
+        &path,
+        Some(&f.manager),
+        Some(1),
+        &body(&[jobcenter], &[me], &days_ago(5)),
+    )
+    .await;
+    assert_eq!(corrected.status(), StatusCode::OK);
+
+    // An anonymised conference names no client and needs no consent.
+    create(
+        &app,
+        &f.manager,
+        &json!({"held_on": days_ago(1), "summary": "Jobcenter and Caritas on daycare gaps",
+            "organisation_ids": [jobcenter, caritas]}),
+    )
+    .await;
+    // Roles and tokens as before: the CM coordination does not record; without a token 401.
+    let coordinator = app.token("cm_coordinator").await;
+    assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &coordinator,
+            &body(&[ki], &[], &days_ago(5)),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_problem(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/conferences",
+            None,
+            None,
+            &body(&[ki], &[], &days_ago(5)),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_problem(
+        app.post(
+            "/api/v1/conferences",
+            &f.manager,
+            &json!({"case_id": f.other_case_id, "held_on": days_ago(5), "organisation_ids": [jobcenter]}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

@@ -20,6 +20,7 @@ backend_tests!(
     case_links_show_only_as_a_count_to_everyone_but_the_reporter,
     lists_filter_and_the_pipeline_counts,
     gaps_need_a_token_and_a_reading_role,
+    reporter_names_show_only_to_who_may_see_staff_names,
 );
 
 /// Every step operation with the role that takes it.
@@ -1257,4 +1258,77 @@ mod configured_threshold {
         };
         three_positions_are_needed(app).await;
     }
+}
+
+/// Issue 10 item 8: a reporter's name follows the rule for a position holder's name: shown to
+/// admin, ki_lead and coordinator (see_holder_names) and to the reporter, to nobody else —
+/// in the gap, in a step's answer and in the answer to another report.
+async fn reporter_names_show_only_to_who_may_see_staff_names(app: TestApp) {
+    let f = fixture(&app).await;
+    let gap = report(&app, &f.manager, &new_gap("Names", &[])).await;
+    let id = gap["id"].as_i64().expect("id");
+    assert_eq!(gap["reports"][0]["reporter_name"], "Demo Case Manager");
+    let with_second = add_report(&app, &f.colleague, id).await;
+    let names = |gap: &Value| -> Vec<Value> {
+        gap["reports"]
+            .as_array()
+            .expect("reports")
+            .iter()
+            .map(|r| r["reporter_name"].clone())
+            .collect()
+    };
+    // The colleague sees their own name, not the first reporter's.
+    assert_eq!(
+        names(&with_second),
+        vec![Value::Null, json!("Test user case_manager_2")]
+    );
+    assert_eq!(
+        names(&get(&app, &f.manager, id).await),
+        vec![json!("Demo Case Manager"), Value::Null]
+    );
+    for role in ["ki_lead", "coordinator"] {
+        let token = app.token(role).await;
+        assert_eq!(
+            names(&get(&app, &token, id).await),
+            vec![
+                json!("Demo Case Manager"),
+                json!("Test user case_manager_2")
+            ],
+            "{role}"
+        );
+    }
+    for role in [
+        "cm_coordinator",
+        "steering_member",
+        "project_group_member",
+        "analyst",
+    ] {
+        let token = app.token(role).await;
+        let read = get(&app, &token, id).await;
+        assert_eq!(names(&read), vec![Value::Null, Value::Null], "{role}");
+        // The work stays visible: who reported (by id), from which position, what.
+        assert!(read["reports"][0]["reported_by"].is_i64(), "{role}");
+        assert_eq!(read["reports"][1]["text"], "Same here");
+        let text = app
+            .get(&format!("/api/v1/gaps/{id}"), &token)
+            .await
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            !text.contains("Demo Case Manager") && !text.contains("Test user"),
+            "{role}: {text}"
+        );
+    }
+    // A step's answer follows the same rule.
+    let current = get(&app, &f.manager, id).await;
+    let escalated = step(
+        &app,
+        "cm_coordinator",
+        &current,
+        "escalate",
+        json!({"reason": "Same gap in two offices"}),
+    )
+    .await;
+    assert_eq!(names(&escalated), vec![Value::Null, Value::Null]);
 }

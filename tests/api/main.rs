@@ -20,6 +20,7 @@ mod municipalities;
 mod offers;
 mod operations;
 mod organisations;
+mod paging;
 mod partner_tokens;
 mod positions;
 mod privacy;

@@ -161,6 +161,20 @@ pub(crate) async fn person(app: &TestApp) -> Person {
         )
         .await;
     assert_eq!(residence.status(), StatusCode::CREATED, "residence consent");
+    // The Jobcenter takes part in a case conference: that needs its own consent.
+    let conference_consent = app
+        .post(
+            &format!("/api/v1/clients/{}/consents", f.client_id),
+            &manager,
+            &json!({"recipient_organisation_ids": [jobcenter], "purposes": ["case_conference"],
+                "categories": ["identity", "case_content"], "given_on": "2026-11-01"}),
+        )
+        .await;
+    assert_eq!(
+        conference_consent.status(),
+        StatusCode::CREATED,
+        "conference consent"
+    );
     let request = created(
         app.post(
             &format!("/api/v1/cases/{case}/residence-requests"),
@@ -255,7 +269,7 @@ async fn the_export_holds_every_record_type(app: TestApp) {
     );
     assert_eq!(
         count(&export["consents"]),
-        3,
+        4,
         "consents, the revoked one included"
     );
     assert!(export["consents"]

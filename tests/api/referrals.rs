@@ -22,6 +22,8 @@ backend_tests!(
     draft_input_is_validated,
     a_draft_is_changed_until_it_is_sent,
     who_may_change_a_draft,
+    an_expired_idempotency_key_runs_afresh,
+    a_replay_keeps_no_personal_data_and_honours_a_revocation,
 );
 
 /// A client with a case assigned to `username`, made through the store.
@@ -1044,4 +1046,280 @@ async fn who_may_change_a_draft(app: TestApp) {
     )
     .await;
     assert_eq!(get(&app, &cm, &path).await["version"], 1);
+}
+
+/// POSTs a draft to `case_id` with `key`; returns the response.
+async fn post_draft(
+    app: &TestApp,
+    token: &str,
+    case_id: i64,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        &format!("/api/v1/cases/{case_id}/referrals"),
+        Some(token),
+    )
+    .header("Idempotency-Key", key)
+    .json(body)
+    .send()
+    .await
+    .expect("send")
+}
+
+fn replayed(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true")
+}
+
+/// Makes every stored idempotency key `hours` old.
+fn age_keys(app: &TestApp, hours: i64) {
+    use diesel::RunQueryDsl;
+    let at = (Utc::now() - Duration::hours(hours)).naive_utc();
+    let mut conn = app.pool.get().expect("connection");
+    diesel::sql_query(format!(
+        "UPDATE idempotency_keys SET created_at = '{}'",
+        at.format("%Y-%m-%d %H:%M:%S")
+    ))
+    .execute(&mut *conn)
+    .expect("age the keys");
+}
+
+/// Issue 10 item 8: a stored first answer is replayed for KIM_IDEMPOTENCY_TTL_HOURS (24 by
+/// default) only; an older key runs as a new request (also with another body) and is then
+/// replayed afresh.
+async fn an_expired_idempotency_key_runs_afresh(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let body = json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"});
+    let first = post_draft(&app, &cm, fixture.case_id, "daily-1", &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    // Within the day: replayed.
+    age_keys(&app, 23);
+    let retry = post_draft(&app, &cm, fixture.case_id, "daily-1", &body).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert!(replayed(&retry));
+    let retry: Value = retry.json().await.expect("json");
+    assert_eq!(retry["id"], first["id"]);
+    // A day later: a new request, even with the same body.
+    age_keys(&app, 25);
+    let again = post_draft(&app, &cm, fixture.case_id, "daily-1", &body).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert!(!replayed(&again));
+    let again: Value = again.json().await.expect("json");
+    assert_ne!(again["id"], first["id"]);
+    // ... and that one is what the key replays now.
+    let retry = post_draft(&app, &cm, fixture.case_id, "daily-1", &body).await;
+    assert!(replayed(&retry));
+    let retry: Value = retry.json().await.expect("json");
+    assert_eq!(retry["id"], again["id"]);
+    // An expired key may carry another body; a live one may not.
+    age_keys(&app, 25);
+    let other = json!({"recipient_organisation_id": jobcenter, "purpose": "Sprachkurs"});
+    let fresh = post_draft(&app, &cm, fixture.case_id, "daily-1", &other).await;
+    assert_eq!(fresh.status(), StatusCode::CREATED);
+    assert!(!replayed(&fresh));
+    let misuse = assert_problem(
+        post_draft(&app, &cm, fixture.case_id, "daily-1", &body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error_fields(&misuse), vec!["Idempotency-Key"]);
+    let listed = get(
+        &app,
+        &cm,
+        &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+    )
+    .await;
+    assert_eq!(listed["total"], 3);
+    // The key is the caller's own: without a token, 401; another case manager, 404.
+    assert_problem(
+        app.request(
+            Method::POST,
+            &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+            None,
+        )
+        .header("Idempotency-Key", "daily-1")
+        .json(&body)
+        .send()
+        .await
+        .expect("send"),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let other_cm = second_case_manager(&app).await;
+    assert_problem(
+        post_draft(&app, &other_cm, fixture.case_id, "daily-1", &body).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+/// The columns of `idempotency_keys`, sorted.
+fn replay_columns(app: &TestApp) -> Vec<String> {
+    use diesel::sql_types::Text;
+    use diesel::{QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let mut conn = app.pool.get().expect("connection");
+    let columns: Vec<Column> = match &mut *conn {
+        kim_store::DbConn::Sqlite(c) => {
+            diesel::sql_query("SELECT name FROM pragma_table_info('idempotency_keys')").load(c)
+        }
+        kim_store::DbConn::Postgres(c) => diesel::sql_query(
+            "SELECT column_name AS name FROM information_schema.columns \
+             WHERE table_name = 'idempotency_keys' AND table_schema = current_schema()",
+        )
+        .load(c),
+    }
+    .expect("columns");
+    let mut names: Vec<String> = columns.into_iter().map(|c| c.name).collect();
+    names.sort();
+    names
+}
+
+/// Every stored replay: fingerprint, status code, resource id.
+fn stored_replays(app: &TestApp) -> Vec<(String, i32, i64)> {
+    use diesel::sql_types::{BigInt, Integer, Text};
+    use diesel::{QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Replay {
+        #[diesel(sql_type = Text)]
+        fingerprint: String,
+        #[diesel(sql_type = Integer)]
+        status_code: i32,
+        #[diesel(sql_type = BigInt)]
+        resource_id: i64,
+    }
+    let query = "SELECT fingerprint, status_code, resource_id FROM idempotency_keys";
+    let mut conn = app.pool.get().expect("connection");
+    let rows: Vec<Replay> = match &mut *conn {
+        kim_store::DbConn::Sqlite(c) => diesel::sql_query(query).load(c),
+        kim_store::DbConn::Postgres(c) => diesel::sql_query(query).load(c),
+    }
+    .expect("replays");
+    rows.into_iter()
+        .map(|r| (r.fingerprint, r.status_code, r.resource_id))
+        .collect()
+}
+
+/// Issue 10 item 8: what is kept for a replay is a hash of the request, the status and the
+/// referral's id — no answer with the client's data; a replay reads the referral again, so a
+/// partner retrying after the client revoked the consent gets 404 like any other read.
+async fn a_replay_keeps_no_personal_data_and_honours_a_revocation(app: TestApp) {
+    let cm = app.token("case_manager").await;
+    let fixture = open_case(&app, "case_manager");
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let partner_token = partner(&app, JOBCENTER, json!(["referrals:write"])).await;
+    let consent_id = consent(
+        &app,
+        &cm,
+        fixture.client_id,
+        jobcenter,
+        json!(["identity", "contact"]),
+    )
+    .await;
+    let drafted = draft(
+        &app,
+        &cm,
+        fixture.case_id,
+        jobcenter,
+        json!(["identity", "contact"]),
+    )
+    .await;
+    let sent = move_to(&app, &cm, &drafted, json!({"to": "sent"})).await;
+    let id = sent["id"].as_i64().expect("id");
+    let accept = || {
+        transition(
+            &app,
+            &partner_token,
+            id,
+            Some(2),
+            json!({"to": "accepted"}),
+            Some("accept-once"),
+        )
+    };
+    let first = accept().await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(first["client"]["given_name"], "Amina");
+
+    // Stored: who, which key, a hash, the status and the referral's id; nothing else.
+    assert_eq!(
+        replay_columns(&app),
+        vec![
+            "actor_id",
+            "actor_kind",
+            "created_at",
+            "fingerprint",
+            "id",
+            "idempotency_key",
+            "resource_id",
+            "status_code"
+        ]
+    );
+    let stored = stored_replays(&app);
+    assert_eq!(stored.len(), 1);
+    let (fingerprint, status, resource) = &stored[0];
+    assert_eq!((*status, *resource), (200, id));
+    assert_eq!(fingerprint.len(), 64, "a SHA-256 in hex");
+
+    // A retry reads the referral again: the same answer while nothing changed ...
+    let retry = accept().await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert!(replayed(&retry));
+    let retry: Value = retry.json().await.expect("json");
+    assert_eq!(retry, first);
+    // ... and 404 once the client's consent no longer releases the data.
+    revoke(&app, &cm, fixture.client_id, consent_id).await;
+    let after = accept().await;
+    let text = format!("{:?}", after.headers());
+    let problem = assert_problem(after, StatusCode::NOT_FOUND).await;
+    assert!(
+        !problem.to_string().contains("Amina") && !text.contains("Amina"),
+        "{problem}"
+    );
+    let now = get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    assert_eq!(
+        (now["status"].as_str(), now["version"].as_i64()),
+        (Some("accepted"), Some(3))
+    );
+}
+
+mod short_ttl {
+    use super::*;
+    use kim_tests::backend_tests_with;
+
+    backend_tests_with!(&[("KIM_IDEMPOTENCY_TTL_HOURS", "1")]; the_time_to_live_is_configured);
+
+    /// With `KIM_IDEMPOTENCY_TTL_HOURS=1`, a key two hours old runs afresh.
+    async fn the_time_to_live_is_configured(app: TestApp) {
+        let cm = app.token("case_manager").await;
+        let fixture = open_case(&app, "case_manager");
+        let jobcenter = organisation(&app, JOBCENTER).await;
+        let body = json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"});
+        let first = post_draft(&app, &cm, fixture.case_id, "hourly-1", &body).await;
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let retry = post_draft(&app, &cm, fixture.case_id, "hourly-1", &body).await;
+        assert!(replayed(&retry));
+        age_keys(&app, 2);
+        let again = post_draft(&app, &cm, fixture.case_id, "hourly-1", &body).await;
+        assert_eq!(again.status(), StatusCode::CREATED);
+        assert!(!replayed(&again));
+        let listed = get(
+            &app,
+            &cm,
+            &format!("/api/v1/cases/{}/referrals", fixture.case_id),
+        )
+        .await;
+        assert_eq!(listed["total"], 2);
+    }
 }

@@ -4,10 +4,17 @@
 //! manager's own scope, captured attributes surviving an erasure, formats, bad parameters,
 //! who may read, and that no personal field reaches any caller.
 
-use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use kim_tests::{assert_problem, backend_tests_with, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-backend_tests!(
+// The hand-made county opens cases back in 2024 and 2025 through the API: these servers allow
+// backdating that far, and an intake rule wide enough that the cases stay regular whenever the
+// tests run (the rule is judged on the day a case is really opened).
+backend_tests_with!(
+    &[
+        ("KIM_CASE_BACKDATE_MAX_DAYS", "36500"),
+        ("KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL", "50"),
+    ];
     cases_report_suppresses_small_counts_and_their_neighbours,
     people_report_counts_captured_attributes_that_survive_erasure,
     goals_report_cascades_secondary_suppression_and_withholds_rates,

@@ -20,6 +20,7 @@ backend_tests!(
     each_side_makes_only_its_moves,
     another_office_sees_nothing,
     every_request_access_is_audited,
+    after_a_revocation_the_office_sees_the_status_only,
 );
 
 fn office_of(app: &TestApp, username: &str) -> i64 {
@@ -47,6 +48,24 @@ fn seed_request(app: &TestApp, case_id: i64, client_id: i64) -> i64 {
     )
     .expect("request")
     .id
+}
+
+/// Records (through the API) the client's consent releasing identity and residence status to
+/// the demo immigration office for residence-law requests; returns its id.
+async fn office_consent(app: &TestApp, token: &str, client_id: i64) -> i64 {
+    let office = office_of(app, "immigration_officer");
+    let given_on = (chrono::Utc::now().date_naive() - chrono::Duration::days(3)).to_string();
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{client_id}/consents"),
+            token,
+            &json!({"recipient_organisation_ids": [office], "purposes": ["residence_law_request"],
+                "categories": ["identity", "residence_status"], "given_on": given_on}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    body["id"].as_i64().expect("id")
 }
 
 fn client_of_case(app: &TestApp, case_id: i64) -> i64 {
@@ -267,7 +286,10 @@ async fn the_office_answers_and_the_case_side_closes(app: TestApp) {
         .expect("json");
     assert_eq!(list["total"], 1);
     let seen = &list["items"][0];
-    assert_eq!(seen["question"], "May she take up work?");
+    // Seeded without a consent (the API asks only with one): the office sees that it was
+    // asked, but neither what nor about whom.
+    assert_eq!(seen["question"], Value::Null);
+    assert_eq!(seen["content_withheld"], true);
     assert_eq!(seen["case_id"], Value::Null, "the office sees no case");
     assert_eq!(
         seen["visible_categories"],
@@ -277,6 +299,18 @@ async fn the_office_answers_and_the_case_side_closes(app: TestApp) {
     assert_eq!(seen["client"]["reference"], Value::Null);
     assert_eq!(seen["client"]["given_name"], Value::Null);
     assert_eq!(seen["allowed_transitions"], json!(["answered"]));
+    // With the client's consent it sees the question and the released fields.
+    let consent = office_consent(&app, &f.manager, f.client_id).await;
+    let seen: Value = app
+        .get(&format!("/api/v1/residence-requests/{id}"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["question"], "May she take up work?");
+    assert_eq!(seen["content_withheld"], false);
+    assert_eq!(seen["client"]["reference"], f.reference.as_str());
+    assert!(consent > 0);
 
     let case_view: Value = app
         .get(&format!("/api/v1/residence-requests/{id}"), &f.manager)
@@ -497,4 +531,153 @@ async fn every_request_access_is_audited(app: TestApp) {
             "residence_request.read"
         ]
     );
+}
+
+/// Issue 10 item 7: once the client revokes the consent, the office keeps seeing that it was
+/// asked and how the request stands, but no longer the question, the answer or the client's
+/// fields — in the request, in its list and on its work list. The case side keeps everything.
+async fn after_a_revocation_the_office_sees_the_status_only(app: TestApp) {
+    let f = fixture(&app).await;
+    let office = office_of(&app, "immigration_officer");
+    let consent = office_consent(&app, &f.manager, f.client_id).await;
+    let ask = |question: &str| {
+        json!({"client_id": f.client_id, "office_organisation_id": office,
+            "question": question, "shared_categories": ["residence_status"]})
+    };
+    let path = format!("/api/v1/cases/{}/residence-requests", f.case_id);
+    let answered_one = app
+        .post(&path, &f.manager, &ask("May she work as a nurse?"))
+        .await;
+    assert_eq!(answered_one.status(), StatusCode::CREATED);
+    let answered_one: Value = answered_one.json().await.expect("json");
+    let open_one = app
+        .post(&path, &f.manager, &ask("Is her permit renewable?"))
+        .await;
+    assert_eq!(open_one.status(), StatusCode::CREATED);
+    let open_one: Value = open_one.json().await.expect("json");
+    let officer = app.token("immigration_officer").await;
+    let id = answered_one["id"].as_i64().expect("id");
+    let answered = move_request(
+        &app,
+        id,
+        &officer,
+        Some(1),
+        &json!({"to": "answered", "text": "Yes, with a recognised qualification"}),
+    )
+    .await;
+    assert_eq!(answered.status(), StatusCode::OK);
+    let before: Value = app
+        .get(&format!("/api/v1/residence-requests/{id}"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(before["question"], "May she work as a nurse?");
+    assert_eq!(before["answer"], "Yes, with a recognised qualification");
+    assert_eq!(before["client"]["given_name"], "Amina");
+    assert_eq!(before["content_withheld"], false);
+
+    let revoked = app
+        .post(
+            &format!(
+                "/api/v1/clients/{}/consents/{consent}/revocation",
+                f.client_id
+            ),
+            &f.manager,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+
+    let after: Value = app
+        .get(&format!("/api/v1/residence-requests/{id}"), &officer)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(after["status"], "answered");
+    assert_eq!(after["version"], 2);
+    assert!(after["answered_at"].is_string());
+    assert_eq!(after["content_withheld"], true);
+    assert_eq!(after["visible_categories"], json!([]));
+    for field in ["question", "answer", "note"] {
+        assert_eq!(after[field], Value::Null, "{field}: {after}");
+    }
+    for field in [
+        "id",
+        "reference",
+        "given_name",
+        "family_name",
+        "birth_year",
+        "residence_status",
+    ] {
+        assert_eq!(
+            after["client"][field],
+            Value::Null,
+            "client.{field}: {after}"
+        );
+    }
+    // Nor in the list or on the work list, where the open request still waits for an answer.
+    let list = app
+        .get("/api/v1/residence-requests", &officer)
+        .await
+        .text()
+        .await
+        .expect("text");
+    let tasks = app
+        .get("/api/v1/me/tasks", &officer)
+        .await
+        .text()
+        .await
+        .expect("text");
+    for shown in [&list, &tasks] {
+        for secret in [
+            "nurse",
+            "renewable",
+            "recognised qualification",
+            "Amina",
+            &f.reference,
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
+    let tasks: Value = serde_json::from_str(&tasks).expect("json");
+    assert!(
+        tasks
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .any(|t| t["object_id"] == open_one["id"]),
+        "{tasks}"
+    );
+    // The case side keeps seeing what it asked.
+    let case_view: Value = app
+        .get(&format!("/api/v1/residence-requests/{id}"), &f.manager)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(case_view["question"], "May she work as a nurse?");
+    assert_eq!(case_view["answer"], "Yes, with a recognised qualification");
+    assert_eq!(case_view["content_withheld"], false);
+    // Another role still sees nothing; without a token, 401.
+    let analyst = app.token("analyst").await;
+    assert_problem(
+        app.get(&format!("/api/v1/residence-requests/{id}"), &analyst)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        app.request(
+            Method::GET,
+            &format!("/api/v1/residence-requests/{id}"),
+            None,
+        )
+        .send()
+        .await
+        .expect("send"),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
 }

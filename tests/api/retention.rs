@@ -396,7 +396,7 @@ async fn a_closed_case_past_its_period_is_anonymised_and_a_newer_one_is_not(app:
             &kim_store::referrals::RememberedResponse {
                 fingerprint: "f".into(),
                 status_code: 201,
-                body: "{}".into(),
+                resource_id: 1,
             },
         )
         .expect("replay");

@@ -62,6 +62,11 @@ pub struct Config {
     pub partner_token_max_days: i64,
     /// Who may be taken on as a case without a written justification.
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
+    /// How many days before today a case's `opened_on` may lie (`KIM_CASE_BACKDATE_MAX_DAYS`).
+    pub case_backdate_max_days: u32,
+    /// How long a stored response to an `Idempotency-Key` is replayed
+    /// (`KIM_IDEMPOTENCY_TTL_HOURS`); an older key is processed afresh.
+    pub idempotency_ttl: Duration,
     /// Threads hashing passwords; each holds argon2's 19 MiB of working memory.
     pub password_threads: usize,
     /// Password checks that may wait or run at once; more are refused with 503.
@@ -243,6 +248,22 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             true,
             "true or false",
         )?;
+        let case_backdate_max_days: u32 =
+            self.parsed("KIM_CASE_BACKDATE_MAX_DAYS", 31, "a number of days")?;
+        if case_backdate_max_days > 36_500 {
+            return Err(bad(
+                "KIM_CASE_BACKDATE_MAX_DAYS",
+                "must be between 0 and 36500",
+            ));
+        }
+        let idempotency_ttl_hours: i64 =
+            self.parsed("KIM_IDEMPOTENCY_TTL_HOURS", 24, "a number of hours")?;
+        if !(1..=720).contains(&idempotency_ttl_hours) {
+            return Err(bad(
+                "KIM_IDEMPOTENCY_TTL_HOURS",
+                "must be between 1 and 720",
+            ));
+        }
         let password_threads: usize =
             self.parsed("KIM_PASSWORD_THREADS", 1, "a number of threads")?;
         if !(1..=64).contains(&password_threads) {
@@ -306,6 +327,8 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 max_years_since_arrival: max_years,
                 exclude_other_case_management: exclude_other,
             },
+            case_backdate_max_days,
+            idempotency_ttl: Duration::hours(idempotency_ttl_hours),
             audit: self.audit()?,
             bind: self.parsed(
                 "KIM_BIND",
@@ -391,6 +414,8 @@ mod tests {
         assert_eq!(config.login.max_failures, 5);
         assert_eq!(config.jwt.ttl, Duration::seconds(900));
         assert_eq!(config.gap_escalation_threshold, 2);
+        assert_eq!(config.case_backdate_max_days, 31);
+        assert_eq!(config.idempotency_ttl, Duration::hours(24));
         assert!(
             !format!("{config:?}").contains(SECRET),
             "secret leaked into Debug"
@@ -450,6 +475,10 @@ mod tests {
             ("KIM_RETENTION_HOUR", "24"),
             ("KIM_RETENTION_HOUR", "night"),
             ("KIM_DEVELOPMENT", "yes please"),
+            ("KIM_CASE_BACKDATE_MAX_DAYS", "-1"),
+            ("KIM_CASE_BACKDATE_MAX_DAYS", "36501"),
+            ("KIM_IDEMPOTENCY_TTL_HOURS", "0"),
+            ("KIM_IDEMPOTENCY_TTL_HOURS", "a day"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()

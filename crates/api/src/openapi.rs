@@ -24,7 +24,7 @@ password grant `POST /api/v1/auth/token` (form-encoded, RFC 6749 §4.3) and send
 username and password, `bearer` takes a token you already have. Partner systems use a partner token \
 issued by an administrator, sent the same way.\n\n\
 **Conventions.** Errors are RFC 9457 problem details (`application/problem+json`). Lists take \
-`limit` (1-200, default 50) and `offset` and answer `{items, total, limit, offset, next}`. Every \
+`limit` (1-200, default 50) and `offset` (0-1,000,000) and answer `{items, total, limit, offset, next}`. Every \
 mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require it as `If-Match` \
 (428 without, 412 when stale). Every response carries `X-Request-Id`. Times are RFC 3339 UTC.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),

@@ -28,6 +28,10 @@ pub struct AppState {
     pub partner_token_max_days: i64,
     pub passwords: PasswordWorkers,
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
+    /// `KIM_CASE_BACKDATE_MAX_DAYS`.
+    pub case_backdate_max_days: u32,
+    /// `KIM_IDEMPOTENCY_TTL_HOURS`.
+    pub idempotency_ttl: chrono::Duration,
     pub gap_escalation_threshold: u32,
     pub report_min_cell: u64,
     /// Login attempts per client address (both login endpoints).
@@ -52,6 +56,8 @@ impl AppState {
             )),
             client_address: config.client_address,
             intake_rule: config.intake_rule.clone(),
+            case_backdate_max_days: config.case_backdate_max_days,
+            idempotency_ttl: config.idempotency_ttl,
             gap_escalation_threshold: config.gap_escalation_threshold,
             report_min_cell: config.report_min_cell,
         }

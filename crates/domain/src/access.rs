@@ -16,9 +16,11 @@
 //! scope ([`CaseScope`], [`ReferralScope`], [`RequestScope`]) that the store turns into a filter;
 //! it agrees with the single-object rule (tested), so totals count only visible objects.
 
-use crate::permission::{Action, Principal};
+use crate::field::FieldError;
+use crate::permission::{role_actions, roles_allowed, Action, Principal};
 use crate::referral::{ReferralSide, ReferralStatus};
 use crate::residence_request::RequestSide;
+use crate::Role;
 
 /// How far a caller may go with one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -121,8 +123,15 @@ pub fn position_scope(principal: &Principal) -> PositionScope {
 
 /// Whether a position's holder is shown: to those who may see staff names, and to the holder.
 pub fn holder_visible(principal: &Principal, holder_user_id: Option<i64>) -> bool {
+    staff_name_visible(principal, holder_user_id)
+}
+
+/// Whether the name of a member of staff (a position's holder, a gap's reporter) is shown:
+/// to those who may see staff names ([`Action::SeeHolderNames`]), and to the person named.
+/// Everyone else sees the work (a position, a report), not who did it.
+pub fn staff_name_visible(principal: &Principal, named_user_id: Option<i64>) -> bool {
     principal.may(Action::SeeHolderNames)
-        || matches!(principal, Principal::Person { user_id, .. } if holder_user_id == Some(*user_id))
+        || matches!(principal, Principal::Person { user_id, .. } if named_user_id == Some(*user_id))
 }
 
 /// Whether `principal` may assign a case to another case manager or deputy (the CM coordination).
@@ -135,6 +144,77 @@ pub fn may_reassign_cases(principal: &Principal) -> bool {
 /// Whether `principal` may open a new case (assigned to themself).
 pub fn may_open_cases(principal: &Principal) -> bool {
     principal.may(Action::WorkCases)
+}
+
+/// Whether a person holding `role` works cases, read from the permission table
+/// ([`Action::WorkCases`]): only they can be a case's case manager or deputy. A case given to
+/// anyone else would sit with someone who may not even open it.
+pub fn role_works_cases(role: Role) -> bool {
+    role_actions(role).contains(&Action::WorkCases)
+}
+
+/// An assignee (`field` `assigned_user_id`) or deputy (`deputy_user_id`) must hold a role that
+/// works cases.
+pub fn check_case_worker(field: &'static str, user_id: i64, role: Role) -> Result<(), FieldError> {
+    if role_works_cases(role) {
+        return Ok(());
+    }
+    let roles: Vec<&str> = roles_allowed(Action::WorkCases)
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    Err(FieldError::new(
+        field,
+        format!(
+            "user {user_id} has the role {role}, which does not work cases; choose a user with the role {}",
+            roles.join(" or ")
+        ),
+    ))
+}
+
+/// Who works a case that `principal` (user `me`) opens: the caller, unless the CM coordination
+/// (whoever may reassign cases) names another case manager. Only the CM coordination names a
+/// deputy, as only it reassigns: otherwise a case manager could hand a case to a colleague
+/// past supervision. A deputy is someone other than the case manager. The roles of the named
+/// users are checked with [`check_case_worker`].
+pub fn opening_assignment(
+    principal: &Principal,
+    me: i64,
+    assigned: Option<i64>,
+    deputy: Option<i64>,
+) -> Result<(i64, Option<i64>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let assigns = may_reassign_cases(principal);
+    if assigned.is_some_and(|user| user != me) && !assigns {
+        errors.push(FieldError::new(
+            "assigned_user_id",
+            "only the CM coordination assigns cases to others",
+        ));
+    }
+    if deputy.is_some() && !assigns {
+        errors.push(FieldError::new(
+            "deputy_user_id",
+            "only the CM coordination names a deputy (POST /cases/{id}/reassign)",
+        ));
+    }
+    let assigned = assigned.unwrap_or(me);
+    if errors.is_empty() {
+        check_deputy(assigned, deputy).map_err(|e| vec![e])?;
+        Ok((assigned, deputy))
+    } else {
+        Err(errors)
+    }
+}
+
+/// A deputy (Vertretung) stands in for the case manager, so it is someone else.
+pub fn check_deputy(assigned: i64, deputy: Option<i64>) -> Result<(), FieldError> {
+    if deputy == Some(assigned) {
+        return Err(FieldError::new(
+            "deputy_user_id",
+            "must be someone other than the case manager (assigned_user_id)",
+        ));
+    }
+    Ok(())
 }
 
 /// Which cases a list shows, as a filter for the store.
@@ -714,6 +794,102 @@ mod tests {
         }
         for partner in partners() {
             assert!(!may_reassign_cases(&partner) && !may_open_cases(&partner));
+        }
+    }
+
+    #[test]
+    fn only_roles_that_work_cases_may_be_assigned_or_deputise() {
+        for role in Role::ALL {
+            let works = *role == Role::CaseManager;
+            assert_eq!(role_works_cases(*role), works, "{role}");
+            for field in ["assigned_user_id", "deputy_user_id"] {
+                match check_case_worker(field, 42, *role) {
+                    Ok(()) => assert!(works, "{role}"),
+                    Err(e) => {
+                        assert!(!works, "{role}");
+                        assert_eq!(e.field, field);
+                        assert!(
+                            e.message.contains("user 42")
+                                && e.message.contains(role.as_str())
+                                && e.message.contains("case_manager"),
+                            "{e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_cm_coordination_names_others_or_a_deputy_when_opening() {
+        let fields = |r: Result<(i64, Option<i64>), Vec<FieldError>>| -> Vec<&'static str> {
+            r.err()
+                .unwrap_or_default()
+                .iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        for principal in all_principals() {
+            let assigns = may_reassign_cases(&principal);
+            assert_eq!(
+                opening_assignment(&principal, ME, None, None),
+                Ok((ME, None))
+            );
+            assert_eq!(
+                opening_assignment(&principal, ME, Some(ME), None),
+                Ok((ME, None))
+            );
+            let other = opening_assignment(&principal, ME, Some(COLLEAGUE), None);
+            let with_deputy = opening_assignment(&principal, ME, None, Some(COLLEAGUE));
+            let both = opening_assignment(&principal, ME, Some(COLLEAGUE), Some(ME));
+            if assigns {
+                assert_eq!(other, Ok((COLLEAGUE, None)));
+                assert_eq!(with_deputy, Ok((ME, Some(COLLEAGUE))));
+                assert_eq!(both, Ok((COLLEAGUE, Some(ME))));
+            } else {
+                assert_eq!(fields(other), vec!["assigned_user_id"], "{principal:?}");
+                assert_eq!(fields(with_deputy), vec!["deputy_user_id"], "{principal:?}");
+                assert_eq!(
+                    fields(both),
+                    vec!["assigned_user_id", "deputy_user_id"],
+                    "{principal:?}"
+                );
+            }
+        }
+        // Even the CM coordination names someone else as deputy.
+        let coordination = person(Role::CmCoordinator);
+        assert_eq!(
+            fields(opening_assignment(
+                &coordination,
+                ME,
+                Some(COLLEAGUE),
+                Some(COLLEAGUE)
+            )),
+            vec!["deputy_user_id"]
+        );
+        assert_eq!(check_deputy(ME, None), Ok(()));
+        assert_eq!(check_deputy(ME, Some(COLLEAGUE)), Ok(()));
+        assert_eq!(
+            check_deputy(ME, Some(ME)).unwrap_err().field,
+            "deputy_user_id"
+        );
+    }
+
+    #[test]
+    fn staff_names_show_to_who_may_see_them_and_to_the_person_named() {
+        for role in Role::ALL {
+            let sees = matches!(role, Role::Admin | Role::KiLead | Role::Coordinator);
+            let me = person(*role);
+            assert_eq!(staff_name_visible(&me, Some(COLLEAGUE)), sees, "{role}");
+            assert_eq!(staff_name_visible(&me, None), sees, "{role}");
+            assert!(staff_name_visible(&me, Some(ME)), "{role}: own name");
+            assert_eq!(
+                holder_visible(&me, Some(COLLEAGUE)),
+                staff_name_visible(&me, Some(COLLEAGUE))
+            );
+        }
+        for partner in partners() {
+            assert!(!staff_name_visible(&partner, Some(ME)));
         }
     }
 

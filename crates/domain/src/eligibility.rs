@@ -7,7 +7,7 @@
 //! excluded. A case outside the rule may still be opened, but only with a justification, and
 //! reports count these exceptions so that the steering group sees how often the rule is bent.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Days, Months, NaiveDate};
 
 use crate::case::OtherCaseManagement;
 use crate::field::{forbidden, required_text, FieldError};
@@ -39,7 +39,10 @@ pub struct IntakeFacts<'a> {
     /// `None` when the client does not know or does not say.
     pub arrived_on: Option<NaiveDate>,
     pub other_case_management: &'a [OtherCaseManagement],
-    pub opened_on: NaiveDate,
+    /// The day the case is really opened: today when opening, the day the case was recorded
+    /// when it is edited later. Never the `opened_on` the case manager may backdate, or a case
+    /// outside the rule could be dated back into it.
+    pub decided_on: NaiveDate,
 }
 
 /// One way an intake falls outside the rule.
@@ -47,7 +50,7 @@ pub struct IntakeFacts<'a> {
 pub enum IneligibilityReason {
     /// The arrival date is unknown, so the time since arrival cannot be checked.
     ArrivalUnknown,
-    /// Arrived more than the rule's years before the case was opened.
+    /// Arrived more than the rule's years before the case was (really) opened.
     ArrivedTooLongAgo {
         arrived_on: NaiveDate,
         /// The last opening date the rule allows.
@@ -115,7 +118,7 @@ impl EligibilityRule {
                     .and_then(|months| arrived_on.checked_add_months(Months::new(months)));
                 // No representable end date means the limit lies beyond the calendar.
                 if let Some(eligible_until) = eligible_until {
-                    if facts.opened_on > eligible_until {
+                    if facts.decided_on > eligible_until {
                         reasons.push(IneligibilityReason::ArrivedTooLongAgo {
                             arrived_on,
                             eligible_until,
@@ -151,6 +154,30 @@ pub fn check_arrival_date(arrived_on: NaiveDate, opened_on: NaiveDate) -> Result
     } else {
         Ok(())
     }
+}
+
+/// The opening date a case manager may record (`opened_on`): not in the future, and at most
+/// `max_backdate_days` before `today` (`KIM_CASE_BACKDATE_MAX_DAYS`), so that a case first
+/// written down a little late keeps the day work really began. Backdating does not move the
+/// day the intake rule is judged on (see [`IntakeFacts::decided_on`]).
+pub fn check_opened_on(
+    opened_on: NaiveDate,
+    today: NaiveDate,
+    max_backdate_days: u32,
+) -> Result<(), FieldError> {
+    if opened_on > today {
+        return Err(FieldError::new("opened_on", "may not be in the future"));
+    }
+    let earliest = today
+        .checked_sub_days(Days::new(u64::from(max_backdate_days)))
+        .unwrap_or(NaiveDate::MIN);
+    if opened_on < earliest {
+        return Err(FieldError::new(
+            "opened_on",
+            format!("may be at most {max_backdate_days} days in the past (not before {earliest})"),
+        ));
+    }
+    Ok(())
 }
 
 /// How a case came to be opened, as stored and counted in reports.
@@ -219,11 +246,15 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn facts(arrived_on: Option<NaiveDate>, others: &[O], opened_on: NaiveDate) -> IntakeFacts<'_> {
+    fn facts(
+        arrived_on: Option<NaiveDate>,
+        others: &[O],
+        decided_on: NaiveDate,
+    ) -> IntakeFacts<'_> {
         IntakeFacts {
             arrived_on,
             other_case_management: others,
-            opened_on,
+            decided_on,
         }
     }
 
@@ -357,6 +388,47 @@ mod tests {
                 .unwrap_err()
                 .field,
             "arrived_on"
+        );
+    }
+
+    #[test]
+    fn opened_on_is_today_or_up_to_the_configured_days_before() {
+        let today = date(2026, 11, 30);
+        for ok in [today, date(2026, 11, 1), date(2026, 10, 30)] {
+            assert_eq!(check_opened_on(ok, today, 31), Ok(()), "{ok}");
+        }
+        for (bad, words) in [
+            (date(2026, 12, 1), "future"),
+            (date(2026, 10, 29), "at most 31 days"),
+            (date(2000, 1, 1), "not before 2026-10-30"),
+        ] {
+            let error = check_opened_on(bad, today, 31).unwrap_err();
+            assert_eq!(error.field, "opened_on");
+            assert!(error.message.contains(words), "{bad}: {error}");
+        }
+        // No backdating at all, and a limit beyond the calendar.
+        assert_eq!(check_opened_on(today, today, 0), Ok(()));
+        assert!(check_opened_on(date(2026, 11, 29), today, 0).is_err());
+        assert_eq!(check_opened_on(date(1, 1, 1), today, u32::MAX), Ok(()));
+    }
+
+    /// The rule looks at the day the case is really opened: backdating `opened_on` into the
+    /// rule's window does not make a case eligible; the caller passes today as `decided_on`.
+    #[test]
+    fn backdating_does_not_move_the_day_the_rule_is_judged_on() {
+        let rule = EligibilityRule::default();
+        let arrived = Some(date(2023, 11, 1));
+        let today = date(2026, 11, 30);
+        let backdated = date(2026, 10, 31);
+        assert_eq!(check_opened_on(backdated, today, 31), Ok(()));
+        assert_eq!(
+            codes(rule.evaluate(&facts(arrived, &[], backdated))),
+            Vec::<&str>::new(),
+            "judged on the backdated day the case would slip in"
+        );
+        assert_eq!(
+            codes(rule.evaluate(&facts(arrived, &[], today))),
+            vec!["arrived_too_long_ago"]
         );
     }
 

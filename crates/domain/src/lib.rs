@@ -17,6 +17,7 @@ pub mod field;
 pub mod funding;
 pub mod gap;
 pub mod help_plan;
+pub mod idempotency;
 pub mod login_throttle;
 pub mod offer;
 pub mod paging;

@@ -4,8 +4,12 @@
 pub const DEFAULT_LIMIT: i64 = 50;
 /// The most items a client may ask for in one page.
 pub const MAX_LIMIT: i64 = 200;
+/// The deepest `offset` a client may ask for. Deeper pages are refused (422 naming `offset`):
+/// nobody reads a list a million items deep page by page (filters find what is there), a
+/// database would scan that far for nothing, and `offset + limit` stays far from overflowing.
+pub const MAX_OFFSET: i64 = 1_000_000;
 
-/// A validated page request: `limit` within 1..=200, `offset` not negative.
+/// A validated page request: `limit` within 1..=200, `offset` within 0..=1,000,000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     pub limit: i64,
@@ -23,13 +27,20 @@ impl PageRequest {
         if offset < 0 {
             return Err(("offset", "must not be negative".into()));
         }
+        if offset > MAX_OFFSET {
+            return Err((
+                "offset",
+                format!("must be at most {MAX_OFFSET}; narrow the list with its filters instead"),
+            ));
+        }
         Ok(PageRequest { limit, offset })
     }
 
-    /// The offset of the following page, if there is one.
+    /// The offset of the following page, if there is one a client may ask for: none past the
+    /// end of the list, and none beyond [`MAX_OFFSET`].
     pub fn next_offset(&self, total: i64) -> Option<i64> {
-        let next = self.offset + self.limit;
-        (next < total).then_some(next)
+        let next = self.offset.checked_add(self.limit)?;
+        (next < total && next <= MAX_OFFSET).then_some(next)
     }
 }
 
@@ -53,6 +64,48 @@ mod tests {
         assert_eq!(PageRequest::parse(Some(201), None).unwrap_err().0, "limit");
         assert_eq!(PageRequest::parse(Some(0), None).unwrap_err().0, "limit");
         assert_eq!(PageRequest::parse(None, Some(-1)).unwrap_err().0, "offset");
+    }
+
+    #[test]
+    fn offset_is_bounded() {
+        assert_eq!(
+            PageRequest::parse(None, Some(MAX_OFFSET)).map(|p| p.offset),
+            Ok(1_000_000)
+        );
+        for too_deep in [MAX_OFFSET + 1, i64::MAX] {
+            let (field, message) = PageRequest::parse(None, Some(too_deep)).unwrap_err();
+            assert_eq!(field, "offset");
+            assert!(message.contains("at most 1000000"), "{message}");
+        }
+        assert_eq!(
+            PageRequest::parse(None, Some(i64::MIN)).unwrap_err().0,
+            "offset"
+        );
+    }
+
+    #[test]
+    fn next_offset_never_overflows_nor_points_beyond_the_bound() {
+        let deepest = PageRequest {
+            limit: MAX_LIMIT,
+            offset: MAX_OFFSET,
+        };
+        assert_eq!(deepest.next_offset(i64::MAX), None);
+        let almost = PageRequest {
+            limit: 200,
+            offset: MAX_OFFSET - 200,
+        };
+        assert_eq!(almost.next_offset(i64::MAX), Some(MAX_OFFSET));
+        let past = PageRequest {
+            limit: 200,
+            offset: MAX_OFFSET - 100,
+        };
+        assert_eq!(past.next_offset(i64::MAX), None);
+        // Even a request built by hand, unchecked, does not overflow.
+        let unchecked = PageRequest {
+            limit: 50,
+            offset: i64::MAX,
+        };
+        assert_eq!(unchecked.next_offset(i64::MAX), None);
     }
 
     #[test]

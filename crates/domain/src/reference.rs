@@ -50,6 +50,16 @@ crate::vocabulary! {
     }
 }
 
+impl OrganisationKind {
+    /// Part of the county administration (Kreisverwaltung): the KI itself and the county's
+    /// offices, which process case data as one controller. Every other organisation — a
+    /// municipality's office, the Jobcenter, a welfare organisation, a federal office — is a
+    /// partner outside it, to which client data go only with the client's consent.
+    pub fn is_county_administration(self) -> bool {
+        self == OrganisationKind::CountyOffice
+    }
+}
+
 crate::vocabulary! {
     /// Legal domain (Rechtskreis) an organisation serves or a case touches.
     pub enum LegalDomain {
@@ -95,6 +105,11 @@ mod tests {
             assert_eq!(MunicipalityKind::parse(v.as_str()), Ok(*v));
         }
         assert_eq!(OrganisationKind::ALL.len(), 12);
+        let county: Vec<_> = OrganisationKind::ALL
+            .iter()
+            .filter(|k| k.is_county_administration())
+            .collect();
+        assert_eq!(county, vec![&OrganisationKind::CountyOffice]);
         assert_eq!(LegalDomain::ALL.len(), 6);
     }
 

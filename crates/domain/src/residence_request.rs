@@ -190,6 +190,38 @@ pub fn office_visible_categories(
     )
 }
 
+/// What the addressed office sees of a request on `on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeView {
+    /// The client's categories it sees ([`office_visible_categories`]).
+    pub categories: Vec<DataCategory>,
+    /// Whether it sees what was said about the client: the question, the answer and the case
+    /// side's note.
+    pub content: bool,
+}
+
+/// What the office sees of a request on `on`. The question, the answer and the note are
+/// about the client, released with the categories shared: the office sees them only while the
+/// client's consents still release every shared category to it for residence-law requests.
+/// Once a consent is revoked (or runs out) it keeps the request's status, dates and version —
+/// its own record that it was asked and answered — but neither the content nor the client
+/// fields no longer released.
+pub fn office_view(
+    shared: &[DataCategory],
+    consents: &[Consent],
+    office_organisation_id: i64,
+    on: NaiveDate,
+) -> OfficeView {
+    let categories = office_visible_categories(shared, consents, office_organisation_id, on);
+    let content = crate::reference::normalise_set(shared)
+        .iter()
+        .all(|c| categories.contains(c));
+    OfficeView {
+        categories,
+        content,
+    }
+}
+
 /// The question itself: required, not blank, bounded like every reason text.
 pub fn check_question(question: Option<&str>) -> Result<String, FieldError> {
     required_text("question", question)
@@ -357,6 +389,71 @@ mod tests {
         );
         let referral_only = [consent(ConsentPurpose::Referral, &[Identity])];
         assert!(office_visible_categories(&shared, &referral_only, OFFICE, today).is_empty());
+    }
+
+    #[test]
+    fn after_a_revocation_the_office_keeps_the_status_but_not_the_content() {
+        use DataCategory::*;
+        let shared = shared_categories(&[ResidenceStatus]);
+        let mut given = consent(
+            ConsentPurpose::ResidenceLawRequest,
+            &[Identity, ResidenceStatus],
+        );
+        let before = date(2026, 6, 1);
+        assert_eq!(
+            office_view(&shared, std::slice::from_ref(&given), OFFICE, before),
+            OfficeView {
+                categories: vec![Identity, ResidenceStatus],
+                content: true
+            }
+        );
+        given.revoked_on = Some(date(2026, 6, 2));
+        assert!(office_view(&shared, std::slice::from_ref(&given), OFFICE, before).content);
+        let after = office_view(
+            &shared,
+            std::slice::from_ref(&given),
+            OFFICE,
+            date(2026, 6, 2),
+        );
+        assert_eq!(
+            after,
+            OfficeView {
+                categories: vec![],
+                content: false
+            }
+        );
+        // Another office, another purpose or no consent at all: never the content.
+        given.revoked_on = None;
+        assert!(!office_view(&shared, std::slice::from_ref(&given), OFFICE + 1, before).content);
+        let referral = consent(ConsentPurpose::Referral, &[Identity, ResidenceStatus]);
+        assert!(!office_view(&shared, &[referral], OFFICE, before).content);
+        assert!(!office_view(&shared, &[], OFFICE, before).content);
+    }
+
+    #[test]
+    fn a_partly_released_request_shows_what_is_released_but_not_the_content() {
+        use DataCategory::*;
+        let shared = shared_categories(&[ResidenceStatus]);
+        let identity_only = consent(ConsentPurpose::ResidenceLawRequest, &[Identity]);
+        let mut status = consent(ConsentPurpose::ResidenceLawRequest, &[ResidenceStatus]);
+        let day = date(2026, 6, 1);
+        assert!(
+            office_view(
+                &shared,
+                &[identity_only.clone(), status.clone()],
+                OFFICE,
+                day
+            )
+            .content
+        );
+        status.valid_until = Some(date(2026, 5, 31));
+        assert_eq!(
+            office_view(&shared, &[identity_only, status], OFFICE, day),
+            OfficeView {
+                categories: vec![Identity],
+                content: false
+            }
+        );
     }
 
     #[test]

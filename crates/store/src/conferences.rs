@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use kim_domain::reference::normalise_set;
+use kim_domain::reference::{normalise_set, OrganisationKind};
 
 use crate::audit::Actor;
 use crate::error::{changed_or_stale, StoreResult};
@@ -179,6 +179,30 @@ fn complete(conn: &mut DbConn, row: ConferenceRow) -> StoreResult<Conference> {
         created_at: clock::to_utc(row.created_at),
         updated_at: clock::to_utc(row.updated_at),
     })
+}
+
+/// The organisations taking part in a conference, with their kinds: those named, and those
+/// the named users belong to. Ids that name nothing are left out (the insert refuses them).
+pub fn participant_organisations(
+    conn: &mut DbConn,
+    organisation_ids: &[i64],
+    user_ids: &[i64],
+) -> StoreResult<Vec<(i64, OrganisationKind)>> {
+    use crate::schema::{organisations as orgs, users};
+    let of_users: Vec<Option<i64>> = users::table
+        .filter(users::id.eq_any(user_ids))
+        .select(users::organisation_id)
+        .load(conn)?;
+    let mut ids = organisation_ids.to_vec();
+    ids.extend(of_users.into_iter().flatten());
+    let ids = normalise_set(&ids);
+    let rows: Vec<(i64, String)> = orgs::table
+        .filter(orgs::id.eq_any(&ids))
+        .select((orgs::id, orgs::kind))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, kind)| Ok((id, OrganisationKind::parse(&kind)?)))
+        .collect()
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Conference> {

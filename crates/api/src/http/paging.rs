@@ -2,6 +2,7 @@
 
 use kim_domain::paging::PageRequest;
 use kim_store::Direction;
+use serde::de::{Deserializer, Error, Unexpected, Visitor};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,10 +14,67 @@ use crate::ApiError;
 pub struct PageParams {
     /// Items per page, 1 to 200.
     #[param(minimum = 1, maximum = 200, default = 50, example = 50)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub limit: Option<i64>,
-    /// Items to skip; the previous page's `next`.
-    #[param(minimum = 0, default = 0, example = 0)]
+    /// Items to skip; the previous page's `next`. 0 to 1,000,000: a deeper offset (however
+    /// large) is 422 naming `offset`; narrow the list with its filters instead.
+    #[param(minimum = 0, maximum = 1_000_000, default = 0, example = 0)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub offset: Option<i64>,
+}
+
+/// A whole number from the query string, for `limit` and `offset`. One too large (or small)
+/// for 64 bits is taken as the largest (smallest) there is, so that the bounds of
+/// [`PageRequest::parse`] answer 422 naming the parameter instead of a parse failure (400)
+/// that cannot name it. Anything that is not a whole number stays 400.
+pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    struct WholeNumber;
+
+    impl<'de> Visitor<'de> for WholeNumber {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: Error>(self, value: i64) -> Result<Self::Value, E> {
+            Ok(Some(value))
+        }
+
+        fn visit_u64<E: Error>(self, value: u64) -> Result<Self::Value, E> {
+            Ok(Some(i64::try_from(value).unwrap_or(i64::MAX)))
+        }
+
+        fn visit_str<E: Error>(self, value: &str) -> Result<Self::Value, E> {
+            let text = value.trim();
+            let (negative, digits) = match text.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, text.strip_prefix('+').unwrap_or(text)),
+            };
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(E::invalid_value(Unexpected::Str(value), &self));
+            }
+            Ok(Some(text.parse::<i64>().unwrap_or(if negative {
+                i64::MIN
+            } else {
+                i64::MAX
+            })))
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, inner: D) -> Result<Self::Value, D::Error> {
+            inner.deserialize_any(self)
+        }
+    }
+
+    deserializer.deserialize_any(WholeNumber)
 }
 
 impl PageParams {
@@ -98,6 +156,43 @@ pub fn parse_sort<S: Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed(query: &str) -> Result<PageParams, String> {
+        serde_urlencoded::from_str::<PageParams>(query).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn paging_numbers_saturate_instead_of_failing_to_parse() {
+        let p = parsed("limit=20&offset=40").expect("parsed");
+        assert_eq!((p.limit, p.offset), (Some(20), Some(40)));
+        let p = parsed("").expect("parsed");
+        assert_eq!((p.limit, p.offset), (None, None));
+        for (query, offset) in [
+            ("offset=9223372036854775807", i64::MAX),
+            ("offset=99999999999999999999999", i64::MAX),
+            ("offset=-99999999999999999999999", i64::MIN),
+            ("offset=+7", 7),
+        ] {
+            let params = parsed(query).expect(query);
+            assert_eq!(params.offset, Some(offset), "{query}");
+            if offset != 7 {
+                let error = params.page().unwrap_err();
+                assert!(
+                    matches!(&error, ApiError::Validation(f) if f[0].field == "offset"),
+                    "{query}: {error:?}"
+                );
+            }
+        }
+        for garbage in [
+            "offset=abc",
+            "offset=",
+            "offset=1.5",
+            "offset=-",
+            "limit=ten",
+        ] {
+            assert!(parsed(garbage).is_err(), "{garbage}");
+        }
+    }
 
     #[test]
     fn sort_parsing() {

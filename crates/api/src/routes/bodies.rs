@@ -215,7 +215,9 @@ impl BodyInput {
 pub struct BodyQuery {
     /// Only bodies of this kind.
     pub kind: Option<BodyKind>,
+    #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub limit: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub offset: Option<i64>,
 }
 

@@ -5,14 +5,19 @@
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::access::{case_scope, may_open_cases, may_reassign_cases, Access, CaseScope};
+use kim_domain::access::{
+    case_scope, check_case_worker, check_deputy, may_open_cases, may_reassign_cases,
+    opening_assignment, Access, CaseScope,
+};
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::{
     check_case_transition, check_intake_source, check_other_case_management, CaseStatus,
     CaseTransitionError, CaseTransitionInput, CloseReason, IntakeChannel, OtherCaseManagement,
     TargetGroup, Topic,
 };
-use kim_domain::eligibility::{check_arrival_date, decide_intake, IntakeDecision, IntakeFacts};
+use kim_domain::eligibility::{
+    check_arrival_date, check_opened_on, decide_intake, IntakeDecision, IntakeFacts,
+};
 use kim_domain::reference::LegalDomain;
 use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort, Intake};
 use kim_store::clients;
@@ -160,19 +165,40 @@ pub struct CaseInput {
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     #[schema(max_length = 2000)]
     pub justification: Option<String>,
-    /// On opening: the case manager (default: the caller); the CM coordination assigns others.
+    /// On opening: the case manager (default: the caller). Only the CM coordination (who may
+    /// reassign cases) names someone else; they must hold a role that works cases.
     pub assigned_user_id: Option<i64>,
+    /// On opening: the deputy (Vertretung). Only the CM coordination names one (otherwise 422);
+    /// someone other than the case manager, with a role that works cases.
     pub deputy_user_id: Option<i64>,
-    /// On opening: the opening date (default today).
+    /// On opening: the opening date (default today); not in the future and at most
+    /// `KIM_CASE_BACKDATE_MAX_DAYS` (default 31) days in the past. The intake rule is judged
+    /// against the day the case is really opened (today), whatever this says.
     pub opened_on: Option<NaiveDate>,
 }
 
-/// The checks that need no database: fields, intake source, other case management, the rule.
+/// The days a case's checks look at.
+struct IntakeDays {
+    /// The recorded opening date, which the arrival date may not follow.
+    opened_on: NaiveDate,
+    /// The day the case is really opened, which the intake rule is judged on.
+    decided_on: NaiveDate,
+    /// On opening: how far `opened_on` may lie before `decided_on` (today).
+    backdate_limit: Option<u32>,
+}
+
+/// The checks that need no database: fields, opening date, intake source, other case
+/// management, the rule.
 fn check_input(
     input: &CaseInput,
     rule: &kim_domain::eligibility::EligibilityRule,
-    opened_on: NaiveDate,
+    days: &IntakeDays,
 ) -> Result<(Vec<OtherCaseManagement>, Intake), ApiError> {
+    let IntakeDays {
+        opened_on,
+        decided_on,
+        backdate_limit,
+    } = *days;
     let mut errors: Vec<FieldError> = match input.validate() {
         Ok(()) => Vec::new(),
         Err(e) => match ApiError::from(e) {
@@ -185,6 +211,11 @@ fn check_input(
     }
     let mut push =
         |e: kim_domain::field::FieldError| errors.push(FieldError::new(e.field, e.message));
+    if let Some(limit) = backdate_limit {
+        if let Err(e) = check_opened_on(opened_on, decided_on, limit) {
+            push(e);
+        }
+    }
     if let Err(e) = check_intake_source(input.intake_channel, input.referring_organisation_id) {
         push(e);
     }
@@ -203,7 +234,7 @@ fn check_input(
     let eligibility = rule.evaluate(&IntakeFacts {
         arrived_on: input.arrived_on,
         other_case_management: &other,
-        opened_on,
+        decided_on,
     });
     let intake = match decide_intake(eligibility, input.justification.as_deref()) {
         Ok(IntakeDecision::Regular) => Intake {
@@ -229,14 +260,51 @@ fn check_input(
     Ok((other, intake))
 }
 
+/// The case manager and deputy a case is given to must be active accounts whose role works
+/// cases (422 naming the field otherwise).
+fn check_case_workers(
+    conn: &mut kim_store::DbConn,
+    assigned: i64,
+    deputy: Option<i64>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (field, user) in [
+        ("assigned_user_id", Some(assigned)),
+        ("deputy_user_id", deputy),
+    ] {
+        let Some(user) = user else { continue };
+        match kim_store::users::active_role(conn, user)? {
+            None => errors.push(FieldError::new(
+                field,
+                format!("no active user with id {user}"),
+            )),
+            Some(role) => {
+                if let Err(e) = check_case_worker(field, user, role) {
+                    errors.push(FieldError::new(e.field, e.message));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
 /// Open a case
 ///
 /// Opens a case in status `intake` for one or more clients (new ones are created; existing ones
 /// must be visible to the caller), the first being the lead client. The intake rule
 /// (`KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL`, `KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT`) decides
-/// whether a `justification` is needed; a case outside it opens as a counted exception.
+/// whether a `justification` is needed; a case outside it opens as a counted exception. The
+/// rule is judged against today, the day the case is really opened: `opened_on` may be
+/// backdated by at most `KIM_CASE_BACKDATE_MAX_DAYS` days (422 on `opened_on` otherwise) and
+/// does not move it. Naming another case manager (`assigned_user_id`) or a deputy
+/// (`deputy_user_id`) is for the CM coordination only (422); whoever is named must hold a role
+/// that works cases (422).
 ///
-/// **Who may call:** `case_manager` (assigned to themselves), `cm_coordinator` (may assign).
+/// **Who may call:** `case_manager` (assigned to themselves). Other roles 403.
 #[utoipa::path(tag = "Cases", request_body = CaseInput, responses(
     (status = 201, description = "Opened", body = Case, headers(("ETag" = String), ("Location" = String))),
     sets::CreateErrors,
@@ -249,7 +317,9 @@ pub async fn open_case(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let rule = state.intake_rule.clone();
-    let year = chrono::Datelike::year(&Utc::now().date_naive());
+    let backdate_limit = state.case_backdate_max_days;
+    let today = Utc::now().date_naive();
+    let year = chrono::Datelike::year(&today);
     let case = state
         .db
         .write_with(caller, move |conn, who| {
@@ -259,8 +329,13 @@ pub async fn open_case(
             let me = who
                 .user_id()
                 .ok_or(ApiError::Forbidden("partners do not open cases".into()))?;
-            let opened_on = input.opened_on.unwrap_or_else(|| Utc::now().date_naive());
-            let (other, intake) = check_input(&input, &rule, opened_on)?;
+            let opened_on = input.opened_on.unwrap_or(today);
+            let days = IntakeDays {
+                opened_on,
+                decided_on: today,
+                backdate_limit: Some(backdate_limit),
+            };
+            let (other, intake) = check_input(&input, &rule, &days)?;
             if input.clients.is_empty() {
                 return Err(ApiError::field("clients", "name at least one client"));
             }
@@ -270,16 +345,13 @@ pub async fn open_case(
                     "is for updates; on opening give `clients`",
                 ));
             }
-            let assigned = match input.assigned_user_id {
-                Some(other_user) if other_user != me && !may_reassign_cases(&who.principal) => {
-                    return Err(ApiError::field(
-                        "assigned_user_id",
-                        "only the CM coordination assigns cases to others",
-                    ));
-                }
-                Some(user) => user,
-                None => me,
-            };
+            let (assigned, deputy) = opening_assignment(
+                &who.principal,
+                me,
+                input.assigned_user_id,
+                input.deputy_user_id,
+            )?;
+            check_case_workers(conn, assigned, deputy)?;
             let organisation = kim_store::users::find(conn, me)?.organisation_id;
             let mut client_ids = Vec::new();
             for (index, client) in input.clients.into_iter().enumerate() {
@@ -328,7 +400,7 @@ pub async fn open_case(
                 &who.actor(),
                 &data,
                 assigned,
-                input.deputy_user_id,
+                deputy,
                 &intake,
                 opened_on,
             )?;
@@ -570,8 +642,10 @@ pub async fn update_case(
         .write_with(caller, move |conn, who| {
             let current = case_for(conn, who, id, Access::ReadWrite)?;
             let expected = if_match.version()?;
-            let (other, intake) = check_input(&input, &rule, current.opened_on)?;
-            if !input.clients.is_empty() || input.assigned_user_id.is_some() || input.opened_on.is_some() {
+            // Judged against the day the case was really opened (recorded), not its opened_on.
+            let days = IntakeDays { opened_on: current.opened_on, decided_on: current.created_at.date_naive(), backdate_limit: None };
+            let (other, intake) = check_input(&input, &rule, &days)?;
+            if !input.clients.is_empty() || input.assigned_user_id.is_some() || input.deputy_user_id.is_some() || input.opened_on.is_some() {
                 return Err(ApiError::field("clients", "only `client_ids` and the case's facts change here; reassign through /reassign"));
             }
             let client_ids = input.client_ids.unwrap_or_else(|| current.data.client_ids.clone());
@@ -689,7 +763,9 @@ pub struct ReassignBody {
 
 /// Reassign a case
 ///
-/// Gives the case to another case manager (and deputy). Requires `If-Match`.
+/// Gives the case to another case manager (and deputy). Both must be active accounts with a
+/// role that works cases, and the deputy someone other than the case manager (422 otherwise).
+/// Requires `If-Match`.
 ///
 /// **Who may call:** `cm_coordinator`.
 #[utoipa::path(tag = "Cases", request_body = ReassignBody,
@@ -716,6 +792,8 @@ pub async fn reassign_case(
                 ));
             }
             let expected = if_match.version()?;
+            check_deputy(input.assigned_user_id, input.deputy_user_id)?;
+            check_case_workers(conn, input.assigned_user_id, input.deputy_user_id)?;
             let reason = trimmed(input.reason);
             let case = store::reassign(
                 conn,

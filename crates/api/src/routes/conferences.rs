@@ -1,12 +1,14 @@
 //! Case conferences (Fallkonferenzen): with a case, visible to those who see the case; or
-//! anonymised (no case, only a summary), visible to case managers and cm_coordinator.
+//! anonymised (no case, only a summary), visible to case managers and cm_coordinator. A
+//! conference about a case with partners from outside the county administration needs the lead
+//! client's consent for `case_conference` ([`kim_domain::conference`]).
 
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::Access;
 use kim_domain::audit::{AuditObject, AuditVerb};
-use kim_domain::conference::may_complete_task;
+use kim_domain::conference::{check_conference_consent, external_participants, may_complete_task};
 use kim_domain::Action;
 use kim_store::conferences::{
     self as store, ConferenceChanges, ConferenceData, FollowUp, TaskEdit,
@@ -255,10 +257,44 @@ impl ConferenceInput {
     }
 }
 
+/// A conference about a case shares the lead client's data with everyone present: every
+/// participating organisation outside the county administration (named, or the organisation
+/// of a named user) needs the client's consent for `case_conference` releasing identity and
+/// case content on the day held (409 `consent-missing` otherwise, as for referrals).
+fn require_conference_consent(
+    conn: &mut kim_store::DbConn,
+    lead_client_id: i64,
+    organisation_ids: &[i64],
+    user_ids: &[i64],
+    held_on: NaiveDate,
+) -> Result<(), ApiError> {
+    let participants = store::participant_organisations(conn, organisation_ids, user_ids)?;
+    let external = external_participants(&participants);
+    if external.is_empty() {
+        return Ok(());
+    }
+    let consents = kim_store::consents::rules_of_client(conn, lead_client_id)?;
+    check_conference_consent(&consents, &external, held_on)
+        .map(|_| ())
+        .map_err(|missing| ApiError::ConsentMissing {
+            detail: missing.to_string(),
+            missing_categories: missing
+                .missing
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        })
+}
+
 /// Record a case conference
 ///
-/// With `case_id`: the caller must work the case. Without: an anonymised conference, which
-/// needs a `summary` (without personal data).
+/// With `case_id`: the caller must work the case, and every participating organisation outside
+/// the county administration (named in `organisation_ids`, or the organisation of a user in
+/// `user_ids`) needs a consent of the lead client for the purpose `case_conference` releasing
+/// `identity` and `case_content` to it, valid on `held_on`; otherwise 409 with problem type
+/// `https://kim-api.example/problems/consent-missing` and `missing_categories`. Without
+/// `case_id`: an anonymised conference, which needs a `summary` (without personal data) and
+/// no consent.
 ///
 /// **Who may call:** `case_manager` (of the case, if one is given). Other roles 403; a case the
 /// caller may not see 404 (on `case_id` in the body too).
@@ -279,11 +315,21 @@ pub async fn create_conference(
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::WorkCases)?;
-            let reference = match input.case_id {
-                Some(case_id) => Some(writable_case(conn, who, case_id)?.lead_client_reference),
+            let case = match input.case_id {
+                Some(case_id) => Some(writable_case(conn, who, case_id)?),
                 None => None,
             };
             let data = input.into_data(today)?;
+            if let Some(case) = &case {
+                require_conference_consent(
+                    conn,
+                    case.data.lead_client_id,
+                    &data.organisation_ids,
+                    &data.user_ids,
+                    data.held_on,
+                )?;
+            }
+            let reference = case.map(|c| c.lead_client_reference);
             let conference = store::insert(conn, &who.actor(), &data)?;
             audit(
                 conn,
@@ -346,6 +392,7 @@ pub async fn get_conference(
 /// Corrects what was recorded: date, summary, outcome, participants and follow-up tasks. Tasks
 /// listed with their `id` are kept (and changed, e.g. a new due date or `done_on`), tasks left
 /// out are removed, tasks without `id` are added. The case cannot change. Requires `If-Match`.
+/// The participants need the lead client's consent as when recording (409 `consent-missing`).
 ///
 /// **Who may call:** for a conference with a case, its `case_manager`s (`cm_coordinator` 403);
 /// for an anonymised one, the case manager who recorded it (other case managers and
@@ -375,6 +422,16 @@ pub async fn update_conference(
             let expected = if_match.version()?;
             let case_id = store::find(conn, id)?.case_id;
             let changes = input.into_changes(today, case_id)?;
+            if let Some(case_id) = case_id {
+                let lead = kim_store::cases::find(conn, case_id)?.data.lead_client_id;
+                require_conference_consent(
+                    conn,
+                    lead,
+                    &changes.organisation_ids,
+                    &changes.user_ids,
+                    changes.held_on,
+                )?;
+            }
             let conference = store::update(conn, id, expected, &changes)?;
             audit(
                 conn,

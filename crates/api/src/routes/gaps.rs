@@ -8,11 +8,11 @@
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::access::Access;
+use kim_domain::access::{staff_name_visible, Access};
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::gap::{median_days, stage_stays, FeedbackRating, GapStage, GapStep, Publicity};
 use kim_domain::reference::LegalDomain;
-use kim_domain::{Action, Role};
+use kim_domain::{Action, Principal, Role};
 use kim_store::gaps::{self as store, GapData, GapFilter, NewReport};
 use kim_store::{bodies, clock, gap_steps, DbConn, StoreError};
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,8 @@ pub fn configure(cfg: &mut impl RouteTable) {
 pub struct Report {
     pub id: i64,
     pub reported_by: Option<i64>,
+    /// The reporter's name: only for `admin`, `ki_lead` and `coordinator` (who see staff
+    /// names, as with a position's holder) and for the reporter; absent for everyone else.
     pub reporter_name: Option<String>,
     /// The position (Stelle) the reporter held when reporting; reporters count by position.
     pub position_id: Option<i64>,
@@ -58,12 +60,20 @@ pub struct Report {
 }
 
 impl Report {
-    fn new(r: store::Report, viewer: Option<i64>) -> Self {
-        let own = viewer.is_some() && r.reported_by == viewer;
+    /// The report as `viewer` may see it: the linked cases only for its reporter, the
+    /// reporter's name only for those who may see staff names (and the reporter).
+    fn new(r: store::Report, viewer: &Principal) -> Self {
+        let me = match viewer {
+            Principal::Person { user_id, .. } => Some(*user_id),
+            Principal::Partner { .. } => None,
+        };
+        let own = me.is_some() && r.reported_by == me;
         Report {
             id: r.id,
             reported_by: r.reported_by,
-            reporter_name: r.reporter_name,
+            reporter_name: r
+                .reporter_name
+                .filter(|_| staff_name_visible(viewer, r.reported_by)),
             position_id: r.position_id,
             position_title: r.position_title,
             reported_on: r.reported_on,
@@ -265,8 +275,9 @@ pub struct Gap {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Loads everything about a gap, for `viewer` (who sees the case ids of their own reports).
-pub(crate) fn load_gap(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> Result<Gap, StoreError> {
+/// Loads everything about a gap, for `viewer` (who sees the case ids of their own reports, and
+/// reporters' names only with the permission to see staff names).
+pub(crate) fn load_gap(conn: &mut DbConn, id: i64, viewer: &Principal) -> Result<Gap, StoreError> {
     let g = store::find(conn, id)?;
     let history = store::history(conn, id)?
         .into_iter()
@@ -568,7 +579,7 @@ pub async fn report_gap(
             let linked = visible_cases(conn, who, "report.case_ids", &report.case_ids)?;
             let (gap, report_id) = store::insert(conn, &who.actor(), &data, &report)?;
             audit_links(conn, who, &linked, report_id)?;
-            Ok::<_, ApiError>(load_gap(conn, gap.id, who.user_id())?)
+            Ok::<_, ApiError>(load_gap(conn, gap.id, &who.principal)?)
         })
         .await?;
     let (id, version) = (gap.id, gap.version);
@@ -609,7 +620,7 @@ pub async fn add_report(
             let linked = visible_cases(conn, who, "case_ids", &report.case_ids)?;
             let (_, report_id) = store::add_report(conn, &who.actor(), id, &report)?;
             audit_links(conn, who, &linked, report_id)?;
-            Ok::<_, ApiError>(load_gap(conn, id, who.user_id())?)
+            Ok::<_, ApiError>(load_gap(conn, id, &who.principal)?)
         })
         .await?;
     let version = gap.version;
@@ -641,7 +652,7 @@ pub async fn get_gap(
     let gap = state
         .db
         .read_as(caller, Action::ReadGaps, move |conn, who| {
-            load_gap(conn, id, who.user_id())
+            load_gap(conn, id, &who.principal)
         })
         .await?;
     let version = gap.version;
@@ -665,8 +676,10 @@ pub struct GapQuery {
     /// Only gaps first reported on or before this date.
     pub reported_to: Option<NaiveDate>,
     /// Items per page, 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub limit: Option<i64>,
-    /// Items to skip.
+    /// Items to skip, 0 to 1,000,000.
+    #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub offset: Option<i64>,
 }
 

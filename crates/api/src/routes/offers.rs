@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::referrals::{respond, IdempotencyKey};
+use super::referrals::{respond, Answer, IdempotencyKey};
 use super::trimmed;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
@@ -406,8 +406,9 @@ pub async fn get_offer(
 /// municipalities or `county_wide` (not both), ages 0 to 120 with `min_age` ≤ `max_age`,
 /// capacity 0 to 100,000, `active_until` not before `active_from`, ISO 639-1 languages; the
 /// organisation and the municipalities must exist. Honours `Idempotency-Key`: a retry with the
-/// same key and body returns the first response (header `Idempotent-Replayed: true`) and
-/// creates nothing; the same key with another body is 422.
+/// same key and body within `KIM_IDEMPOTENCY_TTL_HOURS` (default 24) answers 201 with the offer
+/// created first, as it is now (header `Idempotent-Replayed: true`), and creates nothing; the
+/// same key with another body is 422; an older key creates afresh.
 ///
 /// **Who may call:** `coordinator`, `ki_lead` for any organisation; partner tokens with scope
 /// `offers:write` for their own organisation only (another `organisation_id` is 403).
@@ -432,31 +433,39 @@ pub async fn create_offer(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let fingerprint = idempotency.fingerprint(None, &input);
-    let (response, replayed) = state
+    let answer = state
         .db
         .write_with(caller, move |conn, who| {
             require_some_write_access(&who.principal)?;
             let data = input.into_data()?;
             require_write_access(&who.principal, data.organisation_id)?;
             if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
-                return Ok((first, true));
+                // Read again: the replay shows the offer as it is now.
+                let offer = store::find(conn, first.resource_id)?;
+                return Ok(Answer {
+                    status: StatusCode::from_u16(first.status_code).unwrap_or(StatusCode::CREATED),
+                    version: offer.version,
+                    body: Offer::from(offer),
+                    replayed: true,
+                });
             }
             let created = Offer::from(store::insert(conn, &data)?);
             let response = RememberedResponse {
                 fingerprint,
                 status_code: StatusCode::CREATED.as_u16(),
-                body: serde_json::to_string(&created)
-                    .map_err(|e| ApiError::Internal(format!("offer as JSON: {e}")))?,
+                resource_id: created.id,
             };
             idempotency.remember(conn, who, &response)?;
-            Ok::<_, ApiError>((response, false))
+            Ok::<_, ApiError>(Answer {
+                status: StatusCode::CREATED,
+                version: created.version,
+                body: created,
+                replayed: false,
+            })
         })
         .await?;
-    let location = serde_json::from_str::<serde_json::Value>(&response.body)
-        .ok()
-        .and_then(|v| v["id"].as_i64())
-        .map(|id| format!("/api/v1/offers/{id}"));
-    Ok(respond(&response, replayed, location))
+    let location = format!("/api/v1/offers/{}", answer.body.id);
+    respond(&answer, Some(location))
 }
 
 /// Replace an offer

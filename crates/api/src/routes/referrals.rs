@@ -5,11 +5,14 @@
 //! Decisions where the issue was silent:
 //! - A partner whose consent no longer releases even the client's identity (revoked, expired)
 //!   is refused with 404, like any object it may not see; the referral also leaves its list.
-//! - `Idempotency-Key` is honoured on every POST here, per caller (user or partner token). The
-//!   first successful response is stored with a fingerprint of the request (method, path,
-//!   `If-Match`, body); a retry with the same key returns it unchanged (header
-//!   `Idempotent-Replayed: true`) and changes nothing; the same key with another request is
-//!   422 on the field `Idempotency-Key`. Failed requests are not stored, so a retry runs again.
+//! - `Idempotency-Key` is honoured on every POST here, per caller (user or partner token). For
+//!   the first successful response a fingerprint of the request (method, path, `If-Match`,
+//!   body), its status and the referral's id are stored — not the answer, which would hold the
+//!   client's data; a retry with the same key within `KIM_IDEMPOTENCY_TTL_HOURS` (default 24)
+//!   answers with that status and the referral read again as the caller may see it now (header
+//!   `Idempotent-Replayed: true`, a `referral.read` audit event) and changes nothing; the same
+//!   key with another request is 422 on the field `Idempotency-Key`; an older key runs afresh.
+//!   Failed requests are not stored, so a retry runs again.
 //! - A list leaves one `referral.list` audit event per client shown (one without a client when
 //!   the page is empty), so "who saw this person's data" finds list reads too.
 
@@ -27,6 +30,7 @@ use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::{TargetGroup, Topic};
 use kim_domain::client::ResidenceStatus;
 use kim_domain::consent::DataCategory;
+use kim_domain::idempotency::replayable;
 use kim_domain::reference::LegalDomain;
 use kim_domain::referral::{
     check_referral_transition, recipient_visible_categories, shared_categories, ReferralMove,
@@ -238,12 +242,15 @@ fn visible(
     })
 }
 
-/// `Idempotency-Key` of a POST: at most 255 visible ASCII characters.
+/// `Idempotency-Key` of a POST: at most 255 visible ASCII characters. A first answer is
+/// replayed for `KIM_IDEMPOTENCY_TTL_HOURS`; what is kept for it and why is in
+/// [`kim_domain::idempotency`].
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
     key: Option<String>,
     method: Method,
     path: String,
+    ttl: chrono::Duration,
 }
 
 impl FromRequest for IdempotencyKey {
@@ -261,10 +268,15 @@ impl FromRequest for IdempotencyKey {
                 )),
             },
         };
+        let ttl = req
+            .app_data::<web::Data<AppState>>()
+            .map(|state| state.idempotency_ttl)
+            .unwrap_or_else(|| chrono::Duration::hours(24));
         ready(key.map(|key| IdempotencyKey {
             key,
             method: req.method().clone(),
             path: req.path().to_owned(),
+            ttl,
         }))
     }
 }
@@ -276,7 +288,8 @@ impl IdempotencyKey {
         hex::encode(Sha256::digest(text.as_bytes()))
     }
 
-    /// The remembered response to this key, or 422 when the key was used for another request.
+    /// The remembered first response to this key, or 422 when the key was used for another
+    /// request. A key older than the time to live is forgotten: the request runs afresh.
     pub(crate) fn replay(
         &self,
         conn: &mut DbConn,
@@ -287,11 +300,15 @@ impl IdempotencyKey {
             return Ok(None);
         };
         match store::remembered(conn, &who.actor(), key)? {
-            Some(first) if first.fingerprint != fingerprint => Err(ApiError::field(
+            Some(first) if !replayable(first.answered_at, Utc::now(), self.ttl) => {
+                store::forget(conn, &who.actor(), key)?;
+                Ok(None)
+            }
+            Some(first) if first.response.fingerprint != fingerprint => Err(ApiError::field(
                 "Idempotency-Key",
                 "was already used for a different request; use a new key for a new request",
             )),
-            other => Ok(other),
+            other => Ok(other.map(|first| first.response)),
         }
     }
 
@@ -308,37 +325,65 @@ impl IdempotencyKey {
     }
 }
 
-/// A JSON response with the referral's `ETag`; `replayed` marks an idempotent replay.
-pub(crate) fn respond(
-    remembered: &RememberedResponse,
-    replayed: bool,
+/// The answer to a POST that honours `Idempotency-Key`, first or replayed: the object as the
+/// caller may see it now, with its `ETag` (and `Location` when created).
+pub(crate) struct Answer<T> {
+    pub status: StatusCode,
+    pub body: T,
+    pub version: i32,
+    pub replayed: bool,
+}
+
+/// A JSON response with the object's `ETag`; `Idempotent-Replayed: true` on a replay.
+pub(crate) fn respond<T: Serialize>(
+    answer: &Answer<T>,
     location: Option<String>,
-) -> HttpResponse {
-    let status = StatusCode::from_u16(remembered.status_code).unwrap_or(StatusCode::OK);
-    let mut builder = HttpResponse::build(status);
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_string(&answer.body)
+        .map_err(|e| ApiError::Internal(format!("answer as JSON: {e}")))?;
+    let mut builder = HttpResponse::build(answer.status);
     builder.insert_header((header::CONTENT_TYPE, "application/json"));
-    let version = serde_json::from_str::<serde_json::Value>(&remembered.body)
-        .ok()
-        .and_then(|v| v["version"].as_i64())
-        .and_then(|v| i32::try_from(v).ok());
-    if let Some(version) = version {
-        builder.insert_header((header::ETAG, etag(version)));
-    }
+    builder.insert_header((header::ETAG, etag(answer.version)));
     if let Some(location) = location {
         builder.insert_header((header::LOCATION, location));
     }
-    if replayed {
+    if answer.replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
-    builder.body(remembered.body.clone())
+    Ok(builder.body(body))
 }
 
-fn remembered(status: StatusCode, fingerprint: String, body: &Referral) -> RememberedResponse {
+fn remembered(status: StatusCode, fingerprint: String, referral: &Referral) -> RememberedResponse {
     RememberedResponse {
         fingerprint,
         status_code: status.as_u16(),
-        body: serde_json::to_string(body).unwrap_or_default(),
+        resource_id: referral.id,
     }
+}
+
+/// A replay of a referral POST: the referral read again, as the caller may see it now (404 if
+/// no longer), with a `referral.read` audit event.
+fn replayed_referral(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    first: &RememberedResponse,
+) -> Result<Answer<Referral>, ApiError> {
+    let referral = store::find(conn, first.resource_id)?;
+    let shown = visible(conn, who, referral)?;
+    audit(
+        conn,
+        who,
+        AuditObject::Referral,
+        AuditVerb::Read,
+        Some(shown.referral.id),
+        Some(&shown.client_reference),
+    )?;
+    Ok(Answer {
+        status: StatusCode::from_u16(first.status_code).unwrap_or(StatusCode::OK),
+        version: shown.referral.version,
+        body: shown.referral,
+        replayed: true,
+    })
 }
 
 fn in_page(items: Vec<Visible>, page: kim_domain::paging::PageRequest) -> (Vec<Visible>, i64) {
@@ -557,7 +602,8 @@ impl ReferralInput {
 ///
 /// Creates a referral of one of the case's clients to an organisation, in status `draft`:
 /// nothing leaves the case until it is sent (transition `sent`), which checks the client's
-/// consent. Honours `Idempotency-Key`. Leaves a `referral.create` audit event.
+/// consent. Honours `Idempotency-Key` (see `POST /referrals/{id}/transitions`). Leaves a
+/// `referral.create` audit event.
 ///
 /// **Who may call:** `case_manager` of the case (or deputy). Others who can see the case
 /// (`cm_coordinator`) get 403; anyone else 404.
@@ -580,7 +626,7 @@ pub async fn create_referral(
     let case_id = id.into_inner();
     let input = body.into_inner();
     let fingerprint = idempotency.fingerprint(None, &input);
-    let (response, replayed) = state
+    let answer = state
         .db
         .write_with(caller, move |conn, who| {
             let facts = cases::facts(conn, case_id).map_err(|e| match e {
@@ -597,7 +643,7 @@ pub async fn create_referral(
                 Access::ReadWrite => {}
             }
             if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
-                return Ok((first, true));
+                return replayed_referral(conn, who, &first);
             }
             input.validate()?;
             let case = cases::find(conn, case_id)?;
@@ -614,14 +660,16 @@ pub async fn create_referral(
             )?;
             let response = remembered(StatusCode::CREATED, fingerprint, &shown.referral);
             idempotency.remember(conn, who, &response)?;
-            Ok((response, false))
+            Ok(Answer {
+                status: StatusCode::CREATED,
+                version: shown.referral.version,
+                body: shown.referral,
+                replayed: false,
+            })
         })
         .await?;
-    let location = serde_json::from_str::<serde_json::Value>(&response.body)
-        .ok()
-        .and_then(|v| v["id"].as_i64())
-        .map(|id| format!("/api/v1/referrals/{id}"));
-    Ok(respond(&response, replayed, location))
+    let location = format!("/api/v1/referrals/{}", answer.body.id);
+    respond(&answer, Some(location))
 }
 
 /// Get a referral
@@ -706,8 +754,9 @@ fn transition_error(error: ReferralTransitionError) -> ApiError {
 /// Sending transfers data: without a valid consent of the client covering the recipient, the
 /// purpose `referral` and every shared category it is 409 with problem type
 /// `https://kim-api.example/problems/consent-missing` and `missing_categories`. Requires
-/// `If-Match`; honours `Idempotency-Key` (a retry returns the first response with
-/// `Idempotent-Replayed: true` and changes nothing; the same key with another request is 422).
+/// `If-Match`; honours `Idempotency-Key` (a retry within `KIM_IDEMPOTENCY_TTL_HOURS` answers
+/// like the first, with the referral as it is now and `Idempotent-Replayed: true`, and changes
+/// nothing; the same key with another request is 422; an older key runs afresh).
 /// Leaves a `referral.transition` audit event, and `referral.transfer` when sent.
 ///
 /// **Who may call:** `case_manager` of the case (or deputy) for `sent` and `withdrawn`; partner
@@ -745,7 +794,7 @@ pub async fn transition_referral(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
-    let (response, replayed) = state
+    let answer = state
         .db
         .write_with(caller, move |conn, who| {
             let current = store::find(conn, id)?;
@@ -758,7 +807,7 @@ pub async fn transition_referral(
             let expected = if_match.version()?;
             let fingerprint = idempotency.fingerprint(Some(expected), &input);
             if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
-                return Ok((first, true));
+                return replayed_referral(conn, who, &first);
             }
             input.validate()?;
             let consents = consents::rules_of_client(conn, current.data.client_id)?;
@@ -805,10 +854,15 @@ pub async fn transition_referral(
             let shown = visible(conn, who, moved)?;
             let response = remembered(StatusCode::OK, fingerprint, &shown.referral);
             idempotency.remember(conn, who, &response)?;
-            Ok((response, false))
+            Ok(Answer {
+                status: StatusCode::OK,
+                version: shown.referral.version,
+                body: shown.referral,
+                replayed: false,
+            })
         })
         .await?;
-    Ok(respond(&response, replayed, None))
+    respond(&answer, None)
 }
 
 /// One status change of a referral.

@@ -1,7 +1,9 @@
 //! Residence-law requests (aufenthaltsrechtliche Anfragen) to module 3: a case manager asks the
 //! immigration or naturalisation office about a client; its immigration officers answer; the
 //! case side closes or withdraws. The office sees only the client fields the client's consents
-//! release to it.
+//! release to it; once they no longer release every shared category (a revocation), it keeps
+//! the request's status but no longer its question, answer or note
+//! ([`kim_domain::residence_request::office_view`]).
 
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
@@ -11,8 +13,8 @@ use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::client::ResidenceStatus;
 use kim_domain::consent::{ConsentMissing, DataCategory};
 use kim_domain::residence_request::{
-    check_asking, check_question, check_request_transition, office_visible_categories,
-    shared_categories, RequestMove, RequestSide, RequestTransitionError, ResidenceRequestStatus,
+    check_asking, check_question, check_request_transition, office_view, shared_categories,
+    RequestMove, RequestSide, RequestTransitionError, ResidenceRequestStatus,
 };
 use kim_store::residence_requests::{self as store, NewRequest};
 use kim_store::DbConn;
@@ -58,14 +60,16 @@ pub struct RequestClient {
     "shared_categories": ["identity", "residence_status"], "visible_categories": ["identity", "residence_status"],
     "client": {"id": 40, "reference": "K-2026-00040", "given_name": "Amina", "family_name": null, "birth_year": 1990, "residence_status": "tolerated"},
     "status": "answered", "allowed_transitions": ["closed"], "answer": "Yes, if ...", "answered_at": "2026-11-24T10:00:00Z",
-    "note": null, "version": 2, "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-24T10:00:00Z"
+    "note": null, "content_withheld": false, "version": 2, "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-24T10:00:00Z"
 }))]
 pub struct ResidenceRequest {
     pub id: i64,
     /// Shown to the case side only.
     pub case_id: Option<i64>,
     pub office_organisation_id: i64,
-    pub question: String,
+    /// Absent for the office once the client's consents no longer release every shared
+    /// category to it (revoked or run out): see `content_withheld`.
+    pub question: Option<String>,
     /// What the case manager shared (identity always among them).
     pub shared_categories: Vec<DataCategory>,
     /// What the caller sees of the client today: everything shared for the case side; for the
@@ -75,10 +79,16 @@ pub struct ResidenceRequest {
     pub status: ResidenceRequestStatus,
     /// The moves the caller's side may make now.
     pub allowed_transitions: Vec<ResidenceRequestStatus>,
+    /// Absent for the office once its view is withheld, like the question.
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
-    /// The case side's note when closing or withdrawing.
+    /// The case side's note when closing or withdrawing; absent for the office once its view
+    /// is withheld.
     pub note: Option<String>,
+    /// `true` for the office once the client's consents no longer release every shared
+    /// category to it: it keeps the status, dates and version of the request, but not the
+    /// question, the answer, the note or the client fields no longer released.
+    pub content_withheld: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -102,16 +112,17 @@ fn shape(
     today: NaiveDate,
 ) -> Result<ResidenceRequest, ApiError> {
     let client = kim_store::clients::find(conn, request.client_id)?;
-    let visible = if access.limited_to_consented_categories() {
+    let (visible, content) = if access.limited_to_consented_categories() {
         let consents = store::consents_of(conn, request.client_id)?;
-        office_visible_categories(
+        let view = office_view(
             &request.shared_categories,
             &consents,
             request.office_organisation_id,
             today,
-        )
+        );
+        (view.categories, view.content)
     } else {
-        request.shared_categories.clone()
+        (request.shared_categories.clone(), true)
     };
     let case_side = !access.limited_to_consented_categories();
     let identity = case_side || visible.contains(&DataCategory::Identity);
@@ -121,7 +132,7 @@ fn shape(
         id: request.id,
         case_id: Some(request.case_id).filter(|_| case_side),
         office_organisation_id: request.office_organisation_id,
-        question: request.question,
+        question: Some(request.question).filter(|_| content),
         shared_categories: request.shared_categories,
         visible_categories: visible,
         client: RequestClient {
@@ -140,9 +151,10 @@ fn shape(
             .filter(|to| side.is_some() && to.entered_by() == side)
             .collect(),
         status: request.status,
-        answer: request.answer,
+        answer: request.answer.filter(|_| content),
         answered_at: request.answered_at,
-        note: request.note,
+        note: request.note.filter(|_| content),
+        content_withheld: !content,
         version: request.version,
         created_at: request.created_at,
         updated_at: request.updated_at,
@@ -341,7 +353,9 @@ fn request_for(
 /// Get a residence-law request
 ///
 /// The office sees only the client fields of the shared categories the client's consents still
-/// release to it (a revoked consent hides them at once).
+/// release to it (a revoked consent hides them at once); once they no longer release every
+/// shared category, it sees the status but not the question, answer or note
+/// (`content_withheld: true`).
 ///
 /// **Who may call:** `case_manager` of the case, `cm_coordinator`, `immigration_officer` of the
 /// addressed office. Anyone else 404.

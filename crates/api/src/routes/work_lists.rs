@@ -11,7 +11,7 @@ use kim_domain::gap::{GapStage, GapStep};
 use kim_domain::help_plan::is_overdue;
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
 use kim_domain::referral::ReferralStatus;
-use kim_domain::residence_request::ResidenceRequestStatus;
+use kim_domain::residence_request::{office_view, ResidenceRequestStatus};
 use kim_domain::Action;
 use kim_store::access_changes::{self, AccessChangeFilter};
 use kim_store::cases::{self, CaseFilter, CaseSort};
@@ -191,6 +191,7 @@ fn collect(
             RequestScope::ToOffice(_) => (ResidenceRequestStatus::Open, TaskKind::RequestToAnswer),
             _ => (ResidenceRequestStatus::Answered, TaskKind::RequestAnswered),
         };
+        let today = chrono::Utc::now().date_naive();
         for request in residence_requests::list(conn, requests, Some(status), all)?.items {
             // The question is shown: an event about the person it concerns.
             trail.record(
@@ -199,13 +200,35 @@ fn collect(
                 Some(request.id),
                 Some(request.client_id),
             );
+            // The office sees the question only while the consents release it (as in
+            // GET /residence-requests/{id}); the task itself stays on its list.
+            let content = match requests {
+                RequestScope::ToOffice(_) => {
+                    let consents = residence_requests::consents_of(conn, request.client_id)?;
+                    office_view(
+                        &request.shared_categories,
+                        &consents,
+                        request.office_organisation_id,
+                        today,
+                    )
+                    .content
+                }
+                _ => true,
+            };
             tasks.push(Task {
                 kind,
                 due_on: None,
                 case_id: None,
                 object_type: "residence_request",
                 object_id: request.id,
-                title: request.question.chars().take(120).collect(),
+                title: if content {
+                    request.question.chars().take(120).collect()
+                } else {
+                    format!(
+                        "Residence-law request {} (withheld: the client's consent no longer releases it)",
+                        request.id
+                    )
+                },
             });
         }
     }

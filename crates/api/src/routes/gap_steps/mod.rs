@@ -300,7 +300,7 @@ fn apply(
     store::move_stage(
         conn, &actor, id, step, gap.stage, to, expected, &change, comment, &payload,
     )?;
-    Ok(load_gap(conn, id, Some(user_id))?)
+    Ok(load_gap(conn, id, &who.principal)?)
 }
 
 pub(super) async fn take_step(
