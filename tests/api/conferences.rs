@@ -679,9 +679,12 @@ async fn partners_in_a_conference_need_the_lead_clients_consent(app: TestApp) {
                 "organisation_id": caritas, "password": kim_tests::PASSWORD}),
         )
         .await;
-    assert_eq!(partner_user.status(), StatusCode::CREATED);
-    let partner_user: Value = partner_user.json().await.expect("json");
-    let partner_user = partner_user["id"].as_i64().expect("id");
+    // A case manager account waits for a second person (issue 10 item 2).
+    assert_eq!(partner_user.status(), StatusCode::ACCEPTED);
+    let change: Value = partner_user.json().await.expect("json");
+    app.confirm_access_change(change["id"].as_i64().expect("change"))
+        .await;
+    let partner_user = change["user_id"].as_i64().expect("id");
     let refused = assert_problem(
         app.post(
             "/api/v1/conferences",

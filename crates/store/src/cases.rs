@@ -110,6 +110,61 @@ pub fn lead_clients(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<HashMap<
         .collect())
 }
 
+/// The ids of the open cases `user` works (assigned or deputy), as a subquery for the work
+/// list's reads of goals and referrals: the database narrows them, no list of ids travels.
+#[diesel::dsl::auto_type]
+pub fn open_of_assignee(user: i64) -> _ {
+    let open: diesel::expression::SqlLiteral<diesel::sql_types::Bool> =
+        diesel::dsl::sql("cases.status <> 'closed'");
+    cases::table
+        .filter(
+            cases::assigned_user_id
+                .eq(user)
+                .or(cases::deputy_user_id.eq(user)),
+        )
+        .filter(open)
+        .select(cases::id)
+}
+
+/// An intake waiting for `user`'s decision: the work list's `intake_to_decide`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeTask {
+    pub case_id: i64,
+    pub opened_on: NaiveDate,
+    pub lead_client_id: i64,
+    pub lead_client_reference: String,
+}
+
+/// Every case in intake that `user` works, oldest first: two queries, whatever the caseload.
+pub fn intakes_of_assignee(conn: &mut DbConn, user: i64) -> StoreResult<Vec<IntakeTask>> {
+    let rows: Vec<(i64, NaiveDate, i64)> = cases::table
+        .filter(
+            cases::assigned_user_id
+                .eq(user)
+                .or(cases::deputy_user_id.eq(user)),
+        )
+        .filter(cases::status.eq(CaseStatus::Intake.as_str()))
+        .order((cases::opened_on.asc(), cases::id.asc()))
+        .select((cases::id, cases::opened_on, cases::lead_client_id))
+        .load(conn)?;
+    let leads: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    let references: HashMap<i64, String> = clients::table
+        .filter(clients::id.eq_any(&leads))
+        .select((clients::id, clients::reference))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(case_id, opened_on, lead_client_id)| IntakeTask {
+            case_id,
+            opened_on,
+            lead_client_id,
+            lead_client_reference: references.get(&lead_client_id).cloned().unwrap_or_default(),
+        })
+        .collect())
+}
+
 fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -635,7 +690,11 @@ fn filtered(mut query: Boxed, filter: &CaseFilter) -> Boxed {
         query = query.filter(cases::status.eq(status.as_str()));
     }
     if filter.open {
-        query = query.filter(cases::status.ne(CaseStatus::Closed.as_str()));
+        // A literal, not a bound value: the partial indexes of open cases
+        // (`cases_assignee_open`, `cases_deputy_open`) match only the very predicate.
+        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "cases.status <> 'closed'",
+        ));
     }
     if let Some(municipality) = filter.municipality_id {
         query = query.filter(cases::municipality_id.eq(municipality));
@@ -776,7 +835,20 @@ pub fn list(
                         .or(cases::deputy_user_id.eq(user)),
                 )
             };
-            let total = filtered(mine(), filter).count().get_result(conn)?;
+            // Two disjoint counts, each from one index, rather than one over an OR.
+            let assigned: i64 =
+                filtered(all_cases().filter(cases::assigned_user_id.eq(user)), filter)
+                    .count()
+                    .get_result(conn)?;
+            let deputised: i64 = filtered(
+                all_cases()
+                    .filter(cases::deputy_user_id.eq(user))
+                    .filter(cases::assigned_user_id.ne(user)),
+                filter,
+            )
+            .count()
+            .get_result(conn)?;
+            let total = assigned + deputised;
             let query = if page.offset.saturating_add(page.limit) <= MERGED_PAGES_UP_TO {
                 let candidates = assignee_candidates(conn, user, filter, sort, descending, page)?;
                 all_cases().filter(cases::id.eq_any(candidates))

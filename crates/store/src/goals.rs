@@ -37,6 +37,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(goals, goal_notes);
+use crate::schema::cases;
+diesel::allow_tables_to_appear_in_same_query!(goals, cases);
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = goals, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
@@ -166,6 +168,24 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> StoreResult<Vec<Goal>> {
         )
     });
     Ok(goals)
+}
+
+/// The open goals past their target date in the open cases `user` works (the work list's
+/// `overdue_goal`), in one query over the goals of those cases. The filter is
+/// [`kim_domain::help_plan::is_overdue`] said in SQL, so the database does the narrowing.
+pub fn overdue_of_assignee(
+    conn: &mut DbConn,
+    user: i64,
+    today: NaiveDate,
+) -> StoreResult<Vec<Goal>> {
+    let rows = goals::table
+        .filter(goals::case_id.eq_any(crate::cases::open_of_assignee(user)))
+        .filter(goals::status.eq(GoalStatus::Open.as_str()))
+        .filter(goals::target_on.lt(today))
+        .order((goals::target_on.asc(), goals::id.asc()))
+        .select(GoalRow::as_select())
+        .load(conn)?;
+    complete(conn, rows)
 }
 
 /// The goals of several cases in a fixed number of queries (work lists), by id.

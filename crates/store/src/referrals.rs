@@ -448,6 +448,23 @@ pub fn list(
         .collect()
 }
 
+/// The referrals of `user`'s open cases waiting for them: drafts to send and declined ones to
+/// plan after (the work list), in one query.
+pub fn waiting_on_assignee(conn: &mut DbConn, user: i64) -> StoreResult<Vec<Referral>> {
+    referrals::table
+        .filter(referrals::case_id.eq_any(crate::cases::open_of_assignee(user)))
+        .filter(referrals::status.eq_any([
+            ReferralStatus::Draft.as_str(),
+            ReferralStatus::Declined.as_str(),
+        ]))
+        .order(referrals::id.asc())
+        .select(ReferralRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Referral::try_from)
+        .collect()
+}
+
 /// One entry of a referral's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferralEvent {

@@ -6,15 +6,13 @@ use chrono::{NaiveDate, Utc};
 use kim_domain::access::{case_scope, request_scope, CaseScope, RequestScope};
 use kim_domain::access_change::AccessChangeStatus;
 use kim_domain::audit::{AuditObject, AuditVerb};
-use kim_domain::case::CaseStatus;
 use kim_domain::gap::{GapStage, GapStep};
-use kim_domain::help_plan::is_overdue;
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
 use kim_domain::referral::ReferralStatus;
 use kim_domain::residence_request::{office_view, ResidenceRequestStatus};
 use kim_domain::Action;
 use kim_store::access_changes::{self, AccessChangeFilter};
-use kim_store::cases::{self, CaseFilter, CaseSort};
+use kim_store::cases;
 use kim_store::{conferences, gap_steps, goals, referrals, residence_requests};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -85,78 +83,54 @@ fn collect(
     let mut tasks = Vec::new();
     let scope = case_scope(&who.principal);
     if scope != CaseScope::Nothing {
-        let all = PageRequest {
-            limit: MAX_LIMIT,
-            offset: 0,
-        };
-        let mine = cases::list(
-            conn,
-            CaseScope::Assigned(me),
-            &CaseFilter::default(),
-            CaseSort::Id,
-            false,
-            all,
-        )?
-        .items;
-        // Goals of all my open cases in one query, not one per case.
-        let open: Vec<&cases::Case> = mine
-            .iter()
-            .filter(|c| c.status != CaseStatus::Closed)
-            .collect();
-        let open_ids: Vec<i64> = open.iter().map(|c| c.id).collect();
-        let mut goals_by_case: std::collections::HashMap<i64, Vec<goals::Goal>> =
-            std::collections::HashMap::new();
-        for goal in goals::of_cases(conn, &open_ids)? {
-            goals_by_case.entry(goal.case_id).or_default().push(goal);
+        // Each kind is one targeted read over the caller's open cases, however many they
+        // work: the intakes to decide, the overdue goals, the referrals waiting.
+        for intake in cases::intakes_of_assignee(conn, me)? {
+            // The reference is shown: an event about that person.
+            trail.record(
+                AuditObject::Case,
+                AuditVerb::List,
+                Some(intake.case_id),
+                Some(intake.lead_client_id),
+            );
+            tasks.push(Task {
+                kind: TaskKind::IntakeToDecide,
+                due_on: Some(intake.opened_on),
+                case_id: Some(intake.case_id),
+                object_type: "case",
+                object_id: intake.case_id,
+                title: format!("Intake of {}", intake.lead_client_reference),
+            });
         }
-        for case in open {
-            let lead = Some(case.data.lead_client_id);
-            if case.status == CaseStatus::Intake {
-                tasks.push(Task {
-                    kind: TaskKind::IntakeToDecide,
-                    due_on: Some(case.opened_on),
-                    case_id: Some(case.id),
-                    object_type: "case",
-                    object_id: case.id,
-                    title: format!("Intake of {}", case.lead_client_reference),
-                });
-            }
-            for goal in goals_by_case.remove(&case.id).unwrap_or_default() {
-                let overdue = is_overdue(goal.data.status, goal.data.target_on, today);
-                if overdue {
-                    // The goal's text is shown: an event about that person.
-                    trail.record(AuditObject::Goal, AuditVerb::List, Some(goal.id), lead);
-                    tasks.push(Task {
-                        kind: TaskKind::OverdueGoal,
-                        due_on: goal.data.target_on,
-                        case_id: Some(case.id),
-                        object_type: "goal",
-                        object_id: goal.id,
-                        title: goal.data.text,
-                    });
-                }
-            }
-            trail.record(AuditObject::Case, AuditVerb::List, Some(case.id), lead);
+        let overdue = goals::overdue_of_assignee(conn, me, today)?;
+        let goal_cases: Vec<i64> = overdue.iter().map(|g| g.case_id).collect();
+        let goal_leads = cases::lead_clients(conn, &goal_cases)?;
+        for goal in overdue {
+            // The goal's text is shown: an event about that person.
+            let lead = goal_leads.get(&goal.case_id).copied();
+            trail.record(AuditObject::Goal, AuditVerb::List, Some(goal.id), lead);
+            tasks.push(Task {
+                kind: TaskKind::OverdueGoal,
+                due_on: goal.data.target_on,
+                case_id: Some(goal.case_id),
+                object_type: "goal",
+                object_id: goal.id,
+                title: goal.data.text,
+            });
         }
-        let referral_scope = kim_domain::access::ReferralScope::OfCases(CaseScope::Assigned(me));
-        for referral in
-            referrals::list(conn, referral_scope, &referrals::ReferralFilter::default())?
-        {
+        for referral in referrals::waiting_on_assignee(conn, me)? {
             let kind = match referral.status {
-                ReferralStatus::Draft => Some(TaskKind::ReferralToSend),
-                ReferralStatus::Declined => Some(TaskKind::ReferralDeclined),
-                _ => None,
+                ReferralStatus::Draft => TaskKind::ReferralToSend,
+                _ => TaskKind::ReferralDeclined,
             };
-            if let Some(kind) = kind {
-                tasks.push(Task {
-                    kind,
-                    due_on: referral.data.due_on,
-                    case_id: Some(referral.case_id),
-                    object_type: "referral",
-                    object_id: referral.id,
-                    title: referral.data.purpose.clone(),
-                });
-            }
+            tasks.push(Task {
+                kind,
+                due_on: referral.data.due_on,
+                case_id: Some(referral.case_id),
+                object_type: "referral",
+                object_id: referral.id,
+                title: referral.data.purpose.clone(),
+            });
         }
         let due = conferences::tasks_due(conn, me, today + chrono::Duration::days(FOLLOW_UP_DAYS))?;
         let task_cases: Vec<i64> = due.iter().filter_map(|t| t.1).collect();
