@@ -467,11 +467,16 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
     let from = lit(period.from);
     let now = pairs(grouped(conn, &["g.stage".into()], "g.id", "FROM gaps g")?);
     let in_period = format!("e.occurred_at >= {from} AND e.occurred_at < {until}");
+    // A step that keeps the stage (another report, an acknowledgement, feedback) neither enters
+    // nor leaves it.
     let entered = pairs(grouped(
         conn,
         &["e.to_stage".into()],
         "e.id",
-        &format!("FROM gap_events e WHERE {in_period}"),
+        &format!(
+            "FROM gap_events e WHERE (e.from_stage IS NULL OR e.from_stage <> e.to_stage) \
+             AND {in_period}"
+        ),
     )?);
     let left = pairs(grouped(
         conn,
@@ -480,7 +485,8 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
         &format!("FROM gap_events e WHERE e.from_stage IS NOT NULL AND e.from_stage <> e.to_stage AND {in_period}"),
     )?);
     // Stage visits that ended in the period: each event that left a stage, paired with the
-    // latest earlier event that entered it.
+    // latest earlier event that entered it from elsewhere (a step that kept the stage does not
+    // start a new visit).
     #[derive(QueryableByName)]
     struct Visit {
         #[diesel(sql_type = Text)]
@@ -490,13 +496,14 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
         #[diesel(sql_type = diesel::sql_types::Timestamp)]
         left_at: NaiveDateTime,
     }
+    let entry = "p.gap_id = e.gap_id AND p.to_stage = e.from_stage \
+                 AND (p.from_stage IS NULL OR p.from_stage <> p.to_stage) \
+                 AND p.occurred_at <= e.occurred_at";
     let visits: Vec<Visit> = diesel::sql_query(format!(
         "SELECT e.from_stage AS stage, e.occurred_at AS left_at, \
-         (SELECT MAX(p.occurred_at) FROM gap_events p WHERE p.gap_id = e.gap_id \
-          AND p.to_stage = e.from_stage AND p.occurred_at <= e.occurred_at) AS entered_at \
+         (SELECT MAX(p.occurred_at) FROM gap_events p WHERE {entry}) AS entered_at \
          FROM gap_events e WHERE e.from_stage IS NOT NULL AND e.from_stage <> e.to_stage AND {in_period} \
-         AND EXISTS (SELECT 1 FROM gap_events p WHERE p.gap_id = e.gap_id \
-          AND p.to_stage = e.from_stage AND p.occurred_at <= e.occurred_at)"
+         AND EXISTS (SELECT 1 FROM gap_events p WHERE {entry})"
     ))
     .load(conn)?;
     let mut days_in_stage: HashMap<String, Vec<i64>> = HashMap::new();

@@ -1,7 +1,7 @@
 //! `GET /reports/gaps`
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use kim_domain::report::disclosure::{self, median, shown};
+use kim_domain::report::disclosure::{self, median, shown, withholds_statistic};
 use kim_domain::report::query::GoalDimension;
 use kim_store::reports as store;
 use serde_json::{json, Map, Value};
@@ -17,8 +17,10 @@ use crate::ApiError;
 /// Systematic gaps
 ///
 /// The gap process (systematische Lücken): per stage the gaps in it now (`now`), the steps that
-/// entered and left it in the period, and the median days of the stage visits that ended in
-/// the period (`null` under `min_cell` visits); the outcomes (`solved` = closed,
+/// entered and left it in the period (a step that keeps the stage, such as a further report, an
+/// acknowledgement or feedback, does neither), and the median days of the stage visits that
+/// ended in the period (a visit runs from entering the stage to leaving it; `null` under
+/// `min_cell` visits, counted in `suppressed_cells`); the outcomes (`solved` = closed,
 /// `rejected`, `not_systematic`, `merged`) now; feedback ratings given in the period (ratings
 /// come from people and are protected like counts of people). `from`, `to`, `format` and errors
 /// as `GET /reports/cases`; `group_by` is not taken.
@@ -58,6 +60,7 @@ pub async fn gaps_report(
     let get = |list: &[(String, u64)], stage: &str| {
         list.iter().find(|(s, _)| s == stage).map_or(0, |(_, n)| *n)
     };
+    let mut withheld_medians = 0;
     let stages: Vec<(String, u64, u64, u64, Option<f64>)> = kim_domain::gap::GapStage::ALL
         .iter()
         .map(|s| {
@@ -67,6 +70,8 @@ pub async fn gaps_report(
                 .get_mut(s)
                 .map(|v| v.as_mut_slice())
                 .unwrap_or(&mut []);
+            // A median over fewer than `min_cell` stage visits is withheld like a small count.
+            withheld_medians += usize::from(withholds_statistic(days.len() as u64, min_cell));
             (
                 s.to_owned(),
                 get(&counts.now, s),
@@ -83,7 +88,10 @@ pub async fn gaps_report(
         ("merged", "merged"),
     ]
     .map(|(name, stage)| (name, get(&counts.now, stage)));
-    let (ratings, suppressed) = protected_list(&counts.ratings, min_cell);
+    // In the order of the ratings' names, so that ties are withheld the same on every call.
+    counts.ratings.sort_unstable();
+    let (ratings, withheld_ratings) = protected_list(&counts.ratings, min_cell);
+    let suppressed = withheld_ratings + withheld_medians;
     let json = || {
         json!({
             "from": period.from, "to": period.to, "min_cell": min_cell,
