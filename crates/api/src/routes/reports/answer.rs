@@ -71,6 +71,7 @@ pub struct CasesReport {
     pub rows: Vec<Value>,
     #[schema(value_type = Object)]
     pub totals: Value,
-    /// Withheld counts (primary and secondary suppression, totals included).
+    /// Withheld counts (primary and secondary suppression, totals included), and rates or
+    /// medians withheld because they rest on fewer than `min_cell` cases.
     pub suppressed_cells: usize,
 }

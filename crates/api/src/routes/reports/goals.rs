@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use kim_domain::report::disclosure::rate;
+use kim_domain::report::disclosure::{rate, withholds_statistic};
 use kim_domain::report::query::GoalDimension;
 use kim_domain::report::table;
 use kim_store::reports as store;
@@ -19,7 +19,8 @@ use crate::ApiError;
 /// Help-plan goals
 ///
 /// Help-plan goals set in the period per `topic`: `set`, and by current status `achieved`,
-/// `dropped`, `open`; `achievement_rate` (achieved over set; `null` under `min_cell` goals).
+/// `dropped`, `open`; `achievement_rate` (achieved over set; `null` under `min_cell` goals, and
+/// then counted in `suppressed_cells`).
 /// `from`, `to`, `format` and errors as `GET /reports/cases`; `group_by` is not taken.
 ///
 /// **Who may call:** as `GET /reports/cases`.
@@ -60,9 +61,15 @@ pub async fn goals_report(
         .values()
         .map(|p| (rate(p[0], p.iter().sum(), min_cell), None))
         .collect();
+    // Achievement rates over fewer than `min_cell` goals are withheld like small counts.
+    let withheld_statistics = by
+        .values()
+        .filter(|p| withholds_statistic(p.iter().sum(), min_cell))
+        .count();
     let rows: Vec<(Vec<Option<String>>, Vec<u64>)> =
         by.into_iter().map(|(k, v)| (vec![Some(k)], v)).collect();
-    let table = table::partition(&rows, min_cell);
+    let mut table = table::partition(&rows, min_cell);
+    table.suppressed_cells += withheld_statistics;
     let rates = withhold_rates(rates, &table, &[0, 1]);
     let report = Partitioned {
         title: "Help-plan goals".into(),

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use kim_domain::report::disclosure::{median, rate};
+use kim_domain::report::disclosure::{median, rate, withholds_statistic};
 use kim_domain::report::query::ReferralDimension;
 use kim_domain::report::table;
 use kim_store::reports as store;
@@ -23,8 +23,9 @@ use crate::ApiError;
 /// (`group_by=organisation_kind`): `sent`, and by current status `accepted`, `declined`,
 /// `completed`, `withdrawn`, `open` (no answer yet); `acceptance_rate` (accepted or completed
 /// over those answered) and `median_days_to_answer` (sent to the first acceptance or decline).
-/// Rates and medians over fewer than `min_cell` referrals are `null`. Same parameters, formats,
-/// disclosure control and errors as `GET /reports/cases`.
+/// Rates and medians over fewer than `min_cell` referrals are `null` and count in
+/// `suppressed_cells`. Same parameters, formats, disclosure control and errors as
+/// `GET /reports/cases`.
 ///
 /// **Who may call:** as `GET /reports/cases`.
 #[utoipa::path(tag = "Reports", params(ReportQuery), responses(
@@ -75,24 +76,26 @@ pub async fn referrals_report(
     let min_cell = state.report_min_cell;
     let by = by_recipient(&counts.counts);
     let mut answer_days = counts.answer_days;
-    let rates = by
-        .iter()
-        .map(|(key, parts)| {
-            let answered = parts[0] + parts[1] + parts[2];
-            let rate = rate(parts[0] + parts[2], answered, min_cell);
-            let median = median(
-                answer_days
-                    .get_mut(key)
-                    .map(|v| v.as_mut_slice())
-                    .unwrap_or(&mut []),
-                min_cell,
-            );
-            (rate, median)
-        })
-        .collect();
+    let mut rates = Vec::with_capacity(by.len());
+    let mut withheld_statistics = 0;
+    for (key, parts) in &by {
+        let answered = parts[0] + parts[1] + parts[2];
+        let days = answer_days
+            .get_mut(key)
+            .map(|v| v.as_mut_slice())
+            .unwrap_or(&mut []);
+        withheld_statistics += usize::from(withholds_statistic(answered, min_cell))
+            + usize::from(withholds_statistic(days.len() as u64, min_cell));
+        rates.push((
+            rate(parts[0] + parts[2], answered, min_cell),
+            median(days, min_cell),
+        ));
+    }
     let rows: Vec<(Vec<Option<String>>, Vec<u64>)> =
         by.into_iter().map(|(k, v)| (vec![Some(k)], v)).collect();
-    let table = table::partition(&rows, min_cell);
+    let mut table = table::partition(&rows, min_cell);
+    // Rates and medians over fewer than `min_cell` referrals are withheld like small counts.
+    table.suppressed_cells += withheld_statistics;
     // A rate over withheld cells would give them away.
     let rates = withhold_rates(rates, &table, &[1, 2, 3]);
     let labels = if dim == ReferralDimension::Organisation {
