@@ -528,40 +528,22 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
     })
 }
 
-/// The programme blocks that are not casework: positions per module and phase (with FTE), and
-/// meetings held per body kind in the period, and survey campaigns started in the period.
+/// The programme blocks that are neither casework nor staffing (which the funding rules
+/// compute from the positions' histories): meetings held per body kind in the period, and
+/// survey campaigns started in the period.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgrammeCounts {
-    /// (module, phase, positions, fte hundredths)
-    pub positions: Vec<(String, String, u64, i64)>,
     /// (body kind, meetings)
     pub meetings: Vec<(String, u64)>,
     pub campaigns: u64,
 }
 
 pub fn programme(conn: &mut DbConn, period: Period) -> StoreResult<ProgrammeCounts> {
-    #[derive(QueryableByName)]
-    struct Staff {
-        #[diesel(sql_type = Text)]
-        module: String,
-        #[diesel(sql_type = Text)]
-        phase: String,
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-        #[diesel(sql_type = BigInt)]
-        fte: i64,
-    }
-    let staff: Vec<Staff> = diesel::sql_query(
-        "SELECT module, phase, CAST(COUNT(*) AS BIGINT) AS n, \
-         CAST(SUM(fte_hundredths) AS BIGINT) AS fte FROM positions GROUP BY module, phase \
-         ORDER BY module, phase",
-    )
-    .load(conn)?;
     let (from, until) = (
         lit(period.from),
         lit(period.to.succ_opt().unwrap_or(period.to)),
     );
-    let meetings = pairs(grouped(
+    let mut meetings = pairs(grouped(
         conn,
         &["b.kind".into()],
         "mt.id",
@@ -570,16 +552,13 @@ pub fn programme(conn: &mut DbConn, period: Period) -> StoreResult<ProgrammeCoun
              WHERE mt.held_on >= {from} AND mt.held_on < {until}"
         ),
     )?);
+    meetings.sort_unstable();
     let campaigns = total(
         conn,
         "sc.id",
         &format!("FROM survey_campaigns sc WHERE sc.opens_on >= {from} AND sc.opens_on < {until}"),
     )?;
     Ok(ProgrammeCounts {
-        positions: staff
-            .into_iter()
-            .map(|s| (s.module, s.phase, u64::try_from(s.n).unwrap_or(0), s.fte))
-            .collect(),
         meetings,
         campaigns,
     })
