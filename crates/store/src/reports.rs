@@ -401,42 +401,38 @@ pub fn places(conn: &mut DbConn) -> StoreResult<Vec<Place>> {
         .collect())
 }
 
-/// Open cases at `on` per municipality, and the case-management FTE (hundredths) of positions
-/// in an active phase assigned to each municipality.
-pub fn caseload(
-    conn: &mut DbConn,
-    scope: Scope,
-    on: NaiveDate,
-) -> StoreResult<(Vec<Count>, u64, HashMap<i64, i64>)> {
+/// Cases open at the end of `on`.
+fn open_on(on: NaiveDate) -> String {
     let at = lit(on);
+    format!("c.opened_on <= {at} AND NOT (c.status = 'closed' AND c.status_since <= {at})")
+}
+
+/// Open cases at `on` per municipality, and their true total. (The capacity they are set
+/// against comes from the positions' histories, see `kim_domain::report::caseload`.)
+pub fn caseload(conn: &mut DbConn, scope: Scope, on: NaiveDate) -> StoreResult<(Vec<Count>, u64)> {
     let from_where = format!(
-        "FROM cases c WHERE c.opened_on <= {at} AND NOT (c.status = 'closed' AND c.status_since <= {at}) AND {}",
+        "FROM cases c WHERE {} AND {}",
+        open_on(on),
         scope.condition()
     );
     let counts = grouped(conn, &["c.municipality_id".into()], "c.id", &from_where)?;
     let total = total(conn, "c.id", &from_where)?;
-    #[derive(QueryableByName)]
-    struct Fte {
-        #[diesel(sql_type = BigInt)]
-        municipality_id: i64,
-        #[diesel(sql_type = BigInt)]
-        fte: i64,
-    }
-    let fte: Vec<Fte> = diesel::sql_query(
-        "SELECT pm.municipality_id AS municipality_id, CAST(SUM(pm.fte_hundredths) AS BIGINT) AS fte \
-         FROM position_municipalities pm JOIN positions p ON p.id = pm.position_id \
-         WHERE p.function IN ('case_management', 'thematic_case_management') \
-         AND p.phase IN ('onboarding', 'qualification', 'active') \
-         GROUP BY pm.municipality_id",
-    )
-    .load(conn)?;
-    Ok((
-        counts,
-        total,
-        fte.into_iter()
-            .map(|f| (f.municipality_id, f.fte))
-            .collect(),
-    ))
+    Ok((counts, total))
+}
+
+/// Open cases at `on` per assigned case manager (user id, ascending), for the CM coordination.
+pub fn caseload_by_case_manager(conn: &mut DbConn, on: NaiveDate) -> StoreResult<Vec<(i64, u64)>> {
+    let from_where = format!("FROM cases c WHERE {}", open_on(on));
+    let mut counts: Vec<(i64, u64)> =
+        grouped(conn, &["c.assigned_user_id".into()], "c.id", &from_where)?
+            .into_iter()
+            .filter_map(|c| {
+                let user = c.keys.into_iter().next().flatten()?.parse::<i64>().ok()?;
+                Some((user, c.count))
+            })
+            .collect();
+    counts.sort_unstable();
+    Ok(counts)
 }
 
 /// Systematic gaps: how many are in each stage now, entered and left each stage in the period,

@@ -118,11 +118,22 @@ pub(super) async fn run<T: Send + 'static>(
     caller: Caller,
     f: impl FnOnce(&mut DbConn, Scope) -> Result<T, kim_store::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    run_as(state, caller, move |conn, scope, _| f(conn, scope)).await
+}
+
+/// Like [`run`], with the caller at hand, for a block only some callers get.
+pub(super) async fn run_as<T: Send + 'static>(
+    state: &AppState,
+    caller: Caller,
+    f: impl FnOnce(&mut DbConn, Scope, &Authenticated) -> Result<T, kim_store::StoreError>
+        + Send
+        + 'static,
+) -> Result<T, ApiError> {
     state
         .db
         .read_with(caller, move |conn, who| {
             let scope = scope(who)?;
-            f(conn, scope).map_err(ApiError::from)
+            f(conn, scope, who).map_err(ApiError::from)
         })
         .await
 }
