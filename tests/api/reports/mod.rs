@@ -7,6 +7,12 @@
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
+mod caseload;
+mod fixtures;
+mod gaps;
+mod programme;
+mod referrals;
+
 backend_tests!(
     cases_report_suppresses_small_counts_and_their_neighbours,
     people_report_counts_captured_attributes_that_survive_erasure,
