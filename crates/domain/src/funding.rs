@@ -392,6 +392,52 @@ pub fn overview(
     }
 }
 
+/// Positions and their FTE of one module in one phase, as the yearly programme report shows
+/// staffing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffingLine {
+    pub module: Module,
+    pub phase: StaffingPhase,
+    pub positions: u32,
+    pub fte: Fte,
+}
+
+/// Staffing on `day` (use [`reference_date`] for a year): positions per module and the phase
+/// they were in that day, funded or not; positions not yet created then are left out. Ordered
+/// by module, then phase in the order of the staffing path.
+pub fn staffing_on(positions: &[FundedPosition], day: NaiveDate) -> Vec<StaffingLine> {
+    let mut lines: Vec<StaffingLine> = Vec::new();
+    for position in positions {
+        let Some(phase) = phase_on(&position.history, day) else {
+            continue;
+        };
+        let module = position.function.module();
+        match lines
+            .iter_mut()
+            .find(|l| l.module == module && l.phase == phase)
+        {
+            Some(line) => {
+                line.positions += 1;
+                line.fte = line.fte + position.fte;
+            }
+            None => lines.push(StaffingLine {
+                module,
+                phase,
+                positions: 1,
+                fte: position.fte,
+            }),
+        }
+    }
+    let rank = |l: &StaffingLine| {
+        (
+            Module::ALL.iter().position(|m| *m == l.module),
+            StaffingPhase::ALL.iter().position(|p| *p == l.phase),
+        )
+    };
+    lines.sort_by_key(rank);
+    lines
+}
+
 /// The rates of the concept (2020–2022) and the reported 2023 changes; the defaults a new
 /// database is seeded with. Amounts in cents.
 pub fn concept_rates() -> Vec<Rate> {
@@ -458,6 +504,71 @@ mod tests {
             + due(PositionFunction::NaturalisationOffice, 50);
         assert_eq!(module_3, 75_000 * EUR);
         assert_eq!(module_1 + module_2 + module_3, 955_000 * EUR);
+    }
+
+    #[test]
+    fn staffing_is_counted_per_module_and_phase_on_the_day() {
+        let position =
+            |id, function, fte, history: Vec<(NaiveDate, StaffingPhase)>| FundedPosition {
+                id,
+                function,
+                fte: Fte::from_hundredths(fte),
+                funded: true,
+                history,
+            };
+        let positions = [
+            position(
+                1,
+                PositionFunction::CaseManagement,
+                100,
+                vec![(d(2021, 1, 1), Active), (d(2022, 4, 1), Vacant)],
+            ),
+            position(
+                2,
+                PositionFunction::CaseManagement,
+                50,
+                vec![(d(2021, 1, 1), Active)],
+            ),
+            position(
+                3,
+                PositionFunction::StrategicCoordination,
+                150,
+                vec![(d(2021, 1, 1), Recruiting), (d(2021, 6, 1), Active)],
+            ),
+            // Created only in 2023: not part of 2022's staffing.
+            position(
+                4,
+                PositionFunction::ImmigrationOffice,
+                100,
+                vec![(d(2023, 1, 1), Planned)],
+            ),
+        ];
+        let line = |module, phase, positions, fte| StaffingLine {
+            module,
+            phase,
+            positions,
+            fte: Fte::from_hundredths(fte),
+        };
+        assert_eq!(
+            staffing_on(&positions, d(2021, 12, 31)),
+            vec![
+                line(Module::Module1, Active, 1, 150),
+                line(Module::Module2, Active, 2, 150),
+            ]
+        );
+        assert_eq!(
+            staffing_on(&positions, d(2022, 12, 31)),
+            vec![
+                line(Module::Module1, Active, 1, 150),
+                line(Module::Module2, Active, 1, 50),
+                line(Module::Module2, Vacant, 1, 100),
+            ]
+        );
+        assert_eq!(
+            staffing_on(&positions, d(2021, 3, 1))[0],
+            line(Module::Module1, Recruiting, 1, 150)
+        );
+        assert!(staffing_on(&positions, d(2020, 1, 1)).is_empty());
     }
 
     #[test]

@@ -401,42 +401,38 @@ pub fn places(conn: &mut DbConn) -> StoreResult<Vec<Place>> {
         .collect())
 }
 
-/// Open cases at `on` per municipality, and the case-management FTE (hundredths) of positions
-/// in an active phase assigned to each municipality.
-pub fn caseload(
-    conn: &mut DbConn,
-    scope: Scope,
-    on: NaiveDate,
-) -> StoreResult<(Vec<Count>, u64, HashMap<i64, i64>)> {
+/// Cases open at the end of `on`.
+fn open_on(on: NaiveDate) -> String {
     let at = lit(on);
+    format!("c.opened_on <= {at} AND NOT (c.status = 'closed' AND c.status_since <= {at})")
+}
+
+/// Open cases at `on` per municipality, and their true total. (The capacity they are set
+/// against comes from the positions' histories, see `kim_domain::report::caseload`.)
+pub fn caseload(conn: &mut DbConn, scope: Scope, on: NaiveDate) -> StoreResult<(Vec<Count>, u64)> {
     let from_where = format!(
-        "FROM cases c WHERE c.opened_on <= {at} AND NOT (c.status = 'closed' AND c.status_since <= {at}) AND {}",
+        "FROM cases c WHERE {} AND {}",
+        open_on(on),
         scope.condition()
     );
     let counts = grouped(conn, &["c.municipality_id".into()], "c.id", &from_where)?;
     let total = total(conn, "c.id", &from_where)?;
-    #[derive(QueryableByName)]
-    struct Fte {
-        #[diesel(sql_type = BigInt)]
-        municipality_id: i64,
-        #[diesel(sql_type = BigInt)]
-        fte: i64,
-    }
-    let fte: Vec<Fte> = diesel::sql_query(
-        "SELECT pm.municipality_id AS municipality_id, CAST(SUM(pm.fte_hundredths) AS BIGINT) AS fte \
-         FROM position_municipalities pm JOIN positions p ON p.id = pm.position_id \
-         WHERE p.function IN ('case_management', 'thematic_case_management') \
-         AND p.phase IN ('onboarding', 'qualification', 'active') \
-         GROUP BY pm.municipality_id",
-    )
-    .load(conn)?;
-    Ok((
-        counts,
-        total,
-        fte.into_iter()
-            .map(|f| (f.municipality_id, f.fte))
-            .collect(),
-    ))
+    Ok((counts, total))
+}
+
+/// Open cases at `on` per assigned case manager (user id, ascending), for the CM coordination.
+pub fn caseload_by_case_manager(conn: &mut DbConn, on: NaiveDate) -> StoreResult<Vec<(i64, u64)>> {
+    let from_where = format!("FROM cases c WHERE {}", open_on(on));
+    let mut counts: Vec<(i64, u64)> =
+        grouped(conn, &["c.assigned_user_id".into()], "c.id", &from_where)?
+            .into_iter()
+            .filter_map(|c| {
+                let user = c.keys.into_iter().next().flatten()?.parse::<i64>().ok()?;
+                Some((user, c.count))
+            })
+            .collect();
+    counts.sort_unstable();
+    Ok(counts)
 }
 
 /// Systematic gaps: how many are in each stage now, entered and left each stage in the period,
@@ -467,11 +463,16 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
     let from = lit(period.from);
     let now = pairs(grouped(conn, &["g.stage".into()], "g.id", "FROM gaps g")?);
     let in_period = format!("e.occurred_at >= {from} AND e.occurred_at < {until}");
+    // A step that keeps the stage (another report, an acknowledgement, feedback) neither enters
+    // nor leaves it.
     let entered = pairs(grouped(
         conn,
         &["e.to_stage".into()],
         "e.id",
-        &format!("FROM gap_events e WHERE {in_period}"),
+        &format!(
+            "FROM gap_events e WHERE (e.from_stage IS NULL OR e.from_stage <> e.to_stage) \
+             AND {in_period}"
+        ),
     )?);
     let left = pairs(grouped(
         conn,
@@ -480,7 +481,8 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
         &format!("FROM gap_events e WHERE e.from_stage IS NOT NULL AND e.from_stage <> e.to_stage AND {in_period}"),
     )?);
     // Stage visits that ended in the period: each event that left a stage, paired with the
-    // latest earlier event that entered it.
+    // latest earlier event that entered it from elsewhere (a step that kept the stage does not
+    // start a new visit).
     #[derive(QueryableByName)]
     struct Visit {
         #[diesel(sql_type = Text)]
@@ -490,13 +492,14 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
         #[diesel(sql_type = diesel::sql_types::Timestamp)]
         left_at: NaiveDateTime,
     }
+    let entry = "p.gap_id = e.gap_id AND p.to_stage = e.from_stage \
+                 AND (p.from_stage IS NULL OR p.from_stage <> p.to_stage) \
+                 AND p.occurred_at <= e.occurred_at";
     let visits: Vec<Visit> = diesel::sql_query(format!(
         "SELECT e.from_stage AS stage, e.occurred_at AS left_at, \
-         (SELECT MAX(p.occurred_at) FROM gap_events p WHERE p.gap_id = e.gap_id \
-          AND p.to_stage = e.from_stage AND p.occurred_at <= e.occurred_at) AS entered_at \
+         (SELECT MAX(p.occurred_at) FROM gap_events p WHERE {entry}) AS entered_at \
          FROM gap_events e WHERE e.from_stage IS NOT NULL AND e.from_stage <> e.to_stage AND {in_period} \
-         AND EXISTS (SELECT 1 FROM gap_events p WHERE p.gap_id = e.gap_id \
-          AND p.to_stage = e.from_stage AND p.occurred_at <= e.occurred_at)"
+         AND EXISTS (SELECT 1 FROM gap_events p WHERE {entry})"
     ))
     .load(conn)?;
     let mut days_in_stage: HashMap<String, Vec<i64>> = HashMap::new();
@@ -521,40 +524,22 @@ pub fn gaps(conn: &mut DbConn, period: Period) -> StoreResult<GapCounts> {
     })
 }
 
-/// The programme blocks that are not casework: positions per module and phase (with FTE), and
-/// meetings held per body kind in the period, and survey campaigns started in the period.
+/// The programme blocks that are neither casework nor staffing (which the funding rules
+/// compute from the positions' histories): meetings held per body kind in the period, and
+/// survey campaigns started in the period.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgrammeCounts {
-    /// (module, phase, positions, fte hundredths)
-    pub positions: Vec<(String, String, u64, i64)>,
     /// (body kind, meetings)
     pub meetings: Vec<(String, u64)>,
     pub campaigns: u64,
 }
 
 pub fn programme(conn: &mut DbConn, period: Period) -> StoreResult<ProgrammeCounts> {
-    #[derive(QueryableByName)]
-    struct Staff {
-        #[diesel(sql_type = Text)]
-        module: String,
-        #[diesel(sql_type = Text)]
-        phase: String,
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-        #[diesel(sql_type = BigInt)]
-        fte: i64,
-    }
-    let staff: Vec<Staff> = diesel::sql_query(
-        "SELECT module, phase, CAST(COUNT(*) AS BIGINT) AS n, \
-         CAST(SUM(fte_hundredths) AS BIGINT) AS fte FROM positions GROUP BY module, phase \
-         ORDER BY module, phase",
-    )
-    .load(conn)?;
     let (from, until) = (
         lit(period.from),
         lit(period.to.succ_opt().unwrap_or(period.to)),
     );
-    let meetings = pairs(grouped(
+    let mut meetings = pairs(grouped(
         conn,
         &["b.kind".into()],
         "mt.id",
@@ -563,16 +548,13 @@ pub fn programme(conn: &mut DbConn, period: Period) -> StoreResult<ProgrammeCoun
              WHERE mt.held_on >= {from} AND mt.held_on < {until}"
         ),
     )?);
+    meetings.sort_unstable();
     let campaigns = total(
         conn,
         "sc.id",
         &format!("FROM survey_campaigns sc WHERE sc.opens_on >= {from} AND sc.opens_on < {until}"),
     )?;
     Ok(ProgrammeCounts {
-        positions: staff
-            .into_iter()
-            .map(|s| (s.module, s.phase, u64::try_from(s.n).unwrap_or(0), s.fte))
-            .collect(),
         meetings,
         campaigns,
     })

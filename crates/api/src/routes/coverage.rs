@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::offers::parse_date;
+use super::reports::render::{self, Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
@@ -416,52 +417,51 @@ fn page_of<T>(items: Vec<T>, page: PageRequest) -> Listed<T> {
     }
 }
 
-/// A CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// The matrix for spreadsheets (RFC 4180, CRLF line ends): one line per municipality, two
-/// columns per value (`<value>_offers`, `<value>_organisations`), the row totals, and a last
-/// line `total` with the column totals and the grand total. The flag follows from the
-/// organisations (0 none, 1 single, 2+ overlap).
-pub fn to_csv(report: &CoverageReport) -> String {
-    let mut header = vec!["municipality_id".to_owned(), "municipality".to_owned()];
+/// The matrix for spreadsheets, through the reports' CSV writer (RFC 4180 by the `csv` crate,
+/// CRLF line ends, a cell starting with `=`, `+`, `-` or `@` prefixed with `'`): one line per
+/// municipality, two columns per value (`<value>_offers`, `<value>_organisations`), the row
+/// totals, and a last line `total` with the column totals and the grand total.
+pub fn to_csv(report: &CoverageReport) -> Result<String, String> {
+    let count = |n: usize| Some(n.to_string());
+    let mut columns = vec!["municipality_id".to_owned(), "municipality".to_owned()];
     for column in &report.columns {
-        header.push(format!("{column}_offers"));
-        header.push(format!("{column}_organisations"));
+        columns.push(format!("{column}_offers"));
+        columns.push(format!("{column}_organisations"));
     }
-    header.push("total_offers".into());
-    header.push("total_organisations".into());
-    let mut lines = vec![header.join(",")];
-    for row in &report.rows {
-        let mut fields = vec![
-            row.municipality_id.to_string(),
-            csv_field(&row.municipality),
-        ];
-        for cell in &row.cells {
-            fields.push(cell.offers.to_string());
-            fields.push(cell.organisations.to_string());
-        }
-        fields.push(row.totals.offers.to_string());
-        fields.push(row.totals.organisations.to_string());
-        lines.push(fields.join(","));
-    }
-    let mut totals = vec![String::new(), "total".to_owned()];
+    columns.push("total_offers".into());
+    columns.push("total_organisations".into());
+    let mut rows: Vec<Vec<Option<String>>> = report
+        .rows
+        .iter()
+        .map(|row| {
+            let mut fields = vec![
+                Some(row.municipality_id.to_string()),
+                Some(row.municipality.clone()),
+            ];
+            for cell in &row.cells {
+                fields.push(count(cell.offers));
+                fields.push(count(cell.organisations));
+            }
+            fields.push(count(row.totals.offers));
+            fields.push(count(row.totals.organisations));
+            fields
+        })
+        .collect();
+    let mut totals = vec![None, Some("total".to_owned())];
     for column in &report.column_totals {
-        totals.push(column.totals.offers.to_string());
-        totals.push(column.totals.organisations.to_string());
+        totals.push(count(column.totals.offers));
+        totals.push(count(column.totals.organisations));
     }
-    totals.push(report.totals.offers.to_string());
-    totals.push(report.totals.organisations.to_string());
-    lines.push(totals.join(","));
-    let mut csv = lines.join("\r\n");
-    csv.push_str("\r\n");
-    csv
+    totals.push(count(report.totals.offers));
+    totals.push(count(report.totals.organisations));
+    rows.push(totals);
+    render::csv(&Sheet {
+        sections: vec![Section {
+            title: None,
+            columns,
+            rows,
+        }],
+    })
 }
 
 /// Whether the caller asked for CSV, by `format` or by `Accept`.
@@ -490,8 +490,9 @@ fn wants_csv(format: Option<&str>, accept: Option<&str>) -> Result<bool, ApiErro
 /// `municipality=3,7,12` restricts the rows (in that order; unknown ids are 422). With
 /// `format=csv` (or `Accept: text/csv`) the answer is CSV for spreadsheets: one line per
 /// municipality with two columns per value (`<value>_offers`, `<value>_organisations`) and the
-/// row totals, then a line `total`. A bad `dimension`, `municipality`, `active_on` or `format`
-/// is 422 naming the parameter.
+/// row totals, then a line `total`; written like the reports' CSV, so a cell that starts with
+/// `=`, `+`, `-` or `@` is prefixed with `'` and never runs as a spreadsheet formula. A bad
+/// `dimension`, `municipality`, `active_on` or `format` is 422 naming the parameter.
 ///
 /// **Who may call:** every authenticated caller, partner tokens included.
 #[utoipa::path(tag = "Coverage", params(CoverageQuery, CoverageFormat), responses(
@@ -533,7 +534,7 @@ pub async fn coverage_matrix(
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((header::CONTENT_DISPOSITION, name))
-            .body(to_csv(&report)));
+            .body(to_csv(&report).map_err(ApiError::Internal)?));
     }
     Ok(HttpResponse::Ok().json(report))
 }
@@ -646,12 +647,18 @@ mod tests {
             totals: totals(5, 3),
         };
         assert_eq!(
-            to_csv(&report),
-            "municipality_id,municipality,work_offers,work_organisations,housing_offers,housing_organisations,total_offers,total_organisations\r\n\
+            to_csv(&report).as_deref(),
+            Ok("municipality_id,municipality,work_offers,work_organisations,housing_offers,housing_organisations,total_offers,total_organisations\r\n\
              3,Hennef (Sieg),2,1,0,0,2,1\r\n\
              4,\"Dorf, \"\"Nord\"\"\",1,1,3,2,4,3\r\n\
-             ,total,2,1,3,2,5,3\r\n"
+             ,total,2,1,3,2,5,3\r\n")
         );
+        // A name a spreadsheet would run as a formula is defused, as in every report.
+        let mut report = report;
+        report.rows[0].municipality = "=HYPERLINK(\"x\")".into();
+        assert!(to_csv(&report)
+            .unwrap_or_default()
+            .contains("\r\n3,\"'=HYPERLINK(\"\"x\"\")\",2,1,"));
     }
 
     #[test]

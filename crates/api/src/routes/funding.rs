@@ -10,6 +10,7 @@ use kim_domain::staffing::{Module, PositionFunction, StaffingPhase};
 use kim_domain::Action;
 use kim_store::funding_rates::{self, StoredRate};
 use kim_store::positions;
+use kim_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -153,14 +154,19 @@ pub struct PositionFundingList {
     pub items: Vec<PositionFundingLine>,
 }
 
-fn compute(
-    conn: &mut kim_store::DbConn,
-    year: i32,
-) -> Result<(funding::Overview, Vec<positions::Position>), ApiError> {
+/// What the year's funding is computed from: the rates, and every position (with its phase
+/// history as the funding rules see it).
+pub(crate) struct FundingInputs {
+    pub rates: Vec<Rate>,
+    pub positions: Vec<positions::Position>,
+    pub funded: Vec<FundedPosition>,
+}
+
+pub(crate) fn funding_inputs(conn: &mut kim_store::DbConn) -> Result<FundingInputs, StoreError> {
     let rates = funding_rates::all(conn)?;
     let all = positions::all(conn)?;
     let mut histories = positions::phase_histories(conn)?;
-    let inputs: Vec<FundedPosition> = all
+    let funded = all
         .iter()
         .map(|p| FundedPosition {
             id: p.id,
@@ -170,9 +176,21 @@ fn compute(
             history: histories.remove(&p.id).unwrap_or_default(),
         })
         .collect();
+    Ok(FundingInputs {
+        rates,
+        positions: all,
+        funded,
+    })
+}
+
+fn compute(
+    conn: &mut kim_store::DbConn,
+    year: i32,
+) -> Result<(funding::Overview, Vec<positions::Position>), ApiError> {
+    let inputs = funding_inputs(conn)?;
     Ok((
-        funding::overview(&rates, year, Utc::now().date_naive(), &inputs),
-        all,
+        funding::overview(&inputs.rates, year, Utc::now().date_naive(), &inputs.funded),
+        inputs.positions,
     ))
 }
 

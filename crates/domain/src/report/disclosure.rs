@@ -3,11 +3,12 @@
 //!
 //! - **Primary suppression**: a count from 1 to `min_cell - 1` is never shown. Zero is shown.
 //! - **Secondary suppression**: a table is read as rows and columns with their marginal totals
-//!   (a caller can ask for the one-dimensional report to learn them). Where a line (a row, a
-//!   column, or the marginals against the grand total) has a known total and exactly one
-//!   suppressed cell, that cell could be recomputed by subtraction, so the next smallest shown
-//!   non-zero cell of the line is suppressed too. This repeats until no line gives a cell away;
-//!   one secondary suppression may expose another line, so it cascades.
+//!   (a caller can ask for the one-dimensional report to learn them). Each line (a row, a
+//!   column, or the marginals against the grand total) is an equation: its cells add up to its
+//!   total. Where exactly one value of a line is withheld (a cell, or the total itself), it
+//!   could be recomputed from the others, so the next smallest shown non-zero value of the line
+//!   is withheld too. This repeats until no line gives a value away; one secondary suppression
+//!   may expose another line, so it cascades.
 //! - Totals are the true counts, never sums of what is shown; a total that is itself a small
 //!   count is suppressed like a cell.
 //! - Rates and medians over fewer than `min_cell` cases are suppressed.
@@ -65,8 +66,9 @@ pub fn protect(cells: &[Cell], min_cell: u64) -> Suppression {
         values[grand] += cell.count;
     }
 
-    // Lines: (members, total). A suppressed member is recomputable when it is alone in a line
-    // whose total is shown.
+    // Lines: (members, total). A withheld value is recomputable when it is the only withheld
+    // one of its line, total included: a withheld marginal whose cells are all shown is no
+    // more hidden than a withheld cell beside a shown total.
     let mut lines: Vec<(Vec<usize>, usize)> = Vec::new();
     for r in 0..rows {
         let members = (0..cells.len()).filter(|&i| cells[i].row == r).collect();
@@ -83,24 +85,19 @@ pub fn protect(cells: &[Cell], min_cell: u64) -> Suppression {
     loop {
         let mut changed = false;
         for (members, total) in &lines {
-            if suppressed[*total] {
+            let line = || members.iter().chain(std::iter::once(total)).copied();
+            if line().filter(|&m| suppressed[m]).count() != 1 {
                 continue;
             }
-            let hidden = members.iter().filter(|&&m| suppressed[m]).count();
-            if hidden != 1 {
-                continue;
-            }
-            let next = members
-                .iter()
-                .copied()
+            // The total is the largest value of its line, so it is taken only when no shown
+            // non-zero cell is left to hide the withheld one behind.
+            let next = line()
                 .filter(|&m| !suppressed[m] && values[m] > 0)
                 .min_by_key(|&m| (values[m], m));
-            match next {
-                Some(m) => suppressed[m] = true,
-                // Nothing left to hide the cell behind: the total itself gives it away.
-                None => suppressed[*total] = true,
+            if let Some(m) = next {
+                suppressed[m] = true;
+                changed = true;
             }
-            changed = true;
         }
         if !changed {
             break;
@@ -289,6 +286,21 @@ mod tests {
         assert!(s.cells[2] && s.cells[3]);
         assert!(!s.total);
         assert!(s.withheld() >= 4, "{:?}", pattern(&cells, &s));
+    }
+
+    #[test]
+    fn a_withheld_marginal_takes_one_of_its_cells_along() {
+        // Referrals by organisation kind and outcome (min_cell 3): one kind with 1 open referral,
+        // one with 3 accepted. The 1, its row (1) and its column (1) are primary. The row
+        // marginals against the grand total (1, 3 | 4) then hold the 1 alone, so the 3 of the
+        // second row goes; but that row's cells (3, 0, 0, 0, 0) would still add up to it, so its
+        // 3 accepted goes as well, and with it the column total of accepted.
+        let cells = grid(&[&[0, 0, 0, 0, 1], &[3, 0, 0, 0, 0]]);
+        let s = protect(&cells, 3);
+        assert_eq!(pattern(&cells, &s), vec!["....x", "x...."]);
+        assert_eq!(s.rows, vec![true, true]);
+        assert_eq!(s.cols, vec![true, false, false, false, true]);
+        assert!(!s.total);
     }
 
     #[test]

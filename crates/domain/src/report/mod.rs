@@ -6,6 +6,7 @@
 //! by is captured per case membership when a client joins a case ([`StatisticalAttributes`]), so
 //! that a later erasure of the client record leaves past figures unchanged.
 
+pub mod caseload;
 pub mod disclosure;
 pub mod query;
 pub mod table;

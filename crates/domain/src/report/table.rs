@@ -59,6 +59,10 @@ pub fn measures(measures: &[(Vec<Count>, u64)], min_cell: u64) -> Table {
     let mut totals = Vec::with_capacity(measures.len());
     let mut suppressed_cells = 0;
     for (m, (counts, total)) in measures.iter().enumerate() {
+        // In key order, not the database's: secondary suppression breaks ties between equal
+        // counts by position, and the same figures must be withheld on every call.
+        let mut counts: Vec<&Count> = counts.iter().collect();
+        counts.sort_by(|a, b| a.keys.cmp(&b.keys));
         let cells: Vec<Cell> = counts
             .iter()
             .map(|c| Cell {
@@ -177,6 +181,18 @@ mod tests {
         assert_eq!(t.rows[2].values, vec![None, Some(9)]);
         assert_eq!(t.totals, vec![Some(20), Some(15)]);
         assert_eq!(t.suppressed_cells, 2);
+    }
+
+    #[test]
+    fn the_order_of_the_counts_does_not_change_what_is_withheld() {
+        // 2 is primary; the two 6s tie for the secondary suppression: the first by key goes.
+        let counts = vec![count(&["c"], 6), count(&["a"], 2), count(&["b"], 6)];
+        let mut reversed = counts.clone();
+        reversed.reverse();
+        let t = measures(&[(counts, 14)], 5);
+        assert_eq!(measures(&[(reversed, 14)], 5), t);
+        let values: Vec<_> = t.rows.iter().map(|r| r.values[0]).collect();
+        assert_eq!(values, vec![None, None, Some(6)]);
     }
 
     #[test]

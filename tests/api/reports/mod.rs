@@ -7,6 +7,12 @@
 use kim_tests::{assert_problem, backend_tests_with, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
+mod caseload;
+mod fixtures;
+mod gaps;
+mod programme;
+mod referrals;
+
 // The hand-made county opens cases back in 2024 and 2025 through the API: these servers allow
 // backdating that far, and an intake rule wide enough that the cases stay regular whenever the
 // tests run (the rule is judged on the day a case is really opened).

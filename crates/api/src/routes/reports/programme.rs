@@ -1,0 +1,341 @@
+//! `GET /reports/programme`: the yearly programme report.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::{Datelike, NaiveDate};
+use kim_domain::funding::{self, StaffingLine};
+use kim_domain::report::disclosure::{self, shown};
+use kim_domain::report::query::{Period, ReferralDimension, ReportFormat};
+use kim_domain::report::table::{self, Table};
+use kim_store::clock;
+use kim_store::reports as store;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::IntoParams;
+
+use super::answer::{count_json, respond, text, CasesReport};
+use super::query::{accept, domain_error, run};
+use super::referrals::by_recipient;
+use super::render::{Section, Sheet};
+use crate::auth::Caller;
+use crate::error::error_sets as sets;
+use crate::error::FieldError;
+use crate::routes::funding::{funding_inputs, FundingFigures, ModuleFunding};
+use crate::server::AppState;
+use crate::ApiError;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgrammeQuery {
+    /// The reporting year; default the current year.
+    #[param(example = 2026)]
+    pub year: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
+    #[param(value_type = Option<ReportFormat>)]
+    pub format: Option<String>,
+}
+
+/// The yearly programme report (Jahresbericht KIM)
+///
+/// The report the KI hands to the steering group and the Land for `year`, **the export the
+/// Land's evaluation can take** (CSV: one section per block, each starting with a `# title`
+/// line). Blocks: `staffing` (positions and FTE per module and the phase they were in on
+/// `reference_date`: the year's last day, or today during the year), `funding` (per module and
+/// in total, as `GET /funding`: FTE planned, filled and vacant on `reference_date`; funding
+/// planned, due for the months staffed, and the difference, in euro cents), `cases` (new, open
+/// at year end, closed: the totals of `GET /reports/cases`), `people` (people reached),
+/// `referrals` (by organisation kind, as `GET /reports/referrals`), `goals` (set, achieved),
+/// `gaps` (solved and communicated in the year), `meetings` (held per kind of body) and
+/// `survey_campaigns` (needs-survey campaigns opened in the year). Counts of cases, people,
+/// referrals and goals are protected as in the other reports. A bad `year` or `format` is 422.
+///
+/// **Who may call:** as `GET /reports/cases`; for a `case_manager` the casework blocks count
+/// their own cases.
+#[utoipa::path(tag = "Reports", params(ProgrammeQuery), responses(
+    (status = 200, description = "The report", content(
+        (CasesReport = "application/json", example = json!({"year": 2026, "reference_date": "2026-11-30", "min_cell": 5,
+            "staffing": [{"module": "module_2", "phase": "active", "positions": 12, "fte": 10.5}],
+            "funding": {"modules": [{"module": "module_2", "planned_fte": 11.0, "filled_fte": 10.0, "vacant_fte": 1.0,
+                "planned_cents": 62700000, "due_cents": 58900000, "difference_cents": -3800000,
+                "items": [{"item": "staff", "planned_cents": 62700000, "due_cents": 58900000}]}],
+                "total": {"planned_fte": 11.0, "filled_fte": 10.0, "vacant_fte": 1.0, "planned_cents": 62700000,
+                "due_cents": 58900000, "difference_cents": -3800000, "items": []}},
+            "cases": {"new": 420, "open": 610, "closed": 380}, "people": {"people": 930},
+            "referrals": [{"organisation_kind": "jobcenter", "sent": 120, "accepted": 80, "declined": 12, "completed": 20, "withdrawn": null, "open": null}],
+            "goals": {"set": 800, "achieved": 310}, "gaps": {"solved": 2, "communicated": 3},
+            "meetings": [{"body_kind": "steering_group", "meetings": 4}], "survey_campaigns": 1, "suppressed_cells": 2})),
+        (String = "text/csv")
+    )),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/reports/programme")]
+pub async fn programme_report(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ProgrammeQuery>,
+    http: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    let year = match query.year.as_deref().map(str::trim) {
+        None | Some("") => Some(clock::now().date().year()),
+        Some(y) => y
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1990..=2100).contains(y))
+            .or_else(|| {
+                errors.push(FieldError::new(
+                    "year",
+                    "must be a year between 1990 and 2100",
+                ));
+                None
+            }),
+    };
+    let format = ReportFormat::choose(query.format.as_deref(), accept(&http).as_deref())
+        .map_err(|e| errors.push(domain_error(e)))
+        .ok();
+    if format == Some(ReportFormat::Svg) {
+        errors.push(FieldError::new(
+            "format",
+            "the programme report has no chart; use json or csv",
+        ));
+    }
+    let (Some(period), Some(format)) = (year.and_then(Period::year), format) else {
+        return Err(ApiError::Validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (cases, people, referrals, goals, gaps, programme, funding) =
+        run(&state, caller, move |conn, scope| {
+            Ok((
+                store::cases(conn, scope, period, &[])?,
+                store::people(conn, scope, period, &[])?,
+                store::referrals(conn, scope, period, ReferralDimension::OrganisationKind)?,
+                store::goals(conn, scope, period)?,
+                store::gaps(conn, period)?,
+                store::programme(conn, period)?,
+                funding_inputs(conn)?,
+            ))
+        })
+        .await?;
+    let min_cell = state.report_min_cell;
+    let year = period.from.year();
+    let today = clock::now().date();
+    let reference_date = funding::reference_date(year, today);
+    let headline = table::measures(&[cases.new, cases.open, cases.closed], min_cell);
+    let reached = table::measures(&[people], min_cell);
+    let referral_rows: Vec<(Vec<Option<String>>, Vec<u64>)> = by_recipient(&referrals.counts)
+        .into_iter()
+        .map(|(k, v)| (vec![Some(k)], v))
+        .collect();
+    let goals_set: u64 = goals.iter().map(|g| g.2).sum();
+    let goals_achieved: u64 = goals
+        .iter()
+        .filter(|g| g.1 == "achieved")
+        .map(|g| g.2)
+        .sum();
+    let entered = |stage: &str| {
+        gaps.entered
+            .iter()
+            .find(|(s, _)| s == stage)
+            .map_or(0, |(_, n)| *n)
+    };
+    let report = Programme {
+        year,
+        reference_date,
+        min_cell,
+        staffing: funding::staffing_on(&funding.funded, reference_date),
+        funding: funding::overview(&funding.rates, year, today, &funding.funded),
+        cases: [headline.totals[0], headline.totals[1], headline.totals[2]],
+        people: reached.totals[0],
+        referrals: table::partition(&referral_rows, min_cell),
+        goals: [goals_set, goals_achieved].map(|n| shown(n, disclosure::is_small(n, min_cell))),
+        gaps_solved: entered("closed"),
+        gaps_communicated: entered("communicated"),
+        meetings: programme.meetings,
+        survey_campaigns: programme.campaigns,
+    };
+    respond(
+        format,
+        "programme",
+        || report.json(),
+        || report.sheet(),
+        || None,
+    )
+}
+
+/// The referral outcomes as the programme report names its columns.
+const OUTCOMES: [&str; 5] = ["accepted", "declined", "completed", "withdrawn", "open"];
+
+/// The programme report's blocks, protected where they count cases, people, referrals or goals.
+struct Programme {
+    year: i32,
+    reference_date: NaiveDate,
+    min_cell: u64,
+    staffing: Vec<StaffingLine>,
+    funding: funding::Overview,
+    /// new, open, closed
+    cases: [Option<u64>; 3],
+    people: Option<u64>,
+    /// By organisation kind: values `[sent, accepted, declined, completed, withdrawn, open]`.
+    referrals: Table,
+    /// set, achieved
+    goals: [Option<u64>; 2],
+    gaps_solved: u64,
+    gaps_communicated: u64,
+    meetings: Vec<(String, u64)>,
+    survey_campaigns: u64,
+}
+
+impl Programme {
+    /// The withheld values the report shows (the referrals' totals are not part of it).
+    fn suppressed_cells(&self) -> usize {
+        let referrals = self.referrals.rows.iter().flat_map(|r| r.values.iter());
+        self.cases
+            .iter()
+            .chain(std::iter::once(&self.people))
+            .chain(referrals)
+            .chain(self.goals.iter())
+            .filter(|v| v.is_none())
+            .count()
+    }
+
+    fn json(&self) -> Value {
+        let [new, open, closed] = self.cases.map(count_json);
+        let [set, achieved] = self.goals.map(count_json);
+        json!({
+            "year": self.year,
+            "reference_date": self.reference_date,
+            "min_cell": self.min_cell,
+            "staffing": self.staffing.iter().map(|l| json!({"module": l.module, "phase": l.phase,
+                "positions": l.positions, "fte": l.fte.as_decimal()})).collect::<Vec<_>>(),
+            "funding": {
+                "modules": self.funding.modules.iter().map(|(module, summary)| ModuleFunding {
+                    module: *module,
+                    figures: summary.into(),
+                }).collect::<Vec<_>>(),
+                "total": FundingFigures::from(&self.funding.total),
+            },
+            "cases": {"new": new, "open": open, "closed": closed},
+            "people": {"people": count_json(self.people)},
+            "referrals": self.referrals.rows.iter().map(|r| {
+                let mut m = Map::new();
+                m.insert("organisation_kind".into(), Value::from(r.keys[0].clone().unwrap_or_default()));
+                m.insert("sent".into(), count_json(r.values[0]));
+                for (n, v) in OUTCOMES.iter().zip(&r.values[1..]) {
+                    m.insert((*n).into(), count_json(*v));
+                }
+                Value::Object(m)
+            }).collect::<Vec<_>>(),
+            "goals": {"set": set, "achieved": achieved},
+            "gaps": {"solved": self.gaps_solved, "communicated": self.gaps_communicated},
+            "meetings": self.meetings.iter().map(|(k, n)| json!({"body_kind": k, "meetings": n})).collect::<Vec<_>>(),
+            "survey_campaigns": self.survey_campaigns,
+            "suppressed_cells": self.suppressed_cells(),
+        })
+    }
+
+    fn sheet(&self) -> Sheet {
+        let section = |title: &str, columns: &[&str], rows: Vec<Vec<Option<String>>>| Section {
+            title: Some(title.into()),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows,
+        };
+        // Without the difference (due minus planned): a negative number would start with `-`
+        // and so be written as text (`'-…`) by the formula guard of the CSV writer.
+        let figures = |name: String, s: &funding::Summary| {
+            vec![
+                Some(name),
+                Some(format!("{:.2}", s.planned_fte.as_decimal())),
+                Some(format!("{:.2}", s.filled_fte.as_decimal())),
+                Some(format!("{:.2}", s.vacant_fte.as_decimal())),
+                Some(s.planned_cents.to_string()),
+                Some(s.due_cents.to_string()),
+            ]
+        };
+        let mut funding_rows: Vec<Vec<Option<String>>> = self
+            .funding
+            .modules
+            .iter()
+            .map(|(module, summary)| figures(module.as_str().to_owned(), summary))
+            .collect();
+        funding_rows.push(figures("total".into(), &self.funding.total));
+        let mut referral_columns = vec!["organisation_kind", "sent"];
+        referral_columns.extend(OUTCOMES);
+        Sheet {
+            sections: vec![
+                section(
+                    "staffing",
+                    &["module", "phase", "positions", "fte"],
+                    self.staffing
+                        .iter()
+                        .map(|l| {
+                            vec![
+                                Some(l.module.as_str().to_owned()),
+                                Some(l.phase.as_str().to_owned()),
+                                Some(l.positions.to_string()),
+                                Some(format!("{:.2}", l.fte.as_decimal())),
+                            ]
+                        })
+                        .collect(),
+                ),
+                section(
+                    "funding",
+                    &[
+                        "module",
+                        "planned_fte",
+                        "filled_fte",
+                        "vacant_fte",
+                        "planned_cents",
+                        "due_cents",
+                    ],
+                    funding_rows,
+                ),
+                section(
+                    "cases",
+                    &["new", "open", "closed"],
+                    vec![self.cases.iter().map(|v| text(*v)).collect()],
+                ),
+                section("people", &["people"], vec![vec![text(self.people)]]),
+                section(
+                    "referrals",
+                    &referral_columns,
+                    self.referrals
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            let mut c = vec![r.keys[0].clone()];
+                            c.extend(r.values.iter().map(|v| text(*v)));
+                            c
+                        })
+                        .collect(),
+                ),
+                section(
+                    "goals",
+                    &["set", "achieved"],
+                    vec![self.goals.iter().map(|v| text(*v)).collect()],
+                ),
+                section(
+                    "gaps",
+                    &["solved", "communicated"],
+                    vec![vec![
+                        Some(self.gaps_solved.to_string()),
+                        Some(self.gaps_communicated.to_string()),
+                    ]],
+                ),
+                section(
+                    "meetings",
+                    &["body_kind", "meetings"],
+                    self.meetings
+                        .iter()
+                        .map(|(k, n)| vec![Some(k.clone()), Some(n.to_string())])
+                        .collect(),
+                ),
+                section(
+                    "survey_campaigns",
+                    &["campaigns"],
+                    vec![vec![Some(self.survey_campaigns.to_string())]],
+                ),
+            ],
+        }
+    }
+}
