@@ -63,6 +63,7 @@ openapi-lint: ## Lint the committed spec with Redocly (downloads the CLI with np
 bench: deps ## Load-test the release build with wrk on SQLite and PostgreSQL; writes docs/BENCHMARKS.md
 	KIM_LOGIN_PER_ADDRESS_PER_MINUTE=$${KIM_LOGIN_PER_ADDRESS_PER_MINUTE:-1000000} scripts/bench/run.sh
 	KIM_LOGIN_PER_ADDRESS_PER_MINUTE=$${KIM_LOGIN_PER_ADDRESS_PER_MINUTE:-1000000} scripts/bench/reports.sh
+	KIM_LOGIN_PER_ADDRESS_PER_MINUTE=$${KIM_LOGIN_PER_ADDRESS_PER_MINUTE:-1000000} scripts/bench/casework.sh
 
 clean: ## Remove build output and the local SQLite database
 	$(CARGO) clean

@@ -331,11 +331,14 @@ async fn verification_names_the_first_tampered_event(app: TestApp) {
     assert_eq!(broken["first_broken"]["id"], victim_id);
     assert_eq!(broken["first_broken"]["chain_seq"], 3);
     assert_eq!(broken["checked"], 3);
-    let mut conn = app.pool.get().expect("connection");
-    let (report, outcome) = kim_api::cli::audit_verify(&mut conn);
-    assert!(report.contains("3 events checked"), "{report}");
-    let message = outcome.expect_err("broken chain fails");
-    assert!(message.contains(&format!("event {victim_id}")), "{message}");
+    {
+        // Returned before the next request: on SQLite the server has one writer connection.
+        let mut conn = app.pool.get().expect("connection");
+        let (report, outcome) = kim_api::cli::audit_verify(&mut conn);
+        assert!(report.contains("3 events checked"), "{report}");
+        let message = outcome.expect_err("broken chain fails");
+        assert!(message.contains(&format!("event {victim_id}")), "{message}");
+    }
 
     // Only the data protection officer may ask.
     assert_problem(

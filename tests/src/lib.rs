@@ -175,9 +175,19 @@ impl TestApp {
         app
     }
 
+    /// `pool` stays the test's own (tests hold its connections across requests to arrange and
+    /// inspect data); the server gets its writers' pool as `kim serve` builds it: one writer
+    /// connection on SQLite.
     fn serve(config: Config, pool: DbPool, database: TestDatabase, url: String) -> TestApp {
         let backend = config.database_url.backend();
-        let state = AppState::new(&config, Db::new(pool.clone(), &config.database_url));
+        let writers = pool_unchecked(
+            &config.database_url,
+            PoolOptions {
+                max_size: kim_store::connection::writer_pool_size(backend, pool.max_size()),
+                connection_timeout: pool.connection_timeout(),
+            },
+        );
+        let state = AppState::new(&config, Db::new(writers, &config.database_url, 4));
         let server = kim_api::server::spawn(&config, state).expect("start server");
         TestApp {
             base: format!("http://127.0.0.1:{}", server.port),

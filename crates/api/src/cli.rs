@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kim_domain::{Role, Scope};
 use kim_store::audit::Actor;
-use kim_store::connection::{connect_pool, PoolOptions};
+use kim_store::connection::{connect_pool, writer_pool_size, PoolOptions};
 use kim_store::partner_tokens::TokenFilter;
 use kim_store::users::NewUser;
 use kim_store::{migrations, DbConn, DbPool, StoreError};
@@ -487,7 +487,7 @@ fn serve() -> Result<(), String> {
     let pool = connect_pool(
         &config.database_url,
         PoolOptions {
-            max_size: config.pool_size,
+            max_size: writer_pool_size(config.database_url.backend(), config.pool_size),
             ..PoolOptions::default()
         },
     )?;
@@ -501,7 +501,8 @@ fn serve() -> Result<(), String> {
         hour = config.retention_hour,
         "retention rules run daily at this hour (UTC)"
     );
-    let db = crate::db::Db::with_options(pool, &config.database_url, config.audit);
+    let db =
+        crate::db::Db::with_options(pool, &config.database_url, config.pool_size, config.audit);
     let state = actix_web::web::Data::new(AppState::new(&config, db));
     let on_shutdown = state.clone();
     let listener = std::net::TcpListener::bind(config.bind)

@@ -25,13 +25,19 @@ pub struct Db {
 
 impl Db {
     /// With the default appender settings and a read pool as large as `pool`.
-    pub fn new(pool: DbPool, url: &DatabaseUrl) -> Self {
-        Self::with_options(pool, url, AppenderOptions::default())
+    /// `readers`: connections of the readers' pool (SQLite; PostgreSQL shares `pool`).
+    pub fn new(pool: DbPool, url: &DatabaseUrl, readers: u32) -> Self {
+        Self::with_options(pool, url, readers, AppenderOptions::default())
     }
 
-    pub fn with_options(pool: DbPool, url: &DatabaseUrl, appender: AppenderOptions) -> Self {
+    pub fn with_options(
+        pool: DbPool,
+        url: &DatabaseUrl,
+        readers: u32,
+        appender: AppenderOptions,
+    ) -> Self {
         let read_options = PoolOptions {
-            max_size: pool.max_size(),
+            max_size: readers,
             connection_timeout: pool.connection_timeout(),
         };
         let read_pool = kim_store::connection::read_pool(url, &pool, read_options);

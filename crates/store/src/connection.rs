@@ -195,6 +195,18 @@ impl Default for PoolOptions {
     }
 }
 
+/// How many connections the writers' pool holds. SQLite has one writer at a time: with several
+/// writer connections the others wait in SQLite's busy handler, which sleeps in growing steps
+/// (up to 100 ms) and served no one in order, so a burst of writes had a p99 of half a second.
+/// One writer connection makes writers queue for the pool instead (woken as it frees) and leaves
+/// the readers their own pool ([`read_pool`]). PostgreSQL: `configured`.
+pub fn writer_pool_size(backend: Backend, configured: u32) -> u32 {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => configured,
+    }
+}
+
 /// Opens one connection first so that a wrong URL or password is reported as it is, then
 /// builds the pool.
 pub fn connect_pool(url: &DatabaseUrl, options: PoolOptions) -> Result<DbPool, String> {
