@@ -15,9 +15,7 @@ use crate::audit::Actor;
 use crate::cases::CaseOutline;
 use crate::clients::Client;
 use crate::connection::MultiBackend;
-use crate::consents::{
-    consent_recipients, consents, join_values, split_values, ConsentRuleRow,
-};
+use crate::consents::{consent_recipients, consents, join_values, split_values, ConsentRuleRow};
 use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{case_clients, cases, organisations};
 use crate::{cases as case_store, clock, DbConn, Listed, StoreError};
@@ -449,16 +447,21 @@ fn scoped(scope: ReferralScope, filter: &ReferralFilter) -> Option<Boxed> {
         ReferralScope::Nothing | ReferralScope::OfCases(CaseScope::Nothing) => return None,
         ReferralScope::OfCases(CaseScope::All) => {}
         ReferralScope::OfCases(CaseScope::Assigned(user)) => {
+            // Two subqueries, each read from its own index (`cases_assignee_*`,
+            // `cases_deputy_*`), rather than one over an OR, which the planner answers with a
+            // scan of every case.
             query = query.filter(
-                referrals::case_id.eq_any(
-                    cases::table
-                        .filter(
-                            cases::assigned_user_id
-                                .eq(user)
-                                .or(cases::deputy_user_id.eq(user)),
-                        )
-                        .select(cases::id),
-                ),
+                referrals::case_id
+                    .eq_any(
+                        cases::table
+                            .filter(cases::assigned_user_id.eq(user))
+                            .select(cases::id),
+                    )
+                    .or(referrals::case_id.eq_any(
+                        cases::table
+                            .filter(cases::deputy_user_id.eq(user))
+                            .select(cases::id),
+                    )),
             );
         }
         ReferralScope::SentTo(organisation) => {
@@ -476,8 +479,8 @@ fn scoped(scope: ReferralScope, filter: &ReferralFilter) -> Option<Boxed> {
     Some(query)
 }
 
-/// The clients whose referrals the recipient `organisation` sees on `today`, sorted, with
-/// their consents naming it; one query. The rule is the domain's ([`recipient_sees_client`]):
+/// The clients whose referrals the recipient `organisation` sees on `today`, with their
+/// consents naming it; one query. The rule is the domain's ([`recipient_sees_client`]):
 /// it depends on the client's consents alone, so it is decided once per client, over the
 /// consents naming the organisation of every client with a referral sent to it; the database
 /// then counts and pages the referrals of the clients it leaves.
@@ -485,7 +488,7 @@ fn clients_seen_by(
     conn: &mut DbConn,
     organisation: i64,
     today: NaiveDate,
-) -> StoreResult<(Vec<i64>, HashMap<i64, Vec<Consent>>)> {
+) -> StoreResult<HashMap<i64, Vec<Consent>>> {
     let naming = consent_recipients::table
         .filter(consent_recipients::organisation_id.eq(organisation))
         .select(consent_recipients::consent_id);
@@ -507,19 +510,21 @@ fn clients_seen_by(
         of_client.entry(client).or_default().push(consent);
     }
     of_client.retain(|_, consents| recipient_sees_client(consents, organisation, today));
-    let mut seen: Vec<i64> = of_client.keys().copied().collect();
-    seen.sort_unstable();
-    Ok((seen, of_client))
+    Ok(of_client)
 }
 
 /// One page of the referrals in `scope` matching `filter` that the caller sees on `today`,
 /// newest first, with the exact total, and everything the page's items show: a fixed number of
-/// queries whatever the page size (six; seven for a recipient; two when the page is empty).
+/// queries whatever the page size: six (the count, the page, its clients, and its cases in
+/// three), seven for a recipient, whose list first reads the consents naming it; fewer when
+/// there is nothing to show.
 ///
 /// On the case side the scope is the whole rule. A recipient ([`ReferralScope::SentTo`]) sees
 /// only the referrals of clients whose consents still release their identity to it: that is
 /// decided by the domain once per client ([`clients_seen_by`]), and the database counts and
-/// pages the referrals of those clients (one bound id per client seen).
+/// pages the referrals of those clients. They travel as one bound id per client the recipient
+/// sees: SQLite takes up to 32,766 bound values in a statement and PostgreSQL 65,535, far
+/// more clients than a county's programme refers to one organisation.
 pub fn visible_page(
     conn: &mut DbConn,
     scope: ReferralScope,
@@ -533,10 +538,12 @@ pub fn visible_page(
     };
     let (seen, consents_of) = match scope {
         ReferralScope::SentTo(organisation) => {
-            let (seen, consents) = clients_seen_by(conn, organisation, today)?;
-            if seen.is_empty() {
+            let consents = clients_seen_by(conn, organisation, today)?;
+            if consents.is_empty() {
                 return Ok(nothing);
             }
+            let mut seen: Vec<i64> = consents.keys().copied().collect();
+            seen.sort_unstable();
             (Some(seen), consents)
         }
         _ => (None, HashMap::new()),
@@ -581,12 +588,15 @@ pub fn visible_page(
     let items = referrals
         .into_iter()
         .map(|referral| {
-            let client = clients.get(&referral.data.client_id).cloned().ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "referral {} names client {}, which is missing",
-                    referral.id, referral.data.client_id
-                ))
-            })?;
+            let client = clients
+                .get(&referral.data.client_id)
+                .cloned()
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "referral {} names client {}, which is missing",
+                        referral.id, referral.data.client_id
+                    ))
+                })?;
             let case = outlines.get(&referral.case_id).cloned().ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "referral {} names case {}, which is missing",

@@ -33,8 +33,8 @@ use kim_domain::consent::DataCategory;
 use kim_domain::idempotency::replayable;
 use kim_domain::reference::LegalDomain;
 use kim_domain::referral::{
-    check_referral_transition, recipient_view, shared_categories, ReferralMove,
-    ReferralSide, ReferralStatus, ReferralTransitionError, SendingFacts,
+    check_referral_transition, recipient_view, shared_categories, ReferralMove, ReferralSide,
+    ReferralStatus, ReferralTransitionError, SendingFacts,
 };
 use kim_store::referrals::{self as store, ReferralData, ReferralFilter, RememberedResponse};
 use kim_store::{cases, clients, consents, DbConn};
@@ -214,7 +214,7 @@ fn listed(who: &Authenticated, item: store::ListedReferral, on: NaiveDate) -> Op
     };
     let case_content = categories
         .contains(&DataCategory::CaseContent)
-        .then(|| CaseContent {
+        .then_some(CaseContent {
             target_group: item.case.target_group,
             legal_domains: item.case.legal_domains,
             topics: item.case.topics,
@@ -471,7 +471,12 @@ fn audit_list(trail: &mut Trail, shown: &[Visible], empty_page_client: Option<i6
         );
     }
     for (_, client_id) in clients {
-        trail.record(AuditObject::Referral, AuditVerb::List, None, Some(client_id));
+        trail.record(
+            AuditObject::Referral,
+            AuditVerb::List,
+            None,
+            Some(client_id),
+        );
     }
 }
 
