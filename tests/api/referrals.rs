@@ -24,6 +24,7 @@ backend_tests!(
     who_may_change_a_draft,
     an_expired_idempotency_key_runs_afresh,
     a_replay_keeps_no_personal_data_and_honours_a_revocation,
+    a_partners_list_counts_and_pages_only_what_consent_still_covers,
 );
 
 /// A client with a case assigned to `username`, made through the store.
@@ -1321,5 +1322,140 @@ mod short_ttl {
         )
         .await;
         assert_eq!(listed["total"], 2);
+    }
+}
+
+/// A partner's list counts only the referrals whose client's consents still release identity
+/// to it, and pages over exactly those: `total` is exact, every page but the last is full and
+/// `next` points to the following one, whichever referrals around a page lost their consent
+/// (revoked, expired). The case side keeps seeing every referral.
+async fn a_partners_list_counts_and_pages_only_what_consent_still_covers(app: TestApp) {
+    use diesel::RunQueryDsl;
+    let cm = app.token("case_manager").await;
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let partner_token = partner(&app, JOBCENTER, json!(["referrals:write"])).await;
+    // Twelve clients, each with an identity consent and a referral sent to the Jobcenter; the
+    // first client has a second referral, client 10 a second consent.
+    let mut clients = Vec::new();
+    let mut referrals: Vec<(usize, Value)> = Vec::new();
+    for n in 0..12 {
+        let fixture = open_case(&app, "case_manager");
+        let consent_id = consent(
+            &app,
+            &cm,
+            fixture.client_id,
+            jobcenter,
+            json!(["identity", "contact"]),
+        )
+        .await;
+        if n == 10 {
+            consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
+        }
+        for _ in 0..if n == 0 { 2 } else { 1 } {
+            let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!(["contact"])).await;
+            let sent = move_to(&app, &cm, &referral, json!({"to": "sent"})).await;
+            referrals.push((n, sent));
+        }
+        clients.push((fixture, consent_id));
+    }
+    // The partner accepts the referrals of clients 3 and 4.
+    for (n, referral) in referrals.iter_mut() {
+        if *n == 3 || *n == 4 {
+            *referral = move_to(&app, &partner_token, referral, json!({"to": "accepted"})).await;
+        }
+    }
+    // Consent ends for clients 1, 4, 5 and 10 (revoked) and 7 (expired yesterday); client
+    // 10's second consent still covers it.
+    for n in [1, 4, 5, 10] {
+        let (fixture, consent_id) = &clients[n];
+        revoke(&app, &cm, fixture.client_id, *consent_id).await;
+    }
+    {
+        let mut conn = app.pool.get().expect("connection");
+        diesel::sql_query(format!(
+            "UPDATE consents SET valid_until = '{}' WHERE id = {}",
+            days_ago(1),
+            clients[7].1
+        ))
+        .execute(&mut conn)
+        .expect("expire the consent");
+    }
+    let hidden = [1, 4, 5, 7];
+    let mut everything: Vec<i64> = referrals
+        .iter()
+        .map(|(_, r)| r["id"].as_i64().expect("id"))
+        .collect();
+    everything.sort_unstable_by(|a, b| b.cmp(a));
+    let mut expected: Vec<i64> = referrals
+        .iter()
+        .filter(|(n, _)| !hidden.contains(n))
+        .map(|(_, r)| r["id"].as_i64().expect("id"))
+        .collect();
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(expected.len(), 9);
+
+    // Pages of two: exact total, full pages, `next` to the following page, nothing twice.
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    loop {
+        let listed = get(
+            &app,
+            &partner_token,
+            &format!("/api/v1/referrals?limit=2&offset={offset}"),
+        )
+        .await;
+        assert_eq!(listed["total"], 9, "offset {offset}");
+        assert_eq!(listed["limit"], 2);
+        assert_eq!(listed["offset"], offset);
+        let page = ids(&listed);
+        assert_eq!(page.len(), 2.min(9 - offset as usize), "offset {offset}");
+        paged.extend(page);
+        if offset + 2 < 9 {
+            assert_eq!(listed["next"], offset + 2, "offset {offset}");
+            offset += 2;
+        } else {
+            assert!(listed["next"].is_null(), "{listed}");
+            break;
+        }
+    }
+    assert_eq!(paged, expected);
+    // One page with everything, and the status filter on top of consent: the accepted
+    // referral of client 4 is hidden, that of client 3 is not.
+    let whole = get(&app, &partner_token, "/api/v1/referrals?limit=200").await;
+    assert_eq!(ids(&whole), expected);
+    assert!(whole["next"].is_null());
+    let accepted = get(&app, &partner_token, "/api/v1/referrals?status=accepted").await;
+    assert_eq!(accepted["total"], 1);
+    let client_3 = referrals
+        .iter()
+        .find(|(n, _)| *n == 3)
+        .map(|(_, r)| r["id"].as_i64().expect("id"));
+    assert_eq!(ids(&accepted), client_3.into_iter().collect::<Vec<_>>());
+    let sent = get(
+        &app,
+        &partner_token,
+        "/api/v1/referrals?status=sent&limit=5",
+    )
+    .await;
+    assert_eq!(sent["total"], 8);
+    assert_eq!(sent["next"], 5);
+    assert_eq!(ids(&sent).len(), 5);
+    // Past the end: an empty page with the exact total.
+    let past = get(&app, &partner_token, "/api/v1/referrals?offset=9").await;
+    assert_eq!(past["total"], 9);
+    assert!(ids(&past).is_empty());
+
+    // The case side sees every referral, whatever the consents say now.
+    let own = get(&app, &cm, "/api/v1/referrals?limit=200").await;
+    assert_eq!(own["total"], 13);
+    assert_eq!(ids(&own), everything);
+
+    // The partner's list reads left a `referral.list` event for every client it showed and
+    // none for a client it no longer sees.
+    for (n, (fixture, _)) in clients.iter().enumerate() {
+        let listed_by_partner = audit_actions(&app, &fixture.reference)
+            .iter()
+            .any(|(kind, action)| kind == "partner" && action == "referral.list");
+        assert_eq!(listed_by_partner, !hidden.contains(&n), "client {n}");
     }
 }

@@ -18,8 +18,8 @@
 use chrono::NaiveDate;
 
 use crate::consent::{
-    check_coverage, visible_shared_categories, with_identity, Consent, ConsentMissing,
-    ConsentPurpose, DataCategory, SharingRequest,
+    check_coverage, visible_categories, visible_shared_categories, with_identity, Consent,
+    ConsentMissing, ConsentPurpose, DataCategory, SharingRequest,
 };
 use crate::field::{optional_text, required_text, FieldError};
 use crate::transition::IllegalTransition;
@@ -119,6 +119,39 @@ pub fn recipient_visible_categories(
         ConsentPurpose::Referral,
         on,
     )
+}
+
+/// Whether the recipient organisation sees referrals about a client at all on `on`: when the
+/// client's valid consents still release the client's identity to it for referrals. A referral
+/// always shares identity ([`shared_categories`]), so this depends on the client's consents
+/// alone, not on the referral: a list decides it once per client (and can count and page the
+/// referrals it leaves in the database), a single read through [`recipient_view`].
+pub fn recipient_sees_client(
+    consents: &[Consent],
+    recipient_organisation_id: i64,
+    on: NaiveDate,
+) -> bool {
+    visible_categories(
+        consents,
+        recipient_organisation_id,
+        ConsentPurpose::Referral,
+        on,
+    )
+    .contains(&DataCategory::Identity)
+}
+
+/// What the recipient sees of a referral on `on`: `None` when it does not see the referral at
+/// all ([`recipient_sees_client`]; the API answers 404 and leaves it out of the recipient's
+/// list), else the shared categories its valid consents still release
+/// ([`recipient_visible_categories`]).
+pub fn recipient_view(
+    shared: &[DataCategory],
+    consents: &[Consent],
+    recipient_organisation_id: i64,
+    on: NaiveDate,
+) -> Option<Vec<DataCategory>> {
+    recipient_sees_client(consents, recipient_organisation_id, on)
+        .then(|| recipient_visible_categories(shared, consents, recipient_organisation_id, on))
 }
 
 /// A requested move.
@@ -466,6 +499,73 @@ mod tests {
         let mut revoked = consents[0].clone();
         revoked.revoked_on = Some(today());
         assert!(recipient_visible_categories(&shared, &[revoked], JOBCENTER, today()).is_empty());
+    }
+
+    /// Consents of one client in every state that matters on [`today`]: valid, revoked that
+    /// day, expired the day before, given the day after, for another organisation, for another
+    /// purpose, and valid without identity.
+    fn consents_in_every_state() -> Vec<Consent> {
+        let day = |d: i64| today() + chrono::Duration::days(d);
+        let mut revoked = consent(2, &[Identity, Contact]);
+        revoked.revoked_on = Some(today());
+        let mut expired = consent(3, &[Identity, ResidenceStatus]);
+        expired.valid_until = Some(day(-1));
+        let mut not_yet = consent(4, &[Identity, CaseContent]);
+        not_yet.given_on = day(1);
+        let mut elsewhere = consent(5, &[Identity, Contact]);
+        elsewhere.recipient_organisation_ids = vec![99];
+        let mut other_purpose = consent(6, &[Identity, CaseContent]);
+        other_purpose.purposes = vec![ConsentPurpose::CaseConference];
+        let mut until_today = consent(8, &[Identity]);
+        until_today.valid_until = Some(today());
+        vec![
+            consent(1, &[Identity]),
+            revoked,
+            expired,
+            not_yet,
+            elsewhere,
+            other_purpose,
+            consent(7, &[Contact, ResidenceStatus]),
+            until_today,
+        ]
+    }
+
+    #[test]
+    fn whether_the_recipient_sees_a_referral_depends_on_the_clients_consents_alone() {
+        let all = consents_in_every_state();
+        // Every subset of the client's consents, with every choice of shared categories: the
+        // view is what a single read showed before lists decided per client (the shared
+        // categories the consents release, hidden when identity is not among them), and
+        // whether it is shown at all is the per-client answer.
+        for mask in 0u32..(1 << all.len()) {
+            let consents: Vec<Consent> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, c)| c.clone())
+                .collect();
+            let sees = recipient_sees_client(&consents, JOBCENTER, today());
+            for chosen_mask in 0u32..(1 << DataCategory::ALL.len()) {
+                let chosen: Vec<DataCategory> = DataCategory::ALL
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| chosen_mask & (1 << i) != 0)
+                    .map(|(_, c)| *c)
+                    .collect();
+                let shared = shared_categories(&chosen);
+                let released = recipient_visible_categories(&shared, &consents, JOBCENTER, today());
+                let expected = released.contains(&Identity).then_some(released);
+                let view = recipient_view(&shared, &consents, JOBCENTER, today());
+                assert_eq!(view, expected, "consents {mask:b}, shared {shared:?}");
+                assert_eq!(view.is_some(), sees, "consents {mask:b}, shared {shared:?}");
+            }
+        }
+        // The valid identity consents are what counts: alone, each shows the client.
+        assert!(recipient_sees_client(&all[..1], JOBCENTER, today()));
+        assert!(recipient_sees_client(&all[7..8], JOBCENTER, today()));
+        assert!(!recipient_sees_client(&all[1..7], JOBCENTER, today()));
+        assert!(!recipient_sees_client(&all, 99 + 1, today()));
+        assert!(recipient_sees_client(&all[4..5], 99, today()));
     }
 
     #[test]

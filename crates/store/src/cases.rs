@@ -256,6 +256,64 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Case> {
     complete(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
 }
 
+/// What a list of a case's child objects (referrals) shows of the case: who works it, for the
+/// access rule, and what it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseOutline {
+    pub facts: CaseFacts,
+    pub target_group: TargetGroup,
+    pub legal_domains: Vec<LegalDomain>,
+    pub topics: Vec<Topic>,
+}
+
+/// The outlines of the cases `ids`, keyed by case id, in three queries however many cases.
+pub fn outlines(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, CaseOutline>> {
+    let rows: Vec<(i64, i64, Option<i64>, String)> = cases::table
+        .filter(cases::id.eq_any(ids))
+        .select((
+            cases::id,
+            cases::assigned_user_id,
+            cases::deputy_user_id,
+            cases::target_group,
+        ))
+        .load(conn)?;
+    let mut legal: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
+    for (case, domain) in domains::table
+        .filter(domains::case_id.eq_any(ids))
+        .select((domains::case_id, domains::legal_domain))
+        .load::<(i64, String)>(conn)?
+    {
+        legal
+            .entry(case)
+            .or_default()
+            .push(LegalDomain::parse(&domain)?);
+    }
+    let mut themes: HashMap<i64, Vec<Topic>> = HashMap::new();
+    for (case, topic) in topics::table
+        .filter(topics::case_id.eq_any(ids))
+        .select((topics::case_id, topics::topic))
+        .load::<(i64, String)>(conn)?
+    {
+        themes.entry(case).or_default().push(Topic::parse(&topic)?);
+    }
+    rows.into_iter()
+        .map(|(id, assigned_to, deputy, target_group)| {
+            Ok((
+                id,
+                CaseOutline {
+                    facts: CaseFacts {
+                        assigned_to,
+                        deputy,
+                    },
+                    target_group: TargetGroup::parse(&target_group)?,
+                    legal_domains: normalise_set(&legal.remove(&id).unwrap_or_default()),
+                    topics: normalise_set(&themes.remove(&id).unwrap_or_default()),
+                },
+            ))
+        })
+        .collect()
+}
+
 /// Who may see the case, without loading the rest (for access checks of child objects).
 pub fn facts(conn: &mut DbConn, id: i64) -> StoreResult<CaseFacts> {
     let (assigned_to, deputy): (i64, Option<i64>) = cases::table

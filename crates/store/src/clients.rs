@@ -159,6 +159,20 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Client> {
         .try_into()
 }
 
+/// The clients with `ids`, keyed by id, in one query (for the items of a list page).
+pub fn by_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Client>> {
+    clients::table
+        .filter(clients::id.eq_any(ids))
+        .select(ClientRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| Client::try_from(row).map(|client| (client.id, client)))
+        .collect()
+}
+
 pub fn update(
     conn: &mut DbConn,
     id: i64,

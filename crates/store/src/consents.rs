@@ -125,6 +125,38 @@ fn complete(conn: &mut DbConn, rows: Vec<ConsentRow>) -> StoreResult<Vec<StoredC
         .collect()
 }
 
+/// What the domain's consent rules read of a consent, its recipients apart: for lists that
+/// decide for many clients in one query ([`crate::referrals::visible_page`]).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = consents, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct ConsentRuleRow {
+    id: i64,
+    client_id: i64,
+    purposes: String,
+    categories: String,
+    given_on: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    revoked_on: Option<NaiveDate>,
+}
+
+impl ConsentRuleRow {
+    /// The client and the consent as the rules take it, naming `recipients`.
+    pub(crate) fn into_rule(self, recipients: Vec<i64>) -> StoreResult<(i64, Consent)> {
+        Ok((
+            self.client_id,
+            Consent {
+                id: self.id,
+                recipient_organisation_ids: recipients,
+                purposes: normalise_set(&split_values(&self.purposes, ConsentPurpose::parse)?),
+                categories: normalise_set(&split_values(&self.categories, DataCategory::parse)?),
+                given_on: self.given_on,
+                valid_until: self.valid_until,
+                revoked_on: self.revoked_on,
+            },
+        ))
+    }
+}
+
 /// Every consent of a client, oldest first (revoked and expired ones included).
 pub fn of_client(conn: &mut DbConn, client_id: i64) -> StoreResult<Vec<StoredConsent>> {
     let rows: Vec<ConsentRow> = consents::table

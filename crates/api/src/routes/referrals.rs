@@ -33,8 +33,8 @@ use kim_domain::consent::DataCategory;
 use kim_domain::idempotency::replayable;
 use kim_domain::reference::LegalDomain;
 use kim_domain::referral::{
-    check_referral_transition, recipient_visible_categories, shared_categories, ReferralMove,
-    ReferralSide, ReferralStatus, ReferralTransitionError, SendingFacts,
+    check_referral_transition, recipient_view, shared_categories, ReferralMove, ReferralSide,
+    ReferralStatus, ReferralTransitionError, SendingFacts,
 };
 use kim_store::referrals::{self as store, ReferralData, ReferralFilter, RememberedResponse};
 use kim_store::{cases, clients, consents, DbConn};
@@ -45,7 +45,7 @@ use validator::Validate;
 
 use super::{not_blank, trimmed};
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::audit;
+use crate::case_access::{audit, Trail};
 use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::paging::PageParams;
@@ -148,11 +148,13 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// A referral the caller may read, with what they may see of it, and the client's reference
-/// for the audit trail. A recipient whose consents no longer release the identity gets 404.
+/// A referral the caller may read, with what they may see of it, and the client (reference and
+/// internal id) for the audit trail. A recipient whose consents no longer release the identity
+/// gets 404.
 struct Visible {
     referral: Referral,
     client_reference: String,
+    client_id: i64,
     access: ReferralAccess,
 }
 
@@ -169,21 +171,17 @@ fn visible(
     let client = clients::find(conn, referral.data.client_id)?;
     let categories = if access.limited_to_consented_categories() {
         let consents = consents::rules_of_client(conn, client.id)?;
-        let categories = recipient_visible_categories(
+        recipient_view(
             &referral.data.shared_categories,
             &consents,
             referral.data.recipient_organisation_id,
             today(),
-        );
-        if !categories.contains(&DataCategory::Identity) {
-            return Err(ApiError::NotFound);
-        }
-        categories
+        )
+        .ok_or(ApiError::NotFound)?
     } else {
         DataCategory::ALL.to_vec()
     };
-    let sees = |c: DataCategory| categories.contains(&c);
-    let case_content = if sees(DataCategory::CaseContent) {
+    let case_content = if categories.contains(&DataCategory::CaseContent) {
         let case = cases::find(conn, referral.case_id)?;
         Some(CaseContent {
             target_group: case.data.target_group,
@@ -193,6 +191,53 @@ fn visible(
     } else {
         None
     };
+    Ok(shown(referral, client, access, categories, case_content))
+}
+
+/// An item of a list page as the caller may see it, by the same rules as [`visible`], from what
+/// the store loaded for the whole page; `None` if the caller may not see it (the store's scope
+/// and consent filter agree with the rules, so this does not happen).
+fn listed(who: &Authenticated, item: store::ListedReferral, on: NaiveDate) -> Option<Visible> {
+    let access = referral_access(&who.principal, &item.facts());
+    if !access.may_read() {
+        return None;
+    }
+    let categories = if access.limited_to_consented_categories() {
+        recipient_view(
+            &item.referral.data.shared_categories,
+            &item.consents,
+            item.referral.data.recipient_organisation_id,
+            on,
+        )?
+    } else {
+        DataCategory::ALL.to_vec()
+    };
+    let case_content = categories
+        .contains(&DataCategory::CaseContent)
+        .then_some(CaseContent {
+            target_group: item.case.target_group,
+            legal_domains: item.case.legal_domains,
+            topics: item.case.topics,
+        });
+    Some(shown(
+        item.referral,
+        item.client,
+        access,
+        categories,
+        case_content,
+    ))
+}
+
+/// The referral shaped for the caller: the client's fields of the visible categories only,
+/// the case side's fields only on the case side, the moves of the caller's side.
+fn shown(
+    referral: store::Referral,
+    client: clients::Client,
+    access: ReferralAccess,
+    categories: Vec<DataCategory>,
+    case_content: Option<CaseContent>,
+) -> Visible {
+    let sees = |c: DataCategory| categories.contains(&c);
     let case_side = !access.limited_to_consented_categories();
     let allowed_transitions = match access.acting_side() {
         Some(side) => referral
@@ -205,7 +250,8 @@ fn visible(
         None => Vec::new(),
     };
     let client_reference = client.reference.clone();
-    Ok(Visible {
+    let client_id = client.id;
+    Visible {
         referral: Referral {
             id: referral.id,
             case_id: case_side.then_some(referral.case_id),
@@ -225,8 +271,8 @@ fn visible(
                     .residence_status
                     .filter(|_| sees(DataCategory::ResidenceStatus)),
             },
-            visible_categories: categories,
             case_content,
+            visible_categories: categories,
             due_on: referral.data.due_on,
             status: referral.status,
             status_reason: referral.status_reason,
@@ -238,8 +284,9 @@ fn visible(
             updated_at: referral.updated_at,
         },
         client_reference,
+        client_id,
         access,
-    })
+    }
 }
 
 /// `Idempotency-Key` of a POST: at most 255 visible ASCII characters. A first answer is
@@ -386,38 +433,51 @@ fn replayed_referral(
     })
 }
 
-fn in_page(items: Vec<Visible>, page: kim_domain::paging::PageRequest) -> (Vec<Visible>, i64) {
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-    let limit = usize::try_from(page.limit).unwrap_or(0);
-    (items.into_iter().skip(offset).take(limit).collect(), total)
+/// One page of referrals as the caller sees them: one store read for the page and its exact
+/// total ([`store::visible_page`]), shaped by the same rules as a single read.
+fn page_of(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    scope: ReferralScope,
+    filter: &ReferralFilter,
+    page: kim_domain::paging::PageRequest,
+) -> Result<(Vec<Visible>, i64), ApiError> {
+    let on = today();
+    let page = store::visible_page(conn, scope, filter, on, page)?;
+    let shown = page
+        .items
+        .into_iter()
+        .filter_map(|item| listed(who, item, on))
+        .collect();
+    Ok((shown, page.total))
 }
 
-fn audit_list(conn: &mut DbConn, who: &Authenticated, shown: &[Visible]) -> Result<(), ApiError> {
-    let mut references: Vec<&str> = shown.iter().map(|v| v.client_reference.as_str()).collect();
-    references.sort_unstable();
-    references.dedup();
-    if references.is_empty() {
-        return audit(
-            conn,
-            who,
+/// One `referral.list` event per client shown, in the order of their references (one without
+/// a client, or naming `empty_page_client`, when the page is empty), so "who saw this
+/// person's data" finds list reads too.
+fn audit_list(trail: &mut Trail, shown: &[Visible], empty_page_client: Option<i64>) {
+    let mut clients: Vec<(&str, i64)> = shown
+        .iter()
+        .map(|v| (v.client_reference.as_str(), v.client_id))
+        .collect();
+    clients.sort_unstable();
+    clients.dedup();
+    if clients.is_empty() {
+        trail.record(
             AuditObject::Referral,
             AuditVerb::List,
             None,
-            None,
+            empty_page_client,
         );
     }
-    for reference in references {
-        audit(
-            conn,
-            who,
+    for (_, client_id) in clients {
+        trail.record(
             AuditObject::Referral,
             AuditVerb::List,
             None,
-            Some(reference),
-        )?;
+            Some(client_id),
+        );
     }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -452,7 +512,7 @@ pub async fn list_referrals(
     let query = query.into_inner();
     state
         .db
-        .write_with(caller, move |conn, who| {
+        .audited_read(caller, None, move |conn, who, trail| {
             let scope = referral_scope(&who.principal);
             if scope == ReferralScope::Nothing {
                 return Err(ApiError::Forbidden(
@@ -466,16 +526,8 @@ pub async fn list_referrals(
                     .filter(|_| !matches!(scope, ReferralScope::SentTo(_))),
                 status: query.status,
             };
-            let mut shown = Vec::new();
-            for referral in store::list(conn, scope, &filter)? {
-                match visible(conn, who, referral) {
-                    Ok(v) => shown.push(v),
-                    Err(ApiError::NotFound) => {}
-                    Err(other) => return Err(other),
-                }
-            }
-            let (shown, total) = in_page(shown, page);
-            audit_list(conn, who, &shown)?;
+            let (shown, total) = page_of(conn, who, scope, &filter, page)?;
+            audit_list(trail, &shown, None);
             Ok::<_, ApiError>(ReferralPage {
                 items: shown.into_iter().map(|v| v.referral).collect(),
                 total,
@@ -510,41 +562,32 @@ pub async fn list_case_referrals(
     let case_id = id.into_inner();
     state
         .db
-        .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
-            let case = crate::case_access::case_for(conn, who, case_id, Access::Read)?;
-            let filter = ReferralFilter {
-                case_id: Some(case.id),
-                status: None,
-            };
-            let mut shown = Vec::new();
-            for referral in store::list(
-                conn,
-                ReferralScope::OfCases(kim_domain::access::CaseScope::All),
-                &filter,
-            )? {
-                shown.push(visible(conn, who, referral)?);
-            }
-            let (shown, total) = in_page(shown, page);
-            if shown.is_empty() {
-                audit(
+        .audited_read(
+            caller,
+            Some((AuditObject::Case, case_id)),
+            move |conn, who, trail| {
+                let case = crate::case_access::case_for(conn, who, case_id, Access::Read)?;
+                let filter = ReferralFilter {
+                    case_id: Some(case.id),
+                    status: None,
+                };
+                let (shown, total) = page_of(
                     conn,
                     who,
-                    AuditObject::Referral,
-                    AuditVerb::List,
-                    None,
-                    Some(&case.lead_client_reference),
+                    ReferralScope::OfCases(kim_domain::access::CaseScope::All),
+                    &filter,
+                    page,
                 )?;
-            } else {
-                audit_list(conn, who, &shown)?;
-            }
-            Ok::<_, ApiError>(ReferralPage {
-                items: shown.into_iter().map(|v| v.referral).collect(),
-                total,
-                limit: page.limit,
-                offset: page.offset,
-                next: page.next_offset(total),
-            })
-        })
+                audit_list(trail, &shown, Some(case.data.lead_client_id));
+                Ok::<_, ApiError>(ReferralPage {
+                    items: shown.into_iter().map(|v| v.referral).collect(),
+                    total,
+                    limit: page.limit,
+                    offset: page.offset,
+                    next: page.next_offset(total),
+                })
+            },
+        )
         .await
         .map(web::Json)
 }
