@@ -133,7 +133,7 @@ PY
   # The raw-statement limits, with the server stopped.
   if [[ $name == sqlite ]]; then
     for raw in read contact; do
-      RAW+=("| sqlite | $raw | $(python3 "$HERE/raw_sqlite.py" "$url" "$WORK/cases-$name.txt" "$raw" "$BENCH_SECONDS" | json_field '["tps"]') | \`raw_sqlite.py\`, one connection |")
+      RAW+=("| sqlite | $raw | $(python3 "$HERE/raw_sqlite.py" "$url" "$WORK/cases-$name.txt" "$raw" "$BENCH_SECONDS" | json_field '["tps"]' | xargs printf '%.0f') | \`raw_sqlite.py\`, one connection |")
     done
   else
     local max_case
@@ -141,7 +141,7 @@ PY
     for raw in read contact; do
       local tps
       tps=$(pgbench -n -c 8 -j 2 -T "$BENCH_SECONDS" -D max_case="$max_case" -f "$HERE/raw_pg_$raw.sql" "$url" 2>/dev/null |
-        awk '/^tps/ {print $3; exit}')
+        awk '/^tps/ {printf "%.0f", $3; exit}')
       RAW+=("| postgres | $raw | $tps | pgbench \`raw_pg_$raw.sql\`, 8 clients |")
     done
   fi
@@ -184,6 +184,8 @@ Peak resident memory of the server over the run (target ≤ 96 MiB):
 | database | VmHWM |
 | --- | ---: |
 $(printf '%s\n' "${MEMORY[@]}")
+
+$(cat "$HERE/casework-notes.md")
 
 - Command: \`scripts/bench/casework.sh\` (part of \`make bench\`), $(date -u '+%Y-%m-%d %H:%M') UTC,
   commit \`$(cd "$ROOT" && git rev-parse --short HEAD)\`.
