@@ -106,9 +106,14 @@ fn grouped(
                 .join(", ")
         )
     };
+    // `*`: every row is one object (no join repeats it), so a plain COUNT suffices.
+    let counted = match what {
+        "*" => "COUNT(*)".to_owned(),
+        column => format!("COUNT(DISTINCT {column})"),
+    };
     let sql = format!(
         "SELECT CAST({k1} AS TEXT) AS k1, CAST({k2} AS TEXT) AS k2, \
-         CAST(COUNT(DISTINCT {what}) AS BIGINT) AS n {from_where}{group}"
+         CAST({counted} AS BIGINT) AS n {from_where}{group}"
     );
     let rows: Vec<Grouped> = diesel::sql_query(sql).load(conn)?;
     Ok(rows
@@ -174,8 +179,18 @@ fn case_measure(
         .map(|d| case_key(pg, *d, event, &mut joins))
         .collect();
     let from_where = format!("FROM cases c {} WHERE {condition}", joins.join(" "));
-    let counts = grouped(conn, &keys, "c.id", &from_where)?;
-    let total = total(conn, "c.id", &format!("FROM cases c WHERE {condition}"))?;
+    // Legal domains and topics count a case once per value: only then can a case be in several
+    // groups, so only then do the groups need COUNT(DISTINCT) and the total its own query.
+    let multi_valued = dims
+        .iter()
+        .any(|d| matches!(d, CaseDimension::LegalDomain | CaseDimension::Topic));
+    if multi_valued {
+        let counts = grouped(conn, &keys, "c.id", &from_where)?;
+        let total = total(conn, "c.id", &format!("FROM cases c WHERE {condition}"))?;
+        return Ok((counts, total));
+    }
+    let counts = grouped(conn, &keys, "*", &from_where)?;
+    let total = counts.iter().map(|c| c.count).sum();
     Ok((counts, total))
 }
 
