@@ -65,8 +65,13 @@ run_backend() { # name url
     else
       path="/api/v1/reports/programme?year=$YEAR"
     fi
-    # One call first, to check it answers 200.
+    # One call first, to check it answers 200; then the median of nine calls one after the
+    # other (the issue's target: the median of repeated calls).
     curl -fs -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path"
+    local median
+    median=$(for _ in $(seq 1 9); do
+        curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path"
+      done | sort -n | sed -n 5p | awk '{printf "%.0f ms", $1 * 1000}')
     wrk -t2 -c8 -d"${BENCH_SECONDS}s" --timeout 5s --latency -H "Authorization: Bearer $token" \
       "http://127.0.0.1:$port$path" >"$WORK/wrk-$name-$kind.txt"
     local rps p50 p99 non2xx
@@ -74,7 +79,7 @@ run_backend() { # name url
     p50=$(awk '$1=="50%" {print $2}' "$WORK/wrk-$name-$kind.txt")
     p99=$(awk '$1=="99%" {print $2}' "$WORK/wrk-$name-$kind.txt")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/wrk-$name-$kind.txt")
-    RESULTS+=("| $name | $kind | $p50 | $p99 | $rps | ${non2xx:-0} |")
+    RESULTS+=("| $name | $kind | $median | $p50 | $p99 | $rps | ${non2xx:-0} |")
     log "$name $kind: p50 $p50, p99 $p99, $rps req/s"
   done
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
@@ -94,13 +99,13 @@ section=$(cat <<MD
 
 $CASES synthetic cases (\`kim seed --synthetic\`, five years up to $UNTIL), release build,
 \`KIM_DB_POOL_SIZE=8\`, wrk \`-t2 -c8 -d${BENCH_SECONDS}s --latency\` with an analyst token.
-Target: each report at most 100 ms (median).
+Target: each report at most 100 ms (median of repeated calls).
 
 - **cases**: \`GET /api/v1/reports/cases?group_by=municipality,month&from=$YEAR-01-01&to=$YEAR-12-31\`
 - **programme**: \`GET /api/v1/reports/programme?year=$YEAR\`
 
-| database | report | p50 | p99 | requests/s | non-2xx |
-| --- | --- | --- | --- | --- | --- |
+| database | report | median of 9 calls one after the other | p50 (8 connections) | p99 (8 connections) | requests/s | non-2xx |
+| --- | --- | --- | --- | --- | --- | --- |
 $(printf '%s\n' "${RESULTS[@]}")
 
 Loading the synthetic data (target: 100,000 cases in under two minutes on SQLite):

@@ -269,8 +269,19 @@ pub fn people(
         open_in_period(period),
         scope.condition()
     );
-    let counts = grouped(conn, &keys, "cc.client_id", &from_where)?;
     let total = total(conn, "cc.client_id", &from_where)?;
+    if keys.is_empty() {
+        // The headline figure (the programme report): the one group is the total; the same
+        // distinct count twice cost 80 ms on 100,000 synthetic cases.
+        return Ok((
+            vec![Count {
+                keys: Vec::new(),
+                count: total,
+            }],
+            total,
+        ));
+    }
+    let counts = grouped(conn, &keys, "cc.client_id", &from_where)?;
     Ok((counts, total))
 }
 
