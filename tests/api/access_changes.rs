@@ -71,7 +71,7 @@ async fn an_administrator_alone_cannot_create_a_case_manager(app: TestApp) {
     // The data protection officer finds it on their work list and in the pending list.
     let dpo = app.token("data_protection_officer").await;
     let tasks = json_of(app.get("/api/v1/me/tasks", &dpo).await).await;
-    let task = tasks
+    let task = tasks["items"]
         .as_array()
         .expect("tasks")
         .iter()
@@ -125,7 +125,7 @@ async fn an_administrator_alone_cannot_create_a_case_manager(app: TestApp) {
     );
     // Gone from the work list once decided.
     let tasks = json_of(app.get("/api/v1/me/tasks", &dpo).await).await;
-    assert!(!tasks
+    assert!(!tasks["items"]
         .as_array()
         .expect("tasks")
         .iter()
@@ -394,7 +394,7 @@ async fn only_a_second_confirmer_decides_and_refusals_change_nothing(app: TestAp
     assert_eq!(problem_type(&problem), "confirmation-required");
     // Not on the DPO's own work list either.
     let tasks = json_of(app.get("/api/v1/me/tasks", &dpo).await).await;
-    assert!(!tasks
+    assert!(!tasks["items"]
         .as_array()
         .expect("tasks")
         .iter()

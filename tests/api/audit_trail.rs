@@ -12,6 +12,7 @@ backend_tests!(
     reads_are_audited_per_person_with_both_request_ids,
     denied_reads_are_recorded,
     denied_reads_of_every_case_data_object_are_recorded,
+    the_work_list_pages_and_records_only_what_it_shows,
     the_trail_is_append_only_in_the_database,
     verification_names_the_first_tampered_event,
     remove_before_keeps_the_chain_verifiable,
@@ -264,6 +265,44 @@ async fn denied_reads_of_every_case_data_object_are_recorded(app: TestApp) {
         .collect();
     by_analyst.sort();
     assert_eq!(by_analyst, vec!["client.read_denied", "goal.read_denied"]);
+}
+
+/// `/me/tasks` is paged: `total` counts every task, and only the tasks of the page asked for
+/// are events about the people they name.
+async fn the_work_list_pages_and_records_only_what_it_shows(app: TestApp) {
+    let token = app.token("case_manager").await;
+    for _ in 0..3 {
+        // Each new case waits in intake: one task naming its lead client.
+        open_case(&app, &token).await;
+    }
+    let admin = app.token("admin").await;
+    let me = app.id_of("users", "case_manager", &admin).await;
+    let case_lists =
+        |events: Vec<Value>| events.iter().filter(|e| e["action"] == "case.list").count();
+    let listed_before = case_lists(events(&app, &format!("actor_id={me}&object_type=case")).await);
+    let first = json_of(app.get("/api/v1/me/tasks?limit=2", &token).await).await;
+    assert_eq!(first["total"], 3);
+    assert_eq!(first["items"].as_array().expect("items").len(), 2);
+    assert_eq!(first["next"], 2);
+    let listed = case_lists(events(&app, &format!("actor_id={me}&object_type=case")).await);
+    assert_eq!(listed - listed_before, 2, "one event per task shown");
+    let rest = json_of(app.get("/api/v1/me/tasks?limit=2&offset=2", &token).await).await;
+    assert_eq!(rest["items"].as_array().expect("items").len(), 1);
+    assert!(rest["next"].is_null());
+    let mut shown: Vec<i64> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .chain(rest["items"].as_array().expect("items"))
+        .map(|t| t["case_id"].as_i64().expect("case"))
+        .collect();
+    shown.dedup();
+    assert_eq!(shown.len(), 3, "every intake once over the pages");
+    assert_problem(
+        app.get("/api/v1/me/tasks?limit=0", &token).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
 }
 
 async fn the_trail_is_append_only_in_the_database(app: TestApp) {

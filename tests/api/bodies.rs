@@ -569,7 +569,7 @@ async fn work_lists_of_the_steering_group_and_a_project_group(app: TestApp) {
         .await
         .expect("json");
     assert!(
-        tasks
+        tasks["items"]
             .as_array()
             .expect("tasks")
             .iter()

@@ -634,15 +634,15 @@ async fn my_tasks_list_what_waits(app: TestApp) {
         .json()
         .await
         .expect("json");
-    let kinds: Vec<&str> = tasks
+    let kinds: Vec<&str> = tasks["items"]
         .as_array()
         .expect("tasks")
         .iter()
         .filter_map(|t| t["kind"].as_str())
         .collect();
     assert_eq!(kinds, vec!["intake_to_decide", "overdue_goal"], "{tasks}");
-    assert_eq!(tasks[1]["title"], "B1 language course started");
-    assert_eq!(tasks[1]["case_id"], case["id"]);
+    assert_eq!(tasks["items"][1]["title"], "B1 language course started");
+    assert_eq!(tasks["items"][1]["case_id"], case["id"]);
     // Another case manager has nothing waiting; roles without case work are refused.
     let (_, other) = second_case_manager(&app).await;
     let none: Value = app
@@ -651,7 +651,8 @@ async fn my_tasks_list_what_waits(app: TestApp) {
         .json()
         .await
         .expect("json");
-    assert_eq!(none, json!([]));
+    assert_eq!(none["items"], json!([]));
+    assert_eq!(none["total"], 0);
     let officer = app.token("immigration_officer").await;
     assert_eq!(
         app.get("/api/v1/me/tasks", &officer).await.status(),
@@ -749,7 +750,7 @@ async fn a_residence_law_request_with_consent_is_answered_by_the_office(app: Tes
         .await
         .expect("json");
     assert!(
-        tasks
+        tasks["items"]
             .as_array()
             .expect("tasks")
             .iter()

@@ -445,7 +445,8 @@ async fn tasks_are_marked_done_by_their_owner_or_the_case_managers(app: TestApp)
                 .json()
                 .await
                 .expect("json");
-            list.as_array()
+            list["items"]
+                .as_array()
                 .expect("a list of tasks")
                 .iter()
                 .filter(|t| t["object_type"] == "conference" && t["object_id"] == id)

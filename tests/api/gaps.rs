@@ -153,7 +153,7 @@ async fn tasks_about(app: &TestApp, role: &str, gap: i64) -> Vec<String> {
         .json()
         .await
         .expect("json");
-    tasks
+    tasks["items"]
         .as_array()
         .expect("tasks")
         .iter()

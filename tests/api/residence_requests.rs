@@ -643,7 +643,7 @@ async fn after_a_revocation_the_office_sees_the_status_only(app: TestApp) {
     }
     let tasks: Value = serde_json::from_str(&tasks).expect("json");
     assert!(
-        tasks
+        tasks["items"]
             .as_array()
             .expect("tasks")
             .iter()

@@ -18,10 +18,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::Trail;
+use std::collections::HashMap;
+
 use crate::error::error_sets as sets;
+use crate::http::paging::PageParams;
 use crate::server::AppState;
-use crate::ApiError;
+use crate::{page_type, ApiError};
 
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(my_tasks);
@@ -68,13 +70,20 @@ pub struct Task {
     pub title: String,
 }
 
+page_type!(TaskPage, Task);
+
 /// How far ahead follow-ups are listed.
 const FOLLOW_UP_DAYS: i64 = 14;
 
+/// What a shown task reveals about a person, by the task's `(object_type, object_id)`: the
+/// audit event its showing writes. Only the tasks of the page asked for are shown.
+type Revealed = HashMap<(&'static str, i64), (AuditObject, Option<i64>)>;
+
+/// Every task waiting for the caller, oldest due first, and what each would reveal.
 fn collect(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
-    trail: &mut Trail,
+    seen: &mut Revealed,
     today: NaiveDate,
 ) -> Result<Vec<Task>, ApiError> {
     let me = who.user_id().ok_or(ApiError::Forbidden(
@@ -87,11 +96,9 @@ fn collect(
         // work: the intakes to decide, the overdue goals, the referrals waiting.
         for intake in cases::intakes_of_assignee(conn, me)? {
             // The reference is shown: an event about that person.
-            trail.record(
-                AuditObject::Case,
-                AuditVerb::List,
-                Some(intake.case_id),
-                Some(intake.lead_client_id),
+            seen.insert(
+                ("case", intake.case_id),
+                (AuditObject::Case, Some(intake.lead_client_id)),
             );
             tasks.push(Task {
                 kind: TaskKind::IntakeToDecide,
@@ -108,7 +115,7 @@ fn collect(
         for goal in overdue {
             // The goal's text is shown: an event about that person.
             let lead = goal_leads.get(&goal.case_id).copied();
-            trail.record(AuditObject::Goal, AuditVerb::List, Some(goal.id), lead);
+            seen.insert(("goal", goal.id), (AuditObject::Goal, lead));
             tasks.push(Task {
                 kind: TaskKind::OverdueGoal,
                 due_on: goal.data.target_on,
@@ -138,12 +145,7 @@ fn collect(
         for (conference, case_id, description, due) in due {
             // The task's text is about the case's people: an event per task shown.
             let lead = case_id.and_then(|c| leads.get(&c).copied());
-            trail.record(
-                AuditObject::Conference,
-                AuditVerb::List,
-                Some(conference),
-                lead,
-            );
+            seen.insert(("conference", conference), (AuditObject::Conference, lead));
             tasks.push(Task {
                 kind: TaskKind::FollowUp,
                 due_on: Some(due),
@@ -168,11 +170,9 @@ fn collect(
         let today = chrono::Utc::now().date_naive();
         for request in residence_requests::list(conn, requests, Some(status), all)?.items {
             // The question is shown: an event about the person it concerns.
-            trail.record(
-                AuditObject::ResidenceRequest,
-                AuditVerb::List,
-                Some(request.id),
-                Some(request.client_id),
+            seen.insert(
+                ("residence_request", request.id),
+                (AuditObject::ResidenceRequest, Some(request.client_id)),
             );
             // The office sees the question only while the consents release it (as in
             // GET /residence-requests/{id}); the task itself stays on its list.
@@ -319,7 +319,9 @@ fn gap_tasks(
 /// The caller's work list: intakes to decide, overdue goals of their cases, referrals to send
 /// or declined, conference follow-ups due within 14 days, answered residence-law requests to
 /// read and close; for an immigration officer, the open requests to their office. Oldest due
-/// first. Reading it is recorded in the audit trail for the cases it touches.
+/// first, one page at a time (`limit`, `offset`, with `total`). Each task shown that names a
+/// person (an intake, a goal, a follow-up, a residence-law request) is recorded in the audit
+/// trail; tasks on other pages are not.
 ///
 /// Gap steps waiting for the caller's role (`gap_step`, object `gap`): the CM coordination's
 /// reported gaps, decided solutions to communicate and gaps in application; the KI head's
@@ -333,20 +335,42 @@ fn gap_tasks(
 ///
 /// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`, `ki_lead`,
 /// `steering_member`, `project_group_member`, `data_protection_officer`. Others: 403.
-#[utoipa::path(tag = "Cases", responses(
-    (status = 200, description = "The work list", body = Vec<Task>),
+#[utoipa::path(tag = "Cases", params(PageParams), responses(
+    (status = 200, description = "One page of the work list", body = TaskPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/me/tasks")]
 pub async fn my_tasks(
     caller: Caller,
     state: web::Data<AppState>,
-) -> Result<web::Json<Vec<Task>>, ApiError> {
+    paging: web::Query<PageParams>,
+) -> Result<web::Json<TaskPage>, ApiError> {
+    let page = paging.page()?;
     let today = Utc::now().date_naive();
     state
         .db
         .audited_read(caller, None, move |conn, who, trail| {
-            collect(conn, who, trail, today)
+            let mut seen = Revealed::new();
+            let tasks = collect(conn, who, &mut seen, today)?;
+            let total = tasks.len() as i64;
+            let shown: Vec<Task> = tasks
+                .into_iter()
+                .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(page.limit).unwrap_or(0))
+                .collect();
+            // Only what the page shows is an event about a person.
+            for task in &shown {
+                if let Some((object, client)) = seen.get(&(task.object_type, task.object_id)) {
+                    trail.record(*object, AuditVerb::List, Some(task.object_id), *client);
+                }
+            }
+            Ok::<_, ApiError>(TaskPage::new(
+                kim_store::Listed {
+                    items: shown,
+                    total,
+                },
+                page,
+            ))
         })
         .await
         .map(web::Json)
