@@ -194,15 +194,5 @@ $(cat "$HERE/casework-notes.md")
 <!-- casework-bench:end -->
 MD
 )
-python3 - "$OUT" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-pattern = re.compile(r"<!-- casework-bench:begin.*?<!-- casework-bench:end -->", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+python3 "$(dirname "${BASH_SOURCE[0]}")/write_section.py" "$OUT" casework-bench "$section"
 log "wrote the casework section of $OUT"

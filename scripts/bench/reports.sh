@@ -121,15 +121,5 @@ $(printf '%s\n' "${SEEDS[@]}")
 <!-- reports-bench:end -->
 MD
 )
-python3 - "$OUT" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-pattern = re.compile(r"<!-- reports-bench:begin.*?<!-- reports-bench:end -->", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+python3 "$(dirname "${BASH_SOURCE[0]}")/write_section.py" "$OUT" reports-bench "$section"
 log "wrote the reports section of $OUT"

@@ -204,32 +204,23 @@ pub fn request_account_change(
              have it decided first"
         )));
     }
-    let id: i64 = diesel::insert_into(access_changes::table)
-        .values((
-            access_changes::kind.eq(kind.as_str()),
-            access_changes::status.eq(AccessChangeStatus::Pending.as_str()),
-            access_changes::user_id.eq(user_id),
-            access_changes::base_version.eq(base_version),
-            access_changes::display_name.eq(&target.display_name),
-            access_changes::role.eq(target.role.as_str()),
-            access_changes::organisation_id.eq(target.organisation_id),
-            access_changes::active.eq(target.active),
-            access_changes::password_hash.eq(target.password_hash.as_deref()),
-            access_changes::password_reset.eq(target.password_hash.is_some()),
-            access_changes::summary.eq(summary),
-            access_changes::requested_by.eq(actor.id),
-            access_changes::requested_at.eq(clock::now()),
-        ))
-        .returning(access_changes::id)
-        .get_result(conn)?;
-    audit::record(
+    insert_pending(
         conn,
         actor,
-        "access_change.create",
-        "access_change",
-        Some(id),
-    )?;
-    find(conn, id)
+        NewRow {
+            kind: kind.as_str(),
+            user_id: Some(user_id),
+            partner_token_id: None,
+            base_version: Some(base_version),
+            display_name: Some(&target.display_name),
+            role: Some(target.role.as_str()),
+            organisation_id: target.organisation_id,
+            active: Some(target.active),
+            password_hash: target.password_hash.as_deref(),
+            password_reset: target.password_hash.is_some(),
+            summary,
+        },
+    )
 }
 
 /// Creates the account disabled and asks for its activation: the username is taken at once,
@@ -270,12 +261,48 @@ pub fn request_partner_token(
     token_id: i64,
     summary: &str,
 ) -> StoreResult<AccessChange> {
+    insert_pending(
+        conn,
+        actor,
+        NewRow {
+            kind: AccessChangeKind::IssuePartnerToken.as_str(),
+            user_id: None,
+            partner_token_id: Some(token_id),
+            base_version: None,
+            display_name: None,
+            role: None,
+            organisation_id: None,
+            active: None,
+            password_hash: None,
+            password_reset: false,
+            summary,
+        },
+    )
+}
+
+/// A pending access change as asked for; who asked and when are the actor and now.
+#[derive(Insertable)]
+#[diesel(table_name = access_changes)]
+struct NewRow<'a> {
+    kind: &'a str,
+    user_id: Option<i64>,
+    partner_token_id: Option<i64>,
+    base_version: Option<i32>,
+    display_name: Option<&'a str>,
+    role: Option<&'a str>,
+    organisation_id: Option<i64>,
+    active: Option<bool>,
+    password_hash: Option<&'a str>,
+    password_reset: bool,
+    summary: &'a str,
+}
+
+/// Stores `row` as pending, asked for by `actor` now, with its audit event.
+fn insert_pending(conn: &mut DbConn, actor: &Actor, row: NewRow<'_>) -> StoreResult<AccessChange> {
     let id: i64 = diesel::insert_into(access_changes::table)
         .values((
-            access_changes::kind.eq(AccessChangeKind::IssuePartnerToken.as_str()),
+            row,
             access_changes::status.eq(AccessChangeStatus::Pending.as_str()),
-            access_changes::partner_token_id.eq(token_id),
-            access_changes::summary.eq(summary),
             access_changes::requested_by.eq(actor.id),
             access_changes::requested_at.eq(clock::now()),
         ))
