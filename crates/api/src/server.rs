@@ -6,7 +6,7 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpServer};
 use kim_domain::login_throttle::ThrottlePolicy;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -16,9 +16,10 @@ use crate::auth::jwt::JwtService;
 use crate::auth::password::PasswordWorkers;
 use crate::db::Db;
 use crate::http::extract;
+use crate::http::methods::MethodTable;
 use crate::routes::{self, health};
 use crate::telemetry::{request_context, REQUEST_ID_HEADER};
-use crate::{ApiError, Config};
+use crate::Config;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -132,6 +133,7 @@ pub fn build(
             .unwrap_or(2)
     });
     let blocking_threads = (config.pool_size as usize).div_ceil(workers).max(1);
+    let methods = web::Data::new(MethodTable::from_document(DOCUMENT));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -145,9 +147,12 @@ pub fn build(
                     .config(SwaggerConfig::from("/api-docs/openapi.json")),
             )
             .service(web::redirect("/swagger-ui", "/swagger-ui/"))
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
-            }))
+            .app_data(methods.clone())
+            .default_service(web::to(
+                |request: HttpRequest, methods: web::Data<MethodTable>| async move {
+                    methods.answer(&request)
+                },
+            ))
             .wrap(cors(&origins))
             .wrap(from_fn(request_context))
             // Outermost, so every response (preflights and errors too) says it: browsers must

@@ -29,15 +29,21 @@ fn json_error(error: JsonPayloadError, limit: usize) -> ApiError {
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("send the body as Content-Type: application/json".into())
         }
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            // Well-formed JSON with a wrong field: serde names it in the message.
-            ApiError::Validation(vec![FieldError::new(
-                field_of(&e.to_string()),
-                clean(&e.to_string()),
-            )])
-        }
-        JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
+        JsonPayloadError::Deserialize(e) => deserialize_error(&e),
         other => ApiError::BadRequest(format!("cannot read the request body: {other}")),
+    }
+}
+
+/// A body that is JSON but not of the operation's shape (422, naming the field serde names), or
+/// not JSON at all (400).
+pub fn deserialize_error(e: &serde_json::Error) -> ApiError {
+    if e.is_data() {
+        ApiError::Validation(vec![FieldError::new(
+            field_of(&e.to_string()),
+            clean(&e.to_string()),
+        )])
+    } else {
+        ApiError::BadRequest(format!("malformed JSON: {e}"))
     }
 }
 

@@ -1,6 +1,8 @@
 //! HTTP conventions shared by every resource: paging and sorting, `ETag`/`If-Match`, and
 //! problem+json for the framework's own extractor errors.
 
+pub mod body;
 pub mod extract;
+pub mod methods;
 pub mod paging;
 pub mod precondition;
