@@ -11,6 +11,7 @@ mod cases;
 mod conferences;
 mod consents;
 mod contacts;
+mod contract;
 mod coverage;
 mod funding;
 mod gaps;

@@ -12,7 +12,11 @@
 //!   consent covering them; `missing_categories` names what is not covered.
 //! - `Refused` (409, with its own `type`, e.g. `legal-hold`, `already-erased`): the object's state
 //!   forbids the request for a reason the client can act on, named in `detail`.
+//! - `MethodNotAllowed` (405): the path exists but not with this method; `Allow` lists the
+//!   methods it has.
 //! - `PreconditionFailed` (412): `If-Match` names an old version.
+//! - `PreconditionUnmatched` (412): `If-Match` is well formed but can match no version (`*`,
+//!   weak tags, tags this API never issued).
 //! - `PayloadTooLarge` (413), `UnsupportedMediaType` (415).
 //! - `Validation` (422): well-formed but invalid fields, each listed.
 //! - `PreconditionRequired` (428): a change without `If-Match`.
@@ -47,14 +51,62 @@ pub struct FieldError {
     /// What is wrong and what is accepted.
     #[schema(example = "must not be empty")]
     pub message: String,
+    pub kind: FieldErrorKind,
+}
+
+/// Could the client have known beforehand? `schema`: the value breaks a rule this document
+/// states (type, format, length, range, enumeration, pattern); a client that validates against
+/// the document never sees it. `rule`: a rule across fields or over stored state, named in the
+/// operation's description (an end before its start; a move the object's state does not allow
+/// with this input). `reference`: the value names an object that does not exist or that the
+/// caller may not see.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldErrorKind {
+    Schema,
+    Rule,
+    Reference,
+}
+
+impl From<kim_domain::field::FieldErrorKind> for FieldErrorKind {
+    fn from(kind: kim_domain::field::FieldErrorKind) -> Self {
+        use kim_domain::field::FieldErrorKind as Domain;
+        match kind {
+            Domain::Schema => FieldErrorKind::Schema,
+            Domain::Rule => FieldErrorKind::Rule,
+            Domain::Reference => FieldErrorKind::Reference,
+        }
+    }
 }
 
 impl FieldError {
+    /// A value that breaks a rule the document states.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError::of_kind(FieldErrorKind::Schema, field, message)
+    }
+
+    /// A rule across fields or over stored state.
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError::of_kind(FieldErrorKind::Rule, field, message)
+    }
+
+    /// An unknown (or invisible) object named by the field.
+    pub fn reference(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError::of_kind(FieldErrorKind::Reference, field, message)
+    }
+
+    fn of_kind(kind: FieldErrorKind, field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
             message: message.into(),
+            kind,
         }
+    }
+}
+
+impl From<kim_domain::field::FieldError> for FieldError {
+    fn from(error: kim_domain::field::FieldError) -> Self {
+        FieldError::of_kind(error.kind.into(), error.field, error.message)
     }
 }
 
@@ -67,7 +119,7 @@ impl FieldError {
     "detail": "2 fields are invalid",
     "instance": "/api/v1/municipalities",
     "request_id": "9b2f6c1e-2a8f-4a51-9d0e-0a6a5f3b8c11",
-    "errors": [{"field": "name", "message": "must not be empty"}]
+    "errors": [{"field": "name", "message": "must not be empty", "kind": "schema"}]
 }))]
 pub struct Problem {
     /// A URI naming the kind of problem.
@@ -117,8 +169,12 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("stale version")]
     PreconditionFailed { current: i32 },
+    #[error("{0}")]
+    PreconditionUnmatched(String),
     #[error("If-Match required")]
     PreconditionRequired,
     #[error("payload too large")]
@@ -144,8 +200,19 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 422: one field breaks a rule the document states.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// 422: one field breaks a rule across fields or over stored state.
+    pub fn rule(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::rule(field, message)])
+    }
+
+    /// 422: one field names an object that does not exist or that the caller may not see.
+    pub fn reference(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::reference(field, message)])
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
@@ -157,7 +224,9 @@ impl ApiError {
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::ConsentMissing { .. } => ("consent-missing", "Consent missing"),
             ApiError::Refused { slug, title, .. } => (slug, title),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::PreconditionFailed { .. } => ("stale-version", "Version has changed"),
+            ApiError::PreconditionUnmatched(_) => ("precondition-failed", "Precondition failed"),
             ApiError::PreconditionRequired => ("if-match-required", "If-Match required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType(_) => {
@@ -186,10 +255,14 @@ impl ApiError {
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
             | ApiError::ConfirmationRequired(d)
+            | ApiError::PreconditionUnmatched(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::ConsentMissing { detail: d, .. }
             | ApiError::Refused { detail: d, .. } => d.clone(),
             ApiError::NotFound => "no such object, or you may not see it".into(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("this path does not take that method; it takes {allow}")
+            }
             ApiError::PreconditionFailed { current } => format!(
                 "the object was changed by someone else; its current version is {current}: \
                  reload it and apply your change again"
@@ -263,7 +336,10 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) | ApiError::ConsentMissing { .. } | ApiError::Refused { .. } => {
                 StatusCode::CONFLICT
             }
-            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionFailed { .. } | ApiError::PreconditionUnmatched(_) => {
+                StatusCode::PRECONDITION_FAILED
+            }
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -306,6 +382,11 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
+            ApiError::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    response.insert_header((header::ALLOW, value));
+                }
+            }
             _ => {}
         }
         response.json(self.problem())
@@ -322,10 +403,11 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Duplicate { field: None } => ApiError::Conflict("already exists".into()),
             StoreError::InUse(why) => ApiError::Conflict(format!("still in use: {why}")),
-            StoreError::UnknownReference { field, message } => ApiError::field(field, message),
+            StoreError::UnknownReference { field, message } => ApiError::reference(field, message),
             StoreError::IllegalTransition(refused) => ApiError::Conflict(refused.to_string()),
             StoreError::Conflict(why) => ApiError::Conflict(why),
-            StoreError::Invalid { field, message } => ApiError::field(field, message),
+            // The store checks these against stored data: never visible in the document.
+            StoreError::Invalid { field, message } => ApiError::rule(field, message),
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             other => ApiError::Internal(other.to_string()),
         }
@@ -393,16 +475,13 @@ fn collect_validation_errors(
 
 impl From<kim_domain::field::FieldError> for ApiError {
     fn from(error: kim_domain::field::FieldError) -> Self {
-        ApiError::field(error.field, error.message)
+        ApiError::Validation(vec![error.into()])
     }
 }
 
 impl From<Vec<kim_domain::field::FieldError>> for ApiError {
     fn from(errors: Vec<kim_domain::field::FieldError>) -> Self {
-        let mut fields: Vec<FieldError> = errors
-            .into_iter()
-            .map(|e| FieldError::new(e.field, e.message))
-            .collect();
+        let mut fields: Vec<FieldError> = errors.into_iter().map(FieldError::from).collect();
         fields.sort_by(|a, b| a.field.cmp(&b.field));
         ApiError::Validation(fields)
     }

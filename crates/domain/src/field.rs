@@ -8,13 +8,46 @@
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+    pub kind: FieldErrorKind,
+}
+
+/// Whether a client could have known beforehand: the API document states every
+/// [`FieldErrorKind::Schema`] rule (type, format, length, range, enumeration); the other two
+/// depend on other fields or on stored data, and the operation's description names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldErrorKind {
+    /// The value alone breaks a rule the document states.
+    Schema,
+    /// A rule across fields or over stored state (an end before its start, a period too long,
+    /// a step the object's state does not allow with this input).
+    Rule,
+    /// The value names an object that does not exist or that the caller may not see.
+    Reference,
 }
 
 impl FieldError {
+    /// A value that breaks a rule the document states.
     pub fn new(field: &'static str, message: impl Into<String>) -> FieldError {
         FieldError {
             field,
             message: message.into(),
+            kind: FieldErrorKind::Schema,
+        }
+    }
+
+    /// A rule across fields or over stored state, named in the operation's description.
+    pub fn rule(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            kind: FieldErrorKind::Rule,
+            ..FieldError::new(field, message)
+        }
+    }
+
+    /// A reference to an object that does not exist or that the caller may not see.
+    pub fn reference(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            kind: FieldErrorKind::Reference,
+            ..FieldError::new(field, message)
         }
     }
 }

@@ -261,7 +261,7 @@ pub fn check_offer(terms: &OfferTerms<'_>) -> Result<(), Vec<FieldError>> {
     }
     if let (Some(from), Some(until)) = (terms.active_from, terms.active_until) {
         if until < from {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "active_until",
                 format!("must not be before active_from ({from})"),
             ));

@@ -3,6 +3,7 @@
 //! `POST /partner-tokens` (which answer 202 with the change); the data protection officer or
 //! the KI lead confirms or rejects them here. The rule is [`kim_domain::access_change`].
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -252,7 +253,7 @@ pub async fn reject_access_change(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<RejectInput>,
+    body: Json<RejectInput>,
 ) -> Result<web::Json<AccessChange>, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

@@ -1,6 +1,7 @@
 //! Cooperation agreements (Kooperationsvereinbarungen) between the county (KI) and a partner
 //! organisation or municipality, their status transitions and history.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -323,13 +324,14 @@ const SORT_FIELDS: &[(&str, AgreementSort)] = &[
     ("created_at", AgreementSort::CreatedAt),
 ];
 
-/// Rule violations of the domain as a 422 naming each field.
+/// Rule violations of the domain (across fields and over the agreement's state) as a 422
+/// naming each field.
 fn checked<T>(outcome: Checked<T>) -> Result<T, ApiError> {
     outcome.map_err(|violations: Vec<RuleViolation>| {
         ApiError::Validation(
             violations
                 .into_iter()
-                .map(|v| FieldError::new(v.field, v.message))
+                .map(|v| FieldError::rule(v.field, v.message))
                 .collect(),
         )
     })
@@ -430,7 +432,7 @@ pub async fn get_agreement(
 pub async fn create_agreement(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<AgreementInput>,
+    body: Json<AgreementInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
@@ -471,7 +473,7 @@ pub async fn update_agreement(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<AgreementInput>,
+    body: Json<AgreementInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
@@ -521,7 +523,7 @@ pub async fn transition_agreement(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<TransitionInput>,
+    body: Json<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;

@@ -96,7 +96,7 @@ impl AuditQuery {
     pub fn into_filter(self) -> Result<AuditFilter, ApiError> {
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if to < from {
-                return Err(ApiError::field("to", "must not be before 'from'"));
+                return Err(ApiError::rule("to", "must not be before 'from'"));
             }
         }
         Ok(AuditFilter {

@@ -1,5 +1,6 @@
 //! Login for people and "who am I" for every caller.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -72,7 +73,7 @@ pub struct TokenResponse {
 pub async fn login(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     let LoginRequest { username, password } = body.into_inner();

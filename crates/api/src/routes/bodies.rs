@@ -1,6 +1,7 @@
 //! Gremien (bodies): the steering group, project groups, working groups; their members and
 //! the work list of each body in the gap process.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -170,7 +171,7 @@ impl BodyInput {
         }
         if let (Some(from), Some(until)) = (self.active_from, self.active_until) {
             if until < from {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     "active_until",
                     "must not be before active_from",
                 ));
@@ -265,7 +266,7 @@ pub async fn list_bodies(
 pub async fn create_body(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<BodyInput>,
+    body: Json<BodyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageBodies)?;
@@ -324,7 +325,7 @@ pub async fn update_body(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<BodyInput>,
+    body: Json<BodyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageBodies)?;

@@ -1,6 +1,7 @@
 //! Befragungen (survey campaigns): a questionnaire version put to respondent slots
 //! (municipalities, organisations) for a period; and the caller's own surveys to answer.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -212,7 +213,7 @@ impl CampaignUpdate {
             },
         };
         if self.closes_on < self.opens_on {
-            errors.push(FieldError::new("closes_on", "must not be before opens_on"));
+            errors.push(FieldError::rule("closes_on", "must not be before opens_on"));
         }
         if !errors.is_empty() {
             errors.sort_by(|a, b| a.field.cmp(&b.field));
@@ -355,7 +356,7 @@ pub async fn get_campaign(
 pub async fn create_campaign(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CampaignInput>,
+    body: Json<CampaignInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;
@@ -410,7 +411,7 @@ pub async fn update_campaign(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CampaignUpdate>,
+    body: Json<CampaignUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;
@@ -473,7 +474,7 @@ pub async fn add_respondent(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<RespondentInput>,
+    body: Json<RespondentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;

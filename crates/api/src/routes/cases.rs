@@ -2,6 +2,7 @@
 //! reassignment, history and search. Only the assigned case manager, the deputy and the CM
 //! coordination see a case; to everyone else it does not exist (404).
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -274,7 +275,7 @@ fn check_case_workers(
     ] {
         let Some(user) = user else { continue };
         match kim_store::users::active_role(conn, user)? {
-            None => errors.push(FieldError::new(
+            None => errors.push(FieldError::reference(
                 field,
                 format!("no active user with id {user}"),
             )),
@@ -313,7 +314,7 @@ fn check_case_workers(
 pub async fn open_case(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CaseInput>,
+    body: Json<CaseInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let rule = state.intake_rule.clone();
@@ -632,7 +633,7 @@ pub async fn update_case(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CaseInput>,
+    body: Json<CaseInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -711,7 +712,7 @@ pub async fn transition_case(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CaseTransitionBody>,
+    body: Json<CaseTransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -778,7 +779,7 @@ pub async fn reassign_case(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ReassignBody>,
+    body: Json<ReassignBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

@@ -1,6 +1,7 @@
 //! Clients (people served): pseudonymous references, minimal personal data, household links,
 //! and who saw this person's data.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Datelike, Utc};
@@ -291,7 +292,7 @@ pub async fn update_client(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ClientInput>,
+    body: Json<ClientInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -340,7 +341,7 @@ pub async fn link_clients(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<LinkInput>,
+    body: Json<LinkInput>,
 ) -> Result<web::Json<Client>, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

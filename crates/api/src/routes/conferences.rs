@@ -3,6 +3,7 @@
 //! conference about a case with partners from outside the county administration needs the lead
 //! client's consent for `case_conference` ([`kim_domain::conference`]).
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -307,7 +308,7 @@ fn require_conference_consent(
 pub async fn create_conference(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<ConferenceInput>,
+    body: Json<ConferenceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let today = Utc::now().date_naive();
@@ -409,7 +410,7 @@ pub async fn update_conference(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ConferenceInput>,
+    body: Json<ConferenceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -478,7 +479,7 @@ pub async fn complete_task(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
-    body: web::Json<TaskDoneInput>,
+    body: Json<TaskDoneInput>,
 ) -> Result<web::Json<FollowUpTask>, ApiError> {
     let (id, task_id) = path.into_inner();
     let today = Utc::now().date_naive();

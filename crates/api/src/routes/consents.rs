@@ -1,6 +1,7 @@
 //! Consents (Einwilligung / Schweigepflichtentbindung) of a client: recorded from the signed
 //! form, listed with their state, revoked. Every call is audited with the client's reference.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -180,7 +181,7 @@ pub async fn create_consent(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ConsentInput>,
+    body: Json<ConsentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -269,7 +270,7 @@ pub async fn revoke_consent(
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
-    body: web::Json<RevocationInput>,
+    body: Json<RevocationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, consent_id) = path.into_inner();
     let input = body.into_inner();

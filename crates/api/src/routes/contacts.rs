@@ -1,5 +1,6 @@
 //! Documented contacts with the clients of a case: date, kind, duration, participants, note.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -193,7 +194,7 @@ pub async fn create_contact(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ContactInput>,
+    body: Json<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     let case_id = id.into_inner();
     let input = body.into_inner();
@@ -290,7 +291,7 @@ pub async fn update_contact(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ContactInput>,
+    body: Json<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

@@ -280,7 +280,7 @@ async fn compute(
                                 names.insert(*id, m.data.name);
                             }
                             Err(StoreError::NotFound) => {
-                                return Err(ApiError::field(
+                                return Err(ApiError::reference(
                                     "municipality",
                                     format!("no municipality with id {id}"),
                                 ))

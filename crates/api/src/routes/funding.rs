@@ -1,5 +1,6 @@
 //! Funding (Förderung): the year's funding per module and position, and the rates behind it.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -416,7 +417,7 @@ pub async fn list_rates(
 pub async fn create_rate(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<FundingRateInput>,
+    body: Json<FundingRateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
@@ -459,7 +460,7 @@ pub async fn update_rate(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<FundingRateInput>,
+    body: Json<FundingRateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;

@@ -5,6 +5,7 @@
 //! Evidence may point to cases. Case ids are shown only to the reporter of that report; every
 //! other caller sees the number of linked cases, never ids or case data.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -482,6 +483,7 @@ impl GapInput {
                 errors.extend(list.into_iter().map(|e| FieldError {
                     field: format!("report.{}", e.field),
                     message: e.message,
+                    kind: e.kind.into(),
                 }));
                 None
             }
@@ -567,7 +569,7 @@ fn audit_links(
 pub async fn report_gap(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<GapInput>,
+    body: Json<GapInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let today = Utc::now().date_naive();
@@ -607,7 +609,7 @@ pub async fn add_report(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReportInput>,
+    body: Json<ReportInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = id.into_inner();
@@ -676,9 +678,11 @@ pub struct GapQuery {
     /// Only gaps first reported on or before this date.
     pub reported_to: Option<NaiveDate>,
     /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, default = 50, example = 50)]
     #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub limit: Option<i64>,
     /// Items to skip, 0 to 1,000,000.
+    #[param(minimum = 0, maximum = 1_000_000, default = 0, example = 0)]
     #[serde(default, deserialize_with = "crate::http::paging::whole_number")]
     pub offset: Option<i64>,
 }
@@ -710,7 +714,7 @@ pub async fn list_gaps(
     };
     if let (Some(from), Some(to)) = (q.reported_from, q.reported_to) {
         if to < from {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 "reported_to",
                 "must not be before reported_from",
             ));

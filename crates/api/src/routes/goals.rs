@@ -1,6 +1,7 @@
 //! The help plan (Hilfeplan) of a case: goals with topic, target date, status and appended
 //! progress notes. Also the case-data access helpers shared by contacts and conferences.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -241,7 +242,7 @@ pub async fn create_goal(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<GoalInput>,
+    body: Json<GoalInput>,
 ) -> Result<HttpResponse, ApiError> {
     let case_id = id.into_inner();
     let input = body.into_inner();
@@ -338,7 +339,7 @@ pub async fn update_goal(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<GoalInput>,
+    body: Json<GoalInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -382,7 +383,7 @@ pub async fn add_goal_note(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<GoalNoteInput>,
+    body: Json<GoalNoteInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

@@ -1,5 +1,6 @@
 //! Sitzungen (meetings) of bodies: agenda, attendees, minutes, and decisions.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -217,7 +218,7 @@ pub async fn create_meeting(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<MeetingInput>,
+    body: Json<MeetingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageBodies)?;
@@ -277,7 +278,7 @@ pub async fn update_meeting(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<MeetingInput>,
+    body: Json<MeetingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageBodies)?;
@@ -356,7 +357,7 @@ pub async fn add_decision(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<DecisionInput>,
+    body: Json<DecisionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageBodies)?;

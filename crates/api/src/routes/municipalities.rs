@@ -1,5 +1,6 @@
 //! Municipalities (kreisangehörige Kommunen): the county's towns and municipalities.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -249,7 +250,7 @@ pub async fn get_municipality(
 pub async fn create_municipality(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<MunicipalityInput>,
+    body: Json<MunicipalityInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
@@ -284,7 +285,7 @@ pub async fn update_municipality(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<MunicipalityInput>,
+    body: Json<MunicipalityInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;

@@ -1,6 +1,7 @@
 //! Offers (Angebote) of the county's organisations: read by every authenticated caller, written
 //! by the coordination (coordinator, KI lead) and by partner systems for their own organisation.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpResponse};
@@ -277,9 +278,18 @@ fn collect<T, E: ToString>(
 }
 
 /// A `YYYY-MM-DD` query value; the error names what was sent.
+/// A date exactly as RFC 3339 `full-date` (the document's `format: date`): `YYYY-MM-DD`, with
+/// nothing around it, so that the server and the document refuse the same values.
 pub(crate) fn parse_date(value: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("'{value}' is not a date (YYYY-MM-DD)"))
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("'{value}' is not a date (YYYY-MM-DD)"))
 }
 
 impl OfferQuery {
@@ -429,7 +439,7 @@ pub async fn create_offer(
     caller: Caller,
     state: web::Data<AppState>,
     idempotency: IdempotencyKey,
-    body: web::Json<OfferInput>,
+    body: Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let fingerprint = idempotency.fingerprint(None, &input);
@@ -488,7 +498,7 @@ pub async fn update_offer(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<OfferInput>,
+    body: Json<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

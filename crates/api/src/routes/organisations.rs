@@ -1,5 +1,6 @@
 //! Organisations (Akteure): the actors of the county's integration landscape.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -250,7 +251,7 @@ pub async fn get_organisation(
 pub async fn create_organisation(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<OrganisationInput>,
+    body: Json<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;
@@ -285,7 +286,7 @@ pub async fn update_organisation(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<OrganisationInput>,
+    body: Json<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteReferenceData)?;

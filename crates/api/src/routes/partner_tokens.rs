@@ -2,6 +2,7 @@
 //! authenticate. An administrator issues a token for one organisation with scopes and an
 //! expiry; the secret is shown once; the token can be listed and revoked.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
@@ -192,7 +193,7 @@ pub async fn list_partner_tokens(
 pub async fn issue_partner_token(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<NewPartnerTokenInput>,
+    body: Json<NewPartnerTokenInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManagePartnerTokens)?;

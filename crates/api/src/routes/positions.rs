@@ -1,5 +1,6 @@
 //! Positions (Stellen) of the three KIM modules and their staffing phases.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -372,7 +373,7 @@ pub async fn get_position(
 pub async fn create_position(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<PositionInput>,
+    body: Json<PositionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
@@ -409,7 +410,7 @@ pub async fn update_position(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<PositionInput>,
+    body: Json<PositionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
@@ -476,7 +477,7 @@ pub async fn transition_position(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<TransitionInput>,
+    body: Json<TransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;

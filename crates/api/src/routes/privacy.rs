@@ -25,6 +25,7 @@ use super::referrals::ReferralEvent;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::audit;
 use crate::error::error_sets as sets;
+use crate::http::body::Json;
 use crate::http::precondition::{ok_versioned, with_etag, IfMatch};
 use crate::routes::RouteTable;
 use crate::server::AppState;
@@ -370,7 +371,7 @@ pub async fn erase_client(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ReasonInput>,
+    body: Json<ReasonInput>,
 ) -> Result<web::Json<ErasureResult>, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -517,7 +518,7 @@ pub async fn place_legal_hold(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<ReasonInput>,
+    body: Json<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

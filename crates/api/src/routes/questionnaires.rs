@@ -2,6 +2,7 @@
 //! whole while it is a draft; once a campaign uses it, it is frozen and changes go into a new
 //! version (`POST …/versions`, a copy of the last).
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -286,7 +287,7 @@ pub async fn get_questionnaire(
 pub async fn create_questionnaire(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<QuestionnaireInput>,
+    body: Json<QuestionnaireInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;
@@ -328,7 +329,7 @@ pub async fn update_questionnaire(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<QuestionnaireUpdate>,
+    body: Json<QuestionnaireUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;
@@ -461,7 +462,7 @@ pub async fn replace_version(
     state: web::Data<AppState>,
     path: web::Path<(i64, i32)>,
     if_match: IfMatch,
-    body: web::Json<VersionInput>,
+    body: Json<VersionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;

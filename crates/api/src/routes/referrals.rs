@@ -18,6 +18,7 @@
 
 use std::future::{ready, Ready};
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
@@ -664,7 +665,7 @@ pub async fn create_referral(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     idempotency: IdempotencyKey,
-    body: web::Json<ReferralInput>,
+    body: Json<ReferralInput>,
 ) -> Result<HttpResponse, ApiError> {
     let case_id = id.into_inner();
     let input = body.into_inner();
@@ -833,7 +834,7 @@ pub async fn transition_referral(
     id: web::Path<i64>,
     if_match: IfMatch,
     idempotency: IdempotencyKey,
-    body: web::Json<ReferralTransitionInput>,
+    body: Json<ReferralTransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -993,7 +994,7 @@ pub async fn update_referral(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ReferralInput>,
+    body: Json<ReferralInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

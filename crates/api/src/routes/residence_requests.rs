@@ -5,6 +5,7 @@
 //! the request's status but no longer its question, answer or note
 //! ([`kim_domain::residence_request::office_view`]).
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -213,7 +214,7 @@ pub async fn create_request(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<RequestInput>,
+    body: Json<RequestInput>,
 ) -> Result<HttpResponse, ApiError> {
     let case_id = id.into_inner();
     let input = body.into_inner();
@@ -437,7 +438,7 @@ pub async fn transition_request(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<RequestTransitionInput>,
+    body: Json<RequestTransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

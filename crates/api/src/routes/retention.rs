@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
+use crate::http::body::Json;
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::routes::RouteTable;
 use crate::server::AppState;
@@ -125,7 +126,7 @@ pub async fn update_rule(
     state: web::Data<AppState>,
     record_type: web::Path<String>,
     if_match: IfMatch,
-    body: web::Json<RetentionRuleInput>,
+    body: Json<RetentionRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let record_type = record_type.into_inner();
     let input = body.into_inner();

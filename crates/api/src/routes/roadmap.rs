@@ -1,5 +1,6 @@
 //! Planung (roadmap): the items of the four workstreams for a Gantt chart, and the delayed ones.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -186,7 +187,7 @@ impl RoadmapItemInput {
         let end = planned("planned_end", &self.planned_end, Bound::End);
         if let (Some(start), Some(end)) = (start, end) {
             if let Err(message) = rules::check_period(start, end) {
-                errors.push(FieldError::new("planned_end", message));
+                errors.push(FieldError::rule("planned_end", message));
             }
         }
         match (start, end) {
@@ -323,7 +324,7 @@ pub async fn get_item(
 pub async fn create_item(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<RoadmapItemInput>,
+    body: Json<RoadmapItemInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
@@ -359,7 +360,7 @@ pub async fn update_item(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<RoadmapItemInput>,
+    body: Json<RoadmapItemInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -239,7 +240,7 @@ pub async fn save_response(
     state: web::Data<AppState>,
     path: ResponsePath,
     if_match: IfMatch,
-    body: web::Json<AnswersInput>,
+    body: Json<AnswersInput>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .db
@@ -343,7 +344,7 @@ pub async fn reopen_response(
     state: web::Data<AppState>,
     path: ResponsePath,
     if_match: IfMatch,
-    body: web::Json<ReopenInput>,
+    body: Json<ReopenInput>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .db

@@ -2,6 +2,7 @@
 //! reminder, and the need score per municipality (Bedarfswert) that feeds the distribution
 //! report.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, put, web, HttpResponse};
 use kim_domain::reference::RhineSide;
@@ -405,7 +406,7 @@ pub async fn set_need_score(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<NeedScoreInput>,
+    body: Json<NeedScoreInput>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .db

@@ -1,6 +1,7 @@
 //! User accounts of people. Administrators manage them; managing accounts grants no access to
 //! case data (the permission table keeps those apart).
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -238,7 +239,7 @@ pub async fn get_user(
 pub async fn create_user(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<NewUserInput>,
+    body: Json<NewUserInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageUsers)?;
@@ -298,7 +299,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<UserUpdateInput>,
+    body: Json<UserUpdateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageUsers)?;

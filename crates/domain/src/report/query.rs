@@ -44,13 +44,13 @@ impl Period {
             None => NaiveDate::from_ymd_opt(anchor(Some(from)), 12, 31).ok_or_else(bad_year)?,
         };
         if from > to {
-            return Err(FieldError::new(
+            return Err(FieldError::rule(
                 "from",
                 format!("must not be after `to` ({to})"),
             ));
         }
         if (to - from).num_days() >= MAX_PERIOD_DAYS {
-            return Err(FieldError::new(
+            return Err(FieldError::rule(
                 "to",
                 "the period may span at most 10 years",
             ));
@@ -65,11 +65,13 @@ pub fn parse_dimensions<D: Copy + PartialEq>(
     value: Option<&str>,
     parse: impl Fn(&str) -> Result<D, crate::UnknownValue>,
 ) -> Result<Vec<D>, FieldError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    // Exactly the document's array of distinct names (comma-separated, no spaces): an empty
+    // value is the empty list.
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(Vec::new());
     };
     let mut dims = Vec::new();
-    for part in value.split(',').map(str::trim) {
+    for part in value.split(',') {
         let dim = parse(part).map_err(|e| FieldError::new("group_by", e.to_string()))?;
         if dims.contains(&dim) {
             return Err(FieldError::new(
@@ -103,7 +105,7 @@ crate::vocabulary! {
 impl ReportFormat {
     /// The `format` parameter wins; without it `Accept: text/csv` or `image/svg+xml` choose.
     pub fn choose(format: Option<&str>, accept: Option<&str>) -> Result<ReportFormat, FieldError> {
-        if let Some(f) = format.map(str::trim).filter(|f| !f.is_empty()) {
+        if let Some(f) = format {
             return ReportFormat::parse(f).map_err(|e| FieldError::new("format", e.to_string()));
         }
         let accept = accept.unwrap_or_default();
@@ -257,11 +259,20 @@ mod tests {
     fn group_by_is_checked() {
         let parse = |v| parse_dimensions(Some(v), CaseDimension::parse);
         assert_eq!(
-            parse("municipality, month"),
+            parse("municipality,month"),
             Ok(vec![CaseDimension::Municipality, CaseDimension::Month])
         );
         assert_eq!(parse_dimensions(None, CaseDimension::parse), Ok(vec![]));
-        for bad in ["colour", "month,month", "month,year,topic", "month,"] {
+        assert_eq!(parse(""), Ok(vec![]));
+        // As the document states it: distinct names, comma-separated, nothing else.
+        for bad in [
+            "colour",
+            "month,month",
+            "month,year,topic",
+            "month,",
+            "municipality, month",
+            " month",
+        ] {
             assert_eq!(parse(bad).map_err(|e| e.field), Err("group_by"), "{bad}");
         }
     }
@@ -277,10 +288,13 @@ mod tests {
             ReportFormat::choose(Some("svg"), Some("text/csv")),
             Ok(ReportFormat::Svg)
         );
-        assert_eq!(
-            ReportFormat::choose(Some("pdf"), None).map_err(|e| e.field),
-            Err("format")
-        );
+        for bad in ["pdf", "", " csv"] {
+            assert_eq!(
+                ReportFormat::choose(Some(bad), None).map_err(|e| e.field),
+                Err("format"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

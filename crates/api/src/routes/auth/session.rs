@@ -12,6 +12,7 @@ use validator::{Validate, ValidationError};
 use super::issue_token;
 use crate::auth::{login, Caller};
 use crate::error::responses as err;
+use crate::http::body::Json;
 use crate::server::AppState;
 use crate::ApiError;
 
@@ -94,7 +95,7 @@ pub async fn change_password(
     caller: Caller,
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<PasswordChange>,
+    body: Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let who = state.db.authenticate(caller).await?;
     who.require(Action::ReadOwnAccount)?;

@@ -81,7 +81,7 @@ fn id_list(ids: &[i64]) -> String {
 
 /// An id in the body that names nothing: 422 on its field.
 fn unknown(field: &'static str, what: &str, id: i64) -> ApiError {
-    ApiError::field(field, format!("no {what} with id {id}"))
+    ApiError::reference(field, format!("no {what} with id {id}"))
 }
 
 /// Negative feedback given since the solutions were last communicated.

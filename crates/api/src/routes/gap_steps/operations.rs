@@ -1,6 +1,7 @@
 //! The operations of the gap process, one POST each, and their request bodies. Each turns its
 //! body into a [`StepRequest`] for [`take_step`]; the rules are the domain's step table.
 
+use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{post, web, HttpResponse};
 use chrono::NaiveDate;
@@ -195,7 +196,7 @@ pub async fn escalate(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ReasonInput>,
+    body: Json<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         reason: body.into_inner().reason,
@@ -227,7 +228,7 @@ pub async fn close_not_systematic(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ReasonInput>,
+    body: Json<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         reason: body.into_inner().reason,
@@ -255,7 +256,7 @@ pub async fn merge(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<MergeInput>,
+    body: Json<MergeInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let req = StepRequest {
@@ -289,7 +290,7 @@ pub async fn forward(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CommentInput>,
+    body: Json<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         comment: body.into_inner().comment,
@@ -324,7 +325,7 @@ pub async fn mandate(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<MandateInput>,
+    body: Json<MandateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let req = StepRequest {
@@ -362,7 +363,7 @@ pub async fn reject(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<SteeringReasonInput>,
+    body: Json<SteeringReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let req = StepRequest {
@@ -399,7 +400,7 @@ pub async fn propose(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ProposeInput>,
+    body: Json<ProposeInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     input.validate()?;
@@ -446,7 +447,7 @@ pub async fn decide(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<DecideInput>,
+    body: Json<DecideInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let req = StepRequest {
@@ -486,7 +487,7 @@ pub async fn send_back(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<SteeringReasonInput>,
+    body: Json<SteeringReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let req = StepRequest {
@@ -521,7 +522,7 @@ pub async fn communicate(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CommentInput>,
+    body: Json<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         comment: body.into_inner().comment,
@@ -548,7 +549,7 @@ pub async fn acknowledge(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CommentInput>,
+    body: Json<CommentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         comment: body.into_inner().comment,
@@ -575,7 +576,7 @@ pub async fn feedback(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<FeedbackInput>,
+    body: Json<FeedbackInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let req = StepRequest {
@@ -609,7 +610,7 @@ pub async fn close(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<CloseInput>,
+    body: Json<CloseInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         outcome: body.into_inner().outcome,
@@ -643,7 +644,7 @@ pub async fn reopen(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: web::Json<ReasonInput>,
+    body: Json<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let req = StepRequest {
         reason: body.into_inner().reason,

@@ -27,6 +27,49 @@ pub use self::query::ReportQuery;
 
 use crate::routes::RouteTable;
 
+/// The dimensions each report offers in `group_by`, for the document: an array of distinct
+/// names, at most [`kim_domain::report::query::MAX_DIMENSIONS`], comma-separated in the query.
+pub fn document_dimensions(document: &mut serde_json::Value) {
+    use kim_domain::report::query::{
+        CaseDimension, CaseloadDimension, GoalDimension, PeopleDimension, ReferralDimension,
+        MAX_DIMENSIONS,
+    };
+    fn names<D: Copy>(all: &[D], name: fn(D) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|d| name(*d)).collect()
+    }
+    let reports = [
+        ("cases", names(CaseDimension::ALL, CaseDimension::as_str)),
+        (
+            "people",
+            names(PeopleDimension::ALL, PeopleDimension::as_str),
+        ),
+        (
+            "referrals",
+            names(ReferralDimension::ALL, ReferralDimension::as_str),
+        ),
+        ("goals", names(GoalDimension::ALL, GoalDimension::as_str)),
+        ("gaps", names(GoalDimension::ALL, GoalDimension::as_str)),
+        (
+            "caseload",
+            names(CaseloadDimension::ALL, CaseloadDimension::as_str),
+        ),
+    ];
+    for (report, dimensions) in reports {
+        let path = format!("/api/v1/reports/{report}");
+        let Some(parameters) = document["paths"][&path]["get"]["parameters"].as_array_mut() else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter(|p| p["name"] == "group_by") {
+            parameter["schema"] = serde_json::json!({
+                "type": "array",
+                "items": {"type": "string", "enum": dimensions},
+                "maxItems": MAX_DIMENSIONS,
+                "uniqueItems": true,
+            });
+        }
+    }
+}
+
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(cases::cases_report)
         .service(people::people_report)

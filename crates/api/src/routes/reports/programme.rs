@@ -26,11 +26,11 @@ use crate::ApiError;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProgrammeQuery {
-    /// The reporting year; default the current year.
-    #[param(example = 2026)]
+    /// The reporting year, 1990 to 2100; default the current year.
+    #[param(value_type = Option<i32>, minimum = 1990, maximum = 2100, example = 2026)]
     pub year: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
-    #[param(value_type = Option<ReportFormat>)]
+    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -75,8 +75,8 @@ pub async fn programme_report(
     http: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
-    let year = match query.year.as_deref().map(str::trim) {
-        None | Some("") => Some(clock::now().date().year()),
+    let year = match query.year.as_deref() {
+        None => Some(clock::now().date().year()),
         Some(y) => y
             .parse::<i32>()
             .ok()

@@ -26,11 +26,12 @@ pub struct ReportQuery {
     /// Last day of the period (inclusive); default 31 December. At most 10 years after `from`.
     #[param(value_type = Option<String>, format = Date, example = "2026-12-31")]
     pub to: Option<String>,
-    /// Comma list of at most two dimensions (see the operation's description).
-    #[param(example = "municipality,month")]
+    /// At most two distinct dimensions, comma-separated (`municipality,month`); which ones each
+    /// report offers, its `enum` lists and its description explains.
+    #[param(value_type = Option<Vec<String>>, style = Form, explode = false, example = json!(["municipality", "month"]))]
     pub group_by: Option<String>,
     /// `json` (default), `csv` or `svg`; `Accept: text/csv` also selects CSV.
-    #[param(value_type = Option<ReportFormat>)]
+    #[param(value_type = Option<String>, pattern = "^(json|csv|svg)$")]
     pub format: Option<String>,
 }
 
@@ -53,14 +54,14 @@ fn date(
     value: Option<&str>,
     errors: &mut Vec<FieldError>,
 ) -> Option<NaiveDate> {
-    let text = value.map(str::trim).filter(|t| !t.is_empty())?;
+    let text = value?;
     parse_date(text)
         .map_err(|message| errors.push(FieldError::new(field, message)))
         .ok()
 }
 
 pub(super) fn domain_error(e: kim_domain::field::FieldError) -> FieldError {
-    FieldError::new(e.field, e.message)
+    e.into()
 }
 
 impl ReportQuery {

@@ -12,6 +12,8 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{responses, FieldError, Problem};
 
+mod contract;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -163,7 +165,7 @@ fn offer_oauth2_beside_bearer(api: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The whole document, as the server serves it.
-pub fn document() -> utoipa::openapi::OpenApi {
+pub fn document() -> serde_json::Value {
     let (_, api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -171,12 +173,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut api = api;
     offer_oauth2_beside_bearer(&mut api);
-    api
+    // The typed document serialises infallibly (maps with string keys only).
+    let mut document = serde_json::to_value(&api).unwrap_or_default();
+    contract::apply(&mut document);
+    crate::routes::reports::document_dimensions(&mut document);
+    document
 }
 
 /// The document as committed in `openapi/openapi.json`.
 pub fn document_json() -> Result<String, serde_json::Error> {
-    document().to_pretty_json().map(|mut s| {
+    serde_json::to_string_pretty(&document()).map(|mut s| {
         s.push('\n');
         s
     })
