@@ -17,6 +17,7 @@ mod funding;
 mod gaps;
 mod goals;
 mod login_throttle;
+mod metrics;
 mod municipalities;
 mod offers;
 mod operations;

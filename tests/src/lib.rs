@@ -124,6 +124,9 @@ impl Drop for TestDatabase {
 /// A running server with its own database, loaded with the demo county.
 pub struct TestApp {
     pub base: String,
+    /// The metrics listener (`http://127.0.0.1:PORT`) when the test set `KIM_METRICS_BIND`,
+    /// e.g. `spawn_with(backend, &[("KIM_METRICS_BIND", "127.0.0.1:0")])` for a free port.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     pub pool: DbPool,
     pub backend: Backend,
@@ -191,6 +194,9 @@ impl TestApp {
         let server = kim_api::server::spawn(&config, state).expect("start server");
         TestApp {
             base: format!("http://127.0.0.1:{}", server.port),
+            metrics_base: server
+                .metrics_port
+                .map(|port| format!("http://127.0.0.1:{port}")),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -366,6 +372,9 @@ impl TestApp {
     /// Stops the server now (tests of shutdown and of a dead database).
     pub async fn stop(&self) {
         self.server.handle.stop(true).await;
+        if let Some(metrics) = &self.server.metrics_handle {
+            metrics.stop(true).await;
+        }
     }
 }
 

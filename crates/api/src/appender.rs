@@ -12,13 +12,15 @@
 //! own transactions since the last batch, so the chain has one order and one writer. When idle
 //! the thread seals now and then (`idle_seal`).
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kim_store::audit::{self, NewEvent};
-use kim_store::DbPool;
 use tokio::sync::oneshot;
 
+use crate::db::MeteredPool;
 use crate::ApiError;
 
 /// Batching settings (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
@@ -54,20 +56,55 @@ struct Job {
 #[derive(Clone)]
 pub struct Appender {
     queue: SyncSender<Job>,
+    counts: Arc<Counts>,
+}
+
+/// What the metrics read (`crate::metrics`); `std::sync::mpsc` does not tell its length.
+#[derive(Default)]
+struct Counts {
+    /// Requests whose events are in the queue, not yet taken into a batch.
+    queued: AtomicUsize,
+    refused: AtomicU64,
+    failed_batches: AtomicU64,
+}
+
+/// The appender's queue now and its failures since start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppenderLoad {
+    /// Requests waiting for their events to be taken into a batch.
+    pub length: usize,
+    /// At this length requests are refused (503).
+    pub capacity: usize,
+    /// Requests refused because the queue was full.
+    pub refused: u64,
+    /// Batches that could not be committed (each answered its reads 503).
+    pub failed_batches: u64,
 }
 
 impl Appender {
     /// Starts the thread; it ends when the last handle is dropped, after its last batch.
-    pub fn start(pool: DbPool, options: AppenderOptions) -> Appender {
+    pub fn start(pool: MeteredPool, options: AppenderOptions) -> Appender {
         let (queue, jobs) = mpsc::sync_channel::<Job>(QUEUE);
+        let counts = Arc::new(Counts::default());
+        let taken = Arc::clone(&counts);
         let spawned = std::thread::Builder::new()
             .name("kim-audit-appender".into())
-            .spawn(move || run(pool, options, jobs));
+            .spawn(move || run(pool, options, jobs, &taken));
         if let Err(e) = spawned {
             // Without the thread every audited read answers 503: loud, and nothing unaudited.
             tracing::error!(error = %e, "cannot start the audit appender");
         }
-        Appender { queue }
+        Appender { queue, counts }
+    }
+
+    /// The queue's length now, its capacity and the failures so far.
+    pub fn load(&self) -> AppenderLoad {
+        AppenderLoad {
+            length: self.counts.queued.load(Ordering::Relaxed),
+            capacity: QUEUE,
+            refused: self.counts.refused.load(Ordering::Relaxed),
+            failed_batches: self.counts.failed_batches.load(Ordering::Relaxed),
+        }
     }
 
     /// Writes `events` durably (with the events of concurrent requests); `Err` (503) when the
@@ -77,9 +114,15 @@ impl Appender {
             return Ok(());
         }
         let (done, acknowledged) = oneshot::channel();
-        self.queue
-            .try_send(Job { events, done })
-            .map_err(|_| ApiError::Unavailable("the audit trail is not accepting events".into()))?;
+        // Counted before sending, so the thread's decrement never comes first.
+        self.counts.queued.fetch_add(1, Ordering::Relaxed);
+        if self.queue.try_send(Job { events, done }).is_err() {
+            self.counts.queued.fetch_sub(1, Ordering::Relaxed);
+            self.counts.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(ApiError::Unavailable(
+                "the audit trail is not accepting events".into(),
+            ));
+        }
         match acknowledged.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(cause)) => Err(ApiError::Unavailable(format!(
@@ -90,10 +133,14 @@ impl Appender {
     }
 }
 
-fn run(pool: DbPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>) {
+fn run(pool: MeteredPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>, counts: &Counts) {
+    let taken = |job: Job| {
+        counts.queued.fetch_sub(1, Ordering::Relaxed);
+        job
+    };
     loop {
         let first = match jobs.recv_timeout(options.idle_seal) {
-            Ok(job) => job,
+            Ok(job) => taken(job),
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(e) = write(&pool, &[]) {
                     tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
@@ -107,7 +154,7 @@ fn run(pool: DbPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>) {
         let mut batch = vec![first];
         while count < options.batch_size {
             let next = match jobs.try_recv() {
-                Ok(job) => job,
+                Ok(job) => taken(job),
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => {
                     let now = Instant::now();
@@ -115,7 +162,7 @@ fn run(pool: DbPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>) {
                         break;
                     }
                     match jobs.recv_timeout(deadline - now) {
-                        Ok(job) => job,
+                        Ok(job) => taken(job),
                         Err(_) => break,
                     }
                 }
@@ -131,6 +178,7 @@ fn run(pool: DbPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>) {
         }
         let result = write(&pool, &events);
         if let Err(e) = &result {
+            counts.failed_batches.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, events = events.len(), "audit batch failed; its reads answer 503");
         }
         for done in waiting {
@@ -140,7 +188,42 @@ fn run(pool: DbPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>) {
     }
 }
 
-fn write(pool: &DbPool, events: &[NewEvent]) -> Result<(), String> {
+fn write(pool: &MeteredPool, events: &[NewEvent]) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     audit::append(&mut conn, events).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use kim_store::audit::Actor;
+    use kim_store::connection::{pool_unchecked, PoolOptions};
+    use kim_store::DatabaseUrl;
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_failed_batch_is_counted_and_the_queue_drains() {
+        // A database without the audit table: every batch fails.
+        let dir = std::env::temp_dir().join(format!("kim-appender-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = DatabaseUrl::parse(&dir.join("kim.db").to_string_lossy()).expect("url");
+        let pool = MeteredPool::new(pool_unchecked(&url, PoolOptions::default()));
+        let appender = Appender::start(pool, AppenderOptions::default());
+        let event = NewEvent::new(&Actor::system(), "case.read", "case", Some(1), None);
+        let outcome = appender.append(vec![event]).await;
+        assert!(
+            matches!(outcome, Err(ApiError::Unavailable(_))),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            appender.load(),
+            AppenderLoad {
+                length: 0,
+                capacity: QUEUE,
+                refused: 0,
+                failed_batches: 1,
+            }
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -507,13 +507,35 @@ fn serve() -> Result<(), String> {
     let on_shutdown = state.clone();
     let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let metrics_listener = config
+        .metrics_bind
+        .map(|address| {
+            std::net::TcpListener::bind(address)
+                .map_err(|e| format!("cannot listen on {address} (KIM_METRICS_BIND): {e}"))
+        })
+        .transpose()?;
+    if let Some(address) = config.metrics_bind {
+        tracing::info!(%address, "serving metrics");
+        println!("Metrics on http://{address}/metrics");
+    }
+    let metrics = state.metrics.clone();
     tracing::info!(address = %config.bind, database = config.database_url.backend().as_str(), "serving");
     println!(
         "KIM API on http://{}  (Swagger UI: http://{}/swagger-ui/)",
         config.bind, config.bind
     );
     let served = actix_web::rt::System::new()
-        .block_on(async move { server::build(&config, state, listener)?.await })
+        .block_on(async move {
+            // The metrics listener ignores signals and stops after the API server has.
+            let metrics = metrics_listener
+                .map(|listener| crate::metrics::spawn(metrics, listener))
+                .transpose()?;
+            let served = server::build(&config, state, listener)?.await;
+            if let Some(handle) = metrics {
+                handle.stop(true).await;
+            }
+            served
+        })
         .map_err(|e| format!("server failed: {e}"));
     on_shutdown.db.optimize();
     served

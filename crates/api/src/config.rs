@@ -84,6 +84,9 @@ pub struct Config {
     pub report_min_cell: u64,
     /// Group commit of audit events (`KIM_AUDIT_BATCH_SIZE`, `KIM_AUDIT_BATCH_WAIT_MS`).
     pub audit: crate::appender::AppenderOptions,
+    /// Where Prometheus metrics are served (`KIM_METRICS_BIND`): a listener of their own, never
+    /// the API's; `None` serves no metrics at all.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Where the client's address is read from (`KIM_CLIENT_ADDRESS`).
@@ -314,7 +317,14 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(1..=100).contains(&report_min_cell) {
             return Err(bad("KIM_REPORT_MIN_CELL", "must be between 1 and 100"));
         }
+        let bind = self.parsed(
+            "KIM_BIND",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            "host:port, e.g. 127.0.0.1:8080",
+        )?;
+        let metrics_bind = self.metrics_bind(bind)?;
         Ok(Config {
+            metrics_bind,
             report_min_cell,
             retention_hour,
             development,
@@ -330,11 +340,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             case_backdate_max_days,
             idempotency_ttl: Duration::hours(idempotency_ttl_hours),
             audit: self.audit()?,
-            bind: self.parsed(
-                "KIM_BIND",
-                SocketAddr::from(([127, 0, 0, 1], 8080)),
-                "host:port, e.g. 127.0.0.1:8080",
-            )?,
+            bind,
             database_url: self.database_url()?,
             pool_size,
             jwt: JwtSettings {
@@ -359,6 +365,29 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 }
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// `KIM_METRICS_BIND`: unset, no metrics; set, an address that cannot be the API's own
+    /// (the metrics must not be reachable where API clients are).
+    fn metrics_bind(&self, api: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+        let Some(raw) = self.get("KIM_METRICS_BIND") else {
+            return Ok(None);
+        };
+        let address: SocketAddr = raw.trim().parse().map_err(|_| {
+            bad(
+                "KIM_METRICS_BIND",
+                format!("must be host:port, e.g. 127.0.0.1:9464, got '{raw}'"),
+            )
+        })?;
+        let same_interface =
+            address.ip() == api.ip() || address.ip().is_unspecified() || api.ip().is_unspecified();
+        if address.port() != 0 && address.port() == api.port() && same_interface {
+            return Err(bad(
+                "KIM_METRICS_BIND",
+                format!("must not be the API's address (KIM_BIND={api}): metrics get a listener of their own"),
+            ));
+        }
+        Ok(Some(address))
+    }
+
     fn audit(&self) -> Result<crate::appender::AppenderOptions, ConfigError> {
         let defaults = crate::appender::AppenderOptions::default();
         let batch_size: usize = self.parsed(
@@ -416,6 +445,7 @@ mod tests {
         assert_eq!(config.gap_escalation_threshold, 2);
         assert_eq!(config.case_backdate_max_days, 31);
         assert_eq!(config.idempotency_ttl, Duration::hours(24));
+        assert_eq!(config.metrics_bind, None, "no metrics unless asked for");
         assert!(
             !format!("{config:?}").contains(SECRET),
             "secret leaked into Debug"
@@ -479,11 +509,45 @@ mod tests {
             ("KIM_CASE_BACKDATE_MAX_DAYS", "36501"),
             ("KIM_IDEMPOTENCY_TTL_HOURS", "0"),
             ("KIM_IDEMPOTENCY_TTL_HOURS", "a day"),
+            ("KIM_METRICS_BIND", "9464"),
+            ("KIM_METRICS_BIND", "localhost:9464"),
+            ("KIM_METRICS_BIND", "127.0.0.1:8080"),
+            ("KIM_METRICS_BIND", "0.0.0.0:8080"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()
                 .unwrap_err();
             assert_eq!(err.variable, name);
         }
+    }
+
+    #[test]
+    fn metrics_get_an_address_of_their_own() {
+        let config = env(&[
+            ("KIM_JWT_SECRET", SECRET),
+            ("KIM_METRICS_BIND", "127.0.0.1:9464"),
+        ])
+        .config()
+        .expect("valid");
+        assert_eq!(
+            config.metrics_bind.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:9464")
+        );
+        // Another interface on the API's port is another address.
+        let config = env(&[
+            ("KIM_JWT_SECRET", SECRET),
+            ("KIM_BIND", "10.0.0.5:8080"),
+            ("KIM_METRICS_BIND", "127.0.0.1:8080"),
+        ])
+        .config()
+        .expect("valid");
+        assert!(config.metrics_bind.is_some());
+        let err = env(&[
+            ("KIM_JWT_SECRET", SECRET),
+            ("KIM_METRICS_BIND", "127.0.0.1:8080"),
+        ])
+        .config()
+        .unwrap_err();
+        assert!(err.to_string().contains("KIM_BIND=127.0.0.1:8080"), "{err}");
     }
 }

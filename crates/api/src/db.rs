@@ -3,8 +3,11 @@
 //! write pool in one transaction; audited reads use the read pool in a read transaction and
 //! hand their audit events to the appender (`crate::appender`).
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use kim_domain::audit::AuditObject;
-use kim_store::connection::PoolOptions;
+use kim_store::connection::{ConnectionManager, PoolOptions};
 use kim_store::{Backend, DatabaseUrl, DbConn, DbPool, StoreError};
 
 use kim_domain::Action;
@@ -16,11 +19,79 @@ use crate::ApiError;
 
 #[derive(Clone)]
 pub struct Db {
-    pool: DbPool,
+    pool: MeteredPool,
     /// SQLite: read-only connections beside the writer; PostgreSQL: the same pool.
-    read_pool: DbPool,
+    read_pool: MeteredPool,
     backend: Backend,
     appender: Appender,
+}
+
+/// A pool that counts who waits for it: r2d2 reports its connections (in use, idle) but not
+/// the callers waiting for one, and those are what an operator must see first when requests
+/// slow down (`crate::metrics`).
+#[derive(Clone)]
+pub struct MeteredPool {
+    pool: DbPool,
+    waits: Arc<Waits>,
+}
+
+#[derive(Default)]
+struct Waits {
+    /// Callers inside `get`: waiting for a free connection or for a new one to be opened.
+    waiting: AtomicUsize,
+    /// `get` calls that gave up after the pool's timeout (the request answers 503).
+    timeouts: AtomicU64,
+}
+
+/// A pool's state now (see [`MeteredPool::load`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolLoad {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+    pub waiting: usize,
+    pub timeouts: u64,
+}
+
+impl MeteredPool {
+    pub fn new(pool: DbPool) -> Self {
+        MeteredPool {
+            pool,
+            waits: Arc::default(),
+        }
+    }
+
+    /// A connection within the pool's timeout, counted among the waiting meanwhile.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, r2d2::Error> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.waits.waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.waits.waiting);
+        let connection = self.pool.get();
+        if connection.is_err() {
+            self.waits.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        connection
+    }
+
+    pub fn load(&self) -> PoolLoad {
+        let state = self.pool.state();
+        PoolLoad {
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+            waiting: self.waits.waiting.load(Ordering::Relaxed),
+            timeouts: self.waits.timeouts.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn inner(&self) -> &DbPool {
+        &self.pool
+    }
 }
 
 impl Db {
@@ -40,8 +111,18 @@ impl Db {
             max_size: readers,
             connection_timeout: pool.connection_timeout(),
         };
-        let read_pool = kim_store::connection::read_pool(url, &pool, read_options);
         let backend = url.backend();
+        let read_pool = match backend {
+            // One pool for both: one count of its waiters.
+            Backend::Postgres => None,
+            Backend::Sqlite => Some(MeteredPool::new(kim_store::connection::read_pool(
+                url,
+                &pool,
+                read_options,
+            ))),
+        };
+        let pool = MeteredPool::new(pool);
+        let read_pool = read_pool.unwrap_or_else(|| pool.clone());
         let appender = Appender::start(pool.clone(), appender);
         Db {
             pool,
@@ -138,7 +219,24 @@ impl Db {
     }
 
     pub fn pool(&self) -> &DbPool {
-        &self.pool
+        self.pool.inner()
+    }
+
+    /// Whether the database answers a trivial query, waiting at most `timeout` for a
+    /// connection (the readers' pool on SQLite, so the writer is not held up; not counted
+    /// among the waiting, it is no request).
+    pub fn ping(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
+        let mut conn = self.read_pool.inner().get_timeout(timeout)?;
+        kim_store::connection::ping(&mut conn)
+    }
+
+    /// The pools by the name the metrics give them: SQLite's `writer` and `reader`, or
+    /// PostgreSQL's one `shared` pool.
+    pub fn pools(&self) -> Vec<(&'static str, &MeteredPool)> {
+        match self.backend {
+            Backend::Sqlite => vec![("writer", &self.pool), ("reader", &self.read_pool)],
+            Backend::Postgres => vec![("shared", &self.pool)],
+        }
     }
 
     /// Runs `f` with a connection, without a transaction (reads).
@@ -277,5 +375,52 @@ impl Db {
         })
         .await?
         .map_err(ApiError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_metered_pool_counts_its_waiting_callers_and_timeouts() {
+        let dir = std::env::temp_dir().join(format!("kim-pool-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = DatabaseUrl::parse(&dir.join("kim.db").to_string_lossy()).expect("url");
+        let pool = MeteredPool::new(kim_store::connection::pool_unchecked(
+            &url,
+            PoolOptions {
+                max_size: 1,
+                connection_timeout: Duration::from_millis(300),
+            },
+        ));
+        let held = pool.get().expect("the one connection");
+        assert_eq!(
+            pool.load(),
+            PoolLoad {
+                in_use: 1,
+                idle: 0,
+                max: 1,
+                waiting: 0,
+                timeouts: 0
+            }
+        );
+        let waiter = {
+            let pool = pool.clone();
+            std::thread::spawn(move || pool.get().is_ok())
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while pool.load().waiting == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(pool.load().waiting, 1, "the second caller waits");
+        assert!(!waiter.join().expect("waiter"), "and gives up after 300 ms");
+        let load = pool.load();
+        assert_eq!((load.waiting, load.timeouts), (0, 1));
+        drop(held);
+        assert_eq!(pool.load().in_use, 0);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Login attempts per client address (both login endpoints).
     pub login_limiter: LoginLimiter,
     pub client_address: crate::config::ClientAddress,
+    /// Request counts and latencies, pools and queues (served when `KIM_METRICS_BIND` is set).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The per-address limit on login attempts: a keyed GCRA limiter (governor).
@@ -45,12 +47,14 @@ pub type LoginLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 impl AppState {
     pub fn new(config: &Config, db: Db) -> Self {
+        let passwords = PasswordWorkers::start(config.password_threads, config.password_queue);
         AppState {
+            metrics: crate::metrics::Metrics::new(&db, &passwords),
             db,
             jwt: JwtService::new(config.jwt.clone()),
             login_policy: config.login,
             partner_token_max_days: config.partner_token_max_days,
-            passwords: PasswordWorkers::start(config.password_threads, config.password_queue),
+            passwords,
             login_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(config.login_per_address_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
@@ -155,6 +159,8 @@ pub fn build(
             ))
             .wrap(cors(&origins))
             .wrap(from_fn(request_context))
+            // Outside the request context and CORS, so it times and counts everything they do.
+            .wrap(from_fn(crate::metrics::record))
             // Outermost, so every response (preflights and errors too) says it: browsers must
             // not guess a type other than the one declared (issue 10 item 8).
             .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
@@ -172,14 +178,32 @@ pub fn build(
 pub struct RunningServer {
     pub port: u16,
     pub handle: actix_web::dev::ServerHandle,
+    /// The metrics listener's port when `KIM_METRICS_BIND` is set (port 0 picks a free one).
+    pub metrics_port: Option<u16>,
+    pub metrics_handle: Option<actix_web::dev::ServerHandle>,
 }
 
-/// Binds a free port on 127.0.0.1 and runs the server on the current actix system.
+/// Binds a free port on 127.0.0.1 and runs the server on the current actix system; beside it
+/// the metrics listener on `KIM_METRICS_BIND` when that is set.
 pub fn spawn(config: &Config, state: AppState) -> std::io::Result<RunningServer> {
+    let (metrics_port, metrics_handle) = match config.metrics_bind {
+        Some(address) => {
+            let listener = TcpListener::bind(address)?;
+            let port = listener.local_addr()?.port();
+            let handle = crate::metrics::spawn(state.metrics.clone(), listener)?;
+            (Some(port), Some(handle))
+        }
+        None => (None, None),
+    };
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let server = build(config, web::Data::new(state), listener)?;
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    Ok(RunningServer { port, handle })
+    Ok(RunningServer {
+        port,
+        handle,
+        metrics_port,
+        metrics_handle,
+    })
 }

@@ -1,5 +1,6 @@
 //! Password hashing with argon2id (the crate's defaults: 19 MiB, 2 passes, OWASP's minimum).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -103,6 +104,20 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct PasswordWorkers {
     jobs: Sender<Job>,
     places: Arc<tokio::sync::Semaphore>,
+    capacity: usize,
+    /// Logins refused because the queue was full, since start (for the metrics).
+    refused: Arc<AtomicU64>,
+}
+
+/// How full the password queue is now (see `crate::metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordLoad {
+    /// Checks waiting or running.
+    pub length: usize,
+    /// `KIM_PASSWORD_QUEUE`: at this length logins are refused.
+    pub capacity: usize,
+    /// Logins refused with 503 because the queue was full, since start.
+    pub refused: u64,
 }
 
 /// A place in the password queue, taken before any work is done for a login so that a full
@@ -139,15 +154,30 @@ impl PasswordWorkers {
                 tracing::error!(%error, "cannot start a password hashing thread");
             }
         }
+        let capacity = places.max(1);
         PasswordWorkers {
             jobs,
-            places: Arc::new(tokio::sync::Semaphore::new(places.max(1))),
+            places: Arc::new(tokio::sync::Semaphore::new(capacity)),
+            capacity,
+            refused: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The queue's length now (checks holding a place), its capacity and the refusals so far.
+    pub fn load(&self) -> PasswordLoad {
+        PasswordLoad {
+            length: self
+                .capacity
+                .saturating_sub(self.places.available_permits()),
+            capacity: self.capacity,
+            refused: self.refused.load(Ordering::Relaxed),
         }
     }
 
     /// A place in the queue, or 503 `overloaded` when it is full.
     pub fn admit(&self) -> Result<Admission, crate::ApiError> {
         let place = Arc::clone(&self.places).try_acquire_owned().map_err(|_| {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             crate::ApiError::Overloaded {
                 retry_after_seconds: BUSY_RETRY_AFTER_SECONDS,
             }
@@ -239,6 +269,14 @@ mod tests {
         let workers = PasswordWorkers::start(1, 2);
         let first = workers.admit().expect("room");
         let second = workers.admit().expect("room");
+        assert_eq!(
+            workers.load(),
+            PasswordLoad {
+                length: 2,
+                capacity: 2,
+                refused: 0
+            }
+        );
         match workers.admit() {
             Err(crate::ApiError::Overloaded {
                 retry_after_seconds,
@@ -247,8 +285,10 @@ mod tests {
             Ok(_) => panic!("a third check was admitted to a queue of two"),
         }
         // A finished check gives its place back.
+        assert_eq!(workers.load().refused, 1, "the refusal is counted");
         assert_eq!(first.run(|| 1).await.expect("ran"), 1);
         drop(second);
+        assert_eq!(workers.load().length, 0, "places are given back");
         assert!(workers.admit().is_ok());
     }
 }
