@@ -12,6 +12,7 @@ backend_tests!(
     if_match_takes_entity_tag_lists_and_compares_strongly,
     integers_with_a_zero_fraction_are_integers,
     invalid_fields_say_whether_the_document_states_the_rule,
+    schema_and_server_agree_on_every_request_body,
 );
 
 fn municipality(name: &str) -> Value {
@@ -184,4 +185,111 @@ async fn invalid_fields_say_whether_the_document_states_the_rule(app: TestApp) {
     .await;
     assert_eq!(problem["errors"][0]["field"], "municipality_ids");
     assert_eq!(problem["errors"][0]["kind"], "reference");
+}
+
+/// The document and the server agree on every create operation's body (issue 14 item 1): the
+/// documented example is not refused for a rule the document states, and a value that breaks
+/// one of the document's rules for a field (a length, a range, a pattern, an enumeration) is
+/// refused with 422 naming that field as `schema`.
+async fn schema_and_server_agree_on_every_request_body(app: TestApp) {
+    let document = kim_api::openapi::document();
+    let roles = [
+        "coordinator",
+        "admin",
+        "case_manager",
+        "cm_coordinator",
+        "ki_lead",
+    ];
+    let mut tokens = Vec::new();
+    for role in roles {
+        tokens.push((role, app.token(role).await));
+    }
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let Some(operation) = item.get("post") else {
+            continue;
+        };
+        if path.contains('{') || path == "/api/v1/auth/password" {
+            continue;
+        }
+        let Some(body) = operation["requestBody"]["content"].get("application/json") else {
+            continue;
+        };
+        let name = body["schema"]["$ref"]
+            .as_str()
+            .and_then(|r| r.rsplit('/').next())
+            .expect("a named input type");
+        let schema = &document["components"]["schemas"][name];
+        let example = body.get("example").unwrap_or(&schema["example"]).clone();
+        assert!(example.is_object(), "{name} has an example");
+        // The first caller the operation lets in.
+        let mut caller = None;
+        for (role, token) in &tokens {
+            let answer = app.post(path, token, &example).await;
+            let status = answer.status();
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                continue;
+            }
+            if status == StatusCode::UNPROCESSABLE_ENTITY {
+                let problem: Value = answer.json().await.expect("json");
+                let stated: Vec<&Value> = problem["errors"]
+                    .as_array()
+                    .expect("errors")
+                    .iter()
+                    .filter(|e| e["kind"] == "schema")
+                    .collect();
+                assert!(
+                    stated.is_empty(),
+                    "{name}: its example is refused: {stated:?}"
+                );
+            }
+            caller = Some(token.clone());
+            break;
+        }
+        let token = caller.unwrap_or_else(|| panic!("{path}: no demo role may call it"));
+        for (field, property) in schema["properties"].as_object().expect("properties") {
+            let Some(broken) = breaking_value(property) else {
+                continue;
+            };
+            let mut body = example.clone();
+            body[field] = broken.clone();
+            let problem = assert_problem(
+                app.post(path, &token, &body).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert!(
+                problem["errors"]
+                    .as_array()
+                    .expect("errors")
+                    .iter()
+                    .any(|e| e["field"] == field.as_str() && e["kind"] == "schema"),
+                "{name}.{field} = {broken}: {problem}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} documented rules were tried");
+}
+
+/// A value the document's schema for one property refuses, if it states a rule a single value
+/// can break.
+fn breaking_value(property: &Value) -> Option<Value> {
+    if let Some(values) = property["enum"].as_array() {
+        assert!(!values.contains(&json!("no-such-value")));
+        return Some(json!("no-such-value"));
+    }
+    if let Some(max) = property["maxLength"].as_u64() {
+        return Some(json!("x".repeat(max as usize + 1)));
+    }
+    if property["pattern"].is_string() {
+        return Some(json!("   "));
+    }
+    if let Some(max) = property["maximum"].as_f64() {
+        return Some(json!(max + 1.0));
+    }
+    if let Some(min) = property["minimum"].as_f64() {
+        return Some(json!(min - 1.0));
+    }
+    None
 }

@@ -104,6 +104,12 @@ impl FieldError {
     }
 }
 
+impl From<kim_domain::survey::Invalid> for FieldError {
+    fn from(error: kim_domain::survey::Invalid) -> Self {
+        FieldError::of_kind(error.kind.into(), error.field, error.message)
+    }
+}
+
 impl From<kim_domain::field::FieldError> for FieldError {
     fn from(error: kim_domain::field::FieldError) -> Self {
         FieldError::of_kind(error.kind.into(), error.field, error.message)

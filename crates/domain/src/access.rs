@@ -163,7 +163,8 @@ pub fn check_case_worker(field: &'static str, user_id: i64, role: Role) -> Resul
         .iter()
         .map(|r| r.as_str())
         .collect();
-    Err(FieldError::new(
+    // The user's role is stored state: a rule the document cannot state.
+    Err(FieldError::rule(
         field,
         format!(
             "user {user_id} has the role {role}, which does not work cases; choose a user with the role {}",

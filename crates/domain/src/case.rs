@@ -239,7 +239,7 @@ pub fn check_case_transition(
 
     let close_reason = match (closing, input.close_reason) {
         (true, None) => {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "close_reason",
                 "is required when closing a case",
             ));

@@ -67,7 +67,7 @@ impl HouseholdLink {
     /// duplicate.
     pub fn new(kind: HouseholdLinkKind, from: i64, to: i64) -> Result<HouseholdLink, FieldError> {
         if from == to {
-            return Err(FieldError::new(
+            return Err(FieldError::rule(
                 "to_client_id",
                 "a client cannot be linked to themself",
             ));

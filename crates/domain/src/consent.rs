@@ -242,7 +242,7 @@ pub fn check_new_consent(
         .valid_until
         .is_some_and(|until| until < consent.given_on)
     {
-        errors.push(FieldError::new(
+        errors.push(FieldError::rule(
             "valid_until",
             "may not be earlier than given_on",
         ));

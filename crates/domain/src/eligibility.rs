@@ -166,7 +166,7 @@ pub fn check_opened_on(
     max_backdate_days: u32,
 ) -> Result<(), FieldError> {
     if opened_on > today {
-        return Err(FieldError::new("opened_on", "may not be in the future"));
+        return Err(FieldError::rule("opened_on", "may not be in the future"));
     }
     let earliest = today
         .checked_sub_days(Days::new(u64::from(max_backdate_days)))

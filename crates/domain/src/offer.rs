@@ -127,13 +127,28 @@ pub const ISO_639_1: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LanguageCode(&'static str);
 
+/// In the document: the enumeration of [`ISO_639_1`].
+impl utoipa::PartialSchema for LanguageCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ISO_639_1.iter().copied()))
+            .description(Some(
+                "An ISO 639-1 language code, lower case (`de`, `ar`, `uk`)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LanguageCode {}
+
 impl LanguageCode {
-    /// Accepts a known ISO 639-1 code in any case (`AR` is `ar`); anything else, including
-    /// three-letter ISO 639-2 codes, is refused so that one language has one spelling.
+    /// Accepts a known ISO 639-1 code, lower case as the document's enumeration states it;
+    /// anything else, including `AR` and three-letter ISO 639-2 codes, is refused so that one
+    /// language has one spelling.
     pub fn parse(value: &str) -> Result<LanguageCode, String> {
-        let lower = value.trim().to_ascii_lowercase();
         ISO_639_1
-            .binary_search(&lower.as_str())
+            .binary_search(&value)
             .map(|index| LanguageCode(ISO_639_1[index]))
             .map_err(|_| format!("'{value}' is not an ISO 639-1 language code (e.g. de, ar, uk)"))
     }
@@ -224,11 +239,11 @@ pub fn check_offer(terms: &OfferTerms<'_>) -> Result<(), Vec<FieldError>> {
         ));
     }
     match (terms.county_wide, terms.municipality_ids.is_empty()) {
-        (true, false) => errors.push(FieldError::new(
+        (true, false) => errors.push(FieldError::rule(
             "municipality_ids",
             "must be empty for a county-wide offer",
         )),
-        (false, true) => errors.push(FieldError::new(
+        (false, true) => errors.push(FieldError::rule(
             "municipality_ids",
             "name at least one municipality, or set county_wide",
         )),
@@ -526,11 +541,12 @@ mod tests {
     fn languages_are_iso_639_1_in_one_spelling() {
         assert_eq!(ISO_639_1.len(), 183);
         assert!(ISO_639_1.windows(2).all(|w| w[0] < w[1]), "sorted");
-        let parsed = parse_languages(&["uk", "AR", "de", "ar", " tr "]).expect("valid");
+        let parsed = parse_languages(&["uk", "ar", "de", "ar", "tr"]).expect("valid");
         let codes: Vec<&str> = parsed.iter().map(|c| c.as_str()).collect();
         assert_eq!(codes, vec!["ar", "de", "tr", "uk"]);
         assert_eq!(parse_languages::<&str>(&[]), Ok(vec![]));
-        let error = parse_languages(&["de", "deu", "xx", ""]).unwrap_err();
+        let error = parse_languages(&["de", "deu", "xx", "", "AR", " tr "]).unwrap_err();
+        assert!(error.message.contains("'AR'"), "{}", error.message);
         assert_eq!(error.field, "languages");
         assert!(error.message.contains("'deu'"), "{}", error.message);
         assert!(error.message.contains("'xx'"), "{}", error.message);

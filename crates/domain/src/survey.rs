@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::field::FieldErrorKind;
 use crate::permission::{Action, Principal};
 use crate::transition::IllegalTransition;
 
@@ -81,10 +82,10 @@ pub const MAX_OPTIONS: usize = 50;
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     /// Stable value stored in answers; 1 to 60 characters of `a-z`, `0-9`, `_`.
-    #[schema(example = "language")]
+    #[schema(example = "language", pattern = "^[a-z0-9_]{1,60}$")]
     pub value: String,
-    /// What the respondent reads.
-    #[schema(example = "Sprache")]
+    /// What the respondent reads; 1 to 200 characters, not blank.
+    #[schema(example = "Sprache", pattern = "\\S", min_length = 1, max_length = 200)]
     pub label: String,
 }
 
@@ -93,19 +94,27 @@ pub struct ChoiceOption {
 #[serde(deny_unknown_fields)]
 pub struct Question {
     /// Unique within the version; 1 to 60 characters of `a-z`, `0-9`, `_`; answers are keyed by it.
-    #[schema(example = "need_language")]
+    #[schema(example = "need_language", pattern = "^[a-z0-9_]{1,60}$")]
     pub key: String,
-    #[schema(example = "Wie hoch ist der Bedarf an Sprachförderung?")]
+    /// 1 to 1000 characters, not blank.
+    #[schema(
+        example = "Wie hoch ist der Bedarf an Sprachförderung?",
+        pattern = "\\S",
+        min_length = 1,
+        max_length = 1000
+    )]
     pub text: String,
-    /// Ausfüllhinweis (help text).
+    /// Ausfüllhinweis (help text); not blank, at most 2000 characters.
     #[serde(default)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub help_text: Option<String>,
     pub kind: QuestionKind,
     /// A submitted response must answer it.
     #[serde(default)]
     pub required: bool,
-    /// The choices; at least two for choice questions, none for other kinds.
+    /// The choices; at least two for choice questions, none for other kinds; at most 50.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub options: Vec<ChoiceOption>,
     /// Lowest allowed number (number questions only).
     #[serde(default)]
@@ -119,10 +128,20 @@ pub struct Question {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
-    #[schema(example = "Bedarfe nach Zielgruppen")]
+    /// 1 to 200 characters, not blank.
+    #[schema(
+        example = "Bedarfe nach Zielgruppen",
+        pattern = "\\S",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
+    /// Not blank, at most 2000 characters.
     #[serde(default)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub description: Option<String>,
+    /// At least one; at most 200 in the whole questionnaire.
+    #[schema(min_items = 1, max_items = 200)]
     pub questions: Vec<Question>,
 }
 
@@ -132,13 +151,33 @@ pub struct Section {
 pub struct Invalid {
     pub field: String,
     pub message: String,
+    /// Whether the document states the rule (see [`FieldErrorKind`]).
+    pub kind: FieldErrorKind,
 }
 
 impl Invalid {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+    /// A value that breaks a rule the document states.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Invalid {
         Invalid {
             field: field.into(),
             message: message.into(),
+            kind: FieldErrorKind::Schema,
+        }
+    }
+
+    /// A rule across fields or over stored state (the questionnaire a response answers).
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            kind: FieldErrorKind::Rule,
+            ..Invalid::new(field, message)
+        }
+    }
+
+    /// A key or id that names nothing.
+    pub fn reference(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            kind: FieldErrorKind::Reference,
+            ..Invalid::new(field, message)
         }
     }
 }
@@ -177,7 +216,7 @@ pub fn validate_sections(sections: &[Section]) -> Result<(), Vec<Invalid>> {
     }
     let total: usize = sections.iter().map(|s| s.questions.len()).sum();
     if total > MAX_QUESTIONS {
-        errors.push(Invalid::new(
+        errors.push(Invalid::rule(
             "sections",
             format!("at most {MAX_QUESTIONS} questions in all"),
         ));
@@ -203,7 +242,7 @@ pub fn validate_sections(sections: &[Section]) -> Result<(), Vec<Invalid>> {
                     "must be 1 to 60 characters of a-z, 0-9 and _",
                 ));
             } else if !keys.insert(question.key.as_str()) {
-                errors.push(Invalid::new(
+                errors.push(Invalid::rule(
                     format!("{at}.key"),
                     format!(
                         "'{}' is used by another question; keys must be unique",
@@ -234,12 +273,12 @@ fn check_options(errors: &mut Vec<Invalid>, at: &str, question: &Question) {
     );
     if !is_choice {
         if !question.options.is_empty() {
-            errors.push(Invalid::new(field, "only choice questions have options"));
+            errors.push(Invalid::rule(field, "only choice questions have options"));
         }
         return;
     }
     if question.options.len() < 2 {
-        errors.push(Invalid::new(
+        errors.push(Invalid::rule(
             field.clone(),
             "a choice question needs at least two options",
         ));
@@ -257,7 +296,7 @@ fn check_options(errors: &mut Vec<Invalid>, at: &str, question: &Question) {
                 "must be 1 to 60 characters of a-z, 0-9 and _",
             ));
         } else if !values.insert(option.value.as_str()) {
-            errors.push(Invalid::new(
+            errors.push(Invalid::rule(
                 format!("{field}[{o}].value"),
                 format!("'{}' is listed twice", option.value),
             ));
@@ -270,7 +309,7 @@ fn check_bounds(errors: &mut Vec<Invalid>, at: &str, question: &Question) {
     if question.kind != QuestionKind::Number {
         for (name, value) in [("min", question.min), ("max", question.max)] {
             if value.is_some() {
-                errors.push(Invalid::new(
+                errors.push(Invalid::rule(
                     format!("{at}.{name}"),
                     "only number questions have a minimum or maximum",
                 ));
@@ -288,7 +327,7 @@ fn check_bounds(errors: &mut Vec<Invalid>, at: &str, question: &Question) {
     }
     if let (Some(min), Some(max)) = (question.min, question.max) {
         if min > max {
-            errors.push(Invalid::new(
+            errors.push(Invalid::rule(
                 format!("{at}.max"),
                 "must not be less than min",
             ));
@@ -339,7 +378,7 @@ pub fn check_answers(
     let mut answers = Answers::new();
     let known: HashSet<&str> = questions(sections).map(|q| q.key.as_str()).collect();
     for key in given.keys().filter(|k| !known.contains(k.as_str())) {
-        errors.push(Invalid::new(
+        errors.push(Invalid::reference(
             format!("answers.{key}"),
             "there is no question with this key in the questionnaire",
         ));
@@ -355,7 +394,7 @@ pub fn check_answers(
                 Ok(None) => {}
                 Err(message) => {
                     refused = true;
-                    errors.push(Invalid::new(field.clone(), message));
+                    errors.push(Invalid::rule(field.clone(), message));
                 }
             }
         }
@@ -364,7 +403,7 @@ pub fn check_answers(
             && !refused
             && !answers.contains_key(&question.key)
         {
-            errors.push(Invalid::new(
+            errors.push(Invalid::rule(
                 field,
                 "is required; answer it before submitting",
             ));
@@ -492,7 +531,7 @@ pub fn check_campaign_transition(
 /// A campaign starts as a draft (prepared, then opened) or opened at once; never closed.
 pub fn check_initial_status(status: CampaignStatus) -> Result<(), Invalid> {
     if status == CampaignStatus::Closed {
-        return Err(Invalid::new(
+        return Err(Invalid::rule(
             "status",
             "a new campaign is draft or open; close it later",
         ));
@@ -631,11 +670,11 @@ pub fn check_slot(slot: &RespondentSlot, at: &str) -> Result<(), Invalid> {
     match (slot.kind, slot.municipality_id, slot.organisation_id) {
         (RespondentKind::Municipality, Some(_), None)
         | (RespondentKind::Organisation, None, Some(_)) => Ok(()),
-        (RespondentKind::Municipality, _, _) => Err(Invalid::new(
+        (RespondentKind::Municipality, _, _) => Err(Invalid::rule(
             at,
             "a municipality respondent names municipality_id and no organisation_id",
         )),
-        (RespondentKind::Organisation, _, _) => Err(Invalid::new(
+        (RespondentKind::Organisation, _, _) => Err(Invalid::rule(
             at,
             "an organisation respondent names organisation_id and no municipality_id",
         )),

@@ -186,10 +186,8 @@ pub const MAX_WEIGHT: f64 = 100.0;
 /// `weights[i].weight`.
 pub fn validate_weights(sections: &[Section], weights: &[NeedWeight]) -> Result<(), Vec<Invalid>> {
     let mut errors = Vec::new();
-    let invalid = |field: String, message: &str| Invalid {
-        field,
-        message: message.into(),
-    };
+    // The weights name questions of the stored questionnaire: rules over stored state.
+    let invalid = |field: String, message: &str| Invalid::rule(field, message);
     if weights.is_empty() {
         errors.push(invalid(
             "weights".into(),
@@ -210,7 +208,7 @@ pub fn validate_weights(sections: &[Section], weights: &[NeedWeight]) -> Result<
             .find(|q| q.key == weight.question_key);
         let key_field = format!("weights[{i}].question_key");
         match question {
-            None => errors.push(invalid(
+            None => errors.push(Invalid::reference(
                 key_field,
                 "no question with this key in the campaign's questionnaire",
             )),

@@ -130,7 +130,9 @@ pub fn parse_sort<S: Copy>(
     default: (S, Direction),
     fields: &[(&str, S)],
 ) -> Result<(S, Direction), ApiError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    // Exactly as the document's pattern for `sort` states it: empty is the default, nothing
+    // around the name.
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(default);
     };
     let (direction, name) = match value.strip_prefix('-') {

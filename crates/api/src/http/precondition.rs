@@ -49,37 +49,23 @@ impl IfMatch {
 /// An `If-Match` field value: `*` or a comma-separated list of entity tags (RFC 9110 §8.8.3),
 /// compared strongly.
 fn condition(value: &str) -> Condition {
-    let value = value.trim();
-    if value == "*" {
+    if value.trim_matches([' ', '\t']) == "*" {
         return Condition::NeverMatches(
             "If-Match: * is not accepted: send the ETag of the version you edited",
         );
     }
-    let mut versions: Vec<i32> = Vec::new();
-    let mut tags = 0;
-    // Empty list elements are allowed by the list syntax (RFC 9110 §5.6.1).
-    for element in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (weak, opaque) = match element.strip_prefix("W/") {
-            Some(rest) => (true, rest),
-            None => (false, element),
-        };
-        let Some(inner) = opaque.strip_prefix('"').and_then(|o| o.strip_suffix('"')) else {
-            return Condition::Malformed;
-        };
-        if !inner.bytes().all(is_etag_char) {
-            return Condition::Malformed;
-        }
-        tags += 1;
-        // Weak tags never match by strong comparison; this API's tags are decimal versions.
-        if !weak && !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(version) = inner.parse::<i32>() {
-                versions.push(version);
-            }
-        }
-    }
-    if tags == 0 {
+    let Some(tags) = entity_tags(value) else {
         return Condition::Malformed;
-    }
+    };
+    // Weak tags never match by strong comparison; this API's tags are decimal versions.
+    let mut versions: Vec<i32> = tags
+        .iter()
+        .filter(|(weak, opaque)| {
+            !weak && !opaque.is_empty() && opaque.bytes().all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|(_, opaque)| opaque.parse::<i32>().ok())
+        .collect();
+    versions.sort_unstable();
     versions.dedup();
     match versions.as_slice() {
         [] => Condition::NeverMatches(
@@ -89,6 +75,59 @@ fn condition(value: &str) -> Condition {
         [version] => Condition::Version(*version),
         _ => Condition::SeveralVersions,
     }
+}
+
+/// The entity tags of a list (`1#entity-tag`, RFC 9110 §8.8.3 and §5.6.1: elements separated
+/// by commas and optional whitespace, empty elements allowed), as (weak, opaque value); `None`
+/// when the value is not such a list. A comma inside a quoted tag belongs to the tag.
+fn entity_tags(value: &str) -> Option<Vec<(bool, &str)>> {
+    let bytes = value.as_bytes();
+    let mut tags = Vec::new();
+    let mut at = 0;
+    let skip_blanks = |mut i: usize| {
+        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        i
+    };
+    loop {
+        at = skip_blanks(at);
+        if at == bytes.len() {
+            break;
+        }
+        if bytes[at] == b',' {
+            at += 1;
+            continue;
+        }
+        let weak = value[at..].starts_with("W/");
+        if weak {
+            at += 2;
+        }
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let start = at + 1;
+        let end = start + bytes[start..].iter().position(|b| *b == b'"')?;
+        let opaque = &value[start..end];
+        if !opaque.bytes().all(is_etag_char) {
+            return None;
+        }
+        tags.push((weak, opaque));
+        at = skip_blanks(end + 1);
+        match bytes.get(at) {
+            None => break,
+            Some(b',') => at += 1,
+            Some(_) => return None,
+        }
+    }
+    (!tags.is_empty()).then_some(tags)
+}
+
+/// Whether `value` is a well-formed `If-Match` value (400 otherwise); the document's pattern
+/// must agree (`openapi::contract`).
+#[cfg(test)]
+pub(crate) fn is_well_formed(value: &str) -> bool {
+    condition(value) != Condition::Malformed
 }
 
 /// `etagc` of RFC 9110: visible ASCII except the double quote, and obs-text.
@@ -153,6 +192,11 @@ mod tests {
         assert_eq!(condition("\"4\", \"4\""), Condition::Version(4));
         assert_eq!(condition("W/\"x\", \"5\""), Condition::Version(5));
         assert_eq!(condition("\"stale-0\", , \"6\""), Condition::Version(6));
+        // A comma inside a tag is part of it; tabs are whitespace.
+        assert_eq!(
+            condition(",\t W/\"a,b\" ,\t\"7\",\"x,\""),
+            Condition::Version(7)
+        );
     }
 
     #[test]

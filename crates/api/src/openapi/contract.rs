@@ -28,8 +28,12 @@ pub fn apply(document: &mut Value) {
             let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
-            describe_if_match(operation);
+            describe_headers(operation);
             document_bad_request(operation);
+            document_paging_errors(operation);
+            if path.contains('{') {
+                document_not_found(operation);
+            }
             if method == "post" {
                 if let Some(links) = links.get(path) {
                     add_links(operation, links.clone());
@@ -39,19 +43,60 @@ pub fn apply(document: &mut Value) {
     }
 }
 
-fn describe_if_match(operation: &mut Map<String, Value>) {
+/// An `Idempotency-Key` the server accepts (crate::routes::referrals): 1 to 255 visible ASCII
+/// characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+fn describe_headers(operation: &mut Map<String, Value>) {
     let Some(parameters) = operation
         .get_mut("parameters")
         .and_then(Value::as_array_mut)
     else {
         return;
     };
-    for parameter in parameters {
-        if parameter["in"] == "header" && parameter["name"] == "If-Match" {
+    for parameter in parameters.iter_mut().filter(|p| p["in"] == "header") {
+        if parameter["name"] == "If-Match" {
             parameter["schema"] = json!({"type": "string", "pattern": IF_MATCH_PATTERN});
             parameter["description"] = json!(IF_MATCH_DESCRIPTION);
             parameter["example"] = json!("\"1\"");
+        } else if parameter["name"] == "Idempotency-Key" {
+            parameter["schema"] = json!({"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN});
         }
+    }
+}
+
+/// An id in the path that names no object the caller may see answers 404, on every operation.
+fn document_not_found(operation: &mut Map<String, Value>) {
+    if let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    {
+        responses
+            .entry("404")
+            .or_insert_with(|| json!({"$ref": "#/components/responses/NotFound"}));
+    }
+}
+
+/// A list's `limit` and `offset` out of their range answer 422 naming the parameter.
+fn document_paging_errors(operation: &mut Map<String, Value>) {
+    let paged = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p["in"] == "query" && (p["name"] == "limit" || p["name"] == "offset"))
+        });
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if paged && !responses.contains_key("422") {
+        responses.insert(
+            "422".into(),
+            json!({"$ref": "#/components/responses/Unprocessable"}),
+        );
     }
 }
 
@@ -193,19 +238,34 @@ mod tests {
     #[test]
     fn the_if_match_pattern_agrees_with_the_parser() {
         let pattern = regex_lite::Regex::new(super::IF_MATCH_PATTERN).expect("pattern");
-        for accepted in [
+        let examples = [
             "\"3\"",
             "W/\"3\"",
             "*",
+            " * ",
             "\"a\", W/\"b\"",
             ", \"3\"",
             "\"3\",",
             "\"\"",
-        ] {
-            assert!(pattern.is_match(accepted), "{accepted}");
-        }
-        for refused in ["", "3", "\"3", "*, \"3\"", "'3'", "\"a b\"", ","] {
-            assert!(!pattern.is_match(refused), "{refused}");
+            ",\t W/\"a,b\" ,\t\"7\"",
+            "",
+            "3",
+            "\"3",
+            "*, \"3\"",
+            "'3'",
+            "\"a b\"",
+            ",",
+            "W/3",
+            "\"a\"\"b\"",
+            "\"a\" x",
+            "w/\"3\"",
+        ];
+        for example in examples {
+            assert_eq!(
+                pattern.is_match(example),
+                crate::http::precondition::is_well_formed(example),
+                "{example:?}"
+            );
         }
     }
 }

@@ -28,7 +28,14 @@ issued by an administrator, sent the same way.\n\n\
 **Conventions.** Errors are RFC 9457 problem details (`application/problem+json`). Lists take \
 `limit` (1-200, default 50) and `offset` (0-1,000,000) and answer `{items, total, limit, offset, next}`. Every \
 mutable object has a `version`, returned as `ETag`; `PUT` and `DELETE` require it as `If-Match` \
-(428 without, 412 when stale). Every response carries `X-Request-Id`. Times are RFC 3339 UTC.",
+(428 without, 412 when stale; a list of entity tags is compared strongly, so `*` and weak tags never \
+match). Every response carries `X-Request-Id`. Times are RFC 3339 UTC.\n\n\
+**What this document states.** Every rule a single value must follow (type, format, length, range, \
+pattern, enumeration) is in the schemas; a 422 for one of them names the field with `kind: schema`. \
+Rules across fields or over stored state (an end before its start, a step the object's state does \
+not allow with this input) are named in the operation's description and answer 422 with \
+`kind: rule`; an id that names nothing you may see answers 422 with `kind: reference`. A method a \
+path does not have answers 405 with `Allow`; `OPTIONS` lists the methods.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
         contact(name = "KIM API team")
     ),

@@ -231,7 +231,7 @@ pub struct RejectInput {
         length(max = 500, message = "must be at most 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 500)]
     pub reason: String,
 }
 

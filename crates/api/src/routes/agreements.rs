@@ -141,7 +141,7 @@ pub struct AgreementInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// Partner organisation. A signed agreement needs this or `municipality_id`.
     pub organisation_id: Option<i64>,
@@ -161,7 +161,7 @@ pub struct AgreementInput {
         length(max = 100, message = "must be at most 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100, default = "KI")]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 100, default = "KI")]
     pub service_supervision: String,
     /// Fachaufsicht (technical supervision); default `KI`; 1 to 100 characters.
     #[serde(default = "ki")]
@@ -169,7 +169,7 @@ pub struct AgreementInput {
         length(max = 100, message = "must be at most 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100, default = "KI")]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 100, default = "KI")]
     pub technical_supervision: String,
     /// Gegenstand (subject); at most 2,000 characters.
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
@@ -313,6 +313,7 @@ pub struct AgreementQuery {
     pub expiring_within_days: Option<i64>,
     /// `title`, `signed_on`, `starts_on`, `ends_on` or `created_at`; prefix `-` for descending.
     /// Default `title`. Agreements without the date sort last either way.
+    #[param(pattern = "^(-?(title|signed_on|starts_on|ends_on|created_at))?$")]
     pub sort: Option<String>,
 }
 

@@ -31,8 +31,10 @@ pub fn configure(cfg: &mut impl RouteTable) {
 #[schema(example = json!({"username": "case_manager", "password": "demo-password"}))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
     #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 

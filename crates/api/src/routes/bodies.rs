@@ -45,7 +45,7 @@ pub struct Member {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub function: String,
 }
 
@@ -122,7 +122,7 @@ pub struct BodyInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     /// At most 2000 characters.
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
@@ -158,13 +158,13 @@ impl BodyInput {
         };
         let topic = trimmed(self.topic);
         if self.kind == BodyKind::ProjectGroupThematic && topic.is_none() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "topic",
                 "is required for a thematic project group",
             ));
         }
         if self.kind == BodyKind::ProjectGroupLocal && self.municipality_ids.is_empty() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "municipality_ids",
                 "name at least one municipality for a local project group",
             ));

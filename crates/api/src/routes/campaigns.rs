@@ -171,7 +171,7 @@ impl RespondentInput {
             organisation_id: self.organisation_id,
             respondent_user_id: self.respondent_user_id,
         };
-        check_slot(&slot, at).map_err(|e| FieldError::new(e.field, e.message))?;
+        check_slot(&slot, at).map_err(FieldError::from)?;
         Ok(slot)
     }
 }
@@ -191,7 +191,7 @@ pub struct CampaignUpdate {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     #[schema(max_length = 2000)]
@@ -363,7 +363,7 @@ pub async fn create_campaign(
     let (campaign, respondents) = body.into_inner().split();
     let mut errors = campaign.data().err().unwrap_or_default();
     if let Some(Err(e)) = campaign.status.map(check_initial_status) {
-        errors.push(FieldError::new(e.field, e.message));
+        errors.push(FieldError::from(e));
     }
     let mut slots = Vec::new();
     if respondents.len() > 200 {

@@ -210,8 +210,7 @@ fn check_input(
     if input.clients.len() > 20 {
         errors.push(FieldError::new("clients", "at most 20 clients"));
     }
-    let mut push =
-        |e: kim_domain::field::FieldError| errors.push(FieldError::new(e.field, e.message));
+    let mut push = |e: kim_domain::field::FieldError| errors.push(FieldError::from(e));
     if let Some(limit) = backdate_limit {
         if let Err(e) = check_opened_on(opened_on, decided_on, limit) {
             push(e);
@@ -281,7 +280,7 @@ fn check_case_workers(
             )),
             Some(role) => {
                 if let Err(e) = check_case_worker(field, user, role) {
-                    errors.push(FieldError::new(e.field, e.message));
+                    errors.push(FieldError::from(e));
                 }
             }
         }
@@ -444,6 +443,7 @@ pub struct CaseQuery {
     /// `false`: the exceptions to the intake rule.
     pub eligible: Option<bool>,
     /// `opened_on`, `status_since` or `id`; prefix `-` for descending. Default `-opened_on`.
+    #[param(pattern = "^(-?(opened_on|status_since|id))?$")]
     pub sort: Option<String>,
 }
 
@@ -647,7 +647,7 @@ pub async fn update_case(
             let days = IntakeDays { opened_on: current.opened_on, decided_on: current.created_at.date_naive(), backdate_limit: None };
             let (other, intake) = check_input(&input, &rule, &days)?;
             if !input.clients.is_empty() || input.assigned_user_id.is_some() || input.deputy_user_id.is_some() || input.opened_on.is_some() {
-                return Err(ApiError::field("clients", "only `client_ids` and the case's facts change here; reassign through /reassign"));
+                return Err(ApiError::rule("clients", "only `client_ids` and the case's facts change here; reassign through /reassign"));
             }
             let client_ids = input.client_ids.unwrap_or_else(|| current.data.client_ids.clone());
             let Some(lead) = client_ids.first().copied() else {

@@ -186,11 +186,11 @@ impl ConferenceInput {
             ));
         }
         if self.held_on > today {
-            errors.push(FieldError::new("held_on", "must not be in the future"));
+            errors.push(FieldError::rule("held_on", "must not be in the future"));
         }
         for (index, task) in self.tasks.iter().enumerate() {
             if task.id.is_some() && !replacing {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     format!("tasks[{index}].id"),
                     "leave out when recording: the server assigns task ids",
                 ));
@@ -235,7 +235,7 @@ impl ConferenceInput {
     ) -> Result<ConferenceChanges, ApiError> {
         self.validated(today, true)?;
         if self.case_id != case_id {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 "case_id",
                 "cannot change: a conference stays with the case it discussed (or anonymised); record a new one instead",
             ));
@@ -499,7 +499,7 @@ pub async fn complete_task(
                 require_access(access, Access::ReadWrite)?;
             }
             if done_on > today {
-                return Err(ApiError::field("done_on", "must not be in the future"));
+                return Err(ApiError::rule("done_on", "must not be in the future"));
             }
             let task = store::complete_task(conn, id, task_id, done_on)?;
             audit(

@@ -116,12 +116,7 @@ pub struct ConsentInput {
 }
 
 fn field_errors(errors: Vec<kim_domain::field::FieldError>) -> ApiError {
-    ApiError::Validation(
-        errors
-            .into_iter()
-            .map(|e| FieldError::new(e.field, e.message))
-            .collect(),
-    )
+    ApiError::Validation(errors.into_iter().map(FieldError::from).collect())
 }
 
 /// List a client's consents

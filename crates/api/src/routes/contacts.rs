@@ -110,7 +110,7 @@ impl ContactInput {
             errors.push(FieldError::new("duration_minutes", message));
         }
         if self.occurred_on > today {
-            errors.push(FieldError::new("occurred_on", "must not be in the future"));
+            errors.push(FieldError::rule("occurred_on", "must not be in the future"));
         }
         let mut participants = Vec::new();
         for (index, p) in self.participants.iter().enumerate() {

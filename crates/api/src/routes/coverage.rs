@@ -175,7 +175,7 @@ pub struct CoverageQuery {
     pub dimension: Option<String>,
     /// Municipality ids, comma-separated (`3,7,12`): the rows, in this order. Default: every
     /// municipality, by name.
-    #[param(example = "3,7,12")]
+    #[param(value_type = Option<Vec<i64>>, style = Form, explode = false, max_items = 200, example = json!([3, 7, 12]))]
     pub municipality: Option<String>,
     /// Count the offers running on this date (`YYYY-MM-DD`); default today (UTC).
     #[param(value_type = Option<String>, format = Date, example = "2021-06-01")]
@@ -186,7 +186,7 @@ pub struct CoverageQuery {
 #[into_params(parameter_in = Query)]
 pub struct CoverageFormat {
     /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
-    #[param(example = "csv")]
+    #[param(pattern = "^(json|csv)$", example = "csv")]
     pub format: Option<String>,
 }
 
@@ -201,13 +201,14 @@ impl CoverageQuery {
     /// Every bad parameter at once, as a 422 naming each.
     fn request(&self) -> Result<CoverageRequest, ApiError> {
         let mut errors = Vec::new();
-        let dimension = match self.dimension.as_deref().map(str::trim) {
-            None | Some("") => Some(CoverageDimension::TargetGroup),
+        // Every parameter exactly as the document states it: no blanks around values.
+        let dimension = match self.dimension.as_deref() {
+            None => Some(CoverageDimension::TargetGroup),
             Some(text) => CoverageDimension::parse(text)
                 .map_err(|e| errors.push(FieldError::new("dimension", e.to_string())))
                 .ok(),
         };
-        let municipality_ids = match self.municipality.as_deref().map(str::trim) {
+        let municipality_ids = match self.municipality.as_deref() {
             None | Some("") => Some(None),
             Some(text) => parse_ids(text)
                 .map(Some)
@@ -241,12 +242,8 @@ fn parse_ids(text: &str) -> Result<Vec<i64>, String> {
     let ids = text
         .split(',')
         .map(|part| {
-            part.trim().parse::<i64>().map_err(|_| {
-                format!(
-                    "'{}' is not a municipality id; send ids like 3,7,12",
-                    part.trim()
-                )
-            })
+            part.parse::<i64>()
+                .map_err(|_| format!("'{part}' is not a municipality id; send ids like 3,7,12"))
         })
         .collect::<Result<Vec<i64>, String>>()?;
     if ids.len() > MAX_MUNICIPALITIES {
@@ -466,7 +463,7 @@ pub fn to_csv(report: &CoverageReport) -> Result<String, String> {
 
 /// Whether the caller asked for CSV, by `format` or by `Accept`.
 fn wants_csv(format: Option<&str>, accept: Option<&str>) -> Result<bool, ApiError> {
-    match format.map(str::trim) {
+    match format {
         Some("csv") => Ok(true),
         Some("json") => Ok(false),
         Some(other) => Err(ApiError::field(
@@ -663,7 +660,8 @@ mod tests {
 
     #[test]
     fn ids_and_formats() {
-        assert_eq!(parse_ids("3, 7,12"), Ok(vec![3, 7, 12]));
+        assert_eq!(parse_ids("3,7,12"), Ok(vec![3, 7, 12]));
+        assert!(parse_ids("3, 7").is_err());
         assert!(parse_ids("3,x").unwrap_err().contains("'x'"));
         assert!(parse_ids("3,,4").is_err());
         assert!(parse_ids(&vec!["1"; MAX_MUNICIPALITIES + 1].join(",")).is_err());
@@ -673,6 +671,7 @@ mod tests {
         assert!(wants_csv(None, Some("application/json")).is_ok_and(|csv| !csv));
         assert!(wants_csv(None, None).is_ok_and(|csv| !csv));
         assert!(wants_csv(Some("xlsx"), None).is_err());
+        assert!(wants_csv(Some(" csv"), None).is_err());
     }
 
     #[test]

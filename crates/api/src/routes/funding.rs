@@ -349,7 +349,7 @@ pub struct FundingRateInput {
 impl FundingRateInput {
     fn into_rate(self) -> Result<(Rate, Option<String>), ApiError> {
         self.validate()?;
-        check_basis(self.item, self.basis).map_err(|m| ApiError::field("basis", m))?;
+        check_basis(self.item, self.basis).map_err(|m| ApiError::rule("basis", m))?;
         let rate = Rate {
             year: self.year,
             module: self.module,

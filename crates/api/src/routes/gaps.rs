@@ -366,7 +366,7 @@ pub struct ReportInput {
         length(max = 2000, message = "must be at most 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// Default today; not in the future.
     pub reported_on: Option<NaiveDate>,
@@ -389,7 +389,7 @@ impl ReportInput {
         };
         let reported_on = self.reported_on.unwrap_or(today);
         if reported_on > today {
-            errors.push(FieldError::new("reported_on", "must not be in the future"));
+            errors.push(FieldError::rule("reported_on", "must not be in the future"));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -418,21 +418,21 @@ pub struct GapInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// 1 to 4000 characters, without personal data.
     #[validate(
         length(max = 4000, message = "must be at most 4000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 4000)]
     pub description: String,
     /// A short topic key the list filters by, e.g. `early_childhood`, `housing`; 1 to 100.
     #[validate(
         length(max = 100, message = "must be at most 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 100)]
     pub topic: String,
     #[serde(default)]
     pub legal_domains: Vec<LegalDomain>,
@@ -525,7 +525,7 @@ fn visible_cases(
                 .map(|case| case.lead_client_reference)
                 .map_err(|e| match e {
                     ApiError::NotFound | ApiError::Forbidden(_) => {
-                        ApiError::field(field, format!("no case {case_id} that you may see"))
+                        ApiError::reference(field, format!("no case {case_id} that you may see"))
                     }
                     other => other,
                 })
@@ -666,6 +666,7 @@ pub async fn get_gap(
 #[serde(deny_unknown_fields)]
 pub struct GapQuery {
     /// Only gaps in these stages (comma-separated, e.g. `reported,escalated`).
+    #[param(value_type = Option<Vec<GapStage>>, style = Form, explode = false, example = json!(["reported", "escalated"]))]
     pub stage: Option<String>,
     /// Only gaps of this topic (exact).
     pub topic: Option<String>,
@@ -705,11 +706,12 @@ pub async fn list_gaps(
     let q = query.into_inner();
     let page = kim_domain::paging::PageRequest::parse(q.limit, q.offset)
         .map_err(|(field, message)| ApiError::field(field, message))?;
+    // As the document states it: an array of stages, comma-separated; empty is no filter.
     let stages = match q.stage.as_deref() {
-        None => Vec::new(),
+        None | Some("") => Vec::new(),
         Some(text) => text
             .split(',')
-            .map(|s| GapStage::parse(s.trim()).map_err(|e| ApiError::field("stage", e.to_string())))
+            .map(|s| GapStage::parse(s).map_err(|e| ApiError::field("stage", e.to_string())))
             .collect::<Result<_, _>>()?,
     };
     if let (Some(from), Some(to)) = (q.reported_from, q.reported_to) {

@@ -134,7 +134,7 @@ pub struct GoalInput {
         length(max = 2000, message = "must be at most 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     pub topic: Topic,
     /// By when the goal should be reached.
@@ -149,7 +149,7 @@ impl GoalInput {
         let status = self
             .status
             .or(default_status)
-            .ok_or_else(|| ApiError::field("status", "is required"))?;
+            .ok_or_else(|| ApiError::rule("status", "is required"))?;
         Ok(GoalData {
             text: self.text.trim().to_owned(),
             topic: self.topic,
@@ -169,7 +169,7 @@ pub struct GoalNoteInput {
         length(max = 2000, message = "must be at most 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// Default today; not in the future.
     pub noted_on: Option<NaiveDate>,
@@ -395,7 +395,7 @@ pub async fn add_goal_note(
             input.validate()?;
             let noted_on = input.noted_on.unwrap_or(today);
             if noted_on > today {
-                return Err(ApiError::field("noted_on", "must not be in the future"));
+                return Err(ApiError::rule("noted_on", "must not be in the future"));
             }
             let goal = store::add_note(conn, &who.actor(), id, noted_on, input.text.trim())?;
             audit(

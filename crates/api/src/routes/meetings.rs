@@ -37,7 +37,7 @@ pub struct AgendaItem {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// The gap discussed under this item.
     pub gap_id: Option<i64>,
@@ -139,7 +139,7 @@ pub struct MeetingInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// Protokoll; at most 20000 characters.
     #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
@@ -322,6 +322,18 @@ pub async fn delete_meeting(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The outcomes a decision recorded by hand may have (`DecisionOutcome` without those the gap
+/// steps record); for the document only, the body is read as `DecisionOutcome` and the others
+/// refused.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum RecordedOutcome {
+    Adopted,
+    Rejected,
+    Deferred,
+}
+
 /// A free decision to record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -332,9 +344,10 @@ pub struct DecisionInput {
         length(max = 2000, message = "must be at most 2000 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// `adopted`, `rejected` or `deferred`; the others are recorded by the gap steps.
+    #[schema(value_type = RecordedOutcome)]
     pub outcome: DecisionOutcome,
     /// A gap the decision is about (without moving it; use the gap steps for that).
     pub gap_id: Option<i64>,

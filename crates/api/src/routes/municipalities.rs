@@ -100,7 +100,7 @@ pub struct MunicipalityInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: MunicipalityKind,
     pub rhine_side: RhineSide,
@@ -155,7 +155,10 @@ pub struct MunicipalityQuery {
     /// Exact social area.
     pub social_area: Option<String>,
     /// `name`, `population` or `created_at`; prefix `-` for descending. Default `name`.
-    #[param(example = "-population")]
+    #[param(
+        pattern = "^(-?(name|population|created_at))?$",
+        example = "-population"
+    )]
     pub sort: Option<String>,
 }
 

@@ -143,11 +143,11 @@ pub struct OfferInput {
     pub description: Option<String>,
     /// At least one; duplicates are ignored.
     #[serde(default)]
-    #[schema(min_items = 1)]
+    #[schema(required = true, min_items = 1)]
     pub topics: Vec<OfferTopic>,
     /// At least one; duplicates are ignored.
     #[serde(default)]
-    #[schema(min_items = 1)]
+    #[schema(required = true, min_items = 1)]
     pub target_groups: Vec<OfferTargetGroup>,
     /// Serves every municipality; then `municipality_ids` must be empty. Default `false`.
     #[serde(default)]
@@ -166,10 +166,10 @@ pub struct OfferInput {
     /// Residence statuses the offer is open to; empty: every status.
     #[serde(default)]
     pub residence_statuses: Vec<ResidenceStatus>,
-    /// ISO 639-1 codes (`de`, `ar`, `uk`), any case; at most 50; duplicates are ignored.
+    /// ISO 639-1 codes (`de`, `ar`, `uk`); at most 50; duplicates are ignored.
     #[serde(default)]
     #[validate(length(max = 50, message = "at most 50 languages"))]
-    #[schema(max_items = 50, example = json!(["de", "ar"]))]
+    #[schema(value_type = Vec<LanguageCode>, max_items = 50, example = json!(["de", "ar"]))]
     pub languages: Vec<String>,
     pub access: OfferAccess,
     /// 0 to 100,000; absent: not stated.
@@ -247,12 +247,13 @@ pub struct OfferQuery {
     /// Offers serving this municipality, county-wide offers included.
     pub municipality_id: Option<i64>,
     /// Offers in this language (ISO 639-1).
-    #[param(example = "ar")]
+    #[param(value_type = Option<LanguageCode>, example = "ar")]
     pub language: Option<String>,
     /// Offers running on this date (`YYYY-MM-DD`; period bounds inclusive).
     #[param(value_type = Option<String>, format = Date, example = "2021-06-01")]
     pub active_on: Option<String>,
     /// `title`, `active_from` or `created_at`; prefix `-` for descending. Default `title`.
+    #[param(pattern = "^(-?(title|active_from|created_at))?$")]
     pub sort: Option<String>,
 }
 
@@ -299,14 +300,12 @@ impl OfferQuery {
         let topic = collect(
             &mut errors,
             "topic",
-            self.topic.as_deref().map(|t| OfferTopic::parse(t.trim())),
+            self.topic.as_deref().map(OfferTopic::parse),
         );
         let target_group = collect(
             &mut errors,
             "target_group",
-            self.target_group
-                .as_deref()
-                .map(|g| OfferTargetGroup::parse(g.trim())),
+            self.target_group.as_deref().map(OfferTargetGroup::parse),
         );
         let language = collect(
             &mut errors,

@@ -95,7 +95,7 @@ pub struct OrganisationInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: OrganisationKind,
     #[serde(default)]
@@ -160,6 +160,7 @@ pub struct OrganisationQuery {
     pub municipality_id: Option<i64>,
     pub active: Option<bool>,
     /// `name`, `kind` or `created_at`; prefix `-` for descending. Default `name`.
+    #[param(pattern = "^(-?(name|kind|created_at))?$")]
     pub sort: Option<String>,
 }
 

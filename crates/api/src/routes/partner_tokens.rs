@@ -116,7 +116,7 @@ pub struct NewPartnerTokenInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub organisation_id: i64,
     /// One or more scopes, each once.

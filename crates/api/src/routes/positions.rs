@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
 pub struct MunicipalityShare {
     pub municipality_id: i64,
     /// Share in FTE, two decimals at most; all shares together at most the position's FTE.
-    #[schema(example = 0.5, minimum = 0.01)]
+    #[schema(example = 0.5, minimum = 0.01, multiple_of = 0.01)]
     pub fte: f64,
 }
 
@@ -139,11 +139,11 @@ pub struct PositionInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     pub function: PositionFunction,
     /// 0.01 to 10.00, two decimals at most.
-    #[schema(minimum = 0.01, maximum = 10.0, example = 1.0)]
+    #[schema(minimum = 0.01, maximum = 10.0, multiple_of = 0.01, example = 1.0)]
     pub fte: f64,
     /// Default `true`.
     #[serde(default = "yes")]
@@ -241,6 +241,7 @@ pub struct PositionQuery {
     /// Exact region.
     pub region: Option<String>,
     /// `title`, `module`, `phase` or `created_at`; prefix `-` for descending. Default `title`.
+    #[param(pattern = "^(-?(title|module|phase|created_at))?$")]
     pub sort: Option<String>,
 }
 
@@ -417,7 +418,7 @@ pub async fn update_position(
     let expected = if_match.version()?;
     let (data, planned_since) = body.into_inner().into_data()?;
     if planned_since.is_some() {
-        return Err(ApiError::field(
+        return Err(ApiError::rule(
             "planned_since",
             "can only be set on create; change phases through transitions",
         ));
@@ -439,7 +440,7 @@ pub async fn update_position(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"to": "onboarding", "effective_on": "2021-04-01", "comment": "Started 1 April"}))]
-pub struct TransitionInput {
+pub struct PositionTransitionInput {
     pub to: StaffingPhase,
     /// When the new phase began (default today); not before the current phase began.
     pub effective_on: Option<NaiveDate>,
@@ -456,7 +457,7 @@ pub struct TransitionInput {
 /// history with its date and who made it, and counts for funding from that date.
 ///
 /// **Who may call:** `ki_lead`, `coordinator`.
-#[utoipa::path(tag = "Positions", request_body = TransitionInput,
+#[utoipa::path(tag = "Positions", request_body = PositionTransitionInput,
     params(("id" = i64, Path, description = "Position id"), ("If-Match" = String, Header, description = "ETag of the version you saw")),
     responses(
     (status = 200, description = "The position in its new phase", body = Position, headers(("ETag" = String))),
@@ -477,7 +478,7 @@ pub async fn transition_position(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: Json<TransitionInput>,
+    body: Json<PositionTransitionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;

@@ -308,9 +308,9 @@ pub async fn export_client(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Request of the data subject of 2026-11-20 (Art. 17(1)(a) GDPR)"}))]
-pub struct ReasonInput {
-    /// Required, at most 2000 characters.
-    #[schema(max_length = 2000)]
+pub struct ErasureReasonInput {
+    /// Required, 1 to 2000 characters.
+    #[schema(value_type = String, required = true, pattern = "\\S", min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -361,7 +361,7 @@ fn refused_erasure(refusal: ErasureRefusal) -> ApiError {
 /// legal hold, and with 409 `already-erased` the second time.
 ///
 /// **Who may call:** `data_protection_officer`. Others: 403.
-#[utoipa::path(tag = "Data protection", request_body = ReasonInput,
+#[utoipa::path(tag = "Data protection", request_body = ErasureReasonInput,
     params(("id" = i64, Path, description = "Client id"), ("If-Match" = String, Header, description = "The client's version in quotes, e.g. `\"1\"`: `client.version` of the access export")),
     responses((status = 200, description = "The client was erased", body = ErasureResult), sets::ReplaceErrors),
     security(("bearer" = [])))]
@@ -371,7 +371,7 @@ pub async fn erase_client(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     if_match: IfMatch,
-    body: Json<ReasonInput>,
+    body: Json<ErasureReasonInput>,
 ) -> Result<web::Json<ErasureResult>, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
@@ -508,7 +508,7 @@ pub async fn get_legal_hold(
 /// the case is already held.
 ///
 /// **Who may call:** `cm_coordinator`, `data_protection_officer`. Others: 403.
-#[utoipa::path(tag = "Data protection", request_body = ReasonInput,
+#[utoipa::path(tag = "Data protection", request_body = ErasureReasonInput,
     params(("id" = i64, Path, description = "Case id")),
     responses((status = 201, description = "The hold", body = LegalHold, headers(("ETag" = String))),
         (status = 404, response = crate::error::responses::NotFound), sets::CreateErrors),
@@ -518,7 +518,7 @@ pub async fn place_legal_hold(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: Json<ReasonInput>,
+    body: Json<ErasureReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

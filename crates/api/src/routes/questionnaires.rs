@@ -35,10 +35,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
 
 /// The 422 of a survey rule: each invalid field, named as the client sent it.
 pub(crate) fn invalid(errors: Vec<Invalid>) -> ApiError {
-    let mut fields: Vec<FieldError> = errors
-        .into_iter()
-        .map(|e| FieldError::new(e.field, e.message))
-        .collect();
+    let mut fields: Vec<FieldError> = errors.into_iter().map(FieldError::from).collect();
     fields.sort_by(|a, b| a.field.cmp(&b.field));
     ApiError::Validation(fields)
 }
@@ -158,7 +155,7 @@ pub struct QuestionnaireInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// At most 2000 characters.
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
@@ -166,6 +163,7 @@ pub struct QuestionnaireInput {
     pub description: Option<String>,
     /// At least one section with at least one question; question keys unique; choice questions
     /// with at least two options; at most 30 sections and 200 questions.
+    #[schema(min_items = 1, max_items = 30)]
     pub sections: Vec<Section>,
 }
 
@@ -178,7 +176,7 @@ pub struct QuestionnaireUpdate {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     #[schema(max_length = 2000)]
@@ -192,6 +190,8 @@ pub struct QuestionnaireUpdate {
     {"key": "need_language", "text": "Wie hoch ist der Bedarf an Sprachförderung?", "kind": "scale",
      "required": true}]}]}))]
 pub struct VersionInput {
+    /// As in `QuestionnaireInput`.
+    #[schema(min_items = 1, max_items = 30)]
     pub sections: Vec<Section>,
 }
 
@@ -208,11 +208,7 @@ fn check(
         },
     };
     if let Err(errors) = validate_sections(sections) {
-        fields.extend(
-            errors
-                .into_iter()
-                .map(|e| FieldError::new(e.field, e.message)),
-        );
+        fields.extend(errors.into_iter().map(FieldError::from));
     }
     if fields.is_empty() {
         Ok(())

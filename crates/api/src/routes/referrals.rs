@@ -308,8 +308,13 @@ impl FromRequest for IdempotencyKey {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = match req.headers().get("idempotency-key") {
             None => Ok(None),
+            // Exactly the document's pattern (`^[!-~]{1,255}$`).
             Some(value) => match value.to_str() {
-                Ok(v) if !v.trim().is_empty() && v.len() <= 255 => Ok(Some(v.trim().to_owned())),
+                Ok(v)
+                    if (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) =>
+                {
+                    Ok(Some(v.to_owned()))
+                }
                 _ => Err(ApiError::field(
                     "Idempotency-Key",
                     "must be 1 to 255 visible ASCII characters, e.g. a UUID",
@@ -614,7 +619,7 @@ pub struct ReferralInput {
         length(max = 500, message = "must be at most 500 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 500)]
     pub purpose: String,
     /// The message to the recipient.
     #[validate(length(max = 4000, message = "must be at most 4000 characters"))]
@@ -775,7 +780,7 @@ fn transition_error(error: ReferralTransitionError) -> ApiError {
         ReferralTransitionError::Invalid(errors) => ApiError::Validation(
             errors
                 .into_iter()
-                .map(|e| crate::error::FieldError::new(e.field, e.message))
+                .map(crate::error::FieldError::from)
                 .collect(),
         ),
         ReferralTransitionError::ConsentMissing(missing) => ApiError::ConsentMissing {

@@ -225,8 +225,7 @@ pub async fn create_request(
             require_case_role(who)?;
             writable_case(conn, who, case_id)?;
             input.validate()?;
-            let question = check_question(Some(&input.question))
-                .map_err(|e| ApiError::field(e.field, e.message))?;
+            let question = check_question(Some(&input.question)).map_err(ApiError::from)?;
             store::check_references(conn, case_id, input.client_id, input.office_organisation_id)?;
             let shared = shared_categories(&input.shared_categories);
             let consents = store::consents_of(conn, input.client_id)?;

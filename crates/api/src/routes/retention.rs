@@ -116,7 +116,7 @@ pub struct RetentionRuleInput {
 ///
 /// **Who may call:** `data_protection_officer`. Others: 403.
 #[utoipa::path(tag = "Data protection", request_body = RetentionRuleInput,
-    params(("record_type" = String, Path, description = "closed_cases, referral_drafts, ended_consents, idempotency_replays, login_failures or audit_events"),
+    params(("record_type" = RecordType, Path, description = "closed_cases, referral_drafts, ended_consents, idempotency_replays, login_failures or audit_events"),
         ("If-Match" = String, Header, description = "ETag of the rule")),
     responses((status = 200, description = "The rule", body = RetentionRule, headers(("ETag" = String))), sets::ReplaceErrors),
     security(("bearer" = [])))]
@@ -142,12 +142,7 @@ pub async fn update_rule(
                 action: input.action,
             };
             check_rule(&rule, kim_store::clock::now()).map_err(|errors| {
-                ApiError::Validation(
-                    errors
-                        .into_iter()
-                        .map(|e| FieldError::new(e.field, e.message))
-                        .collect(),
-                )
+                ApiError::Validation(errors.into_iter().map(FieldError::from).collect())
             })?;
             let expected = if_match.version()?;
             Ok::<_, ApiError>(store::update(conn, &who.actor(), &rule, expected)?)

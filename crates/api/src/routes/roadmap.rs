@@ -141,7 +141,7 @@ pub struct RoadmapItemInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// At most 2000 characters.
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
@@ -149,11 +149,17 @@ pub struct RoadmapItemInput {
     pub description: Option<String>,
     /// Geplanter Beginn: a half-year (`2021-H1`, meaning its first day) or a date
     /// (`2021-03-01`); years 2000 to 2100.
-    #[schema(example = "2021-H1", pattern = r"^\d{4}-([Hh][12]|\d{2}-\d{2})$")]
+    #[schema(
+        example = "2021-H1",
+        pattern = r"^(20[0-9]{2}|2100)-([Hh][12]|(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"
+    )]
     pub planned_start: String,
     /// Geplantes Ende: a half-year (`2021-H2`, meaning its last day) or a date (`2021-12-31`);
     /// not before the start.
-    #[schema(example = "2021-H2", pattern = r"^\d{4}-([Hh][12]|\d{2}-\d{2})$")]
+    #[schema(
+        example = "2021-H2",
+        pattern = r"^(20[0-9]{2}|2100)-([Hh][12]|(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$"
+    )]
     pub planned_end: String,
     /// Default `planned`.
     pub status: Option<RoadmapStatus>,
@@ -178,9 +184,11 @@ impl RoadmapItemInput {
                 other => return Err(other),
             },
         };
+        // The pattern states the shape and the years; a day the calendar lacks (2021-02-30)
+        // is the one rule it cannot state.
         let mut planned = |field: &str, value: &str, bound: Bound| {
             rules::parse_planned(value, bound)
-                .map_err(|message| errors.push(FieldError::new(field, message)))
+                .map_err(|message| errors.push(FieldError::rule(field, message)))
                 .ok()
         };
         let start = planned("planned_start", &self.planned_start, Bound::Start);

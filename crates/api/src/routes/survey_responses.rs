@@ -90,10 +90,33 @@ pub struct SurveyResponse {
 #[schema(example = json!({"answers": {"need_language": 4, "target_groups": ["youth", "women"],
     "staff_fte": 1.5, "remarks": "Mehr Dolmetscher", "wants_cooperation": true, "main_topic": "language"}}))]
 pub struct AnswersInput {
-    /// By question key; a draft may leave required questions out.
-    #[schema(value_type = Object)]
+    /// By question key; a draft may leave required questions out. A value is `true`/`false`,
+    /// a number, a text or a list of texts, as the question's kind asks (422 `rule` otherwise),
+    /// or `null` to clear the answer.
+    #[schema(value_type = BTreeMap<String, AnswerOrNull>)]
     pub answers: BTreeMap<String, Option<AnswerValue>>,
 }
+
+/// One answer as the document states it: what [`AnswerValue`] reads, or `null`. (utoipa cannot
+/// derive a map of optional untagged values, so it is spelled out here.)
+pub struct AnswerOrNull;
+
+impl utoipa::PartialSchema for AnswerOrNull {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let of = |kind: Type| ObjectBuilder::new().schema_type(kind);
+        OneOfBuilder::new()
+            .item(of(Type::Null))
+            .item(of(Type::Boolean))
+            .item(of(Type::Number))
+            .item(of(Type::String))
+            .item(ArrayBuilder::new().items(of(Type::String)))
+            .description(Some("yes/no, a scale or number, a text or single choice, the choices of a multiple choice; `null` clears"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AnswerOrNull {}
 
 /// Why a submitted response is reopened.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,6 +124,7 @@ pub struct AnswersInput {
 #[schema(example = json!({"reason": "Die Kommune hat die Personalzahlen korrigiert"}))]
 pub struct ReopenInput {
     /// Required, 1 to 2000 characters; kept in the history.
+    #[schema(value_type = String, required = true, pattern = "\\S", min_length = 1, max_length = 2000)]
     pub reason: Option<String>,
 }
 

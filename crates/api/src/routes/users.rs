@@ -101,7 +101,7 @@ pub struct NewUserInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
@@ -128,7 +128,7 @@ pub struct UserUpdateInput {
         length(max = 200, message = "must be at most 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
@@ -148,6 +148,7 @@ pub struct UserQuery {
     pub organisation_id: Option<i64>,
     pub active: Option<bool>,
     /// `username`, `display_name` or `created_at`; prefix `-` for descending. Default `username`.
+    #[param(pattern = "^(-?(username|display_name|created_at))?$")]
     pub sort: Option<String>,
 }
 

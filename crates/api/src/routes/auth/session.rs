@@ -63,8 +63,11 @@ fn password_rule(value: &str) -> Result<(), ValidationError> {
 #[schema(example = json!({"current_password": "the password an administrator set", "new_password": "a long passphrase of my own"}))]
 pub struct PasswordChange {
     #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub current_password: String,
+    /// 12 to 256 characters (`kim_domain::text::check_password`).
     #[validate(custom(function = "password_rule"))]
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 
@@ -122,7 +125,7 @@ pub async fn change_password(
         .await
         .map_err(|refused| match refused {
             ApiError::Unauthorized(_) => {
-                ApiError::field("current_password", "is not your current password")
+                ApiError::rule("current_password", "is not your current password")
             }
             other => other,
         })?;

@@ -163,13 +163,24 @@ fn apply(
         text: req.text.as_deref(),
         outcome: req.outcome.as_deref(),
     };
-    let to = check_gap_step(step, gap.stage, role, &input, &facts).map_err(refused)?;
-    // The comment is the one free text no step requires, so the table does not check it.
-    kim_domain::field::optional_text("comment", req.comment.as_deref())?;
-    let expected = match step {
-        GapStep::Acknowledge | GapStep::Feedback => None,
+    let checked = check_gap_step(step, gap.stage, role, &input, &facts);
+    // Who may take the step is decided first (403); then the condition of the change (428, 412),
+    // which holds whatever stage the gap is in, before the stage and the input (409, 422).
+    let expected = match (step, &checked) {
+        (GapStep::Acknowledge | GapStep::Feedback, _) => None,
+        (
+            _,
+            Err(
+                GapStepError::WrongRole { .. }
+                | GapStepError::NotInMandatedGroup
+                | GapStepError::NotInSteeringGroup,
+            ),
+        ) => None,
         _ => Some(if_match.version()?),
     };
+    let to = checked.map_err(refused)?;
+    // The comment is the one free text no step requires, so the table does not check it.
+    kim_domain::field::optional_text("comment", req.comment.as_deref())?;
     let actor = who.actor();
     let mut change = StageChange::default();
     let mut payload = json!({});

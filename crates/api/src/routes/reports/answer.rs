@@ -55,6 +55,60 @@ pub(super) fn places_by_id(places: Vec<Place>) -> HashMap<i64, Place> {
     places.into_iter().map(|p| (p.id, p)).collect()
 }
 
+/// The answer of the gaps report: the gap process per stage, outcomes and feedback ratings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GapsReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub min_cell: u64,
+    /// Per stage: `stage`, `now`, `entered`, `left`, `median_days` (`null` when withheld).
+    #[schema(value_type = Vec<Object>)]
+    pub stages: Vec<Value>,
+    /// Gaps per outcome now: `solved`, `rejected`, `not_systematic`, `merged`.
+    #[schema(value_type = Object)]
+    pub outcomes: Value,
+    /// Feedback ratings given in the period: `rating`, `count` (`null` when withheld).
+    #[schema(value_type = Vec<Object>)]
+    pub ratings: Vec<Value>,
+    pub suppressed_cells: usize,
+}
+
+/// The answer of the yearly programme report; each block as its operation describes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeReport {
+    pub year: i32,
+    /// The year's last day, or today during the year.
+    pub reference_date: NaiveDate,
+    pub min_cell: u64,
+    /// Positions and FTE per module and phase on `reference_date`.
+    #[schema(value_type = Vec<Object>)]
+    pub staffing: Vec<Value>,
+    /// Per module (`modules`) and in total (`total`), as `GET /funding`.
+    #[schema(value_type = Object)]
+    pub funding: Value,
+    /// `new`, `open`, `closed`.
+    #[schema(value_type = Object)]
+    pub cases: Value,
+    /// `people` reached.
+    #[schema(value_type = Object)]
+    pub people: Value,
+    /// Per organisation kind: `sent` and the outcomes.
+    #[schema(value_type = Vec<Object>)]
+    pub referrals: Vec<Value>,
+    /// `set`, `achieved`.
+    #[schema(value_type = Object)]
+    pub goals: Value,
+    /// `solved`, `communicated`.
+    #[schema(value_type = Object)]
+    pub gaps: Value,
+    /// Per kind of body: `body_kind`, `meetings`.
+    #[schema(value_type = Vec<Object>)]
+    pub meetings: Vec<Value>,
+    /// Needs-survey campaigns opened in the year.
+    pub survey_campaigns: u64,
+    pub suppressed_cells: usize,
+}
+
 /// The answer of the cases report (`rows` carry the dimension values and the three counts).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"from": "2026-01-01", "to": "2026-12-31", "group_by": ["municipality"], "min_cell": 5,

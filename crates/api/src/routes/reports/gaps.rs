@@ -6,7 +6,7 @@ use kim_domain::report::query::GoalDimension;
 use kim_store::reports as store;
 use serde_json::{json, Map, Value};
 
-use super::answer::{count_json, respond, text, CasesReport};
+use super::answer::{count_json, respond, text, GapsReport};
 use super::query::{run, ReportQuery};
 use super::render::{Chart, Section, Sheet};
 use crate::auth::Caller;
@@ -28,7 +28,7 @@ use crate::ApiError;
 /// **Who may call:** as `GET /reports/cases`.
 #[utoipa::path(tag = "Reports", params(ReportQuery), responses(
     (status = 200, description = "The report", content(
-        (CasesReport = "application/json", example = json!({"from": "2026-01-01", "to": "2026-12-31", "min_cell": 5,
+        (GapsReport = "application/json", example = json!({"from": "2026-01-01", "to": "2026-12-31", "min_cell": 5,
             "stages": [{"stage": "reported", "now": 3, "entered": 9, "left": 6, "median_days": 12.0}],
             "outcomes": {"solved": 2, "rejected": 1, "not_systematic": 0, "merged": 1},
             "ratings": [{"rating": "effective", "count": 6}], "suppressed_cells": 0})),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 
-use super::answer::{count_json, respond, text, CasesReport};
+use super::answer::{count_json, respond, text, ProgrammeReport};
 use super::query::{accept, domain_error, run};
 use super::referrals::by_recipient;
 use super::render::{Section, Sheet};
@@ -52,7 +52,7 @@ pub struct ProgrammeQuery {
 /// their own cases.
 #[utoipa::path(tag = "Reports", params(ProgrammeQuery), responses(
     (status = 200, description = "The report", content(
-        (CasesReport = "application/json", example = json!({"year": 2026, "reference_date": "2026-11-30", "min_cell": 5,
+        (ProgrammeReport = "application/json", example = json!({"year": 2026, "reference_date": "2026-11-30", "min_cell": 5,
             "staffing": [{"module": "module_2", "phase": "active", "positions": 12, "fte": 10.5}],
             "funding": {"modules": [{"module": "module_2", "planned_fte": 11.0, "filled_fte": 10.0, "vacant_fte": 1.0,
                 "planned_cents": 62700000, "due_cents": 58900000, "difference_cents": -3800000,
