@@ -94,8 +94,14 @@ pub const EARLIEST_YEAR_OF_BIRTH: i32 = 1900;
 pub fn check_year_of_birth(year: i32, current_year: i32) -> Result<(), FieldError> {
     if (EARLIEST_YEAR_OF_BIRTH..=current_year).contains(&year) {
         Ok(())
-    } else {
+    } else if year < EARLIEST_YEAR_OF_BIRTH {
+        // The document states the earliest year (`minimum`); the latest is this year.
         Err(FieldError::new(
+            "year_of_birth",
+            format!("must be between {EARLIEST_YEAR_OF_BIRTH} and {current_year}"),
+        ))
+    } else {
+        Err(FieldError::rule(
             "year_of_birth",
             format!("must be between {EARLIEST_YEAR_OF_BIRTH} and {current_year}"),
         ))

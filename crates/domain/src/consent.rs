@@ -233,7 +233,7 @@ pub fn check_new_consent(
         ));
     }
     if consent.given_on > today {
-        errors.push(FieldError::new(
+        errors.push(FieldError::rule(
             "given_on",
             "may not be in the future; record a consent once it is given",
         ));
@@ -273,7 +273,7 @@ pub fn check_revocation(
         ));
     }
     if revoked_on < consent.given_on {
-        return Err(FieldError::new(
+        return Err(FieldError::rule(
             "revoked_on",
             "may not be earlier than the day the consent was given",
         ));

@@ -147,7 +147,7 @@ impl EligibilityRule {
 /// An arrival date after the opening date is a typo, not an eligibility question.
 pub fn check_arrival_date(arrived_on: NaiveDate, opened_on: NaiveDate) -> Result<(), FieldError> {
     if arrived_on > opened_on {
-        Err(FieldError::new(
+        Err(FieldError::rule(
             "arrived_on",
             "may not be later than the date the case is opened",
         ))
@@ -172,7 +172,7 @@ pub fn check_opened_on(
         .checked_sub_days(Days::new(u64::from(max_backdate_days)))
         .unwrap_or(NaiveDate::MIN);
     if opened_on < earliest {
-        return Err(FieldError::new(
+        return Err(FieldError::rule(
             "opened_on",
             format!("may be at most {max_backdate_days} days in the past (not before {earliest})"),
         ));
@@ -216,7 +216,7 @@ pub fn decide_intake(
         },
         Eligibility::NotEligible(reasons) => {
             let justification = required_text("justification", justification).map_err(|e| {
-                FieldError::new(
+                FieldError::rule(
                     e.field,
                     format!(
                         "{} (the case is outside the intake rule: {})",

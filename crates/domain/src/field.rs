@@ -86,7 +86,8 @@ pub fn optional_text(
 /// A field that the move does not take: refused rather than silently dropped, so the caller
 /// learns that what they sent was not stored.
 pub fn forbidden(field: &'static str, why: &str) -> FieldError {
-    FieldError::new(field, format!("must not be given {why}"))
+    // Always a rule across fields or over the object's state.
+    FieldError::rule(field, format!("must not be given {why}"))
 }
 
 #[cfg(test)]

@@ -259,7 +259,7 @@ pub fn check_offer(terms: &OfferTerms<'_>) -> Result<(), Vec<FieldError>> {
     }
     if let (Some(min), Some(max)) = (terms.min_age, terms.max_age) {
         if min > max && (0..=MAX_AGE).contains(&min) && (0..=MAX_AGE).contains(&max) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "max_age",
                 format!("must not be below min_age ({min})"),
             ));

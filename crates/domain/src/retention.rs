@@ -214,7 +214,8 @@ pub fn check_rule(rule: &Rule, now: NaiveDateTime) -> Result<(), Vec<FieldError>
     let allowed = rule.record_type.allowed_actions();
     if !allowed.contains(&rule.action) {
         let names: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
-        errors.push(FieldError::new(
+        // Which actions a record type allows depends on the path's record type.
+        errors.push(FieldError::rule(
             "action",
             format!(
                 "{} records can only be: {}",
@@ -227,14 +228,15 @@ pub fn check_rule(rule: &Rule, now: NaiveDateTime) -> Result<(), Vec<FieldError>
     if rule.period.amount == 0 {
         errors.push(FieldError::new("period_amount", "must be at least 1"));
     } else if !longest.at_least(rule.period, now) {
-        errors.push(FieldError::new(
+        // Across amount and unit.
+        errors.push(FieldError::rule(
             "period_amount",
             format!("must be at most {longest}"),
         ));
     } else {
         let minimum = rule.record_type.minimum();
         if !rule.period.at_least(minimum, now) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "period_amount",
                 format!(
                     "{} must be kept at least {minimum} (legal minimum)",

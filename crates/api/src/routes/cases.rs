@@ -161,6 +161,7 @@ pub struct CaseInput {
     pub referring_organisation_id: Option<i64>,
     pub arrived_on: Option<NaiveDate>,
     /// Other case management already in place, or `["none"]`.
+    #[schema(min_items = 1)]
     pub other_case_management: Vec<OtherCaseManagement>,
     /// Required when the case is outside the intake rule; refused when it is inside.
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
@@ -358,7 +359,7 @@ pub async fn open_case(
                 match client {
                     CaseClient::Existing { id } => {
                         client_for(conn, who, id, Access::Read).map_err(|e| match e {
-                            ApiError::NotFound => ApiError::field(
+                            ApiError::NotFound => ApiError::reference(
                                 "clients",
                                 format!("client {id}: no such client, or you may not see it"),
                             ),
@@ -655,7 +656,7 @@ pub async fn update_case(
             };
             for client in &client_ids {
                 if !current.data.client_ids.contains(client) {
-                    client_for(conn, who, *client, Access::Read).map_err(|_| ApiError::field("client_ids", format!("client {client}: no such client, or you may not see it")))?;
+                    client_for(conn, who, *client, Access::Read).map_err(|_| ApiError::reference("client_ids", format!("client {client}: no such client, or you may not see it")))?;
                 }
             }
             let data = CaseData {

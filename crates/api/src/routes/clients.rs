@@ -113,6 +113,8 @@ pub struct ClientInput {
     #[validate(length(max = 100, message = "must be at most 100 characters"))]
     #[schema(max_length = 100)]
     pub family_name: Option<String>,
+    /// 1900 to this year.
+    #[schema(minimum = 1900)]
     pub birth_year: Option<i32>,
     #[validate(length(max = 50, message = "must be at most 50 characters"))]
     #[schema(max_length = 50)]
@@ -351,7 +353,7 @@ pub async fn link_clients(
             let client = client_for(conn, who, id, Access::ReadWrite)?;
             client_for(conn, who, input.client_id, Access::Read).map_err(|e| match e {
                 ApiError::NotFound => {
-                    ApiError::field("client_id", "no such client, or you may not see it")
+                    ApiError::reference("client_id", "no such client, or you may not see it")
                 }
                 other => other,
             })?;

@@ -180,7 +180,7 @@ impl ConferenceInput {
             },
         };
         if self.case_id.is_none() && trimmed(self.summary.clone()).is_none() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::rule(
                 "summary",
                 "is required for an anonymised conference (one without case_id)",
             ));

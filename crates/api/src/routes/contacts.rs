@@ -89,7 +89,7 @@ pub struct ContactInput {
     /// characters each.
     #[serde(default)]
     #[validate(length(max = 20, message = "at most 20 participants"))]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Vec<ParticipantName>)]
     pub participants: Vec<String>,
     /// A short note, at most 2000 characters.
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
@@ -317,3 +317,22 @@ pub async fn update_contact(
     let version = updated.version;
     Ok(ok_versioned(&Contact::from(updated), version))
 }
+
+/// A participant of a contact as the document states it: 1 to 200 characters, not blank.
+pub struct ParticipantName;
+
+impl utoipa::PartialSchema for ParticipantName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(200))
+            .pattern(Some("\\S"))
+            .description(Some(
+                "A participant (a role or a name), 1 to 200 characters",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ParticipantName {}

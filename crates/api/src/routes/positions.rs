@@ -203,7 +203,7 @@ impl PositionInput {
         if let Some(fte) = fte {
             let share_fte: Vec<Fte> = shares.iter().map(|s| s.fte).collect();
             if let Err(m) = check_shares(fte, &share_fte) {
-                errors.push(FieldError::new("municipalities", m));
+                errors.push(FieldError::rule("municipalities", m));
             }
         }
         if !errors.is_empty() {

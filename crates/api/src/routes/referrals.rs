@@ -357,7 +357,7 @@ impl IdempotencyKey {
                 store::forget(conn, &who.actor(), key)?;
                 Ok(None)
             }
-            Some(first) if first.response.fingerprint != fingerprint => Err(ApiError::field(
+            Some(first) if first.response.fingerprint != fingerprint => Err(ApiError::rule(
                 "Idempotency-Key",
                 "was already used for a different request; use a new key for a new request",
             )),

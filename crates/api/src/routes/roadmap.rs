@@ -174,6 +174,39 @@ pub struct RoadmapItemInput {
     pub responsible_user_id: Option<i64>,
 }
 
+/// The document's pattern for a planned date (the attributes of `RoadmapItemInput` spell it
+/// out; a test holds them equal).
+#[cfg(test)]
+const PLANNED_PATTERN: &str =
+    r"^(20[0-9]{2}|2100)-([Hh][12]|(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))$";
+
+/// What the document's pattern for a planned date admits: `YYYY-H1`/`YYYY-H2` or `YYYY-MM-DD`
+/// with a year from 2000 to 2100, a month 01-12 and a day 01-31.
+fn has_planned_shape(value: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let number = |s: &str| s.parse::<u32>().unwrap_or(0);
+    let Some((year, rest)) = value.split_once('-') else {
+        return false;
+    };
+    if year.len() != 4 || !digits(year) || !(2000..=2100).contains(&number(year)) {
+        return false;
+    }
+    match rest.as_bytes() {
+        [b'H' | b'h', b'1' | b'2'] => true,
+        _ => match rest.split_once('-') {
+            Some((month, day)) => {
+                month.len() == 2
+                    && day.len() == 2
+                    && digits(month)
+                    && digits(day)
+                    && (1..=12).contains(&number(month))
+                    && (1..=31).contains(&number(day))
+            }
+            None => false,
+        },
+    }
+}
+
 impl RoadmapItemInput {
     /// Checks every field, reporting all invalid ones together.
     fn into_data(self) -> Result<RoadmapItemData, ApiError> {
@@ -188,7 +221,13 @@ impl RoadmapItemInput {
         // is the one rule it cannot state.
         let mut planned = |field: &str, value: &str, bound: Bound| {
             rules::parse_planned(value, bound)
-                .map_err(|message| errors.push(FieldError::rule(field, message)))
+                .map_err(|message| {
+                    errors.push(if has_planned_shape(value) {
+                        FieldError::rule(field, message)
+                    } else {
+                        FieldError::new(field, message)
+                    })
+                })
                 .ok()
         };
         let start = planned("planned_start", &self.planned_start, Bound::Start);
@@ -411,4 +450,49 @@ pub async fn delete_item(
         .write(move |conn| store::delete(conn, id, expected))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod planned_shape_tests {
+    use super::{has_planned_shape, PLANNED_PATTERN};
+
+    #[test]
+    fn the_document_states_this_pattern() {
+        let document = crate::openapi::document();
+        let input = &document["components"]["schemas"]["RoadmapItemInput"]["properties"];
+        for field in ["planned_start", "planned_end"] {
+            assert_eq!(input[field]["pattern"], PLANNED_PATTERN, "{field}");
+        }
+    }
+
+    #[test]
+    fn the_shape_check_agrees_with_the_documented_pattern() {
+        let pattern = regex_lite::Regex::new(PLANNED_PATTERN).expect("pattern");
+        for value in [
+            "2021-H1",
+            "2021-h2",
+            "2100-H2",
+            "1999-H1",
+            "2101-H1",
+            "2021-H3",
+            "2021-03-01",
+            "2021-02-30",
+            "2021-13-01",
+            "2021-00-10",
+            "2021-01-32",
+            "2021-1-01",
+            "21-03-01",
+            "   ",
+            "",
+            "2021-03-01 ",
+            "２０２１-03-01",
+            "2021-03",
+        ] {
+            assert_eq!(
+                has_planned_shape(value),
+                pattern.is_match(value),
+                "{value:?}"
+            );
+        }
+    }
 }

@@ -111,7 +111,7 @@ pub async fn change_password(
         new_password,
     } = body.into_inner();
     if new_password == current_password {
-        return Err(ApiError::field(
+        return Err(ApiError::rule(
             "new_password",
             "must differ from the current password",
         ));
