@@ -179,7 +179,7 @@ impl BodyInput {
         }
         for (index, member) in self.members.iter().enumerate() {
             if member.user_id.is_none() && member.organisation_id.is_none() {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     format!("members[{index}]"),
                     "give user_id, organisation_id or both",
                 ));

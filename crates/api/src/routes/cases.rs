@@ -338,7 +338,9 @@ pub async fn open_case(
             };
             let (other, intake) = check_input(&input, &rule, &days)?;
             if input.clients.is_empty() {
-                return Err(ApiError::field("clients", "name at least one client"));
+                // The input type serves opening and changing a case: which list must name a
+                // client depends on the operation.
+                return Err(ApiError::rule("clients", "name at least one client"));
             }
             if input.client_ids.is_some() {
                 return Err(ApiError::field(
@@ -652,7 +654,7 @@ pub async fn update_case(
             }
             let client_ids = input.client_ids.unwrap_or_else(|| current.data.client_ids.clone());
             let Some(lead) = client_ids.first().copied() else {
-                return Err(ApiError::field("client_ids", "name at least one client"));
+                return Err(ApiError::rule("client_ids", "name at least one client"));
             };
             for client in &client_ids {
                 if !current.data.client_ids.contains(client) {

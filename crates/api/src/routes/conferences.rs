@@ -196,7 +196,7 @@ impl ConferenceInput {
                 ));
             }
             if task.done_on.is_some_and(|done| done > today) {
-                errors.push(FieldError::new(
+                errors.push(FieldError::rule(
                     format!("tasks[{index}].done_on"),
                     "must not be in the future",
                 ));

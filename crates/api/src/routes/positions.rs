@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
 pub struct MunicipalityShare {
     pub municipality_id: i64,
     /// Share in FTE, two decimals at most; all shares together at most the position's FTE.
-    #[schema(example = 0.5, minimum = 0.01, multiple_of = 0.01)]
+    #[schema(example = 0.5, minimum = 0.01, maximum = 10.0, multiple_of = 0.01)]
     pub fte: f64,
 }
 
