@@ -55,6 +55,30 @@ pub(super) fn places_by_id(places: Vec<Place>) -> HashMap<i64, Place> {
     places.into_iter().map(|p| (p.id, p)).collect()
 }
 
+/// The answer of the caseload report: open cases against case-management FTE per municipality
+/// and side of the Rhine, and (for the CM coordination) per case manager.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseloadReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group_by: Vec<String>,
+    pub min_cell: u64,
+    /// Per municipality: `municipality_id`, `municipality`, `rhine_side`, `open_cases`,
+    /// `cm_fte`, `cases_per_fte`.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Value>,
+    /// Per side of the Rhine: `rhine_side`, `open_cases`, `cm_fte`, `cases_per_fte`.
+    #[schema(value_type = Vec<Object>)]
+    pub sides: Vec<Value>,
+    /// `open_cases`.
+    #[schema(value_type = Object)]
+    pub totals: Value,
+    pub suppressed_cells: usize,
+    /// Per case manager (`user_id`, `open_cases`); only for callers who coordinate casework.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub case_managers: Option<Vec<Value>>,
+}
+
 /// The answer of the gaps report: the gap process per stage, outcomes and feedback ratings.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GapsReport {

@@ -11,7 +11,7 @@ use kim_domain::Action;
 use kim_store::reports::{self as store, Place};
 use serde_json::{json, Map, Value};
 
-use super::answer::{count_json, places_by_id, respond, text, CasesReport};
+use super::answer::{count_json, places_by_id, respond, text, CaseloadReport};
 use super::query::{run_as, ReportQuery};
 use super::render::{Chart, Section, Sheet};
 use crate::auth::Caller;
@@ -36,7 +36,7 @@ use crate::ApiError;
 /// **Who may call:** as `GET /reports/cases`.
 #[utoipa::path(tag = "Reports", params(ReportQuery), responses(
     (status = 200, description = "The report", content(
-        (CasesReport = "application/json", example = json!({"from": "2026-01-01", "to": "2026-12-31", "group_by": ["municipality"], "min_cell": 5,
+        (CaseloadReport = "application/json", example = json!({"from": "2026-01-01", "to": "2026-12-31", "group_by": ["municipality"], "min_cell": 5,
             "rows": [{"municipality_id": 9, "municipality": "Hennef (Sieg)", "rhine_side": "right", "open_cases": 67, "cm_fte": 1.5, "cases_per_fte": 44.7}],
             "sides": [{"rhine_side": "right", "open_cases": 540, "cm_fte": 9.0, "cases_per_fte": 60.0}],
             "totals": {"open_cases": 812}, "suppressed_cells": 0,

@@ -77,6 +77,7 @@ pub fn document_dimensions(document: &mut serde_json::Value) {
             continue;
         };
         for parameter in parameters.iter_mut().filter(|p| p["name"] == "group_by") {
+            parameter["example"] = serde_json::json!(dimensions[..most.min(dimensions.len())]);
             parameter["schema"] = serde_json::json!({
                 "type": "array",
                 "items": {"type": "string", "enum": dimensions},
