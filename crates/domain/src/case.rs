@@ -68,7 +68,7 @@ pub fn check_intake_source(
     referring_organisation_id: Option<i64>,
 ) -> Result<(), FieldError> {
     match (channel, referring_organisation_id) {
-        (IntakeChannel::ReferredByOrganisation, None) => Err(FieldError::new(
+        (IntakeChannel::ReferredByOrganisation, None) => Err(FieldError::rule(
             "referring_organisation_id",
             "is required when the intake channel is 'referred_by_organisation'",
         )),
@@ -118,7 +118,7 @@ pub fn check_other_case_management(
         ));
     }
     if set.len() > 1 && set.contains(&OtherCaseManagement::NoneInvolved) {
-        return Err(FieldError::new(
+        return Err(FieldError::rule(
             "other_case_management",
             "'none' cannot be combined with other values",
         ));
@@ -253,8 +253,11 @@ pub fn check_case_transition(
     };
 
     let reason_required = reopening || close_reason == Some(CloseReason::Other);
+    // Whether a reason is required depends on the move: a rule across fields.
     let reason = if reason_required {
-        required_text("reason", input.reason).map(Some)
+        required_text("reason", input.reason)
+            .map(Some)
+            .map_err(|e| FieldError::rule(e.field, e.message))
     } else {
         optional_text("reason", input.reason)
     };

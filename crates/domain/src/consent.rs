@@ -279,7 +279,7 @@ pub fn check_revocation(
         ));
     }
     if revoked_on > today {
-        return Err(FieldError::new(
+        return Err(FieldError::rule(
             "revoked_on",
             "may not be in the future; a revocation takes effect when it is declared",
         ));

@@ -35,7 +35,8 @@ pattern, enumeration) is in the schemas; a 422 for one of them names the field w
 Rules across fields or over stored state (an end before its start, a step the object's state does \
 not allow with this input) are named in the operation's description and answer 422 with \
 `kind: rule`; an id that names nothing you may see answers 422 with `kind: reference`. A method a \
-path does not have answers 405 with `Allow`; `OPTIONS` lists the methods.",
+path does not have answers 405 with `Allow`; `OPTIONS` lists the methods. A request body may be at \
+most 64 KiB (`KIM_JSON_LIMIT_BYTES`); a larger one answers 413.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
         contact(name = "KIM API team")
     ),

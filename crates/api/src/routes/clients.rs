@@ -122,6 +122,7 @@ pub struct ClientInput {
     /// Up to 10 languages, each 1 to 50 characters, without `;`.
     #[serde(default)]
     #[validate(length(max = 10, message = "at most 10 languages"))]
+    #[schema(max_items = 10, value_type = Vec<SpokenLanguage>)]
     pub languages: Vec<String>,
     #[validate(length(max = 100, message = "must be at most 100 characters"))]
     #[schema(max_length = 100)]
@@ -147,13 +148,17 @@ impl ClientInput {
         }
         let mut languages = Vec::new();
         for language in &self.languages {
-            let language = language.trim();
-            if language.is_empty() || language.len() > 50 || language.contains(';') {
+            // As the document states each item: 1 to 50 characters, not blank, no ';'.
+            if language.trim().is_empty() || language.chars().count() > 50 || language.contains(';')
+            {
                 errors.push(FieldError::new(
                     "languages",
                     "each language: 1 to 50 characters, no ';'",
                 ));
-            } else if !languages.iter().any(|l: &String| l == language) {
+                continue;
+            }
+            let language = language.trim();
+            if !languages.iter().any(|l: &String| l == language) {
                 languages.push(language.to_owned());
             }
         }
@@ -410,3 +415,20 @@ pub async fn client_audit_events(
         .await
         .map(web::Json)
 }
+
+/// A language a client speaks, as the document states it: free text (not the ISO list of
+/// offers: people name dialects), 1 to 50 characters, not blank, without `;`.
+pub struct SpokenLanguage;
+
+impl utoipa::PartialSchema for SpokenLanguage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(50))
+            .pattern(Some("^[^;]*[^;\\s][^;]*$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SpokenLanguage {}

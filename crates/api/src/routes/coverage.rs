@@ -175,7 +175,7 @@ pub struct CoverageQuery {
     pub dimension: Option<String>,
     /// Municipality ids, comma-separated (`3,7,12`): the rows, in this order. Default: every
     /// municipality, by name.
-    #[param(value_type = Option<Vec<i64>>, style = Form, explode = false, max_items = 200, example = json!([3, 7, 12]))]
+    #[param(value_type = Option<Vec<i64>>, style = Form, explode = false, min_items = 1, max_items = 200, example = json!([3, 7, 12]))]
     pub municipality: Option<String>,
     /// Count the offers running on this date (`YYYY-MM-DD`); default today (UTC).
     #[param(value_type = Option<String>, format = Date, example = "2021-06-01")]
@@ -209,7 +209,7 @@ impl CoverageQuery {
                 .ok(),
         };
         let municipality_ids = match self.municipality.as_deref() {
-            None | Some("") => Some(None),
+            None => Some(None),
             Some(text) => parse_ids(text)
                 .map(Some)
                 .map_err(|message| errors.push(FieldError::new("municipality", message)))

@@ -666,7 +666,7 @@ pub async fn get_gap(
 #[serde(deny_unknown_fields)]
 pub struct GapQuery {
     /// Only gaps in these stages (comma-separated, e.g. `reported,escalated`).
-    #[param(value_type = Option<Vec<GapStage>>, style = Form, explode = false, example = json!(["reported", "escalated"]))]
+    #[param(value_type = Option<Vec<GapStage>>, style = Form, explode = false, min_items = 1, example = json!(["reported", "escalated"]))]
     pub stage: Option<String>,
     /// Only gaps of this topic (exact).
     pub topic: Option<String>,
@@ -706,9 +706,9 @@ pub async fn list_gaps(
     let q = query.into_inner();
     let page = kim_domain::paging::PageRequest::parse(q.limit, q.offset)
         .map_err(|(field, message)| ApiError::field(field, message))?;
-    // As the document states it: an array of stages, comma-separated; empty is no filter.
+    // As the document states it: an array of at least one stage, comma-separated.
     let stages = match q.stage.as_deref() {
-        None | Some("") => Vec::new(),
+        None => Vec::new(),
         Some(text) => text
             .split(',')
             .map(|s| GapStage::parse(s).map_err(|e| ApiError::field("stage", e.to_string())))

@@ -195,7 +195,8 @@ impl PositionInput {
         let mut ids: Vec<i64> = shares.iter().map(|s| s.municipality_id).collect();
         ids.sort_unstable();
         if ids.windows(2).any(|w| w[0] == w[1]) {
-            errors.push(FieldError::new(
+            // Distinct ids across objects of a list: JSON Schema cannot state it.
+            errors.push(FieldError::rule(
                 "municipalities",
                 "a municipality is listed twice",
             ));

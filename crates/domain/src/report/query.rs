@@ -65,9 +65,9 @@ pub fn parse_dimensions<D: Copy + PartialEq>(
     value: Option<&str>,
     parse: impl Fn(&str) -> Result<D, crate::UnknownValue>,
 ) -> Result<Vec<D>, FieldError> {
-    // Exactly the document's array of distinct names (comma-separated, no spaces): an empty
-    // value is the empty list.
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
+    // Exactly the document's array of distinct names (comma-separated, no spaces, at least
+    // one: `group_by=` is refused, since on the wire it cannot be told from `[""]`).
+    let Some(value) = value else {
         return Ok(Vec::new());
     };
     let mut dims = Vec::new();
@@ -263,9 +263,9 @@ mod tests {
             Ok(vec![CaseDimension::Municipality, CaseDimension::Month])
         );
         assert_eq!(parse_dimensions(None, CaseDimension::parse), Ok(vec![]));
-        assert_eq!(parse(""), Ok(vec![]));
         // As the document states it: distinct names, comma-separated, nothing else.
         for bad in [
+            "",
             "colour",
             "month,month",
             "month,year,topic",

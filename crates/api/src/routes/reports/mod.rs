@@ -81,6 +81,7 @@ pub fn document_dimensions(document: &mut serde_json::Value) {
             parameter["schema"] = serde_json::json!({
                 "type": "array",
                 "items": {"type": "string", "enum": dimensions},
+                "minItems": 1,
                 "maxItems": most,
                 "uniqueItems": true,
             });
