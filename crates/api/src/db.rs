@@ -421,9 +421,10 @@ impl<T, X> Outcome for (Result<T, ApiError>, X) {
 /// Runs `f` on a connection checked out for a request that asked at `asked` (see
 /// [`MeteredPool::checkout`]). When `f` failed because the database is unavailable, a
 /// connection that no longer answers is dropped from the pool instead of going to the next
-/// request: a PostgreSQL connection whose server went away stays dead (libpq does not
-/// reconnect), and handing it out again answered request after request with an error until
-/// the pool retired it.
+/// request. A PostgreSQL connection whose server went away stays dead (libpq does not
+/// reconnect); diesel marks it broken when a statement fails on it, but not when preparing the
+/// statement failed, and such a connection answered every later request 503 although the
+/// database was back (`dead_postgres_connections_answer_503_and_leave_the_pool`).
 fn on_connection<R: Outcome>(
     pool: &MeteredPool,
     asked: Instant,
