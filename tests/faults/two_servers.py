@@ -12,6 +12,8 @@ across instances live in the database, not in a process:
 - 50 concurrent `PUT`s of one contact with the same `If-Match`, alternating between the
   processes, give exactly one 200 and 49 412, round after round: one winner per version, and
   the stored contact is the last winner's;
+- two servers started at once on a database with pending migrations both come up (the
+  migrations run under an advisory lock: one applies them, the other waits);
 - a gap step (escalate) and referral transitions (sent by the case manager, accepted by the
   partner system) sent 20 times at once across both apply once: one 200, the rest 412, one
   history entry each.
@@ -267,12 +269,40 @@ def referral_transitions(c, servers, case_manager, partner, sql):
             f"then {retry.status} replayed={retry.headers.get('idempotent-replayed')}; history {events}")
 
 
+def simultaneous_start(c, run, cluster):
+    """Two servers started at the same moment on a database that is not migrated yet: one
+    applies the migrations, the other waits for it, and both serve."""
+    url = cluster.create_database("fresh")
+    servers = [Server(run, url, f"kim-fresh-{n}") for n in ("a", "b")]
+    errors = []
+
+    def start(server):
+        try:
+            server.start()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(f"{server.name}: {e}")
+
+    threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    migrations = len(os.listdir(os.path.join(os.path.dirname(__file__), "..", "..", "migrations", "postgres")))
+    applied = cluster.psql("SELECT COUNT(*) FROM __diesel_schema_migrations", "fresh")
+    c.check(not errors and all(s.alive() for s in servers) and applied == [[str(migrations)]],
+            f"two servers started at once on an unmigrated database both serve; "
+            f"{applied[0][0] if applied else '?'} of {migrations} migrations applied once ({errors})")
+    for server in servers:
+        server.kill()
+
+
 def test(run, backend):
     if backend != "postgres":
         log("two servers share a database only on PostgreSQL; nothing to do for " + backend)
         return 0
     c = Checks("two-servers")
-    url, sql, _cluster = backend_setup(run, backend)
+    url, sql, cluster = backend_setup(run, backend)
+    simultaneous_start(c, run, cluster)
     partner = prepare_database(run, url)
     settings = {"KIM_LOGIN_MAX_FAILURES": MAX_FAILURES, "KIM_LOGIN_LOCKOUT_SECONDS": 300}
     servers = [Server(run, url, "kim-a", **settings).start(),
