@@ -4,7 +4,9 @@
 - requests in flight finish: uploads whose bodies are still arriving when SIGTERM comes (their
   rest is sent 1.5 s later) are answered 201 and stored, a burst of logins (argon2, queued on
   the password thread) is answered 200, and a steady write load on keep-alive connections
-  loses nothing it was told was written;
+  loses nothing it was told was written and has nothing executed without an answer (a request
+  that reaches an idle keep-alive connection just as the server closes it is not begun: the
+  client sees the connection closed, HTTP/1.1's keep-alive race, and may retry);
 - new connections are refused from right after the signal until the process ends;
 - a request still unfinished when KIM_SHUTDOWN_GRACE_SECONDS have passed does not hold the
   process: it exits after the grace period;

@@ -15,8 +15,11 @@ across instances live in the database, not in a process:
 - two servers started at once on a database with pending migrations both come up (the
   migrations run under an advisory lock: one applies them, the other waits);
 - a gap step (escalate) and referral transitions (sent by the case manager, accepted by the
-  partner system) sent 20 times at once across both apply once: one 200, the rest 412, one
-  history entry each.
+  partner system) sent 20 times at once across both apply once: one 200, the rest refused (412
+  when they read the object before the winner committed, 409 when after: the step is no longer
+  allowed), one history entry each; a transition retried with its `Idempotency-Key` on the
+  other process replays;
+- the audit trail's hash chain, sealed by both processes, verifies.
 
 Usage: two_servers.py [postgres]
 """
@@ -29,7 +32,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (  # noqa: E402
-    KIM, Checks, Client, Server, TestFailed, backend_setup, base_env, case_manager_cases, log,
+    KIM, Checks, Client, Server, TestFailed, backend_setup, base_env, case_manager_cases, kim, log,
     login, main, prepare_database,
 )
 
@@ -318,6 +321,10 @@ def test(run, backend):
     conflicting_puts(c, servers, case_manager, cases[0], day, sql)
     gap_step(c, servers, case_manager, coordinator, sql)
     referral_transitions(c, servers, case_manager, partner, sql)
+    # Both processes sealed audit events into the one hash chain meanwhile.
+    verify = kim(base_env(url), "audit", "verify", check=False)
+    c.check(verify.returncode == 0,
+            f"the audit chain both processes appended to verifies: {verify.stdout.strip()[:160]}")
     for server in servers:
         c.check(server.alive() and "panicked" not in server.log_text(),
                 f"{server.name} still serving, no panic in its log")
