@@ -35,7 +35,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (  # noqa: E402
     Checks, Client, Load, Server, TestFailed, backend_setup, case_manager_cases, log, login, main,
-    prepare_database, wait_until,
+    prepare_database,
 )
 
 OUTAGE_SECONDS = 10
