@@ -870,6 +870,14 @@ pub async fn transition_referral(
             if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
                 return replayed_referral(conn, who, &first);
             }
+            // The condition of the change before the change itself (as for gap steps): of
+            // concurrent moves with one If-Match the losers get 412 whether they read the
+            // referral before or after the winner committed, not 412 or 409 by timing.
+            if current.version != expected {
+                return Err(ApiError::PreconditionFailed {
+                    current: current.version,
+                });
+            }
             input.validate()?;
             let consents = consents::rules_of_client(conn, current.data.client_id)?;
             let change = check_referral_transition(
@@ -887,11 +895,6 @@ pub async fn transition_referral(
                 },
             )
             .map_err(transition_error)?;
-            if current.version != expected {
-                return Err(ApiError::PreconditionFailed {
-                    current: current.version,
-                });
-            }
             let moved = store::transition(conn, &who.actor(), id, expected, &change)?;
             let reference = shown.client_reference;
             audit(
