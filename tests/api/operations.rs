@@ -252,6 +252,66 @@ async fn ready_is_503_while_postgres_is_unreachable_and_recovers() {
     assert!(recovered, "readiness recovers when the database is back");
 }
 
+/// PostgreSQL: every session of the server is terminated under it (a restart or failover of the
+/// database). Requests that meet a dead connection answer 503 problem+json with `Retry-After`,
+/// never 500, and each dead connection is dropped from the pool, so the server serves again
+/// after at most one 503 per pooled connection, without a restart.
+#[actix_web::test]
+async fn dead_postgres_connections_answer_503_and_leave_the_pool() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let token = app.token("coordinator").await;
+    // Open the pool's connections (4) with readiness checks, which prepare no statement: the
+    // first statement of the requests below (confirming the token) is then prepared on a dead
+    // connection, a failure diesel does not mark as a broken connection by itself.
+    let warm = futures_util::future::join_all(
+        (0..8).map(|_| app.client.get(app.url("/health/ready")).send()),
+    )
+    .await;
+    assert!(warm
+        .iter()
+        .all(|r| r.as_ref().map(|r| r.status()).ok() == Some(StatusCode::OK)));
+    let admin_url = std::env::var("KIM_TEST_POSTGRES_URL").expect("url");
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.split('?').next())
+        .expect("database name")
+        .to_owned();
+    let mut admin = diesel::PgConnection::establish(&admin_url).expect("admin connection");
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(&mut admin)
+    .expect("terminate");
+
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        let response = app.get("/api/v1/municipalities?limit=1", &token).await;
+        let status = response.status();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(response.headers().contains_key("retry-after"));
+            assert_problem(response, status).await;
+        }
+        answers.push(status.as_u16());
+    }
+    let first_ok = answers.iter().position(|s| *s == 200);
+    assert!(
+        answers.iter().all(|s| *s == 200 || *s == 503),
+        "only 200 or 503: {answers:?}"
+    );
+    // At most one failed request per pooled connection (4), then served again for good.
+    assert!(
+        first_ok.is_some_and(|i| i <= 4)
+            && answers[first_ok.unwrap_or(0)..].iter().all(|s| *s == 200),
+        "served again after at most one 503 per connection: {answers:?}"
+    );
+}
+
 /// Every operation that needs a token, called without one (and with a garbage one), answers
 /// 401 problem+json before looking at anything else: the whole document is walked, so a new
 /// endpoint is covered the day it is added.

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kim_store::audit::{self, NewEvent};
+use kim_store::StoreError;
 use tokio::sync::oneshot;
 
 use crate::db::MeteredPool;
@@ -50,6 +51,10 @@ const QUEUE: usize = 8_192;
 struct Job {
     events: Vec<NewEvent>,
     done: oneshot::Sender<Result<(), String>>,
+    /// When the request handed its events over: a batch waits for a connection at most the
+    /// pool's timeout counted from its oldest job, so a read is answered within it even while
+    /// earlier batches sat out theirs.
+    asked: Instant,
 }
 
 /// A handle to the appender thread; cloned into every request.
@@ -116,7 +121,12 @@ impl Appender {
         let (done, acknowledged) = oneshot::channel();
         // Counted before sending, so the thread's decrement never comes first.
         self.counts.queued.fetch_add(1, Ordering::Relaxed);
-        if self.queue.try_send(Job { events, done }).is_err() {
+        let job = Job {
+            events,
+            done,
+            asked: Instant::now(),
+        };
+        if self.queue.try_send(job).is_err() {
             self.counts.queued.fetch_sub(1, Ordering::Relaxed);
             self.counts.refused.fetch_add(1, Ordering::Relaxed);
             return Err(ApiError::Unavailable(
@@ -142,7 +152,7 @@ fn run(pool: MeteredPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>, c
         let first = match jobs.recv_timeout(options.idle_seal) {
             Ok(job) => taken(job),
             Err(RecvTimeoutError::Timeout) => {
-                if let Err(e) = write(&pool, &[]) {
+                if let Err(e) = write(&pool, &[], Instant::now()) {
                     tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
                 }
                 continue;
@@ -172,11 +182,16 @@ fn run(pool: MeteredPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>, c
         }
         let mut events = Vec::with_capacity(count);
         let mut waiting = Vec::with_capacity(batch.len());
+        let oldest = batch
+            .iter()
+            .map(|job| job.asked)
+            .min()
+            .unwrap_or_else(Instant::now);
         for job in batch {
             events.extend(job.events);
             waiting.push(job.done);
         }
-        let result = write(&pool, &events);
+        let result = write(&pool, &events, oldest);
         if let Err(e) = &result {
             counts.failed_batches.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, events = events.len(), "audit batch failed; its reads answer 503");
@@ -188,9 +203,14 @@ fn run(pool: MeteredPool, options: AppenderOptions, jobs: mpsc::Receiver<Job>, c
     }
 }
 
-fn write(pool: &MeteredPool, events: &[NewEvent]) -> Result<(), String> {
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    audit::append(&mut conn, events).map_err(|e| e.to_string())
+fn write(pool: &MeteredPool, events: &[NewEvent], asked: Instant) -> Result<(), String> {
+    let mut conn = pool.checkout(asked).map_err(|e| e.to_string())?;
+    audit::append(&mut conn, events).map_err(|e| {
+        if matches!(e, StoreError::Unavailable(_)) {
+            kim_store::connection::drop_if_lost(&mut conn);
+        }
+        e.to_string()
+    })
 }
 
 #[cfg(test)]

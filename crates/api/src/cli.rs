@@ -488,7 +488,7 @@ fn serve() -> Result<(), String> {
         &config.database_url,
         PoolOptions {
             max_size: writer_pool_size(config.database_url.backend(), config.pool_size),
-            ..PoolOptions::default()
+            connection_timeout: config.pool_timeout,
         },
     )?;
     let applied = migrate(&pool)?;

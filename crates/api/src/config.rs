@@ -52,6 +52,12 @@ pub struct Config {
     pub bind: SocketAddr,
     pub database_url: DatabaseUrl,
     pub pool_size: u32,
+    /// The longest a request waits for a database connection before it is answered 503
+    /// (`KIM_DB_POOL_TIMEOUT_SECONDS`).
+    pub pool_timeout: std::time::Duration,
+    /// How long a stopping server (SIGTERM) lets requests in flight finish before it closes
+    /// their connections (`KIM_SHUTDOWN_GRACE_SECONDS`).
+    pub shutdown_grace: std::time::Duration,
     pub jwt: JwtSettings,
     pub login: ThrottlePolicy,
     pub cors_origins: Vec<String>,
@@ -196,6 +202,22 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         let pool_size: u32 = self.parsed("KIM_DB_POOL_SIZE", 8, "a positive integer")?;
         if pool_size == 0 {
             return Err(bad("KIM_DB_POOL_SIZE", "must be at least 1"));
+        }
+        let pool_timeout_seconds: u64 =
+            self.parsed("KIM_DB_POOL_TIMEOUT_SECONDS", 3, "a number of seconds")?;
+        if !(1..=60).contains(&pool_timeout_seconds) {
+            return Err(bad(
+                "KIM_DB_POOL_TIMEOUT_SECONDS",
+                "must be between 1 and 60",
+            ));
+        }
+        let shutdown_grace_seconds: u64 =
+            self.parsed("KIM_SHUTDOWN_GRACE_SECONDS", 10, "a number of seconds")?;
+        if shutdown_grace_seconds > 3_600 {
+            return Err(bad(
+                "KIM_SHUTDOWN_GRACE_SECONDS",
+                "must be between 0 and 3600",
+            ));
         }
         let json_limit_bytes: usize =
             self.parsed("KIM_JSON_LIMIT_BYTES", 64 * 1024, "a number of bytes")?;
@@ -343,6 +365,8 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             bind,
             database_url: self.database_url()?,
             pool_size,
+            pool_timeout: std::time::Duration::from_secs(pool_timeout_seconds),
+            shutdown_grace: std::time::Duration::from_secs(shutdown_grace_seconds),
             jwt: JwtSettings {
                 secret: Secret::new(secret),
                 issuer: self
@@ -446,10 +470,26 @@ mod tests {
         assert_eq!(config.case_backdate_max_days, 31);
         assert_eq!(config.idempotency_ttl, Duration::hours(24));
         assert_eq!(config.metrics_bind, None, "no metrics unless asked for");
+        assert_eq!(config.pool_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(config.shutdown_grace, std::time::Duration::from_secs(10));
         assert!(
             !format!("{config:?}").contains(SECRET),
             "secret leaked into Debug"
         );
+    }
+
+    #[test]
+    fn pool_timeout_and_shutdown_grace_are_read() {
+        let config = env(&[
+            ("KIM_JWT_SECRET", SECRET),
+            ("KIM_DB_POOL_TIMEOUT_SECONDS", "5"),
+            ("KIM_SHUTDOWN_GRACE_SECONDS", "0"),
+        ])
+        .config()
+        .expect("valid");
+        assert_eq!(config.pool_timeout, std::time::Duration::from_secs(5));
+        // 0: connections in flight are closed at once.
+        assert_eq!(config.shutdown_grace, std::time::Duration::ZERO);
     }
 
     #[test]
@@ -513,6 +553,10 @@ mod tests {
             ("KIM_METRICS_BIND", "localhost:9464"),
             ("KIM_METRICS_BIND", "127.0.0.1:8080"),
             ("KIM_METRICS_BIND", "0.0.0.0:8080"),
+            ("KIM_DB_POOL_TIMEOUT_SECONDS", "0"),
+            ("KIM_DB_POOL_TIMEOUT_SECONDS", "61"),
+            ("KIM_SHUTDOWN_GRACE_SECONDS", "3601"),
+            ("KIM_SHUTDOWN_GRACE_SECONDS", "-1"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()

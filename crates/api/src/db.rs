@@ -2,12 +2,17 @@
 //! blocking thread pool with a pooled connection fetched inside the closure. Writes use the
 //! write pool in one transaction; audited reads use the read pool in a read transaction and
 //! hand their audit events to the appender (`crate::appender`).
+//!
+//! A request waits at most the pool's connection timeout (`KIM_DB_POOL_TIMEOUT_SECONDS`) for
+//! its connection, counted from when it asked, queueing for a blocking thread included
+//! ([`MeteredPool::checkout`]); then it is answered 503 `unavailable` with `Retry-After`.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use kim_domain::audit::AuditObject;
-use kim_store::connection::{ConnectionManager, PoolOptions};
+use kim_store::connection::{PoolOptions, PooledConn};
 use kim_store::{Backend, DatabaseUrl, DbConn, DbPool, StoreError};
 
 use kim_domain::Action;
@@ -61,8 +66,10 @@ impl MeteredPool {
         }
     }
 
-    /// A connection within the pool's timeout, counted among the waiting meanwhile.
-    pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, r2d2::Error> {
+    /// A connection for a request that asked for one at `asked`, within what is left of the
+    /// pool's timeout since then ([`kim_store::connection::checkout`]), counted among the
+    /// waiting meanwhile.
+    pub fn checkout(&self, asked: Instant) -> Result<PooledConn, StoreError> {
         struct Waiting<'a>(&'a AtomicUsize);
         impl Drop for Waiting<'_> {
             fn drop(&mut self) {
@@ -71,11 +78,16 @@ impl MeteredPool {
         }
         self.waits.waiting.fetch_add(1, Ordering::Relaxed);
         let _waiting = Waiting(&self.waits.waiting);
-        let connection = self.pool.get();
+        let connection = kim_store::connection::checkout(&self.pool, asked);
         if connection.is_err() {
             self.waits.timeouts.fetch_add(1, Ordering::Relaxed);
         }
         connection
+    }
+
+    /// A connection within the pool's timeout from now.
+    pub fn get(&self) -> Result<PooledConn, StoreError> {
+        self.checkout(Instant::now())
     }
 
     pub fn load(&self) -> PoolLoad {
@@ -150,23 +162,22 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.read_pool.clone();
-        let (outcome, trail) = actix_web::web::block(move || {
-            let mut conn = match pool.get() {
-                Ok(conn) => conn,
-                Err(e) => return (Err(ApiError::from(StoreError::from(e))), None),
-            };
-            let who = match caller.authenticate(&mut conn) {
-                Ok(who) => who,
-                Err(e) => return (Err(e), None),
-            };
-            let mut trail = Trail::new(&who);
-            let outcome = kim_store::connection::read_transaction(&mut conn, |conn| {
-                f(conn, &who, &mut trail)
+        let asked = Instant::now();
+        let lent = actix_web::web::block(move || {
+            on_connection(&pool, asked, |conn| {
+                let who = match caller.authenticate(conn) {
+                    Ok(who) => who,
+                    Err(e) => return (Err(e), None),
+                };
+                let mut trail = Trail::new(&who);
+                let outcome =
+                    kim_store::connection::read_transaction(conn, |conn| f(conn, &who, &mut trail))
+                        .map_err(Into::into);
+                (outcome, Some(trail))
             })
-            .map_err(Into::into);
-            (outcome, Some(trail))
         })
         .await?;
+        let (outcome, trail) = lent.unwrap_or_else(|e| (Err(e), None));
         match (outcome, trail) {
             (Ok(value), Some(trail)) => {
                 self.appender.append(trail.into_events()).await?;
@@ -227,7 +238,11 @@ impl Db {
     /// among the waiting, it is no request).
     pub fn ping(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
         let mut conn = self.read_pool.inner().get_timeout(timeout)?;
-        kim_store::connection::ping(&mut conn)
+        let pinged = kim_store::connection::ping(&mut conn);
+        if pinged.is_err() {
+            kim_store::connection::drop_if_lost(&mut conn);
+        }
+        pinged
     }
 
     /// The pools by the name the metrics give them: SQLite's `writer` and `reader`, or
@@ -246,20 +261,19 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let asked = Instant::now();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            on_connection(&pool, asked, |conn| f(conn).map_err(ApiError::from))?
         })
         .await?
-        .map_err(ApiError::from)
     }
 
     /// Confirms the caller against the database (one round trip).
     pub async fn authenticate(&self, caller: Caller) -> Result<Authenticated, ApiError> {
         let pool = self.pool.clone();
+        let asked = Instant::now();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            caller.authenticate(&mut conn)
+            on_connection(&pool, asked, |conn| caller.authenticate(conn))?
         })
         .await?
     }
@@ -273,10 +287,12 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let asked = Instant::now();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            let who = caller.authenticate(&mut conn)?;
-            f(&mut conn, &who).map_err(Into::into)
+            on_connection(&pool, asked, |conn| {
+                let who = caller.authenticate(conn)?;
+                f(conn, &who).map_err(Into::into)
+            })?
         })
         .await?
     }
@@ -292,10 +308,12 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let asked = Instant::now();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            let who = caller.authenticate(&mut conn)?;
-            kim_store::connection::transaction(&mut conn, |conn| f(conn, &who)).map_err(Into::into)
+            on_connection(&pool, asked, |conn| {
+                let who = caller.authenticate(conn)?;
+                kim_store::connection::transaction(conn, |conn| f(conn, &who)).map_err(Into::into)
+            })?
         })
         .await?
     }
@@ -316,20 +334,20 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let (outcome, who) = actix_web::web::block(move || {
-            let mut conn = match pool.get() {
-                Ok(conn) => conn,
-                Err(e) => return (Err(ApiError::from(StoreError::from(e))), None),
-            };
-            let who = match caller.authenticate(&mut conn) {
-                Ok(who) => who,
-                Err(e) => return (Err(e), None),
-            };
-            let outcome = kim_store::connection::transaction(&mut conn, |conn| f(conn, &who))
-                .map_err(Into::into);
-            (outcome, Some(who))
+        let asked = Instant::now();
+        let lent = actix_web::web::block(move || {
+            on_connection(&pool, asked, |conn| {
+                let who = match caller.authenticate(conn) {
+                    Ok(who) => who,
+                    Err(e) => return (Err(e), None),
+                };
+                let outcome = kim_store::connection::transaction(conn, |conn| f(conn, &who))
+                    .map_err(Into::into);
+                (outcome, Some(who))
+            })
         })
         .await?;
+        let (outcome, who) = lent.unwrap_or_else(|e| (Err(e), None));
         match (outcome, who) {
             (Err(refused @ (ApiError::NotFound | ApiError::Forbidden(_))), Some(who)) => {
                 let (object, id) = denied;
@@ -353,11 +371,13 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let asked = Instant::now();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            let who = caller.authenticate(&mut conn)?;
-            who.require(action)?;
-            f(&mut conn, &who).map_err(Into::into)
+            on_connection(&pool, asked, |conn| {
+                let who = caller.authenticate(conn)?;
+                who.require(action)?;
+                f(conn, &who).map_err(Into::into)
+            })?
         })
         .await?
     }
@@ -369,13 +389,53 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let asked = Instant::now();
         actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            kim_store::connection::transaction(&mut conn, f)
+            on_connection(&pool, asked, |conn| {
+                kim_store::connection::transaction(conn, f).map_err(ApiError::from)
+            })?
         })
         .await?
-        .map_err(ApiError::from)
     }
+}
+
+/// What a request's work on a connection may hand back: a result, or a result with what the
+/// caller needs besides (the trail of an audited read, the caller of a refused write).
+trait Outcome {
+    /// Failed because the database is unavailable.
+    fn unavailable(&self) -> bool;
+}
+
+impl<T> Outcome for Result<T, ApiError> {
+    fn unavailable(&self) -> bool {
+        matches!(self, Err(ApiError::Unavailable(_)))
+    }
+}
+
+impl<T, X> Outcome for (Result<T, ApiError>, X) {
+    fn unavailable(&self) -> bool {
+        self.0.unavailable()
+    }
+}
+
+/// Runs `f` on a connection checked out for a request that asked at `asked` (see
+/// [`MeteredPool::checkout`]). When `f` failed because the database is unavailable, a
+/// connection that no longer answers is dropped from the pool instead of going to the next
+/// request. A PostgreSQL connection whose server went away stays dead (libpq does not
+/// reconnect); diesel marks it broken when a statement fails on it, but not when preparing the
+/// statement failed, and such a connection answered every later request 503 although the
+/// database was back (`dead_postgres_connections_answer_503_and_leave_the_pool`).
+fn on_connection<R: Outcome>(
+    pool: &MeteredPool,
+    asked: Instant,
+    f: impl FnOnce(&mut DbConn) -> R,
+) -> Result<R, ApiError> {
+    let mut conn = pool.checkout(asked)?;
+    let outcome = f(&mut conn);
+    if outcome.unavailable() {
+        kim_store::connection::drop_if_lost(&mut conn);
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]

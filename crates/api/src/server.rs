@@ -165,7 +165,9 @@ pub fn build(
             // not guess a type other than the one declared (issue 10 item 8).
             .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
     })
-    .shutdown_timeout(10)
+    // SIGTERM (or SIGINT) stops accepting connections at once and lets requests in flight
+    // finish for up to the grace period; then their connections are closed.
+    .shutdown_timeout(config.shutdown_grace.as_secs())
     .workers(workers)
     // Blocking threads only wait for database connections (argon2 has its own threads), so
     // more of them than pooled connections would only add stacks and allocator arenas.

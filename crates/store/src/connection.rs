@@ -195,6 +195,20 @@ impl Default for PoolOptions {
     }
 }
 
+/// A connection checked out of a pool.
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// A connection for a request that asked for one at `asked`, waiting at most what is left of
+/// the pool's connection timeout since then: the time a request queued for a thread before it
+/// could call the pool counts too. Without that, when the database is down and every thread
+/// sits out its own timeout, a request queued behind them waited several timeouts in a row;
+/// with it every request is answered (503 at the latest) within one. A request whose time is
+/// up still takes an idle connection if there is one (r2d2 tries once before it waits).
+pub fn checkout(pool: &DbPool, asked: std::time::Instant) -> Result<PooledConn, crate::StoreError> {
+    let left = pool.connection_timeout().saturating_sub(asked.elapsed());
+    pool.get_timeout(left).map_err(crate::StoreError::from)
+}
+
 /// How many connections the writers' pool holds. SQLite has one writer at a time: with several
 /// writer connections the others wait in SQLite's busy handler, which sleeps in growing steps
 /// (up to 100 ms) and served no one in order, so a burst of writes had a p99 of half a second.
@@ -271,6 +285,26 @@ where
     let value = result?;
     end.map_err(store_error)?;
     Ok(value)
+}
+
+/// After work on `conn` failed because the database was unavailable: when `conn` no longer
+/// answers, marks it broken, so that the pool discards it on return instead of handing it to
+/// the next request. Costs a round trip only on that failure path; a live connection (SQLite
+/// busy, a read-only file) is kept.
+pub fn drop_if_lost(conn: &mut DbConn) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if conn.ping().is_ok() {
+        return;
+    }
+    // `has_broken` reads the transaction manager's state: in error means broken.
+    match conn {
+        DbConn::Postgres(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error()
+        }
+        DbConn::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error()
+        }
+    }
 }
 
 /// Lets SQLite update its query planner statistics (on shutdown); nothing on PostgreSQL, whose

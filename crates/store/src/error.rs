@@ -85,9 +85,12 @@ impl From<DieselError> for StoreError {
             {
                 StoreError::InUse(REFERENCED.into())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
+            // `UnableToSendCommand`: libpq could not even send the statement, e.g. "no
+            // connection to the server" on a connection whose server went away.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Unavailable(info.message().to_owned()),
             // SQLite's writer lock was not free within `busy_timeout`: answered 503, try again.
             DieselError::DatabaseError(_, info)
                 if info.message() == "database is locked"
@@ -95,12 +98,40 @@ impl From<DieselError> for StoreError {
             {
                 StoreError::Unavailable("the database is busy".into())
             }
+            // The database cannot be written now (SQLite: a read-only file or directory, a
+            // full disk, an I/O error; PostgreSQL: a read-only server, e.g. a standby after a
+            // failover). Nothing was written; the operator's fix makes the retry succeed, so
+            // 503 with Retry-After rather than a 500 that reads as a bug.
+            DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, info) => {
+                StoreError::Unavailable(format!(
+                    "the database accepts no writes: {}",
+                    info.message()
+                ))
+            }
+            DieselError::DatabaseError(_, info) if sqlite_cannot_write(info.message()) => {
+                StoreError::Unavailable(format!(
+                    "the database cannot be written: {}",
+                    info.message()
+                ))
+            }
             DieselError::BrokenTransactionManager => {
                 StoreError::Unavailable("broken transaction manager".into())
             }
             other => StoreError::Database(other),
         }
     }
+}
+
+/// SQLite's messages (`sqlite3_errstr`, not translated) for a database it cannot write:
+/// `SQLITE_READONLY`, `SQLITE_IOERR`, `SQLITE_FULL`, `SQLITE_CANTOPEN`.
+fn sqlite_cannot_write(message: &str) -> bool {
+    matches!(
+        message,
+        "attempt to write a readonly database"
+            | "disk I/O error"
+            | "database or disk is full"
+            | "unable to open database file"
+    )
 }
 
 impl From<r2d2::Error> for StoreError {
@@ -126,3 +157,29 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+
+    use super::*;
+
+    #[test]
+    fn a_database_that_cannot_be_written_is_unavailable_not_a_bug() {
+        let mut conn = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        conn.batch_execute("CREATE TABLE t (x INTEGER); PRAGMA query_only = ON;")
+            .expect("set up");
+        let refused = conn
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect_err("query_only refuses writes");
+        assert!(
+            matches!(StoreError::from(refused), StoreError::Unavailable(ref why) if why.contains("readonly")),
+        );
+        for message in ["disk I/O error", "database or disk is full"] {
+            assert!(sqlite_cannot_write(message), "{message}");
+        }
+        // Corruption or a constraint is not an outage: those stay 500 and 409.
+        assert!(!sqlite_cannot_write("database disk image is malformed"));
+    }
+}

@@ -1,6 +1,6 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -18,6 +18,9 @@ pub struct Health {
     #[schema(example = "sqlite")]
     pub database: Option<&'static str>,
 }
+
+/// How long readiness waits for a database connection.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Liveness
 ///
@@ -46,9 +49,16 @@ pub async fn live() -> HttpResponse {
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pool = state.db.pool().clone();
+    // Counted from now: a probe queued behind requests that wait for the database (which is
+    // when it matters) must still answer within its time.
+    let asked = Instant::now();
     web::block(move || {
-        let mut conn = pool.get_timeout(Duration::from_secs(2))?;
-        kim_store::connection::ping(&mut conn)
+        let mut conn = pool.get_timeout(READY_TIMEOUT.saturating_sub(asked.elapsed()))?;
+        let pinged = kim_store::connection::ping(&mut conn);
+        if pinged.is_err() {
+            kim_store::connection::drop_if_lost(&mut conn);
+        }
+        pinged
     })
     .await??;
     Ok(HttpResponse::Ok().json(Health {

@@ -12,6 +12,9 @@
 //!   answers with that status and the referral read again as the caller may see it now (header
 //!   `Idempotent-Replayed: true`, a `referral.read` audit event) and changes nothing; the same
 //!   key with another request is 422 on the field `Idempotency-Key`; an older key runs afresh.
+//!   The key is stored in the database, so a retry replays on any server behind a load
+//!   balancer; of two requests with one key at the same moment one commits and the other
+//!   answers 409 and changes nothing (its retry replays).
 //!   Failed requests are not stored, so a retry runs again.
 //! - A list leaves one `referral.list` audit event per client shown (one without a client when
 //!   the page is empty), so "who saw this person's data" finds list reads too.
@@ -372,7 +375,16 @@ impl IdempotencyKey {
         response: &RememberedResponse,
     ) -> Result<(), ApiError> {
         if let Some(key) = &self.key {
-            store::remember(conn, &who.actor(), key, response)?;
+            store::remember(conn, &who.actor(), key, response).map_err(|e| match e {
+                // The same key arrived twice at once (a client's retry, perhaps through another
+                // server behind the load balancer) and the other request committed first: this
+                // one rolls back, and its retry replays the first answer.
+                kim_store::StoreError::Duplicate { .. } => ApiError::Conflict(
+                    "a request with this Idempotency-Key was being processed at the same time;                      retry it to get its answer"
+                        .into(),
+                ),
+                other => other.into(),
+            })?;
         }
         Ok(())
     }
@@ -858,6 +870,14 @@ pub async fn transition_referral(
             if let Some(first) = idempotency.replay(conn, who, &fingerprint)? {
                 return replayed_referral(conn, who, &first);
             }
+            // The condition of the change before the change itself (as for gap steps): of
+            // concurrent moves with one If-Match the losers get 412 whether they read the
+            // referral before or after the winner committed, not 412 or 409 by timing.
+            if current.version != expected {
+                return Err(ApiError::PreconditionFailed {
+                    current: current.version,
+                });
+            }
             input.validate()?;
             let consents = consents::rules_of_client(conn, current.data.client_id)?;
             let change = check_referral_transition(
@@ -875,11 +895,6 @@ pub async fn transition_referral(
                 },
             )
             .map_err(transition_error)?;
-            if current.version != expected {
-                return Err(ApiError::PreconditionFailed {
-                    current: current.version,
-                });
-            }
             let moved = store::transition(conn, &who.actor(), id, expected, &change)?;
             let reference = shown.client_reference;
             audit(

@@ -178,6 +178,13 @@ fn apply(
         ) => None,
         _ => Some(if_match.version()?),
     };
+    // Compared here, not only by the conditional update: a racer that read the gap after the
+    // winner committed would otherwise meet the new stage first and get 409 instead of 412.
+    if expected.is_some_and(|v| v != gap.version) {
+        return Err(ApiError::PreconditionFailed {
+            current: gap.version,
+        });
+    }
     let to = checked.map_err(refused)?;
     // The comment is the one free text no step requires, so the table does not check it.
     kim_domain::field::optional_text("comment", req.comment.as_deref())?;
