@@ -483,7 +483,7 @@ impl GapInput {
                 errors.extend(list.into_iter().map(|e| FieldError {
                     field: format!("report.{}", e.field),
                     message: e.message,
-                    kind: e.kind.into(),
+                    kind: e.kind,
                 }));
                 None
             }
