@@ -210,7 +210,8 @@ pub fn opening_assignment(
 /// A deputy (Vertretung) stands in for the case manager, so it is someone else.
 pub fn check_deputy(assigned: i64, deputy: Option<i64>) -> Result<(), FieldError> {
     if deputy == Some(assigned) {
-        return Err(FieldError::new(
+        // Across two fields (the assignee may be the stored one).
+        return Err(FieldError::rule(
             "deputy_user_id",
             "must be someone other than the case manager (assigned_user_id)",
         ));

@@ -59,7 +59,7 @@ pub const MAX_REASON_CHARS: usize = 2000;
 /// A required free text: present, not blank, at most [`MAX_REASON_CHARS`]. Returns it trimmed,
 /// so that stored reasons carry no stray whitespace.
 pub fn required_text(field: &'static str, value: Option<&str>) -> Result<String, FieldError> {
-    let trimmed = value.map(str::trim).unwrap_or_default();
+    let trimmed = value.map(crate::text::trim).unwrap_or_default();
     if trimmed.is_empty() {
         return Err(FieldError::new(field, "is required and may not be blank"));
     }
@@ -71,7 +71,7 @@ pub fn optional_text(
     field: &'static str,
     value: Option<&str>,
 ) -> Result<Option<String>, FieldError> {
-    let Some(trimmed) = value.map(str::trim).filter(|t| !t.is_empty()) else {
+    let Some(trimmed) = value.map(crate::text::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     if trimmed.chars().count() > MAX_REASON_CHARS {

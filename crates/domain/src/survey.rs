@@ -190,7 +190,7 @@ fn is_identifier(value: &str) -> bool {
 }
 
 fn check_text(errors: &mut Vec<Invalid>, field: String, value: &str, max: usize) {
-    if value.trim().is_empty() {
+    if crate::text::is_blank(value) {
         errors.push(Invalid::new(field, "must not be empty"));
     } else if value.chars().count() > max {
         errors.push(Invalid::new(

@@ -1,5 +1,22 @@
 //! Rules for free-text identifiers shared by several resources.
 
+/// Whitespace as the API document's patterns mean it (`\S`: ECMAScript's white space and line
+/// terminators), so that a text the document calls not blank is never refused as blank: Rust's
+/// `char::is_whitespace` also counts U+0085 and does not count U+FEFF.
+pub fn is_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// `value` without the white space ([`is_space`]) around it.
+pub fn trim(value: &str) -> &str {
+    value.trim_matches(is_space)
+}
+
+/// Nothing but white space ([`is_space`]), or empty.
+pub fn is_blank(value: &str) -> bool {
+    trim(value).is_empty()
+}
+
 /// A username: 3 to 64 characters of lowercase ASCII letters, digits, `.`, `_` and `-`,
 /// starting with a letter. Lowercase only, so that `Anna` and `anna` cannot both exist.
 pub fn check_username(value: &str) -> Result<(), &'static str> {
@@ -42,6 +59,13 @@ pub fn check_password(value: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_as_the_document_means_it() {
+        assert!(is_blank("") && is_blank(" \t\n\u{a0}\u{3000}\u{feff}"));
+        assert!(!is_blank("\u{85}") && !is_blank(" x "));
+        assert_eq!(trim("\u{feff} x\u{2028}"), "x");
+    }
 
     #[test]
     fn usernames() {

@@ -343,7 +343,7 @@ pub async fn open_case(
                 return Err(ApiError::rule("clients", "name at least one client"));
             }
             if input.client_ids.is_some() {
-                return Err(ApiError::field(
+                return Err(ApiError::rule(
                     "client_ids",
                     "is for updates; on opening give `clients`",
                 ));

@@ -149,7 +149,9 @@ impl ClientInput {
         let mut languages = Vec::new();
         for language in &self.languages {
             // As the document states each item: 1 to 50 characters, not blank, no ';'.
-            if language.trim().is_empty() || language.chars().count() > 50 || language.contains(';')
+            if kim_domain::text::is_blank(language)
+                || language.chars().count() > 50
+                || language.contains(';')
             {
                 errors.push(FieldError::new(
                     "languages",
@@ -157,7 +159,7 @@ impl ClientInput {
                 ));
                 continue;
             }
-            let language = language.trim();
+            let language = kim_domain::text::trim(language);
             if !languages.iter().any(|l: &String| l == language) {
                 languages.push(language.to_owned());
             }

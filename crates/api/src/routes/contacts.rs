@@ -114,8 +114,9 @@ impl ContactInput {
         }
         let mut participants = Vec::new();
         for (index, p) in self.participants.iter().enumerate() {
-            let p = p.trim();
-            if p.is_empty() || p.chars().count() > 200 {
+            let too_long = p.chars().count() > 200;
+            let p = kim_domain::text::trim(p);
+            if p.is_empty() || too_long {
                 errors.push(FieldError::new(
                     format!("participants[{index}]"),
                     "must be 1 to 200 characters",

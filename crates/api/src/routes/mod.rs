@@ -118,7 +118,7 @@ pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
 
 /// For `#[validate(custom(function = "not_blank"))]`.
 pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
-    if value.trim().is_empty() {
+    if kim_domain::text::is_blank(value) {
         let mut error = validator::ValidationError::new("blank");
         error.message = Some("must not be empty".into());
         return Err(error);
