@@ -143,7 +143,12 @@ impl ClientInput {
         };
         if let Some(year) = self.birth_year {
             if let Err(e) = check_year_of_birth(year, Utc::now().year()) {
-                errors.push(FieldError::new("birth_year", e.message));
+                // The domain names it year_of_birth; its kind (a future year is a rule) stays.
+                errors.push(FieldError {
+                    field: "birth_year".into(),
+                    message: e.message,
+                    kind: e.kind.into(),
+                });
             }
         }
         let mut languages = Vec::new();
@@ -167,7 +172,10 @@ impl ClientInput {
         if !errors.is_empty() {
             return Err(errors
                 .into_iter()
-                .map(|e| FieldError::new(format!("{prefix}{}", e.field), e.message))
+                .map(|e| FieldError {
+                    field: format!("{prefix}{}", e.field),
+                    ..e
+                })
                 .collect());
         }
         Ok(ClientData {
