@@ -34,8 +34,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (  # noqa: E402
-    Checks, Client, Load, Server, TestFailed, backend_setup, case_manager_cases, log, login, main,
-    prepare_database,
+    Checks, Client, Load, Outcome, Server, TestFailed, backend_setup, case_manager_cases, log,
+    login, main, prepare_database,
 )
 
 OUTAGE_SECONDS = 10
@@ -93,6 +93,38 @@ class Prober:
     def stop(self):
         self.stopping.set()
         self.thread.join(15)
+
+
+def witnesses(port, token, operation, count=2):
+    """`count` requests of each kind, sent one kind per thread on fresh connections while the
+    database is surely gone. The load alone may finish too few requests of a kind inside the
+    outage (each waits out the pool timeout), so the check "every kind answered 503" would
+    depend on scheduling; these make it certain that every kind was asked."""
+    outcomes = []
+    lock = threading.Lock()
+
+    def ask(turn):
+        client = Client(port, token, timeout=15)
+        for sequence in range(count):
+            # operation() picks the kind from (thread + sequence) % 3: thread = turn - sequence.
+            kind, key, method, path, body, headers = operation(client, 100 + turn - sequence, sequence)
+            outcome = Outcome(kind, key, time.monotonic())
+            try:
+                response = client.request(method, path, body, headers)
+                outcome.status, outcome.response = response.status, response
+            except (OSError, http.client.HTTPException) as e:
+                outcome.error = f"{type(e).__name__}: {e}"
+            outcome.ended = time.monotonic()
+            with lock:
+                outcomes.append(outcome)
+        client.close()
+
+    threads = [threading.Thread(target=ask, args=(turn,), daemon=True) for turn in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
 
 
 def well_formed_503(o):
@@ -194,7 +226,9 @@ def test(run, backend):
     frozen = [f"{url}{suffix}" for suffix in ("", "-wal")] if backend == "sqlite" else []
 
     probes = Prober(server.port)
-    load = Load(server.port, token, mixed_operation(cases, day), threads=THREADS, pause=0.02).start()
+    operation = mixed_operation(cases, day)
+    load = Load(server.port, token, operation, threads=THREADS, pause=0.02).start()
+    asked = []
     try:
         time.sleep(2)
         going_at = time.monotonic()
@@ -204,7 +238,9 @@ def test(run, backend):
             chattr("+i", frozen)
         down_at = time.monotonic()
         log(f"database {'stopped' if backend == 'postgres' else 'made read-only'}")
-        time.sleep(OUTAGE_SECONDS)
+        time.sleep(1)
+        asked = witnesses(server.port, token, operation)
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - down_at)))
         returning_at = time.monotonic()
         if backend == "postgres":
             cluster.start()
@@ -216,7 +252,7 @@ def test(run, backend):
     finally:
         if backend == "sqlite":
             chattr("-i", frozen)
-        outcomes = load.stop()
+        outcomes = load.stop() + asked
         probes.stop()
 
     kinds_down = ["write", "personal read"] + (["reference read"] if backend == "postgres" else [])
