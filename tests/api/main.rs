@@ -13,6 +13,7 @@ mod consents;
 mod contacts;
 mod contract;
 mod coverage;
+mod events;
 mod funding;
 mod gaps;
 mod goals;

@@ -45,6 +45,9 @@ crate::vocabulary! {
         AnswerResidenceRequests => "answer_residence_requests",
         /// Read referrals sent to the token's organisation, limited to consented data.
         ReadReferrals => "read_referrals",
+        /// Read residence-law requests addressed to the token's organisation (the office's own
+        /// system), limited to consented data; answering stays with the office's people.
+        ReadOfficeRequests => "read_office_requests",
         /// Accept, decline and complete referrals sent to the token's organisation.
         AnswerReferrals => "answer_referrals",
         /// Read the audit trail of access to personal data (Protokoll), not the data itself.
@@ -100,6 +103,7 @@ impl Action {
                 | ReassignCases
                 | AnswerResidenceRequests
                 | ReadReferrals
+                | ReadOfficeRequests
                 | AnswerReferrals
                 | ExportClientData
                 | EraseClients
@@ -249,6 +253,8 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
         Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData, ReadReports],
         Scope::OffersWrite => &[ReadOwnAccount, ReadReferenceData, WriteOwnOffers],
         Scope::SurveysWrite => &[ReadOwnAccount, ReadReferenceData, AnswerSurveys],
+        Scope::IntakeWrite => &[ReadOwnAccount, ReadReferenceData],
+        Scope::ResidenceRequestsRead => &[ReadOwnAccount, ReadReferenceData, ReadOfficeRequests],
     }
 }
 
@@ -395,6 +401,7 @@ mod tests {
                         | (Scope::OffersWrite, WriteOwnOffers)
                         | (Scope::SurveysWrite, AnswerSurveys)
                         | (Scope::ReportsRead, ReadReports)
+                        | (Scope::ResidenceRequestsRead, ReadOfficeRequests)
                 );
                 assert_eq!(
                     partner(&[*scope]).may(*action),
