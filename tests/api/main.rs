@@ -38,3 +38,4 @@ mod sessions;
 mod survey_results;
 mod surveys;
 mod users;
+mod webhooks;

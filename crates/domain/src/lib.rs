@@ -38,6 +38,7 @@ pub mod survey;
 pub mod survey_results;
 pub mod text;
 pub mod transition;
+pub mod webhook;
 
 pub use permission::{Action, Principal};
 pub use role::Role;

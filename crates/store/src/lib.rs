@@ -33,6 +33,7 @@ pub(crate) mod schema;
 pub mod surveys;
 pub mod synthetic;
 pub mod users;
+pub mod webhooks;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};
 pub use error::StoreError;

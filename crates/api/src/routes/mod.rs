@@ -36,6 +36,7 @@ pub mod roadmap;
 pub mod survey_responses;
 pub mod survey_results;
 pub mod users;
+pub mod webhooks;
 pub mod work_lists;
 
 use actix_web::dev::HttpServiceFactory;
@@ -111,6 +112,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     privacy::configure(cfg);
     retention::configure(cfg);
     events::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".
