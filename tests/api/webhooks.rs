@@ -37,6 +37,22 @@ kim_tests::backend_tests_with!(super::FAST;
     revoked_tokens_receive_nothing,
 );
 
+/// Retries in milliseconds: a delivery fails for good within seconds.
+const FASTEST: &[(&str, &str)] = &[
+    ("KIM_WEBHOOK_ALLOW_HTTP_LOOPBACK", "true"),
+    ("KIM_WEBHOOK_POLL_MILLIS", "10"),
+    ("KIM_WEBHOOK_RETRY_BASE_MILLIS", "1"),
+    ("KIM_WEBHOOK_TIMEOUT_SECONDS", "2"),
+    ("KIM_METRICS_BIND", "127.0.0.1:0"),
+];
+
+mod fastest {
+    use super::*;
+    kim_tests::backend_tests_with!(super::FASTEST;
+        failed_deliveries_in_a_row_disable_the_subscription,
+    );
+}
+
 mod without_loopback {
     use super::*;
     kim_tests::backend_tests!(loopback_is_refused_without_the_flag);
@@ -743,4 +759,77 @@ async fn revoked_tokens_receive_nothing(app: TestApp) {
     // Both events reached the active token's receiver; the worker passed the revoked one's.
     active_receiver.wait_for(2).await;
     assert!(revoked_receiver.received().is_empty());
+}
+
+async fn failed_deliveries_in_a_row_disable_the_subscription(app: TestApp) {
+    let receiver = Receiver::start(vec![Reply::Status(503); 100]);
+    let (token_id, _) = jobcenter_token(&app, json!(["referrals:read"])).await;
+    let (id, _) = subscribed(&app, token_id, &receiver.url()).await;
+    // Four deliveries failed before (arranged in the database: a real run takes days); the
+    // fifth, below, disables the subscription.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.pool.get().expect("connection");
+        diesel::sql_query(format!(
+            "UPDATE webhook_subscriptions SET failed_in_a_row = 4 WHERE id = {id}"
+        ))
+        .execute(&mut conn)
+        .expect("arrange");
+    }
+    let cm = app.token("case_manager").await;
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    sent_referral(&app, &cm, jobcenter).await;
+    // While it is retried, it counts as pending in the metrics.
+    receiver.wait_for(1).await;
+    let metrics = app
+        .client
+        .get(format!(
+            "{}/metrics",
+            app.metrics_base.as_deref().expect("metrics")
+        ))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("kim_webhook_deliveries_pending"),
+        "{metrics}"
+    );
+
+    let admin = app.token("admin").await;
+    let path = format!("/api/v1/partner-tokens/{token_id}/webhooks/{id}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let disabled = loop {
+        let got: Value = app.get(&path, &admin).await.json().await.expect("json");
+        if got["status"] == "disabled" {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "not disabled: {got}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(disabled["disabled_at"].is_string());
+    assert!(disabled["disabled_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains('5')));
+    let failed = deliveries(&app, token_id, id, "?status=failed").await;
+    assert_eq!(failed["total"], 1);
+    let attempts = failed["items"][0]["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 9, "the whole schedule was tried");
+    assert!(attempts.iter().all(|a| a["status_code"] == 503));
+    assert_eq!(failed["items"][0]["next_attempt_at"], Value::Null);
+    assert_eq!(receiver.received().len(), 9);
+    // Nothing sends for a disabled subscription: redelivery is a conflict.
+    let delivery = failed["items"][0]["id"].as_i64().expect("id");
+    assert_problem(
+        app.post(
+            &format!("{path}/deliveries/{delivery}/redeliver"),
+            &admin,
+            &json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 }

@@ -64,6 +64,12 @@ diesel::table! {
     }
 }
 
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_subscriptions,
+    webhook_deliveries,
+    webhook_attempts
+);
+
 const AUDIT_OBJECT: &str = "webhook_subscription";
 
 /// A subscription as stored (with its secret: the API shows it only when issued).
@@ -726,10 +732,15 @@ pub fn record_attempt(
     Ok(())
 }
 
-/// Deliveries waiting to be sent (pending), for the metrics.
+/// Deliveries waiting to be sent (pending) to enabled subscriptions, for the metrics; those of
+/// a disabled subscription wait for no one.
 pub fn pending_count(conn: &mut DbConn) -> StoreResult<i64> {
+    let enabled = webhook_subscriptions::table
+        .filter(webhook_subscriptions::disabled_at.is_null())
+        .select(webhook_subscriptions::id);
     Ok(webhook_deliveries::table
         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(webhook_deliveries::subscription_id.eq_any(enabled))
         .count()
         .get_result(conn)?)
 }
