@@ -53,6 +53,20 @@ mod fastest {
     );
 }
 
+/// Several servers on one PostgreSQL database: a second server with its own worker.
+mod two_servers {
+    #[actix_web::test]
+    async fn each_delivery_is_sent_by_one_of_two_servers() {
+        let Some(app) =
+            kim_tests::TestApp::spawn_with(kim_store::Backend::Postgres, super::FAST).await
+        else {
+            eprintln!("skipped: KIM_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        super::each_delivery_is_sent_by_one_of_two_servers(app).await;
+    }
+}
+
 mod without_loopback {
     use super::*;
     kim_tests::backend_tests!(loopback_is_refused_without_the_flag);
@@ -738,6 +752,27 @@ async fn deleting_needs_the_current_version(app: TestApp) {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_problem(app.get(&path, &admin).await, StatusCode::NOT_FOUND).await;
     assert_eq!(list_count(&app, token_id).await, 0);
+
+    // Creating and deleting are in the audit trail, the refused attempts are not.
+    let dpo = app.token("data_protection_officer").await;
+    let trail: Value = app
+        .get(
+            "/api/v1/audit-events?limit=100&object_type=webhook_subscription",
+            &dpo,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(actions.contains(&"webhook_subscription.create"));
+    assert!(actions.contains(&"webhook_subscription.delete"));
 }
 
 async fn revoked_tokens_receive_nothing(app: TestApp) {
@@ -832,4 +867,52 @@ async fn failed_deliveries_in_a_row_disable_the_subscription(app: TestApp) {
         StatusCode::CONFLICT,
     )
     .await;
+}
+
+async fn each_delivery_is_sent_by_one_of_two_servers(app: TestApp) {
+    use kim_store::connection::{pool_unchecked, PoolOptions};
+    let config = kim_tests::test_config(&app.database_url, FAST);
+    let pool = pool_unchecked(&config.database_url, PoolOptions::default());
+    let state =
+        kim_api::AppState::new(&config, kim_api::db::Db::new(pool, &config.database_url, 4));
+    let second = kim_api::server::spawn(&config, state).expect("second server");
+
+    // Two subscriptions, so both servers find work at once.
+    let receivers = [Receiver::start(vec![]), Receiver::start(vec![])];
+    let (token_id, _) = jobcenter_token(&app, json!(["referrals:read"])).await;
+    let mut subscriptions = Vec::new();
+    for receiver in &receivers {
+        subscriptions.push(subscribed(&app, token_id, &receiver.url()).await.0);
+    }
+    let cm = app.token("case_manager").await;
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    const EVENTS: usize = 6;
+    for _ in 0..EVENTS {
+        sent_referral(&app, &cm, jobcenter).await;
+    }
+    for (receiver, id) in receivers.iter().zip(&subscriptions) {
+        receiver.wait_for(EVENTS).await;
+        let listed = settled(&app, token_id, *id).await;
+        assert_eq!(listed["total"], EVENTS as i64);
+        for delivery in listed["items"].as_array().expect("items") {
+            assert_eq!(delivery["status"], "delivered");
+            assert_eq!(
+                delivery["attempts"].as_array().expect("attempts").len(),
+                1,
+                "sent once: {delivery}"
+            );
+        }
+        let mut ids: Vec<String> = receiver.received().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), EVENTS, "each event once: {ids:?}");
+        // In order, each once.
+        let sorted = {
+            let mut sorted = ids.clone();
+            sorted.sort_by_key(|id| id["evt_".len()..].parse::<i64>().expect("evt_<n>"));
+            sorted
+        };
+        assert_eq!(ids, sorted);
+        ids.dedup();
+        assert_eq!(ids.len(), EVENTS);
+    }
+    second.handle.stop(true).await;
 }

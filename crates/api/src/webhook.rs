@@ -156,11 +156,12 @@ async fn send(claimed: &Claimed, settings: &WebhookSettings) -> Attempt {
     }
 }
 
-/// Events fanned out per subscription and pass; deliveries claimed per pass.
+/// Events fanned out per subscription and pass.
 const FAN_OUT_BATCH: i64 = 500;
-const CLAIM_BATCH: i64 = 32;
+/// Deliveries in flight at once (each to a different subscription).
+const IN_FLIGHT: usize = 32;
 
-/// The running worker; [`Worker::stop`] ends it after the pass in flight.
+/// The running worker; [`Worker::stop`] ends it.
 pub struct Worker {
     stop: watch::Sender<bool>,
     task: actix_web::rt::task::JoinHandle<()>,
@@ -171,20 +172,35 @@ impl Worker {
     pub fn start(db: Db, settings: WebhookSettings) -> Worker {
         let (stop, mut stopped) = watch::channel(false);
         let task = actix_web::rt::spawn(async move {
+            // Each delivery is sent in a task of its own, so a receiver that answers slowly
+            // (up to the timeout) holds up no other subscription's deliveries.
+            let mut in_flight = tokio::task::JoinSet::new();
             loop {
                 tokio::select! {
                     _ = stopped.changed() => break,
                     _ = tokio::time::sleep(settings.poll) => {}
                 }
-                if let Err(error) = pass(&db, &settings).await {
-                    tracing::warn!(%error, "webhook pass failed; trying again");
+                while in_flight.try_join_next().is_some() {}
+                let room = IN_FLIGHT.saturating_sub(in_flight.len());
+                match claim(&db, &settings, room).await {
+                    Ok(claimed) => {
+                        for claimed in claimed {
+                            let (db, settings) = (db.clone(), settings.clone());
+                            in_flight.spawn_local(async move {
+                                deliver(&db, &settings, claimed).await;
+                            });
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "webhook pass failed; trying again"),
                 }
             }
+            // Let the attempts in flight be recorded; the caller bounds the wait.
+            while in_flight.join_next().await.is_some() {}
         });
         Worker { stop, task }
     }
 
-    /// Stops after the pass in flight (its deliveries recorded), waiting at most `grace`; an
+    /// Stops claiming and waits at most `grace` for the attempts in flight to be recorded; an
     /// attempt cut off keeps its lease, which expires, and it is sent again: at least once.
     pub async fn stop(self, grace: Duration) {
         let _ = self.stop.send(true);
@@ -192,40 +208,50 @@ impl Worker {
     }
 }
 
-/// One pass: new events become deliveries, due deliveries are sent (concurrently, one per
-/// subscription), and each attempt is recorded.
-async fn pass(db: &Db, settings: &WebhookSettings) -> Result<(), crate::ApiError> {
+/// New events become deliveries; then up to `room` due deliveries are leased (one per
+/// subscription, the oldest pending).
+async fn claim(
+    db: &Db,
+    settings: &WebhookSettings,
+    room: usize,
+) -> Result<Vec<Claimed>, crate::ApiError> {
     db.write(|conn| store::fan_out(conn, FAN_OUT_BATCH)).await?;
+    if room == 0 {
+        return Ok(Vec::new());
+    }
     // The lease outlasts resolving and sending, so no other server takes the delivery while
     // this one may still be sending it.
     let lease = chrono::Duration::from_std(settings.timeout * 2 + Duration::from_secs(5))
         .unwrap_or(chrono::Duration::minutes(1));
-    let claimed = db
-        .write(move |conn| store::claim(conn, lease, CLAIM_BATCH))
-        .await?;
-    let sends = claimed.into_iter().map(|claimed| async move {
-        let attempt = send(&claimed, settings).await;
-        let jitter: f64 = rand::rng().random_range(0.0..=1.0);
-        let after = webhook::after_attempt(
-            u32::try_from(claimed.attempts + 1).unwrap_or(u32::MAX),
-            attempt.status_code.and_then(|s| u16::try_from(s).ok()),
-            settings.retry_base,
-            jitter,
+    let limit = i64::try_from(room).unwrap_or(1);
+    db.write(move |conn| store::claim(conn, lease, limit)).await
+}
+
+/// Sends one claimed delivery and records the attempt and what follows it.
+async fn deliver(db: &Db, settings: &WebhookSettings, claimed: Claimed) {
+    let attempt = send(&claimed, settings).await;
+    let jitter: f64 = rand::rng().random_range(0.0..=1.0);
+    let after = webhook::after_attempt(
+        u32::try_from(claimed.attempts + 1).unwrap_or(u32::MAX),
+        attempt.status_code.and_then(|s| u16::try_from(s).ok()),
+        settings.retry_base,
+        jitter,
+    );
+    if after != AfterAttempt::Delivered {
+        tracing::info!(
+            delivery = claimed.delivery_id,
+            error = attempt.error.as_deref().unwrap_or(""),
+            "webhook attempt failed"
         );
-        if after != AfterAttempt::Delivered {
-            tracing::info!(
-                delivery = claimed.delivery_id,
-                error = attempt.error.as_deref().unwrap_or(""),
-                "webhook attempt failed"
-            );
-        }
-        db.write(move |conn| store::record_attempt(conn, &claimed, &attempt, after))
-            .await
-    });
-    for recorded in futures_util::future::join_all(sends).await {
-        recorded?;
     }
-    Ok(())
+    let delivery = claimed.delivery_id;
+    if let Err(error) = db
+        .write(move |conn| store::record_attempt(conn, &claimed, &attempt, after))
+        .await
+    {
+        // The lease expires and the delivery is sent again: at least once.
+        tracing::warn!(%error, delivery, "webhook attempt could not be recorded");
+    }
 }
 
 #[cfg(test)]
