@@ -151,17 +151,30 @@ pub struct NewSubscription {
 pub struct TokenScope {
     pub organisation_id: i64,
     pub scopes: Vec<Scope>,
+    /// Neither revoked nor expired (a token awaiting confirmation receives once confirmed).
+    pub receiving: bool,
 }
 
 /// The scopes of token `token_id` (404 when there is none), for checking the event types.
 pub fn token_scope(conn: &mut DbConn, token_id: i64) -> StoreResult<TokenScope> {
-    let (organisation_id, scopes): (i64, String) = partner_tokens::table
+    let (organisation_id, scopes, revoked_at, expires_at): (
+        i64,
+        String,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+    ) = partner_tokens::table
         .find(token_id)
-        .select((partner_tokens::organisation_id, partner_tokens::scopes))
+        .select((
+            partner_tokens::organisation_id,
+            partner_tokens::scopes,
+            partner_tokens::revoked_at,
+            partner_tokens::expires_at,
+        ))
         .first(conn)?;
     Ok(TokenScope {
         organisation_id,
         scopes: Scope::split(&scopes),
+        receiving: revoked_at.is_none() && expires_at > clock::now(),
     })
 }
 
@@ -507,6 +520,7 @@ fn receiving_tokens(conn: &mut DbConn, token_ids: &[i64]) -> StoreResult<HashMap
                 TokenScope {
                     organisation_id,
                     scopes: Scope::split(&scopes),
+                    receiving: true,
                 },
             )
         })

@@ -101,30 +101,28 @@ pub struct NewWebhookInput {
     /// name or password, no fragment.
     #[schema(min_length = 1, max_length = 2000)]
     pub url: String,
-    /// The event types to push, each once; the token's scopes must let it see each
+    /// The event types to push (a set: a type listed twice is subscribed once); the token's scopes must let it see each
     /// (referral and consent events: `referrals:read` or `referrals:write`; intake request
     /// events: `intake:write`; residence-law request events: `residence_requests:read`).
     #[schema(min_items = 1)]
     pub event_types: Vec<EventType>,
 }
 
-/// Checks the body's own fields (422 `schema`) and the types against the token's scopes (422
-/// `rule`).
-fn check_types(types: &[EventType], scopes: &[kim_domain::Scope]) -> Result<(), ApiError> {
+/// Checks the types: at least one (422 `schema`), each seen by the token's scopes (422 `rule`).
+/// They are a set: a type listed twice is subscribed once.
+fn check_types(types: &mut Vec<EventType>, scopes: &[kim_domain::Scope]) -> Result<(), ApiError> {
     if types.is_empty() {
         return Err(ApiError::field(
             "event_types",
             "at least one event type is required",
         ));
     }
-    for (i, t) in types.iter().enumerate() {
-        if types[..i].contains(t) {
-            return Err(ApiError::field(
-                "event_types",
-                format!("{t} is listed twice"),
-            ));
-        }
-    }
+    let mut seen = Vec::with_capacity(types.len());
+    types.retain(|t| {
+        let first = !seen.contains(t);
+        seen.push(*t);
+        first
+    });
     if let Some(unseen) = types.iter().find(|t| !t.visible_to(scopes)) {
         return Err(ApiError::rule(
             "event_types",
@@ -146,7 +144,8 @@ fn check_types(types: &[EventType], scopes: &[kim_domain::Scope]) -> Result<(), 
 /// multicast or documentation ranges, nor IPv6 forms of them) unless the operator allow-listed
 /// the host; it is resolved again at each delivery and never redirected. The receiver must
 /// answer a `HEAD` (any status) within the timeout. A revoked or expired token's subscriptions
-/// receive nothing. The answer carries the signing secret once.
+/// receive nothing, so registering one for it is a conflict (409). The answer carries the
+/// signing secret once.
 ///
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Webhooks", request_body = NewWebhookInput,
@@ -157,6 +156,7 @@ fn check_types(types: &[EventType], scopes: &[kim_domain::Scope]) -> Result<(), 
     (status = 401, response = err::Unauthorized),
     (status = 403, response = err::Forbidden),
     (status = 404, response = err::NotFound),
+    (status = 409, response = err::Conflict),
     (status = 413, response = err::PayloadTooLarge),
     (status = 415, response = err::UnsupportedMediaType),
     (status = 422, response = err::Unprocessable),
@@ -172,7 +172,7 @@ pub async fn create_webhook(
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManagePartnerTokens)?;
     let token_id = id.into_inner();
-    let input = body.into_inner();
+    let mut input = body.into_inner();
     if input.url.is_empty() || input.url.chars().count() > 2000 {
         return Err(ApiError::field("url", "must be 1 to 2000 characters"));
     }
@@ -180,7 +180,12 @@ pub async fn create_webhook(
         .db
         .read(move |conn| store::token_scope(conn, token_id))
         .await?;
-    check_types(&input.event_types, &token.scopes)?;
+    if !token.receiving {
+        return Err(ApiError::Conflict(
+            "the token is revoked or expired: its subscriptions would receive nothing".into(),
+        ));
+    }
+    check_types(&mut input.event_types, &token.scopes)?;
     webhook::check_at_registration(&input.url, &state.webhooks)
         .await
         .map_err(|refusal| ApiError::rule("url", refusal.to_string()))?;
