@@ -434,6 +434,11 @@ async fn unsafe_urls_are_refused_and_change_nothing(app: TestApp) {
         ("https://127.0.0.1/#x".to_owned(), "fragment"),
         ("not a url".to_owned(), "absolute"),
         (format!("http://localhost:{closed}/"), "unreachable"),
+        // `.invalid` never resolves (RFC 6761).
+        (
+            "https://kim-webhooks.invalid/".to_owned(),
+            "does not resolve",
+        ),
     ] {
         let problem = assert_problem(
             subscribe(&app, token_id, &url, json!(["referral.sent"])).await,
