@@ -14,6 +14,9 @@ crate::vocabulary! {
         OffersWrite => "offers:write",
         /// Answer survey campaigns (Bedarfsabfragen) on behalf of the token's organisation.
         SurveysWrite => "surveys:write",
+        /// Refer people into KIM case management (intake requests) on behalf of the token's
+        /// organisation, and read the status of its own requests.
+        IntakeWrite => "intake:write",
     }
 }
 
