@@ -131,6 +131,7 @@ fn every_category_of_the_record_names_exactly_the_roles_that_may_see_it() {
             "Case data",
             "Consents",
             "Referrals",
+            "Intake requests",
             "Residence-law requests",
             "Audit events",
             "Staff accounts",
