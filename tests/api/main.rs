@@ -16,6 +16,7 @@ mod coverage;
 mod funding;
 mod gaps;
 mod goals;
+mod intake_requests;
 mod login_throttle;
 mod metrics;
 mod municipalities;

@@ -28,10 +28,9 @@ impl IntakeRequestStatus {
     /// Where a request may go from this status: only a submitted request is decided, once.
     pub fn allowed_next(self) -> &'static [IntakeRequestStatus] {
         match self {
-            IntakeRequestStatus::Submitted => &[
-                IntakeRequestStatus::Accepted,
-                IntakeRequestStatus::Declined,
-            ],
+            IntakeRequestStatus::Submitted => {
+                &[IntakeRequestStatus::Accepted, IntakeRequestStatus::Declined]
+            }
             IntakeRequestStatus::Accepted | IntakeRequestStatus::Declined => &[],
         }
     }
@@ -42,7 +41,9 @@ impl IntakeRequestStatus {
 pub enum IntakeDecision<'a> {
     Accept,
     /// With the reason the referrer reads.
-    Decline { reason: Option<&'a str> },
+    Decline {
+        reason: Option<&'a str>,
+    },
 }
 
 impl IntakeDecision<'_> {
@@ -227,12 +228,18 @@ pub fn referring_organisation(
     named: Option<i64>,
 ) -> Result<i64, FieldError> {
     match (principal, named) {
-        (Principal::Partner {
-            organisation_id, ..
-        }, None) => Ok(*organisation_id),
-        (Principal::Partner {
-            organisation_id, ..
-        }, Some(named)) if named == *organisation_id => Ok(named),
+        (
+            Principal::Partner {
+                organisation_id, ..
+            },
+            None,
+        ) => Ok(*organisation_id),
+        (
+            Principal::Partner {
+                organisation_id, ..
+            },
+            Some(named),
+        ) if named == *organisation_id => Ok(named),
         (Principal::Partner { .. }, Some(_)) => Err(FieldError::rule(
             "referring_organisation_id",
             "a partner system refers for its token's organisation only: leave it out",

@@ -6,9 +6,7 @@ use diesel::prelude::*;
 use kim_domain::case::Topic;
 use kim_domain::client::ResidenceStatus;
 use kim_domain::erasure::ERASED_TEXT;
-use kim_domain::intake_request::{
-    CheckedDecision, IntakeFacts, IntakeRequestStatus, IntakeScope,
-};
+use kim_domain::intake_request::{CheckedDecision, IntakeFacts, IntakeRequestStatus, IntakeScope};
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 
@@ -433,5 +431,8 @@ pub(crate) fn declined_before(
 
 /// Deletes the requests `ids` (the retention rule, for declined ones).
 pub(crate) fn delete(conn: &mut DbConn, ids: &[i64]) -> StoreResult<usize> {
-    Ok(diesel::delete(intake_requests::table.filter(intake_requests::id.eq_any(ids))).execute(conn)?)
+    Ok(
+        diesel::delete(intake_requests::table.filter(intake_requests::id.eq_any(ids)))
+            .execute(conn)?,
+    )
 }

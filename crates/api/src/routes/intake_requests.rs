@@ -26,8 +26,8 @@ use kim_domain::case::{IntakeChannel, OtherCaseManagement, TargetGroup, Topic};
 use kim_domain::client::{check_year_of_birth, ResidenceStatus};
 use kim_domain::intake_request::{
     check_consent_statement, check_decision, intake_access, intake_scope, may_decide, may_submit,
-    referring_organisation, IntakeAccess, IntakeDecision, IntakeDecisionError,
-    IntakeRequestStatus, IntakeScope,
+    referring_organisation, IntakeAccess, IntakeDecision, IntakeDecisionError, IntakeRequestStatus,
+    IntakeScope,
 };
 use kim_domain::offer::{parse_languages, LanguageCode};
 use kim_domain::reference::LegalDomain;
@@ -139,7 +139,7 @@ impl IntakeRequest {
             decided_at: request.decided_at,
             version: request.version,
             updated_at: request.updated_at,
-            person: decider.then(|| IntakePerson {
+            person: decider.then_some(IntakePerson {
                 given_name: request.given_name,
                 family_name: request.family_name,
                 birth_year: request.birth_year,
@@ -274,8 +274,7 @@ impl IntakeRequestInput {
         ) {
             errors.push(e.into());
         }
-        let organisation = match referring_organisation(principal, self.referring_organisation_id)
-        {
+        let organisation = match referring_organisation(principal, self.referring_organisation_id) {
             Ok(id) => Some(id),
             Err(e) => {
                 errors.push(e.into());
