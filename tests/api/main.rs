@@ -24,6 +24,7 @@ mod offers;
 mod operations;
 mod organisations;
 mod paging;
+mod partner_document;
 mod partner_tokens;
 mod positions;
 mod privacy;

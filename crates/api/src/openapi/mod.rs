@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use crate::error::{responses, FieldError, Problem};
 
 mod contract;
+pub mod partner;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -191,7 +192,16 @@ pub fn document() -> serde_json::Value {
 
 /// The document as committed in `openapi/openapi.json`.
 pub fn document_json() -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&document()).map(|mut s| {
+    pretty(&document())
+}
+
+/// The partner document as committed in `openapi/partner.json`.
+pub fn partner_document_json() -> Result<String, serde_json::Error> {
+    pretty(&partner::document(&document()))
+}
+
+fn pretty(document: &serde_json::Value) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(document).map(|mut s| {
         s.push('\n');
         s
     })
