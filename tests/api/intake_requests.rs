@@ -109,6 +109,22 @@ async fn json_of(response: reqwest::Response) -> Value {
     body
 }
 
+/// The types and object ids of the events the token's feed lists.
+async fn events(app: &TestApp, token: &str) -> Vec<(String, i64, String)> {
+    json_of(app.get("/api/v1/events?limit=200", token).await).await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().expect("type").to_owned(),
+                e["data"]["id"].as_i64().expect("id"),
+                e["data"]["url"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
 async fn total(app: &TestApp, path: &str, token: &str) -> i64 {
     json_of(app.get(path, token).await).await["total"]
         .as_i64()
@@ -219,6 +235,16 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
         .expect("tasks")
         .iter()
         .any(|t| t["object_type"] == "intake_request"));
+
+    // The decision is an event of the referring organisation, committed with it.
+    let expected = vec![(
+        "intake_request.accepted".to_owned(),
+        id,
+        format!("/api/v1/intake-requests/{id}"),
+    )];
+    assert_eq!(events(&app, &jobcenter).await, expected);
+    let caritas = partner(&app, CARITAS, json!(["intake:write"])).await;
+    assert!(events(&app, &caritas).await.is_empty());
 
     // The partner reads the status of its request, never the case behind it.
     let seen = json_of(
@@ -377,6 +403,15 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
     assert_eq!(declined["status"], "declined");
     assert_eq!(declined["decline_reason"], "Wohnort außerhalb des Kreises");
     assert!(declined.get("case_id").is_none());
+    let declined_event = (
+        "intake_request.declined".to_owned(),
+        id,
+        format!("/api/v1/intake-requests/{id}"),
+    );
+    assert_eq!(events(&app, &jobcenter).await, vec![declined_event.clone()]);
+    // A token of the organisation without intake:write does not see it.
+    let reader = partner(&app, JOBCENTER, json!(["referrals:read"])).await;
+    assert!(events(&app, &reader).await.is_empty());
     let seen = json_of(
         app.get(&format!("/api/v1/intake-requests/{id}"), &jobcenter)
             .await,

@@ -8,7 +8,7 @@
 //! | case manager | read/write the cases assigned to them or that they deputise | read/write, case side, on those cases | read/write, case side, on those cases |
 //! | CM coordination | read all (supervision); may reassign | read all | read all |
 //! | immigration officer | none | none | read/write, office side, when addressed to their office; consented categories only |
-//! | partner token | none | read (`referrals:read`) or read/write, recipient side (`referrals:write`), when sent to its organisation and not a draft; consented categories only | none |
+//! | partner token | none | read (`referrals:read`) or read/write, recipient side (`referrals:write`), when sent to its organisation and not a draft; consented categories only | read (`residence_requests:read`), office side, when addressed to its organisation; consented categories only |
 //! | everyone else (admin, analyst, steering, project group, coordinator, KI lead, DPO) | none | none | none |
 //!
 //! The answers distinguish none, read and write because an object the caller may not see is
@@ -409,6 +409,14 @@ pub fn request_access(
             Access::None => RequestAccess::None,
             access => RequestAccess::Case(access),
         },
+        // The office's own system reads what its officers read, and answers nothing.
+        Principal::Partner {
+            organisation_id, ..
+        } if principal.may(Action::ReadOfficeRequests)
+            && *organisation_id == request.office_organisation_id =>
+        {
+            RequestAccess::Office(Access::Read)
+        }
         Principal::Partner { .. } => RequestAccess::None,
     }
 }
@@ -434,6 +442,16 @@ impl RequestScope {
 }
 
 pub fn request_scope(principal: &Principal, caller_organisation_id: Option<i64>) -> RequestScope {
+    if let Principal::Partner {
+        organisation_id, ..
+    } = principal
+    {
+        return if principal.may(Action::ReadOfficeRequests) {
+            RequestScope::ToOffice(*organisation_id)
+        } else {
+            RequestScope::Nothing
+        };
+    }
     match case_scope(principal) {
         CaseScope::Nothing => match caller_organisation_id {
             Some(office) if principal.may(Action::AnswerResidenceRequests) => {
@@ -633,6 +651,17 @@ mod tests {
                             ..
                         } if caller_org == Some(request.office_organisation_id) => {
                             RequestAccess::Office(Access::ReadWrite)
+                        }
+                        // A token's organisation is its own; the caller_org argument is for
+                        // people, who do not carry theirs.
+                        Principal::Partner {
+                            organisation_id,
+                            scopes,
+                            ..
+                        } if scopes.contains(&Scope::ResidenceRequestsRead)
+                            && *organisation_id == request.office_organisation_id =>
+                        {
+                            RequestAccess::Office(Access::Read)
                         }
                         _ => RequestAccess::None,
                     };

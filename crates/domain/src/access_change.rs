@@ -264,9 +264,12 @@ mod tests {
     }
 
     #[test]
-    fn only_referral_scopes_reach_case_data() {
+    fn only_referral_and_residence_request_scopes_reach_case_data() {
         for scope in Scope::ALL {
-            let expected = matches!(scope, Scope::ReferralsRead | Scope::ReferralsWrite);
+            let expected = matches!(
+                scope,
+                Scope::ReferralsRead | Scope::ReferralsWrite | Scope::ResidenceRequestsRead
+            );
             assert_eq!(scopes_reach_case_data(&[*scope]), expected, "{scope}");
         }
         assert!(!scopes_reach_case_data(&[]));

@@ -8,6 +8,7 @@
 
 use chrono::NaiveDate;
 
+use crate::event::EventType;
 use crate::field::{required_text, FieldError};
 use crate::permission::{Action, Principal};
 use crate::transition::IllegalTransition;
@@ -32,6 +33,18 @@ impl IntakeRequestStatus {
                 &[IntakeRequestStatus::Accepted, IntakeRequestStatus::Declined]
             }
             IntakeRequestStatus::Accepted | IntakeRequestStatus::Declined => &[],
+        }
+    }
+}
+
+impl IntakeRequestStatus {
+    /// The event the referring organisation gets when a request enters this status; `None`
+    /// for a submission, which the referrer made itself.
+    pub fn event(self) -> Option<EventType> {
+        match self {
+            IntakeRequestStatus::Submitted => None,
+            IntakeRequestStatus::Accepted => Some(EventType::IntakeRequestAccepted),
+            IntakeRequestStatus::Declined => Some(EventType::IntakeRequestDeclined),
         }
     }
 }
@@ -305,6 +318,25 @@ mod tests {
         assert_eq!(Submitted.allowed_next(), &[Accepted, Declined]);
         assert!(Accepted.allowed_next().is_empty());
         assert!(Declined.allowed_next().is_empty());
+    }
+
+    #[test]
+    fn every_decision_is_an_event_of_the_referrer_and_a_submission_is_none() {
+        assert_eq!(IntakeRequestStatus::Submitted.event(), None);
+        assert_eq!(
+            IntakeRequestStatus::Accepted.event(),
+            Some(EventType::IntakeRequestAccepted)
+        );
+        assert_eq!(
+            IntakeRequestStatus::Declined.event(),
+            Some(EventType::IntakeRequestDeclined)
+        );
+        for status in IntakeRequestStatus::ALL {
+            if let Some(event) = status.event() {
+                assert_eq!(event.object(), crate::event::EventObject::IntakeRequest);
+                assert!(event.visible_to(&[crate::Scope::IntakeWrite]));
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod distribution;
 pub mod eligibility;
 pub mod erasure;
+pub mod event;
 pub mod field;
 pub mod funding;
 pub mod gap;

@@ -45,6 +45,9 @@ crate::vocabulary! {
         AnswerResidenceRequests => "answer_residence_requests",
         /// Read referrals sent to the token's organisation, limited to consented data.
         ReadReferrals => "read_referrals",
+        /// Read residence-law requests addressed to the token's organisation (the office's own
+        /// system), limited to consented data; answering stays with the office's people.
+        ReadOfficeRequests => "read_office_requests",
         /// Accept, decline and complete referrals sent to the token's organisation.
         AnswerReferrals => "answer_referrals",
         /// Read the audit trail of access to personal data (Protokoll), not the data itself.
@@ -107,6 +110,7 @@ impl Action {
                 | ReassignCases
                 | AnswerResidenceRequests
                 | ReadReferrals
+                | ReadOfficeRequests
                 | AnswerReferrals
                 | ExportClientData
                 | EraseClients
@@ -266,6 +270,7 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
         Scope::SurveysWrite => &[ReadOwnAccount, ReadReferenceData, AnswerSurveys],
         // Reference data to name the municipality; the requests it sent, not the cases opened.
         Scope::IntakeWrite => &[ReadOwnAccount, ReadReferenceData, SubmitIntakeRequests],
+        Scope::ResidenceRequestsRead => &[ReadOwnAccount, ReadReferenceData, ReadOfficeRequests],
     }
 }
 
@@ -418,6 +423,7 @@ mod tests {
                         | (Scope::SurveysWrite, AnswerSurveys)
                         | (Scope::ReportsRead, ReadReports)
                         | (Scope::IntakeWrite, SubmitIntakeRequests)
+                        | (Scope::ResidenceRequestsRead, ReadOfficeRequests)
                 );
                 assert_eq!(
                     partner(&[*scope]).may(*action),
@@ -475,16 +481,23 @@ mod tests {
             .any(|a| a.reaches_case_data()));
     }
 
-    /// Only `intake:write` among the scopes that reach no case data sends a person's data in;
-    /// it grants nothing that would make an administrator's grant need a second person.
+    /// `intake:write` sends a person's data in and reads back only the status of its own
+    /// requests: nothing that would make an administrator's grant need a second person.
     #[test]
-    fn scopes_reaching_case_data_are_the_referral_scopes() {
+    fn scopes_reaching_case_data_are_the_referral_and_office_scopes() {
         let reaching: Vec<Scope> = Scope::ALL
             .iter()
             .copied()
             .filter(|scope| scope_actions(*scope).iter().any(|a| a.reaches_case_data()))
             .collect();
-        assert_eq!(reaching, vec![Scope::ReferralsRead, Scope::ReferralsWrite]);
+        assert_eq!(
+            reaching,
+            vec![
+                Scope::ReferralsRead,
+                Scope::ReferralsWrite,
+                Scope::ResidenceRequestsRead
+            ]
+        );
         assert!(!Action::SubmitIntakeRequests.reaches_case_data());
         assert!(Action::DecideIntakeRequests.reaches_case_data());
         assert_eq!(

@@ -14,9 +14,11 @@ crate::vocabulary! {
         OffersWrite => "offers:write",
         /// Answer survey campaigns (Bedarfsabfragen) on behalf of the token's organisation.
         SurveysWrite => "surveys:write",
-        /// Refer people into KIM case management (intake requests) on behalf of the token's
-        /// organisation, and read the status of its own requests.
+        /// Refer people into KIM case management (intake requests) and read their status.
         IntakeWrite => "intake:write",
+        /// Read residence-law requests addressed to the token's organisation (the immigration
+        /// or naturalisation office's own system), limited to consented data.
+        ResidenceRequestsRead => "residence_requests:read",
     }
 }
 

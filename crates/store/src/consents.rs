@@ -8,7 +8,11 @@ use diesel::prelude::*;
 use kim_domain::consent::{Consent, ConsentPurpose, DataCategory, NewConsent};
 use kim_domain::reference::normalise_set;
 
+use kim_domain::event::EventType;
+
 use crate::error::StoreResult;
+use crate::outbox::{self, NewEvent};
+use crate::referrals;
 use crate::schema::organisations;
 use crate::{clock, DbConn, StoreError};
 
@@ -259,5 +263,15 @@ pub fn revoke(
             "the consent is already revoked".into(),
         ));
     }
-    find(conn, client_id, id)
+    let revoked = find(conn, client_id, id)?;
+    // Every organisation the consent named learns of it, with the referrals it covered, whose
+    // next read shows less or is refused.
+    let mut events = Vec::new();
+    for &organisation_id in &revoked.consent.recipient_organisation_ids {
+        let mut event = NewEvent::new(EventType::ConsentRevoked, organisation_id, id);
+        event.related_ids = referrals::sent_under_consent(conn, client_id, id, organisation_id)?;
+        events.push(event);
+    }
+    outbox::record(conn, &events)?;
+    Ok(revoked)
 }

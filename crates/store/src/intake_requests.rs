@@ -13,6 +13,7 @@ use kim_domain::reference::normalise_set;
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
+use crate::outbox::{self, NewEvent};
 use crate::schema::organisations;
 use crate::{clock, municipalities, DbConn, Listed, StoreError};
 
@@ -248,7 +249,8 @@ pub struct Opened {
 
 /// Records a decision the domain checked ([`kim_domain::intake_request::check_decision`]), if
 /// `expected_version` is current (412) and the request is still in the status the check saw
-/// (409): conditional on both, so two coordinators deciding at once cannot both win.
+/// (409): conditional on both, so two coordinators deciding at once cannot both win. Writes the
+/// decision's event for the referring organisation to the outbox in the same transaction.
 pub fn decide(
     conn: &mut DbConn,
     decided_by: i64,
@@ -291,6 +293,13 @@ pub fn decide(
         return Err(StoreError::StaleVersion {
             current: find(conn, id)?.version,
         });
+    }
+    // The referrer learns of the decision from the outbox, in this transaction.
+    if let Some(event) = decision.to.event() {
+        outbox::record(
+            conn,
+            &[NewEvent::new(event, current.referring_organisation_id, id)],
+        )?;
     }
     find(conn, id)
 }

@@ -22,6 +22,7 @@ pub mod migrations;
 pub mod municipalities;
 pub mod offers;
 pub mod organisations;
+pub mod outbox;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;

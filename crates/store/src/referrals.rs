@@ -17,6 +17,7 @@ use crate::clients::Client;
 use crate::connection::MultiBackend;
 use crate::consents::{consent_recipients, consents, join_values, split_values, ConsentRuleRow};
 use crate::error::{changed_or_stale, StoreResult};
+use crate::outbox::{self, NewEvent};
 use crate::schema::{case_clients, cases, organisations};
 use crate::{cases as case_store, clock, DbConn, Listed, StoreError};
 
@@ -334,7 +335,34 @@ pub fn transition(
         change.to,
         change.reason.as_deref(),
     )?;
+    if let Some(event) = kim_domain::event::of_referral_move(change.to) {
+        let recipient = current.data.recipient_organisation_id;
+        outbox::record(conn, &[NewEvent::new(event, recipient, id)])?;
+    }
     find(conn, id)
+}
+
+/// The referrals to `organisation_id` whose transfer relied on consent `consent_id` of
+/// `client_id` (sent or later; a draft relies on nothing yet), oldest first.
+pub fn sent_under_consent(
+    conn: &mut DbConn,
+    client_id: i64,
+    consent_id: i64,
+    organisation_id: i64,
+) -> StoreResult<Vec<i64>> {
+    let rows: Vec<(i64, String)> = referrals::table
+        .filter(referrals::client_id.eq(client_id))
+        .filter(referrals::recipient_organisation_id.eq(organisation_id))
+        .filter(referrals::status.ne(ReferralStatus::Draft.as_str()))
+        .order(referrals::id.asc())
+        .select((referrals::id, referrals::consent_ids))
+        .load(conn)?;
+    let consent = consent_id.to_string();
+    Ok(rows
+        .into_iter()
+        .filter(|(_, ids)| ids.split(',').any(|id| id == consent))
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// Deletes a draft; a referral once sent stays on record (withdraw it instead).

@@ -8,9 +8,12 @@ use kim_domain::consent::{Consent, DataCategory};
 use kim_domain::paging::PageRequest;
 use kim_domain::residence_request::{RequestTransition, ResidenceRequestStatus};
 
+use kim_domain::event::EventType;
+
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
 use crate::error::{changed_or_stale, StoreResult};
+use crate::outbox::{self, NewEvent};
 use crate::schema::{case_clients, cases, clients};
 use crate::{clock, organisations, DbConn, Listed, StoreError};
 
@@ -209,6 +212,14 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewRequest) -> StoreResult
         ))
         .returning(residence_requests::id)
         .get_result(conn)?;
+    outbox::record(
+        conn,
+        &[NewEvent::new(
+            EventType::ResidenceRequestCreated,
+            new.office_organisation_id,
+            id,
+        )],
+    )?;
     find(conn, id)
 }
 
@@ -266,6 +277,16 @@ pub fn transition(
             .execute(conn)?
     };
     changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    if change.to == ResidenceRequestStatus::Withdrawn {
+        outbox::record(
+            conn,
+            &[NewEvent::new(
+                EventType::ResidenceRequestWithdrawn,
+                current.office_organisation_id,
+                id,
+            )],
+        )?;
+    }
     find(conn, id)
 }
 

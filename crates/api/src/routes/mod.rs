@@ -14,6 +14,7 @@ pub mod consents;
 pub mod contacts;
 pub mod coverage;
 pub mod distribution;
+pub mod events;
 pub mod funding;
 pub mod gap_steps;
 pub mod gaps;
@@ -111,6 +112,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     survey_results::configure(cfg);
     privacy::configure(cfg);
     retention::configure(cfg);
+    events::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

@@ -281,9 +281,11 @@ pub struct RequestQuery {
 ///
 /// Newest first. A case manager sees the requests of the cases they work, `cm_coordinator` all,
 /// an immigration officer those addressed to their office (their account's organisation), with
-/// only the consented client fields. Writes one audit event.
+/// only the consented client fields, and so does the office's own system (a partner token of
+/// the office's organisation with `residence_requests:read`). Writes one audit event.
 ///
-/// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`. Other roles 403.
+/// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`; partner tokens
+/// with `residence_requests:read`. Other roles and tokens 403.
 #[utoipa::path(tag = "Residence-law requests", params(PageParams, RequestQuery), responses(
     (status = 200, description = "One page of requests", body = ResidenceRequestPage),
     sets::ListErrors,
@@ -358,7 +360,8 @@ fn request_for(
 /// (`content_withheld: true`).
 ///
 /// **Who may call:** `case_manager` of the case, `cm_coordinator`, `immigration_officer` of the
-/// addressed office. Anyone else 404.
+/// addressed office, a partner token of the addressed office with `residence_requests:read`
+/// (reads only). Anyone else 404.
 #[utoipa::path(tag = "Residence-law requests", params(("id" = i64, Path, description = "Request id")), responses(
     (status = 200, description = "The request", body = ResidenceRequest, headers(("ETag" = String))),
     sets::ReadErrors,
