@@ -244,10 +244,14 @@ fn exported(data: export::ClientExport) -> ClientExport {
             .intake_requests
             .into_iter()
             .map(|r| {
-                super::intake_requests::IntakeRequest::shown(
-                    r,
-                    kim_domain::intake_request::IntakeAccess::Decider,
-                )
+                // Staff are shown by role and organisation in the export, not by id.
+                super::intake_requests::IntakeRequest {
+                    decided_by: None,
+                    ..super::intake_requests::IntakeRequest::shown(
+                        r,
+                        kim_domain::intake_request::IntakeAccess::Decider,
+                    )
+                }
             })
             .collect(),
         audit_events: data
