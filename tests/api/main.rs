@@ -19,6 +19,7 @@ mod gaps;
 mod goals;
 mod login_throttle;
 mod metrics;
+mod migrations_in_step;
 mod municipalities;
 mod offers;
 mod operations;
