@@ -20,6 +20,7 @@ mod goals;
 mod intake_requests;
 mod login_throttle;
 mod metrics;
+mod migrations_in_step;
 mod municipalities;
 mod offers;
 mod operations;
