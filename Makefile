@@ -54,11 +54,11 @@ lint: ## rustfmt and clippy as CI runs them
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-openapi: ## Regenerate openapi/openapi.json from the code
-	$(CARGO) run -q -p kim-api --bin kim -- openapi --output openapi/openapi.json
+openapi: ## Regenerate openapi/openapi.json and openapi/partner.json from the code
+	$(CARGO) run -q -p kim-api --bin kim -- openapi --output openapi/openapi.json --partner-output openapi/partner.json
 
 openapi-lint: ## Lint the committed spec with Redocly (downloads the CLI with npx)
-	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.json
+	npx --yes @redocly/cli@2.77.0 lint openapi/openapi.json openapi/partner.json
 
 bench: deps ## Load-test the release build with wrk on SQLite and PostgreSQL; writes docs/BENCHMARKS.md
 	KIM_LOGIN_PER_ADDRESS_PER_MINUTE=$${KIM_LOGIN_PER_ADDRESS_PER_MINUTE:-1000000} scripts/bench/run.sh

@@ -1,7 +1,8 @@
 // Swagger UI in a real browser: headless Chromium (Debian's package, /usr/bin/chromium) driven
 // by playwright-core over CDP. Opens /swagger-ui/, logs in as `analyst` in the Authorize dialog
 // through the OAuth2 password flow (POST /api/v1/auth/token), runs GET /api/v1/reports/cases
-// and asserts that the page shows a 200 answer. KIM_BASE_URL names the running server.
+// and asserts that the page shows a 200 answer; then switches the top bar to the partner
+// document and checks what it lists. KIM_BASE_URL names the running server.
 import { chromium } from "playwright-core";
 
 const base = process.env.KIM_BASE_URL;
@@ -52,6 +53,16 @@ try {
     throw new Error(`the answer shown is not a cases report: ${body.slice(0, 500)}`);
   }
   console.log("swagger-ui browser test: authorized as analyst via OAuth2 password flow; GET /api/v1/reports/cases answered 200");
+
+  // The top bar offers the partner document too: it shows the partners' operations only.
+  await page.locator(".topbar select").selectOption({ label: "KIM API for partner systems" });
+  await page.locator(".info .title", { hasText: "KIM API for partner systems" }).waitFor();
+  await page.locator('.opblock-summary-path[data-path="/api/v1/events"]').first().waitFor();
+  const casePaths = await page.locator('.opblock-summary-path[data-path="/api/v1/cases"]').count();
+  if (casePaths !== 0) {
+    throw new Error("the partner document shows /api/v1/cases, which partner tokens cannot call");
+  }
+  console.log("swagger-ui browser test: the partner document is listed and shows the event feed, not the cases");
 } catch (e) {
   failed = true;
   console.error(`swagger-ui browser test failed: ${e.message}`);

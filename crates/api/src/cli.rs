@@ -71,6 +71,9 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+        /// Also write the partner document (only what partner tokens may call) to this file.
+        #[arg(long)]
+        partner_output: Option<std::path::PathBuf>,
     },
 }
 
@@ -304,7 +307,16 @@ fn run(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Openapi { output } => {
+        Command::Openapi {
+            output,
+            partner_output,
+        } => {
+            if let Some(path) = partner_output {
+                let json = openapi::partner_document_json()
+                    .map_err(|e| format!("cannot render the partner document: {e}"))?;
+                std::fs::write(&path, json)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
             let json =
                 openapi::document_json().map_err(|e| format!("cannot render OpenAPI: {e}"))?;
             match output {

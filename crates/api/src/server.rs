@@ -10,7 +10,7 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use kim_domain::login_throttle::ThrottlePolicy;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi, Url as SwaggerUrl};
 
 use crate::auth::jwt::JwtService;
 use crate::auth::password::PasswordWorkers;
@@ -120,10 +120,19 @@ fn cors(origins: &[String]) -> Cors {
 /// one built from the code, so serving it is serving the code's document.
 const DOCUMENT: &str = include_str!("../../../openapi/openapi.json");
 
+/// The partner document as committed, kept current by the same test.
+const PARTNER_DOCUMENT: &str = include_str!("../../../openapi/partner.json");
+
 async fn serve_document() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
         .body(DOCUMENT)
+}
+
+async fn serve_partner_document() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(PARTNER_DOCUMENT)
 }
 
 /// A server bound to `listener`, not yet running. Tests bind port 0 and pass the listener.
@@ -149,9 +158,16 @@ pub fn build(
             .app_data(extract::path_config())
             .configure(served_routes)
             .route("/api-docs/openapi.json", web::get().to(serve_document))
+            .route(
+                "/api-docs/partner.json",
+                web::get().to(serve_partner_document),
+            )
             .service(
-                SwaggerUi::new("/swagger-ui/{_:.*}")
-                    .config(SwaggerConfig::from("/api-docs/openapi.json")),
+                // Both documents, chosen in Swagger UI's top bar; the full one first.
+                SwaggerUi::new("/swagger-ui/{_:.*}").config(SwaggerConfig::new([
+                    SwaggerUrl::new("KIM API", "/api-docs/openapi.json"),
+                    SwaggerUrl::new("KIM API for partner systems", "/api-docs/partner.json"),
+                ])),
             )
             .service(web::redirect("/swagger-ui", "/swagger-ui/"))
             .app_data(methods.clone())

@@ -19,6 +19,7 @@ pub mod funding;
 pub mod gap;
 pub mod help_plan;
 pub mod idempotency;
+pub mod intake_request;
 pub mod login_throttle;
 pub mod offer;
 pub mod paging;

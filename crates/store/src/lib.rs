@@ -16,6 +16,7 @@ pub mod funding_rates;
 pub mod gap_steps;
 pub mod gaps;
 pub mod goals;
+pub mod intake_requests;
 pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;

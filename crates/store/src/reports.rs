@@ -26,6 +26,16 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The join that brings in the case `c` an object belongs to, for the scope's condition.
+    /// The whole county needs none: counting goals or referrals without it reads an index
+    /// alone (issue 12: 376 ms down to 23 ms for the goals of one year on 100,000 cases).
+    fn case_join(self, column: &str) -> String {
+        match self {
+            Scope::All => String::new(),
+            Scope::CaseManager(_) => format!(" JOIN cases c ON c.id = {column}"),
+        }
+    }
+
     fn condition(self) -> String {
         match self {
             Scope::All => "1 = 1".into(),
@@ -304,36 +314,9 @@ pub fn referrals(
     period: Period,
     dim: ReferralDimension,
 ) -> StoreResult<ReferralCounts> {
-    let key = match dim {
-        ReferralDimension::Organisation => "CAST(r.recipient_organisation_id AS TEXT)",
-        ReferralDimension::OrganisationKind => "o.kind",
-    };
-    // Sent at or after the first day and before the day after the last.
-    let until = period.to.succ_opt().unwrap_or(period.to);
-    let from_where = format!(
-        "FROM referrals r JOIN cases c ON c.id = r.case_id \
-         JOIN organisations o ON o.id = r.recipient_organisation_id \
-         WHERE r.sent_at IS NOT NULL AND r.sent_at >= {} AND r.sent_at < {} AND {}",
-        lit(period.from),
-        lit(until),
-        scope.condition()
-    );
-    let counts = grouped(
-        conn,
-        &[key.to_owned(), "r.status".to_owned()],
-        "r.id",
-        &from_where,
-    )?
-    .into_iter()
-    .map(|c| {
-        let mut keys = c.keys.into_iter();
-        (
-            keys.next().flatten().unwrap_or_default(),
-            keys.next().flatten().unwrap_or_default(),
-            c.count,
-        )
-    })
-    .collect();
+    let counts = referral_counts(conn, scope, period, dim)?;
+    let from_where = referrals_sent_in(scope, period, dim);
+    let key = referral_key(dim);
 
     #[derive(QueryableByName)]
     struct Answer {
@@ -344,10 +327,10 @@ pub fn referrals(
         #[diesel(sql_type = diesel::sql_types::Timestamp)]
         answered_at: NaiveDateTime,
     }
+    // The inner join keeps only answered referrals; the first answer is the earliest event.
     let sql = format!(
         "SELECT CAST({key} AS TEXT) AS k, r.sent_at AS sent_at, MIN(e.occurred_at) AS answered_at \
-         {from_where} AND EXISTS (SELECT 1 FROM referral_events x WHERE x.referral_id = r.id) \
-         GROUP BY r.id, 1, r.sent_at"
+         {from_where} GROUP BY r.id, 1, r.sent_at"
     );
     let sql = sql.replacen(
         "FROM referrals r",
@@ -369,6 +352,59 @@ pub fn referrals(
     })
 }
 
+fn referral_key(dim: ReferralDimension) -> &'static str {
+    match dim {
+        ReferralDimension::Organisation => "CAST(r.recipient_organisation_id AS TEXT)",
+        ReferralDimension::OrganisationKind => "o.kind",
+    }
+}
+
+/// Referrals sent at or after the period's first day and before the day after its last.
+fn referrals_sent_in(scope: Scope, period: Period, dim: ReferralDimension) -> String {
+    let until = period.to.succ_opt().unwrap_or(period.to);
+    let organisation = match dim {
+        ReferralDimension::Organisation => "",
+        ReferralDimension::OrganisationKind => {
+            " JOIN organisations o ON o.id = r.recipient_organisation_id"
+        }
+    };
+    format!(
+        "FROM referrals r{}{organisation} \
+         WHERE r.sent_at IS NOT NULL AND r.sent_at >= {} AND r.sent_at < {} AND {}",
+        scope.case_join("r.case_id"),
+        lit(period.from),
+        lit(until),
+        scope.condition()
+    )
+}
+
+/// Referrals sent in the period per recipient and current status, without the days to answer
+/// (the programme report shows the counts only; the days cost it 190 ms on 100,000 cases).
+pub fn referral_counts(
+    conn: &mut DbConn,
+    scope: Scope,
+    period: Period,
+    dim: ReferralDimension,
+) -> StoreResult<Vec<(String, String, u64)>> {
+    // `*`: the joins (its case, its organisation) are one row each, so no referral repeats.
+    Ok(grouped(
+        conn,
+        &[referral_key(dim).to_owned(), "r.status".to_owned()],
+        "*",
+        &referrals_sent_in(scope, period, dim),
+    )?
+    .into_iter()
+    .map(|c| {
+        let mut keys = c.keys.into_iter();
+        (
+            keys.next().flatten().unwrap_or_default(),
+            keys.next().flatten().unwrap_or_default(),
+            c.count,
+        )
+    })
+    .collect())
+}
+
 /// The goal statuses, in the order the report shows them.
 pub const GOAL_STATUSES: &[&str] = &["achieved", "dropped", "open"];
 
@@ -380,16 +416,17 @@ pub fn goals(
 ) -> StoreResult<Vec<(String, String, u64)>> {
     let until = period.to.succ_opt().unwrap_or(period.to);
     let from_where = format!(
-        "FROM goals g JOIN cases c ON c.id = g.case_id \
-         WHERE g.created_at >= {} AND g.created_at < {} AND {}",
+        "FROM goals g{} WHERE g.created_at >= {} AND g.created_at < {} AND {}",
+        scope.case_join("g.case_id"),
         lit(period.from),
         lit(until),
         scope.condition()
     );
+    // `*`: a goal has one case, so the join repeats none.
     Ok(grouped(
         conn,
         &["g.topic".into(), "g.status".into()],
-        "g.id",
+        "*",
         &from_where,
     )?
     .into_iter()

@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use crate::error::{responses, FieldError, Problem};
 
 mod contract;
+pub mod partner;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -59,6 +60,7 @@ most 64 KiB (`KIM_JSON_LIMIT_BYTES`); a larger one answers 413.",
         (name = "Consents", description = "Einwilligungen / Schweigepflichtentbindungen of clients: which data may go to which organisation for which purpose"),
         (name = "Referrals", description = "Verweisberatung: referrals from a case to a partner organisation, answered by the partner's system"),
         (name = "Webhooks", description = "Subscriptions of partner tokens to their organisation's events, pushed as signed Standard Webhooks with retries; every delivery attempt recorded; administrators only"),
+        (name = "Intake requests", description = "Zuweisungen: partner organisations (scope intake:write) or staff refer a person into case management with the person's consent to the transfer; the CM coordination accepts (a case is opened) or declines with a reason. The referrer reads the status of its own requests only"),
         (name = "Partner events", description = "What happened to the objects a partner organisation is party to, as thin events (type, id, time, the object's URL; no personal data): pushed by signed webhooks and listed by the event feed for systems that cannot receive pushes"),
         (name = "Help plan", description = "Hilfeplan: goals of a case with progress notes"),
         (name = "Contacts", description = "Kontakte: documented contacts with the clients of a case"),
@@ -192,7 +194,16 @@ pub fn document() -> serde_json::Value {
 
 /// The document as committed in `openapi/openapi.json`.
 pub fn document_json() -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&document()).map(|mut s| {
+    pretty(&document())
+}
+
+/// The partner document as committed in `openapi/partner.json`.
+pub fn partner_document_json() -> Result<String, serde_json::Error> {
+    pretty(&partner::document(&document()))
+}
+
+fn pretty(document: &serde_json::Value) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(document).map(|mut s| {
         s.push('\n');
         s
     })

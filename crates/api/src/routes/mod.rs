@@ -20,6 +20,7 @@ pub mod gap_steps;
 pub mod gaps;
 pub mod goals;
 pub mod health;
+pub mod intake_requests;
 pub mod meetings;
 pub mod municipalities;
 pub mod offers;
@@ -95,6 +96,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     work_lists::configure(cfg);
     consents::configure(cfg);
     referrals::configure(cfg);
+    intake_requests::configure(cfg);
     goals::configure(cfg);
     contacts::configure(cfg);
     conferences::configure(cfg);

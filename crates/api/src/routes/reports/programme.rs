@@ -109,7 +109,7 @@ pub async fn programme_report(
             Ok((
                 store::cases(conn, scope, period, &[])?,
                 store::people(conn, scope, period, &[])?,
-                store::referrals(conn, scope, period, ReferralDimension::OrganisationKind)?,
+                store::referral_counts(conn, scope, period, ReferralDimension::OrganisationKind)?,
                 store::goals(conn, scope, period)?,
                 store::gaps(conn, period)?,
                 store::programme(conn, period)?,
@@ -123,7 +123,7 @@ pub async fn programme_report(
     let reference_date = funding::reference_date(year, today);
     let headline = table::measures(&[cases.new, cases.open, cases.closed], min_cell);
     let reached = table::measures(&[people], min_cell);
-    let referral_rows: Vec<(Vec<Option<String>>, Vec<u64>)> = by_recipient(&referrals.counts)
+    let referral_rows: Vec<(Vec<Option<String>>, Vec<u64>)> = by_recipient(&referrals)
         .into_iter()
         .map(|(k, v)| (vec![Some(k)], v))
         .collect();
