@@ -279,7 +279,20 @@ pub fn people(
         open_in_period(period),
         scope.condition()
     );
-    let total = total(conn, "cc.client_id", &from_where)?;
+    let total = if is_postgres(conn) {
+        total(conn, "cc.client_id", &from_where)?
+    } else {
+        // SQLite counts distinct values in a temporary B-tree; grouping instead walks the
+        // client index in order and needs none: 166 ms -> 76 ms for the people reached in one
+        // year on 100,000 synthetic cases (PostgreSQL's hash of COUNT(DISTINCT) is faster than
+        // its grouping, so it keeps the plain form).
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT cc.client_id {from_where} \
+             GROUP BY cc.client_id) AS reached"
+        );
+        let row: Total = diesel::sql_query(sql).get_result(conn)?;
+        u64::try_from(row.n).unwrap_or(0)
+    };
     if keys.is_empty() {
         // The headline figure (the programme report): the one group is the total; the same
         // distinct count twice cost 80 ms on 100,000 synthetic cases.

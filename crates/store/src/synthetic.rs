@@ -170,6 +170,18 @@ pub fn finish(conn: &mut DbConn, tables: &[&'static str]) -> StoreResult<()> {
     Ok(())
 }
 
+/// After a bulk load, what a database does on its own some minutes later: fresh planner
+/// statistics, and on PostgreSQL the visibility map that lets the report indexes be read
+/// without the table (`VACUUM ANALYZE`; autovacuum would do it after a while). Outside any
+/// transaction: PostgreSQL refuses VACUUM inside one.
+pub fn refresh_statistics(conn: &mut DbConn) -> StoreResult<()> {
+    match conn {
+        DbConn::Postgres(_) => conn.batch_execute("VACUUM ANALYZE")?,
+        DbConn::Sqlite(_) => conn.batch_execute("ANALYZE")?,
+    }
+    Ok(())
+}
+
 /// What synthetic cases are spread over: municipalities (with their population, to weigh them),
 /// organisations that receive referrals (with their kind) and the active case managers.
 #[derive(Debug, Clone, Default)]
