@@ -29,6 +29,7 @@ mod partner_document;
 mod partner_tokens;
 mod positions;
 mod privacy;
+mod qualification;
 mod query_counts;
 mod referrals;
 mod reports;

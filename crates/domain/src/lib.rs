@@ -23,6 +23,7 @@ pub mod login_throttle;
 pub mod offer;
 pub mod paging;
 pub mod permission;
+pub mod qualification;
 #[cfg(test)]
 mod record_of_processing;
 pub mod reference;

@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
+pub mod qualification;
 pub mod referrals;
 pub mod reports;
 pub mod residence_requests;

@@ -27,6 +27,7 @@ pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
+pub mod qualification;
 pub mod questionnaires;
 pub mod referrals;
 pub mod reports;
@@ -83,6 +84,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     partner_tokens::configure(cfg);
     access_changes::configure(cfg);
     positions::configure(cfg);
+    qualification::configure(cfg);
     funding::configure(cfg);
     reports::configure(cfg);
     distribution::configure(cfg);

@@ -7,6 +7,7 @@ mod cases;
 pub mod gaps;
 mod offers;
 mod positions;
+pub mod qualification;
 mod roadmap;
 mod surveys;
 pub mod synthetic;
@@ -234,6 +235,7 @@ pub fn demo_without_cases(
     }
     report.steering_created = vec![
         ("positions and funding rates", positions::demo(conn)?),
+        ("qualification courses", qualification::demo(conn)?),
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
         ("offers", offers::demo(conn)?),

@@ -17,6 +17,7 @@ mod grouped;
 mod partitioned;
 mod people;
 mod programme;
+mod qualification;
 mod query;
 mod referrals;
 pub mod render;
@@ -96,5 +97,6 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(goals::goals_report)
         .service(caseload::caseload_report)
         .service(gaps::gaps_report)
-        .service(programme::programme_report);
+        .service(programme::programme_report)
+        .service(qualification::qualification_report);
 }
