@@ -2,6 +2,7 @@
 //! server and database.
 
 mod access_changes;
+mod activities;
 mod agreements;
 mod audit_trail;
 mod auth;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_change;
+pub mod activity;
 pub mod agreement;
 pub mod audit;
 pub mod body;

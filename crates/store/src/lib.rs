@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access_changes;
+pub mod activities;
 pub mod agreements;
 pub mod audit;
 pub mod bodies;

@@ -2,6 +2,7 @@
 //! transaction, and maps the result.
 
 pub mod access_changes;
+pub mod activities;
 pub mod agreements;
 pub mod audit_events;
 pub mod auth;
@@ -106,6 +107,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     meetings::configure(cfg);
     gaps::configure(cfg);
     gap_steps::configure(cfg);
+    activities::configure(cfg);
     questionnaires::configure(cfg);
     campaigns::configure(cfg);
     survey_responses::configure(cfg);

@@ -2,6 +2,7 @@
 //! concept names), one demo account per role, and the steering level (positions, funding rates,
 //! cooperation agreements, roadmap). Idempotent: what exists is left alone.
 
+mod activities;
 mod agreements;
 mod cases;
 pub mod gaps;
@@ -240,6 +241,7 @@ pub fn demo_without_cases(
         ("roadmap items", roadmap::demo(conn)?),
         ("offers", offers::demo(conn)?),
         ("bodies and systematic gaps", gaps::demo(conn)?),
+        ("public relations activities", activities::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)

@@ -8,6 +8,7 @@
 //! call), `answer` (the response in the chosen format), `grouped` and `partitioned` (the two
 //! table shapes most reports share), `render` (CSV and SVG).
 
+mod activities;
 mod answer;
 mod caseload;
 mod cases;
@@ -98,5 +99,6 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(caseload::caseload_report)
         .service(gaps::gaps_report)
         .service(programme::programme_report)
-        .service(qualification::qualification_report);
+        .service(qualification::qualification_report)
+        .service(activities::activities_report);
 }

@@ -1,0 +1,3 @@
+DROP TABLE activity_decisions;
+DROP TABLE activity_gaps;
+DROP TABLE activities;
