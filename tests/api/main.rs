@@ -23,6 +23,7 @@ mod metrics;
 mod migrations_in_step;
 mod municipalities;
 mod offers;
+mod office_outcomes;
 mod operations;
 mod organisations;
 mod paging;

@@ -22,6 +22,7 @@ pub mod help_plan;
 pub mod idempotency;
 pub mod login_throttle;
 pub mod offer;
+pub mod office_outcome;
 pub mod paging;
 pub mod permission;
 pub mod qualification;

@@ -21,6 +21,7 @@ pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;
 pub mod offers;
+pub mod office_outcomes;
 pub mod organisations;
 pub mod outbox;
 pub mod partner_tokens;

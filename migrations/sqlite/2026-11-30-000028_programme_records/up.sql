@@ -29,3 +29,25 @@ CREATE TABLE activity_decisions (
     PRIMARY KEY (activity_id, decision_id)
 );
 CREATE INDEX activity_decisions_decision ON activity_decisions (decision_id);
+
+-- Module 3 outcomes: counts per immigration or naturalisation office and quarter, entered by the
+-- office's staff. No persons.
+CREATE TABLE office_outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    organisation_id BIGINT NOT NULL REFERENCES organisations (id) ON DELETE RESTRICT,
+    year INTEGER NOT NULL,
+    quarter INTEGER NOT NULL,
+    information_events BIGINT NOT NULL,
+    event_attendance BIGINT NOT NULL,
+    counselling_sessions BIGINT NOT NULL,
+    naturalisations_initiated BIGINT NOT NULL,
+    naturalisations_completed BIGINT NOT NULL,
+    residence_secured BIGINT NOT NULL,
+    opportunity_residence_procedures BIGINT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    UNIQUE (organisation_id, year, quarter),
+    CHECK (quarter BETWEEN 1 AND 4)
+);
+CREATE INDEX office_outcomes_year ON office_outcomes (year);

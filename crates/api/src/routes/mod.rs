@@ -24,6 +24,7 @@ pub mod health;
 pub mod meetings;
 pub mod municipalities;
 pub mod offers;
+pub mod office_outcomes;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
@@ -101,6 +102,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     contacts::configure(cfg);
     conferences::configure(cfg);
     residence_requests::configure(cfg);
+    office_outcomes::configure(cfg);
     offers::configure(cfg);
     coverage::configure(cfg);
     bodies::configure(cfg);

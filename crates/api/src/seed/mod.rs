@@ -7,6 +7,7 @@ mod agreements;
 mod cases;
 pub mod gaps;
 mod offers;
+mod office_outcomes;
 mod positions;
 pub mod qualification;
 mod roadmap;
@@ -242,6 +243,7 @@ pub fn demo_without_cases(
         ("offers", offers::demo(conn)?),
         ("bodies and systematic gaps", gaps::demo(conn)?),
         ("public relations activities", activities::demo(conn)?),
+        ("module 3 outcomes", office_outcomes::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)
