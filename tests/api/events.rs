@@ -33,7 +33,7 @@ fn types(page: &Value) -> Vec<String> {
 
 /// A referral from a new case of the demo case manager to `recipient`, sent with a consent
 /// releasing identity; returns (referral id, version, client id, consent id).
-async fn sent_referral(app: &TestApp, cm: &str, recipient: i64) -> (i64, i64, i64, i64) {
+pub(crate) async fn sent_referral(app: &TestApp, cm: &str, recipient: i64) -> (i64, i64, i64, i64) {
     let fixture = open_case(app, "case_manager");
     let consent_id = consent(app, cm, fixture.client_id, recipient, json!(["identity"])).await;
     let response = app

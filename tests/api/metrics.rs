@@ -206,6 +206,7 @@ async fn every_family_is_served_on_the_metrics_address(app: TestApp) {
         ("kim_audit_appender_queue_capacity", "gauge"),
         ("kim_audit_appender_refused_total", "counter"),
         ("kim_audit_appender_failed_batches_total", "counter"),
+        ("kim_webhook_deliveries_pending", "gauge"),
     ] {
         assert_eq!(
             metrics.types.get(family).map(String::as_str),

@@ -362,6 +362,7 @@ async fn roles_without_case_access_get_403_or_404_on_every_case_data_read() {
         "Cases",
         "Consents",
         "Referrals",
+        "Intake requests",
         "Help plan",
         "Contacts",
         "Case conferences",

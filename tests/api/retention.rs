@@ -170,6 +170,7 @@ async fn the_rules_api_lists_and_changes_rules(app: TestApp) {
         ("idempotency_replays", 24, "hours", "delete"),
         ("login_failures", 30, "days", "delete"),
         ("audit_events", 2, "years", "delete"),
+        ("declined_intake_requests", 6, "months", "delete"),
     ];
     assert_eq!(
         shown,
@@ -180,6 +181,8 @@ async fn the_rules_api_lists_and_changes_rules(app: TestApp) {
     );
     assert_eq!(items[5]["minimum_amount"], 1);
     assert_eq!(items[5]["minimum_unit"], "years");
+    assert_eq!(items[6]["minimum_amount"], 30);
+    assert_eq!(items[6]["minimum_unit"], "days");
     assert!(items[0]["reference_date"]
         .as_str()
         .expect("reference date")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault tests (issue 14 item 4), against the release `kim` binary: crash (kill -9 under a
 # write load), outage (the database gone for 10 s), two servers on one PostgreSQL database, and
-# graceful shutdown; on SQLite and PostgreSQL where the fault exists for both. What each proves
+# graceful shutdown, and kill -9 between a change and its webhook delivery; on SQLite and PostgreSQL where the fault exists for both. What each proves
 # is in its file's header and in docs/OPERATIONS.md.
 #
 # PostgreSQL: every test starts its own throwaway cluster (initdb into a temporary directory, a
@@ -78,6 +78,7 @@ TESTS=(
   "outage.py 180 sqlite postgres"
   "two_servers.py 90 postgres"
   "shutdown.py 90 sqlite postgres"
+  "webhooks.py 90 sqlite postgres"
 )
 started=$SECONDS
 failed=()

@@ -531,6 +531,8 @@ fn serve() -> Result<(), String> {
         println!("Metrics on http://{address}/metrics");
     }
     let metrics = state.metrics.clone();
+    let (webhook_db, webhook_settings) = (state.db.clone(), config.webhooks.clone());
+    let grace = config.shutdown_grace;
     tracing::info!(address = %config.bind, database = config.database_url.backend().as_str(), "serving");
     println!(
         "KIM API on http://{}  (Swagger UI: http://{}/swagger-ui/)",
@@ -542,7 +544,11 @@ fn serve() -> Result<(), String> {
             let metrics = metrics_listener
                 .map(|listener| crate::metrics::spawn(metrics, listener))
                 .transpose()?;
+            // Delivers webhooks beside the server; stopped once the server has stopped, so a
+            // graceful shutdown ends it too (an attempt cut off is sent again after restart).
+            let webhooks = crate::webhook::Worker::start(webhook_db, webhook_settings);
             let served = server::build(&config, state, listener)?.await;
+            webhooks.stop(grace).await;
             if let Some(handle) = metrics {
                 handle.stop(true).await;
             }

@@ -93,6 +93,32 @@ pub struct Config {
     /// Where Prometheus metrics are served (`KIM_METRICS_BIND`): a listener of their own, never
     /// the API's; `None` serves no metrics at all.
     pub metrics_bind: Option<SocketAddr>,
+    /// Webhook delivery (`KIM_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are checked and delivered (issue 15 item 2).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// `KIM_WEBHOOK_ALLOW_HTTP_LOOPBACK` and `KIM_WEBHOOK_ALLOWED_HOSTS`.
+    pub policy: kim_domain::webhook::UrlPolicy,
+    /// `KIM_WEBHOOK_TIMEOUT_SECONDS`: the longest one delivery (connect, send, answer) takes.
+    pub timeout: std::time::Duration,
+    /// `KIM_WEBHOOK_POLL_MILLIS`: how often the worker looks for new events and due retries.
+    pub poll: std::time::Duration,
+    /// `KIM_WEBHOOK_RETRY_BASE_MILLIS`: the first retry step; the schedule scales with it.
+    pub retry_base: std::time::Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            policy: kim_domain::webhook::UrlPolicy::default(),
+            timeout: std::time::Duration::from_secs(10),
+            poll: std::time::Duration::from_secs(1),
+            retry_base: kim_domain::webhook::DEFAULT_RETRY_BASE,
+        }
+    }
 }
 
 /// Where the client's address is read from (`KIM_CLIENT_ADDRESS`).
@@ -345,7 +371,9 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             "host:port, e.g. 127.0.0.1:8080",
         )?;
         let metrics_bind = self.metrics_bind(bind)?;
+        let webhooks = self.webhooks()?;
         Ok(Config {
+            webhooks,
             metrics_bind,
             report_min_cell,
             retention_hour,
@@ -410,6 +438,52 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             ));
         }
         Ok(Some(address))
+    }
+
+    fn webhooks(&self) -> Result<WebhookSettings, ConfigError> {
+        let defaults = WebhookSettings::default();
+        let allow_http_loopback: bool =
+            self.parsed("KIM_WEBHOOK_ALLOW_HTTP_LOOPBACK", false, "true or false")?;
+        let allowed_hosts = self.get("KIM_WEBHOOK_ALLOWED_HOSTS").unwrap_or_default();
+        let timeout: u64 = self.parsed(
+            "KIM_WEBHOOK_TIMEOUT_SECONDS",
+            defaults.timeout.as_secs(),
+            "a number of seconds",
+        )?;
+        if !(1..=60).contains(&timeout) {
+            return Err(bad(
+                "KIM_WEBHOOK_TIMEOUT_SECONDS",
+                "must be between 1 and 60",
+            ));
+        }
+        let poll: u64 = self.parsed(
+            "KIM_WEBHOOK_POLL_MILLIS",
+            defaults.poll.as_millis() as u64,
+            "a number of milliseconds",
+        )?;
+        if !(10..=60_000).contains(&poll) {
+            return Err(bad(
+                "KIM_WEBHOOK_POLL_MILLIS",
+                "must be between 10 and 60000",
+            ));
+        }
+        let retry_base: u64 = self.parsed(
+            "KIM_WEBHOOK_RETRY_BASE_MILLIS",
+            defaults.retry_base.as_millis() as u64,
+            "a number of milliseconds",
+        )?;
+        if !(1..=600_000).contains(&retry_base) {
+            return Err(bad(
+                "KIM_WEBHOOK_RETRY_BASE_MILLIS",
+                "must be between 1 and 600000",
+            ));
+        }
+        Ok(WebhookSettings {
+            policy: kim_domain::webhook::UrlPolicy::new(allow_http_loopback, &allowed_hosts),
+            timeout: std::time::Duration::from_secs(timeout),
+            poll: std::time::Duration::from_millis(poll),
+            retry_base: std::time::Duration::from_millis(retry_base),
+        })
     }
 
     fn audit(&self) -> Result<crate::appender::AppenderOptions, ConfigError> {
@@ -557,6 +631,10 @@ mod tests {
             ("KIM_DB_POOL_TIMEOUT_SECONDS", "61"),
             ("KIM_SHUTDOWN_GRACE_SECONDS", "3601"),
             ("KIM_SHUTDOWN_GRACE_SECONDS", "-1"),
+            ("KIM_WEBHOOK_ALLOW_HTTP_LOOPBACK", "maybe"),
+            ("KIM_WEBHOOK_TIMEOUT_SECONDS", "0"),
+            ("KIM_WEBHOOK_POLL_MILLIS", "5"),
+            ("KIM_WEBHOOK_RETRY_BASE_MILLIS", "0"),
         ] {
             let err = env(&[("KIM_JWT_SECRET", SECRET), (name, value)])
                 .config()

@@ -245,6 +245,16 @@ impl Db {
         pinged
     }
 
+    /// Webhook deliveries pending now, for the metrics; waits at most `timeout` for a
+    /// connection (the readers' pool, as [`Db::ping`]).
+    pub fn pending_webhook_deliveries(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.read_pool.inner().get_timeout(timeout)?;
+        kim_store::webhooks::pending_count(&mut conn)
+    }
+
     /// The pools by the name the metrics give them: SQLite's `writer` and `reader`, or
     /// PostgreSQL's one `shared` pool.
     pub fn pools(&self) -> Vec<(&'static str, &MeteredPool)> {

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod seed;
 pub mod server;
 pub mod telemetry;
+pub mod webhook;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -150,9 +150,8 @@ struct Sampled {
     appender_capacity: IntGauge,
     appender_refused: IntCounter,
     appender_failed_batches: IntCounter,
-    // The outbox backlog (`kim_outbox_backlog`, events not yet delivered to partner systems)
-    // belongs here once there is an outbox: a gauge sampled in `collect` like the queues, from
-    // one count query. There is none yet, so there is no such family rather than a zero.
+    /// Webhook deliveries not yet delivered or failed: the outbox backlog partners wait for.
+    webhook_pending: IntGauge,
     /// Counters are set from the components' totals (reset, then added): one scrape at a time.
     scrape: Mutex<()>,
 }
@@ -227,11 +226,16 @@ impl Sampled {
                 "kim_audit_appender_failed_batches_total",
                 "Audit batches that could not be committed (their reads answered 503).",
             )?,
+            webhook_pending: IntGauge::new(
+                "kim_webhook_deliveries_pending",
+                "Webhook deliveries waiting to be sent or retried (sampled by one count query \
+                 at this scrape; unchanged when the database did not answer).",
+            )?,
             scrape: Mutex::new(()),
         })
     }
 
-    fn families(&self) -> [&dyn Collector; 12] {
+    fn families(&self) -> [&dyn Collector; 13] {
         [
             &self.pool_connections,
             &self.pool_max,
@@ -245,6 +249,7 @@ impl Sampled {
             &self.appender_capacity,
             &self.appender_refused,
             &self.appender_failed_batches,
+            &self.webhook_pending,
         ]
     }
 
@@ -277,6 +282,9 @@ impl Sampled {
         self.appender_capacity.set(gauge_value(appender.capacity));
         set_counter(&self.appender_refused, appender.refused);
         set_counter(&self.appender_failed_batches, appender.failed_batches);
+        if let Ok(pending) = self.db.pending_webhook_deliveries(PING_TIMEOUT) {
+            self.webhook_pending.set(pending);
+        }
     }
 }
 

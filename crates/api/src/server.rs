@@ -40,6 +40,8 @@ pub struct AppState {
     pub client_address: crate::config::ClientAddress,
     /// Request counts and latencies, pools and queues (served when `KIM_METRICS_BIND` is set).
     pub metrics: crate::metrics::Metrics,
+    /// How webhook URLs are checked and deliveries sent (`KIM_WEBHOOK_*`).
+    pub webhooks: crate::config::WebhookSettings,
 }
 
 /// The per-address limit on login attempts: a keyed GCRA limiter (governor).
@@ -50,6 +52,7 @@ impl AppState {
         let passwords = PasswordWorkers::start(config.password_threads, config.password_queue);
         AppState {
             metrics: crate::metrics::Metrics::new(&db, &passwords),
+            webhooks: config.webhooks.clone(),
             db,
             jwt: JwtService::new(config.jwt.clone()),
             login_policy: config.login,
@@ -199,6 +202,8 @@ pub struct RunningServer {
     /// The metrics listener's port when `KIM_METRICS_BIND` is set (port 0 picks a free one).
     pub metrics_port: Option<u16>,
     pub metrics_handle: Option<actix_web::dev::ServerHandle>,
+    /// The webhook delivery worker, running on the same actix system.
+    pub webhooks: crate::webhook::Worker,
 }
 
 /// Binds a free port on 127.0.0.1 and runs the server on the current actix system; beside it
@@ -215,6 +220,7 @@ pub fn spawn(config: &Config, state: AppState) -> std::io::Result<RunningServer>
     };
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
+    let webhooks = crate::webhook::Worker::start(state.db.clone(), config.webhooks.clone());
     let server = build(config, web::Data::new(state), listener)?;
     let handle = server.handle();
     actix_web::rt::spawn(server);
@@ -223,5 +229,6 @@ pub fn spawn(config: &Config, state: AppState) -> std::io::Result<RunningServer>
         handle,
         metrics_port,
         metrics_handle,
+        webhooks,
     })
 }

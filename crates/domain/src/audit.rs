@@ -38,6 +38,8 @@ crate::vocabulary! {
         PartnerToken => "partner_token",
         /// Zugriffsänderung, die eine zweite Person bestätigt (access change awaiting a second person)
         AccessChange => "access_change",
+        /// Zuweisung einer Partnerorganisation an das Case Management (intake request)
+        IntakeRequest => "intake_request",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod funding;
 pub mod gap;
 pub mod help_plan;
 pub mod idempotency;
+pub mod intake_request;
 pub mod login_throttle;
 pub mod offer;
 pub mod office_outcome;
@@ -41,6 +42,7 @@ pub mod survey;
 pub mod survey_results;
 pub mod text;
 pub mod transition;
+pub mod webhook;
 
 pub use permission::{Action, Principal};
 pub use role::Role;

@@ -91,6 +91,13 @@ crate::vocabulary! {
         /// Confirm or reject an access change another person asked for (Vier-Augen-Prinzip):
         /// an account or partner token that would reach case data works only once confirmed.
         ConfirmAccessChanges => "confirm_access_changes",
+        /// Refer a person into case management (Zuweisung): submit an intake request and read
+        /// the status of one's own (a partner system for its organisation, staff for the
+        /// requests they entered).
+        SubmitIntakeRequests => "submit_intake_requests",
+        /// Read every intake request with the person's data, and accept (opening a case) or
+        /// decline it (the CM coordination).
+        DecideIntakeRequests => "decide_intake_requests",
     }
 }
 
@@ -113,9 +120,14 @@ impl Action {
                 | EraseClients
                 | PlaceLegalHolds
                 | ConfirmAccessChanges
+                | DecideIntakeRequests
         )
     }
 }
+
+// `SubmitIntakeRequests` is deliberately not above: its holder sends a person's data into KIM
+// and reads back only the status of its own requests (never the case, the client or the case
+// manager behind one), so it sees no case data it did not itself provide.
 
 /// Who is calling: a person logged in with a role, or a partner system with scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +207,8 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             AnswerSurveys,
             PlaceLegalHolds,
             ReadReports,
+            SubmitIntakeRequests,
+            DecideIntakeRequests,
         ],
         Role::SteeringMember => &[
             ReadOwnAccount,
@@ -220,6 +234,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReportGaps,
             AnswerSurveys,
             ReadOwnCaseReports,
+            SubmitIntakeRequests,
         ],
         Role::ImmigrationOfficer => &[
             ReadOwnAccount,
@@ -258,7 +273,8 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
         Scope::ReportsRead => &[ReadOwnAccount, ReadReferenceData, ReadReports],
         Scope::OffersWrite => &[ReadOwnAccount, ReadReferenceData, WriteOwnOffers],
         Scope::SurveysWrite => &[ReadOwnAccount, ReadReferenceData, AnswerSurveys],
-        Scope::IntakeWrite => &[ReadOwnAccount, ReadReferenceData],
+        // Reference data to name the municipality; the requests it sent, not the cases opened.
+        Scope::IntakeWrite => &[ReadOwnAccount, ReadReferenceData, SubmitIntakeRequests],
         Scope::ResidenceRequestsRead => &[ReadOwnAccount, ReadReferenceData, ReadOfficeRequests],
     }
 }
@@ -313,6 +329,11 @@ mod tests {
                         | (Role::Coordinator, WriteReferenceData)
                         | (Role::CaseManager, ReadOwnPosition | WorkCases)
                         | (Role::CmCoordinator, SuperviseCases | ReassignCases)
+                        | (
+                            Role::CmCoordinator | Role::CaseManager,
+                            SubmitIntakeRequests
+                        )
+                        | (Role::CmCoordinator, DecideIntakeRequests)
                         | (
                             Role::ImmigrationOfficer,
                             AnswerResidenceRequests | RecordOfficeOutcomes
@@ -409,6 +430,7 @@ mod tests {
                         | (Scope::OffersWrite, WriteOwnOffers)
                         | (Scope::SurveysWrite, AnswerSurveys)
                         | (Scope::ReportsRead, ReadReports)
+                        | (Scope::IntakeWrite, SubmitIntakeRequests)
                         | (Scope::ResidenceRequestsRead, ReadOfficeRequests)
                 );
                 assert_eq!(
@@ -465,6 +487,31 @@ mod tests {
         assert!(!role_actions(Role::Admin)
             .iter()
             .any(|a| a.reaches_case_data()));
+    }
+
+    /// `intake:write` sends a person's data in and reads back only the status of its own
+    /// requests: nothing that would make an administrator's grant need a second person.
+    #[test]
+    fn scopes_reaching_case_data_are_the_referral_and_office_scopes() {
+        let reaching: Vec<Scope> = Scope::ALL
+            .iter()
+            .copied()
+            .filter(|scope| scope_actions(*scope).iter().any(|a| a.reaches_case_data()))
+            .collect();
+        assert_eq!(
+            reaching,
+            vec![
+                Scope::ReferralsRead,
+                Scope::ReferralsWrite,
+                Scope::ResidenceRequestsRead
+            ]
+        );
+        assert!(!Action::SubmitIntakeRequests.reaches_case_data());
+        assert!(Action::DecideIntakeRequests.reaches_case_data());
+        assert_eq!(
+            roles_allowed(Action::DecideIntakeRequests),
+            vec![Role::CmCoordinator]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use crate::access::{
     case_access, referral_access, request_access, CaseFacts, ReferralFacts, RequestFacts,
 };
+use crate::intake_request::{intake_access, IntakeAccess, IntakeFacts};
 use crate::referral::ReferralStatus;
 use crate::{Action, Principal, Role};
 
@@ -71,6 +72,15 @@ fn derived(category: &str) -> BTreeSet<Role> {
                         || office_sees_requests(&p)
                         || exports(&p)
                 }
+                "Intake requests" => {
+                    // The person's data in a request: the CM coordination, and the export. The
+                    // referrer (a case manager who entered it) reads back only its status.
+                    let entered_by_caller = IntakeFacts {
+                        referring_organisation_id: 5,
+                        submitted_by_user: Some(1),
+                    };
+                    intake_access(&p, &entered_by_caller) == IntakeAccess::Decider || exports(&p)
+                }
                 "Audit events" => p.may(Action::ReadAuditTrail),
                 "Staff accounts" => p.may(Action::ManageUsers),
                 other => panic!("docs/PRIVACY.md has a category the test does not know: {other}"),
@@ -121,6 +131,7 @@ fn every_category_of_the_record_names_exactly_the_roles_that_may_see_it() {
             "Case data",
             "Consents",
             "Referrals",
+            "Intake requests",
             "Residence-law requests",
             "Audit events",
             "Staff accounts",

@@ -27,6 +27,8 @@ crate::vocabulary! {
         LoginFailures => "login_failures",
         /// Protokolleinträge (audit events, counted from the event)
         AuditEvents => "audit_events",
+        /// Abgelehnte Zuweisungen von Partnerorganisationen (declined intake requests, counted from the decline)
+        DeclinedIntakeRequests => "declined_intake_requests",
     }
 }
 
@@ -125,6 +127,7 @@ impl RecordType {
             RecordType::IdempotencyReplays => "the time of the first response",
             RecordType::LoginFailures => "the time of the failed attempt",
             RecordType::AuditEvents => "the time of the event",
+            RecordType::DeclinedIntakeRequests => "the time the request was declined",
         }
     }
 
@@ -152,6 +155,8 @@ impl RecordType {
             RecordType::LoginFailures => Period::new(1, PeriodUnit::Days),
             // § 76 BDSG / SGB X § 67 ff.: access logs for at least a year of data-protection control.
             RecordType::AuditEvents => Period::new(1, PeriodUnit::Years),
+            // The referrer may ask about a decline, or send the request again, within a month.
+            RecordType::DeclinedIntakeRequests => Period::new(30, PeriodUnit::Days),
         }
     }
 
@@ -175,6 +180,10 @@ impl RecordType {
                 (Period::new(30, PeriodUnit::Days), RetentionAction::Delete)
             }
             RecordType::AuditEvents => (Period::new(2, PeriodUnit::Years), RetentionAction::Delete),
+            // No case was opened: nothing the programme needs of the person stays useful.
+            RecordType::DeclinedIntakeRequests => {
+                (Period::new(6, PeriodUnit::Months), RetentionAction::Delete)
+            }
         };
         Rule {
             record_type: self,
@@ -189,7 +198,10 @@ impl RecordType {
                 HoldScope::Case
             }
             RecordType::AuditEvents => HoldScope::ClientEvents,
-            RecordType::IdempotencyReplays | RecordType::LoginFailures => HoldScope::None,
+            // A declined request belongs to no case and no client.
+            RecordType::IdempotencyReplays
+            | RecordType::LoginFailures
+            | RecordType::DeclinedIntakeRequests => HoldScope::None,
         }
     }
 }
@@ -469,9 +481,12 @@ mod tests {
     fn holds_win_over_every_rule_on_case_data() {
         for record_type in RecordType::ALL {
             assert!(may_act(*record_type, false), "{record_type}");
+            // A declined intake request is of no case: no hold reaches it.
             let expected = matches!(
                 record_type,
-                RecordType::IdempotencyReplays | RecordType::LoginFailures
+                RecordType::IdempotencyReplays
+                    | RecordType::LoginFailures
+                    | RecordType::DeclinedIntakeRequests
             );
             assert_eq!(may_act(*record_type, true), expected, "{record_type}");
         }

@@ -17,6 +17,7 @@ pub mod funding_rates;
 pub mod gap_steps;
 pub mod gaps;
 pub mod goals;
+pub mod intake_requests;
 pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;
@@ -36,6 +37,7 @@ pub(crate) mod schema;
 pub mod surveys;
 pub mod synthetic;
 pub mod users;
+pub mod webhooks;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};
 pub use error::StoreError;

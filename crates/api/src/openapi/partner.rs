@@ -34,6 +34,10 @@ pub const PARTNER_OPERATIONS: &[(&str, Action)] = &[
     ("get_referral", Action::ReadReferrals),
     ("referral_history", Action::ReadReferrals),
     ("transition_referral", Action::AnswerReferrals),
+    // intake:write (the token's own organisation's requests, as the submitter's view)
+    ("submit_intake_request", Action::SubmitIntakeRequests),
+    ("list_intake_requests", Action::SubmitIntakeRequests),
+    ("get_intake_request", Action::SubmitIntakeRequests),
     // residence_requests:read
     ("list_requests", Action::ReadOfficeRequests),
     ("get_request", Action::ReadOfficeRequests),
@@ -70,7 +74,8 @@ office, the youth office and the welfare organisations of the county. It is cut 
 document (`/api-docs/openapi.json`), so the two always agree.\n\n\
 ## Two directions\n\n\
 - **Into KIM**: your system answers the referrals the county's case managers send to your \
-organisation (`referrals:write`), reads the residence-law requests addressed to your office \
+organisation (`referrals:write`), refers people into KIM case management and reads the status \
+of those requests (`intake:write`), reads the residence-law requests addressed to your office \
 (`residence_requests:read`), maintains your organisation's offers (`offers:write`), answers needs \
 surveys (`surveys:write`) and reads the suppressed controlling reports (`reports:read`).\n\
 - **Out of KIM**: KIM tells your system what happened to the objects your organisation is party \

@@ -320,7 +320,6 @@ pub async fn open_case(
     let rule = state.intake_rule.clone();
     let backdate_limit = state.case_backdate_max_days;
     let today = Utc::now().date_naive();
-    let year = chrono::Datelike::year(&today);
     let case = state
         .db
         .write_with(caller, move |conn, who| {
@@ -330,92 +329,7 @@ pub async fn open_case(
             let me = who
                 .user_id()
                 .ok_or(ApiError::Forbidden("partners do not open cases".into()))?;
-            let opened_on = input.opened_on.unwrap_or(today);
-            let days = IntakeDays {
-                opened_on,
-                decided_on: today,
-                backdate_limit: Some(backdate_limit),
-            };
-            let (other, intake) = check_input(&input, &rule, &days)?;
-            if input.clients.is_empty() {
-                // The input type serves opening and changing a case: which list must name a
-                // client depends on the operation.
-                return Err(ApiError::rule("clients", "name at least one client"));
-            }
-            if input.client_ids.is_some() {
-                return Err(ApiError::rule(
-                    "client_ids",
-                    "is for updates; on opening give `clients`",
-                ));
-            }
-            let (assigned, deputy) = opening_assignment(
-                &who.principal,
-                me,
-                input.assigned_user_id,
-                input.deputy_user_id,
-            )?;
-            check_case_workers(conn, assigned, deputy)?;
-            let organisation = kim_store::users::find(conn, me)?.organisation_id;
-            let mut client_ids = Vec::new();
-            for (index, client) in input.clients.into_iter().enumerate() {
-                match client {
-                    CaseClient::Existing { id } => {
-                        client_for(conn, who, id, Access::Read).map_err(|e| match e {
-                            ApiError::NotFound => ApiError::reference(
-                                "clients",
-                                format!("client {id}: no such client, or you may not see it"),
-                            ),
-                            other => other,
-                        })?;
-                        client_ids.push(id);
-                    }
-                    CaseClient::New(new) => {
-                        let data = new
-                            .into_data(&format!("clients[{index}]."))
-                            .map_err(ApiError::Validation)?;
-                        let created = clients::insert(conn, &data, organisation, Some(me), year)?;
-                        audit(
-                            conn,
-                            who,
-                            AuditObject::Client,
-                            AuditVerb::Create,
-                            Some(created.id),
-                            Some(&created.reference),
-                        )?;
-                        client_ids.push(created.id);
-                    }
-                }
-            }
-            let data = CaseData {
-                lead_client_id: client_ids[0],
-                client_ids,
-                municipality_id: input.municipality_id,
-                target_group: input.target_group,
-                legal_domains: input.legal_domains,
-                topics: input.topics,
-                intake_channel: input.intake_channel,
-                referred_by_organisation_id: input.referring_organisation_id,
-                arrived_on: input.arrived_on,
-                other_case_management: other,
-            };
-            let case = store::insert(
-                conn,
-                &who.actor(),
-                &data,
-                assigned,
-                deputy,
-                &intake,
-                opened_on,
-            )?;
-            audit(
-                conn,
-                who,
-                AuditObject::Case,
-                AuditVerb::Create,
-                Some(case.id),
-                Some(&case.lead_client_reference),
-            )?;
-            Ok(case)
+            open_in(conn, who, me, input, &rule, today, backdate_limit)
         })
         .await?;
     let (id, version) = (case.id, case.version);
@@ -424,6 +338,109 @@ pub async fn open_case(
         version,
         format!("/api/v1/cases/{id}"),
     ))
+}
+
+/// Opens a case as `who` (user `me`): the checks of the case rules, the assignment, the
+/// clients (new ones created, existing ones visible to the caller), the case and the audit
+/// events of each; in the caller's transaction. `POST /cases` and the acceptance of an intake
+/// request (`POST /intake-requests/{id}/accept`) both open cases through it, so every case
+/// rule holds for both.
+pub(crate) fn open_in(
+    conn: &mut kim_store::DbConn,
+    who: &Authenticated,
+    me: i64,
+    input: CaseInput,
+    rule: &kim_domain::eligibility::EligibilityRule,
+    today: NaiveDate,
+    backdate_limit: u32,
+) -> Result<store::Case, ApiError> {
+    let year = chrono::Datelike::year(&today);
+    let opened_on = input.opened_on.unwrap_or(today);
+    let days = IntakeDays {
+        opened_on,
+        decided_on: today,
+        backdate_limit: Some(backdate_limit),
+    };
+    let (other, intake) = check_input(&input, rule, &days)?;
+    if input.clients.is_empty() {
+        // The input type serves opening and changing a case: which list must name a
+        // client depends on the operation.
+        return Err(ApiError::rule("clients", "name at least one client"));
+    }
+    if input.client_ids.is_some() {
+        return Err(ApiError::rule(
+            "client_ids",
+            "is for updates; on opening give `clients`",
+        ));
+    }
+    let (assigned, deputy) = opening_assignment(
+        &who.principal,
+        me,
+        input.assigned_user_id,
+        input.deputy_user_id,
+    )?;
+    check_case_workers(conn, assigned, deputy)?;
+    let organisation = kim_store::users::find(conn, me)?.organisation_id;
+    let mut client_ids = Vec::new();
+    for (index, client) in input.clients.into_iter().enumerate() {
+        match client {
+            CaseClient::Existing { id } => {
+                client_for(conn, who, id, Access::Read).map_err(|e| match e {
+                    ApiError::NotFound => ApiError::reference(
+                        "clients",
+                        format!("client {id}: no such client, or you may not see it"),
+                    ),
+                    other => other,
+                })?;
+                client_ids.push(id);
+            }
+            CaseClient::New(new) => {
+                let data = new
+                    .into_data(&format!("clients[{index}]."))
+                    .map_err(ApiError::Validation)?;
+                let created = clients::insert(conn, &data, organisation, Some(me), year)?;
+                audit(
+                    conn,
+                    who,
+                    AuditObject::Client,
+                    AuditVerb::Create,
+                    Some(created.id),
+                    Some(&created.reference),
+                )?;
+                client_ids.push(created.id);
+            }
+        }
+    }
+    let data = CaseData {
+        lead_client_id: client_ids[0],
+        client_ids,
+        municipality_id: input.municipality_id,
+        target_group: input.target_group,
+        legal_domains: input.legal_domains,
+        topics: input.topics,
+        intake_channel: input.intake_channel,
+        referred_by_organisation_id: input.referring_organisation_id,
+        arrived_on: input.arrived_on,
+        other_case_management: other,
+    };
+    let case = store::insert(
+        conn,
+        &who.actor(),
+        &data,
+        assigned,
+        deputy,
+        &intake,
+        opened_on,
+    )?;
+    audit(
+        conn,
+        who,
+        AuditObject::Case,
+        AuditVerb::Create,
+        Some(case.id),
+        Some(&case.lead_client_reference),
+    )?;
+    Ok(case)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

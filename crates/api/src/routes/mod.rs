@@ -21,6 +21,7 @@ pub mod gap_steps;
 pub mod gaps;
 pub mod goals;
 pub mod health;
+pub mod intake_requests;
 pub mod meetings;
 pub mod municipalities;
 pub mod offers;
@@ -39,6 +40,7 @@ pub mod roadmap;
 pub mod survey_responses;
 pub mod survey_results;
 pub mod users;
+pub mod webhooks;
 pub mod work_lists;
 
 use actix_web::dev::HttpServiceFactory;
@@ -98,6 +100,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     work_lists::configure(cfg);
     consents::configure(cfg);
     referrals::configure(cfg);
+    intake_requests::configure(cfg);
     goals::configure(cfg);
     contacts::configure(cfg);
     conferences::configure(cfg);
@@ -117,6 +120,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     privacy::configure(cfg);
     retention::configure(cfg);
     events::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

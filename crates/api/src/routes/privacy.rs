@@ -120,7 +120,7 @@ pub struct ExportedErasure {
     "country_of_origin": "SY", "residence_status": "recognised_refugee", "municipality_id": 17, "organisation_id": 1,
     "links": [], "version": 1, "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"},
     "age_band": null, "erasures": [], "household_links": [], "cases": [], "consents": [], "referrals": [],
-    "residence_requests": [], "audit_events": [], "organisations": {"10": "Jobcenter Rhein-Sieg"}}))]
+    "residence_requests": [], "intake_requests": [], "audit_events": [], "organisations": {"10": "Jobcenter Rhein-Sieg"}}))]
 pub struct ClientExport {
     pub generated_at: DateTime<Utc>,
     /// Client master data (Stammdaten).
@@ -135,6 +135,8 @@ pub struct ClientExport {
     pub consents: Vec<Consent>,
     pub referrals: Vec<ExportedReferral>,
     pub residence_requests: Vec<ExportedRequest>,
+    /// The intake requests (Zuweisungen) by which organisations referred the person in.
+    pub intake_requests: Vec<super::intake_requests::IntakeRequest>,
     /// Every access to the person's data, oldest first (this export's own event excluded).
     pub audit_events: Vec<ExportedAuditEvent>,
     /// Names of the organisations mentioned, by id.
@@ -238,6 +240,20 @@ fn exported(data: export::ClientExport) -> ClientExport {
                 created_at: r.created_at,
             })
             .collect(),
+        intake_requests: data
+            .intake_requests
+            .into_iter()
+            .map(|r| {
+                // Staff are shown by role and organisation in the export, not by id.
+                super::intake_requests::IntakeRequest {
+                    decided_by: None,
+                    ..super::intake_requests::IntakeRequest::shown(
+                        r,
+                        kim_domain::intake_request::IntakeAccess::Decider,
+                    )
+                }
+            })
+            .collect(),
         audit_events: data
             .audit_events
             .into_iter()
@@ -269,8 +285,8 @@ fn hidden(error: kim_store::StoreError) -> ApiError {
 ///
 /// One JSON document: client master data, household links, cases with status history, help-plan
 /// goals and notes, contacts, case conferences, consents (revoked and expired ones too),
-/// referrals with recipients and what was shared when, residence-law requests, erasures, legal
-/// holds, and every audit event about the person (staff shown by role and organisation). The
+/// referrals with recipients and what was shared when, residence-law requests, the intake
+/// requests that referred the person in, erasures, legal holds, and every audit event about the person (staff shown by role and organisation). The
 /// export itself is recorded in the audit trail (`client.export`).
 ///
 /// **Who may call:** `data_protection_officer`. Others: 403. Unknown client: 404.
@@ -349,7 +365,9 @@ fn refused_erasure(refusal: ErasureRefusal) -> ApiError {
 /// country of origin and household links are removed; the reference is replaced by an opaque one
 /// (`ANON-…`); every free text of the person's cases (goal texts and notes, contact notes,
 /// justifications and reasons, conference summaries, outcomes and tasks, referral purposes and
-/// messages, residence-law questions and answers) is overwritten; open consents are revoked
+/// messages, residence-law questions and answers) is overwritten; the intake requests linked to
+/// the person lose the names, birth year, languages, residence status and reasons the referrer
+/// sent; open consents are revoked
 /// today, so partner organisations lose sight of the person at once. Kept: what the reports
 /// count (dates, municipality, target group, legal domains, topics, statuses, close reasons,
 /// referral outcomes, gender, residence status) and the audit events, which show the opaque

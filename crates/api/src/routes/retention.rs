@@ -116,7 +116,7 @@ pub struct RetentionRuleInput {
 ///
 /// **Who may call:** `data_protection_officer`. Others: 403.
 #[utoipa::path(tag = "Data protection", request_body = RetentionRuleInput,
-    params(("record_type" = RecordType, Path, description = "closed_cases, referral_drafts, ended_consents, idempotency_replays, login_failures or audit_events"),
+    params(("record_type" = RecordType, Path, description = "closed_cases, referral_drafts, ended_consents, idempotency_replays, login_failures, audit_events or declined_intake_requests"),
         ("If-Match" = String, Header, description = "ETag of the rule")),
     responses((status = 200, description = "The rule", body = RetentionRule, headers(("ETag" = String))), sets::ReplaceErrors),
     security(("bearer" = [])))]

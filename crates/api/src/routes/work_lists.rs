@@ -51,6 +51,9 @@ kim_domain::vocabulary! {
         /// An access change another person asked for, waiting for the caller to confirm or
         /// reject it (data protection officer, KI lead).
         AccessChangeToConfirm => "access_change_to_confirm",
+        /// A partner organisation's intake request (Zuweisung) waiting for the CM
+        /// coordination to accept or decline it.
+        IntakeRequestToDecide => "intake_request_to_decide",
     }
 }
 
@@ -63,7 +66,8 @@ pub struct Task {
     /// When it is or was due, if it has a date.
     pub due_on: Option<NaiveDate>,
     pub case_id: Option<i64>,
-    /// `goal`, `conference`, `referral`, `residence_request`, `case`, `gap` or `access_change`.
+    /// `goal`, `conference`, `referral`, `residence_request`, `case`, `gap`, `access_change` or
+    /// `intake_request`.
     pub object_type: &'static str,
     pub object_id: i64,
     /// A short text: the goal, the task, the referral's purpose, the question.
@@ -206,6 +210,24 @@ fn collect(
             });
         }
     }
+    if kim_domain::intake_request::may_decide(&who.principal) {
+        for request in kim_store::intake_requests::waiting(conn)? {
+            // The title names the referrer's reference, not the person; the task is still
+            // recorded as a look at the request.
+            seen.insert(
+                ("intake_request", request.id),
+                (AuditObject::IntakeRequest, request.client_id),
+            );
+            tasks.push(Task {
+                kind: TaskKind::IntakeRequestToDecide,
+                due_on: Some(request.created_at.date_naive()),
+                case_id: None,
+                object_type: "intake_request",
+                object_id: request.id,
+                title: format!("Intake request {}", request.partner_reference),
+            });
+        }
+    }
     let gap_work = gap_tasks(conn, who, me)?;
     let has_gap_role = gap_work.is_some();
     tasks.extend(gap_work.unwrap_or_default());
@@ -328,6 +350,9 @@ fn gap_tasks(
 /// escalated gaps; the steering group's gaps to mandate or decide on; a project group member's
 /// mandated gaps (due date of the mandate); a case manager's solutions to acknowledge and give
 /// feedback on.
+///
+/// Intake requests waiting for the CM coordination's decision (`intake_request_to_decide`,
+/// object `intake_request`, dated by their submission).
 ///
 /// Access changes waiting for the caller's confirmation (`access_change_to_confirm`, object
 /// `access_change`): for the data protection officer and the KI lead, those asked for by

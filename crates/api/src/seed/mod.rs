@@ -295,6 +295,8 @@ pub fn demo_partner_token(
         kim_domain::Scope::OffersWrite,
         // The Jobcenter is a respondent of the demo needs survey.
         kim_domain::Scope::SurveysWrite,
+        // The Jobcenter refers people into case management.
+        kim_domain::Scope::IntakeWrite,
     ];
     crate::routes::partner_tokens::issue_in(
         conn,

@@ -183,6 +183,9 @@ pub(crate) fn anonymise_client_record(
         consents::updated_at.eq(now),
     ))
     .execute(conn)?;
+    // The referrer's request carried the same person's data; once linked to the client it goes
+    // with them.
+    crate::intake_requests::anonymise_of_client(conn, client_id, now)?;
     Ok(())
 }
 

@@ -72,6 +72,8 @@ pub struct ClientExport {
     pub consents: Vec<StoredConsent>,
     pub referrals: Vec<ReferralRecord>,
     pub residence_requests: Vec<ResidenceRequest>,
+    /// The partner organisations' requests that referred the person in (linked on acceptance).
+    pub intake_requests: Vec<crate::intake_requests::IntakeRequest>,
     pub audit_events: Vec<AuditRecord>,
     /// Names of every organisation the export mentions, by id.
     pub organisations: BTreeMap<i64, String>,
@@ -133,6 +135,8 @@ pub fn export(conn: &mut DbConn, client_id: i64) -> Result<ClientExport, StoreEr
         requests.push(residence_requests::find(conn, id)?);
     }
 
+    let intake_requests = crate::intake_requests::of_client(conn, client_id)?;
+
     let events = events_about(conn, &client)?;
     let staff_ids: BTreeSet<i64> = events
         .iter()
@@ -155,6 +159,9 @@ pub fn export(conn: &mut DbConn, client_id: i64) -> Result<ClientExport, StoreEr
     }
     for request in &requests {
         mentioned.insert(request.office_organisation_id);
+    }
+    for request in &intake_requests {
+        mentioned.insert(request.referring_organisation_id);
     }
     for record in &case_records {
         for conference in &record.conferences {
@@ -209,6 +216,7 @@ pub fn export(conn: &mut DbConn, client_id: i64) -> Result<ClientExport, StoreEr
         consents,
         referrals: referral_records,
         residence_requests: requests,
+        intake_requests,
         audit_events,
         organisations,
     })

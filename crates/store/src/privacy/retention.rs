@@ -358,6 +358,9 @@ fn count_due(
         RecordType::ReferralDrafts => due_referral_drafts(conn, cutoff, None)?.len(),
         RecordType::EndedConsents => due_ended_consents(conn, cutoff, None)?.len(),
         RecordType::IdempotencyReplays => due_replays(conn, cutoff, None)?.len(),
+        RecordType::DeclinedIntakeRequests => {
+            crate::intake_requests::declined_before(conn, cutoff, None)?.len()
+        }
         RecordType::LoginFailures => {
             return u64::try_from(login_failures::count_before(conn, cutoff)?)
                 .map_err(|_| StoreError::Corrupt("negative count".into()))
@@ -442,6 +445,14 @@ fn act_batch(
             )
         }
         RecordType::LoginFailures => login_failures::remove_before(conn, cutoff, BATCH_SIZE),
+        RecordType::DeclinedIntakeRequests => {
+            let ids = crate::intake_requests::declined_before(conn, cutoff, Some(limit()))?;
+            let removed = crate::intake_requests::delete(conn, &ids)?;
+            if removed > 0 {
+                audit::record(conn, actor, "intake_request.delete", "intake_request", None)?;
+            }
+            Ok(removed)
+        }
         RecordType::AuditEvents => usize::try_from(audit::remove_before(conn, cutoff, actor)?)
             .map_err(|_| StoreError::Corrupt("count out of range".into())),
     }
