@@ -2,6 +2,7 @@
 //! server and database.
 
 mod access_changes;
+mod activities;
 mod agreements;
 mod audit_trail;
 mod auth;
@@ -23,6 +24,7 @@ mod metrics;
 mod migrations_in_step;
 mod municipalities;
 mod offers;
+mod office_outcomes;
 mod operations;
 mod organisations;
 mod paging;
@@ -30,6 +32,7 @@ mod partner_document;
 mod partner_tokens;
 mod positions;
 mod privacy;
+mod qualification;
 mod query_counts;
 mod referrals;
 mod reports;

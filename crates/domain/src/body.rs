@@ -17,6 +17,9 @@ crate::vocabulary! {
         NetworkMeeting => "network_meeting",
         /// Fallkonferenz-Runde (case-conference circle).
         CaseConferenceCircle => "case_conference_circle",
+        /// Politischer Ausschuss: a council committee (e.g. Ausschuss für Soziales und
+        /// Integration) the KI reports to; it decides nothing in the gap process.
+        PoliticalCommittee => "political_committee",
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_change;
+pub mod activity;
 pub mod agreement;
 pub mod audit;
 pub mod body;
@@ -22,8 +23,10 @@ pub mod idempotency;
 pub mod intake_request;
 pub mod login_throttle;
 pub mod offer;
+pub mod office_outcome;
 pub mod paging;
 pub mod permission;
+pub mod qualification;
 #[cfg(test)]
 mod record_of_processing;
 pub mod reference;

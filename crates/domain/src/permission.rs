@@ -43,6 +43,10 @@ crate::vocabulary! {
         ReassignCases => "reassign_cases",
         /// Read residence-law requests addressed to one's own office and answer them (module 3).
         AnswerResidenceRequests => "answer_residence_requests",
+        /// Enter and change the quarterly outcome counts of one's own office (module 3:
+        /// information events, counselling, naturalisations, residence secured); counts only,
+        /// no persons. The coordination reads them with [`Action::ReadSteering`].
+        RecordOfficeOutcomes => "record_office_outcomes",
         /// Read referrals sent to the token's organisation, limited to consented data.
         ReadReferrals => "read_referrals",
         /// Read residence-law requests addressed to the token's organisation (the office's own
@@ -236,6 +240,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadOwnAccount,
             ReadReferenceData,
             AnswerResidenceRequests,
+            RecordOfficeOutcomes,
             AnswerSurveys,
         ],
         Role::DataProtectionOfficer => &[
@@ -329,7 +334,10 @@ mod tests {
                             SubmitIntakeRequests
                         )
                         | (Role::CmCoordinator, DecideIntakeRequests)
-                        | (Role::ImmigrationOfficer, AnswerResidenceRequests)
+                        | (
+                            Role::ImmigrationOfficer,
+                            AnswerResidenceRequests | RecordOfficeOutcomes
+                        )
                         | (
                             Role::DataProtectionOfficer,
                             ReadAuditTrail | ExportClientData | EraseClients | ManageRetention

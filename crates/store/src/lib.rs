@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access_changes;
+pub mod activities;
 pub mod agreements;
 pub mod audit;
 pub mod bodies;
@@ -21,11 +22,13 @@ pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;
 pub mod offers;
+pub mod office_outcomes;
 pub mod organisations;
 pub mod outbox;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
+pub mod qualification;
 pub mod referrals;
 pub mod reports;
 pub mod residence_requests;

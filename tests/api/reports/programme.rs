@@ -124,6 +124,45 @@ async fn programme_report_of_a_past_year_shows_staffing_funding_due_and_meetings
     assert_eq!(year_2021["funding"]["total"]["due_cents"], 955_000 * EUR);
     assert_eq!(year_2021["funding"]["total"]["difference_cents"], 0);
     assert_eq!(year_2021["survey_campaigns"], 1);
+    // Issue 17's blocks. Qualification today (seed/qualification.rs): 45 mandatory places of
+    // staffed positions (basic CM course 7+1+1, residence law 7+1+1, intercultural 2+7+1+1,
+    // data protection 7+1+1+1+1, well-integrated 1+1, strategy 2+1), 13 completed (4+2+3+2+1+1),
+    // 32 due; all at least 3, so shown. Activities 2021: one of each kind. Module 3 (seed/
+    // office_outcomes.rs): events 5+3, attendance 125+93, counselling 175+235, naturalisations
+    // initiated 0+124 and completed 0+93, residence secured 22+0, no Chancen procedures.
+    assert_eq!(
+        year_2021["qualification"],
+        json!({"places": 45, "completed": 13, "due": 32})
+    );
+    assert_eq!(
+        year_2021["activities"],
+        json!([
+            {"kind": "press_release", "activities": 1}, {"kind": "event", "activities": 1},
+            {"kind": "web_article", "activities": 1}, {"kind": "committee_report", "activities": 1},
+            {"kind": "mayors_conference", "activities": 1}, {"kind": "heads_of_office_meeting", "activities": 1}
+        ])
+    );
+    assert_eq!(
+        year_2021["module_3"],
+        json!({"information_events": 8, "event_attendance": 218, "counselling_sessions": 410,
+               "naturalisations_initiated": 124, "naturalisations_completed": 93,
+               "residence_secured": 22, "opportunity_residence_procedures": 0})
+    );
+    let csv_2021 = app
+        .get("/api/v1/reports/programme?year=2021&format=csv", &analyst)
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert!(
+        csv_2021.contains("# qualification\r\nplaces,completed,due\r\n45,13,32\r\n"),
+        "{csv_2021}"
+    );
+    assert!(csv_2021.contains("# activities\r\nkind,activities\r\npress_release,1\r\n"));
+    assert!(csv_2021.contains(
+        "# module_3\r\ninformation_events,event_attendance,counselling_sessions,naturalisations_initiated,\
+         naturalisations_completed,residence_secured,opportunity_residence_procedures\r\n8,218,410,124,93,22,0\r\n"
+    ));
     assert_eq!(year_2021["staffing"][1]["phase"], "active");
     assert_eq!(year_2021["staffing"][1]["positions"], 11);
 

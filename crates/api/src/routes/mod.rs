@@ -2,6 +2,7 @@
 //! transaction, and maps the result.
 
 pub mod access_changes;
+pub mod activities;
 pub mod agreements;
 pub mod audit_events;
 pub mod auth;
@@ -24,10 +25,12 @@ pub mod intake_requests;
 pub mod meetings;
 pub mod municipalities;
 pub mod offers;
+pub mod office_outcomes;
 pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
+pub mod qualification;
 pub mod questionnaires;
 pub mod referrals;
 pub mod reports;
@@ -85,6 +88,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     partner_tokens::configure(cfg);
     access_changes::configure(cfg);
     positions::configure(cfg);
+    qualification::configure(cfg);
     funding::configure(cfg);
     reports::configure(cfg);
     distribution::configure(cfg);
@@ -101,12 +105,14 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     contacts::configure(cfg);
     conferences::configure(cfg);
     residence_requests::configure(cfg);
+    office_outcomes::configure(cfg);
     offers::configure(cfg);
     coverage::configure(cfg);
     bodies::configure(cfg);
     meetings::configure(cfg);
     gaps::configure(cfg);
     gap_steps::configure(cfg);
+    activities::configure(cfg);
     questionnaires::configure(cfg);
     campaigns::configure(cfg);
     survey_responses::configure(cfg);

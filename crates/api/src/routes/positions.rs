@@ -323,7 +323,7 @@ pub async fn list_positions(
 }
 
 /// Reads one position if `who` may see it; another's position is 404 for a case manager.
-fn readable(
+pub(crate) fn readable(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
     id: i64,

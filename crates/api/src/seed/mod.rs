@@ -2,11 +2,14 @@
 //! concept names), one demo account per role, and the steering level (positions, funding rates,
 //! cooperation agreements, roadmap). Idempotent: what exists is left alone.
 
+mod activities;
 mod agreements;
 mod cases;
 pub mod gaps;
 mod offers;
+mod office_outcomes;
 mod positions;
+pub mod qualification;
 mod roadmap;
 mod surveys;
 pub mod synthetic;
@@ -234,10 +237,13 @@ pub fn demo_without_cases(
     }
     report.steering_created = vec![
         ("positions and funding rates", positions::demo(conn)?),
+        ("qualification courses", qualification::demo(conn)?),
         ("cooperation agreements", agreements::demo(conn)?),
         ("roadmap items", roadmap::demo(conn)?),
         ("offers", offers::demo(conn)?),
         ("bodies and systematic gaps", gaps::demo(conn)?),
+        ("public relations activities", activities::demo(conn)?),
+        ("module 3 outcomes", office_outcomes::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
     ];
     Ok(report)

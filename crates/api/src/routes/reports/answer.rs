@@ -130,6 +130,15 @@ pub struct ProgrammeReport {
     pub meetings: Vec<Value>,
     /// Needs-survey campaigns opened in the year.
     pub survey_campaigns: u64,
+    /// Completion of mandatory courses today: `places`, `completed`, `due` (`null` when withheld).
+    #[schema(value_type = Object)]
+    pub qualification: Value,
+    /// Activities held in the year per kind: `kind`, `activities`.
+    #[schema(value_type = Vec<Object>)]
+    pub activities: Vec<Value>,
+    /// The module 3 offices' counts summed over the year's quarters.
+    #[schema(value_type = Object)]
+    pub module_3: Value,
     pub suppressed_cells: usize,
 }
 

@@ -8,6 +8,7 @@
 //! call), `answer` (the response in the chosen format), `grouped` and `partitioned` (the two
 //! table shapes most reports share), `render` (CSV and SVG).
 
+mod activities;
 mod answer;
 mod caseload;
 mod cases;
@@ -17,6 +18,7 @@ mod grouped;
 mod partitioned;
 mod people;
 mod programme;
+mod qualification;
 mod query;
 mod referrals;
 pub mod render;
@@ -96,5 +98,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(goals::goals_report)
         .service(caseload::caseload_report)
         .service(gaps::gaps_report)
-        .service(programme::programme_report);
+        .service(programme::programme_report)
+        .service(qualification::qualification_report)
+        .service(activities::activities_report);
 }

@@ -2,7 +2,10 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
+use kim_domain::activity::ActivityKind;
 use kim_domain::funding::{self, StaffingLine};
+use kim_domain::office_outcome::OutcomeCounts;
+use kim_domain::qualification::{protect_completion, Completion, ShownCompletion};
 use kim_domain::report::disclosure::{self, shown};
 use kim_domain::report::query::{Period, ReferralDimension, ReportFormat};
 use kim_domain::report::table::{self, Table};
@@ -12,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::IntoParams;
 
+use super::activities::per_kind;
 use super::answer::{count_json, respond, text, ProgrammeReport};
 use super::query::{accept, domain_error, run};
 use super::referrals::by_recipient;
@@ -45,8 +49,13 @@ pub struct ProgrammeQuery {
 /// at year end, closed: the totals of `GET /reports/cases`), `people` (people reached),
 /// `referrals` (by organisation kind, as `GET /reports/referrals`), `goals` (set, achieved),
 /// `gaps` (solved and communicated in the year), `meetings` (held per kind of body) and
-/// `survey_campaigns` (needs-survey campaigns opened in the year). Counts of cases, people,
-/// referrals and goals are protected as in the other reports. A bad `year` or `format` is 422.
+/// `survey_campaigns` (needs-survey campaigns opened in the year), `qualification` (completion
+/// of mandatory courses today, as `GET /reports/qualification` summed over courses and
+/// functions: `places` (staffed positions times the courses mandatory for their function),
+/// `completed`, `due`), `activities` (public relations and reports to bodies held in the year,
+/// per kind) and `module_3` (the offices' outcome counts summed over the year's quarters).
+/// Counts of cases, people, referrals, goals and qualification are protected as in the other
+/// reports. A bad `year` or `format` is 422.
 ///
 /// **Who may call:** as `GET /reports/cases`; for a `case_manager` the casework blocks count
 /// their own cases.
@@ -62,7 +71,13 @@ pub struct ProgrammeQuery {
             "cases": {"new": 420, "open": 610, "closed": 380}, "people": {"people": 930},
             "referrals": [{"organisation_kind": "jobcenter", "sent": 120, "accepted": 80, "declined": 12, "completed": 20, "withdrawn": null, "open": null}],
             "goals": {"set": 800, "achieved": 310}, "gaps": {"solved": 2, "communicated": 3},
-            "meetings": [{"body_kind": "steering_group", "meetings": 4}], "survey_campaigns": 1, "suppressed_cells": 2})),
+            "meetings": [{"body_kind": "steering_group", "meetings": 4}], "survey_campaigns": 1,
+            "qualification": {"places": 45, "completed": 13, "due": 32},
+            "activities": [{"kind": "press_release", "activities": 1}],
+            "module_3": {"information_events": 8, "event_attendance": 218, "counselling_sessions": 410,
+                "naturalisations_initiated": 124, "naturalisations_completed": 93, "residence_secured": 22,
+                "opportunity_residence_procedures": 0},
+            "suppressed_cells": 2})),
         (String = "text/csv")
     )),
     sets::ListErrors,
@@ -104,9 +119,15 @@ pub async fn programme_report(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let (cases, people, referrals, goals, gaps, programme, funding) =
-        run(&state, caller, move |conn, scope| {
-            Ok((
+    let in_year = period.from.year();
+    let (
+        (cases, people, referrals, goals, gaps, programme, funding),
+        (completion, activities, module_3),
+    ) = run(&state, caller, move |conn, scope| {
+        // One aggregate query per block: the three programme blocks of issue 17 read the
+        // completion lines (courses × functions), counts per kind and month, and seven sums.
+        Ok((
+            (
                 store::cases(conn, scope, period, &[])?,
                 store::people(conn, scope, period, &[])?,
                 store::referral_counts(conn, scope, period, ReferralDimension::OrganisationKind)?,
@@ -114,9 +135,15 @@ pub async fn programme_report(
                 store::gaps(conn, period)?,
                 store::programme(conn, period)?,
                 funding_inputs(conn)?,
-            ))
-        })
-        .await?;
+            ),
+            (
+                kim_store::qualification::completion(conn)?,
+                kim_store::activities::counts_in_year(conn, in_year)?,
+                kim_store::office_outcomes::sums_in_year(conn, in_year)?,
+            ),
+        ))
+    })
+    .await?;
     let min_cell = state.report_min_cell;
     let year = period.from.year();
     let today = clock::now().date();
@@ -153,6 +180,25 @@ pub async fn programme_report(
         gaps_communicated: entered("communicated"),
         meetings: programme.meetings,
         survey_campaigns: programme.campaigns,
+        qualification: {
+            let total = completion.iter().fold(
+                Completion {
+                    positions: 0,
+                    completed: 0,
+                },
+                |t, l| Completion {
+                    positions: t.positions + l.positions,
+                    completed: t.completed + l.completed,
+                },
+            );
+            // The sum is one line of the completion table, protected the same way.
+            protect_completion(&[total], min_cell)[0]
+        },
+        activities: per_kind(&activities)
+            .into_iter()
+            .map(|(kind, q)| (kind, q.iter().sum()))
+            .collect(),
+        module_3,
     };
     respond(
         format,
@@ -184,6 +230,12 @@ struct Programme {
     gaps_communicated: u64,
     meetings: Vec<(String, u64)>,
     survey_campaigns: u64,
+    /// Mandatory course places of staffed positions, completed and due (protected).
+    qualification: ShownCompletion,
+    /// Activities held in the year per kind, every kind.
+    activities: Vec<(ActivityKind, u64)>,
+    /// The offices' counts summed over the year.
+    module_3: OutcomeCounts,
 }
 
 impl Programme {
@@ -195,6 +247,11 @@ impl Programme {
             .chain(std::iter::once(&self.people))
             .chain(referrals)
             .chain(self.goals.iter())
+            .chain([
+                &self.qualification.positions,
+                &self.qualification.completed,
+                &self.qualification.due,
+            ])
             .filter(|v| v.is_none())
             .count()
     }
@@ -230,6 +287,10 @@ impl Programme {
             "gaps": {"solved": self.gaps_solved, "communicated": self.gaps_communicated},
             "meetings": self.meetings.iter().map(|(k, n)| json!({"body_kind": k, "meetings": n})).collect::<Vec<_>>(),
             "survey_campaigns": self.survey_campaigns,
+            "qualification": {"places": count_json(self.qualification.positions),
+                "completed": count_json(self.qualification.completed), "due": count_json(self.qualification.due)},
+            "activities": self.activities.iter().map(|(k, n)| json!({"kind": k, "activities": n})).collect::<Vec<_>>(),
+            "module_3": self.module_3.named().iter().map(|(k, n)| ((*k).to_owned(), Value::from(*n))).collect::<Map<_, _>>(),
             "suppressed_cells": self.suppressed_cells(),
         })
     }
@@ -334,6 +395,33 @@ impl Programme {
                     "survey_campaigns",
                     &["campaigns"],
                     vec![vec![Some(self.survey_campaigns.to_string())]],
+                ),
+                section(
+                    "qualification",
+                    &["places", "completed", "due"],
+                    vec![vec![
+                        text(self.qualification.positions),
+                        text(self.qualification.completed),
+                        text(self.qualification.due),
+                    ]],
+                ),
+                section(
+                    "activities",
+                    &["kind", "activities"],
+                    self.activities
+                        .iter()
+                        .map(|(k, n)| vec![Some(k.as_str().to_owned()), Some(n.to_string())])
+                        .collect(),
+                ),
+                section(
+                    "module_3",
+                    &self.module_3.named().map(|(k, _)| k),
+                    vec![self
+                        .module_3
+                        .named()
+                        .iter()
+                        .map(|(_, n)| Some(n.to_string()))
+                        .collect()],
                 ),
             ],
         }

@@ -1,0 +1,299 @@
+//! Public relations and reports to bodies (Öffentlichkeitsarbeit, Berichte an Gremien).
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::activity::ActivityKind;
+use kim_domain::Action;
+use kim_store::activities::{self as store, ActivityData, ActivityFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::{not_blank, trimmed};
+use crate::auth::Caller;
+use crate::error::error_sets as sets;
+use crate::http::body::Json;
+use crate::http::paging::PageParams;
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::routes::RouteTable;
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut impl RouteTable) {
+    cfg.service(list_activities)
+        .service(get_activity)
+        .service(create_activity)
+        .service(update_activity)
+        .service(delete_activity);
+}
+
+/// Aktivität der Öffentlichkeitsarbeit oder Bericht an ein Gremium.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "kind": "committee_report", "title": "KIM-Zwischenbericht im Sozialausschuss",
+    "held_on": "2021-11-18", "audience": "Ausschuss für Soziales, Integration und Gleichstellung",
+    "body_id": 6, "committee": null, "gap_ids": [2], "decision_ids": [],
+    "version": 1, "created_at": "2026-11-30T07:00:00Z", "updated_at": "2026-11-30T07:00:00Z"
+}))]
+pub struct Activity {
+    pub id: i64,
+    pub kind: ActivityKind,
+    pub title: String,
+    pub held_on: NaiveDate,
+    /// Who was reached, e.g. "Presse", "Fachöffentlichkeit", "Bürgermeister:innen".
+    pub audience: Option<String>,
+    /// The body reported to, when it is one of KIM's bodies (e.g. a `political_committee`).
+    pub body_id: Option<i64>,
+    /// The committee or round by name, when it is not a body of KIM.
+    pub committee: Option<String>,
+    /// Gaps whose results the activity uses.
+    pub gap_ids: Vec<i64>,
+    /// Decisions the activity reports.
+    pub decision_ids: Vec<i64>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Activity> for Activity {
+    fn from(a: store::Activity) -> Self {
+        Activity {
+            id: a.id,
+            kind: a.data.kind,
+            title: a.data.title,
+            held_on: a.data.held_on,
+            audience: a.data.audience,
+            body_id: a.data.body_id,
+            committee: a.data.committee,
+            gap_ids: a.data.gap_ids,
+            decision_ids: a.data.decision_ids,
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+page_type!(ActivityPage, Activity);
+
+/// An activity to record, or its new state.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "press_release", "title": "Neue Sprachkurse mit Kinderbetreuung", "held_on": "2021-09-14",
+    "audience": "Presse", "gap_ids": [2]
+}))]
+pub struct ActivityInput {
+    pub kind: ActivityKind,
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
+    pub title: String,
+    pub held_on: NaiveDate,
+    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[schema(max_length = 500)]
+    pub audience: Option<String>,
+    pub body_id: Option<i64>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
+    pub committee: Option<String>,
+    /// Gaps whose results are used; an id named twice counts once.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 gaps"))]
+    #[schema(max_items = 50)]
+    pub gap_ids: Vec<i64>,
+    /// Decisions reported; an id named twice counts once.
+    #[serde(default)]
+    #[validate(length(max = 50, message = "at most 50 decisions"))]
+    #[schema(max_items = 50)]
+    pub decision_ids: Vec<i64>,
+}
+
+impl ActivityInput {
+    fn into_data(self) -> Result<ActivityData, ApiError> {
+        self.validate()?;
+        let distinct = |mut ids: Vec<i64>| {
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        Ok(ActivityData {
+            kind: self.kind,
+            title: self.title.trim().to_owned(),
+            held_on: self.held_on,
+            audience: trimmed(self.audience),
+            body_id: self.body_id,
+            committee: trimmed(self.committee),
+            gap_ids: distinct(self.gap_ids),
+            decision_ids: distinct(self.decision_ids),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    pub kind: Option<ActivityKind>,
+    /// Held in this year.
+    #[param(minimum = 1990, maximum = 2100)]
+    pub year: Option<i32>,
+    pub body_id: Option<i64>,
+}
+
+/// List activities
+///
+/// Press releases, events, web articles and reports to committees, the mayors' conference and
+/// the heads of office, newest first.
+///
+/// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`,
+/// `analyst`.
+#[utoipa::path(tag = "Public relations", params(PageParams, ActivityQuery), responses(
+    (status = 200, description = "One page of activities", body = ActivityPage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/activities")]
+pub async fn list_activities(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<ActivityQuery>,
+) -> Result<web::Json<ActivityPage>, ApiError> {
+    let page = paging.page()?;
+    if query.year.is_some_and(|y| !(1990..=2100).contains(&y)) {
+        return Err(ApiError::field("year", "must be between 1990 and 2100"));
+    }
+    let filter = ActivityFilter {
+        kind: query.kind,
+        year: query.year,
+        body_id: query.body_id,
+    };
+    let listed = state
+        .db
+        .read_as(caller, Action::ReadSteering, move |conn, _| {
+            store::list(conn, &filter, page)
+        })
+        .await?;
+    Ok(web::Json(ActivityPage::new(listed, page)))
+}
+
+/// Get an activity
+///
+/// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`,
+/// `analyst`.
+#[utoipa::path(tag = "Public relations", params(("id" = i64, Path, description = "Activity id")), responses(
+    (status = 200, description = "The activity", body = Activity, headers(("ETag" = String))),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/activities/{id}")]
+pub async fn get_activity(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state
+        .db
+        .read_as(caller, Action::ReadSteering, move |conn, _| {
+            store::find(conn, id)
+        })
+        .await?;
+    let version = found.version;
+    Ok(ok_versioned(&Activity::from(found), version))
+}
+
+/// Record an activity
+///
+/// `body_id`, `gap_ids` and `decision_ids` must exist (422 `reference`). A linked gap, or a
+/// decision about a gap, must have been released for it by the steering group's publicity
+/// decision (422 `rule`): press releases, events and web articles need `public`; committee
+/// reports, the mayors' conference and heads-of-office meetings `internal` or `public`. A gap
+/// without a publicity decision cannot be used yet.
+///
+/// **Who may call:** `ki_lead`, `coordinator`.
+#[utoipa::path(tag = "Public relations", request_body = ActivityInput, responses(
+    (status = 201, description = "Recorded", body = Activity, headers(("ETag" = String), ("Location" = String))),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/activities")]
+pub async fn create_activity(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Json<ActivityInput>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
+    caller.require(Action::WriteSteering)?;
+    let data = body.into_inner().into_data()?;
+    let created = state
+        .db
+        .write(move |conn| store::insert(conn, &data))
+        .await?;
+    let (id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &Activity::from(created),
+        version,
+        format!("/api/v1/activities/{id}"),
+    ))
+}
+
+/// Replace an activity
+///
+/// The same rules as on create. Requires `If-Match`.
+///
+/// **Who may call:** `ki_lead`, `coordinator`.
+#[utoipa::path(tag = "Public relations", request_body = ActivityInput,
+    params(("id" = i64, Path, description = "Activity id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
+    responses(
+    (status = 200, description = "The activity", body = Activity, headers(("ETag" = String))),
+    sets::ReplaceErrors,
+), security(("bearer" = [])))]
+#[put("/activities/{id}")]
+pub async fn update_activity(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<ActivityInput>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
+    caller.require(Action::WriteSteering)?;
+    let expected = if_match.version()?;
+    let data = body.into_inner().into_data()?;
+    let id = id.into_inner();
+    let updated = state
+        .db
+        .write(move |conn| store::update(conn, id, expected, &data))
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&Activity::from(updated), version))
+}
+
+/// Delete an activity
+///
+/// Requires `If-Match`.
+///
+/// **Who may call:** `ki_lead`, `coordinator`.
+#[utoipa::path(tag = "Public relations",
+    params(("id" = i64, Path, description = "Activity id"), ("If-Match" = String, Header, description = "ETag of the current version")),
+    responses(
+    (status = 204, description = "Deleted"),
+    sets::DeleteErrors,
+), security(("bearer" = [])))]
+#[delete("/activities/{id}")]
+pub async fn delete_activity(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let caller = state.db.authenticate(caller).await?;
+    caller.require(Action::WriteSteering)?;
+    let expected = if_match.version()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| store::delete(conn, id, expected))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,401 @@
+//! Public relations and reports to bodies (Öffentlichkeitsarbeit, Berichte an Gremien), with the
+//! gaps and decisions they use. Whether a linked result's publicity allows the activity is
+//! `kim_domain::activity`'s rule; here it is applied to what the gap process decided.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use kim_domain::activity::ActivityKind;
+use kim_domain::gap::Publicity;
+use kim_domain::paging::PageRequest;
+
+use crate::connection::MultiBackend;
+use crate::error::{changed_or_stale, StoreResult};
+use crate::{bodies, clock, DbConn, Listed, StoreError};
+
+use self::schema::{activities, activity_decisions, activity_gaps};
+
+/// The tables of this module, written by hand to match `migrations/*/…_programme_records`.
+mod schema {
+    diesel::table! {
+        activities (id) {
+            id -> BigInt,
+            kind -> Text,
+            title -> Text,
+            held_on -> Date,
+            audience -> Nullable<Text>,
+            body_id -> Nullable<BigInt>,
+            committee -> Nullable<Text>,
+            version -> Integer,
+            created_at -> Timestamp,
+            updated_at -> Timestamp,
+        }
+    }
+
+    diesel::table! {
+        activity_gaps (activity_id, gap_id) {
+            activity_id -> BigInt,
+            gap_id -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        activity_decisions (activity_id, decision_id) {
+            activity_id -> BigInt,
+            decision_id -> BigInt,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(activities, activity_gaps, activity_decisions);
+}
+
+/// The fields of an activity a client sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityData {
+    pub kind: ActivityKind,
+    pub title: String,
+    pub held_on: NaiveDate,
+    pub audience: Option<String>,
+    pub body_id: Option<i64>,
+    pub committee: Option<String>,
+    /// Distinct, ascending.
+    pub gap_ids: Vec<i64>,
+    /// Distinct, ascending.
+    pub decision_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub id: i64,
+    pub data: ActivityData,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = activities, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct ActivityRow {
+    id: i64,
+    kind: String,
+    title: String,
+    held_on: NaiveDate,
+    audience: Option<String>,
+    body_id: Option<i64>,
+    committee: Option<String>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub kind: Option<ActivityKind>,
+    pub year: Option<i32>,
+    pub body_id: Option<i64>,
+}
+
+fn complete(conn: &mut DbConn, rows: Vec<ActivityRow>) -> StoreResult<Vec<Activity>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut gaps: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (activity, gap) in activity_gaps::table
+        .filter(activity_gaps::activity_id.eq_any(&ids))
+        .order((activity_gaps::activity_id, activity_gaps::gap_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        gaps.entry(activity).or_default().push(gap);
+    }
+    let mut decisions: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (activity, decision) in activity_decisions::table
+        .filter(activity_decisions::activity_id.eq_any(&ids))
+        .order((
+            activity_decisions::activity_id,
+            activity_decisions::decision_id,
+        ))
+        .load::<(i64, i64)>(conn)?
+    {
+        decisions.entry(activity).or_default().push(decision);
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok(Activity {
+                id: row.id,
+                data: ActivityData {
+                    kind: ActivityKind::parse(&row.kind)?,
+                    title: row.title,
+                    held_on: row.held_on,
+                    audience: row.audience,
+                    body_id: row.body_id,
+                    committee: row.committee,
+                    gap_ids: gaps.remove(&row.id).unwrap_or_default(),
+                    decision_ids: decisions.remove(&row.id).unwrap_or_default(),
+                },
+                version: row.version,
+                created_at: clock::to_utc(row.created_at),
+                updated_at: clock::to_utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+fn filtered(filter: &ActivityFilter) -> activities::BoxedQuery<'static, MultiBackend> {
+    let mut query = activities::table.into_boxed::<MultiBackend>();
+    if let Some(kind) = filter.kind {
+        query = query.filter(activities::kind.eq(kind.as_str()));
+    }
+    if let Some(year) = filter.year {
+        if let (Some(from), Some(to)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) {
+            query = query.filter(activities::held_on.between(from, to));
+        }
+    }
+    if let Some(body) = filter.body_id {
+        query = query.filter(activities::body_id.eq(body));
+    }
+    query
+}
+
+/// Activities by date, newest first.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &ActivityFilter,
+    page: PageRequest,
+) -> StoreResult<Listed<Activity>> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let rows: Vec<ActivityRow> = filtered(filter)
+        .order((activities::held_on.desc(), activities::id.desc()))
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(ActivityRow::as_select())
+        .load(conn)?;
+    Ok(Listed {
+        items: complete(conn, rows)?,
+        total,
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Activity> {
+    let row: ActivityRow = activities::table
+        .find(id)
+        .select(ActivityRow::as_select())
+        .first(conn)?;
+    complete(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
+}
+
+pub fn find_by_title(conn: &mut DbConn, title: &str) -> StoreResult<Option<Activity>> {
+    let id: Option<i64> = activities::table
+        .filter(activities::title.eq(title))
+        .select(activities::id)
+        .first(conn)
+        .optional()?;
+    id.map(|id| find(conn, id)).transpose()
+}
+
+#[derive(QueryableByName)]
+struct Decided {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    publicity: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    linked_gap: i64,
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks the body and the linked results: each must exist (422 `reference`) and its gap's
+/// publicity must allow the kind (422 `rule`). A decision without a gap (a free decision of a
+/// body) carries no publicity restriction.
+fn check_links(conn: &mut DbConn, data: &ActivityData) -> StoreResult<()> {
+    if let Some(body) = data.body_id {
+        if bodies::kinds(conn, &[body])?.is_empty() {
+            return Err(StoreError::UnknownReference {
+                field: "body_id",
+                message: format!("no body with id {body}"),
+            });
+        }
+    }
+    let publicity = |raw: Option<String>| raw.as_deref().map(Publicity::parse).transpose();
+    if !data.gap_ids.is_empty() {
+        let found: Vec<Decided> = diesel::sql_query(format!(
+            "SELECT id, publicity, CAST(1 AS BIGINT) AS linked_gap FROM gaps WHERE id IN ({})",
+            id_list(&data.gap_ids)
+        ))
+        .load(conn)?;
+        for id in &data.gap_ids {
+            let Some(gap) = found.iter().find(|g| g.id == *id) else {
+                return Err(StoreError::UnknownReference {
+                    field: "gap_ids",
+                    message: format!("no gap with id {id}"),
+                });
+            };
+            data.kind
+                .may_use(publicity(gap.publicity.clone())?)
+                .map_err(|m| StoreError::Invalid {
+                    field: "gap_ids",
+                    message: format!("gap {id}: {m}"),
+                })?;
+        }
+    }
+    if !data.decision_ids.is_empty() {
+        let found: Vec<Decided> = diesel::sql_query(format!(
+            "SELECT d.id AS id, g.publicity AS publicity, \
+             CAST(CASE WHEN d.gap_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS linked_gap \
+             FROM decisions d LEFT JOIN gaps g ON g.id = d.gap_id WHERE d.id IN ({})",
+            id_list(&data.decision_ids)
+        ))
+        .load(conn)?;
+        for id in &data.decision_ids {
+            let Some(decision) = found.iter().find(|d| d.id == *id) else {
+                return Err(StoreError::UnknownReference {
+                    field: "decision_ids",
+                    message: format!("no decision with id {id}"),
+                });
+            };
+            if decision.linked_gap == 1 {
+                data.kind
+                    .may_use(publicity(decision.publicity.clone())?)
+                    .map_err(|m| StoreError::Invalid {
+                        field: "decision_ids",
+                        message: format!("decision {id}: {m}"),
+                    })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn replace_links(conn: &mut DbConn, id: i64, data: &ActivityData) -> StoreResult<()> {
+    diesel::delete(activity_gaps::table.filter(activity_gaps::activity_id.eq(id))).execute(conn)?;
+    diesel::delete(activity_decisions::table.filter(activity_decisions::activity_id.eq(id)))
+        .execute(conn)?;
+    // One row per statement: batch inserts do not compile through the MultiBackend.
+    for gap in &data.gap_ids {
+        diesel::insert_into(activity_gaps::table)
+            .values((
+                activity_gaps::activity_id.eq(id),
+                activity_gaps::gap_id.eq(gap),
+            ))
+            .execute(conn)?;
+    }
+    for decision in &data.decision_ids {
+        diesel::insert_into(activity_decisions::table)
+            .values((
+                activity_decisions::activity_id.eq(id),
+                activity_decisions::decision_id.eq(decision),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConn, data: &ActivityData) -> StoreResult<Activity> {
+    check_links(conn, data)?;
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(activities::table)
+        .values((
+            activities::kind.eq(data.kind.as_str()),
+            activities::title.eq(&data.title),
+            activities::held_on.eq(data.held_on),
+            activities::audience.eq(data.audience.as_deref()),
+            activities::body_id.eq(data.body_id),
+            activities::committee.eq(data.committee.as_deref()),
+            activities::version.eq(1),
+            activities::created_at.eq(now),
+            activities::updated_at.eq(now),
+        ))
+        .returning(activities::id)
+        .get_result(conn)?;
+    replace_links(conn, id, data)?;
+    find(conn, id)
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    data: &ActivityData,
+) -> StoreResult<Activity> {
+    find(conn, id)?;
+    check_links(conn, data)?;
+    let changed = diesel::update(
+        activities::table
+            .filter(activities::id.eq(id))
+            .filter(activities::version.eq(expected_version)),
+    )
+    .set((
+        activities::kind.eq(data.kind.as_str()),
+        activities::title.eq(&data.title),
+        activities::held_on.eq(data.held_on),
+        activities::audience.eq(data.audience.as_deref()),
+        activities::body_id.eq(data.body_id),
+        activities::committee.eq(data.committee.as_deref()),
+        activities::version.eq(expected_version + 1),
+        activities::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    replace_links(conn, id, data)?;
+    find(conn, id)
+}
+
+pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
+    find(conn, id)?;
+    let removed = diesel::delete(
+        activities::table
+            .filter(activities::id.eq(id))
+            .filter(activities::version.eq(expected_version)),
+    )
+    .execute(conn)?;
+    changed_or_stale(removed, || Ok(find(conn, id)?.version))
+}
+
+#[derive(QueryableByName)]
+struct PerKindAndMonth {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    month: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Activities held in `year`, counted per kind and month (`YYYY-MM`) in one aggregate query;
+/// the caller folds months into quarters.
+pub fn counts_in_year(conn: &mut DbConn, year: i32) -> StoreResult<Vec<(ActivityKind, u32, u64)>> {
+    let (Some(from), Some(until)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year + 1, 1, 1),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let month = match conn {
+        DbConn::Postgres(_) => "to_char(held_on, 'MM')",
+        DbConn::Sqlite(_) => "strftime('%m', held_on)",
+    };
+    let rows: Vec<PerKindAndMonth> = diesel::sql_query(format!(
+        "SELECT kind, CAST({month} AS TEXT) AS month, CAST(COUNT(*) AS BIGINT) AS n \
+         FROM activities WHERE held_on >= '{}' AND held_on < '{}' GROUP BY 1, 2",
+        from.format("%Y-%m-%d"),
+        until.format("%Y-%m-%d")
+    ))
+    .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                ActivityKind::parse(&r.kind)?,
+                r.month.parse::<u32>().unwrap_or(1),
+                u64::try_from(r.n).unwrap_or(0),
+            ))
+        })
+        .collect()
+}
