@@ -375,8 +375,7 @@ fn seed_synthetic(count: u64, seed: u64, until: Option<chrono::NaiveDate>) -> Re
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     kim_store::synthetic::refresh_statistics(&mut conn).map_err(|e| e.to_string())?;
     println!(
-        "synthetic data: {count} cases (seed {seed}, five years up to {until}) in {:.1} s, \
-         statistics refreshed",
+        "synthetic data: {count} cases (seed {seed}, five years up to {until}) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -170,14 +170,15 @@ pub fn finish(conn: &mut DbConn, tables: &[&'static str]) -> StoreResult<()> {
     Ok(())
 }
 
-/// After a bulk load, what a database does on its own some minutes later: fresh planner
-/// statistics, and on PostgreSQL the visibility map that lets the report indexes be read
-/// without the table (`VACUUM ANALYZE`; autovacuum would do it after a while). Outside any
-/// transaction: PostgreSQL refuses VACUUM inside one.
+/// After a bulk load on PostgreSQL, what autovacuum does some minutes later: fresh planner
+/// statistics and the visibility map that lets the report indexes be read without the table
+/// (`VACUUM ANALYZE`, outside any transaction: PostgreSQL refuses VACUUM inside one). SQLite
+/// is left without `sqlite_stat1`, as the server's databases are: with it, the planner chose
+/// slower plans for the reports (100,000 synthetic cases, median of 9 calls: cases report
+/// 83 ms with the statistics, 70 ms without; programme report 107 ms, 93 ms).
 pub fn refresh_statistics(conn: &mut DbConn) -> StoreResult<()> {
-    match conn {
-        DbConn::Postgres(_) => conn.batch_execute("VACUUM ANALYZE")?,
-        DbConn::Sqlite(_) => conn.batch_execute("ANALYZE")?,
+    if let DbConn::Postgres(_) = conn {
+        conn.batch_execute("VACUUM ANALYZE")?;
     }
     Ok(())
 }
