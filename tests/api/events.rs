@@ -306,6 +306,8 @@ async fn bad_cursors_and_limits_are_refused(app: TestApp) {
     let reader = partner(&app, JOBCENTER, json!(["referrals:read"])).await;
     for (query, field) in [
         ("?after=-1", "after"),
+        ("?after=9007199254740992", "after"),
+        ("?after=9223372036854775808", "after"),
         ("?limit=0", "limit"),
         ("?limit=201", "limit"),
     ] {

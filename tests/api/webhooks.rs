@@ -35,6 +35,7 @@ kim_tests::backend_tests_with!(super::FAST;
     deliveries_are_redelivered_once_done,
     deleting_needs_the_current_version,
     revoked_tokens_receive_nothing,
+    a_revoked_consent_is_pushed_and_the_next_read_refused,
 );
 
 /// Retries in milliseconds: a delivery fails for good within seconds.
@@ -366,6 +367,54 @@ async fn a_sent_referral_reaches_the_jobcenter_signed(app: TestApp) {
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0]["status_code"], 204);
     assert!(attempts[0]["latency_ms"].as_i64().is_some());
+}
+
+async fn a_revoked_consent_is_pushed_and_the_next_read_refused(app: TestApp) {
+    let receiver = Receiver::start(vec![]);
+    let (token_id, partner) = jobcenter_token(&app, json!(["referrals:read"])).await;
+    let response = subscribe(
+        &app,
+        token_id,
+        &receiver.url(),
+        json!(["referral.sent", "consent.revoked"]),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let secret = response.json::<Value>().await.expect("json")["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let cm = app.token("case_manager").await;
+    let jobcenter = organisation(&app, JOBCENTER).await;
+    let (referral, _, client, consent) = sent_referral(&app, &cm, jobcenter).await;
+    let path = format!("/api/v1/referrals/{referral}");
+    assert_eq!(app.get(&path, &partner).await.status(), StatusCode::OK);
+
+    let response = app
+        .post(
+            &format!("/api/v1/clients/{client}/consents/{consent}/revocation"),
+            &cm,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let received = receiver.wait_for(2).await;
+    let revoked = &received[1];
+    assert!(verifies(revoked, &secret), "signature {revoked:?}");
+    let body = body_of(revoked);
+    assert_eq!(body["type"], "consent.revoked");
+    assert_eq!(body["data"]["object"], "consent");
+    assert_eq!(body["data"]["id"], consent);
+    assert_eq!(
+        body["data"]["related"],
+        json!([{"object": "referral", "id": referral, "url": path}])
+    );
+    // The push carries no personal data, and the partner's next read is refused.
+    assert!(!String::from_utf8_lossy(&revoked.body).contains("Amina"));
+    assert_eq!(
+        app.get(&path, &partner).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn failures_are_retried_in_order_and_every_attempt_recorded(app: TestApp) {

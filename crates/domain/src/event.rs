@@ -112,6 +112,10 @@ pub fn of_referral_move(to: ReferralStatus) -> Option<EventType> {
     }
 }
 
+/// The largest cursor: JavaScript's largest safe integer, so that a cursor survives a JSON round
+/// trip in every client (positions will not come near it).
+pub const MAX_CURSOR: i64 = 9_007_199_254_740_991;
+
 /// A page of the event feed: the events after cursor `after`, at most `limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeedRequest {
@@ -126,6 +130,9 @@ impl FeedRequest {
         let after = after.unwrap_or(0);
         if after < 0 {
             return Err(("after", "must not be negative".into()));
+        }
+        if after > MAX_CURSOR {
+            return Err(("after", format!("must be at most {MAX_CURSOR}")));
         }
         let limit = limit.unwrap_or(crate::paging::DEFAULT_LIMIT);
         if !(1..=crate::paging::MAX_LIMIT).contains(&limit) {
@@ -226,6 +233,13 @@ mod tests {
             })
         );
         assert_eq!(FeedRequest::parse(Some(-1), None).unwrap_err().0, "after");
+        assert!(FeedRequest::parse(Some(MAX_CURSOR), None).is_ok());
+        assert_eq!(
+            FeedRequest::parse(Some(MAX_CURSOR + 1), None)
+                .unwrap_err()
+                .0,
+            "after"
+        );
         assert_eq!(FeedRequest::parse(None, Some(0)).unwrap_err().0, "limit");
         assert_eq!(
             FeedRequest::parse(None, Some(MAX_LIMIT + 1)).unwrap_err().0,

@@ -108,7 +108,12 @@ pub struct EventPage {
 #[into_params(parameter_in = Query)]
 pub struct FeedParams {
     /// The cursor: the `after` of the previous page; 0 or absent from the beginning.
-    #[param(minimum = 0, default = 0, example = 41)]
+    #[param(
+        minimum = 0,
+        maximum = 9_007_199_254_740_991_i64,
+        default = 0,
+        example = 41
+    )]
     #[serde(default, deserialize_with = "whole_number")]
     pub after: Option<i64>,
     /// Events per page, 1 to 200.
