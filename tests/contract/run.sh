@@ -10,7 +10,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUDGET=${KIM_CONTRACT_SECONDS:-300}
-EXAMPLES=${KIM_CONTRACT_EXAMPLES:-25}
+EXAMPLES=${KIM_CONTRACT_EXAMPLES:-10}
 SEED=${KIM_CONTRACT_SEED:-20261130}
 CALLERS=("$@")
 if [ ${#CALLERS[@]} -eq 0 ]; then

@@ -135,16 +135,30 @@ pub struct IntakeTask {
     pub lead_client_reference: String,
 }
 
-/// Every case in intake that `user` works, oldest first: two queries, whatever the caseload.
-pub fn intakes_of_assignee(conn: &mut DbConn, user: i64) -> StoreResult<Vec<IntakeTask>> {
-    let rows: Vec<(i64, NaiveDate, i64)> = cases::table
-        .filter(
-            cases::assigned_user_id
-                .eq(user)
-                .or(cases::deputy_user_id.eq(user)),
-        )
-        .filter(cases::status.eq(CaseStatus::Intake.as_str()))
+/// The cases in intake that `user` works (the work list's `intake_to_decide`): the first
+/// `window` of them, oldest first, and how many there are in all. Three queries, whatever the
+/// caseload.
+pub fn intakes_of_assignee(
+    conn: &mut DbConn,
+    user: i64,
+    window: i64,
+) -> StoreResult<(Vec<IntakeTask>, i64)> {
+    let intakes = || {
+        cases::table
+            .filter(
+                cases::assigned_user_id
+                    .eq(user)
+                    .or(cases::deputy_user_id.eq(user)),
+            )
+            .filter(cases::status.eq(CaseStatus::Intake.as_str()))
+    };
+    let total: i64 = intakes().count().get_result(conn)?;
+    if total == 0 || window <= 0 {
+        return Ok((Vec::new(), total));
+    }
+    let rows: Vec<(i64, NaiveDate, i64)> = intakes()
         .order((cases::opened_on.asc(), cases::id.asc()))
+        .limit(window)
         .select((cases::id, cases::opened_on, cases::lead_client_id))
         .load(conn)?;
     let leads: Vec<i64> = rows.iter().map(|r| r.2).collect();
@@ -154,7 +168,7 @@ pub fn intakes_of_assignee(conn: &mut DbConn, user: i64) -> StoreResult<Vec<Inta
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
-    Ok(rows
+    let tasks = rows
         .into_iter()
         .map(|(case_id, opened_on, lead_client_id)| IntakeTask {
             case_id,
@@ -162,7 +176,8 @@ pub fn intakes_of_assignee(conn: &mut DbConn, user: i64) -> StoreResult<Vec<Inta
             lead_client_id,
             lead_client_reference: references.get(&lead_client_id).cloned().unwrap_or_default(),
         })
-        .collect())
+        .collect();
+    Ok((tasks, total))
 }
 
 fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {

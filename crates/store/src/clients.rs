@@ -245,26 +245,10 @@ pub struct ClientFilter {
     pub municipality_id: Option<i64>,
 }
 
-fn scoped(scope: ClientScope, filter: &ClientFilter) -> clients::BoxedQuery<'static, MultiBackend> {
+type BoxedClients = clients::BoxedQuery<'static, MultiBackend>;
+
+fn filtered(filter: &ClientFilter) -> BoxedClients {
     let mut query = clients::table.into_boxed::<MultiBackend>();
-    if let ClientScope::OfUser(user) = scope {
-        let my_cases = cases::table
-            .filter(
-                cases::assigned_user_id
-                    .eq(user)
-                    .or(cases::deputy_user_id.eq(user)),
-            )
-            .select(cases::id);
-        let in_my_cases = case_clients::table
-            .filter(case_clients::case_id.eq_any(my_cases))
-            .select(case_clients::client_id);
-        let in_any_case = case_clients::table.select(case_clients::client_id);
-        query = query.filter(
-            clients::id.eq_any(in_my_cases).or(clients::created_by
-                .eq(user)
-                .and(clients::id.ne_all(in_any_case))),
-        );
-    }
     if let Some(reference) = &filter.reference {
         query = query.filter(clients::reference.eq(reference.clone()));
     }
@@ -274,13 +258,65 @@ fn scoped(scope: ClientScope, filter: &ClientFilter) -> clients::BoxedQuery<'sta
     query
 }
 
+/// The ids of the clients of the cases `user` works (assigned or deputy), as a subquery.
+#[diesel::dsl::auto_type]
+fn in_cases_of(user: i64) -> _ {
+    let my_cases = cases::table
+        .filter(
+            cases::assigned_user_id
+                .eq(user)
+                .or(cases::deputy_user_id.eq(user)),
+        )
+        .select(cases::id);
+    case_clients::table
+        .filter(case_clients::case_id.eq_any(my_cases))
+        .select(case_clients::client_id)
+}
+
+fn scoped(scope: ClientScope, filter: &ClientFilter) -> BoxedClients {
+    let mut query = filtered(filter);
+    if let ClientScope::OfUser(user) = scope {
+        let in_any_case = case_clients::table.select(case_clients::client_id);
+        query = query.filter(
+            clients::id.eq_any(in_cases_of(user)).or(clients::created_by
+                .eq(user)
+                .and(clients::id.ne_all(in_any_case))),
+        );
+    }
+    query
+}
+
+/// How many clients a list in `scope` holds. A user's clients are counted in their two
+/// disjoint parts (those of the cases they work; those they created that are in no case yet),
+/// each through its own index: asked as one `OR`, PostgreSQL can use no index and reads every
+/// client.
+fn count(conn: &mut DbConn, scope: ClientScope, filter: &ClientFilter) -> StoreResult<i64> {
+    Ok(match scope {
+        ClientScope::OfUser(user) => {
+            let in_cases: i64 = filtered(filter)
+                .filter(clients::id.eq_any(in_cases_of(user)))
+                .count()
+                .get_result(conn)?;
+            let in_no_case: i64 = filtered(filter)
+                .filter(clients::created_by.eq(user))
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    case_clients::table.filter(case_clients::client_id.eq(clients::id)),
+                )))
+                .count()
+                .get_result(conn)?;
+            in_cases + in_no_case
+        }
+        ClientScope::All => filtered(filter).count().get_result(conn)?,
+    })
+}
+
 pub fn list(
     conn: &mut DbConn,
     scope: ClientScope,
     filter: &ClientFilter,
     page: PageRequest,
 ) -> StoreResult<Listed<Client>> {
-    let total: i64 = scoped(scope, filter).count().get_result(conn)?;
+    let total = count(conn, scope, filter)?;
     let rows: Vec<ClientRow> = scoped(scope, filter)
         .order(clients::id.asc())
         .limit(page.limit)

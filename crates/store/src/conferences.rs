@@ -441,13 +441,31 @@ pub fn complete_task(
 /// A follow-up task with where it comes from: `(conference id, case id, description, due on)`.
 pub type DueTask = (i64, Option<i64>, String, NaiveDate);
 
-/// Open follow-up tasks owned by `user_id` that are due on or before `until`, oldest due first.
-pub fn tasks_due(conn: &mut DbConn, user_id: i64, until: NaiveDate) -> StoreResult<Vec<DueTask>> {
-    let tasks: Vec<(i64, String, NaiveDate)> = conference_tasks::table
-        .filter(conference_tasks::owner_user_id.eq(user_id))
-        .filter(conference_tasks::done_on.is_null())
-        .filter(conference_tasks::due_on.le(until))
-        .order((conference_tasks::due_on.asc(), conference_tasks::id.asc()))
+/// Open follow-up tasks owned by `user_id` that are due on or before `until`: the first
+/// `window`, oldest due first, and how many there are in all. Three queries.
+pub fn tasks_due(
+    conn: &mut DbConn,
+    user_id: i64,
+    until: NaiveDate,
+    window: i64,
+) -> StoreResult<(Vec<DueTask>, i64)> {
+    let due = || {
+        conference_tasks::table
+            .filter(conference_tasks::owner_user_id.eq(user_id))
+            .filter(conference_tasks::done_on.is_null())
+            .filter(conference_tasks::due_on.le(until))
+    };
+    let total: i64 = due().count().get_result(conn)?;
+    if total == 0 || window <= 0 {
+        return Ok((Vec::new(), total));
+    }
+    let tasks: Vec<(i64, String, NaiveDate)> = due()
+        .order((
+            conference_tasks::due_on.asc(),
+            conference_tasks::conference_id.asc(),
+            conference_tasks::id.asc(),
+        ))
+        .limit(window)
         .select((
             conference_tasks::conference_id,
             conference_tasks::description,
@@ -461,7 +479,7 @@ pub fn tasks_due(conn: &mut DbConn, user_id: i64, until: NaiveDate) -> StoreResu
         .load::<(i64, Option<i64>)>(conn)?
         .into_iter()
         .collect();
-    Ok(tasks
+    let tasks = tasks
         .into_iter()
         .map(|(conference, description, due)| {
             (
@@ -471,5 +489,6 @@ pub fn tasks_due(conn: &mut DbConn, user_id: i64, until: NaiveDate) -> StoreResu
                 due,
             )
         })
-        .collect())
+        .collect();
+    Ok((tasks, total))
 }

@@ -2,7 +2,7 @@
 //! solution approaches and the steering group's acceptance, case managers' acknowledgements
 //! and feedback.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -291,6 +291,69 @@ pub fn acknowledged_by(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<i64>> 
         .order(gap_acknowledgements::user_id.asc())
         .select(gap_acknowledgements::user_id)
         .load(conn)?)
+}
+
+/// Of `gap_ids`, those `user` has acknowledged: one query for the whole work list.
+pub fn acknowledged_among(
+    conn: &mut DbConn,
+    user: i64,
+    gap_ids: &[i64],
+) -> StoreResult<HashSet<i64>> {
+    Ok(gap_acknowledgements::table
+        .filter(gap_acknowledgements::user_id.eq(user))
+        .filter(gap_acknowledgements::gap_id.eq_any(gap_ids))
+        .select(gap_acknowledgements::gap_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Of `gap_ids`, those `user` has given feedback on: one query for the whole work list.
+pub fn with_feedback_of(
+    conn: &mut DbConn,
+    user: i64,
+    gap_ids: &[i64],
+) -> StoreResult<HashSet<i64>> {
+    Ok(gap_feedback::table
+        .filter(gap_feedback::user_id.eq(user))
+        .filter(gap_feedback::gap_id.eq_any(gap_ids))
+        .select(gap_feedback::gap_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The current mandate (the newest) of each of `gap_ids` that has one: its due date and the
+/// project groups it names. Two queries for the whole work list.
+pub fn current_mandates(
+    conn: &mut DbConn,
+    gap_ids: &[i64],
+) -> StoreResult<HashMap<i64, (NaiveDate, Vec<i64>)>> {
+    let mut newest: HashMap<i64, (i64, NaiveDate)> = HashMap::new();
+    for (gap, mandate, due_on) in gap_mandates::table
+        .filter(gap_mandates::gap_id.eq_any(gap_ids))
+        .order(gap_mandates::id.asc())
+        .select((gap_mandates::gap_id, gap_mandates::id, gap_mandates::due_on))
+        .load::<(i64, i64, NaiveDate)>(conn)?
+    {
+        newest.insert(gap, (mandate, due_on));
+    }
+    let mandate_ids: Vec<i64> = newest.values().map(|(id, _)| *id).collect();
+    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (mandate, body) in gap_mandate_groups::table
+        .filter(gap_mandate_groups::mandate_id.eq_any(&mandate_ids))
+        .order(gap_mandate_groups::body_id.asc())
+        .select((gap_mandate_groups::mandate_id, gap_mandate_groups::body_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        groups.entry(mandate).or_default().push(body);
+    }
+    Ok(newest
+        .into_iter()
+        .map(|(gap, (mandate, due_on))| {
+            (gap, (due_on, groups.remove(&mandate).unwrap_or_default()))
+        })
+        .collect())
 }
 
 pub fn insert_feedback(

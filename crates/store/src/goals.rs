@@ -175,21 +175,32 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> StoreResult<Vec<Goal>> {
 }
 
 /// The open goals past their target date in the open cases `user` works (the work list's
-/// `overdue_goal`), in one query over the goals of those cases. The filter is
+/// `overdue_goal`): the first `window` of them, oldest target first, and how many there are
+/// in all. Two queries over the goals of those cases, whatever the caseload; only the goals a
+/// page can show are loaded and completed. The filter is
 /// [`kim_domain::help_plan::is_overdue`] said in SQL, so the database does the narrowing.
 pub fn overdue_of_assignee(
     conn: &mut DbConn,
     user: i64,
     today: NaiveDate,
-) -> StoreResult<Vec<Goal>> {
-    let rows = goals::table
-        .filter(goals::case_id.eq_any(crate::cases::open_of_assignee(user)))
-        .filter(goals::status.eq(GoalStatus::Open.as_str()))
-        .filter(goals::target_on.lt(today))
+    window: i64,
+) -> StoreResult<(Vec<Goal>, i64)> {
+    let overdue = || {
+        goals::table
+            .filter(goals::case_id.eq_any(crate::cases::open_of_assignee(user)))
+            .filter(goals::status.eq(GoalStatus::Open.as_str()))
+            .filter(goals::target_on.lt(today))
+    };
+    let total: i64 = overdue().count().get_result(conn)?;
+    if total == 0 || window <= 0 {
+        return Ok((Vec::new(), total));
+    }
+    let rows = overdue()
         .order((goals::target_on.asc(), goals::id.asc()))
+        .limit(window)
         .select(GoalRow::as_select())
         .load(conn)?;
-    complete(conn, rows)
+    Ok((complete(conn, rows)?, total))
 }
 
 /// The goals of several cases in a fixed number of queries (work lists), by id.

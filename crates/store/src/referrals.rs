@@ -647,20 +647,39 @@ pub fn visible_page(
 }
 
 /// The referrals of `user`'s open cases waiting for them: drafts to send and declined ones to
-/// plan after (the work list), in one query.
-pub fn waiting_on_assignee(conn: &mut DbConn, user: i64) -> StoreResult<Vec<Referral>> {
-    referrals::table
-        .filter(referrals::case_id.eq_any(crate::cases::open_of_assignee(user)))
-        .filter(referrals::status.eq_any([
-            ReferralStatus::Draft.as_str(),
-            ReferralStatus::Declined.as_str(),
-        ]))
-        .order(referrals::id.asc())
+/// plan after (the work list). The first `window` in the work list's order (undated first,
+/// then by due date, then id) and how many there are in all: two queries.
+pub fn waiting_on_assignee(
+    conn: &mut DbConn,
+    user: i64,
+    window: i64,
+) -> StoreResult<(Vec<Referral>, i64)> {
+    let waiting = || {
+        referrals::table
+            .filter(referrals::case_id.eq_any(crate::cases::open_of_assignee(user)))
+            .filter(referrals::status.eq_any([
+                ReferralStatus::Draft.as_str(),
+                ReferralStatus::Declined.as_str(),
+            ]))
+    };
+    let total: i64 = waiting().count().get_result(conn)?;
+    if total == 0 || window <= 0 {
+        return Ok((Vec::new(), total));
+    }
+    // Undated first on both databases (PostgreSQL sorts NULL last, SQLite first).
+    let items = waiting()
+        .order((
+            referrals::due_on.is_not_null().asc(),
+            referrals::due_on.asc(),
+            referrals::id.asc(),
+        ))
+        .limit(window)
         .select(ReferralRow::as_select())
         .load(conn)?
         .into_iter()
         .map(Referral::try_from)
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((items, total))
 }
 
 /// One entry of a referral's history.

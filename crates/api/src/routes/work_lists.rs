@@ -83,22 +83,31 @@ const FOLLOW_UP_DAYS: i64 = 14;
 /// audit event its showing writes. Only the tasks of the page asked for are shown.
 type Revealed = HashMap<(&'static str, i64), (AuditObject, Option<i64>)>;
 
-/// Every task waiting for the caller, oldest due first, and what each would reveal.
+/// The tasks waiting for the caller that a page ending at `window` can show, oldest due
+/// first, how many tasks there are in all, and what each would reveal.
+///
+/// The kinds that grow with a caseload (intakes, overdue goals, referrals, follow-ups) are
+/// each read in the list's order and cut at `window` in the database, with a count beside:
+/// any task among the first `window` of the whole list is among the first `window` of its
+/// kind, so merging the cut kinds gives the same page as merging all of them.
 fn collect(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
     seen: &mut Revealed,
     today: NaiveDate,
-) -> Result<Vec<Task>, ApiError> {
+    window: i64,
+) -> Result<(Vec<Task>, i64), ApiError> {
     let me = who.user_id().ok_or(ApiError::Forbidden(
         "partners find their work under /referrals".into(),
     ))?;
     let mut tasks = Vec::new();
+    // Tasks counted but not loaded, because they lie beyond the window.
+    let mut beyond = 0;
     let scope = case_scope(&who.principal);
     if scope != CaseScope::Nothing {
-        // Each kind is one targeted read over the caller's open cases, however many they
-        // work: the intakes to decide, the overdue goals, the referrals waiting.
-        for intake in cases::intakes_of_assignee(conn, me)? {
+        let (intakes, total) = cases::intakes_of_assignee(conn, me, window)?;
+        beyond += total - intakes.len() as i64;
+        for intake in intakes {
             // The reference is shown: an event about that person.
             seen.insert(
                 ("case", intake.case_id),
@@ -113,7 +122,8 @@ fn collect(
                 title: format!("Intake of {}", intake.lead_client_reference),
             });
         }
-        let overdue = goals::overdue_of_assignee(conn, me, today)?;
+        let (overdue, total) = goals::overdue_of_assignee(conn, me, today, window)?;
+        beyond += total - overdue.len() as i64;
         let goal_cases: Vec<i64> = overdue.iter().map(|g| g.case_id).collect();
         let goal_leads = cases::lead_clients(conn, &goal_cases)?;
         for goal in overdue {
@@ -129,7 +139,9 @@ fn collect(
                 title: goal.data.text,
             });
         }
-        for referral in referrals::waiting_on_assignee(conn, me)? {
+        let (waiting, total) = referrals::waiting_on_assignee(conn, me, window)?;
+        beyond += total - waiting.len() as i64;
+        for referral in waiting {
             let kind = match referral.status {
                 ReferralStatus::Draft => TaskKind::ReferralToSend,
                 _ => TaskKind::ReferralDeclined,
@@ -143,7 +155,9 @@ fn collect(
                 title: referral.data.purpose.clone(),
             });
         }
-        let due = conferences::tasks_due(conn, me, today + chrono::Duration::days(FOLLOW_UP_DAYS))?;
+        let until = today + chrono::Duration::days(FOLLOW_UP_DAYS);
+        let (due, total) = conferences::tasks_due(conn, me, until, window)?;
+        beyond += total - due.len() as i64;
         let task_cases: Vec<i64> = due.iter().filter_map(|t| t.1).collect();
         let leads = cases::lead_clients(conn, &task_cases)?;
         for (conference, case_id, description, due) in due {
@@ -246,8 +260,10 @@ fn collect(
                 .into(),
         ));
     }
+    // A stable sort: tasks of one kind with the same key keep the order their query gave.
     tasks.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.object_id.cmp(&b.object_id)));
-    Ok(tasks)
+    let total = tasks.len() as i64 + beyond;
+    Ok((tasks, total))
 }
 
 /// The access changes the caller may decide: pending, asked for by someone else, not about
@@ -296,28 +312,28 @@ fn gap_tasks(
         return Ok(None);
     }
     let my_groups = kim_store::bodies::bodies_of_user(conn, me)?;
+    let gaps = kim_store::gaps::in_stages(conn, &stages)?;
+    // What the caller has done and what the gaps are mandated with, read for all gaps at once.
+    let ids: Vec<i64> = gaps.iter().map(|g| g.id).collect();
+    let acknowledged = gap_steps::acknowledged_among(conn, me, &ids)?;
+    let given_feedback = gap_steps::with_feedback_of(conn, me, &ids)?;
+    let mandates = gap_steps::current_mandates(conn, &ids)?;
     let mut tasks = Vec::new();
-    for gap in kim_store::gaps::in_stages(conn, &stages)? {
+    for gap in gaps {
         let mut steps = gap.stage.steps_for(role);
         let mut due_on = None;
         if steps.contains(&GapStep::Propose) {
-            match gap_steps::mandates(conn, gap.id)?.pop() {
-                Some(m) if m.project_group_ids.iter().any(|g| my_groups.contains(g)) => {
-                    due_on = Some(m.due_on)
+            match mandates.get(&gap.id) {
+                Some((due, groups)) if groups.iter().any(|g| my_groups.contains(g)) => {
+                    due_on = Some(*due)
                 }
                 _ => continue,
             }
         }
-        if steps.contains(&GapStep::Acknowledge)
-            && gap_steps::acknowledged_by(conn, gap.id)?.contains(&me)
-        {
+        if acknowledged.contains(&gap.id) {
             steps.retain(|s| *s != GapStep::Acknowledge);
         }
-        if steps.contains(&GapStep::Feedback)
-            && gap_steps::feedback(conn, gap.id)?
-                .iter()
-                .any(|f| f.user_id == Some(me))
-        {
+        if given_feedback.contains(&gap.id) {
             steps.retain(|s| *s != GapStep::Feedback);
         }
         if steps.is_empty() {
@@ -376,8 +392,8 @@ pub async fn my_tasks(
         .db
         .audited_read(caller, None, move |conn, who, trail| {
             let mut seen = Revealed::new();
-            let tasks = collect(conn, who, &mut seen, today)?;
-            let total = tasks.len() as i64;
+            let window = page.offset.saturating_add(page.limit);
+            let (tasks, total) = collect(conn, who, &mut seen, today, window)?;
             let shown: Vec<Task> = tasks
                 .into_iter()
                 .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
