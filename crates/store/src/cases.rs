@@ -341,6 +341,26 @@ pub fn facts(conn: &mut DbConn, id: i64) -> StoreResult<CaseFacts> {
     })
 }
 
+/// Who may see the case and its lead client (the person the audit events of the case's
+/// records name), in one query: what a write to a goal or a contact needs of the case.
+pub fn facts_and_lead(conn: &mut DbConn, id: i64) -> StoreResult<(CaseFacts, i64)> {
+    let (assigned_to, deputy, lead): (i64, Option<i64>, i64) = cases::table
+        .find(id)
+        .select((
+            cases::assigned_user_id,
+            cases::deputy_user_id,
+            cases::lead_client_id,
+        ))
+        .first(conn)?;
+    Ok((
+        CaseFacts {
+            assigned_to,
+            deputy,
+        },
+        lead,
+    ))
+}
+
 fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()> {
     crate::users::check_references(conn, field, &[id], crate::users::Referable::Active)
 }

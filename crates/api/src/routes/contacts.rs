@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::goals::{require_case_role, slice, writable_case};
+use super::goals::{require_case_role, slice, writable_case_ref};
 use super::trimmed;
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit, case_for};
+use crate::case_access::{audit_client, case_ref_for};
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
 use crate::http::paging::PageParams;
@@ -165,15 +165,15 @@ pub async fn list_contacts(
         .db
         .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
             require_case_role(who)?;
-            let case = case_for(conn, who, case_id, Access::Read)?;
+            let case = case_ref_for(conn, who, case_id, Access::Read)?;
             let contacts = store::of_case(conn, case_id)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Contact,
                 AuditVerb::List,
                 None,
-                Some(&case.lead_client_reference),
+                Some(case.lead_client_id),
             )?;
             Ok::<_, ApiError>(contacts)
         })
@@ -204,16 +204,16 @@ pub async fn create_contact(
         .db
         .write_with(caller, move |conn, who| {
             require_case_role(who)?;
-            let case = writable_case(conn, who, case_id)?;
+            let case = writable_case_ref(conn, who, case_id)?;
             let data = input.into_data(today)?;
             let contact = store::insert(conn, &who.actor(), case_id, &data)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Contact,
                 AuditVerb::Create,
                 Some(contact.id),
-                Some(&case.lead_client_reference),
+                Some(case.lead_client_id),
             )?;
             Ok::<_, ApiError>(contact)
         })
@@ -226,19 +226,20 @@ pub async fn create_contact(
     ))
 }
 
-fn contact_case_reference(
+/// The lead client of the contact's case, if the caller may read (or write) the contact.
+fn contact_case_lead(
     conn: &mut DbConn,
     who: &Authenticated,
     id: i64,
     write: bool,
-) -> Result<String, ApiError> {
+) -> Result<i64, ApiError> {
     let case_id = store::case_of(conn, id)?;
     let case = if write {
-        writable_case(conn, who, case_id)?
+        writable_case_ref(conn, who, case_id)?
     } else {
-        case_for(conn, who, case_id, Access::Read)?
+        case_ref_for(conn, who, case_id, Access::Read)?
     };
-    Ok(case.lead_client_reference)
+    Ok(case.lead_client_id)
 }
 
 /// Get a contact
@@ -258,15 +259,15 @@ pub async fn get_contact(
     let contact = state
         .db
         .write_with_denied(caller, (AuditObject::Contact, id), move |conn, who| {
-            let reference = contact_case_reference(conn, who, id, false)?;
+            let lead = contact_case_lead(conn, who, id, false)?;
             let contact = store::find(conn, id)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Contact,
                 AuditVerb::Read,
                 Some(id),
-                Some(&reference),
+                Some(lead),
             )?;
             Ok::<_, ApiError>(contact)
         })
@@ -300,17 +301,17 @@ pub async fn update_contact(
     let updated = state
         .db
         .write_with(caller, move |conn, who| {
-            let reference = contact_case_reference(conn, who, id, true)?;
+            let lead = contact_case_lead(conn, who, id, true)?;
             let expected = if_match.version()?;
             let data = input.into_data(today)?;
             let contact = store::update(conn, id, expected, &data)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Contact,
                 AuditVerb::Update,
                 Some(id),
-                Some(&reference),
+                Some(lead),
             )?;
             Ok::<_, ApiError>(contact)
         })

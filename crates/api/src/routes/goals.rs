@@ -5,7 +5,7 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::access::{case_access, Access};
+use kim_domain::access::Access;
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::Topic;
 use kim_domain::help_plan::GoalStatus;
@@ -18,7 +18,7 @@ use validator::Validate;
 
 use super::not_blank;
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit, case_for};
+use crate::case_access::{audit_client, case_ref_for, CaseRef};
 use crate::error::error_sets as sets;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -52,8 +52,18 @@ pub(crate) fn writable_case(
     who: &Authenticated,
     case_id: i64,
 ) -> Result<cases::Case, ApiError> {
-    let case = case_for(conn, who, case_id, Access::Read)?;
-    if !case_access(&who.principal, &case.facts()).may_write() {
+    writable_case_ref(conn, who, case_id)?;
+    Ok(cases::find(conn, case_id)?)
+}
+
+/// [`writable_case`] without loading the case: its id and lead client, in one query.
+pub(crate) fn writable_case_ref(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    case_id: i64,
+) -> Result<CaseRef, ApiError> {
+    let case = case_ref_for(conn, who, case_id, Access::Read)?;
+    if !case.access.may_write() {
         return Err(ApiError::Forbidden(
             "you may read this case but only its case managers may change it".into(),
         ));
@@ -201,15 +211,15 @@ pub async fn list_goals(
         .db
         .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
             require_case_role(who)?;
-            let case = case_for(conn, who, case_id, Access::Read)?;
+            let case = case_ref_for(conn, who, case_id, Access::Read)?;
             let goals = store::of_case(conn, case_id)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Goal,
                 AuditVerb::List,
                 None,
-                Some(&case.lead_client_reference),
+                Some(case.lead_client_id),
             )?;
             Ok::<_, ApiError>(goals)
         })
@@ -250,16 +260,16 @@ pub async fn create_goal(
         .db
         .write_with(caller, move |conn, who| {
             require_case_role(who)?;
-            let case = writable_case(conn, who, case_id)?;
+            let case = writable_case_ref(conn, who, case_id)?;
             let data = input.into_data(Some(GoalStatus::Open))?;
             let goal = store::insert(conn, &who.actor(), case_id, &data)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Goal,
                 AuditVerb::Create,
                 Some(goal.id),
-                Some(&case.lead_client_reference),
+                Some(case.lead_client_id),
             )?;
             Ok::<_, ApiError>(goal)
         })
@@ -272,20 +282,20 @@ pub async fn create_goal(
     ))
 }
 
-/// The goal and its case's lead client reference, if the caller may read (or write) it.
+/// The goal and its case's lead client, if the caller may read (or write) it.
 fn goal_for(
     conn: &mut DbConn,
     who: &Authenticated,
     id: i64,
     write: bool,
-) -> Result<(store::Goal, String), ApiError> {
+) -> Result<(store::Goal, i64), ApiError> {
     let case_id = store::case_of(conn, id)?;
     let case = if write {
-        writable_case(conn, who, case_id)?
+        writable_case_ref(conn, who, case_id)?
     } else {
-        case_for(conn, who, case_id, Access::Read)?
+        case_ref_for(conn, who, case_id, Access::Read)?
     };
-    Ok((store::find(conn, id)?, case.lead_client_reference))
+    Ok((store::find(conn, id)?, case.lead_client_id))
 }
 
 /// Get a goal
@@ -305,14 +315,14 @@ pub async fn get_goal(
     let goal = state
         .db
         .write_with_denied(caller, (AuditObject::Goal, id), move |conn, who| {
-            let (goal, reference) = goal_for(conn, who, id, false)?;
-            audit(
+            let (goal, lead) = goal_for(conn, who, id, false)?;
+            audit_client(
                 conn,
                 who,
                 AuditObject::Goal,
                 AuditVerb::Read,
                 Some(id),
-                Some(&reference),
+                Some(lead),
             )?;
             Ok::<_, ApiError>(goal)
         })
@@ -346,17 +356,17 @@ pub async fn update_goal(
     let updated = state
         .db
         .write_with(caller, move |conn, who| {
-            let (_, reference) = goal_for(conn, who, id, true)?;
+            let (_, lead) = goal_for(conn, who, id, true)?;
             let expected = if_match.version()?;
             let data = input.into_data(None)?;
             let goal = store::update(conn, id, expected, &data)?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Goal,
                 AuditVerb::Update,
                 Some(id),
-                Some(&reference),
+                Some(lead),
             )?;
             Ok::<_, ApiError>(goal)
         })
@@ -391,20 +401,20 @@ pub async fn add_goal_note(
     let updated = state
         .db
         .write_with(caller, move |conn, who| {
-            let (_, reference) = goal_for(conn, who, id, true)?;
+            let (_, lead) = goal_for(conn, who, id, true)?;
             input.validate()?;
             let noted_on = input.noted_on.unwrap_or(today);
             if noted_on > today {
                 return Err(ApiError::rule("noted_on", "must not be in the future"));
             }
             let goal = store::add_note(conn, &who.actor(), id, noted_on, input.text.trim())?;
-            audit(
+            audit_client(
                 conn,
                 who,
                 AuditObject::Goal,
                 AuditVerb::Update,
                 Some(id),
-                Some(&reference),
+                Some(lead),
             )?;
             Ok::<_, ApiError>(goal)
         })

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::goals::{require_case_role, writable_case};
+use super::goals::{require_case_role, writable_case_ref};
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, audit_client};
 use crate::error::error_sets as sets;
@@ -223,7 +223,7 @@ pub async fn create_request(
         .db
         .write_with(caller, move |conn, who| {
             require_case_role(who)?;
-            writable_case(conn, who, case_id)?;
+            writable_case_ref(conn, who, case_id)?;
             input.validate()?;
             let question = check_question(Some(&input.question)).map_err(ApiError::from)?;
             store::check_references(conn, case_id, input.client_id, input.office_organisation_id)?;
