@@ -154,6 +154,8 @@ async fn me_describes_the_person_and_their_permissions(app: TestApp) {
             "read_survey_results",
             "answer_surveys",
             "read_reports",
+            "read_programme_documents",
+            "record_document_feedback",
         ])
     );
     let admin = app.token("admin").await;

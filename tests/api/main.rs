@@ -32,6 +32,7 @@ mod partner_document;
 mod partner_tokens;
 mod positions;
 mod privacy;
+mod programme_documents;
 mod qualification;
 mod query_counts;
 mod referrals;

@@ -26,6 +26,7 @@ pub mod offer;
 pub mod office_outcome;
 pub mod paging;
 pub mod permission;
+pub mod programme_document;
 pub mod qualification;
 #[cfg(test)]
 mod record_of_processing;

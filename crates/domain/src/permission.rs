@@ -98,6 +98,19 @@ crate::vocabulary! {
         /// Read every intake request with the person's data, and accept (opening a case) or
         /// decline it (the CM coordination).
         DecideIntakeRequests => "decide_intake_requests",
+        /// Read the documents of the programme (CM concept, templates, quality standards,
+        /// integration concept) in all their versions.
+        ReadProgrammeDocuments => "read_programme_documents",
+        /// Draft and edit programme documents and their next versions, record their adoption by
+        /// a decision of the steering group, read all feedback and all acknowledgements (the
+        /// owners of the CM concept: KI lead and CM coordination).
+        ManageProgrammeDocuments => "manage_programme_documents",
+        /// Acknowledge an adopted document version as read and applied (case managers).
+        AcknowledgeProgrammeDocuments => "acknowledge_programme_documents",
+        /// Give feedback on a programme document in one's own name (case managers).
+        GiveDocumentFeedback => "give_document_feedback",
+        /// Record the feedback of a body or, anonymously, of clients on a programme document.
+        RecordDocumentFeedback => "record_document_feedback",
     }
 }
 
@@ -182,6 +195,8 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadSurveyResults,
             AnswerSurveys,
             ReadReports,
+            ReadProgrammeDocuments,
+            RecordDocumentFeedback,
         ],
         Role::KiLead => &[
             ReadOwnAccount,
@@ -196,6 +211,9 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             AnswerSurveys,
             ReadReports,
             ConfirmAccessChanges,
+            ReadProgrammeDocuments,
+            ManageProgrammeDocuments,
+            RecordDocumentFeedback,
         ],
         Role::CmCoordinator => &[
             ReadOwnAccount,
@@ -209,6 +227,9 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadReports,
             SubmitIntakeRequests,
             DecideIntakeRequests,
+            ReadProgrammeDocuments,
+            ManageProgrammeDocuments,
+            RecordDocumentFeedback,
         ],
         Role::SteeringMember => &[
             ReadOwnAccount,
@@ -217,6 +238,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadGaps,
             AnswerSurveys,
             ReadReports,
+            ReadProgrammeDocuments,
         ],
         Role::Analyst => &[
             ReadOwnAccount,
@@ -235,6 +257,9 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             AnswerSurveys,
             ReadOwnCaseReports,
             SubmitIntakeRequests,
+            ReadProgrammeDocuments,
+            AcknowledgeProgrammeDocuments,
+            GiveDocumentFeedback,
         ],
         Role::ImmigrationOfficer => &[
             ReadOwnAccount,
@@ -253,7 +278,13 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ManageRetention,
             ConfirmAccessChanges,
         ],
-        Role::ProjectGroupMember => &[ReadOwnAccount, ReadReferenceData, ReadGaps, AnswerSurveys],
+        Role::ProjectGroupMember => &[
+            ReadOwnAccount,
+            ReadReferenceData,
+            ReadGaps,
+            AnswerSurveys,
+            ReadProgrammeDocuments,
+        ],
     }
 }
 
@@ -383,6 +414,24 @@ mod tests {
                                 | Role::ProjectGroupMember
                                 | Role::ImmigrationOfficer,
                             AnswerSurveys
+                        )
+                        | (
+                            Role::KiLead
+                                | Role::Coordinator
+                                | Role::CmCoordinator
+                                | Role::CaseManager
+                                | Role::SteeringMember
+                                | Role::ProjectGroupMember,
+                            ReadProgrammeDocuments
+                        )
+                        | (Role::KiLead | Role::CmCoordinator, ManageProgrammeDocuments)
+                        | (
+                            Role::CaseManager,
+                            AcknowledgeProgrammeDocuments | GiveDocumentFeedback
+                        )
+                        | (
+                            Role::KiLead | Role::Coordinator | Role::CmCoordinator,
+                            RecordDocumentFeedback
                         )
                 );
                 assert_eq!(person(*role).may(*action), expected, "{role} / {action}");

@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
+pub mod programme_documents;
 pub mod qualification;
 pub mod referrals;
 pub mod reports;

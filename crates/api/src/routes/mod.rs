@@ -30,6 +30,7 @@ pub mod organisations;
 pub mod partner_tokens;
 pub mod positions;
 pub mod privacy;
+pub mod programme_documents;
 pub mod qualification;
 pub mod questionnaires;
 pub mod referrals;
@@ -121,6 +122,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     retention::configure(cfg);
     events::configure(cfg);
     webhooks::configure(cfg);
+    programme_documents::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

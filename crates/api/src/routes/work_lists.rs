@@ -54,6 +54,9 @@ kim_domain::vocabulary! {
         /// A partner organisation's intake request (Zuweisung) waiting for the CM
         /// coordination to accept or decline it.
         IntakeRequestToDecide => "intake_request_to_decide",
+        /// An adopted programme document (CM concept, template, quality standard, integration
+        /// concept) the case manager has not yet acknowledged as read and applied.
+        DocumentToAcknowledge => "document_to_acknowledge",
     }
 }
 
@@ -66,8 +69,8 @@ pub struct Task {
     /// When it is or was due, if it has a date.
     pub due_on: Option<NaiveDate>,
     pub case_id: Option<i64>,
-    /// `goal`, `conference`, `referral`, `residence_request`, `case`, `gap`, `access_change` or
-    /// `intake_request`.
+    /// `goal`, `conference`, `referral`, `residence_request`, `case`, `gap`, `access_change`,
+    /// `intake_request` or `programme_document`.
     pub object_type: &'static str,
     pub object_id: i64,
     /// A short text: the goal, the task, the referral's purpose, the question.
@@ -249,6 +252,9 @@ fn collect(
     if confirms {
         tasks.extend(access_change_tasks(conn, me)?);
     }
+    if who.principal.may(Action::AcknowledgeProgrammeDocuments) {
+        tasks.extend(document_tasks(conn, me)?);
+    }
     if scope == CaseScope::Nothing
         && requests == RequestScope::Nothing
         && !has_gap_role
@@ -288,6 +294,25 @@ fn access_change_tasks(conn: &mut kim_store::DbConn, me: i64) -> Result<Vec<Task
             object_type: "access_change",
             object_id: change.id,
             title: change.summary,
+        })
+        .collect())
+}
+
+/// The adopted programme documents the caller has not acknowledged yet, dated by their
+/// adoption. No person is named: nothing to audit.
+fn document_tasks(conn: &mut kim_store::DbConn, me: i64) -> Result<Vec<Task>, ApiError> {
+    Ok(kim_store::programme_documents::unacknowledged_by(conn, me)?
+        .into_iter()
+        .map(|document| Task {
+            kind: TaskKind::DocumentToAcknowledge,
+            due_on: document.adopted_on,
+            case_id: None,
+            object_type: "programme_document",
+            object_id: document.id,
+            title: format!(
+                "Read and apply: {} (version {})",
+                document.title, document.document_version
+            ),
         })
         .collect())
 }
@@ -373,6 +398,10 @@ fn gap_tasks(
 /// Access changes waiting for the caller's confirmation (`access_change_to_confirm`, object
 /// `access_change`): for the data protection officer and the KI lead, those asked for by
 /// someone else and not about their own account.
+///
+/// Adopted programme documents a case manager has not acknowledged yet
+/// (`document_to_acknowledge`, object `programme_document`, dated by their adoption), until
+/// `POST /programme-documents/{id}/acknowledgements`.
 ///
 /// **Who may call:** `case_manager`, `cm_coordinator`, `immigration_officer`, `ki_lead`,
 /// `steering_member`, `project_group_member`, `data_protection_officer`. Others: 403.

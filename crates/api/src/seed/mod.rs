@@ -9,6 +9,7 @@ pub mod gaps;
 mod offers;
 mod office_outcomes;
 mod positions;
+pub mod programme_documents;
 pub mod qualification;
 mod roadmap;
 mod surveys;
@@ -149,6 +150,9 @@ pub struct SeedReport {
 pub fn demo(conn: &mut DbConn, password_hash: &str) -> Result<SeedReport, StoreError> {
     let mut report = demo_without_cases(conn, password_hash)?;
     report.steering_created.push(("cases", cases::demo(conn)?));
+    report
+        .steering_created
+        .push(("programme documents", programme_documents::demo(conn)?));
     Ok(report)
 }
 

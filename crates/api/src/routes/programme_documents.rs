@@ -1,0 +1,764 @@
+//! Documents of the programme (Dokumente des Programms): the CM concept, templates, quality
+//! standards and the integration concept in versions, adopted by the steering group,
+//! acknowledged by case managers and improved from feedback.
+
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use kim_domain::programme_document::{
+    check_feedback, is_attachment_url, DocumentKind, DocumentStatus, FeedbackRefusal,
+    FeedbackRights, FeedbackSource,
+};
+use kim_domain::Action;
+use kim_store::programme_documents::{
+    self as store, DocumentFilter, DraftContent, NewFeedback, NextVersion,
+};
+use kim_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::{not_blank, trimmed};
+use crate::auth::Caller;
+use crate::error::error_sets as sets;
+use crate::http::body::Json;
+use crate::http::paging::PageParams;
+use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::routes::RouteTable;
+use crate::server::AppState;
+use crate::{page_type, ApiError};
+
+pub fn configure(cfg: &mut impl RouteTable) {
+    cfg.service(list_documents)
+        .service(get_document)
+        .service(create_document)
+        .service(update_document)
+        .service(adopt_document)
+        .service(draft_next_version)
+        .service(acknowledge_document)
+        .service(list_acknowledgements)
+        .service(give_feedback)
+        .service(list_feedback);
+}
+
+/// A step the version's status does not allow: 409 with its own problem type, so that a client
+/// can tell it from a duplicate.
+fn status_refusal(error: StoreError) -> ApiError {
+    let detail = match error {
+        StoreError::IllegalTransition(refused) => refused.to_string(),
+        StoreError::Conflict(why) => why,
+        other => return other.into(),
+    };
+    ApiError::Refused {
+        slug: "document-status",
+        title: "Not allowed in the document version's status",
+        detail,
+    }
+}
+
+/// Fassung eines Programmdokuments (version of a programme document): the CM concept, a
+/// template, a quality standard or the integration concept.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1, "document_id": 1, "predecessor_id": null, "kind": "cm_concept",
+    "title": "Kreisweites CM-Konzept KIM Rhein-Sieg", "document_version": 1,
+    "text": "1. Ziele des Case Managements …", "attachment_url": null, "status": "adopted",
+    "decision_id": 4, "adopted_at": "2021-06-10T12:00:00Z", "superseded_at": null,
+    "feedback_ids": [], "created_by": 2, "version": 2,
+    "created_at": "2021-05-01T09:00:00Z", "updated_at": "2021-06-10T12:00:00Z"
+}))]
+pub struct ProgrammeDocument {
+    /// The id of this version.
+    pub id: i64,
+    /// The document this is a version of: the id of its first version.
+    pub document_id: i64,
+    /// The version this one was drafted from.
+    pub predecessor_id: Option<i64>,
+    pub kind: DocumentKind,
+    pub title: String,
+    /// Fassung: 1 for the first version, then one more than the highest before.
+    pub document_version: i32,
+    /// The text, when it is held here.
+    pub text: Option<String>,
+    /// A link to the document (https), when it is held elsewhere.
+    pub attachment_url: Option<String>,
+    pub status: DocumentStatus,
+    /// The steering group's decision that adopted this version.
+    pub decision_id: Option<i64>,
+    pub adopted_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    /// Feedback entries this version took up.
+    pub feedback_ids: Vec<i64>,
+    pub created_by: Option<i64>,
+    /// Row version for `If-Match` (not the document's version number).
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Document> for ProgrammeDocument {
+    fn from(d: store::Document) -> Self {
+        ProgrammeDocument {
+            id: d.id,
+            document_id: d.series_id,
+            predecessor_id: d.predecessor_id,
+            kind: d.kind,
+            title: d.title,
+            document_version: d.document_version,
+            text: d.text,
+            attachment_url: d.attachment_url,
+            status: d.status,
+            decision_id: d.decision_id,
+            adopted_at: d.adopted_at,
+            superseded_at: d.superseded_at,
+            feedback_ids: d.feedback_ids,
+            created_by: d.created_by,
+            version: d.version,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+page_type!(ProgrammeDocumentPage, ProgrammeDocument);
+
+fn attachment(value: &str) -> Result<(), validator::ValidationError> {
+    if is_attachment_url(value) {
+        return Ok(());
+    }
+    let mut error = validator::ValidationError::new("https");
+    error.message = Some("must be an https:// link without spaces".into());
+    Err(error)
+}
+
+fn distinct(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// A new document (its first version, a draft).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "template", "title": "Vorlage Hilfeplan",
+    "attachment_url": "https://intranet.rhein-sieg-kreis.de/kim/vorlage-hilfeplan.docx"
+}))]
+pub struct DocumentInput {
+    pub kind: DocumentKind,
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
+    pub title: String,
+    /// The text; this or `attachment_url` is required (422 `rule`).
+    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[schema(max_length = 20000)]
+    pub text: Option<String>,
+    /// A link to the document held elsewhere.
+    #[validate(
+        length(max = 2000, message = "must be at most 2000 characters"),
+        custom(function = "attachment")
+    )]
+    #[schema(pattern = "^https://\\S+$", max_length = 2000)]
+    pub attachment_url: Option<String>,
+}
+
+/// The new content of a draft.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Qualitätsstandards im Case Management", "text": "1. Erstgespräch binnen 14 Tagen …",
+    "feedback_ids": [3]
+}))]
+pub struct DraftInput {
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
+    pub title: String,
+    /// The text; this or `attachment_url` is required (422 `rule`).
+    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[schema(max_length = 20000)]
+    pub text: Option<String>,
+    #[validate(
+        length(max = 2000, message = "must be at most 2000 characters"),
+        custom(function = "attachment")
+    )]
+    #[schema(pattern = "^https://\\S+$", max_length = 2000)]
+    pub attachment_url: Option<String>,
+    /// Feedback on this document (any version) the draft takes up; replaces the list.
+    #[serde(default)]
+    #[validate(length(max = 100, message = "at most 100 feedback entries"))]
+    #[schema(max_items = 100)]
+    pub feedback_ids: Vec<i64>,
+}
+
+/// Text or link: one is required, after trimming.
+fn content(
+    title: String,
+    text: Option<String>,
+    attachment_url: Option<String>,
+    feedback_ids: Vec<i64>,
+) -> Result<DraftContent, ApiError> {
+    let text = trimmed(text);
+    let attachment_url = trimmed(attachment_url);
+    if text.is_none() && attachment_url.is_none() {
+        return Err(ApiError::rule(
+            "text",
+            "give the text or an attachment_url (or both)",
+        ));
+    }
+    Ok(DraftContent {
+        title: title.trim().to_owned(),
+        text,
+        attachment_url,
+        feedback_ids: distinct(feedback_ids),
+    })
+}
+
+/// The next version: what changes; fields left out are copied from the adopted version.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "2. Fassung: Erstgespräch binnen 10 Tagen …", "feedback_ids": [1, 2]}))]
+pub struct NextVersionInput {
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[schema(max_length = 20000)]
+    pub text: Option<String>,
+    #[validate(
+        length(max = 2000, message = "must be at most 2000 characters"),
+        custom(function = "attachment")
+    )]
+    #[schema(pattern = "^https://\\S+$", max_length = 2000)]
+    pub attachment_url: Option<String>,
+    /// Feedback on this document (any version) the new draft takes up.
+    #[serde(default)]
+    #[validate(length(max = 100, message = "at most 100 feedback entries"))]
+    #[schema(max_items = 100)]
+    pub feedback_ids: Vec<i64>,
+}
+
+/// The decision that adopts a draft.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision_id": 4}))]
+pub struct AdoptInput {
+    /// A decision (`adopted`) of a meeting of the steering group.
+    pub decision_id: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    pub kind: Option<DocumentKind>,
+    pub status: Option<DocumentStatus>,
+    /// The versions of one document (the id of its first version).
+    pub document_id: Option<i64>,
+}
+
+#[cfg(test)]
+const WHO_READS: &str = "`ki_lead`, `coordinator`, `cm_coordinator`, `case_manager`, \
+                         `steering_member`, `project_group_member`";
+
+/// List programme documents
+///
+/// Every version of every document, by document and version number. Filters: `kind`,
+/// `status`, `document_id` (the versions of one document).
+///
+/// **Who may call:** `ki_lead`, `coordinator`, `cm_coordinator`, `case_manager`,
+/// `steering_member`, `project_group_member`.
+#[utoipa::path(tag = "Programme documents", params(PageParams, DocumentQuery), responses(
+    (status = 200, description = "One page of document versions", body = ProgrammeDocumentPage),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/programme-documents")]
+pub async fn list_documents(
+    caller: Caller,
+    state: web::Data<AppState>,
+    paging: web::Query<PageParams>,
+    query: web::Query<DocumentQuery>,
+) -> Result<web::Json<ProgrammeDocumentPage>, ApiError> {
+    let page = paging.page()?;
+    let filter = DocumentFilter {
+        kind: query.kind,
+        status: query.status,
+        series_id: query.document_id,
+    };
+    let listed = state
+        .db
+        .read_as(caller, Action::ReadProgrammeDocuments, move |conn, _| {
+            store::list(conn, &filter, page)
+        })
+        .await?;
+    Ok(web::Json(ProgrammeDocumentPage::new(listed, page)))
+}
+
+/// Get a programme document version
+///
+/// **Who may call:** `ki_lead`, `coordinator`, `cm_coordinator`, `case_manager`,
+/// `steering_member`, `project_group_member`.
+#[utoipa::path(tag = "Programme documents", params(("id" = i64, Path, description = "Version id")), responses(
+    (status = 200, description = "The version", body = ProgrammeDocument, headers(("ETag" = String))),
+    sets::ReadErrors,
+), security(("bearer" = [])))]
+#[get("/programme-documents/{id}")]
+pub async fn get_document(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let found = state
+        .db
+        .read_as(caller, Action::ReadProgrammeDocuments, move |conn, _| {
+            store::find(conn, id)
+        })
+        .await?;
+    let version = found.version;
+    Ok(ok_versioned(&ProgrammeDocument::from(found), version))
+}
+
+/// Draft a programme document
+///
+/// A new document: its first version, a draft (`document_version` 1). The text or an https
+/// `attachment_url` is required (422 `rule` on `text` when neither is given).
+///
+/// **Who may call:** `ki_lead`, `cm_coordinator`.
+#[utoipa::path(tag = "Programme documents", request_body = DocumentInput, responses(
+    (status = 201, description = "Drafted", body = ProgrammeDocument, headers(("ETag" = String), ("Location" = String))),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/programme-documents")]
+pub async fn create_document(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Json<DocumentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let created = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::ManageProgrammeDocuments)?;
+            input.validate()?;
+            let data = content(input.title, input.text, input.attachment_url, Vec::new())?;
+            Ok::<_, ApiError>(store::insert(conn, input.kind, &data, who.user_id())?)
+        })
+        .await?;
+    let (id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &ProgrammeDocument::from(created),
+        version,
+        format!("/api/v1/programme-documents/{id}"),
+    ))
+}
+
+/// Edit a draft
+///
+/// Replaces title, text, link and the feedback taken up. Only a draft can be edited (409
+/// `document-status` otherwise: draft the next version instead). `feedback_ids` must be
+/// feedback on a version of the same document (422 `reference`). Requires `If-Match`.
+///
+/// **Who may call:** `ki_lead`, `cm_coordinator`.
+#[utoipa::path(tag = "Programme documents", request_body = DraftInput,
+    params(("id" = i64, Path, description = "Version id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
+    responses(
+    (status = 200, description = "The draft", body = ProgrammeDocument, headers(("ETag" = String))),
+    sets::ReplaceErrors,
+), security(("bearer" = [])))]
+#[put("/programme-documents/{id}")]
+pub async fn update_document(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<DraftInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let id = id.into_inner();
+    let updated = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::ManageProgrammeDocuments)?;
+            let expected = if_match.version()?;
+            input.validate()?;
+            let data = content(
+                input.title,
+                input.text,
+                input.attachment_url,
+                input.feedback_ids,
+            )?;
+            store::update(conn, id, expected, &data).map_err(status_refusal)
+        })
+        .await?;
+    let version = updated.version;
+    Ok(ok_versioned(&ProgrammeDocument::from(updated), version))
+}
+
+/// Adopt a draft by a decision of the steering group
+///
+/// `decision_id` must be a decision (422 `reference`) with the outcome `adopted` taken in a
+/// meeting of the steering group that has been held (422 `rule` for any other body or
+/// outcome, or a meeting still planned). The version
+/// adopted before it, if any, becomes `superseded` in the same transaction. Only a draft can be
+/// adopted (409 `document-status`). Requires `If-Match`.
+///
+/// **Who may call:** `ki_lead`, `cm_coordinator`.
+#[utoipa::path(tag = "Programme documents", request_body = AdoptInput,
+    params(("id" = i64, Path, description = "Version id"), ("If-Match" = String, Header, description = "ETag of the draft")),
+    responses(
+    (status = 200, description = "The adopted version", body = ProgrammeDocument, headers(("ETag" = String))),
+    sets::ReplaceErrors,
+), security(("bearer" = [])))]
+#[post("/programme-documents/{id}/adopt")]
+pub async fn adopt_document(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    if_match: IfMatch,
+    body: Json<AdoptInput>,
+) -> Result<HttpResponse, ApiError> {
+    let decision = body.into_inner().decision_id;
+    let id = id.into_inner();
+    let adopted = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::ManageProgrammeDocuments)?;
+            let expected = if_match.version()?;
+            let today = Utc::now().date_naive();
+            store::adopt(conn, id, expected, decision, today).map_err(status_refusal)
+        })
+        .await?;
+    let version = adopted.version;
+    Ok(ok_versioned(&ProgrammeDocument::from(adopted), version))
+}
+
+/// Draft the next version
+///
+/// From the adopted version of a document: a new draft with the next `document_version`, the
+/// same kind, and the adopted content where the body leaves a field out. `feedback_ids` names
+/// the feedback it takes up (on any version of the document; 422 `reference` otherwise). 409
+/// `document-status` when this version is not the adopted one or a draft is already open.
+///
+/// **Who may call:** `ki_lead`, `cm_coordinator`.
+#[utoipa::path(tag = "Programme documents", request_body = NextVersionInput,
+    params(("id" = i64, Path, description = "Id of the adopted version")),
+    responses(
+    (status = 201, description = "The new draft", body = ProgrammeDocument, headers(("ETag" = String), ("Location" = String))),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/programme-documents/{id}/versions")]
+pub async fn draft_next_version(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<NextVersionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let id = id.into_inner();
+    let created = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::ManageProgrammeDocuments)?;
+            input.validate()?;
+            let next = NextVersion {
+                title: input.title.map(|t| t.trim().to_owned()),
+                text: trimmed(input.text),
+                attachment_url: trimmed(input.attachment_url),
+                feedback_ids: distinct(input.feedback_ids),
+            };
+            store::next_version(conn, id, &next, who.user_id()).map_err(status_refusal)
+        })
+        .await?;
+    let (new_id, version) = (created.id, created.version);
+    Ok(created_versioned(
+        &ProgrammeDocument::from(created),
+        version,
+        format!("/api/v1/programme-documents/{new_id}"),
+    ))
+}
+
+/// "Gelesen und angewendet": a case manager's acknowledgement of an adopted version.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"document_id": 1, "user_id": 5, "display_name": "Fallmanagerin Demo",
+    "acknowledged_at": "2021-06-20T08:30:00Z"}))]
+pub struct Acknowledgement {
+    /// The version acknowledged.
+    pub document_id: i64,
+    pub user_id: i64,
+    pub display_name: Option<String>,
+    pub acknowledged_at: DateTime<Utc>,
+}
+
+impl From<store::Acknowledgement> for Acknowledgement {
+    fn from(a: store::Acknowledgement) -> Self {
+        Acknowledgement {
+            document_id: a.document_id,
+            user_id: a.user_id,
+            display_name: a.display_name,
+            acknowledged_at: a.acknowledged_at,
+        }
+    }
+}
+
+page_type!(AcknowledgementPage, Acknowledgement);
+
+/// Acknowledge an adopted version
+///
+/// The caller has read the version and applies it. Takes no body. 201 the first time, 200 with
+/// the first acknowledgement when repeated. Only an adopted version (409 `document-status`).
+/// Until then the version is on the caller's `GET /me/tasks` (`document_to_acknowledge`).
+///
+/// **Who may call:** `case_manager`.
+#[utoipa::path(tag = "Programme documents", params(("id" = i64, Path, description = "Version id")), responses(
+    (status = 201, description = "Acknowledged", body = Acknowledgement),
+    (status = 200, description = "Acknowledged before", body = Acknowledgement),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/programme-documents/{id}/acknowledgements")]
+pub async fn acknowledge_document(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (acknowledgement, created) = state
+        .db
+        .write_with(caller, move |conn, who| {
+            who.require(Action::AcknowledgeProgrammeDocuments)?;
+            let me = who.user_id().ok_or(ApiError::NotFound)?;
+            store::acknowledge(conn, id, me).map_err(status_refusal)
+        })
+        .await?;
+    let body = Acknowledgement::from(acknowledgement);
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+/// List the acknowledgements of a version
+///
+/// Oldest first. The KI lead and the CM coordination see everyone's (to follow up the
+/// standards); a case manager sees only their own.
+///
+/// **Who may call:** `ki_lead`, `cm_coordinator`, `case_manager` (own only).
+#[utoipa::path(tag = "Programme documents", params(("id" = i64, Path, description = "Version id"), PageParams), responses(
+    (status = 200, description = "One page of acknowledgements", body = AcknowledgementPage),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/programme-documents/{id}/acknowledgements")]
+pub async fn list_acknowledgements(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    paging: web::Query<PageParams>,
+) -> Result<web::Json<AcknowledgementPage>, ApiError> {
+    let page = paging.page()?;
+    let id = id.into_inner();
+    let listed = state
+        .db
+        .read_with(caller, move |conn, who| {
+            let only = if who.principal.may(Action::ManageProgrammeDocuments) {
+                None
+            } else if who.principal.may(Action::AcknowledgeProgrammeDocuments) {
+                Some(who.user_id().ok_or(ApiError::NotFound)?)
+            } else {
+                return Err(ApiError::Forbidden(
+                    "only the KI lead, the CM coordination and case managers (their own) read \
+                     acknowledgements"
+                        .into(),
+                ));
+            };
+            Ok::<_, ApiError>(store::acknowledgements(conn, id, only, page)?)
+        })
+        .await?;
+    Ok(web::Json(AcknowledgementPage::new(listed, page)))
+}
+
+/// Rückmeldung (feedback) on a document version. Feedback of clients is anonymous: the text,
+/// the date and who recorded it, nothing about the person.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": 2, "document_id": 1, "source": "client", "body_id": null,
+    "text": "Die Termine sollten auch nachmittags möglich sein.", "received_on": "2021-09-02",
+    "recorded_by": 4, "created_at": "2021-09-03T10:00:00Z"}))]
+pub struct Feedback {
+    pub id: i64,
+    /// The version the feedback is about.
+    pub document_id: i64,
+    pub source: FeedbackSource,
+    /// The body whose feedback it is (`source` `body`).
+    pub body_id: Option<i64>,
+    pub text: String,
+    /// When it was given.
+    pub received_on: NaiveDate,
+    /// The case manager who gave it, or who recorded a body's or clients' feedback.
+    pub recorded_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::Feedback> for Feedback {
+    fn from(f: store::Feedback) -> Self {
+        Feedback {
+            id: f.id,
+            document_id: f.document_id,
+            source: f.data.source,
+            body_id: f.data.body_id,
+            text: f.data.text,
+            received_on: f.data.received_on,
+            recorded_by: f.recorded_by,
+            created_at: f.created_at,
+        }
+    }
+}
+
+page_type!(FeedbackPage, Feedback);
+
+/// Feedback to give or record.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"source": "body", "body_id": 3,
+    "text": "Der Arbeitskreis wünscht eine Vorlage in leichter Sprache.", "received_on": "2021-10-05"}))]
+pub struct FeedbackInput {
+    /// `case_manager` (a case manager, in their own name), `body` (with `body_id`) or `client`
+    /// (anonymous; no `body_id`). A body id with any other source, or none with `body`, is 422
+    /// `rule`; a source the caller may not enter is 403.
+    pub source: FeedbackSource,
+    pub body_id: Option<i64>,
+    #[validate(
+        length(max = 5000, message = "must be at most 5000 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(pattern = "\\S", min_length = 1, max_length = 5000)]
+    pub text: String,
+    /// When it was given; today when left out; not in the future (422 `rule`).
+    pub received_on: Option<NaiveDate>,
+}
+
+/// Give or record feedback on a version
+///
+/// A case manager gives feedback in their own name (`case_manager`); the KI lead, the
+/// coordination and the CM coordination record the feedback of a body (`body`, naming it) and
+/// of clients (`client`, anonymous: only the text, the date and who recorded it). Drafts and
+/// adopted versions take feedback; a superseded one does not (409 `document-status`).
+///
+/// **Who may call:** `case_manager` (source `case_manager`); `ki_lead`, `coordinator`,
+/// `cm_coordinator` (sources `body` and `client`).
+#[utoipa::path(tag = "Programme documents", request_body = FeedbackInput,
+    params(("id" = i64, Path, description = "Version id")),
+    responses(
+    (status = 201, description = "Recorded", body = Feedback),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::CreateErrors,
+), security(("bearer" = [])))]
+#[post("/programme-documents/{id}/feedback")]
+pub async fn give_feedback(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<FeedbackInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let id = id.into_inner();
+    let created = state
+        .db
+        .write_with(caller, move |conn, who| {
+            let rights = FeedbackRights {
+                own: who.principal.may(Action::GiveDocumentFeedback),
+                on_behalf: who.principal.may(Action::RecordDocumentFeedback),
+            };
+            if !rights.own && !rights.on_behalf {
+                return Err(ApiError::Forbidden(
+                    "your role neither gives nor records feedback on programme documents".into(),
+                ));
+            }
+            input.validate()?;
+            check_feedback(rights, input.source, input.body_id).map_err(
+                |refusal| match refusal {
+                    FeedbackRefusal::NotYours(why) => ApiError::Forbidden(why.into()),
+                    FeedbackRefusal::Field(field, message) => ApiError::rule(field, message),
+                },
+            )?;
+            let today = Utc::now().date_naive();
+            let received_on = input.received_on.unwrap_or(today);
+            if received_on > today {
+                return Err(ApiError::rule("received_on", "must not be in the future"));
+            }
+            let data = NewFeedback {
+                source: input.source,
+                body_id: input.body_id,
+                text: input.text.trim().to_owned(),
+                received_on,
+            };
+            store::insert_feedback(conn, id, &data, who.user_id()).map_err(status_refusal)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Feedback::from(created)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedbackQuery {
+    pub source: Option<FeedbackSource>,
+}
+
+/// List the feedback on a version
+///
+/// Oldest first; filter `source`. What the next version can take up (`feedback_ids`).
+///
+/// **Who may call:** `ki_lead`, `cm_coordinator`.
+#[utoipa::path(tag = "Programme documents", params(("id" = i64, Path, description = "Version id"), PageParams, FeedbackQuery), responses(
+    (status = 200, description = "One page of feedback", body = FeedbackPage),
+    (status = 404, response = crate::error::responses::NotFound),
+    sets::ListErrors,
+), security(("bearer" = [])))]
+#[get("/programme-documents/{id}/feedback")]
+pub async fn list_feedback(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    paging: web::Query<PageParams>,
+    query: web::Query<FeedbackQuery>,
+) -> Result<web::Json<FeedbackPage>, ApiError> {
+    let page = paging.page()?;
+    let id = id.into_inner();
+    let source = query.source;
+    let listed = state
+        .db
+        .read_as(caller, Action::ManageProgrammeDocuments, move |conn, _| {
+            store::feedback_on(conn, id, source, page)
+        })
+        .await?;
+    Ok(web::Json(FeedbackPage::new(listed, page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WHO_READS;
+    use kim_domain::permission::roles_allowed;
+    use kim_domain::Action;
+
+    /// The "who may call" lines say what the permission table says.
+    #[test]
+    fn readers_are_the_table_s() {
+        let listed: Vec<String> = roles_allowed(Action::ReadProgrammeDocuments)
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect();
+        let mut documented: Vec<String> = WHO_READS.split(", ").map(str::to_owned).collect();
+        documented.sort();
+        let mut listed_sorted = listed.clone();
+        listed_sorted.sort();
+        assert_eq!(documented, listed_sorted);
+    }
+}

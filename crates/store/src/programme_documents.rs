@@ -1,0 +1,747 @@
+//! Documents of the programme (CM concept, templates, quality standards, integration concept),
+//! one row per version, with case managers' acknowledgements and feedback. The status machine,
+//! the adopting decision and who may enter which feedback are `kim_domain::programme_document`'s
+//! rules; here they are applied to what is stored, each write in the caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Date, Text};
+use kim_domain::body::{BodyKind, DecisionOutcome};
+use kim_domain::paging::PageRequest;
+use kim_domain::programme_document::{
+    check_adopting_decision, DocumentKind, DocumentStatus, FeedbackSource,
+};
+
+use crate::connection::MultiBackend;
+use crate::error::{changed_or_stale, StoreResult};
+use crate::{bodies, clock, DbConn, Listed, StoreError};
+
+use self::schema::{
+    programme_document_acknowledgements as acknowledgements,
+    programme_document_feedback as feedback, programme_document_feedback_taken as taken,
+    programme_documents as documents,
+};
+
+/// The tables of this module, written by hand to match `migrations/*/…_programme_documents`.
+mod schema {
+    diesel::table! {
+        programme_documents (id) {
+            id -> BigInt,
+            series_id -> BigInt,
+            predecessor_id -> Nullable<BigInt>,
+            kind -> Text,
+            title -> Text,
+            document_version -> Integer,
+            body_text -> Nullable<Text>,
+            attachment_url -> Nullable<Text>,
+            status -> Text,
+            decision_id -> Nullable<BigInt>,
+            adopted_at -> Nullable<Timestamp>,
+            superseded_at -> Nullable<Timestamp>,
+            created_by -> Nullable<BigInt>,
+            version -> Integer,
+            created_at -> Timestamp,
+            updated_at -> Timestamp,
+        }
+    }
+
+    diesel::table! {
+        programme_document_acknowledgements (document_id, user_id) {
+            document_id -> BigInt,
+            user_id -> BigInt,
+            acknowledged_at -> Timestamp,
+        }
+    }
+
+    diesel::table! {
+        programme_document_feedback (id) {
+            id -> BigInt,
+            document_id -> BigInt,
+            source -> Text,
+            body_id -> Nullable<BigInt>,
+            text -> Text,
+            received_on -> Date,
+            recorded_by -> Nullable<BigInt>,
+            created_at -> Timestamp,
+        }
+    }
+
+    diesel::table! {
+        programme_document_feedback_taken (document_id, feedback_id) {
+            document_id -> BigInt,
+            feedback_id -> BigInt,
+        }
+    }
+
+    diesel::allow_tables_to_appear_in_same_query!(
+        programme_documents,
+        programme_document_acknowledgements,
+        programme_document_feedback,
+        programme_document_feedback_taken
+    );
+}
+
+/// The content of a draft a client sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftContent {
+    pub title: String,
+    pub text: Option<String>,
+    pub attachment_url: Option<String>,
+    /// Feedback (on any version of the same document) the draft takes up; distinct, ascending.
+    pub feedback_ids: Vec<i64>,
+}
+
+/// What a next version changes; absent fields are copied from the adopted version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NextVersion {
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub attachment_url: Option<String>,
+    pub feedback_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub id: i64,
+    pub series_id: i64,
+    pub predecessor_id: Option<i64>,
+    pub kind: DocumentKind,
+    pub title: String,
+    pub document_version: i32,
+    pub text: Option<String>,
+    pub attachment_url: Option<String>,
+    pub status: DocumentStatus,
+    pub decision_id: Option<i64>,
+    pub adopted_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub feedback_ids: Vec<i64>,
+    pub created_by: Option<i64>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = documents, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct DocumentRow {
+    id: i64,
+    series_id: i64,
+    predecessor_id: Option<i64>,
+    kind: String,
+    title: String,
+    document_version: i32,
+    body_text: Option<String>,
+    attachment_url: Option<String>,
+    status: String,
+    decision_id: Option<i64>,
+    adopted_at: Option<NaiveDateTime>,
+    superseded_at: Option<NaiveDateTime>,
+    created_by: Option<i64>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter {
+    pub kind: Option<DocumentKind>,
+    pub status: Option<DocumentStatus>,
+    /// The versions of one document (the id of its first version).
+    pub series_id: Option<i64>,
+}
+
+fn complete(conn: &mut DbConn, rows: Vec<DocumentRow>) -> StoreResult<Vec<Document>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut taken_up: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (document, entry) in taken::table
+        .filter(taken::document_id.eq_any(&ids))
+        .order((taken::document_id, taken::feedback_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        taken_up.entry(document).or_default().push(entry);
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok(Document {
+                id: row.id,
+                series_id: row.series_id,
+                predecessor_id: row.predecessor_id,
+                kind: DocumentKind::parse(&row.kind)?,
+                title: row.title,
+                document_version: row.document_version,
+                text: row.body_text,
+                attachment_url: row.attachment_url,
+                status: DocumentStatus::parse(&row.status)?,
+                decision_id: row.decision_id,
+                adopted_at: row.adopted_at.map(clock::to_utc),
+                superseded_at: row.superseded_at.map(clock::to_utc),
+                feedback_ids: taken_up.remove(&row.id).unwrap_or_default(),
+                created_by: row.created_by,
+                version: row.version,
+                created_at: clock::to_utc(row.created_at),
+                updated_at: clock::to_utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+fn filtered(filter: &DocumentFilter) -> documents::BoxedQuery<'static, MultiBackend> {
+    let mut query = documents::table.into_boxed::<MultiBackend>();
+    if let Some(kind) = filter.kind {
+        query = query.filter(documents::kind.eq(kind.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(documents::status.eq(status.as_str()));
+    }
+    if let Some(series) = filter.series_id {
+        query = query.filter(documents::series_id.eq(series));
+    }
+    query
+}
+
+/// Versions by document (its first version's id), then by version number.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &DocumentFilter,
+    page: PageRequest,
+) -> StoreResult<Listed<Document>> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let rows: Vec<DocumentRow> = filtered(filter)
+        .order((
+            documents::series_id.asc(),
+            documents::document_version.asc(),
+        ))
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(DocumentRow::as_select())
+        .load(conn)?;
+    Ok(Listed {
+        items: complete(conn, rows)?,
+        total,
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<Document> {
+    let row: DocumentRow = documents::table
+        .find(id)
+        .select(DocumentRow::as_select())
+        .first(conn)?;
+    complete(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
+}
+
+pub fn find_by_title(conn: &mut DbConn, title: &str) -> StoreResult<Option<Document>> {
+    let id: Option<i64> = documents::table
+        .filter(documents::title.eq(title))
+        .order(documents::id.desc())
+        .select(documents::id)
+        .first(conn)
+        .optional()?;
+    id.map(|id| find(conn, id)).transpose()
+}
+
+/// The feedback taken up must exist and be about a version of the same document.
+fn check_feedback_ids(conn: &mut DbConn, series_id: i64, ids: &[i64]) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<i64> = feedback::table
+        .inner_join(documents::table.on(documents::id.eq(feedback::document_id)))
+        .filter(feedback::id.eq_any(ids))
+        .filter(documents::series_id.eq(series_id))
+        .select(feedback::id)
+        .load(conn)?;
+    match ids.iter().find(|id| !found.contains(id)) {
+        Some(missing) => Err(StoreError::UnknownReference {
+            field: "feedback_ids",
+            message: format!("no feedback with id {missing} on this document"),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn replace_taken(conn: &mut DbConn, id: i64, ids: &[i64]) -> StoreResult<()> {
+    diesel::delete(taken::table.filter(taken::document_id.eq(id))).execute(conn)?;
+    // One row per statement: batch inserts do not compile through the MultiBackend.
+    for entry in ids {
+        diesel::insert_into(taken::table)
+            .values((taken::document_id.eq(id), taken::feedback_id.eq(entry)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A new document: its first version, a draft.
+pub fn insert(
+    conn: &mut DbConn,
+    kind: DocumentKind,
+    content: &DraftContent,
+    created_by: Option<i64>,
+) -> StoreResult<Document> {
+    if !content.feedback_ids.is_empty() {
+        // A new document has no feedback yet.
+        check_feedback_ids(conn, -1, &content.feedback_ids)?;
+    }
+    let now = clock::now();
+    let id: i64 = diesel::insert_into(documents::table)
+        .values((
+            documents::series_id.eq(0),
+            documents::kind.eq(kind.as_str()),
+            documents::title.eq(&content.title),
+            documents::document_version.eq(1),
+            documents::body_text.eq(content.text.as_deref()),
+            documents::attachment_url.eq(content.attachment_url.as_deref()),
+            documents::status.eq(DocumentStatus::Draft.as_str()),
+            documents::created_by.eq(created_by),
+            documents::version.eq(1),
+            documents::created_at.eq(now),
+            documents::updated_at.eq(now),
+        ))
+        .returning(documents::id)
+        .get_result(conn)?;
+    // The first version names itself as the document (see the migration).
+    diesel::update(documents::table.filter(documents::id.eq(id)))
+        .set(documents::series_id.eq(id))
+        .execute(conn)?;
+    find(conn, id)
+}
+
+/// Replaces a draft's content; any other status is refused (`Conflict`).
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    content: &DraftContent,
+) -> StoreResult<Document> {
+    let current = find(conn, id)?;
+    current
+        .status
+        .check_editable()
+        .map_err(StoreError::Conflict)?;
+    check_feedback_ids(conn, current.series_id, &content.feedback_ids)?;
+    let changed = diesel::update(
+        documents::table
+            .filter(documents::id.eq(id))
+            .filter(documents::version.eq(expected_version))
+            .filter(documents::status.eq(DocumentStatus::Draft.as_str())),
+    )
+    .set((
+        documents::title.eq(&content.title),
+        documents::body_text.eq(content.text.as_deref()),
+        documents::attachment_url.eq(content.attachment_url.as_deref()),
+        documents::version.eq(expected_version + 1),
+        documents::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    replace_taken(conn, id, &content.feedback_ids)?;
+    find(conn, id)
+}
+
+#[derive(QueryableByName)]
+struct DecidedBy {
+    #[diesel(sql_type = Text)]
+    outcome: String,
+    #[diesel(sql_type = Text)]
+    body_kind: String,
+    #[diesel(sql_type = Date)]
+    held_on: NaiveDate,
+}
+
+/// The adopting decision must exist (422 `reference`) and be an `adopted` decision of a
+/// meeting of the steering group held by `today` (422 `rule`).
+fn check_decision(conn: &mut DbConn, decision_id: i64, today: NaiveDate) -> StoreResult<()> {
+    // An integer formatted into the statement: nothing from the client's text.
+    let found: Vec<DecidedBy> = diesel::sql_query(format!(
+        "SELECT d.outcome AS outcome, b.kind AS body_kind, m.held_on AS held_on FROM decisions d \
+         JOIN meetings m ON m.id = d.meeting_id JOIN bodies b ON b.id = m.body_id \
+         WHERE d.id = {decision_id}"
+    ))
+    .load(conn)?;
+    let Some(decided) = found.into_iter().next() else {
+        return Err(StoreError::UnknownReference {
+            field: "decision_id",
+            message: format!("no decision with id {decision_id}"),
+        });
+    };
+    check_adopting_decision(
+        BodyKind::parse(&decided.body_kind)?,
+        DecisionOutcome::parse(&decided.outcome)?,
+        decided.held_on,
+        today,
+    )
+    .map_err(|message| StoreError::Invalid {
+        field: "decision_id",
+        message,
+    })
+}
+
+/// Adopts a draft by `decision_id` and, in the same transaction, supersedes the version of the
+/// same document adopted before (if any). A version not in `draft` is refused
+/// (`IllegalTransition`).
+pub fn adopt(
+    conn: &mut DbConn,
+    id: i64,
+    expected_version: i32,
+    decision_id: i64,
+    today: NaiveDate,
+) -> StoreResult<Document> {
+    let current = find(conn, id)?;
+    current.status.transition(DocumentStatus::Adopted)?;
+    check_decision(conn, decision_id, today)?;
+    let now = clock::now();
+    let changed = diesel::update(
+        documents::table
+            .filter(documents::id.eq(id))
+            .filter(documents::version.eq(expected_version))
+            .filter(documents::status.eq(DocumentStatus::Draft.as_str())),
+    )
+    .set((
+        documents::status.eq(DocumentStatus::Adopted.as_str()),
+        documents::decision_id.eq(decision_id),
+        documents::adopted_at.eq(now),
+        documents::version.eq(expected_version + 1),
+        documents::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    let previous: Vec<(i64, String)> = documents::table
+        .filter(documents::series_id.eq(current.series_id))
+        .filter(documents::id.ne(id))
+        .filter(documents::status.eq(DocumentStatus::Adopted.as_str()))
+        .select((documents::id, documents::status))
+        .load(conn)?;
+    for (previous_id, status) in previous {
+        let superseded = DocumentStatus::parse(&status)?.transition(DocumentStatus::Superseded)?;
+        diesel::update(documents::table.filter(documents::id.eq(previous_id)))
+            .set((
+                documents::status.eq(superseded.as_str()),
+                documents::superseded_at.eq(now),
+                documents::version.eq(documents::version + 1),
+                documents::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    find(conn, id)
+}
+
+/// Drafts the next version of an adopted one: same document and kind, the next number, the
+/// adopted content where `next` leaves a field out. Refused (`Conflict`) when the version is
+/// not the adopted one or a draft of the document is already open.
+pub fn next_version(
+    conn: &mut DbConn,
+    id: i64,
+    next: &NextVersion,
+    created_by: Option<i64>,
+) -> StoreResult<Document> {
+    let source = find(conn, id)?;
+    let open_draft: Option<i64> = documents::table
+        .filter(documents::series_id.eq(source.series_id))
+        .filter(documents::status.eq(DocumentStatus::Draft.as_str()))
+        .select(documents::id)
+        .first(conn)
+        .optional()?;
+    source
+        .status
+        .check_next_version(open_draft)
+        .map_err(StoreError::Conflict)?;
+    check_feedback_ids(conn, source.series_id, &next.feedback_ids)?;
+    let highest: Option<i32> = documents::table
+        .filter(documents::series_id.eq(source.series_id))
+        .select(diesel::dsl::max(documents::document_version))
+        .first(conn)?;
+    let now = clock::now();
+    let new_id: i64 = diesel::insert_into(documents::table)
+        .values((
+            documents::series_id.eq(source.series_id),
+            documents::predecessor_id.eq(source.id),
+            documents::kind.eq(source.kind.as_str()),
+            documents::title.eq(next.title.as_ref().unwrap_or(&source.title)),
+            documents::document_version.eq(highest.unwrap_or(source.document_version) + 1),
+            documents::body_text.eq(next.text.as_ref().or(source.text.as_ref())),
+            documents::attachment_url.eq(next
+                .attachment_url
+                .as_ref()
+                .or(source.attachment_url.as_ref())),
+            documents::status.eq(DocumentStatus::Draft.as_str()),
+            documents::created_by.eq(created_by),
+            documents::version.eq(1),
+            documents::created_at.eq(now),
+            documents::updated_at.eq(now),
+        ))
+        .returning(documents::id)
+        .get_result(conn)
+        .map_err(|e| match StoreError::from(e) {
+            // Another request drafted the same next version meanwhile.
+            StoreError::Duplicate { .. } => {
+                StoreError::Conflict("a draft of this document is already open".into())
+            }
+            other => other,
+        })?;
+    replace_taken(conn, new_id, &next.feedback_ids)?;
+    find(conn, new_id)
+}
+
+/// A case manager's "read and applied".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    pub document_id: i64,
+    pub user_id: i64,
+    /// The account's display name, for the coordination's follow-up.
+    pub display_name: Option<String>,
+    pub acknowledged_at: DateTime<Utc>,
+}
+
+fn acknowledgement_of(conn: &mut DbConn, id: i64, user_id: i64) -> StoreResult<Acknowledgement> {
+    let at: NaiveDateTime = acknowledgements::table
+        .find((id, user_id))
+        .select(acknowledgements::acknowledged_at)
+        .first(conn)?;
+    let name = display_names(conn, &[user_id])?.remove(&user_id);
+    Ok(Acknowledgement {
+        document_id: id,
+        user_id,
+        display_name: name,
+        acknowledged_at: clock::to_utc(at),
+    })
+}
+
+fn display_names(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
+    use crate::schema::users;
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Records that `user_id` read and applies version `id`; `true` when new, `false` when they
+/// had already (the first acknowledgement stands). Only an adopted version (`Conflict`).
+pub fn acknowledge(
+    conn: &mut DbConn,
+    id: i64,
+    user_id: i64,
+) -> StoreResult<(Acknowledgement, bool)> {
+    let document = find(conn, id)?;
+    document
+        .status
+        .check_acknowledgeable()
+        .map_err(StoreError::Conflict)?;
+    let existing: Option<i64> = acknowledgements::table
+        .find((id, user_id))
+        .select(acknowledgements::user_id)
+        .first(conn)
+        .optional()?;
+    let created = existing.is_none();
+    if created {
+        diesel::insert_into(acknowledgements::table)
+            .values((
+                acknowledgements::document_id.eq(id),
+                acknowledgements::user_id.eq(user_id),
+                acknowledgements::acknowledged_at.eq(clock::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok((acknowledgement_of(conn, id, user_id)?, created))
+}
+
+/// The acknowledgements of version `id`, oldest first; `only` narrows them to one account.
+pub fn acknowledgements(
+    conn: &mut DbConn,
+    id: i64,
+    only: Option<i64>,
+    page: PageRequest,
+) -> StoreResult<Listed<Acknowledgement>> {
+    find(conn, id)?;
+    let query = || {
+        let mut q = acknowledgements::table
+            .filter(acknowledgements::document_id.eq(id))
+            .into_boxed::<MultiBackend>();
+        if let Some(user) = only {
+            q = q.filter(acknowledgements::user_id.eq(user));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(i64, NaiveDateTime)> = query()
+        .order((
+            acknowledgements::acknowledged_at.asc(),
+            acknowledgements::user_id.asc(),
+        ))
+        .limit(page.limit)
+        .offset(page.offset)
+        .select((acknowledgements::user_id, acknowledgements::acknowledged_at))
+        .load(conn)?;
+    let users: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut names = display_names(conn, &users)?;
+    Ok(Listed {
+        items: rows
+            .into_iter()
+            .map(|(user_id, at)| Acknowledgement {
+                document_id: id,
+                user_id,
+                display_name: names.remove(&user_id),
+                acknowledged_at: clock::to_utc(at),
+            })
+            .collect(),
+        total,
+    })
+}
+
+/// An adopted version waiting for a person's acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unacknowledged {
+    pub id: i64,
+    pub title: String,
+    pub document_version: i32,
+    pub adopted_on: Option<NaiveDate>,
+}
+
+/// Every adopted version `user_id` has not acknowledged yet, oldest adoption first (one query).
+pub fn unacknowledged_by(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<Unacknowledged>> {
+    let acknowledged = acknowledgements::table
+        .filter(acknowledgements::user_id.eq(user_id))
+        .select(acknowledgements::document_id);
+    let rows: Vec<(i64, String, i32, Option<NaiveDateTime>)> = documents::table
+        .filter(documents::status.eq(DocumentStatus::Adopted.as_str()))
+        .filter(documents::id.ne_all(acknowledged))
+        .order((documents::adopted_at.asc(), documents::id.asc()))
+        .select((
+            documents::id,
+            documents::title,
+            documents::document_version,
+            documents::adopted_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, document_version, adopted_at)| Unacknowledged {
+            id,
+            title,
+            document_version,
+            adopted_on: adopted_at.map(|a| a.date()),
+        })
+        .collect())
+}
+
+/// Feedback to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeedback {
+    pub source: FeedbackSource,
+    pub body_id: Option<i64>,
+    pub text: String,
+    pub received_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    pub id: i64,
+    pub document_id: i64,
+    pub data: NewFeedback,
+    /// The case manager who gave it, or who recorded a body's or clients' feedback.
+    pub recorded_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = feedback, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct FeedbackRow {
+    id: i64,
+    document_id: i64,
+    source: String,
+    body_id: Option<i64>,
+    text: String,
+    received_on: NaiveDate,
+    recorded_by: Option<i64>,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<FeedbackRow> for Feedback {
+    type Error = StoreError;
+    fn try_from(row: FeedbackRow) -> StoreResult<Self> {
+        Ok(Feedback {
+            id: row.id,
+            document_id: row.document_id,
+            data: NewFeedback {
+                source: FeedbackSource::parse(&row.source)?,
+                body_id: row.body_id,
+                text: row.text,
+                received_on: row.received_on,
+            },
+            recorded_by: row.recorded_by,
+            created_at: clock::to_utc(row.created_at),
+        })
+    }
+}
+
+/// Records feedback on version `id`; a superseded version takes none (`Conflict`), a body must
+/// exist (422 `reference`).
+pub fn insert_feedback(
+    conn: &mut DbConn,
+    id: i64,
+    data: &NewFeedback,
+    recorded_by: Option<i64>,
+) -> StoreResult<Feedback> {
+    let document = find(conn, id)?;
+    document
+        .status
+        .check_open_for_feedback()
+        .map_err(StoreError::Conflict)?;
+    if let Some(body) = data.body_id {
+        if bodies::kinds(conn, &[body])?.is_empty() {
+            return Err(StoreError::UnknownReference {
+                field: "body_id",
+                message: format!("no body with id {body}"),
+            });
+        }
+    }
+    let entry: i64 = diesel::insert_into(feedback::table)
+        .values((
+            feedback::document_id.eq(id),
+            feedback::source.eq(data.source.as_str()),
+            feedback::body_id.eq(data.body_id),
+            feedback::text.eq(&data.text),
+            feedback::received_on.eq(data.received_on),
+            feedback::recorded_by.eq(recorded_by),
+            feedback::created_at.eq(clock::now()),
+        ))
+        .returning(feedback::id)
+        .get_result(conn)?;
+    feedback::table
+        .find(entry)
+        .select(FeedbackRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// The feedback on version `id`, oldest first; `source` narrows it.
+pub fn feedback_on(
+    conn: &mut DbConn,
+    id: i64,
+    source: Option<FeedbackSource>,
+    page: PageRequest,
+) -> StoreResult<Listed<Feedback>> {
+    find(conn, id)?;
+    let query = || {
+        let mut q = feedback::table
+            .filter(feedback::document_id.eq(id))
+            .into_boxed::<MultiBackend>();
+        if let Some(source) = source {
+            q = q.filter(feedback::source.eq(source.as_str()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let items = query()
+        .order(feedback::id.asc())
+        .limit(page.limit)
+        .offset(page.offset)
+        .select(FeedbackRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Feedback::try_from)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Listed { items, total })
+}

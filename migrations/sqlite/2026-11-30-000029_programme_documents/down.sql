@@ -1,0 +1,4 @@
+DROP TABLE programme_document_feedback_taken;
+DROP TABLE programme_document_feedback;
+DROP TABLE programme_document_acknowledgements;
+DROP TABLE programme_documents;
