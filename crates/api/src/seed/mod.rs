@@ -5,6 +5,8 @@
 mod activities;
 mod agreements;
 mod cases;
+mod clearing;
+pub mod contributors;
 pub mod gaps;
 mod offers;
 mod office_outcomes;
@@ -149,6 +151,9 @@ pub struct SeedReport {
 pub fn demo(conn: &mut DbConn, password_hash: &str) -> Result<SeedReport, StoreError> {
     let mut report = demo_without_cases(conn, password_hash)?;
     report.steering_created.push(("cases", cases::demo(conn)?));
+    report
+        .steering_created
+        .push(("clearing records", clearing::demo(conn)?));
     Ok(report)
 }
 
