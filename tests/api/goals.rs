@@ -33,7 +33,7 @@ pub(crate) struct Fixture {
 
 pub(crate) const COLLEAGUE: &str = "case_manager_2";
 
-fn open_case(
+pub(crate) fn open_case(
     conn: &mut kim_store::DbConn,
     assigned: i64,
     municipality: i64,

@@ -242,6 +242,20 @@ fn run(command: Command) -> Result<(), String> {
                     seed::DEMO_PARTNER
                 ),
             }
+            match in_transaction(&pool, seed::contributors::demo_contributor_token)? {
+                Some(issued) => {
+                    println!(
+                        "demo contributor token for {} (scopes {}; member of the Kita project group), shown once:",
+                        seed::contributors::DEMO_CONTRIBUTOR,
+                        Scope::join(&issued.token.scopes)
+                    );
+                    println!("{}", issued.secret);
+                }
+                None => println!(
+                    "demo contributor token for {}: already issued",
+                    seed::contributors::DEMO_CONTRIBUTOR
+                ),
+            }
             println!(
                 "demo logins (password \"{}\"): {}",
                 seed::DEMO_PASSWORD,

@@ -40,6 +40,8 @@ crate::vocabulary! {
         AccessChange => "access_change",
         /// Zuweisung einer Partnerorganisation an das Case Management (intake request)
         IntakeRequest => "intake_request",
+        /// Kompetenzerfassung eines Klienten in einem Fall (clearing record)
+        ClearingRecord => "clearing_record",
     }
 }
 

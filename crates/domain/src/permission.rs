@@ -111,6 +111,10 @@ crate::vocabulary! {
         GiveDocumentFeedback => "give_document_feedback",
         /// Record the feedback of a body or, anonymously, of clients on a programme document.
         RecordDocumentFeedback => "record_document_feedback",
+        /// Read the systematic gaps a project group of the token's organisation is mandated
+        /// with (without reports) and contribute proposed solutions and feedback (external
+        /// members of project groups). No case data.
+        ContributeToGaps => "contribute_to_gaps",
     }
 }
 
@@ -140,7 +144,9 @@ impl Action {
 
 // `SubmitIntakeRequests` is deliberately not above: its holder sends a person's data into KIM
 // and reads back only the status of its own requests (never the case, the client or the case
-// manager behind one), so it sees no case data it did not itself provide.
+// manager behind one), so it sees no case data it did not itself provide. Nor is
+// `ContributeToGaps`: a gap as a contributor sees it has no reports, so no case links and no
+// reporters, and what it sends is text about structures, not about people.
 
 /// Who is calling: a person logged in with a role, or a partner system with scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +313,7 @@ pub fn scope_actions(scope: Scope) -> &'static [Action] {
         // Reference data to name the municipality; the requests it sent, not the cases opened.
         Scope::IntakeWrite => &[ReadOwnAccount, ReadReferenceData, SubmitIntakeRequests],
         Scope::ResidenceRequestsRead => &[ReadOwnAccount, ReadReferenceData, ReadOfficeRequests],
+        Scope::GapsContribute => &[ReadOwnAccount, ReadReferenceData, ContributeToGaps],
     }
 }
 
@@ -481,6 +488,7 @@ mod tests {
                         | (Scope::ReportsRead, ReadReports)
                         | (Scope::IntakeWrite, SubmitIntakeRequests)
                         | (Scope::ResidenceRequestsRead, ReadOfficeRequests)
+                        | (Scope::GapsContribute, ContributeToGaps)
                 );
                 assert_eq!(
                     partner(&[*scope]).may(*action),

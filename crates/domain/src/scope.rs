@@ -19,6 +19,10 @@ crate::vocabulary! {
         /// Read residence-law requests addressed to the token's organisation (the immigration
         /// or naturalisation office's own system), limited to consented data.
         ResidenceRequestsRead => "residence_requests:read",
+        /// Contribute to the systematic gaps a project group of the token's organisation is
+        /// mandated with: read them (without reports: no case links, no reporters) and send
+        /// proposed solutions and feedback. Reaches no case data.
+        GapsContribute => "gaps:contribute",
     }
 }
 

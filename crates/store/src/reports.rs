@@ -635,3 +635,55 @@ pub fn programme(conn: &mut DbConn, period: Period) -> StoreResult<ProgrammeCoun
         campaigns,
     })
 }
+
+/// The clearing records (Kompetenzerfassung) first made in a period: how many, their vocational
+/// qualifications per recognition status, and the clients' level of German.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClearingCounts {
+    pub records: u64,
+    /// (recognition status, qualifications)
+    pub recognition: Vec<(String, u64)>,
+    /// (level, clients) for the language `de`.
+    pub german_levels: Vec<(String, u64)>,
+}
+
+pub fn clearing(conn: &mut DbConn, scope: Scope, period: Period) -> StoreResult<ClearingCounts> {
+    let until = period.to.succ_opt().unwrap_or(period.to);
+    let records_where = format!(
+        "{} WHERE r.created_at >= {} AND r.created_at < {} AND {}",
+        scope.case_join("r.case_id"),
+        lit(period.from),
+        lit(until),
+        scope.condition()
+    );
+    let records = total(
+        conn,
+        "r.id",
+        &format!("FROM clearing_records r{records_where}"),
+    )?;
+    // `*`: each qualification row is one procedure, each German row one client (a language is
+    // listed once per record).
+    let recognition = pairs(grouped(
+        conn,
+        &["q.recognition".into()],
+        "*",
+        &format!(
+            "FROM clearing_qualifications q JOIN clearing_records r ON r.id = q.record_id\
+             {records_where}"
+        ),
+    )?);
+    let german_levels = pairs(grouped(
+        conn,
+        &["l.level".into()],
+        "*",
+        &format!(
+            "FROM clearing_languages l JOIN clearing_records r ON r.id = l.record_id\
+             {records_where} AND l.language = 'de'"
+        ),
+    )?);
+    Ok(ClearingCounts {
+        records,
+        recognition,
+        german_levels,
+    })
+}

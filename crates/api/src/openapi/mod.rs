@@ -101,6 +101,8 @@ every answer (422 per question as `answers.<key>`). Only the coordination reopen
 history. Results, status, reminders and the need score per municipality (which feeds `GET /distribution`) are for the \
 coordination and the KI lead."),
         (name = "Operations", description = "Health checks"),
+        (name = "Clearing", description = "Kompetenzerfassung: per client of a case, languages with CEFR level, schooling, vocational qualifications with the state of their recognition procedure, work experience, driving licence and childcare need; every field optional. Case data: the case's case managers write it, the CM coordination reads it, every access is audited"),
+        (name = "External contributors", description = "Externe Mitwirkung: organisations that are members of a project group (welfare organisations, migrant self-organisations, volunteer initiatives; `POST /bodies` takes `organisation_id` members) read, through their own systems, the gaps their group is mandated with (partner tokens with scope `gaps:contribute`; no reports, so no case links and no reporters) and send proposed solutions and feedback. A contribution does not move the gap: the group's people read them at `GET /gaps/{id}/contributions` and take the `solutions` step"),
     ),
     components(
         schemas(Problem, FieldError),

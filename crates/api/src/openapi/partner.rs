@@ -58,6 +58,10 @@ pub const PARTNER_OPERATIONS: &[(&str, Action)] = &[
     ("get_response", Action::AnswerSurveys),
     ("save_response", Action::AnswerSurveys),
     ("submit_response", Action::AnswerSurveys),
+    // gaps:contribute (external members of mandated project groups)
+    ("list_mandated_gaps", Action::ContributeToGaps),
+    ("get_mandated_gap", Action::ContributeToGaps),
+    ("contribute_to_gap", Action::ContributeToGaps),
 ];
 
 /// The scopes that grant `action` to a token.
@@ -77,7 +81,9 @@ document (`/api-docs/openapi.json`), so the two always agree.\n\n\
 organisation (`referrals:write`), refers people into KIM case management and reads the status \
 of those requests (`intake:write`), reads the residence-law requests addressed to your office \
 (`residence_requests:read`), maintains your organisation's offers (`offers:write`), answers needs \
-surveys (`surveys:write`) and reads the suppressed controlling reports (`reports:read`).\n\
+surveys (`surveys:write`), reads the suppressed controlling reports (`reports:read`) and, for a \
+member of a project group, reads the gaps the group is mandated with and sends proposed solutions \
+and feedback (`gaps:contribute`).\n\
 - **Out of KIM**: KIM tells your system what happened to the objects your organisation is party \
 to, as thin events (type, id, time, the object's URL; never personal data). Receive them as \
 signed webhooks (an administrator of the county registers your URL and gives you the secret \

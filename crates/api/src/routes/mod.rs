@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bodies;
 pub mod campaigns;
 pub mod cases;
+pub mod clearing;
 pub mod clients;
 pub mod conferences;
 pub mod consents;
@@ -17,6 +18,7 @@ pub mod coverage;
 pub mod distribution;
 pub mod events;
 pub mod funding;
+pub mod gap_contributions;
 pub mod gap_steps;
 pub mod gaps;
 pub mod goals;
@@ -123,6 +125,8 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     events::configure(cfg);
     webhooks::configure(cfg);
     programme_documents::configure(cfg);
+    clearing::configure(cfg);
+    gap_contributions::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

@@ -50,6 +50,8 @@ pub struct ExportedCase {
     /// Case conferences of this case (Fallkonferenzen) in which the person is discussed.
     pub conferences: Vec<Conference>,
     pub legal_holds: Vec<LegalHold>,
+    /// The person's clearing record in this case (Kompetenzerfassung), if one was made.
+    pub clearing: Vec<super::clearing::ClearingView>,
 }
 
 /// A referral about the person: to whom, what was shared, and when each step happened.
@@ -185,6 +187,11 @@ fn exported(data: export::ClientExport) -> ClientExport {
                     .legal_holds
                     .into_iter()
                     .map(LegalHold::from)
+                    .collect(),
+                clearing: record
+                    .clearing
+                    .into_iter()
+                    .map(super::clearing::ClearingView::from)
                     .collect(),
             })
             .collect(),

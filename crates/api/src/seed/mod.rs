@@ -5,6 +5,8 @@
 mod activities;
 mod agreements;
 mod cases;
+mod clearing;
+pub mod contributors;
 pub mod gaps;
 mod offers;
 mod office_outcomes;
@@ -153,6 +155,9 @@ pub fn demo(conn: &mut DbConn, password_hash: &str) -> Result<SeedReport, StoreE
     report
         .steering_created
         .push(("programme documents", programme_documents::demo(conn)?));
+    report
+        .steering_created
+        .push(("clearing records", clearing::demo(conn)?));
     Ok(report)
 }
 

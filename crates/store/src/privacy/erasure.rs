@@ -186,6 +186,8 @@ pub(crate) fn anonymise_client_record(
     // The referrer's request carried the same person's data; once linked to the client it goes
     // with them.
     crate::intake_requests::anonymise_of_client(conn, client_id, now)?;
+    // The clearing records (Kompetenzerfassung) lose their free texts and languages.
+    crate::clearing::erase_of_client(conn, client_id, now)?;
     Ok(())
 }
 

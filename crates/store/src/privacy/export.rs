@@ -32,6 +32,9 @@ pub struct CaseRecord {
     pub contacts: Vec<Contact>,
     pub conferences: Vec<Conference>,
     pub legal_holds: Vec<LegalHold>,
+    /// Clearing records (Kompetenzerfassung) of this person in the case; other clients' are
+    /// not theirs to receive.
+    pub clearing: Vec<crate::clearing::ClearingRecord>,
 }
 
 /// A referral about the person, with its status history (what was shared with whom, when).
@@ -107,6 +110,9 @@ pub fn export(conn: &mut DbConn, client_id: i64) -> Result<ClientExport, StoreEr
             contacts: contacts::of_case(conn, case_id)?,
             conferences: conferences::of_case(conn, case_id)?,
             legal_holds: holds::of_case(conn, case_id)?,
+            clearing: crate::clearing::find(conn, case_id, client_id)?
+                .into_iter()
+                .collect(),
         });
     }
 

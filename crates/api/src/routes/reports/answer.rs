@@ -139,6 +139,10 @@ pub struct ProgrammeReport {
     /// The module 3 offices' counts summed over the year's quarters.
     #[schema(value_type = Object)]
     pub module_3: Value,
+    /// Clearing records made in the year: `records`, `recognition` (qualifications per
+    /// recognition status), `german_levels` (clients per level of German); `null` when withheld.
+    #[schema(value_type = Object)]
+    pub clearing: Value,
     pub suppressed_cells: usize,
 }
 

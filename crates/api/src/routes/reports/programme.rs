@@ -3,6 +3,7 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use kim_domain::activity::ActivityKind;
+use kim_domain::clearing::{LanguageLevel, RecognitionStatus};
 use kim_domain::funding::{self, StaffingLine};
 use kim_domain::office_outcome::OutcomeCounts;
 use kim_domain::qualification::{protect_completion, Completion, ShownCompletion};
@@ -53,9 +54,11 @@ pub struct ProgrammeQuery {
 /// of mandatory courses today, as `GET /reports/qualification` summed over courses and
 /// functions: `places` (staffed positions times the courses mandatory for their function),
 /// `completed`, `due`), `activities` (public relations and reports to bodies held in the year,
-/// per kind) and `module_3` (the offices' outcome counts summed over the year's quarters).
-/// Counts of cases, people, referrals, goals and qualification are protected as in the other
-/// reports. A bad `year` or `format` is 422.
+/// per kind), `module_3` (the offices' outcome counts summed over the year's quarters) and
+/// `clearing` (clearing records first made in the year: `records`, their vocational
+/// qualifications per `recognition` status, and the clients' level of German per CEFR level,
+/// `german_levels`). Counts of cases, people, referrals, goals, qualification and clearing are
+/// protected as in the other reports. A bad `year` or `format` is 422.
 ///
 /// **Who may call:** as `GET /reports/cases`; for a `case_manager` the casework blocks count
 /// their own cases.
@@ -77,7 +80,9 @@ pub struct ProgrammeQuery {
             "module_3": {"information_events": 8, "event_attendance": 218, "counselling_sessions": 410,
                 "naturalisations_initiated": 124, "naturalisations_completed": 93, "residence_secured": 22,
                 "opportunity_residence_procedures": 0},
-            "suppressed_cells": 2})),
+            "clearing": {"records": 140, "recognition": {"not_started": 31, "started": 18, "partially_recognised": null,
+                "recognised": 9, "refused": 0}, "german_levels": {"a1": 40, "a2": 35, "b1": 28, "b2": 11, "c1": null, "c2": 0, "native": 0}},
+            "suppressed_cells": 3})),
         (String = "text/csv")
     )),
     sets::ListErrors,
@@ -122,7 +127,7 @@ pub async fn programme_report(
     let in_year = period.from.year();
     let (
         (cases, people, referrals, goals, gaps, programme, funding),
-        (completion, activities, module_3),
+        (completion, activities, module_3, clearing),
     ) = run(&state, caller, move |conn, scope| {
         // One aggregate query per block: the three programme blocks of issue 17 read the
         // completion lines (courses × functions), counts per kind and month, and seven sums.
@@ -140,6 +145,7 @@ pub async fn programme_report(
                 kim_store::qualification::completion(conn)?,
                 kim_store::activities::counts_in_year(conn, in_year)?,
                 kim_store::office_outcomes::sums_in_year(conn, in_year)?,
+                store::clearing(conn, scope, period)?,
             ),
         ))
     })
@@ -199,6 +205,7 @@ pub async fn programme_report(
             .map(|(kind, q)| (kind, q.iter().sum()))
             .collect(),
         module_3,
+        clearing: ClearingBlock::protected(&clearing, min_cell),
     };
     respond(
         format,
@@ -236,6 +243,43 @@ struct Programme {
     activities: Vec<(ActivityKind, u64)>,
     /// The offices' counts summed over the year.
     module_3: OutcomeCounts,
+    /// Clearing records made in the year (protected).
+    clearing: ClearingBlock,
+}
+
+/// The clearing block: records made in the year, their qualifications per recognition status,
+/// and their clients' level of German; every value protected alone (no totals are shown that
+/// would let a withheld value be recomputed).
+struct ClearingBlock {
+    records: Option<u64>,
+    recognition: Vec<(RecognitionStatus, Option<u64>)>,
+    german_levels: Vec<(LanguageLevel, Option<u64>)>,
+}
+
+impl ClearingBlock {
+    fn protected(counts: &store::ClearingCounts, min_cell: u64) -> ClearingBlock {
+        let protect = |n: u64| shown(n, disclosure::is_small(n, min_cell));
+        let count_of = |pairs: &[(String, u64)], key: &str| {
+            pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+        };
+        ClearingBlock {
+            records: protect(counts.records),
+            recognition: RecognitionStatus::ALL
+                .iter()
+                .map(|s| (*s, protect(count_of(&counts.recognition, s.as_str()))))
+                .collect(),
+            german_levels: LanguageLevel::ALL
+                .iter()
+                .map(|l| (*l, protect(count_of(&counts.german_levels, l.as_str()))))
+                .collect(),
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Option<u64>> {
+        std::iter::once(&self.records)
+            .chain(self.recognition.iter().map(|(_, n)| n))
+            .chain(self.german_levels.iter().map(|(_, n)| n))
+    }
 }
 
 impl Programme {
@@ -252,6 +296,7 @@ impl Programme {
                 &self.qualification.completed,
                 &self.qualification.due,
             ])
+            .chain(self.clearing.values())
             .filter(|v| v.is_none())
             .count()
     }
@@ -291,6 +336,11 @@ impl Programme {
                 "completed": count_json(self.qualification.completed), "due": count_json(self.qualification.due)},
             "activities": self.activities.iter().map(|(k, n)| json!({"kind": k, "activities": n})).collect::<Vec<_>>(),
             "module_3": self.module_3.named().iter().map(|(k, n)| ((*k).to_owned(), Value::from(*n))).collect::<Map<_, _>>(),
+            "clearing": {
+                "records": count_json(self.clearing.records),
+                "recognition": self.clearing.recognition.iter().map(|(k, n)| (k.as_str().to_owned(), count_json(*n))).collect::<Map<_, _>>(),
+                "german_levels": self.clearing.german_levels.iter().map(|(k, n)| (k.as_str().to_owned(), count_json(*n))).collect::<Map<_, _>>(),
+            },
             "suppressed_cells": self.suppressed_cells(),
         })
     }
@@ -422,6 +472,29 @@ impl Programme {
                         .iter()
                         .map(|(_, n)| Some(n.to_string()))
                         .collect()],
+                ),
+                section(
+                    "clearing",
+                    &["records"],
+                    vec![vec![text(self.clearing.records)]],
+                ),
+                section(
+                    "clearing_recognition",
+                    &["recognition", "qualifications"],
+                    self.clearing
+                        .recognition
+                        .iter()
+                        .map(|(k, n)| vec![Some(k.as_str().to_owned()), text(*n)])
+                        .collect(),
+                ),
+                section(
+                    "clearing_german_levels",
+                    &["level", "clients"],
+                    self.clearing
+                        .german_levels
+                        .iter()
+                        .map(|(k, n)| vec![Some(k.as_str().to_owned()), text(*n)])
+                        .collect(),
                 ),
             ],
         }

@@ -1,0 +1,2 @@
+DROP INDEX body_members_organisation;
+DROP TABLE gap_contributions;
