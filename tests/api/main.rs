@@ -19,6 +19,7 @@ mod funding;
 mod gaps;
 mod goals;
 mod intake_requests;
+mod intake_rules;
 mod login_throttle;
 mod metrics;
 mod migrations_in_step;

@@ -21,6 +21,7 @@ pub mod gap;
 pub mod help_plan;
 pub mod idempotency;
 pub mod intake_request;
+pub mod intake_rule;
 pub mod login_throttle;
 pub mod offer;
 pub mod office_outcome;

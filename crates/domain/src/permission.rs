@@ -98,6 +98,9 @@ crate::vocabulary! {
         /// Read every intake request with the person's data, and accept (opening a case) or
         /// decline it (the CM coordination).
         DecideIntakeRequests => "decide_intake_requests",
+        /// Create, change and delete the intake rules (Aufnahmekriterien): the default rule and
+        /// the local rules per municipality and target group (the CM coordination).
+        ManageIntakeRules => "manage_intake_rules",
     }
 }
 
@@ -209,6 +212,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadReports,
             SubmitIntakeRequests,
             DecideIntakeRequests,
+            ManageIntakeRules,
         ],
         Role::SteeringMember => &[
             ReadOwnAccount,
@@ -334,6 +338,7 @@ mod tests {
                             SubmitIntakeRequests
                         )
                         | (Role::CmCoordinator, DecideIntakeRequests)
+                        | (Role::CmCoordinator, ManageIntakeRules)
                         | (
                             Role::ImmigrationOfficer,
                             AnswerResidenceRequests | RecordOfficeOutcomes

@@ -18,6 +18,7 @@ pub mod gap_steps;
 pub mod gaps;
 pub mod goals;
 pub mod intake_requests;
+pub mod intake_rules;
 pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;

@@ -100,6 +100,7 @@ every answer (422 per question as `answers.<key>`). Only the coordination reopen
 history. Results, status, reminders and the need score per municipality (which feeds `GET /distribution`) are for the \
 coordination and the KI lead."),
         (name = "Operations", description = "Health checks"),
+        (name = "Intake rules", description = "Aufnahmekriterien: the county's default intake rule (seeded from `KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL` and `KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT` on the first start) and local rules agreed per municipality and per municipality and target group (örtliche Schwerpunkte), maintained by the CM coordination. A case is judged by the most specific rule covering it when it is opened"),
     ),
     components(
         schemas(Problem, FieldError),

@@ -58,6 +58,9 @@ pub const PARTNER_OPERATIONS: &[(&str, Action)] = &[
     ("get_response", Action::AnswerSurveys),
     ("save_response", Action::AnswerSurveys),
     ("submit_response", Action::AnswerSurveys),
+    // Reference data: the intake criteria a referring partner's people are judged by.
+    ("list_intake_rules", Action::ReadReferenceData),
+    ("get_intake_rule", Action::ReadReferenceData),
 ];
 
 /// The scopes that grant `action` to a token.

@@ -22,6 +22,7 @@ pub mod gaps;
 pub mod goals;
 pub mod health;
 pub mod intake_requests;
+pub mod intake_rules;
 pub mod meetings;
 pub mod municipalities;
 pub mod offers;
@@ -121,6 +122,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     retention::configure(cfg);
     events::configure(cfg);
     webhooks::configure(cfg);
+    intake_rules::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

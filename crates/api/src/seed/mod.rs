@@ -6,6 +6,7 @@ mod activities;
 mod agreements;
 mod cases;
 pub mod gaps;
+mod intake_rules;
 mod offers;
 mod office_outcomes;
 mod positions;
@@ -245,6 +246,7 @@ pub fn demo_without_cases(
         ("public relations activities", activities::demo(conn)?),
         ("module 3 outcomes", office_outcomes::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
+        ("local intake rules", intake_rules::demo(conn)?),
     ];
     Ok(report)
 }
