@@ -42,6 +42,7 @@ mod retention;
 mod roadmap;
 mod schema;
 mod sessions;
+mod social_areas;
 mod survey_results;
 mod surveys;
 mod users;

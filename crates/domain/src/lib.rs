@@ -38,6 +38,7 @@ pub mod retention;
 pub mod roadmap;
 pub mod role;
 pub mod scope;
+pub mod social_area;
 pub mod staffing;
 pub mod survey;
 pub mod survey_results;

@@ -35,6 +35,7 @@ pub mod reports;
 pub mod residence_requests;
 pub mod roadmap;
 pub(crate) mod schema;
+pub mod social_areas;
 pub mod surveys;
 pub mod synthetic;
 pub mod users;

@@ -101,6 +101,7 @@ history. Results, status, reminders and the need score per municipality (which f
 coordination and the KI lead."),
         (name = "Operations", description = "Health checks"),
         (name = "Intake rules", description = "Aufnahmekriterien: the county's default intake rule (seeded from `KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL` and `KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT` on the first start) and local rules agreed per municipality and per municipality and target group (örtliche Schwerpunkte), maintained by the CM coordination. A case is judged by the most specific rule covering it when it is opened"),
+        (name = "Social areas", description = "Sozialräume: named areas covering whole municipalities or named parts of them (a place in one area at most), with the positions serving each. They supersede the free-text `social_area` of a municipality. Read by every caller; written by the KI lead and the coordination"),
     ),
     components(
         schemas(Problem, FieldError),

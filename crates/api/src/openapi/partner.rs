@@ -61,6 +61,8 @@ pub const PARTNER_OPERATIONS: &[(&str, Action)] = &[
     // Reference data: the intake criteria a referring partner's people are judged by.
     ("list_intake_rules", Action::ReadReferenceData),
     ("get_intake_rule", Action::ReadReferenceData),
+    ("list_social_areas", Action::ReadReferenceData),
+    ("get_social_area", Action::ReadReferenceData),
 ];
 
 /// The scopes that grant `action` to a token.

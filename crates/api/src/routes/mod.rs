@@ -38,6 +38,7 @@ pub mod reports;
 pub mod residence_requests;
 pub mod retention;
 pub mod roadmap;
+pub mod social_areas;
 pub mod survey_responses;
 pub mod survey_results;
 pub mod users;
@@ -123,6 +124,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     events::configure(cfg);
     webhooks::configure(cfg);
     intake_rules::configure(cfg);
+    social_areas::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

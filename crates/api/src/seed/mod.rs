@@ -12,6 +12,7 @@ mod office_outcomes;
 mod positions;
 pub mod qualification;
 mod roadmap;
+mod social_areas;
 mod surveys;
 pub mod synthetic;
 
@@ -247,6 +248,7 @@ pub fn demo_without_cases(
         ("module 3 outcomes", office_outcomes::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
         ("local intake rules", intake_rules::demo(conn)?),
+        ("social areas", social_areas::demo(conn)?),
     ];
     Ok(report)
 }
