@@ -532,6 +532,7 @@ fn serve() -> Result<(), String> {
     let db =
         crate::db::Db::with_options(pool, &config.database_url, config.pool_size, config.audit);
     let state = actix_web::web::Data::new(AppState::new(&config, db));
+    server::seed_default_intake_rule(&state);
     let on_shutdown = state.clone();
     let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;

@@ -66,7 +66,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// The longest lifetime an administrator may give a partner token.
     pub partner_token_max_days: i64,
-    /// Who may be taken on as a case without a written justification.
+    /// Who may be taken on as a case without a written justification: the seed of the default
+    /// intake rule, written on the first start when the database holds none (`kim_store::intake_rules::ensure_default`).
     pub intake_rule: kim_domain::eligibility::EligibilityRule,
     /// How many days before today a case's `opened_on` may lie (`KIM_CASE_BACKDATE_MAX_DAYS`).
     pub case_backdate_max_days: u32,

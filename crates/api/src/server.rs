@@ -218,6 +218,7 @@ pub fn spawn(config: &Config, state: AppState) -> std::io::Result<RunningServer>
         }
         None => (None, None),
     };
+    seed_default_intake_rule(&state);
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     let webhooks = crate::webhook::Worker::start(state.db.clone(), config.webhooks.clone());
@@ -231,4 +232,30 @@ pub fn spawn(config: &Config, state: AppState) -> std::io::Result<RunningServer>
         metrics_handle,
         webhooks,
     })
+}
+
+/// The first start writes the default intake rule from `KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL` and
+/// `KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT` when the database holds none; later starts leave
+/// the rule as the CM coordination changed it. A database that cannot be reached now is no
+/// reason not to start: cases are judged by the configured rule until a default is stored.
+pub fn seed_default_intake_rule(state: &AppState) {
+    let written = state
+        .db
+        .pool()
+        .get()
+        .map_err(kim_store::StoreError::from)
+        .and_then(|mut conn| {
+            kim_store::connection::transaction(&mut conn, |conn| {
+                kim_store::intake_rules::ensure_default(conn, &state.intake_rule)
+            })
+        });
+    match written {
+        Ok(true) => tracing::info!(
+            max_years_since_arrival = state.intake_rule.max_years_since_arrival,
+            exclude_other_case_management = state.intake_rule.exclude_other_case_management,
+            "default intake rule written from KIM_INTAKE_*"
+        ),
+        Ok(false) => {}
+        Err(error) => tracing::warn!(%error, "cannot write the default intake rule now"),
+    }
 }

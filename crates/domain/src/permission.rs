@@ -115,6 +115,9 @@ crate::vocabulary! {
         /// with (without reports) and contribute proposed solutions and feedback (external
         /// members of project groups). No case data.
         ContributeToGaps => "contribute_to_gaps",
+        /// Create, change and delete the intake rules (Aufnahmekriterien): the default rule and
+        /// the local rules per municipality and target group (the CM coordination).
+        ManageIntakeRules => "manage_intake_rules",
     }
 }
 
@@ -236,6 +239,7 @@ pub fn role_actions(role: Role) -> &'static [Action] {
             ReadProgrammeDocuments,
             ManageProgrammeDocuments,
             RecordDocumentFeedback,
+            ManageIntakeRules,
         ],
         Role::SteeringMember => &[
             ReadOwnAccount,
@@ -372,6 +376,7 @@ mod tests {
                             SubmitIntakeRequests
                         )
                         | (Role::CmCoordinator, DecideIntakeRequests)
+                        | (Role::CmCoordinator, ManageIntakeRules)
                         | (
                             Role::ImmigrationOfficer,
                             AnswerResidenceRequests | RecordOfficeOutcomes

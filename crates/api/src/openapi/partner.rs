@@ -62,6 +62,11 @@ pub const PARTNER_OPERATIONS: &[(&str, Action)] = &[
     ("list_mandated_gaps", Action::ContributeToGaps),
     ("get_mandated_gap", Action::ContributeToGaps),
     ("contribute_to_gap", Action::ContributeToGaps),
+    // Reference data: the intake criteria a referring partner's people are judged by.
+    ("list_intake_rules", Action::ReadReferenceData),
+    ("get_intake_rule", Action::ReadReferenceData),
+    ("list_social_areas", Action::ReadReferenceData),
+    ("get_social_area", Action::ReadReferenceData),
 ];
 
 /// The scopes that grant `action` to a token.

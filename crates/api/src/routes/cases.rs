@@ -261,6 +261,23 @@ fn check_input(
     Ok((other, intake))
 }
 
+/// The intake rule a case opened in `municipality_id` for `target_group` is judged by: the most
+/// specific stored rule covering it (`GET /intake-rules`); `configured` (`KIM_INTAKE_*`) only
+/// when not even a default rule is stored, which the first start writes.
+fn intake_rule_for(
+    conn: &mut kim_store::DbConn,
+    municipality_id: i64,
+    target_group: TargetGroup,
+    configured: &kim_domain::eligibility::EligibilityRule,
+) -> Result<kim_domain::eligibility::EligibilityRule, ApiError> {
+    let rules = kim_store::intake_rules::covering(conn, municipality_id)?;
+    Ok(
+        kim_domain::intake_rule::applicable_rule(&rules, municipality_id, target_group)
+            .cloned()
+            .unwrap_or_else(|| configured.clone()),
+    )
+}
+
 /// The case manager and deputy a case is given to must be active accounts whose role works
 /// cases (422 naming the field otherwise).
 fn check_case_workers(
@@ -296,9 +313,9 @@ fn check_case_workers(
 /// Open a case
 ///
 /// Opens a case in status `intake` for one or more clients (new ones are created; existing ones
-/// must be visible to the caller), the first being the lead client. The intake rule
-/// (`KIM_INTAKE_MAX_YEARS_SINCE_ARRIVAL`, `KIM_INTAKE_EXCLUDE_OTHER_CASE_MANAGEMENT`) decides
-/// whether a `justification` is needed; a case outside it opens as a counted exception. The
+/// must be visible to the caller), the first being the lead client. The intake rule decides
+/// whether a `justification` is needed: the most specific of `GET /intake-rules` covering the
+/// case (its municipality and target group, else its municipality, else the default rule); a case outside it opens as a counted exception. The
 /// rule is judged against today, the day the case is really opened: `opened_on` may be
 /// backdated by at most `KIM_CASE_BACKDATE_MAX_DAYS` days (422 on `opened_on` otherwise) and
 /// does not move it. Naming another case manager (`assigned_user_id`) or a deputy
@@ -361,7 +378,8 @@ pub(crate) fn open_in(
         decided_on: today,
         backdate_limit: Some(backdate_limit),
     };
-    let (other, intake) = check_input(&input, rule, &days)?;
+    let rule = intake_rule_for(conn, input.municipality_id, input.target_group, rule)?;
+    let (other, intake) = check_input(&input, &rule, &days)?;
     if input.clients.is_empty() {
         // The input type serves opening and changing a case: which list must name a
         // client depends on the operation.
@@ -639,7 +657,8 @@ pub async fn get_case(
 /// Change a case
 ///
 /// Replaces what the case is about: `client_ids` (lead first), municipality, target group,
-/// legal domains, topics, intake facts; the intake rule is checked again. Status and
+/// legal domains, topics, intake facts; the intake rule is checked again (the rule now covering
+/// the case's municipality and target group, see `GET /intake-rules`). Status and
 /// assignment change through their own operations. Requires `If-Match`.
 ///
 /// **Who may call:** `case_manager` (assigned or deputy).
@@ -665,6 +684,7 @@ pub async fn update_case(
             let expected = if_match.version()?;
             // Judged against the day the case was really opened (recorded), not its opened_on.
             let days = IntakeDays { opened_on: current.opened_on, decided_on: current.created_at.date_naive(), backdate_limit: None };
+            let rule = intake_rule_for(conn, input.municipality_id, input.target_group, &rule)?;
             let (other, intake) = check_input(&input, &rule, &days)?;
             if !input.clients.is_empty() || input.assigned_user_id.is_some() || input.deputy_user_id.is_some() || input.opened_on.is_some() {
                 return Err(ApiError::rule("clients", "only `client_ids` and the case's facts change here; reassign through /reassign"));

@@ -24,6 +24,7 @@ pub mod gaps;
 pub mod goals;
 pub mod health;
 pub mod intake_requests;
+pub mod intake_rules;
 pub mod meetings;
 pub mod municipalities;
 pub mod offers;
@@ -40,6 +41,7 @@ pub mod reports;
 pub mod residence_requests;
 pub mod retention;
 pub mod roadmap;
+pub mod social_areas;
 pub mod survey_responses;
 pub mod survey_results;
 pub mod users;
@@ -127,6 +129,8 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
     programme_documents::configure(cfg);
     clearing::configure(cfg);
     gap_contributions::configure(cfg);
+    intake_rules::configure(cfg);
+    social_areas::configure(cfg);
 }
 
 /// Trims a free-text field; an empty result means "not given".

@@ -52,7 +52,9 @@ pub struct Municipality {
     pub has_youth_office: bool,
     /// Has an Integrationsrat (integration council).
     pub has_integration_council: bool,
-    /// Sozialraum (social area) the municipality is clustered into, if any.
+    /// Free text, **superseded** by `GET /social-areas` (areas with the municipalities and
+    /// parts they cover; the migration made one of each value given before): kept as written,
+    /// read by nothing else. Use `GET /social-areas?municipality_id=` instead.
     pub social_area: Option<String>,
     pub population: Option<i64>,
     /// Share of foreign nationals (Ausländeranteil) in percent.
@@ -110,6 +112,7 @@ pub struct MunicipalityInput {
     pub has_youth_office: bool,
     #[serde(default)]
     pub has_integration_council: bool,
+    /// Superseded by `/social-areas` (see the response's field); still stored as given.
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[schema(max_length = 200)]
     pub social_area: Option<String>,

@@ -8,12 +8,14 @@ mod cases;
 mod clearing;
 pub mod contributors;
 pub mod gaps;
+mod intake_rules;
 mod offers;
 mod office_outcomes;
 mod positions;
 pub mod programme_documents;
 pub mod qualification;
 mod roadmap;
+mod social_areas;
 mod surveys;
 pub mod synthetic;
 
@@ -254,6 +256,8 @@ pub fn demo_without_cases(
         ("public relations activities", activities::demo(conn)?),
         ("module 3 outcomes", office_outcomes::demo(conn)?),
         ("needs survey responses", surveys::demo(conn)?),
+        ("local intake rules", intake_rules::demo(conn)?),
+        ("social areas", social_areas::demo(conn)?),
     ];
     Ok(report)
 }
