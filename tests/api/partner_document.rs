@@ -210,3 +210,67 @@ async fn operations_left_out_refuse_a_token_with_every_scope(app: TestApp) {
     }
     assert!(checked > 100, "checked {checked} operations");
 }
+
+/// Every type the OpenAPI document names has its own name: utoipa keys schemas by the Rust
+/// type's name, so two `ToSchema` types called alike in different modules silently replace each
+/// other in the document (a merged `programme_documents::FeedbackInput` once replaced the gap
+/// feedback's, and the document described a body the server refused).
+#[test]
+fn no_two_schema_types_share_a_name() {
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("source directory").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates");
+    let mut files = Vec::new();
+    sources(std::path::Path::new(root), &mut files);
+    let mut names: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("source");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.contains("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            // The item follows its attributes; `#[schema(as = …)]` gives it another name.
+            let mut renamed = false;
+            for next in lines.iter().skip(i + 1).take(12) {
+                let next = next.trim();
+                if next.starts_with("#[schema(") && next.contains(" as = ") {
+                    renamed = true;
+                }
+                let item = next
+                    .strip_prefix("pub struct ")
+                    .or_else(|| next.strip_prefix("pub enum "))
+                    .or_else(|| next.strip_prefix("struct "))
+                    .or_else(|| next.strip_prefix("enum "));
+                if let Some(item) = item {
+                    let name: String = item
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !renamed {
+                        names
+                            .entry(name)
+                            .or_default()
+                            .push(file.display().to_string());
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    let twice: Vec<String> = names
+        .iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("{name}: {files:?}"))
+        .collect();
+    assert!(names.len() > 100, "schema types found: {}", names.len());
+    assert!(twice.is_empty(), "schema types named alike: {twice:#?}");
+}

@@ -592,7 +592,7 @@ pub async fn list_acknowledgements(
 #[schema(example = json!({"id": 2, "document_id": 1, "source": "client", "body_id": null,
     "text": "Die Termine sollten auch nachmittags möglich sein.", "received_on": "2021-09-02",
     "recorded_by": 4, "created_at": "2021-09-03T10:00:00Z"}))]
-pub struct Feedback {
+pub struct DocumentFeedback {
     pub id: i64,
     /// The version the feedback is about.
     pub document_id: i64,
@@ -607,9 +607,9 @@ pub struct Feedback {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<store::Feedback> for Feedback {
+impl From<store::Feedback> for DocumentFeedback {
     fn from(f: store::Feedback) -> Self {
-        Feedback {
+        DocumentFeedback {
             id: f.id,
             document_id: f.document_id,
             source: f.data.source,
@@ -622,14 +622,14 @@ impl From<store::Feedback> for Feedback {
     }
 }
 
-page_type!(FeedbackPage, Feedback);
+page_type!(DocumentFeedbackPage, DocumentFeedback);
 
 /// Feedback to give or record.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"source": "body", "body_id": 3,
     "text": "Der Arbeitskreis wünscht eine Vorlage in leichter Sprache.", "received_on": "2021-10-05"}))]
-pub struct FeedbackInput {
+pub struct DocumentFeedbackInput {
     /// `case_manager` (a case manager, in their own name), `body` (with `body_id`) or `client`
     /// (anonymous; no `body_id`). A body id with any other source, or none with `body`, is 422
     /// `rule`; a source the caller may not enter is 403.
@@ -654,10 +654,10 @@ pub struct FeedbackInput {
 ///
 /// **Who may call:** `case_manager` (source `case_manager`); `ki_lead`, `coordinator`,
 /// `cm_coordinator` (sources `body` and `client`).
-#[utoipa::path(tag = "Programme documents", request_body = FeedbackInput,
+#[utoipa::path(tag = "Programme documents", request_body = DocumentFeedbackInput,
     params(("id" = i64, Path, description = "Version id")),
     responses(
-    (status = 201, description = "Recorded", body = Feedback),
+    (status = 201, description = "Recorded", body = DocumentFeedback),
     (status = 404, response = crate::error::responses::NotFound),
     sets::CreateErrors,
 ), security(("bearer" = [])))]
@@ -666,7 +666,7 @@ pub async fn give_feedback(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: Json<FeedbackInput>,
+    body: Json<DocumentFeedbackInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = id.into_inner();
@@ -703,12 +703,12 @@ pub async fn give_feedback(
             store::insert_feedback(conn, id, &data, who.user_id()).map_err(status_refusal)
         })
         .await?;
-    Ok(HttpResponse::Created().json(Feedback::from(created)))
+    Ok(HttpResponse::Created().json(DocumentFeedback::from(created)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct FeedbackQuery {
+pub struct DocumentFeedbackQuery {
     pub source: Option<FeedbackSource>,
 }
 
@@ -717,8 +717,8 @@ pub struct FeedbackQuery {
 /// Oldest first; filter `source`. What the next version can take up (`feedback_ids`).
 ///
 /// **Who may call:** `ki_lead`, `cm_coordinator`.
-#[utoipa::path(tag = "Programme documents", params(("id" = i64, Path, description = "Version id"), PageParams, FeedbackQuery), responses(
-    (status = 200, description = "One page of feedback", body = FeedbackPage),
+#[utoipa::path(tag = "Programme documents", params(("id" = i64, Path, description = "Version id"), PageParams, DocumentFeedbackQuery), responses(
+    (status = 200, description = "One page of feedback", body = DocumentFeedbackPage),
     (status = 404, response = crate::error::responses::NotFound),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -728,8 +728,8 @@ pub async fn list_feedback(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     paging: web::Query<PageParams>,
-    query: web::Query<FeedbackQuery>,
-) -> Result<web::Json<FeedbackPage>, ApiError> {
+    query: web::Query<DocumentFeedbackQuery>,
+) -> Result<web::Json<DocumentFeedbackPage>, ApiError> {
     let page = paging.page()?;
     let id = id.into_inner();
     let source = query.source;
@@ -739,7 +739,7 @@ pub async fn list_feedback(
             store::feedback_on(conn, id, source, page)
         })
         .await?;
-    Ok(web::Json(FeedbackPage::new(listed, page)))
+    Ok(web::Json(DocumentFeedbackPage::new(listed, page)))
 }
 
 #[cfg(test)]
