@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 backend_tests!(
     the_demo_areas_and_the_coordination_keeps_areas,
     refused_requests_change_nothing,
+    the_distribution_sums_each_area_over_the_municipalities_it_covers_whole,
+    the_distribution_by_area_is_for_the_steering_level,
 );
 
 async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
@@ -37,8 +39,8 @@ async fn a_position(app: &TestApp) -> i64 {
 async fn the_demo_areas_and_the_coordination_keeps_areas(app: TestApp) {
     assert_eq!(
         areas(&app).await["total"],
-        5,
-        "three in Troisdorf, two in Sankt Augustin"
+        7,
+        "three in Troisdorf, two in Sankt Augustin, two clusters of whole municipalities"
     );
     let troisdorf = municipality(&app, "Troisdorf").await;
     let analyst = app.token("analyst").await;
@@ -107,7 +109,14 @@ async fn the_demo_areas_and_the_coordination_keeps_areas(app: TestApp) {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(served["total"], 1);
+    assert!(
+        served["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|a| a["name"] == "Siegburg und Lohmar-Ort"),
+        "{served}"
+    );
 
     let change = json!({"name": "Siegburg", "parts": [{"municipality_id": siegburg}]});
     assert_problem(
@@ -158,7 +167,7 @@ async fn the_demo_areas_and_the_coordination_keeps_areas(app: TestApp) {
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(areas(&app).await["total"], 6);
+    assert_eq!(areas(&app).await["total"], 8);
 }
 
 async fn refused_requests_change_nothing(app: TestApp) {
@@ -259,4 +268,212 @@ async fn refused_requests_change_nothing(app: TestApp) {
     )
     .await;
     assert_eq!(areas(&app).await, before, "nothing changed");
+}
+
+/// Sets a municipality's population and foreign-national share through the API.
+async fn set_population(app: &TestApp, id: i64, population: i64, percent: f64) {
+    let coordinator = app.token("coordinator").await;
+    let path = format!("/api/v1/municipalities/{id}");
+    let current = json_of(app.get(&path, &coordinator).await, StatusCode::OK).await;
+    let mut body = serde_json::Map::new();
+    for field in [
+        "name",
+        "kind",
+        "rhine_side",
+        "has_immigration_office",
+        "has_youth_office",
+        "has_integration_council",
+        "social_area",
+    ] {
+        body.insert(field.into(), current[field].clone());
+    }
+    body.insert("population".into(), json!(population));
+    body.insert("foreign_nationals_percent".into(), json!(percent));
+    let version = current["version"].as_i64().expect("version");
+    json_of(
+        app.put(&path, &coordinator, Some(version), &Value::Object(body))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+fn by_name<'a>(rows: &'a Value, name: &str) -> &'a Value {
+    rows.as_array()
+        .and_then(|rows| rows.iter().find(|r| r["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {rows}"))
+}
+
+async fn the_distribution_sums_each_area_over_the_municipalities_it_covers_whole(app: TestApp) {
+    let alfter = municipality(&app, "Alfter").await;
+    let bornheim = municipality(&app, "Bornheim").await;
+    let troisdorf = municipality(&app, "Troisdorf").await;
+    set_population(&app, alfter, 24_000, 10.0).await;
+    set_population(&app, bornheim, 48_000, 12.5).await;
+    let analyst = app.token("analyst").await;
+    let places = json_of(
+        app.get("/api/v1/distribution", &analyst).await,
+        StatusCode::OK,
+    )
+    .await;
+    let report = json_of(
+        app.get("/api/v1/distribution/social-areas", &analyst).await,
+        StatusCode::OK,
+    )
+    .await;
+    let areas = &report["areas"];
+    assert_eq!(areas.as_array().map(Vec::len), Some(7), "{report}");
+    let names: Vec<&str> = areas
+        .as_array()
+        .expect("areas")
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "ordered by name");
+
+    // Vorgebirge covers Alfter and Bornheim whole: its figures are their sums.
+    let vorgebirge = by_name(areas, "Vorgebirge");
+    let mut whole = vec![alfter, bornheim];
+    whole.sort_unstable();
+    assert_eq!(vorgebirge["municipality_ids"], json!(whole));
+    assert_eq!(vorgebirge["partly_covered_municipality_ids"], json!([]));
+    assert_eq!(vorgebirge["population"], 72_000);
+    // 24,000 × 10 % + 48,000 × 12.5 % = 2,400 + 6,000
+    assert_eq!(vorgebirge["foreign_nationals"], 8_400);
+    assert_eq!(vorgebirge["need_indicator"], 8_400);
+    let fte_of = |id: i64| {
+        places
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["municipality_id"] == id))
+            .and_then(|r| r["cm_fte"].as_f64())
+            .expect("a municipal row")
+    };
+    let cm_fte = fte_of(alfter) + fte_of(bornheim);
+    assert!(
+        (vorgebirge["cm_fte"].as_f64().expect("cm_fte") - cm_fte).abs() < 0.001,
+        "{vorgebirge} against {cm_fte}"
+    );
+    assert_eq!(vorgebirge["no_cm_assigned"], cm_fte == 0.0);
+    if cm_fte > 0.0 {
+        let per = (cm_fte * 10_000.0 / 72_000.0 * 100.0).round() / 100.0;
+        assert_eq!(vorgebirge["cm_fte_per_10000_inhabitants"], json!(per));
+    }
+    // Voreifel: no municipality of it has a population yet, so the area's is unknown.
+    let voreifel = by_name(areas, "Voreifel");
+    assert_eq!(
+        voreifel["municipality_ids"].as_array().map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(voreifel["population"], Value::Null);
+    assert_eq!(voreifel["cm_fte_per_10000_inhabitants"], Value::Null);
+
+    // Troisdorf's areas cover it in parts: they name it, and have no figures of its own.
+    let nord = by_name(areas, "Troisdorf-Nord");
+    assert_eq!(nord["municipality_ids"], json!([]));
+    assert_eq!(nord["partly_covered_municipality_ids"], json!([troisdorf]));
+    assert_eq!(nord["cm_fte"], 0.0);
+    assert_eq!(nord["population"], Value::Null);
+
+    // Every municipality once: covered whole by one area, or outside the areas.
+    let mut counted: Vec<i64> = areas
+        .as_array()
+        .expect("areas")
+        .iter()
+        .flat_map(|a| {
+            a["municipality_ids"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .chain(
+            report["outside_areas"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .filter_map(|id| id.as_i64())
+        .collect();
+    counted.sort_unstable();
+    let mut all: Vec<i64> = places
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["municipality_id"].as_i64())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(counted, all);
+    assert!(report["outside_areas"]
+        .as_array()
+        .expect("outside")
+        .contains(&json!(troisdorf)));
+
+    // A position named as serving an area counts there with its FTE if it does case management.
+    let coordinator = app.token("coordinator").await;
+    let positions = json_of(
+        app.get("/api/v1/positions?limit=100", &coordinator).await,
+        StatusCode::OK,
+    )
+    .await;
+    let cm = positions["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["function"] == "case_management" && p["phase"] != "ended")
+        .expect("a demo case-management position")
+        .clone();
+    let body = json!({"name": "Siebengebirge", "parts": [{"municipality_id": municipality(&app, "Königswinter").await}],
+        "position_ids": [cm["id"]]});
+    json_of(
+        app.post("/api/v1/social-areas", &coordinator, &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let report = json_of(
+        app.get("/api/v1/distribution/social-areas", &coordinator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let siebengebirge = by_name(&report["areas"], "Siebengebirge");
+    assert_eq!(siebengebirge["serving_position_ids"], json!([cm["id"]]));
+    assert_eq!(siebengebirge["serving_cm_fte"], cm["fte"]);
+}
+
+async fn the_distribution_by_area_is_for_the_steering_level(app: TestApp) {
+    for role in [
+        "case_manager",
+        "immigration_officer",
+        "project_group_member",
+    ] {
+        let token = app.token(role).await;
+        assert_problem(
+            app.get("/api/v1/distribution/social-areas", &token).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    assert_problem(
+        app.request(Method::GET, "/api/v1/distribution/social-areas", None)
+            .send()
+            .await
+            .expect("send"),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    for role in [
+        "admin",
+        "ki_lead",
+        "coordinator",
+        "cm_coordinator",
+        "steering_member",
+    ] {
+        let token = app.token(role).await;
+        json_of(
+            app.get("/api/v1/distribution/social-areas", &token).await,
+            StatusCode::OK,
+        )
+        .await;
+    }
 }

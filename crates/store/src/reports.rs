@@ -149,11 +149,20 @@ pub struct CaseCounts {
     pub closed: (Vec<Count>, u64),
 }
 
+/// The social area covering a case's municipality whole, if any: at most one row per case
+/// (`social_area_parts_place` is unique on municipality and district), so no case counts twice.
+const SOCIAL_AREA_JOIN: &str =
+    "LEFT JOIN social_area_parts sap ON sap.municipality_id = c.municipality_id AND sap.district = ''";
+
 /// A case dimension as SQL: the key expression and the joins it needs. `event` is the date
 /// column (or literal) the time dimensions read.
 fn case_key(pg: bool, d: CaseDimension, event: &str, joins: &mut Vec<&'static str>) -> String {
     match d {
         CaseDimension::Municipality => "c.municipality_id".into(),
+        CaseDimension::SocialArea => {
+            joins.push(SOCIAL_AREA_JOIN);
+            "sap.social_area_id".into()
+        }
         CaseDimension::RhineSide => {
             joins.push("JOIN municipalities m ON m.id = c.municipality_id");
             "m.rhine_side".into()
@@ -260,6 +269,7 @@ pub fn people(
     period: Period,
     dims: &[PeopleDimension],
 ) -> StoreResult<(Vec<Count>, u64)> {
+    let mut join = "";
     let keys: Vec<String> = dims
         .iter()
         .map(|d| {
@@ -269,13 +279,17 @@ pub fn people(
                 PeopleDimension::CountryOfOrigin => "cc.country_of_origin",
                 PeopleDimension::ResidenceStatus => "cc.residence_status",
                 PeopleDimension::Municipality => "c.municipality_id",
+                PeopleDimension::SocialArea => {
+                    join = SOCIAL_AREA_JOIN;
+                    "sap.social_area_id"
+                }
                 PeopleDimension::TargetGroup => "c.target_group",
             }
             .to_owned()
         })
         .collect();
     let from_where = format!(
-        "FROM case_clients cc JOIN cases c ON c.id = cc.case_id WHERE {} AND {}",
+        "FROM case_clients cc JOIN cases c ON c.id = cc.case_id {join} WHERE {} AND {}",
         open_in_period(period),
         scope.condition()
     );
@@ -460,6 +474,14 @@ pub struct Place {
     pub id: i64,
     pub name: String,
     pub rhine_side: String,
+}
+
+/// The names of the social areas, by id, for labelling rows grouped by `social_area`.
+pub fn social_area_names(conn: &mut DbConn) -> StoreResult<HashMap<i64, String>> {
+    Ok(crate::social_areas::all(conn)?
+        .into_iter()
+        .map(|a| (a.id, a.data.name))
+        .collect())
 }
 
 pub fn places(conn: &mut DbConn) -> StoreResult<Vec<Place>> {

@@ -92,7 +92,7 @@ pub struct ContributorSolution {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": 3, "title": "Keine Kita-Plätze für Kinder mit Duldung",
     "description": "Familien mit Duldung werden von Kitas abgewiesen.", "topic": "early_childhood",
-    "legal_domains": ["SGB VIII"], "target_groups": [], "municipality_ids": [17], "stage": "mandated",
+    "legal_domains": ["sgb_viii"], "target_groups": [], "municipality_ids": [17], "stage": "mandated",
     "stage_since": "2026-11-12T10:00:00Z", "project_group_ids": [2],
     "mandates": [{"text": "Verfahren mit dem Jugendamt vorschlagen.", "due_on": "2027-03-01", "project_group_ids": [2]}],
     "solutions": [], "contributions": []}))]

@@ -1,5 +1,7 @@
 //! Demo social areas (Sozialräume) of two towns: Troisdorf in three areas of its districts,
-//! Sankt Augustin in two.
+//! Sankt Augustin in two; and two clustered areas ("geclusterte Sozialräume") of whole
+//! municipalities on the left bank of the Rhine, served by the case-management positions that
+//! have shares there, so that reports and the distribution can group by area.
 
 use kim_domain::social_area::AreaPart;
 use kim_store::social_areas::{self as store, AreaData, AreaFilter};
@@ -42,8 +44,66 @@ const AREAS: &[(&str, &[Area])] = &[
     ),
 ];
 
-/// Adds the areas of towns that have none yet; returns how many were created.
+/// (area, the municipalities it covers whole)
+const CLUSTERS: &[(&str, &[&str])] = &[
+    (
+        "Voreifel",
+        &["Meckenheim", "Rheinbach", "Swisttal", "Wachtberg"],
+    ),
+    ("Vorgebirge", &["Alfter", "Bornheim"]),
+];
+
+/// Adds the areas of towns that have none yet and the clusters not yet there; returns how many
+/// were created.
 pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
+    let mut created = towns(conn)?;
+    let existing: Vec<String> = store::all(conn)?.into_iter().map(|a| a.data.name).collect();
+    let positions = kim_store::positions::all(conn)?;
+    for (name, towns) in CLUSTERS {
+        if existing.iter().any(|e| e == name) {
+            continue;
+        }
+        let mut parts = Vec::new();
+        for town in *towns {
+            if let Some(municipality) = municipalities::find_by_name(conn, town)? {
+                parts.push(AreaPart {
+                    municipality_id: municipality.id,
+                    district: None,
+                });
+            }
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        parts.sort();
+        let mut serving: Vec<i64> = positions
+            .iter()
+            .filter(|p| {
+                p.data.function.is_case_management()
+                    && p.data
+                        .shares
+                        .iter()
+                        .any(|s| parts.iter().any(|a| a.municipality_id == s.municipality_id))
+            })
+            .map(|p| p.id)
+            .collect();
+        serving.sort_unstable();
+        store::insert(
+            conn,
+            &AreaData {
+                name: (*name).into(),
+                description: Some(format!("Geclusterter Sozialraum: {}", towns.join(", "))),
+                parts,
+                position_ids: serving,
+            },
+        )?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// The areas of the towns' districts.
+fn towns(conn: &mut DbConn) -> Result<usize, StoreError> {
     let mut created = 0;
     for (town, areas) in AREAS {
         let Some(municipality) = municipalities::find_by_name(conn, town)? else {

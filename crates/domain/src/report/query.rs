@@ -124,6 +124,10 @@ crate::vocabulary! {
     pub enum CaseDimension {
         /// Kommune (municipality): rows carry `municipality_id` and `municipality`
         Municipality => "municipality",
+        /// Sozialraum (social area) covering the case's municipality whole: rows carry
+        /// `social_area_id` and `social_area`, both null for cases in a municipality no area
+        /// covers whole
+        SocialArea => "social_area",
         /// Rheinseite (side of the Rhine)
         RhineSide => "rhine_side",
         /// Zielgruppe (target group)
@@ -171,6 +175,8 @@ crate::vocabulary! {
         ResidenceStatus => "residence_status",
         /// Kommune of the case
         Municipality => "municipality",
+        /// Sozialraum covering the case's municipality whole (null outside every area)
+        SocialArea => "social_area",
         /// Zielgruppe of the case
         TargetGroup => "target_group",
     }

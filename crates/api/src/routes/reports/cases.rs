@@ -5,8 +5,8 @@ use kim_domain::report::query::CaseDimension;
 use kim_domain::report::table;
 use kim_store::reports as store;
 
-use super::answer::{places_by_id, respond, CasesReport};
-use super::grouped::Grouped;
+use super::answer::{respond, CasesReport};
+use super::grouped::{Grouped, Names};
 use super::query::{run, ReportQuery};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
@@ -20,12 +20,14 @@ const CASE_MEASURES: &[&str] = &["new", "open", "closed"];
 ///
 /// Cases `new` (opened in the period), `open` (open on `to`) and `closed` (closed in the period;
 /// a reopened case counts by its last closing), grouped by `group_by`: at most two of
-/// `municipality`, `rhine_side`, `target_group`, `legal_domain`, `topic`, `intake_channel`,
+/// `municipality`, `social_area`, `rhine_side`, `target_group`, `legal_domain`, `topic`, `intake_channel`,
 /// `eligible`, `close_reason`, `month`, `quarter`, `year`. **Legal domains and topics are
 /// multi-valued: a case counts once per value**, so rows add up to more than the totals, which
 /// count distinct cases. Time dimensions place `new` at the opening date, `closed` at the
 /// closing date and `open` at `to`. Rows for `municipality` carry `municipality_id` and
-/// `municipality` (the name).
+/// `municipality` (the name); rows for `social_area` carry `social_area_id` and `social_area`:
+/// the area that covers the case's municipality whole, both `null` for cases in a municipality
+/// no area covers whole (cases record the municipality, not the district).
 ///
 /// **Statistical disclosure control:** a count from 1 to `min_cell - 1` (`KIM_REPORT_MIN_CELL`,
 /// default 5) is `null` (CSV: empty) and counts in `suppressed_cells`; where a withheld cell
@@ -57,10 +59,10 @@ pub async fn cases_report(
 ) -> Result<HttpResponse, ApiError> {
     let request = query.request(&http, CaseDimension::parse, true)?;
     let (period, dims) = (request.period, request.dims.clone());
-    let (counts, places) = run(&state, caller, move |conn, scope| {
+    let (counts, names) = run(&state, caller, move |conn, scope| {
         Ok((
             store::cases(conn, scope, period, &dims)?,
-            store::places(conn)?,
+            Names::load(conn)?,
         ))
     })
     .await?;
@@ -77,7 +79,7 @@ pub async fn cases_report(
             .is_some_and(|d| d.is_time() && *d != CaseDimension::Year),
         measures: CASE_MEASURES,
         table,
-        places: places_by_id(places),
+        names,
     };
     respond(
         request.format,

@@ -4,81 +4,108 @@ use std::collections::{BTreeMap, HashMap};
 
 use kim_domain::report::query::Period;
 use kim_domain::report::table::Table;
-use kim_store::reports::Place;
+use kim_store::error::StoreResult;
+use kim_store::reports as store;
+use kim_store::DbConn;
 use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, text};
 use super::render::{Chart, Section, Sheet};
 
-/// Dimension values of a row as JSON fields; a municipality carries its id and name.
-fn dimension_fields(
-    names: &[&'static str],
-    keys: &[Option<String>],
-    places: &HashMap<i64, Place>,
-    out: &mut Map<String, Value>,
-) {
-    for (name, key) in names.iter().zip(keys) {
-        if *name == "municipality" {
-            let id = key.as_deref().and_then(|k| k.parse::<i64>().ok());
-            out.insert(
-                "municipality_id".into(),
-                id.map_or(Value::Null, Value::from),
-            );
-            let label = id.and_then(|id| places.get(&id)).map(|p| p.name.clone());
-            out.insert(
-                "municipality".into(),
-                label.map_or(Value::Null, Value::from),
-            );
-        } else if *name == "eligible" {
-            out.insert(
-                (*name).into(),
-                key.as_deref()
-                    .map_or(Value::Null, |k| Value::from(k == "true")),
-            );
-        } else {
-            out.insert((*name).into(), key.clone().map_or(Value::Null, Value::from));
+/// The names of the dimensions whose keys are ids: rows grouped by `municipality` carry
+/// `municipality_id` and `municipality` (its name), likewise `social_area`.
+#[derive(Debug, Default)]
+pub(super) struct Names {
+    pub(super) municipality: HashMap<i64, String>,
+    pub(super) social_area: HashMap<i64, String>,
+}
+
+impl Names {
+    /// Both lists of names, for a report that may group by either.
+    pub(super) fn load(conn: &mut DbConn) -> StoreResult<Names> {
+        Ok(Names {
+            municipality: store::places(conn)?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect(),
+            social_area: store::social_area_names(conn)?,
+        })
+    }
+
+    /// The id-to-name map of a dimension keyed by ids, `None` for other dimensions.
+    fn of(&self, dimension: &str) -> Option<&HashMap<i64, String>> {
+        match dimension {
+            "municipality" => Some(&self.municipality),
+            "social_area" => Some(&self.social_area),
+            _ => None,
         }
     }
 }
 
-fn dimension_columns(names: &[&'static str]) -> Vec<String> {
-    names
-        .iter()
-        .flat_map(|n| {
-            if *n == "municipality" {
-                vec!["municipality_id".to_owned(), "municipality".to_owned()]
+/// The id in a key and the name it has.
+fn id_and_name(
+    names: &HashMap<i64, String>,
+    key: &Option<String>,
+) -> (Option<i64>, Option<String>) {
+    let id = key.as_deref().and_then(|k| k.parse::<i64>().ok());
+    (id, id.and_then(|id| names.get(&id)).cloned())
+}
+
+/// Dimension values of a row as JSON fields; a dimension keyed by ids carries id and name.
+fn dimension_fields(
+    dims: &[&'static str],
+    keys: &[Option<String>],
+    names: &Names,
+    out: &mut Map<String, Value>,
+) {
+    for (dim, key) in dims.iter().zip(keys) {
+        if let Some(named) = names.of(dim) {
+            let (id, name) = id_and_name(named, key);
+            out.insert(format!("{dim}_id"), id.map_or(Value::Null, Value::from));
+            out.insert((*dim).into(), name.map_or(Value::Null, Value::from));
+        } else if *dim == "eligible" {
+            out.insert(
+                (*dim).into(),
+                key.as_deref()
+                    .map_or(Value::Null, |k| Value::from(k == "true")),
+            );
+        } else {
+            out.insert((*dim).into(), key.clone().map_or(Value::Null, Value::from));
+        }
+    }
+}
+
+fn dimension_columns(dims: &[&'static str], names: &Names) -> Vec<String> {
+    dims.iter()
+        .flat_map(|d| {
+            if names.of(d).is_some() {
+                vec![format!("{d}_id"), (*d).to_owned()]
             } else {
-                vec![(*n).to_owned()]
+                vec![(*d).to_owned()]
             }
         })
         .collect()
 }
 
 fn dimension_cells(
-    names: &[&'static str],
+    dims: &[&'static str],
     keys: &[Option<String>],
-    places: &HashMap<i64, Place>,
+    names: &Names,
 ) -> Vec<Option<String>> {
     let mut out = Vec::new();
-    for (name, key) in names.iter().zip(keys) {
-        if *name == "municipality" {
-            let id = key.as_deref().and_then(|k| k.parse::<i64>().ok());
-            out.push(key.clone());
-            out.push(id.and_then(|id| places.get(&id)).map(|p| p.name.clone()));
-        } else {
-            out.push(key.clone());
+    for (dim, key) in dims.iter().zip(keys) {
+        out.push(key.clone());
+        if let Some(named) = names.of(dim) {
+            out.push(id_and_name(named, key).1);
         }
     }
     out
 }
 
-fn label(name: &str, key: &Option<String>, places: &HashMap<i64, Place>) -> String {
-    match (name, key) {
-        ("municipality", Some(k)) => k
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| places.get(&id))
-            .map_or_else(|| k.clone(), |p| p.name.clone()),
+fn label(dim: &str, key: &Option<String>, names: &Names) -> String {
+    match (names.of(dim), key) {
+        (Some(named), Some(k)) => id_and_name(named, key).1.unwrap_or_else(|| k.clone()),
+        (Some(_), None) if dim == "social_area" => "outside social areas".into(),
         (_, Some(k)) => k.clone(),
         (_, None) => "not recorded".into(),
     }
@@ -93,7 +120,7 @@ pub(super) struct Grouped<'a> {
     pub(super) time: bool,
     pub(super) measures: &'a [&'static str],
     pub(super) table: Table,
-    pub(super) places: HashMap<i64, Place>,
+    pub(super) names: Names,
 }
 
 impl Grouped<'_> {
@@ -104,7 +131,7 @@ impl Grouped<'_> {
             .iter()
             .map(|row| {
                 let mut m = Map::new();
-                dimension_fields(&self.dims, &row.keys, &self.places, &mut m);
+                dimension_fields(&self.dims, &row.keys, &self.names, &mut m);
                 for (name, v) in self.measures.iter().zip(&row.values) {
                     m.insert((*name).into(), count_json(*v));
                 }
@@ -125,20 +152,23 @@ impl Grouped<'_> {
     }
 
     pub(super) fn sheet(&self) -> Sheet {
-        let mut columns = dimension_columns(&self.dims);
+        let mut columns = dimension_columns(&self.dims, &self.names);
         columns.extend(self.measures.iter().map(|m| (*m).to_owned()));
         let mut rows: Vec<Vec<Option<String>>> = self
             .table
             .rows
             .iter()
             .map(|row| {
-                let mut cells = dimension_cells(&self.dims, &row.keys, &self.places);
+                let mut cells = dimension_cells(&self.dims, &row.keys, &self.names);
                 cells.extend(row.values.iter().map(|v| text(*v)));
                 cells
             })
             .collect();
         let mut total = vec![Some("total".to_owned())];
-        total.resize(dimension_columns(&self.dims).len().max(1), None);
+        total.resize(
+            dimension_columns(&self.dims, &self.names).len().max(1),
+            None,
+        );
         total.extend(self.table.totals.iter().map(|v| text(*v)));
         rows.push(total);
         Sheet {
@@ -165,7 +195,7 @@ impl Grouped<'_> {
             label(
                 self.dims.first().copied().unwrap_or(""),
                 k.first().unwrap_or(&None),
-                &self.places,
+                &self.names,
             )
         };
         let mut categories: Vec<String> = Vec::new();
@@ -182,7 +212,7 @@ impl Grouped<'_> {
         let series = if self.dims.len() == 2 {
             let mut by: BTreeMap<String, Vec<Option<u64>>> = BTreeMap::new();
             for row in &self.table.rows {
-                let s = label(self.dims[1], &row.keys[1], &self.places);
+                let s = label(self.dims[1], &row.keys[1], &self.names);
                 let i = categories
                     .iter()
                     .position(|c| *c == first(&row.keys))

@@ -5,8 +5,8 @@ use kim_domain::report::query::PeopleDimension;
 use kim_domain::report::table;
 use kim_store::reports as store;
 
-use super::answer::{places_by_id, respond, CasesReport};
-use super::grouped::Grouped;
+use super::answer::{respond, CasesReport};
+use super::grouped::{Grouped, Names};
 use super::query::{run, ReportQuery};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
@@ -17,7 +17,8 @@ use crate::ApiError;
 ///
 /// Distinct clients of cases open on at least one day of the period (`people`), grouped by at
 /// most two of `age_band` (0-5, 6-17, 18-26, 27-44, 45-64, 65+, the age in the year the case was
-/// opened), `gender`, `country_of_origin`, `residence_status`, `municipality`, `target_group`.
+/// opened), `gender`, `country_of_origin`, `residence_status`, `municipality`, `social_area` (as
+/// in `GET /reports/cases`), `target_group`.
 /// The personal attributes are those **captured when the person joined the case**, not the
 /// client record, so an erasure later changes no figure. `null` values mean "not recorded".
 /// Same parameters, formats, disclosure control and errors as `GET /reports/cases`.
@@ -42,10 +43,10 @@ pub async fn people_report(
 ) -> Result<HttpResponse, ApiError> {
     let request = query.request(&http, PeopleDimension::parse, true)?;
     let (period, dims) = (request.period, request.dims.clone());
-    let (counts, places) = run(&state, caller, move |conn, scope| {
+    let (counts, names) = run(&state, caller, move |conn, scope| {
         Ok((
             store::people(conn, scope, period, &dims)?,
-            store::places(conn)?,
+            Names::load(conn)?,
         ))
     })
     .await?;
@@ -58,7 +59,7 @@ pub async fn people_report(
         time: false,
         measures: &["people"],
         table: table::measures(&[counts], min_cell),
-        places: places_by_id(places),
+        names,
     };
     respond(
         request.format,
