@@ -8,6 +8,8 @@ use kim_domain::audit::{AuditAction, AuditObject, AuditVerb};
 use kim_domain::conference::{conference_access, ConferenceFacts};
 use kim_store::{audit, cases, clients, conferences, DbConn, StoreError};
 
+use kim_domain::Action;
+
 use crate::auth::Authenticated;
 use crate::ApiError;
 
@@ -231,4 +233,42 @@ pub fn audit_client(
         client_id,
     )?;
     Ok(())
+}
+
+/// 403 for roles that never see case data (admin, analyst, steering, ...): they are refused by
+/// role before any object is looked at, so nothing about cases leaks.
+pub fn require_case_role(who: &Authenticated) -> Result<(), ApiError> {
+    if who.principal.may(Action::WorkCases) || who.principal.may(Action::SuperviseCases) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "your role does not allow 'work_cases' or 'supervise_cases'".into(),
+        ))
+    }
+}
+
+/// The case for a change: 404 when the caller cannot see it, 403 when they only read it
+/// (cm_coordinator supervises but does not edit).
+pub fn writable_case(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    case_id: i64,
+) -> Result<cases::Case, ApiError> {
+    writable_case_ref(conn, who, case_id)?;
+    Ok(cases::find(conn, case_id)?)
+}
+
+/// [`writable_case`] without loading the case: its id and lead client, in one query.
+pub fn writable_case_ref(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    case_id: i64,
+) -> Result<CaseRef, ApiError> {
+    let case = case_ref_for(conn, who, case_id, Access::Read)?;
+    if !case.access.may_write() {
+        return Err(ApiError::Forbidden(
+            "you may read this case but only its case managers may change it".into(),
+        ));
+    }
+    Ok(case)
 }

@@ -1,8 +1,9 @@
-//! HTTP conventions shared by every resource: paging and sorting, `ETag`/`If-Match`, and
-//! problem+json for the framework's own extractor errors.
+//! HTTP conventions shared by every resource: paging and sorting, `ETag`/`If-Match`,
+//! `Idempotency-Key`, and problem+json for the framework's own extractor errors.
 
 pub mod body;
 pub mod extract;
+pub mod idempotency;
 pub mod methods;
 pub mod paging;
 pub mod precondition;

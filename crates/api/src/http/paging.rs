@@ -155,6 +155,17 @@ pub fn parse_sort<S: Copy>(
         })
 }
 
+/// One page of a list loaded whole (the children of one case are few).
+pub fn slice<T>(all: Vec<T>, page: PageRequest) -> kim_store::Listed<T> {
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let items = all
+        .into_iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.limit).unwrap_or(0))
+        .collect();
+    kim_store::Listed { items, total }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

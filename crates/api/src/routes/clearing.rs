@@ -15,9 +15,9 @@ use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::goals::{require_case_role, writable_case};
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit_client, case_for};
+use crate::case_access::{require_case_role, writable_case};
 use crate::error::error_sets as sets;
 use crate::http::body::Json;
 use crate::http::precondition::{ok_versioned, IfMatch};

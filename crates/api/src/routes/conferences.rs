@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::goals::{require_case_role, slice, writable_case};
 use super::trimmed;
 use crate::auth::Caller;
 use crate::case_access::{audit, case_for, conference_access_of, require_access};
+use crate::case_access::{require_case_role, writable_case};
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
+use crate::http::paging::slice;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;

@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::goals::{require_case_role, slice, writable_case_ref};
 use super::trimmed;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit_client, case_ref_for};
+use crate::case_access::{require_case_role, writable_case_ref};
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
+use crate::http::paging::slice;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;

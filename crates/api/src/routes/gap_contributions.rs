@@ -15,11 +15,11 @@ use kim_store::{gap_steps, gaps, DbConn, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::goals::slice;
-use super::referrals::{respond, Answer, IdempotencyKey};
 use crate::auth::{Authenticated, Caller};
 use crate::error::error_sets as sets;
 use crate::http::body::Json;
+use crate::http::idempotency::{respond, Answer, IdempotencyKey};
+use crate::http::paging::slice;
 use crate::http::paging::PageParams;
 use crate::routes::RouteTable;
 use crate::server::AppState;

@@ -9,17 +9,17 @@ use kim_domain::access::Access;
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::Topic;
 use kim_domain::help_plan::GoalStatus;
-use kim_domain::Action;
 use kim_store::goals::{self as store, GoalData};
-use kim_store::{cases, DbConn};
+use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::not_blank;
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit_client, case_ref_for, CaseRef};
+use crate::case_access::{audit_client, case_ref_for, require_case_role, writable_case_ref};
 use crate::error::error_sets as sets;
+use crate::http::paging::slice;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -31,44 +31,6 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(get_goal)
         .service(update_goal)
         .service(add_goal_note);
-}
-
-/// 403 for roles that never see case data (admin, analyst, steering, ...): they are refused by
-/// role before any object is looked at, so nothing about cases leaks.
-pub(crate) fn require_case_role(who: &Authenticated) -> Result<(), ApiError> {
-    if who.principal.may(Action::WorkCases) || who.principal.may(Action::SuperviseCases) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "your role does not allow 'work_cases' or 'supervise_cases'".into(),
-        ))
-    }
-}
-
-/// The case for a change: 404 when the caller cannot see it, 403 when they only read it
-/// (cm_coordinator supervises but does not edit).
-pub(crate) fn writable_case(
-    conn: &mut DbConn,
-    who: &Authenticated,
-    case_id: i64,
-) -> Result<cases::Case, ApiError> {
-    writable_case_ref(conn, who, case_id)?;
-    Ok(cases::find(conn, case_id)?)
-}
-
-/// [`writable_case`] without loading the case: its id and lead client, in one query.
-pub(crate) fn writable_case_ref(
-    conn: &mut DbConn,
-    who: &Authenticated,
-    case_id: i64,
-) -> Result<CaseRef, ApiError> {
-    let case = case_ref_for(conn, who, case_id, Access::Read)?;
-    if !case.access.may_write() {
-        return Err(ApiError::Forbidden(
-            "you may read this case but only its case managers may change it".into(),
-        ));
-    }
-    Ok(case)
 }
 
 /// A progress note of a goal.
@@ -225,17 +187,6 @@ pub async fn list_goals(
         })
         .await?;
     Ok(web::Json(GoalPage::new(slice(listed, page), page)))
-}
-
-/// One page of a list loaded whole (the children of one case are few).
-pub(crate) fn slice<T>(all: Vec<T>, page: kim_domain::paging::PageRequest) -> kim_store::Listed<T> {
-    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
-    let items = all
-        .into_iter()
-        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(page.limit).unwrap_or(0))
-        .collect();
-    kim_store::Listed { items, total }
 }
 
 /// Add a goal to a case

@@ -15,7 +15,7 @@
 //!   request, the intake channel is `referred_by_organisation` and the referring organisation
 //!   the request's.
 //! - `Idempotency-Key` on submission works exactly as on `POST /cases/{id}/referrals`
-//!   (`crate::routes::referrals::IdempotencyKey`).
+//!   (`crate::http::idempotency::IdempotencyKey`).
 //! - Reads and lists are audited (`intake_request.read`, one `intake_request.list` per request
 //!   shown) naming the client once the request is linked to one.
 
@@ -42,12 +42,12 @@ use validator::Validate;
 use super::cases::{open_in, CaseClient, CaseInput};
 use super::clients::ClientInput;
 use super::not_blank;
-use super::referrals::{respond, Answer, IdempotencyKey};
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit_client, client_for};
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
 use crate::http::body::Json;
+use crate::http::idempotency::{respond, Answer, IdempotencyKey};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::routes::RouteTable;

@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::referrals::{respond, Answer, IdempotencyKey};
 use super::trimmed;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::{responses as err, FieldError};
+use crate::http::idempotency::{respond, Answer, IdempotencyKey};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::goals::{require_case_role, writable_case_ref};
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, audit_client};
+use crate::case_access::{require_case_role, writable_case_ref};
 use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::paging::PageParams;
