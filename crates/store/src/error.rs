@@ -19,6 +19,17 @@ pub(crate) fn changed_or_stale(
     Ok(())
 }
 
+/// The one check of a client's `If-Match` against the version just read: 412 with the current
+/// version when they differ. Checked before anything else is read or written so a stale edit
+/// meets 412, not a 409 or 422 about state it has not seen; the versioned `UPDATE` after it
+/// ([`changed_or_stale`]) still guards the race between this read and the write.
+pub fn expect_version(current: i32, expected: i32) -> StoreResult<()> {
+    if current != expected {
+        return Err(StoreError::StaleVersion { current });
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The object does not exist (404).
