@@ -165,6 +165,18 @@ impl StoreError {
             other => other,
         }
     }
+
+    /// Names the field of the request that named a missing object: `NotFound` becomes an
+    /// `UnknownReference` (422 on the field), since the request, not its path, is wrong.
+    pub fn on_reference(self, field: &'static str, message: impl Into<String>) -> Self {
+        match self {
+            StoreError::NotFound => StoreError::UnknownReference {
+                field,
+                message: message.into(),
+            },
+            other => other,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
