@@ -6,7 +6,7 @@
 use kim_domain::access::{case_access, client_access, uncased_client_access, Access};
 use kim_domain::audit::{AuditAction, AuditObject, AuditVerb};
 use kim_domain::conference::{conference_access, ConferenceFacts};
-use kim_store::{audit, cases, clients, conferences, DbConn, StoreError};
+use kim_store::{audit, cases, clients, conferences, DbConn};
 
 use kim_domain::Action;
 
@@ -30,13 +30,6 @@ fn refuse(access: Access) -> ApiError {
     }
 }
 
-fn hidden(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::NotFound,
-        other => other.into(),
-    }
-}
-
 /// `Ok` when `access` covers `needed`; else 404 for an invisible object, 403 for a read-only one.
 pub fn require_access(access: Access, needed: Access) -> Result<(), ApiError> {
     if allows(access, needed) {
@@ -53,7 +46,7 @@ pub fn conference_access_of(
     who: &Authenticated,
     conference_id: i64,
 ) -> Result<(Access, Option<String>), ApiError> {
-    let conference = conferences::find(conn, conference_id).map_err(hidden)?;
+    let conference = conferences::find(conn, conference_id)?;
     Ok(match conference.case_id {
         Some(case_id) => {
             let case = cases::find(conn, case_id)?;
@@ -102,7 +95,7 @@ pub fn case_ref_for(
     case_id: i64,
     needed: Access,
 ) -> Result<CaseRef, ApiError> {
-    let (facts, lead_client_id) = cases::facts_and_lead(conn, case_id).map_err(hidden)?;
+    let (facts, lead_client_id) = cases::facts_and_lead(conn, case_id)?;
     let access = case_access(&who.principal, &facts);
     if !allows(access, needed) {
         return Err(refuse(access));
@@ -122,7 +115,7 @@ pub fn client_for(
     client_id: i64,
     needed: Access,
 ) -> Result<clients::Client, ApiError> {
-    let client = clients::find(conn, client_id).map_err(hidden)?;
+    let client = clients::find(conn, client_id)?;
     let facts = clients::case_facts(conn, client_id)?;
     let access = if facts.is_empty() {
         uncased_client_access(&who.principal, client.created_by)

@@ -221,6 +221,12 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::reference(field, message)])
     }
 
+    /// 422 with the fields in the order the rule reported them (the `From` conversion of a
+    /// list sorts them by name).
+    pub fn fields_in_order(errors: Vec<kim_domain::field::FieldError>) -> Self {
+        ApiError::Validation(errors.into_iter().map(FieldError::from).collect())
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
@@ -439,10 +445,23 @@ impl From<kim_domain::access_change::DecisionRefused> for ApiError {
 
 impl From<validator::ValidationErrors> for ApiError {
     fn from(errors: validator::ValidationErrors) -> Self {
-        let mut fields: Vec<FieldError> = Vec::new();
-        collect_validation_errors("", &errors, &mut fields);
-        fields.sort_by(|a, b| a.field.cmp(&b.field));
-        ApiError::Validation(fields)
+        ApiError::Validation(sorted_fields(&errors))
+    }
+}
+
+fn sorted_fields(errors: &validator::ValidationErrors) -> Vec<FieldError> {
+    let mut fields: Vec<FieldError> = Vec::new();
+    collect_validation_errors("", errors, &mut fields);
+    fields.sort_by(|a, b| a.field.cmp(&b.field));
+    fields
+}
+
+/// Every field the `validator` derive refuses, sorted by name, for a handler that adds its own
+/// checks and answers all of them in one 422.
+pub fn invalid_fields(input: &impl validator::Validate) -> Vec<FieldError> {
+    match input.validate() {
+        Ok(()) => Vec::new(),
+        Err(errors) => sorted_fields(&errors),
     }
 }
 
@@ -490,6 +509,186 @@ impl From<Vec<kim_domain::field::FieldError>> for ApiError {
         let mut fields: Vec<FieldError> = errors.into_iter().map(FieldError::from).collect();
         fields.sort_by(|a, b| a.field.cmp(&b.field));
         ApiError::Validation(fields)
+    }
+}
+
+impl From<Vec<kim_domain::survey::Invalid>> for ApiError {
+    /// The 422 of a survey rule: each invalid field, named as the client sent it.
+    fn from(errors: Vec<kim_domain::survey::Invalid>) -> Self {
+        let mut fields: Vec<FieldError> = errors.into_iter().map(FieldError::from).collect();
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        ApiError::Validation(fields)
+    }
+}
+
+// The domain's refusals: who may not (403), the object's state (409), the input (422). Each
+// refusal type is mapped here once, so every operation that meets it answers alike.
+
+impl From<kim_domain::consent::ConsentMissing> for ApiError {
+    fn from(missing: kim_domain::consent::ConsentMissing) -> Self {
+        ApiError::ConsentMissing {
+            detail: missing.to_string(),
+            missing_categories: missing
+                .missing
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl From<kim_domain::conference::ConferenceConsentMissing> for ApiError {
+    fn from(missing: kim_domain::conference::ConferenceConsentMissing) -> Self {
+        ApiError::ConsentMissing {
+            detail: missing.to_string(),
+            missing_categories: missing
+                .missing
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl From<kim_domain::case::CaseTransitionError> for ApiError {
+    fn from(error: kim_domain::case::CaseTransitionError) -> Self {
+        use kim_domain::case::CaseTransitionError as Why;
+        match error {
+            Why::Illegal(refused) => ApiError::Conflict(refused.to_string()),
+            Why::Invalid(fields) => ApiError::from(fields),
+        }
+    }
+}
+
+impl From<kim_domain::referral::ReferralTransitionError> for ApiError {
+    fn from(error: kim_domain::referral::ReferralTransitionError) -> Self {
+        use kim_domain::referral::ReferralTransitionError as Why;
+        match error {
+            Why::WrongSide { .. } => ApiError::Forbidden(error.to_string()),
+            Why::Illegal(refused) => ApiError::Conflict(refused.to_string()),
+            Why::Invalid(errors) => ApiError::fields_in_order(errors),
+            Why::ConsentMissing(missing) => missing.into(),
+        }
+    }
+}
+
+impl From<kim_domain::residence_request::RequestTransitionError> for ApiError {
+    fn from(error: kim_domain::residence_request::RequestTransitionError) -> Self {
+        use kim_domain::residence_request::RequestTransitionError as Why;
+        match error {
+            Why::WrongSide { .. } => ApiError::Forbidden(error.to_string()),
+            Why::Illegal(illegal) => ApiError::Conflict(illegal.to_string()),
+            Why::Invalid(field) => {
+                // The domain names the answer and the note apart; the request body has one
+                // `text` for both.
+                let name = if field.field == "answer" || field.field == "note" {
+                    "text"
+                } else {
+                    field.field
+                };
+                ApiError::field(name, field.message)
+            }
+        }
+    }
+}
+
+impl From<kim_domain::intake_request::IntakeDecisionError> for ApiError {
+    fn from(error: kim_domain::intake_request::IntakeDecisionError) -> Self {
+        use kim_domain::intake_request::IntakeDecisionError as Why;
+        match error {
+            Why::AlreadyDecided { .. } => ApiError::Conflict(error.to_string()),
+            Why::Invalid(field) => field.into(),
+        }
+    }
+}
+
+impl From<kim_domain::gap::GapStepError> for ApiError {
+    fn from(error: kim_domain::gap::GapStepError) -> Self {
+        use kim_domain::gap::GapStepError as Why;
+        match error {
+            Why::WrongRole { .. } | Why::NotInMandatedGroup | Why::NotInSteeringGroup => {
+                ApiError::Forbidden(error.to_string())
+            }
+            Why::NotNow { .. } | Why::Conflict(_) => ApiError::Conflict(error.to_string()),
+            Why::Invalid(errors) => errors.into(),
+        }
+    }
+}
+
+impl From<kim_domain::gap_contribution::ContributionRefusal> for ApiError {
+    fn from(refusal: kim_domain::gap_contribution::ContributionRefusal) -> Self {
+        use kim_domain::gap_contribution::ContributionRefusal as Why;
+        match refusal {
+            Why::Invalid(errors) => ApiError::fields_in_order(errors),
+            other @ Why::NotNow { .. } => ApiError::Conflict(other.to_string()),
+        }
+    }
+}
+
+impl From<kim_domain::programme_document::FeedbackRefusal> for ApiError {
+    fn from(refusal: kim_domain::programme_document::FeedbackRefusal) -> Self {
+        use kim_domain::programme_document::FeedbackRefusal as Why;
+        match refusal {
+            Why::NotYours(why) => ApiError::Forbidden(why.into()),
+            Why::Field(field, message) => ApiError::rule(field, message),
+        }
+    }
+}
+
+impl From<kim_domain::erasure::ErasureRefusal> for ApiError {
+    fn from(refusal: kim_domain::erasure::ErasureRefusal) -> Self {
+        use kim_domain::erasure::ErasureRefusal as Why;
+        match refusal {
+            Why::AlreadyErased => ApiError::Refused {
+                slug: "already-erased",
+                title: "Already erased",
+                detail: refusal.to_string(),
+            },
+            Why::LegalHold { .. } => ApiError::Refused {
+                slug: "legal-hold",
+                title: "Under legal hold",
+                detail: refusal.to_string(),
+            },
+        }
+    }
+}
+
+impl From<kim_domain::erasure::HoldRefusal> for ApiError {
+    fn from(refusal: kim_domain::erasure::HoldRefusal) -> Self {
+        use kim_domain::erasure::HoldRefusal as Why;
+        let slug = match refusal {
+            Why::AlreadyHeld => "legal-hold",
+            Why::NotHeld => "no-legal-hold",
+        };
+        ApiError::Refused {
+            slug,
+            title: "Legal hold",
+            detail: refusal.to_string(),
+        }
+    }
+}
+
+/// An id in the request body (not the path) that names nothing the caller may see: 422
+/// `reference` on that field, where the lookup itself answers 404. For the results of store
+/// lookups (`StoreError::NotFound`) and of access checks that hide what the caller may not
+/// see (`ApiError::NotFound`); every other error passes through. Inside a store transaction
+/// that answers `StoreError`, [`StoreError::on_reference`] does the same.
+pub trait OrUnknown<T> {
+    fn or_unknown(self, field: &'static str, message: impl Into<String>) -> Result<T, ApiError>;
+}
+
+impl<T> OrUnknown<T> for Result<T, StoreError> {
+    fn or_unknown(self, field: &'static str, message: impl Into<String>) -> Result<T, ApiError> {
+        self.map_err(|e| e.on_reference(field, message).into())
+    }
+}
+
+impl<T> OrUnknown<T> for Result<T, ApiError> {
+    fn or_unknown(self, field: &'static str, message: impl Into<String>) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            ApiError::NotFound => ApiError::reference(field, message),
+            other => other,
+        })
     }
 }
 
@@ -644,5 +843,54 @@ pub mod error_sets {
         DeleteErrors: "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
             "409" => Conflict, "412" => PreconditionFailed, "428" => PreconditionRequired,
             "503" => Unavailable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+    use kim_domain::gap::{GapStage, GapStep, GapStepError};
+
+    use super::*;
+
+    #[test]
+    fn gap_step_refusals_map_to_their_statuses() {
+        let status = |e: GapStepError| ApiError::from(e).status_code().as_u16();
+        assert_eq!(
+            status(GapStepError::WrongRole {
+                step: GapStep::Close
+            }),
+            403
+        );
+        assert_eq!(status(GapStepError::NotInMandatedGroup), 403);
+        assert_eq!(
+            status(GapStepError::NotNow {
+                step: GapStep::Close,
+                stage: GapStage::Reported,
+                allowed: vec![]
+            }),
+            409
+        );
+        assert_eq!(status(GapStepError::Conflict("x".into())), 409);
+        assert_eq!(status(GapStepError::Invalid(vec![])), 422);
+    }
+
+    #[test]
+    fn an_unknown_reference_is_422_on_its_field_and_other_errors_pass() {
+        let unknown: Result<(), StoreError> = Err(StoreError::NotFound);
+        match unknown.or_unknown("gap_id", "no gap with id 7") {
+            Err(ApiError::Validation(fields)) => {
+                assert_eq!(
+                    fields,
+                    vec![FieldError::reference("gap_id", "no gap with id 7")]
+                )
+            }
+            other => panic!("expected 422, got {other:?}"),
+        }
+        let hidden: Result<(), ApiError> = Err(ApiError::Forbidden("no".into()));
+        assert!(matches!(
+            hidden.or_unknown("gap_id", "no gap"),
+            Err(ApiError::Forbidden(_))
+        ));
     }
 }

@@ -12,7 +12,7 @@ use kim_domain::Role;
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{expect_version, StoreResult};
 use crate::schema::access_changes;
 use crate::users::{self, NewUser, User, UserChanges};
 use crate::{clock, partner_tokens, DbConn, Listed, StoreError};
@@ -459,11 +459,7 @@ pub fn change_account(
     changes: &UserChanges,
 ) -> StoreResult<Outcome<User>> {
     let current = users::find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let reasons = grants(
         Some(access_of(
             current.role,

@@ -19,7 +19,7 @@ use kim_domain::staffing::Module;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::lower;
 use crate::StoreError;
@@ -575,23 +575,8 @@ fn today() -> NaiveDate {
 
 fn current_version(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<Agreement> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     Ok(current)
-}
-
-/// A conditional update that changed no row lost a race with another writer between reading
-/// the version and writing: the same answer as a stale `If-Match`.
-fn check_one_row(conn: &mut DbConn, id: i64, changed_rows: usize) -> StoreResult<()> {
-    if changed_rows == 1 {
-        return Ok(());
-    }
-    Err(StoreError::StaleVersion {
-        current: find(conn, id)?.version,
-    })
 }
 
 /// Creates an agreement in `draft`.
@@ -662,7 +647,7 @@ pub fn update(
         agreements::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
-    check_one_row(conn, id, changed_rows)?;
+    changed_or_stale(changed_rows, || Ok(find(conn, id)?.version))?;
     replace_sets(conn, id, &data)?;
     record(
         conn,
@@ -711,7 +696,7 @@ pub fn transition(
         agreements::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
-    check_one_row(conn, id, changed_rows)?;
+    changed_or_stale(changed_rows, || Ok(find(conn, id)?.version))?;
     record(
         conn,
         actor,

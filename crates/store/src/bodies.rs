@@ -9,7 +9,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
 diesel::table! {
@@ -318,11 +318,7 @@ pub fn update(
     data: &BodyData,
 ) -> StoreResult<Body> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if current.data.kind != data.kind && mandated_anything(conn, id)? {
         return Err(StoreError::Conflict(
             "the body holds gap mandates; its kind cannot change".into(),
@@ -358,11 +354,7 @@ fn mandated_anything(conn: &mut DbConn, body_id: i64) -> StoreResult<bool> {
 /// Deletes a body without meetings or mandates (409 otherwise: they are the record).
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let held: i64 = meetings::table
         .filter(meetings::body_id.eq(id))
         .count()
@@ -613,11 +605,7 @@ pub fn update_meeting(
     data: &MeetingData,
 ) -> StoreResult<Meeting> {
     let current = find_meeting(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     check_meeting_references(conn, data)?;
     let changed = diesel::update(
         meetings::table
@@ -640,11 +628,7 @@ pub fn update_meeting(
 /// Deletes a meeting without decisions (decisions are the record; 409 otherwise).
 pub fn delete_meeting(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find_meeting(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if !current.decisions.is_empty() {
         return Err(StoreError::InUse(
             "the meeting has decisions on record".into(),

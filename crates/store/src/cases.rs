@@ -15,7 +15,7 @@ use kim_domain::report::StatisticalAttributes;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::schema::{
     case_clients, case_events as events, case_legal_domains as domains, case_topics as topics,
     cases, clients,
@@ -571,15 +571,6 @@ pub fn insert(
     find(conn, id)
 }
 
-fn check_version(current: &Case, expected: i32) -> StoreResult<()> {
-    if current.version != expected {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
-    Ok(())
-}
-
 /// Replaces what the case is about (not its status or assignment).
 pub fn update(
     conn: &mut DbConn,
@@ -590,7 +581,7 @@ pub fn update(
     intake: &Intake,
 ) -> StoreResult<Case> {
     let current = find(conn, id)?;
-    check_version(&current, expected_version)?;
+    expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
     let changed = diesel::update(
         cases::table
@@ -630,7 +621,7 @@ pub fn transition(
     on: NaiveDate,
 ) -> StoreResult<Case> {
     let current = find(conn, id)?;
-    check_version(&current, expected_version)?;
+    expect_version(current.version, expected_version)?;
     if current.status != change.from {
         return Err(StoreError::Conflict(format!(
             "the case is {} now, not {}",
@@ -680,7 +671,7 @@ pub fn reassign(
     reason: Option<&str>,
 ) -> StoreResult<Case> {
     let current = find(conn, id)?;
-    check_version(&current, expected_version)?;
+    expect_version(current.version, expected_version)?;
     check_user(conn, "assigned_user_id", assigned)?;
     if let Some(deputy) = deputy {
         check_user(conn, "deputy_user_id", deputy)?;

@@ -11,7 +11,7 @@ use kim_domain::clearing::{
 use kim_domain::erasure::ERASED_TEXT;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::schema::case_clients;
 use crate::{clock, DbConn, StoreError};
 
@@ -275,11 +275,7 @@ pub fn save(
     let now = clock::now();
     let current = find(conn, case_id, client_id)?;
     let current_version = current.as_ref().map_or(0, |r| r.version);
-    if current_version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current_version,
-        });
-    }
+    expect_version(current_version, expected_version)?;
     let record_id = match current {
         None => diesel::insert_into(clearing_records::table)
             .values((

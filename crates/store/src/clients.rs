@@ -8,7 +8,7 @@ use kim_domain::client::{ClientReference, HouseholdLink, HouseholdLinkKind, Resi
 use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::schema::{case_clients, cases, client_links, clients};
 use crate::{clock, municipalities, DbConn, Listed, StoreError};
 
@@ -180,11 +180,7 @@ pub fn update(
     data: &ClientData,
 ) -> StoreResult<Client> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     check_municipality(conn, data.municipality_id)?;
     let changed = diesel::update(
         clients::table

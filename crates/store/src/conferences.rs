@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use kim_domain::reference::{normalise_set, OrganisationKind};
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::{clock, organisations, DbConn, StoreError};
 
 diesel::table! {
@@ -335,11 +335,7 @@ pub fn update(
     changes: &ConferenceChanges,
 ) -> StoreResult<Conference> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let existing: Vec<i64> = current.tasks.iter().map(|t| t.id).collect();
     for (index, edit) in changes.tasks.iter().enumerate() {
         if let Some(task_id) = edit.id {

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use kim_domain::help_plan::ContactKind;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -151,11 +151,7 @@ pub fn update(
     data: &ContactData,
 ) -> StoreResult<Contact> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let changed = diesel::update(
         contacts::table
             .filter(contacts::id.eq(id))

@@ -19,6 +19,17 @@ pub(crate) fn changed_or_stale(
     Ok(())
 }
 
+/// The one check of a client's `If-Match` against the version just read: 412 with the current
+/// version when they differ. Checked before anything else is read or written so a stale edit
+/// meets 412, not a 409 or 422 about state it has not seen; the versioned `UPDATE` after it
+/// ([`changed_or_stale`]) still guards the race between this read and the write.
+pub fn expect_version(current: i32, expected: i32) -> StoreResult<()> {
+    if current != expected {
+        return Err(StoreError::StaleVersion { current });
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The object does not exist (404).
@@ -151,6 +162,18 @@ impl StoreError {
     pub fn on_field(self, name: &'static str) -> Self {
         match self {
             StoreError::Duplicate { field: None } => StoreError::Duplicate { field: Some(name) },
+            other => other,
+        }
+    }
+
+    /// Names the field of the request that named a missing object: `NotFound` becomes an
+    /// `UnknownReference` (422 on the field), since the request, not its path, is wrong.
+    pub fn on_reference(self, field: &'static str, message: impl Into<String>) -> Self {
+        match self {
+            StoreError::NotFound => StoreError::UnknownReference {
+                field,
+                message: message.into(),
+            },
             other => other,
         }
     }

@@ -7,7 +7,7 @@ use kim_domain::funding::{FundingItem, Rate, RateBasis};
 use kim_domain::staffing::Module;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::schema::funding_rates;
 use crate::{clock, DbConn, StoreError};
 
@@ -124,11 +124,7 @@ pub fn update(
     note: Option<&str>,
 ) -> StoreResult<StoredRate> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let changed = diesel::update(
         funding_rates::table
             .filter(funding_rates::id.eq(id))
@@ -152,11 +148,7 @@ pub fn update(
 
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     diesel::delete(funding_rates::table.filter(funding_rates::id.eq(id))).execute(conn)?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use kim_domain::reference::{normalise_set, LegalDomain};
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{positions, users};
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
@@ -644,6 +644,21 @@ pub struct StageChange<'a> {
     pub outcome: Option<&'a str>,
 }
 
+/// The columns one step writes besides the version. `None` leaves a column as it is (diesel's
+/// default for `AsChangeset`), so the stage and everything the step adds go in one UPDATE.
+#[derive(AsChangeset)]
+#[diesel(table_name = gaps)]
+struct StageColumns<'a> {
+    stage: &'a str,
+    stage_since: Option<NaiveDateTime>,
+    merged_into_id: Option<i64>,
+    publicity: Option<&'a str>,
+    /// `Some(None)` clears the text.
+    publicity_text: Option<Option<&'a str>>,
+    outcome: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
 /// Moves a gap to `to` (if it still is at `from` and, when given, at `expected_version`) and
 /// records the step.
 #[allow(clippy::too_many_arguments)]
@@ -660,6 +675,16 @@ pub fn move_stage(
     payload: &serde_json::Value,
 ) -> StoreResult<()> {
     let now = clock::now();
+    let columns = StageColumns {
+        stage: to.as_str(),
+        stage_since: (from != to).then_some(now),
+        merged_into_id: change.merged_into_id,
+        publicity: change.publicity.map(|(publicity, _)| publicity.as_str()),
+        publicity_text: change.publicity.map(|(_, text)| text),
+        outcome: change.outcome,
+        updated_at: now,
+    };
+    let set = (columns, gaps::version.eq(gaps::version + 1));
     // One conditional UPDATE: a check by SELECT first would let two concurrent steps (under
     // PostgreSQL's read committed) both see the old stage and both move the gap.
     let changed = match expected_version {
@@ -669,60 +694,27 @@ pub fn move_stage(
                 .filter(gaps::stage.eq(from.as_str()))
                 .filter(gaps::version.eq(version)),
         )
-        .set((
-            gaps::stage.eq(to.as_str()),
-            gaps::version.eq(gaps::version + 1),
-            gaps::updated_at.eq(now),
-        ))
+        .set(set)
         .execute(conn)?,
         None => diesel::update(
             gaps::table
                 .filter(gaps::id.eq(gap_id))
                 .filter(gaps::stage.eq(from.as_str())),
         )
-        .set((
-            gaps::stage.eq(to.as_str()),
-            gaps::version.eq(gaps::version + 1),
-            gaps::updated_at.eq(now),
-        ))
+        .set(set)
         .execute(conn)?,
     };
-    if changed == 0 {
-        let current: i32 = gaps::table.find(gap_id).select(gaps::version).first(conn)?;
-        return Err(match expected_version {
-            Some(_) => StoreError::StaleVersion { current },
-            None => {
-                StoreError::Conflict("the gap moved on meanwhile; reload it and try again".into())
-            }
-        });
-    }
-    let stage_since = if from == to {
-        None
-    } else {
-        Some(gaps::stage_since.eq(now))
-    };
-    if let Some(since) = stage_since {
-        diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
-            .set(since)
-            .execute(conn)?;
-    }
-    if let Some(survivor) = change.merged_into_id {
-        diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
-            .set(gaps::merged_into_id.eq(survivor))
-            .execute(conn)?;
-    }
-    if let Some((publicity, text)) = change.publicity {
-        diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
-            .set((
-                gaps::publicity.eq(publicity.as_str()),
-                gaps::publicity_text.eq(text),
+    match expected_version {
+        Some(_) => changed_or_stale(changed, || {
+            Ok(gaps::table.find(gap_id).select(gaps::version).first(conn)?)
+        })?,
+        // Steps without If-Match lose the race to a step that moved the gap first.
+        None if changed == 0 => {
+            return Err(StoreError::Conflict(
+                "the gap moved on meanwhile; reload it and try again".into(),
             ))
-            .execute(conn)?;
-    }
-    if let Some(outcome) = change.outcome {
-        diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
-            .set(gaps::outcome.eq(outcome))
-            .execute(conn)?;
+        }
+        None => {}
     }
     record_event(
         conn,

@@ -7,7 +7,7 @@ use kim_domain::case::Topic;
 use kim_domain::help_plan::GoalStatus;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -244,11 +244,7 @@ pub fn update(
     data: &GoalData,
 ) -> StoreResult<Goal> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let changed = diesel::update(
         goals::table
             .filter(goals::id.eq(id))

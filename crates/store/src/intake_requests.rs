@@ -12,7 +12,7 @@ use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::outbox::{self, NewEvent};
 use crate::schema::organisations;
 use crate::{clock, municipalities, DbConn, Listed, StoreError};
@@ -260,11 +260,7 @@ pub fn decide(
     opened: Option<Opened>,
 ) -> StoreResult<IntakeRequest> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if current.status != decision.from {
         return Err(StoreError::Conflict(format!(
             "the intake request is {} now, not {}",
@@ -289,11 +285,7 @@ pub fn decide(
         intake_requests::updated_at.eq(now),
     ))
     .execute(conn)?;
-    if changed == 0 {
-        return Err(StoreError::StaleVersion {
-            current: find(conn, id)?.version,
-        });
-    }
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     // The referrer learns of the decision from the outbox, in this transaction.
     if let Some(event) = decision.to.event() {
         outbox::record(

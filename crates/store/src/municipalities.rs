@@ -6,7 +6,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::{MunicipalityKind, RhineSide};
 
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{expect_version, StoreResult};
 use crate::schema::{lower, municipalities, organisation_municipalities};
 use crate::{clock, DbConn, Direction, Listed, StoreError};
 
@@ -237,11 +237,7 @@ pub fn update(
     data: &MunicipalityData,
 ) -> StoreResult<Municipality> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let updated = diesel::update(
         municipalities::table
             .filter(municipalities::id.eq(id))
@@ -268,11 +264,7 @@ pub fn update(
 /// Deletes if `expected_version` is current and no organisation serves it.
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let served_by: i64 = organisation_municipalities::table
         .filter(organisation_municipalities::municipality_id.eq(id))
         .count()

@@ -14,7 +14,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 
 use crate::connection::MultiBackend;
-use crate::error::StoreResult;
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::municipalities::{self, like_pattern};
 use crate::schema::lower;
 use crate::{clock, organisations, DbConn, Direction, Listed, StoreError};
@@ -558,11 +558,7 @@ pub fn update(
     data: &OfferData,
 ) -> StoreResult<Offer> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
     let changed = diesel::update(
         offers::table
@@ -575,12 +571,8 @@ pub fn update(
         offers::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;
-    if changed == 0 {
-        // Changed by someone else between the read and the write (PostgreSQL read committed).
-        return Err(StoreError::StaleVersion {
-            current: find(conn, id)?.version,
-        });
-    }
+    // Changed by someone else between the read and the write (PostgreSQL read committed).
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     replace_sets(conn, id, data)?;
     find(conn, id)
 }
@@ -588,11 +580,7 @@ pub fn update(
 /// Deletes an offer if `expected_version` is current; its sets go with it (cascade).
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     diesel::delete(
         offers::table
             .filter(offers::id.eq(id))

@@ -9,7 +9,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::municipalities::{self, like_pattern};
 use crate::schema::{
     lower, organisation_legal_domains as old, organisation_municipalities as om, organisations,
@@ -292,11 +292,7 @@ pub fn update(
     data: &OrganisationData,
 ) -> StoreResult<Organisation> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     check_municipalities(conn, data)?;
     let changed = diesel::update(
         organisations::table
@@ -319,11 +315,7 @@ pub fn update(
 /// should deactivate it (`active: false`) instead.
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let members: i64 = users::table
         .filter(users::organisation_id.eq(id))
         .count()

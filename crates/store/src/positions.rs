@@ -10,7 +10,7 @@ use kim_domain::staffing::{Fte, Module, PositionFunction, StaffingPhase};
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::{
     lower, position_events as events, position_municipalities as shares, positions, users,
@@ -397,15 +397,6 @@ pub fn insert(
     find(conn, id)
 }
 
-fn check_version(current: &Position, expected: i32) -> StoreResult<()> {
-    if current.version != expected {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
-    Ok(())
-}
-
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
@@ -414,7 +405,7 @@ pub fn update(
     data: &PositionData,
 ) -> StoreResult<Position> {
     let current = find(conn, id)?;
-    check_version(&current, expected_version)?;
+    expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
     let changed = diesel::update(
         positions::table
@@ -466,7 +457,7 @@ pub fn transition(
 ) -> StoreResult<Position> {
     let current = find(conn, id)?;
     if let Some(expected) = expected_version {
-        check_version(&current, expected)?;
+        expect_version(current.version, expected)?;
     }
     current.phase.transition(to)?;
     if effective_on < current.phase_since {

@@ -16,7 +16,7 @@ use crate::cases::CaseOutline;
 use crate::clients::Client;
 use crate::connection::MultiBackend;
 use crate::consents::{consent_recipients, consents, join_values, split_values, ConsentRuleRow};
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::outbox::{self, NewEvent};
 use crate::schema::{case_clients, cases, organisations};
 use crate::{cases as case_store, clock, DbConn, Listed, StoreError};
@@ -275,11 +275,7 @@ pub fn transition(
     change: &ReferralTransition,
 ) -> StoreResult<Referral> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if current.status != change.from {
         return Err(StoreError::Conflict(format!(
             "the referral is {} now, not {}",
@@ -322,11 +318,7 @@ pub fn transition(
         referrals::updated_at.eq(now),
     ))
     .execute(conn)?;
-    if changed == 0 {
-        return Err(StoreError::StaleVersion {
-            current: find(conn, id)?.version,
-        });
-    }
+    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
     record(
         conn,
         actor,
@@ -375,11 +367,7 @@ pub fn update_draft(
     data: &ReferralData,
 ) -> StoreResult<Referral> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if !current.status.is_draft() {
         return Err(StoreError::Conflict(format!(
             "only a draft can be changed; this referral is {} and stays as it was sent",
@@ -413,11 +401,7 @@ pub fn update_draft(
 
 pub fn delete_draft(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if !current.status.is_draft() {
         return Err(StoreError::Conflict(format!(
             "only a draft can be deleted; this referral is {}, withdraw it instead",

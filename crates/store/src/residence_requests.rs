@@ -12,7 +12,7 @@ use kim_domain::event::EventType;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::outbox::{self, NewEvent};
 use crate::schema::{case_clients, cases, clients};
 use crate::{clock, organisations, DbConn, Listed, StoreError};
@@ -240,11 +240,7 @@ pub fn transition(
     change: &RequestTransition,
 ) -> StoreResult<ResidenceRequest> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if current.status != change.from {
         return Err(StoreError::Conflict(format!(
             "the request is {} now, not {}",

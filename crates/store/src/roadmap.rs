@@ -9,7 +9,7 @@ use kim_domain::reference::normalise_set;
 use kim_domain::roadmap::{self as rules, RoadmapStatus, Workstream};
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::{clock, organisations, users, DbConn, StoreError};
 
 diesel::table! {
@@ -320,11 +320,7 @@ pub fn update(
     data: &RoadmapItemData,
 ) -> StoreResult<RoadmapItem> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
     check_acyclic(conn, id, &data.depends_on)?;
     let changed = diesel::update(
@@ -347,11 +343,7 @@ pub fn update(
 /// Deletes an item no other item depends on (409 naming the dependents otherwise).
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     let dependents: Vec<i64> = deps::table
         .filter(deps::depends_on_id.eq(id))
         .select(deps::item_id)

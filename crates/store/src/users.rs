@@ -8,7 +8,7 @@ use kim_domain::Role;
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::{lower, users};
 use crate::{clock, organisations, DbConn, Direction, Listed, StoreError};
@@ -239,11 +239,7 @@ pub fn update(
     changes: &UserChanges,
 ) -> StoreResult<User> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     check_organisation(conn, changes.organisation_id)?;
     // What a token vouches for changes: every session issued before ends (issue 10 item 3).
     let ends_sessions = changes.role != current.role
@@ -282,11 +278,7 @@ pub fn update(
 
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
     audit::record(conn, actor, "user.delete", "user", Some(id))?;
     Ok(())

@@ -16,7 +16,7 @@ use kim_domain::webhook::{self, AfterAttempt, DeliveryStatus};
 use kim_domain::Scope;
 
 use crate::audit::{self, Actor};
-use crate::error::StoreResult;
+use crate::error::{expect_version, StoreResult};
 use crate::outbox::{self, outbox_events, Event};
 use crate::schema::partner_tokens;
 use crate::{clock, DbConn, Listed, StoreError};
@@ -254,15 +254,6 @@ pub fn list(
     })
 }
 
-fn check_version(current: &Subscription, expected: i32) -> StoreResult<()> {
-    if current.version != expected {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
-    Ok(())
-}
-
 /// Deletes a subscription with its deliveries and their attempts.
 pub fn delete(
     conn: &mut DbConn,
@@ -272,7 +263,7 @@ pub fn delete(
     expected_version: i32,
 ) -> StoreResult<()> {
     let current = find(conn, token_id, id)?;
-    check_version(&current, expected_version)?;
+    expect_version(current.version, expected_version)?;
     let deliveries: Vec<i64> = webhook_deliveries::table
         .filter(webhook_deliveries::subscription_id.eq(id))
         .select(webhook_deliveries::id)

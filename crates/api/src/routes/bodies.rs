@@ -17,7 +17,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError};
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -149,13 +149,7 @@ pub struct BodyInput {
 
 impl BodyInput {
     fn into_data(self) -> Result<BodyData, ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         let topic = trimmed(self.topic);
         if self.kind == BodyKind::ProjectGroupThematic && topic.is_none() {
             errors.push(FieldError::rule(

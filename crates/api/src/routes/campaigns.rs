@@ -19,7 +19,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::{responses as err, FieldError};
+use crate::error::{invalid_fields, responses as err, FieldError};
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -205,13 +205,7 @@ pub struct CampaignUpdate {
 
 impl CampaignUpdate {
     fn data(&self) -> Result<CampaignData, Vec<FieldError>> {
-        let mut errors = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(fields) => fields,
-                _ => Vec::new(),
-            },
-        };
+        let mut errors = invalid_fields(&self);
         if self.closes_on < self.opens_on {
             errors.push(FieldError::rule("closes_on", "must not be before opens_on"));
         }

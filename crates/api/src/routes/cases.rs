@@ -13,8 +13,7 @@ use kim_domain::access::{
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::{
     check_case_transition, check_intake_source, check_other_case_management, CaseStatus,
-    CaseTransitionError, CaseTransitionInput, CloseReason, IntakeChannel, OtherCaseManagement,
-    TargetGroup, Topic,
+    CaseTransitionInput, CloseReason, IntakeChannel, OtherCaseManagement, TargetGroup, Topic,
 };
 use kim_domain::eligibility::{
     check_arrival_date, check_opened_on, decide_intake, IntakeDecision, IntakeFacts,
@@ -31,7 +30,7 @@ use super::trimmed;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, case_for, client_for, Trail};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError, OrUnknown};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -201,13 +200,7 @@ fn check_input(
         decided_on,
         backdate_limit,
     } = *days;
-    let mut errors: Vec<FieldError> = match input.validate() {
-        Ok(()) => Vec::new(),
-        Err(e) => match ApiError::from(e) {
-            ApiError::Validation(list) => list,
-            other => return Err(other),
-        },
-    };
+    let mut errors: Vec<FieldError> = invalid_fields(&input);
     if input.clients.len() > 20 {
         errors.push(FieldError::new("clients", "at most 20 clients"));
     }
@@ -403,13 +396,10 @@ pub(crate) fn open_in(
     for (index, client) in input.clients.into_iter().enumerate() {
         match client {
             CaseClient::Existing { id } => {
-                client_for(conn, who, id, Access::Read).map_err(|e| match e {
-                    ApiError::NotFound => ApiError::reference(
-                        "clients",
-                        format!("client {id}: no such client, or you may not see it"),
-                    ),
-                    other => other,
-                })?;
+                client_for(conn, who, id, Access::Read).or_unknown(
+                    "clients",
+                    format!("client {id}: no such client, or you may not see it"),
+                )?;
                 client_ids.push(id);
             }
             CaseClient::New(new) => {
@@ -768,11 +758,7 @@ pub async fn transition_case(
                     close_reason: input.close_reason,
                     reason: input.reason.as_deref(),
                 },
-            )
-            .map_err(|e| match e {
-                CaseTransitionError::Illegal(refused) => ApiError::Conflict(refused.to_string()),
-                CaseTransitionError::Invalid(fields) => ApiError::from(fields),
-            })?;
+            )?;
             let on = input
                 .effective_on
                 .unwrap_or_else(|| Utc::now().date_naive());

@@ -19,7 +19,7 @@ use super::trimmed;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, client_for};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError, OrUnknown};
 use crate::http::paging::PageParams;
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -134,13 +134,7 @@ pub struct ClientInput {
 impl ClientInput {
     /// Checks the input; `prefix` names the field's place in a larger body (`clients[0].`).
     pub fn into_data(self, prefix: &str) -> Result<ClientData, Vec<FieldError>> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                _ => Vec::new(),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         if let Some(year) = self.birth_year {
             if let Err(e) = check_year_of_birth(year, Utc::now().year()) {
                 // The domain names it year_of_birth; its kind (a future year is a rule) stays.
@@ -366,12 +360,8 @@ pub async fn link_clients(
         .db
         .write_with(caller, move |conn, who| {
             let client = client_for(conn, who, id, Access::ReadWrite)?;
-            client_for(conn, who, input.client_id, Access::Read).map_err(|e| match e {
-                ApiError::NotFound => {
-                    ApiError::reference("client_id", "no such client, or you may not see it")
-                }
-                other => other,
-            })?;
+            client_for(conn, who, input.client_id, Access::Read)
+                .or_unknown("client_id", "no such client, or you may not see it")?;
             let link = HouseholdLink::new(input.kind, id, input.client_id)?;
             store::link(conn, &link)?;
             audit(
@@ -413,10 +403,7 @@ pub async fn client_audit_events(
     state
         .db
         .read_as(caller, Action::ReadAuditTrail, move |conn, _| {
-            let client = store::find(conn, id).map_err(|e| match e {
-                kim_store::StoreError::NotFound => ApiError::NotFound,
-                other => other.into(),
-            })?;
+            let client = store::find(conn, id)?;
             // By internal id: the events stay the client's whatever its reference is now.
             filter.client_id = Some(client.id);
             let listed = kim_store::audit::list(conn, &filter, page)?;

@@ -23,7 +23,7 @@ use crate::auth::Caller;
 use crate::case_access::{audit, case_for, conference_access_of, require_access};
 use crate::case_access::{require_case_role, writable_case};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError};
 use crate::http::paging::slice;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -173,13 +173,7 @@ impl ConferenceInput {
     /// Checks the input; `replacing` allows task ids (which the store checks belong to the
     /// conference), recording does not.
     fn validated(&self, today: NaiveDate, replacing: bool) -> Result<(), ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         if self.case_id.is_none() && trimmed(self.summary.clone()).is_none() {
             errors.push(FieldError::rule(
                 "summary",
@@ -278,14 +272,7 @@ fn require_conference_consent(
     let consents = kim_store::consents::rules_of_client(conn, lead_client_id)?;
     check_conference_consent(&consents, &external, held_on)
         .map(|_| ())
-        .map_err(|missing| ApiError::ConsentMissing {
-            detail: missing.to_string(),
-            missing_categories: missing
-                .missing
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-        })
+        .map_err(ApiError::from)
 }
 
 /// Record a case conference

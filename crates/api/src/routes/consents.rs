@@ -19,7 +19,6 @@ use super::trimmed;
 use crate::auth::Caller;
 use crate::case_access::{audit, client_for};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
 use crate::http::precondition::{created_versioned, ok_versioned};
 use crate::server::AppState;
 use crate::ApiError;
@@ -115,10 +114,6 @@ pub struct ConsentInput {
     pub document_reference: Option<String>,
 }
 
-fn field_errors(errors: Vec<kim_domain::field::FieldError>) -> ApiError {
-    ApiError::Validation(errors.into_iter().map(FieldError::from).collect())
-}
-
 /// List a client's consents
 ///
 /// Every consent of the client, oldest first, revoked and expired ones included, each with its
@@ -195,7 +190,7 @@ pub async fn create_consent(
                 },
                 today(),
             )
-            .map_err(field_errors)?;
+            .map_err(ApiError::fields_in_order)?;
             let client = client_for(conn, who, id, Access::ReadWrite)?;
             let document = trimmed(input.document_reference);
             let created = store::insert(conn, id, &checked, document.as_deref(), who.user_id())?;
@@ -279,8 +274,7 @@ pub async fn revoke_consent(
                 return Err(ApiError::Conflict("the consent is already revoked".into()));
             }
             let revoked_on = input.revoked_on.unwrap_or_else(today);
-            check_revocation(&current.consent, revoked_on, today())
-                .map_err(|e| field_errors(vec![e]))?;
+            check_revocation(&current.consent, revoked_on, today())?;
             let revoked = store::revoke(conn, id, consent_id, revoked_on)?;
             audit(
                 conn,

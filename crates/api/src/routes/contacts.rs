@@ -18,7 +18,7 @@ use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit_client, case_ref_for};
 use crate::case_access::{require_case_role, writable_case_ref};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError};
 use crate::http::paging::slice;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
@@ -100,13 +100,7 @@ pub struct ContactInput {
 
 impl ContactInput {
     fn into_data(self, today: NaiveDate) -> Result<ContactData, ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         if let Err(message) = check_duration(self.duration_minutes) {
             errors.push(FieldError::new("duration_minutes", message));
         }

@@ -13,7 +13,7 @@ use kim_domain::coverage::{
 use kim_domain::paging::{PageRequest, MAX_LIMIT};
 use kim_domain::Action;
 use kim_store::municipalities::{self, MunicipalityFilter, MunicipalitySort};
-use kim_store::{clock, offers, Direction, Listed, StoreError};
+use kim_store::{clock, offers, Direction, Listed};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -21,7 +21,7 @@ use super::offers::parse_date;
 use super::reports::render::{self, Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{FieldError, OrUnknown};
 use crate::http::paging::PageParams;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
@@ -272,18 +272,9 @@ async fn compute(
                 Some(ids) => {
                     let mut names = HashMap::new();
                     for id in ids {
-                        match municipalities::find(conn, *id) {
-                            Ok(m) => {
-                                names.insert(*id, m.data.name);
-                            }
-                            Err(StoreError::NotFound) => {
-                                return Err(ApiError::reference(
-                                    "municipality",
-                                    format!("no municipality with id {id}"),
-                                ))
-                            }
-                            Err(other) => return Err(other.into()),
-                        }
+                        let m = municipalities::find(conn, *id)
+                            .or_unknown("municipality", format!("no municipality with id {id}"))?;
+                        names.insert(*id, m.data.name);
                     }
                     (ids.clone(), names)
                 }
@@ -311,7 +302,7 @@ async fn compute(
                 .flat_map(|(_, cell)| cell.organisation_ids.iter().copied())
                 .collect();
             let organisation_names = offers::organisation_names(conn, &involved)?;
-            Ok(Computed {
+            Ok::<_, ApiError>(Computed {
                 matrix,
                 municipality_names,
                 organisation_names,

@@ -6,12 +6,12 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::gap::{FeedbackRating, GapStage};
-use kim_domain::gap_contribution::{check_contribution, ContributionKind, ContributionRefusal};
+use kim_domain::gap_contribution::{check_contribution, ContributionKind};
 use kim_domain::reference::LegalDomain;
 use kim_domain::{Action, Principal};
 use kim_store::gap_contributions::{self as store, Contribution};
 use kim_store::referrals::RememberedResponse;
-use kim_store::{gap_steps, gaps, DbConn, StoreError};
+use kim_store::{gap_steps, gaps, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -274,15 +274,6 @@ pub async fn get_mandated_gap(
     Ok(web::Json(gap))
 }
 
-fn refused(refusal: ContributionRefusal) -> ApiError {
-    match refusal {
-        ContributionRefusal::Invalid(errors) => {
-            ApiError::Validation(errors.into_iter().map(Into::into).collect())
-        }
-        other @ ContributionRefusal::NotNow { .. } => ApiError::Conflict(other.to_string()),
-    }
-}
-
 fn replayed(
     conn: &mut DbConn,
     first: &RememberedResponse,
@@ -336,8 +327,7 @@ pub async fn contribute_to_gap(
                 return replayed(conn, &first);
             }
             let stage = gaps::stage_of(conn, gap_id)?;
-            let new = check_contribution(stage, input.kind, Some(&input.text), input.rating)
-                .map_err(refused)?;
+            let new = check_contribution(stage, input.kind, Some(&input.text), input.rating)?;
             let created = store::insert(conn, gap_id, organisation, groups[0], Some(token), &new)?;
             idempotency.remember(
                 conn,
@@ -388,10 +378,7 @@ pub async fn list_gap_contributions(
             // No scope grants `read_gaps`: partner systems read their own contributions under
             // `/mandated-gaps/{id}`.
             who.require(Action::ReadGaps)?;
-            gaps::stage_of(conn, gap_id).map_err(|e| match e {
-                StoreError::NotFound => ApiError::NotFound,
-                other => other.into(),
-            })?;
+            gaps::stage_of(conn, gap_id)?;
             Ok::<_, ApiError>(store::of_gap(conn, gap_id, None)?)
         })
         .await?;

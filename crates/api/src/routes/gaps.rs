@@ -25,7 +25,7 @@ use super::{not_blank, trimmed};
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, case_for};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError};
 use crate::http::precondition::{created_versioned, ok_versioned};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
@@ -380,13 +380,7 @@ pub struct ReportInput {
 
 impl ReportInput {
     fn into_report(self, today: NaiveDate) -> Result<NewReport, Vec<FieldError>> {
-        let mut errors = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                _ => Vec::new(),
-            },
-        };
+        let mut errors = invalid_fields(&self);
         let reported_on = self.reported_on.unwrap_or(today);
         if reported_on > today {
             errors.push(FieldError::rule("reported_on", "must not be in the future"));
@@ -456,16 +450,10 @@ pub struct GapInput {
 
 impl GapInput {
     fn into_parts(self, today: NaiveDate) -> Result<(GapData, NewReport), ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list
-                    .into_iter()
-                    .filter(|e| !e.field.starts_with("report"))
-                    .collect(),
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self)
+            .into_iter()
+            .filter(|e| !e.field.starts_with("report"))
+            .collect();
         let target_groups: Vec<String> = self
             .target_groups
             .into_iter()

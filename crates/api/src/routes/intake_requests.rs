@@ -26,12 +26,12 @@ use kim_domain::case::{IntakeChannel, OtherCaseManagement, TargetGroup, Topic};
 use kim_domain::client::{check_year_of_birth, ResidenceStatus};
 use kim_domain::intake_request::{
     check_consent_statement, check_decision, intake_access, intake_scope, may_decide, may_submit,
-    referring_organisation, IntakeAccess, IntakeDecision, IntakeDecisionError, IntakeRequestStatus,
-    IntakeScope,
+    referring_organisation, IntakeAccess, IntakeDecision, IntakeRequestStatus, IntakeScope,
 };
 use kim_domain::offer::{parse_languages, LanguageCode};
 use kim_domain::reference::LegalDomain;
 use kim_domain::Principal;
+use kim_store::error::expect_version;
 use kim_store::intake_requests::{self as store, IntakeData, Opened};
 use kim_store::referrals::RememberedResponse;
 use kim_store::DbConn;
@@ -45,7 +45,7 @@ use super::not_blank;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit_client, client_for};
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
+use crate::error::{invalid_fields, FieldError, OrUnknown};
 use crate::http::body::Json;
 use crate::http::idempotency::{respond, Answer, IdempotencyKey};
 use crate::http::paging::{parse_sort, PageParams};
@@ -243,13 +243,7 @@ pub struct IntakeRequestInput {
 impl IntakeRequestInput {
     /// Every check that needs no database, all errors at once; then the data to store.
     fn into_data(self, principal: &Principal, today: NaiveDate) -> Result<IntakeData, ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         if let Some(year) = self.birth_year {
             if let Err(e) = check_year_of_birth(year, today.year()) {
                 // The domain names it year_of_birth; its kind (a future year is a rule) stays.
@@ -303,14 +297,6 @@ impl IntakeRequestInput {
     }
 }
 
-/// 404 for an unknown request, as for one the caller may not see.
-fn hidden(error: kim_store::StoreError) -> ApiError {
-    match error {
-        kim_store::StoreError::NotFound => ApiError::NotFound,
-        other => other.into(),
-    }
-}
-
 /// The request `id` as the caller may see it, with the access that decided it (404 if none).
 fn visible(
     conn: &mut DbConn,
@@ -322,7 +308,7 @@ fn visible(
             "your role or token scopes do not include intake requests".into(),
         ));
     }
-    let request = store::find(conn, id).map_err(hidden)?;
+    let request = store::find(conn, id)?;
     match intake_access(&who.principal, &request.facts()) {
         IntakeAccess::None => Err(ApiError::NotFound),
         access => Ok((request, access)),
@@ -588,13 +574,6 @@ pub struct DeclineInput {
     pub reason: String,
 }
 
-fn decision_error(error: IntakeDecisionError) -> ApiError {
-    match error {
-        IntakeDecisionError::AlreadyDecided { .. } => ApiError::Conflict(error.to_string()),
-        IntakeDecisionError::Invalid(field) => field.into(),
-    }
-}
-
 /// A submitted request for the coordination's decision, at the version the caller saw.
 fn for_decision(
     conn: &mut DbConn,
@@ -614,11 +593,7 @@ fn for_decision(
     let expected = if_match.version()?;
     // The condition before the state, as for referral transitions: of concurrent decisions with
     // one If-Match the losers get 412 whatever the timing.
-    if request.version != expected {
-        return Err(ApiError::PreconditionFailed {
-            current: request.version,
-        });
-    }
+    expect_version(request.version, expected)?;
     Ok((request, me))
 }
 
@@ -675,22 +650,18 @@ pub async fn accept_intake_request(
             (AuditObject::IntakeRequest, id),
             move |conn, who| {
                 let (request, me) = for_decision(conn, who, id, &if_match)?;
-                let decision = check_decision(request.status, &IntakeDecision::Accept)
-                    .map_err(decision_error)?;
+                let decision = check_decision(request.status, &IntakeDecision::Accept)?;
                 input.validate()?;
                 check_case_manager(conn, input.case_manager_id)?;
                 let client = match input.client_id {
                     Some(client_id) => {
                         client_for(conn, who, client_id, kim_domain::access::Access::Read)
-                            .map_err(|e| match e {
-                                ApiError::NotFound => ApiError::reference(
-                                    "client_id",
-                                    format!(
-                                        "client {client_id}: no such client, or you may not see it"
-                                    ),
+                            .or_unknown(
+                                "client_id",
+                                format!(
+                                    "client {client_id}: no such client, or you may not see it"
                                 ),
-                                other => other,
-                            })?;
+                            )?;
                         CaseClient::Existing { id: client_id }
                     }
                     None => CaseClient::New(ClientInput {
@@ -781,8 +752,7 @@ pub async fn decline_intake_request(
                     &IntakeDecision::Decline {
                         reason: Some(&input.reason),
                     },
-                )
-                .map_err(decision_error)?;
+                )?;
                 input.validate()?;
                 let declined = store::decide(conn, me, id, request.version, &decision, None)?;
                 audit(conn, who, AuditVerb::Transition, &declined)?;

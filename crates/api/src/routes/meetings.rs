@@ -389,13 +389,8 @@ pub async fn add_decision(
         .write(move |conn| {
             store::find_meeting(conn, meeting_id)?;
             if let Some(gap) = input.gap_id {
-                kim_store::gaps::stage_of(conn, gap).map_err(|e| match e {
-                    kim_store::StoreError::NotFound => kim_store::StoreError::UnknownReference {
-                        field: "gap_id",
-                        message: format!("no gap with id {gap}"),
-                    },
-                    other => other,
-                })?;
+                kim_store::gaps::stage_of(conn, gap)
+                    .map_err(|e| e.on_reference("gap_id", format!("no gap with id {gap}")))?;
             }
             store::insert_decision(
                 conn,

@@ -17,7 +17,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::{Authenticated, Caller};
 use crate::error::error_sets as sets;
-use crate::error::{responses as err, FieldError};
+use crate::error::{invalid_fields, responses as err, FieldError};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -172,13 +172,7 @@ fn yes() -> bool {
 
 impl PositionInput {
     fn into_data(self) -> Result<(PositionData, Option<NaiveDate>), ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Validation(list) => list,
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         let fte = Fte::parse_decimal(self.fte, Fte::MAX_POSITION)
             .map_err(|m| errors.push(FieldError::new("fte", m)))
             .ok();

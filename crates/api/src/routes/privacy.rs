@@ -7,7 +7,7 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::consent::DataCategory;
-use kim_domain::erasure::{check_reason, ErasureRefusal, HoldRefusal};
+use kim_domain::erasure::check_reason;
 use kim_domain::referral::ReferralStatus;
 use kim_domain::residence_request::ResidenceRequestStatus;
 use kim_domain::Action;
@@ -281,13 +281,6 @@ fn exported(data: export::ClientExport) -> ClientExport {
     }
 }
 
-fn hidden(error: kim_store::StoreError) -> ApiError {
-    match error {
-        kim_store::StoreError::NotFound => ApiError::NotFound,
-        other => other.into(),
-    }
-}
-
 /// Export everything held about a client (Art. 15 GDPR)
 ///
 /// One JSON document: client master data, household links, cases with status history, help-plan
@@ -312,7 +305,7 @@ pub async fn export_client(
         .db
         .write_with_denied(caller, (AuditObject::Client, id), move |conn, who| {
             who.require(Action::ExportClientData)?;
-            let data = export::export(conn, id).map_err(hidden)?;
+            let data = export::export(conn, id)?;
             audit(
                 conn,
                 who,
@@ -349,21 +342,6 @@ pub struct ErasureResult {
     pub age_band: Option<String>,
     pub erased_at: DateTime<Utc>,
     pub version: i32,
-}
-
-fn refused_erasure(refusal: ErasureRefusal) -> ApiError {
-    match refusal {
-        ErasureRefusal::AlreadyErased => ApiError::Refused {
-            slug: "already-erased",
-            title: "Already erased",
-            detail: refusal.to_string(),
-        },
-        ErasureRefusal::LegalHold { .. } => ApiError::Refused {
-            slug: "legal-hold",
-            title: "Under legal hold",
-            detail: refusal.to_string(),
-        },
-    }
 }
 
 /// Erase a client by anonymisation (Art. 17 GDPR)
@@ -404,7 +382,7 @@ pub async fn erase_client(
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::EraseClients)?;
-            kim_store::clients::find(conn, id).map_err(hidden)?;
+            kim_store::clients::find(conn, id)?;
             let reason = check_reason(input.reason.as_deref())?;
             let expected = if_match.version()?;
             let client = erasure::erase(
@@ -414,8 +392,7 @@ pub async fn erase_client(
                 expected,
                 &reason,
                 erasure::random_u64(),
-            )?
-            .map_err(refused_erasure)?;
+            )??;
             audit(
                 conn,
                 who,
@@ -467,18 +444,6 @@ impl From<holds::LegalHold> for LegalHold {
             lifted_by: h.lifted_by,
             lifted_at: h.lifted_at,
         }
-    }
-}
-
-fn refused_hold(refusal: HoldRefusal) -> ApiError {
-    let slug = match refusal {
-        HoldRefusal::AlreadyHeld => "legal-hold",
-        HoldRefusal::NotHeld => "no-legal-hold",
-    };
-    ApiError::Refused {
-        slug,
-        title: "Legal hold",
-        detail: refusal.to_string(),
     }
 }
 
@@ -551,9 +516,9 @@ pub async fn place_legal_hold(
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::PlaceLegalHolds)?;
-            kim_store::cases::facts(conn, id).map_err(hidden)?;
+            kim_store::cases::facts(conn, id)?;
             let reason = check_reason(input.reason.as_deref())?;
-            let hold = holds::place(conn, id, &reason, who.user_id())?.map_err(refused_hold)?;
+            let hold = holds::place(conn, id, &reason, who.user_id())??;
             audit_hold(conn, who, AuditVerb::Hold, id)?;
             Ok::<_, ApiError>(hold)
         })
@@ -585,7 +550,7 @@ pub async fn lift_legal_hold(
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::PlaceLegalHolds)?;
-            kim_store::cases::facts(conn, id).map_err(hidden)?;
+            kim_store::cases::facts(conn, id)?;
             let expected = if_match.version()?;
             if let Some(active) = holds::active(conn, id)? {
                 let current = i32::try_from(active.id).unwrap_or(i32::MAX);
@@ -593,7 +558,7 @@ pub async fn lift_legal_hold(
                     return Err(ApiError::PreconditionFailed { current });
                 }
             }
-            let hold = holds::lift(conn, id, who.user_id())?.map_err(refused_hold)?;
+            let hold = holds::lift(conn, id, who.user_id())??;
             audit_hold(conn, who, AuditVerb::Release, id)?;
             Ok::<_, ApiError>(hold)
         })

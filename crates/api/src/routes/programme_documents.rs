@@ -5,8 +5,7 @@
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::programme_document::{
-    check_feedback, is_attachment_url, DocumentKind, DocumentStatus, FeedbackRefusal,
-    FeedbackRights, FeedbackSource,
+    check_feedback, is_attachment_url, DocumentKind, DocumentStatus, FeedbackRights, FeedbackSource,
 };
 use kim_domain::Action;
 use kim_store::programme_documents::{
@@ -683,12 +682,7 @@ pub async fn give_feedback(
                 ));
             }
             input.validate()?;
-            check_feedback(rights, input.source, input.body_id).map_err(
-                |refusal| match refusal {
-                    FeedbackRefusal::NotYours(why) => ApiError::Forbidden(why.into()),
-                    FeedbackRefusal::Field(field, message) => ApiError::rule(field, message),
-                },
-            )?;
+            check_feedback(rights, input.source, input.body_id)?;
             let today = Utc::now().date_naive();
             let received_on = input.received_on.unwrap_or(today);
             if received_on > today {

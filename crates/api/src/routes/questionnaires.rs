@@ -6,7 +6,7 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use kim_domain::survey::{validate_sections, Invalid, Section};
+use kim_domain::survey::{validate_sections, Section};
 use kim_domain::Action;
 use kim_store::surveys::questionnaires as store;
 use serde::{Deserialize, Serialize};
@@ -31,13 +31,6 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(create_version)
         .service(get_version)
         .service(replace_version);
-}
-
-/// The 422 of a survey rule: each invalid field, named as the client sent it.
-pub(crate) fn invalid(errors: Vec<Invalid>) -> ApiError {
-    let mut fields: Vec<FieldError> = errors.into_iter().map(FieldError::from).collect();
-    fields.sort_by(|a, b| a.field.cmp(&b.field));
-    ApiError::Validation(fields)
 }
 
 /// One version of a questionnaire, as listed with it.
@@ -464,7 +457,7 @@ pub async fn replace_version(
     caller.require(Action::ManageSurveys)?;
     let expected = if_match.version()?;
     let sections = body.into_inner().sections;
-    validate_sections(&sections).map_err(invalid)?;
+    validate_sections(&sections)?;
     let (id, number) = path.into_inner();
     let replaced = state
         .db

@@ -34,8 +34,9 @@ use kim_domain::consent::DataCategory;
 use kim_domain::reference::LegalDomain;
 use kim_domain::referral::{
     check_referral_transition, recipient_view, shared_categories, ReferralMove, ReferralSide,
-    ReferralStatus, ReferralTransitionError, SendingFacts,
+    ReferralStatus, SendingFacts,
 };
+use kim_store::error::expect_version;
 use kim_store::referrals::{self as store, ReferralData, ReferralFilter, RememberedResponse};
 use kim_store::{cases, clients, consents, DbConn};
 use serde::{Deserialize, Serialize};
@@ -561,10 +562,7 @@ pub async fn create_referral(
     let answer = state
         .db
         .write_with(caller, move |conn, who| {
-            let facts = cases::facts(conn, case_id).map_err(|e| match e {
-                kim_store::StoreError::NotFound => ApiError::NotFound,
-                other => other.into(),
-            })?;
+            let facts = cases::facts(conn, case_id)?;
             match case_access(&who.principal, &facts) {
                 Access::None => return Err(ApiError::NotFound),
                 Access::Read => {
@@ -656,27 +654,6 @@ pub struct ReferralTransitionInput {
     pub reason: Option<String>,
 }
 
-fn transition_error(error: ReferralTransitionError) -> ApiError {
-    match error {
-        ReferralTransitionError::WrongSide { .. } => ApiError::Forbidden(error.to_string()),
-        ReferralTransitionError::Illegal(refused) => ApiError::Conflict(refused.to_string()),
-        ReferralTransitionError::Invalid(errors) => ApiError::Validation(
-            errors
-                .into_iter()
-                .map(crate::error::FieldError::from)
-                .collect(),
-        ),
-        ReferralTransitionError::ConsentMissing(missing) => ApiError::ConsentMissing {
-            detail: missing.to_string(),
-            missing_categories: missing
-                .missing
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-        },
-    }
-}
-
 /// Change a referral's status
 ///
 /// `draft → sent → accepted | declined`, `accepted → completed`, `sent → withdrawn`. The case
@@ -744,11 +721,7 @@ pub async fn transition_referral(
             // The condition of the change before the change itself (as for gap steps): of
             // concurrent moves with one If-Match the losers get 412 whether they read the
             // referral before or after the winner committed, not 412 or 409 by timing.
-            if current.version != expected {
-                return Err(ApiError::PreconditionFailed {
-                    current: current.version,
-                });
-            }
+            expect_version(current.version, expected)?;
             input.validate()?;
             let consents = consents::rules_of_client(conn, current.data.client_id)?;
             let change = check_referral_transition(
@@ -764,8 +737,7 @@ pub async fn transition_referral(
                     consents: &consents,
                     today: today(),
                 },
-            )
-            .map_err(transition_error)?;
+            )?;
             let moved = store::transition(conn, &who.actor(), id, expected, &change)?;
             let reference = shown.client_reference;
             audit(

@@ -12,11 +12,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::{request_access, request_scope, RequestAccess, RequestScope};
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::client::ResidenceStatus;
-use kim_domain::consent::{ConsentMissing, DataCategory};
+use kim_domain::consent::DataCategory;
 use kim_domain::residence_request::{
     check_asking, check_question, check_request_transition, office_view, shared_categories,
-    RequestMove, RequestSide, RequestTransitionError, ResidenceRequestStatus,
+    RequestMove, RequestSide, ResidenceRequestStatus,
 };
+use kim_store::error::expect_version;
 use kim_store::residence_requests::{self as store, NewRequest};
 use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
@@ -181,20 +182,6 @@ pub struct RequestInput {
     pub shared_categories: Vec<DataCategory>,
 }
 
-/// 409 `consent-missing`: no valid consent releases these categories to the office.
-fn consent_missing(missing: &ConsentMissing) -> HttpResponse {
-    use actix_web::ResponseError;
-    ApiError::ConsentMissing {
-        detail: missing.to_string(),
-        missing_categories: missing
-            .missing
-            .iter()
-            .map(|c| c.as_str().to_owned())
-            .collect(),
-    }
-    .error_response()
-}
-
 /// Ask the office a residence-law question
 ///
 /// Shares the client's data of the chosen categories (plus identity) with the office, so the
@@ -267,7 +254,9 @@ pub async fn create_request(
                 format!("/api/v1/residence-requests/{id}"),
             ))
         }
-        Err(missing) => Ok(consent_missing(&missing)),
+        Err(missing) => Ok(actix_web::ResponseError::error_response(&ApiError::from(
+            missing,
+        ))),
     }
 }
 
@@ -454,28 +443,12 @@ pub async fn transition_request(
             })?;
             let expected = if_match.version()?;
             input.validate()?;
-            if request.version != expected {
-                return Err(ApiError::PreconditionFailed {
-                    current: request.version,
-                });
-            }
+            expect_version(request.version, expected)?;
             let change = check_request_transition(&RequestMove {
                 actor: side,
                 from: request.status,
                 to: input.to,
                 text: input.text.as_deref(),
-            })
-            .map_err(|e| match e {
-                RequestTransitionError::WrongSide { .. } => ApiError::Forbidden(e.to_string()),
-                RequestTransitionError::Illegal(illegal) => ApiError::Conflict(illegal.to_string()),
-                RequestTransitionError::Invalid(field) => {
-                    let name = if field.field == "answer" || field.field == "note" {
-                        "text"
-                    } else {
-                        field.field
-                    };
-                    ApiError::field(name, field.message)
-                }
             })?;
             let moved = store::transition(conn, &who.actor(), id, expected, &change)?;
             let reference = store::client_reference(conn, moved.client_id)?;

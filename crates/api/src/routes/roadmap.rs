@@ -14,7 +14,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::{responses as err, FieldError};
+use crate::error::{invalid_fields, responses as err, FieldError};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
@@ -210,13 +210,7 @@ fn has_planned_shape(value: &str) -> bool {
 impl RoadmapItemInput {
     /// Checks every field, reporting all invalid ones together.
     fn into_data(self) -> Result<RoadmapItemData, ApiError> {
-        let mut errors: Vec<FieldError> = match self.validate() {
-            Ok(()) => Vec::new(),
-            Err(invalid) => match ApiError::from(invalid) {
-                ApiError::Validation(fields) => fields,
-                other => return Err(other),
-            },
-        };
+        let mut errors: Vec<FieldError> = invalid_fields(&self);
         // The pattern states the shape and the years; a day the calendar lacks (2021-02-30)
         // is the one rule it cannot state.
         let mut planned = |field: &str, value: &str, bound: Bound| {

@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::campaigns::Respondent;
-use super::questionnaires::invalid;
 use crate::auth::{Authenticated, Caller};
 use crate::error::error_sets as sets;
 use crate::error::responses as err;
@@ -283,8 +282,7 @@ pub async fn save_response(
                 &sections(conn, &slot.campaign)?,
                 &given,
                 Completeness::Draft,
-            )
-            .map_err(invalid)?;
+            )?;
             store::save(conn, slot.respondent.id, expected, &answers)?;
             view(conn, campaign_id, respondent_id)
         })
@@ -337,8 +335,7 @@ pub async fn submit_response(
                 &sections(conn, &slot.campaign)?,
                 &given,
                 Completeness::Complete,
-            )
-            .map_err(invalid)?;
+            )?;
             store::submit(conn, slot.respondent.id, expected, &answers, &who.actor())?;
             view(conn, campaign_id, respondent_id)
         })

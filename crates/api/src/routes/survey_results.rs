@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::campaigns::Respondent;
-use super::questionnaires::invalid;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::http::precondition::{ok_versioned, IfMatch};
@@ -431,7 +430,7 @@ pub async fn set_need_score(
             let sections =
                 questionnaires::find_version_by_id(conn, campaign.data.questionnaire_version_id)?
                     .sections;
-            validate_weights(&sections, &chosen).map_err(invalid)?;
+            validate_weights(&sections, &chosen)?;
             let campaign = campaigns::set_need_weights(conn, id, expected, &chosen)?;
             Ok::<_, ApiError>(need_scores(conn, &campaign)?)
         })

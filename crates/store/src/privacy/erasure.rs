@@ -13,6 +13,7 @@ use crate::clients::{self, Client};
 use crate::conferences::{conference_tasks, conferences};
 use crate::consents::consents;
 use crate::contacts::contacts;
+use crate::error::expect_version;
 use crate::goals::{goal_notes, goals};
 use crate::referrals::{referral_events, referrals};
 use crate::residence_requests::residence_requests;
@@ -41,11 +42,7 @@ pub fn erase(
     if let Err(refused) = check_erasure(erased.is_some(), &holds::on_client(conn, client_id)?) {
         return Ok(Err(refused));
     }
-    if client.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: client.version,
-        });
-    }
+    expect_version(client.version, expected_version)?;
     let now = clock::now();
     let case_ids: Vec<i64> = case_clients::table
         .filter(case_clients::client_id.eq(client_id))

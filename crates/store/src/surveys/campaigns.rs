@@ -19,7 +19,7 @@ use super::tables::{
     survey_need_weights as weights, survey_respondents as respondents,
     survey_responses as responses,
 };
-use crate::error::StoreResult;
+use crate::error::{expect_version, StoreResult};
 use crate::schema::{municipalities, organisations, users};
 use crate::{clock, DbConn, Listed, StoreError};
 
@@ -222,11 +222,7 @@ pub fn update(
     data: &CampaignData,
 ) -> StoreResult<Campaign> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if data.status != current.data.status {
         check_campaign_transition(current.data.status, data.status)?;
     }
@@ -339,11 +335,7 @@ fn insert_respondent(
 /// answers of an opened campaign are kept; close it instead).
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if current.data.status != CampaignStatus::Draft {
         return Err(StoreError::Conflict(format!(
             "the campaign is {}; only draft campaigns can be deleted (close it instead)",
@@ -570,11 +562,7 @@ pub fn set_need_weights(
     chosen: &[NeedWeight],
 ) -> StoreResult<Campaign> {
     let current = find(conn, campaign_id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     diesel::delete(weights::table.filter(weights::campaign_id.eq(campaign_id))).execute(conn)?;
     for (position, w) in chosen.iter().enumerate() {
         diesel::insert_into(weights::table)

@@ -11,7 +11,7 @@ use super::tables::{
     questionnaire_questions as questions, questionnaire_sections as sections,
     questionnaire_versions as versions, questionnaires, survey_campaigns,
 };
-use crate::error::StoreResult;
+use crate::error::{expect_version, StoreResult};
 use crate::{clock, DbConn, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -195,11 +195,7 @@ pub fn insert(
 /// Deletes a questionnaire none of whose versions a campaign uses (409 otherwise).
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if let Some(used) = current.versions.iter().find(|v| v.frozen) {
         return Err(StoreError::Conflict(format!(
             "version {} is used by a campaign; a questionnaire in use cannot be deleted",
@@ -219,11 +215,7 @@ pub fn update(
     description: Option<&str>,
 ) -> StoreResult<Questionnaire> {
     let current = find(conn, id)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     diesel::update(questionnaires::table.find(id))
         .set((
             questionnaires::title.eq(title),
@@ -378,11 +370,7 @@ pub fn replace_version(
     content: &[Section],
 ) -> StoreResult<QuestionnaireVersion> {
     let current = find_version(conn, questionnaire_id, number)?;
-    if current.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: current.version,
-        });
-    }
+    expect_version(current.version, expected_version)?;
     if current.frozen {
         return Err(StoreError::Conflict(format!(
             "version {number} is used by a campaign and frozen; create a new version with \

@@ -10,7 +10,7 @@ use super::tables::{
     survey_responses as responses,
 };
 use crate::audit::Actor;
-use crate::error::StoreResult;
+use crate::error::{expect_version, StoreResult};
 use crate::{clock, DbConn, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -120,11 +120,7 @@ pub fn submitted_answers(conn: &mut DbConn, campaign_id: i64) -> StoreResult<Vec
 
 fn current(conn: &mut DbConn, respondent_id: i64, expected_version: i32) -> StoreResult<Response> {
     let response = find(conn, respondent_id)?;
-    if response.version != expected_version {
-        return Err(StoreError::StaleVersion {
-            current: response.version,
-        });
-    }
+    expect_version(response.version, expected_version)?;
     Ok(response)
 }
 

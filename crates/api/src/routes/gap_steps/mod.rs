@@ -26,6 +26,7 @@ use kim_domain::gap::{
     GapStepInput, Publicity,
 };
 use kim_domain::{Action, Principal};
+use kim_store::error::expect_version;
 use kim_store::gap_steps::{self as steps, NewSolution};
 use kim_store::gaps::{self as store, StageChange};
 use kim_store::{bodies, DbConn, StoreError};
@@ -33,6 +34,7 @@ use serde_json::json;
 
 use super::gaps::{load_gap, Gap};
 use crate::auth::{Authenticated, Caller};
+use crate::error::OrUnknown;
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
@@ -54,18 +56,6 @@ pub(super) struct StepRequest {
     pub(super) rating: Option<FeedbackRating>,
     pub(super) text: Option<String>,
     pub(super) outcome: Option<String>,
-}
-
-fn refused(error: GapStepError) -> ApiError {
-    match error {
-        GapStepError::WrongRole { .. }
-        | GapStepError::NotInMandatedGroup
-        | GapStepError::NotInSteeringGroup => ApiError::Forbidden(error.to_string()),
-        GapStepError::NotNow { .. } | GapStepError::Conflict(_) => {
-            ApiError::Conflict(error.to_string())
-        }
-        GapStepError::Invalid(errors) => errors.into(),
-    }
 }
 
 fn trim(value: &Option<String>) -> Option<&str> {
@@ -180,12 +170,10 @@ fn apply(
     };
     // Compared here, not only by the conditional update: a racer that read the gap after the
     // winner committed would otherwise meet the new stage first and get 409 instead of 412.
-    if expected.is_some_and(|v| v != gap.version) {
-        return Err(ApiError::PreconditionFailed {
-            current: gap.version,
-        });
+    if let Some(expected) = expected {
+        expect_version(gap.version, expected)?;
     }
-    let to = checked.map_err(refused)?;
+    let to = checked?;
     // The comment is the one free text no step requires, so the table does not check it.
     kim_domain::field::optional_text("comment", req.comment.as_deref())?;
     let actor = who.actor();
@@ -231,10 +219,8 @@ fn apply(
     match step {
         GapStep::Merge => {
             let into = req.merge_into.unwrap_or_default();
-            let survivor = store::find(conn, into).map_err(|e| match e {
-                StoreError::NotFound => unknown("merge_into", "gap", into),
-                other => other.into(),
-            })?;
+            let survivor = store::find(conn, into)
+                .or_unknown("merge_into", format!("no gap with id {into}"))?;
             check_merge_target(id, into, survivor.stage)?;
             let moved = store::move_reports(conn, id, into)?;
             store::record_event(
@@ -339,33 +325,4 @@ pub(super) async fn take_step(
         .await?;
     let version = gap.version;
     Ok(ok_versioned(&gap, version))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use kim_domain::gap::GapStage;
-
-    #[test]
-    fn refusals_map_to_their_statuses() {
-        use actix_web::ResponseError;
-        let status = |e: GapStepError| refused(e).status_code().as_u16();
-        assert_eq!(
-            status(GapStepError::WrongRole {
-                step: GapStep::Close
-            }),
-            403
-        );
-        assert_eq!(status(GapStepError::NotInMandatedGroup), 403);
-        assert_eq!(
-            status(GapStepError::NotNow {
-                step: GapStep::Close,
-                stage: GapStage::Reported,
-                allowed: vec![]
-            }),
-            409
-        );
-        assert_eq!(status(GapStepError::Conflict("x".into())), 409);
-        assert_eq!(status(GapStepError::Invalid(vec![])), 422);
-    }
 }
