@@ -524,29 +524,23 @@ impl From<Vec<kim_domain::survey::Invalid>> for ApiError {
 // The domain's refusals: who may not (403), the object's state (409), the input (422). Each
 // refusal type is mapped here once, so every operation that meets it answers alike.
 
+/// 409 `consent-missing`: the refusal's text and the data categories no consent covers.
+fn consent_missing(detail: String, missing: &[kim_domain::consent::DataCategory]) -> ApiError {
+    ApiError::ConsentMissing {
+        detail,
+        missing_categories: missing.iter().map(|c| c.as_str().to_owned()).collect(),
+    }
+}
+
 impl From<kim_domain::consent::ConsentMissing> for ApiError {
     fn from(missing: kim_domain::consent::ConsentMissing) -> Self {
-        ApiError::ConsentMissing {
-            detail: missing.to_string(),
-            missing_categories: missing
-                .missing
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-        }
+        consent_missing(missing.to_string(), &missing.missing)
     }
 }
 
 impl From<kim_domain::conference::ConferenceConsentMissing> for ApiError {
     fn from(missing: kim_domain::conference::ConferenceConsentMissing) -> Self {
-        ApiError::ConsentMissing {
-            detail: missing.to_string(),
-            missing_categories: missing
-                .missing
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-        }
+        consent_missing(missing.to_string(), &missing.missing)
     }
 }
 

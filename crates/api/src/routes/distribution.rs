@@ -13,10 +13,10 @@ use kim_domain::reference::RhineSide;
 use kim_domain::social_area::covered_whole;
 use kim_domain::staffing::Fte;
 use kim_domain::Action;
-use kim_store::municipalities::{self, MunicipalityFilter, MunicipalitySort};
+use kim_store::municipalities::{self, Municipality, MunicipalityFilter, MunicipalitySort};
 use kim_store::positions::Position;
 use kim_store::surveys::campaigns;
-use kim_store::{positions, social_areas, Direction};
+use kim_store::{positions, social_areas, DbConn, Direction};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -82,22 +82,12 @@ pub async fn distribution(
     let (places, all, survey) = state
         .db
         .read_as(caller, Action::ReadSteering, |conn, _| {
-            let page = PageRequest {
-                limit: MAX_LIMIT,
-                offset: 0,
-            };
-            let places = municipalities::list(
-                conn,
-                &MunicipalityFilter::default(),
-                MunicipalitySort::Name,
-                Direction::Asc,
-                page,
-            )?;
+            let places = every_municipality(conn)?;
             let survey = match campaigns::latest_with_need_score(conn)? {
                 Some(campaign) => Some(need_scores(conn, &campaign)?),
                 None => None,
             };
-            Ok::<_, ApiError>((places.items, positions::all(conn)?, survey))
+            Ok::<_, ApiError>((places, positions::all(conn)?, survey))
         })
         .await?;
     let assigned = cm_fte_by_municipality(&all);
@@ -132,6 +122,22 @@ pub async fn distribution(
         })
         .collect();
     Ok(web::Json(rows))
+}
+
+/// Every municipality, ordered by name (a county has a few dozen; one page holds them).
+fn every_municipality(conn: &mut DbConn) -> Result<Vec<Municipality>, ApiError> {
+    let page = PageRequest {
+        limit: MAX_LIMIT,
+        offset: 0,
+    };
+    let places = municipalities::list(
+        conn,
+        &MunicipalityFilter::default(),
+        MunicipalitySort::Name,
+        Direction::Asc,
+        page,
+    )?;
+    Ok(places.items)
 }
 
 /// Case-management positions that count as capacity: not ended.
@@ -221,22 +227,8 @@ pub async fn social_area_distribution(
     let (places, all, mut areas) = state
         .db
         .read_as(caller, Action::ReadSteering, |conn, _| {
-            let page = PageRequest {
-                limit: MAX_LIMIT,
-                offset: 0,
-            };
-            let places = municipalities::list(
-                conn,
-                &MunicipalityFilter::default(),
-                MunicipalitySort::Name,
-                Direction::Asc,
-                page,
-            )?;
-            Ok::<_, ApiError>((
-                places.items,
-                positions::all(conn)?,
-                social_areas::all(conn)?,
-            ))
+            let places = every_municipality(conn)?;
+            Ok::<_, ApiError>((places, positions::all(conn)?, social_areas::all(conn)?))
         })
         .await?;
     let assigned = cm_fte_by_municipality(&all);
