@@ -16,6 +16,9 @@ use crate::error::{changed_or_stale, StoreResult};
 use crate::schema::{positions, users};
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
+mod view;
+pub use view::{view, GapView};
+
 diesel::table! {
     gaps (id) {
         id -> BigInt,

@@ -15,7 +15,7 @@ use kim_domain::gap::{median_days, stage_stays, FeedbackRating, GapStage, GapSte
 use kim_domain::reference::LegalDomain;
 use kim_domain::{Action, Principal, Role};
 use kim_store::gaps::{self as store, GapData, GapFilter, NewReport};
-use kim_store::{bodies, clock, gap_steps, DbConn, StoreError};
+use kim_store::{clock, gap_steps, DbConn, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -276,84 +276,87 @@ pub struct Gap {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Loads everything about a gap, for `viewer` (who sees the case ids of their own reports, and
-/// reporters' names only with the permission to see staff names).
+/// Everything about a gap, for `viewer` (who sees the case ids of their own reports, and
+/// reporters' names only with the permission to see staff names): one store read.
 pub(crate) fn load_gap(conn: &mut DbConn, id: i64, viewer: &Principal) -> Result<Gap, StoreError> {
-    let g = store::find(conn, id)?;
-    let history = store::history(conn, id)?
-        .into_iter()
-        .map(|e| HistoryEntry {
-            step: e.step,
-            from_stage: e.from_stage,
-            to_stage: e.to_stage,
-            actor_id: e.actor_id,
-            actor_role: e.actor_role,
-            occurred_at: e.occurred_at,
-            comment: e.comment,
-            payload: e.payload,
-        })
-        .collect();
-    let mandates = gap_steps::mandates(conn, id)?
-        .into_iter()
-        .map(|m| Mandate {
-            id: m.id,
-            text: m.text,
-            due_on: m.due_on,
-            decision_id: m.decision_id,
-            project_group_ids: m.project_group_ids,
-            created_at: m.created_at,
-        })
-        .collect();
-    let solutions = gap_steps::solutions_of(conn, &[id])?
-        .into_iter()
-        .map(|(gap, s)| Solution::new(gap, s))
-        .collect();
-    let feedback = gap_steps::feedback(conn, id)?
-        .into_iter()
-        .map(|f| Feedback {
-            id: f.id,
-            user_id: f.user_id,
-            rating: f.rating,
-            text: f.text,
-            created_at: f.created_at,
-        })
-        .collect();
-    Ok(Gap {
-        reporting_positions: g.reporting_positions(),
-        report_count: g.reports.len(),
-        next_steps: next_steps(g.stage),
-        acknowledged_by: gap_steps::acknowledged_by(conn, id)?,
-        decisions: bodies::decisions_on(conn, id)?
-            .into_iter()
-            .map(Decision::from)
-            .collect(),
-        id: g.id,
-        title: g.data.title,
-        description: g.data.description,
-        topic: g.data.topic,
-        legal_domains: g.data.legal_domains,
-        organisation_ids: g.data.organisation_ids,
-        target_groups: g.data.target_groups,
-        municipality_ids: g.data.municipality_ids,
-        stage: g.stage,
-        stage_since: g.stage_since,
-        merged_into_id: g.merged_into_id,
-        reports: g
-            .reports
-            .into_iter()
-            .map(|r| Report::new(r, viewer))
-            .collect(),
-        mandates,
-        solutions,
-        feedback,
-        publicity: g.publicity,
-        publicity_text: g.publicity_text,
-        outcome: g.outcome,
-        history,
-        version: g.version,
-        created_at: g.created_at,
-        updated_at: g.updated_at,
-    })
+    Ok(Gap::new(store::view(conn, id)?, viewer))
+}
+
+impl Gap {
+    fn new(view: store::GapView, viewer: &Principal) -> Self {
+        let g = view.gap;
+        Gap {
+            reporting_positions: g.reporting_positions(),
+            report_count: g.reports.len(),
+            next_steps: next_steps(g.stage),
+            acknowledged_by: view.acknowledged_by,
+            decisions: view.decisions.into_iter().map(Decision::from).collect(),
+            mandates: view
+                .mandates
+                .into_iter()
+                .map(|m| Mandate {
+                    id: m.id,
+                    text: m.text,
+                    due_on: m.due_on,
+                    decision_id: m.decision_id,
+                    project_group_ids: m.project_group_ids,
+                    created_at: m.created_at,
+                })
+                .collect(),
+            solutions: view
+                .solutions
+                .into_iter()
+                .map(|s| Solution::new(g.id, s))
+                .collect(),
+            feedback: view
+                .feedback
+                .into_iter()
+                .map(|f| Feedback {
+                    id: f.id,
+                    user_id: f.user_id,
+                    rating: f.rating,
+                    text: f.text,
+                    created_at: f.created_at,
+                })
+                .collect(),
+            history: view
+                .history
+                .into_iter()
+                .map(|e| HistoryEntry {
+                    step: e.step,
+                    from_stage: e.from_stage,
+                    to_stage: e.to_stage,
+                    actor_id: e.actor_id,
+                    actor_role: e.actor_role,
+                    occurred_at: e.occurred_at,
+                    comment: e.comment,
+                    payload: e.payload,
+                })
+                .collect(),
+            id: g.id,
+            title: g.data.title,
+            description: g.data.description,
+            topic: g.data.topic,
+            legal_domains: g.data.legal_domains,
+            organisation_ids: g.data.organisation_ids,
+            target_groups: g.data.target_groups,
+            municipality_ids: g.data.municipality_ids,
+            stage: g.stage,
+            stage_since: g.stage_since,
+            merged_into_id: g.merged_into_id,
+            reports: g
+                .reports
+                .into_iter()
+                .map(|r| Report::new(r, viewer))
+                .collect(),
+            publicity: g.publicity,
+            publicity_text: g.publicity_text,
+            outcome: g.outcome,
+            version: g.version,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
 }
 
 /// A report: the evidence a case manager adds.
