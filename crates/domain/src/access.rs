@@ -324,6 +324,12 @@ pub enum ReferralScope {
 }
 
 impl ReferralScope {
+    /// The case filter a list may apply: partner systems know no cases, so their case filter
+    /// is ignored (it would let them probe which case ids exist).
+    pub fn case_filter(self, requested: Option<i64>) -> Option<i64> {
+        requested.filter(|_| !matches!(self, ReferralScope::SentTo(_)))
+    }
+
     pub fn includes(self, referral: &ReferralFacts) -> bool {
         match self {
             ReferralScope::OfCases(cases) => cases.includes(&referral.case),
@@ -995,5 +1001,19 @@ mod tests {
         };
         assert_eq!(position_scope(&partner), PositionScope::Nothing);
         assert!(!holder_visible(&partner, Some(1)));
+    }
+
+    #[test]
+    fn partners_cannot_filter_referrals_by_case() {
+        assert_eq!(ReferralScope::SentTo(9).case_filter(Some(12)), None);
+        assert_eq!(ReferralScope::SentTo(9).case_filter(None), None);
+        for scope in [
+            ReferralScope::OfCases(CaseScope::All),
+            ReferralScope::OfCases(CaseScope::Assigned(5)),
+            ReferralScope::Nothing,
+        ] {
+            assert_eq!(scope.case_filter(Some(12)), Some(12));
+            assert_eq!(scope.case_filter(None), None);
+        }
     }
 }

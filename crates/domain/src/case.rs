@@ -278,9 +278,33 @@ pub fn check_case_transition(
     }
 }
 
+/// How many clients one case may have (a family, or a household in one case).
+pub const MAX_CLIENTS: usize = 20;
+
+/// A case has at most [`MAX_CLIENTS`] clients (`count` of them named in `clients`).
+pub fn check_client_limit(count: usize) -> Result<(), FieldError> {
+    if count > MAX_CLIENTS {
+        return Err(FieldError::new(
+            "clients",
+            format!("at most {MAX_CLIENTS} clients"),
+        ));
+    }
+    Ok(())
+}
+
+/// A case is opened for at least one client. (The request type also serves updates, which
+/// name clients in `client_ids`, so the document cannot require `clients`.)
+pub fn check_clients_named(count: usize) -> Result<(), FieldError> {
+    if count == 0 {
+        return Err(FieldError::rule("clients", "name at least one client"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::field::FieldErrorKind;
     use CaseStatus::*;
 
     #[test]
@@ -501,5 +525,24 @@ mod tests {
         }
         assert_eq!(Topic::ALL.len(), 10);
         assert_eq!(CloseReason::ALL.len(), 6);
+    }
+
+    #[test]
+    fn a_case_has_one_to_twenty_clients() {
+        let none = check_clients_named(0).unwrap_err();
+        assert_eq!(
+            (none.field, none.message.as_str(), none.kind),
+            ("clients", "name at least one client", FieldErrorKind::Rule)
+        );
+        for count in [1, 2, MAX_CLIENTS] {
+            assert!(check_clients_named(count).is_ok());
+            assert!(check_client_limit(count).is_ok());
+        }
+        assert!(check_client_limit(0).is_ok());
+        let many = check_client_limit(MAX_CLIENTS + 1).unwrap_err();
+        assert_eq!(
+            (many.field, many.message.as_str(), many.kind),
+            ("clients", "at most 20 clients", FieldErrorKind::Schema)
+        );
     }
 }

@@ -9,6 +9,8 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::transition::StateConflict;
+
 crate::vocabulary! {
     /// Arbeitsstrang der Planung (roadmap workstream). Declared in Gantt order.
     pub enum Workstream {
@@ -251,6 +253,29 @@ fn path_to(from: i64, to: i64, graph: &HashMap<i64, Vec<i64>>) -> Option<Vec<i64
     None
 }
 
+/// A new item needs room: the roadmap holds at most [`MAX_ITEMS`] (`count` is how many it
+/// holds now).
+pub fn check_room(count: i64) -> Result<(), StateConflict> {
+    if count >= MAX_ITEMS {
+        return Err(StateConflict(format!(
+            "the roadmap holds at most {MAX_ITEMS} items; delete finished ones first"
+        )));
+    }
+    Ok(())
+}
+
+/// An item can be deleted only when no other item depends on it (`dependents`, in order).
+pub fn check_deletable(dependents: &[i64]) -> Result<(), StateConflict> {
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = dependents.iter().map(|d| d.to_string()).collect();
+    Err(StateConflict(format!(
+        "roadmap item(s) {} depend on this item; remove those dependencies first",
+        ids.join(", ")
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,5 +480,26 @@ mod tests {
             Err(DependencyError::Cycle { .. })
         ));
         assert_eq!(check_dependencies(100_000, &[99_999], &g), Ok(()));
+    }
+
+    #[test]
+    fn the_roadmap_has_room_for_max_items() {
+        assert!(check_room(0).is_ok());
+        assert!(check_room(MAX_ITEMS - 1).is_ok());
+        let full = check_room(MAX_ITEMS).unwrap_err();
+        assert_eq!(
+            full.0,
+            "the roadmap holds at most 1000 items; delete finished ones first"
+        );
+        assert!(check_room(MAX_ITEMS + 1).is_err());
+    }
+
+    #[test]
+    fn an_item_others_depend_on_is_not_deleted() {
+        assert!(check_deletable(&[]).is_ok());
+        assert_eq!(
+            check_deletable(&[3, 7]).unwrap_err().0,
+            "roadmap item(s) 3, 7 depend on this item; remove those dependencies first"
+        );
     }
 }

@@ -15,6 +15,12 @@ use crate::field::FieldErrorKind;
 use crate::permission::{Action, Principal};
 use crate::transition::IllegalTransition;
 
+mod campaign;
+pub use campaign::{
+    check_deletable, check_questionnaire_change, check_respondent_removable, check_respondent_role,
+    check_takes_respondents,
+};
+
 crate::vocabulary! {
     /// Fragetyp (kind of question): decides which answer values are valid.
     pub enum QuestionKind {

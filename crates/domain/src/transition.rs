@@ -12,6 +12,12 @@ pub struct IllegalTransition {
     pub allowed: Vec<&'static str>,
 }
 
+/// A request the object's current state refuses other than by a state machine's move: deleting
+/// what is still needed, adding to what is closed (409, with words the caller can act on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StateConflict(pub String);
+
 fn allowed_text(allowed: &[&'static str]) -> String {
     if allowed.is_empty() {
         "nothing (final state)".into()

@@ -110,6 +110,39 @@ fn check_municipality(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     }
 }
 
+/// A client named when a case is opened: one who exists (the caller has checked that they may
+/// see them), or one created with the case.
+#[derive(Debug, Clone)]
+pub enum NamedClient {
+    Existing(i64),
+    New(ClientData),
+}
+
+/// The clients a case is opened for: their ids in the order named (the first is the lead
+/// client), creating the new ones for `organisation_id` by `created_by` with references of
+/// `year`. Also returns the clients created, for their audit events.
+pub fn resolve_named(
+    conn: &mut DbConn,
+    named: &[NamedClient],
+    organisation_id: Option<i64>,
+    created_by: Option<i64>,
+    year: i32,
+) -> StoreResult<(Vec<i64>, Vec<Client>)> {
+    let mut ids = Vec::with_capacity(named.len());
+    let mut created = Vec::new();
+    for client in named {
+        match client {
+            NamedClient::Existing(id) => ids.push(*id),
+            NamedClient::New(data) => {
+                let client = insert(conn, data, organisation_id, created_by, year)?;
+                ids.push(client.id);
+                created.push(client);
+            }
+        }
+    }
+    Ok((ids, created))
+}
+
 /// Creates a client; the reference (`K-<year>-<number>`) is made from the new row's id.
 pub fn insert(
     conn: &mut DbConn,

@@ -151,6 +151,12 @@ impl From<r2d2::Error> for StoreError {
     }
 }
 
+impl From<kim_domain::transition::StateConflict> for StoreError {
+    fn from(error: kim_domain::transition::StateConflict) -> Self {
+        StoreError::Conflict(error.0)
+    }
+}
+
 impl From<kim_domain::UnknownValue> for StoreError {
     fn from(error: kim_domain::UnknownValue) -> Self {
         StoreError::Corrupt(error.to_string())

@@ -289,13 +289,7 @@ fn replace_dependencies(conn: &mut DbConn, id: i64, depends_on: &[i64]) -> Store
 }
 
 pub fn insert(conn: &mut DbConn, data: &RoadmapItemData) -> StoreResult<RoadmapItem> {
-    let count: i64 = roadmap_items::table.count().get_result(conn)?;
-    if count >= rules::MAX_ITEMS {
-        return Err(StoreError::Conflict(format!(
-            "the roadmap holds at most {} items; delete finished ones first",
-            rules::MAX_ITEMS
-        )));
-    }
+    rules::check_room(roadmap_items::table.count().get_result(conn)?)?;
     check_references(conn, data)?;
     // A new item cannot close a cycle: nothing depends on it yet.
     let now = clock::now();
@@ -349,13 +343,7 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
         .select(deps::item_id)
         .order(deps::item_id.asc())
         .load(conn)?;
-    if !dependents.is_empty() {
-        let ids: Vec<String> = dependents.iter().map(|d| d.to_string()).collect();
-        return Err(StoreError::Conflict(format!(
-            "roadmap item(s) {} depend on this item; remove those dependencies first",
-            ids.join(", ")
-        )));
-    }
+    rules::check_deletable(&dependents)?;
     diesel::delete(roadmap_items::table.filter(roadmap_items::id.eq(id))).execute(conn)?;
     Ok(())
 }

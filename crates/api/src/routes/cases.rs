@@ -12,15 +12,16 @@ use kim_domain::access::{
 };
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::{
-    check_case_transition, check_intake_source, check_other_case_management, CaseStatus,
-    CaseTransitionInput, CloseReason, IntakeChannel, OtherCaseManagement, TargetGroup, Topic,
+    check_case_transition, check_client_limit, check_clients_named, check_intake_source,
+    check_other_case_management, CaseStatus, CaseTransitionInput, CloseReason, IntakeChannel,
+    OtherCaseManagement, TargetGroup, Topic,
 };
 use kim_domain::eligibility::{
     check_arrival_date, check_opened_on, decide_intake, IntakeDecision, IntakeFacts,
 };
 use kim_domain::reference::LegalDomain;
 use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort, Intake};
-use kim_store::clients;
+use kim_store::clients::{self, NamedClient};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -201,10 +202,10 @@ fn check_input(
         backdate_limit,
     } = *days;
     let mut errors: Vec<FieldError> = invalid_fields(&input);
-    if input.clients.len() > 20 {
-        errors.push(FieldError::new("clients", "at most 20 clients"));
-    }
     let mut push = |e: kim_domain::field::FieldError| errors.push(FieldError::from(e));
+    if let Err(e) = check_client_limit(input.clients.len()) {
+        push(e);
+    }
     if let Some(limit) = backdate_limit {
         if let Err(e) = check_opened_on(opened_on, decided_on, limit) {
             push(e);
@@ -373,11 +374,7 @@ pub(crate) fn open_in(
     };
     let rule = intake_rule_for(conn, input.municipality_id, input.target_group, rule)?;
     let (other, intake) = check_input(&input, &rule, &days)?;
-    if input.clients.is_empty() {
-        // The input type serves opening and changing a case: which list must name a
-        // client depends on the operation.
-        return Err(ApiError::rule("clients", "name at least one client"));
-    }
+    check_clients_named(input.clients.len())?;
     if input.client_ids.is_some() {
         return Err(ApiError::rule(
             "client_ids",
@@ -391,33 +388,33 @@ pub(crate) fn open_in(
         input.deputy_user_id,
     )?;
     check_case_workers(conn, assigned, deputy)?;
-    let organisation = kim_store::users::find(conn, me)?.organisation_id;
-    let mut client_ids = Vec::new();
+    let mut named = Vec::with_capacity(input.clients.len());
     for (index, client) in input.clients.into_iter().enumerate() {
-        match client {
+        named.push(match client {
             CaseClient::Existing { id } => {
                 client_for(conn, who, id, Access::Read).or_unknown(
                     "clients",
                     format!("client {id}: no such client, or you may not see it"),
                 )?;
-                client_ids.push(id);
+                NamedClient::Existing(id)
             }
-            CaseClient::New(new) => {
-                let data = new
-                    .into_data(&format!("clients[{index}]."))
-                    .map_err(ApiError::Validation)?;
-                let created = clients::insert(conn, &data, organisation, Some(me), year)?;
-                audit(
-                    conn,
-                    who,
-                    AuditObject::Client,
-                    AuditVerb::Create,
-                    Some(created.id),
-                    Some(&created.reference),
-                )?;
-                client_ids.push(created.id);
-            }
-        }
+            CaseClient::New(new) => NamedClient::New(
+                new.into_data(&format!("clients[{index}]."))
+                    .map_err(ApiError::Validation)?,
+            ),
+        });
+    }
+    let organisation = kim_store::users::find(conn, me)?.organisation_id;
+    let (client_ids, created) = clients::resolve_named(conn, &named, organisation, Some(me), year)?;
+    for client in &created {
+        audit(
+            conn,
+            who,
+            AuditObject::Client,
+            AuditVerb::Create,
+            Some(client.id),
+            Some(&client.reference),
+        )?;
     }
     let data = CaseData {
         lead_client_id: client_ids[0],

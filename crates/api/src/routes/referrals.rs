@@ -410,10 +410,7 @@ pub async fn list_referrals(
                 ));
             }
             let filter = ReferralFilter {
-                // Partners know no cases; a case filter would let them probe case ids.
-                case_id: query
-                    .case_id
-                    .filter(|_| !matches!(scope, ReferralScope::SentTo(_))),
+                case_id: scope.case_filter(query.case_id),
                 status: query.status,
             };
             let (shown, total) = page_of(conn, who, scope, &filter, page)?;

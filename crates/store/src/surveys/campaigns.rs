@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
-use kim_domain::permission::role_actions;
 use kim_domain::reference::RhineSide;
 use kim_domain::survey::{
-    check_campaign_transition, CampaignStatus, RespondentKind, RespondentSlot, ResponseStatus,
+    check_campaign_transition, check_deletable, check_questionnaire_change,
+    check_respondent_removable, check_respondent_role, check_takes_respondents, CampaignStatus,
+    RespondentKind, RespondentSlot, ResponseStatus,
 };
 use kim_domain::survey_results::NeedWeight;
-use kim_domain::{Action, Role};
+use kim_domain::Role;
 
 use super::tables::{
     questionnaire_versions as versions, survey_campaigns as campaigns,
@@ -227,11 +228,7 @@ pub fn update(
         check_campaign_transition(current.data.status, data.status)?;
     }
     if data.questionnaire_version_id != current.data.questionnaire_version_id {
-        if current.data.status != CampaignStatus::Draft {
-            return Err(StoreError::Conflict(
-                "the questionnaire version of a campaign that was opened cannot change".into(),
-            ));
-        }
+        check_questionnaire_change(current.data.status)?;
         check_version_exists(conn, data.questionnaire_version_id)?;
     }
     diesel::update(campaigns::table.find(id))
@@ -283,13 +280,10 @@ fn check_slot_references(conn: &mut DbConn, slot: &RespondentSlot) -> StoreResul
                 message: format!("no user with id {id}"),
             });
         };
-        let role = Role::parse(&role)?;
-        if !role_actions(role).contains(&Action::AnswerSurveys) {
-            return Err(StoreError::Invalid {
-                field: "respondent_user_id",
-                message: format!("user {id} has the role {role}, which may not answer surveys"),
-            });
-        }
+        check_respondent_role(id, Role::parse(&role)?).map_err(|refused| StoreError::Invalid {
+            field: "respondent_user_id",
+            message: refused.message,
+        })?;
     }
     Ok(())
 }
@@ -336,12 +330,7 @@ fn insert_respondent(
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    if current.data.status != CampaignStatus::Draft {
-        return Err(StoreError::Conflict(format!(
-            "the campaign is {}; only draft campaigns can be deleted (close it instead)",
-            current.data.status
-        )));
-    }
+    check_deletable(current.data.status)?;
     diesel::delete(campaigns::table.find(id)).execute(conn)?;
     Ok(())
 }
@@ -353,11 +342,7 @@ pub fn add_respondent(
     slot: &RespondentSlot,
 ) -> StoreResult<Respondent> {
     let campaign = find(conn, campaign_id)?;
-    if campaign.data.status == CampaignStatus::Closed {
-        return Err(StoreError::Conflict(
-            "the campaign is closed; reopen it to add respondents".into(),
-        ));
-    }
+    check_takes_respondents(campaign.data.status)?;
     let id = insert_respondent(conn, campaign_id, slot)?;
     find_respondent(conn, campaign_id, id)
 }
@@ -369,12 +354,7 @@ pub fn remove_respondent(
     respondent_id: i64,
 ) -> StoreResult<()> {
     let respondent = find_respondent(conn, campaign_id, respondent_id)?;
-    if respondent.status != ResponseStatus::NotStarted {
-        return Err(StoreError::Conflict(format!(
-            "the respondent's response is {}; only respondents who have not started can be removed",
-            respondent.status
-        )));
-    }
+    check_respondent_removable(respondent.status)?;
     diesel::delete(respondents::table.find(respondent_id)).execute(conn)?;
     Ok(())
 }
