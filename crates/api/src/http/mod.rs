@@ -7,3 +7,4 @@ pub mod idempotency;
 pub mod methods;
 pub mod paging;
 pub mod precondition;
+pub mod query;

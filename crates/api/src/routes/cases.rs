@@ -5,36 +5,28 @@
 use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use kim_domain::access::{
-    case_scope, check_case_worker, check_deputy, may_open_cases, may_reassign_cases,
-    opening_assignment, Access, CaseScope,
+    case_scope, check_deputy, may_open_cases, may_reassign_cases, Access, CaseScope,
 };
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::case::{
-    check_case_transition, check_client_limit, check_clients_named, check_intake_source,
-    check_other_case_management, CaseStatus, CaseTransitionInput, CloseReason, IntakeChannel,
-    OtherCaseManagement, TargetGroup, Topic,
-};
-use kim_domain::eligibility::{
-    check_arrival_date, check_opened_on, decide_intake, IntakeDecision, IntakeFacts,
+    check_case_transition, CaseStatus, CaseTransitionInput, CloseReason, TargetGroup,
 };
 use kim_domain::reference::LegalDomain;
-use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort, Intake};
-use kim_store::clients::{self, NamedClient};
-use serde::{Deserialize, Serialize};
+use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
 
-use super::clients::ClientInput;
 use super::trimmed;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, case_for, client_for, Trail};
+use crate::case_opening::{check_case_workers, check_input, intake_rule_for, open_in, IntakeDays};
 use crate::error::error_sets as sets;
-use crate::error::{invalid_fields, FieldError, OrUnknown};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
+use crate::views::case::{Case, CaseEvent, CaseInput};
 use crate::{page_type, ApiError};
 
 pub fn configure(cfg: &mut impl RouteTable) {
@@ -48,261 +40,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(case_history);
 }
 
-/// Fall (case): one or more clients worked with across legal domains.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": 3, "client_ids": [12, 13], "lead_client_id": 12, "lead_client_reference": "K-2026-000012",
-    "assigned_user_id": 5, "deputy_user_id": null, "municipality_id": 17, "target_group": "new_arrivals",
-    "legal_domains": ["sgb_ii", "aufenthg"], "topics": ["language", "work"], "intake_channel": "self_referral",
-    "referring_organisation_id": null, "arrived_on": "2025-03-01", "other_case_management": ["none"],
-    "eligible": true, "eligibility_justification": null, "status": "active", "status_since": "2026-01-10",
-    "close_reason": null, "opened_on": "2026-01-05", "allowed_transitions": ["paused", "closed"], "version": 2,
-    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"}))]
-pub struct Case {
-    pub id: i64,
-    pub client_ids: Vec<i64>,
-    pub lead_client_id: i64,
-    pub lead_client_reference: String,
-    /// Fallverantwortliche/r (case manager).
-    pub assigned_user_id: i64,
-    /// Vertretung (deputy).
-    pub deputy_user_id: Option<i64>,
-    pub municipality_id: i64,
-    pub target_group: TargetGroup,
-    pub legal_domains: Vec<LegalDomain>,
-    pub topics: Vec<Topic>,
-    pub intake_channel: IntakeChannel,
-    pub referring_organisation_id: Option<i64>,
-    /// Einreisedatum (date of arrival in Germany).
-    pub arrived_on: Option<NaiveDate>,
-    pub other_case_management: Vec<OtherCaseManagement>,
-    /// Within the intake rule; otherwise opened as an exception with the justification.
-    pub eligible: bool,
-    pub eligibility_justification: Option<String>,
-    pub status: CaseStatus,
-    pub status_since: NaiveDate,
-    pub close_reason: Option<CloseReason>,
-    pub opened_on: NaiveDate,
-    pub allowed_transitions: Vec<CaseStatus>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Case> for Case {
-    fn from(c: store::Case) -> Self {
-        Case {
-            id: c.id,
-            client_ids: c.data.client_ids,
-            lead_client_id: c.data.lead_client_id,
-            lead_client_reference: c.lead_client_reference,
-            assigned_user_id: c.assigned_user_id,
-            deputy_user_id: c.deputy_user_id,
-            municipality_id: c.data.municipality_id,
-            target_group: c.data.target_group,
-            legal_domains: c.data.legal_domains,
-            topics: c.data.topics,
-            intake_channel: c.data.intake_channel,
-            referring_organisation_id: c.data.referred_by_organisation_id,
-            arrived_on: c.data.arrived_on,
-            other_case_management: c.data.other_case_management,
-            eligible: c.eligible,
-            eligibility_justification: c.eligibility_justification,
-            allowed_transitions: c.status.allowed_next().to_vec(),
-            status: c.status,
-            status_since: c.status_since,
-            close_reason: c.close_reason,
-            opened_on: c.opened_on,
-            version: c.version,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
-    }
-}
-
 page_type!(CasePage, Case);
-
-/// A client of a new case: an existing one by id, or a new one.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum CaseClient {
-    Existing {
-        /// An existing client the caller may see.
-        id: i64,
-    },
-    New(ClientInput),
-}
-
-/// What the case is about; on opening also its clients and who works it.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "clients": [{"given_name": "Amina", "birth_year": 1990, "municipality_id": 17, "languages": ["ar"]},
-                {"given_name": "Omar", "birth_year": 2019, "municipality_id": 17}],
-    "municipality_id": 17, "target_group": "new_arrivals", "legal_domains": ["sgb_ii", "aufenthg"],
-    "topics": ["language", "childcare"], "intake_channel": "self_referral", "arrived_on": "2025-03-01",
-    "other_case_management": ["none"]
-}))]
-pub struct CaseInput {
-    /// On opening: the clients, the first is the lead client (a family case: parent first).
-    /// On update: omit, and give `client_ids` instead.
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub clients: Vec<CaseClient>,
-    /// On update: the case's clients by id, the lead client first.
-    pub client_ids: Option<Vec<i64>>,
-    pub municipality_id: i64,
-    pub target_group: TargetGroup,
-    #[serde(default)]
-    pub legal_domains: Vec<LegalDomain>,
-    #[serde(default)]
-    pub topics: Vec<Topic>,
-    pub intake_channel: IntakeChannel,
-    /// Required when `intake_channel` is `referred_by_organisation`.
-    pub referring_organisation_id: Option<i64>,
-    pub arrived_on: Option<NaiveDate>,
-    /// Other case management already in place, or `["none"]`.
-    #[schema(min_items = 1)]
-    pub other_case_management: Vec<OtherCaseManagement>,
-    /// Required when the case is outside the intake rule; refused when it is inside.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
-    #[schema(max_length = 2000)]
-    pub justification: Option<String>,
-    /// On opening: the case manager (default: the caller). Only the CM coordination (who may
-    /// reassign cases) names someone else; they must hold a role that works cases.
-    pub assigned_user_id: Option<i64>,
-    /// On opening: the deputy (Vertretung). Only the CM coordination names one (otherwise 422);
-    /// someone other than the case manager, with a role that works cases.
-    pub deputy_user_id: Option<i64>,
-    /// On opening: the opening date (default today); not in the future and at most
-    /// `KIM_CASE_BACKDATE_MAX_DAYS` (default 31) days in the past. The intake rule is judged
-    /// against the day the case is really opened (today), whatever this says.
-    pub opened_on: Option<NaiveDate>,
-}
-
-/// The days a case's checks look at.
-struct IntakeDays {
-    /// The recorded opening date, which the arrival date may not follow.
-    opened_on: NaiveDate,
-    /// The day the case is really opened, which the intake rule is judged on.
-    decided_on: NaiveDate,
-    /// On opening: how far `opened_on` may lie before `decided_on` (today).
-    backdate_limit: Option<u32>,
-}
-
-/// The checks that need no database: fields, opening date, intake source, other case
-/// management, the rule.
-fn check_input(
-    input: &CaseInput,
-    rule: &kim_domain::eligibility::EligibilityRule,
-    days: &IntakeDays,
-) -> Result<(Vec<OtherCaseManagement>, Intake), ApiError> {
-    let IntakeDays {
-        opened_on,
-        decided_on,
-        backdate_limit,
-    } = *days;
-    let mut errors: Vec<FieldError> = invalid_fields(&input);
-    let mut push = |e: kim_domain::field::FieldError| errors.push(FieldError::from(e));
-    if let Err(e) = check_client_limit(input.clients.len()) {
-        push(e);
-    }
-    if let Some(limit) = backdate_limit {
-        if let Err(e) = check_opened_on(opened_on, decided_on, limit) {
-            push(e);
-        }
-    }
-    if let Err(e) = check_intake_source(input.intake_channel, input.referring_organisation_id) {
-        push(e);
-    }
-    let other = match check_other_case_management(&input.other_case_management) {
-        Ok(other) => other,
-        Err(e) => {
-            push(e);
-            Vec::new()
-        }
-    };
-    if let Some(arrived) = input.arrived_on {
-        if let Err(e) = check_arrival_date(arrived, opened_on) {
-            push(e);
-        }
-    }
-    let eligibility = rule.evaluate(&IntakeFacts {
-        arrived_on: input.arrived_on,
-        other_case_management: &other,
-        decided_on,
-    });
-    let intake = match decide_intake(eligibility, input.justification.as_deref()) {
-        Ok(IntakeDecision::Regular) => Intake {
-            eligible: true,
-            justification: None,
-        },
-        Ok(IntakeDecision::Exception { justification, .. }) => Intake {
-            eligible: false,
-            justification: Some(justification),
-        },
-        Err(e) => {
-            push(e);
-            Intake {
-                eligible: true,
-                justification: None,
-            }
-        }
-    };
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| a.field.cmp(&b.field));
-        return Err(ApiError::Validation(errors));
-    }
-    Ok((other, intake))
-}
-
-/// The intake rule a case opened in `municipality_id` for `target_group` is judged by: the most
-/// specific stored rule covering it (`GET /intake-rules`); `configured` (`KIM_INTAKE_*`) only
-/// when not even a default rule is stored, which the first start writes.
-fn intake_rule_for(
-    conn: &mut kim_store::DbConn,
-    municipality_id: i64,
-    target_group: TargetGroup,
-    configured: &kim_domain::eligibility::EligibilityRule,
-) -> Result<kim_domain::eligibility::EligibilityRule, ApiError> {
-    let rules = kim_store::intake_rules::covering(conn, municipality_id)?;
-    Ok(
-        kim_domain::intake_rule::applicable_rule(&rules, municipality_id, target_group)
-            .cloned()
-            .unwrap_or_else(|| configured.clone()),
-    )
-}
-
-/// The case manager and deputy a case is given to must be active accounts whose role works
-/// cases (422 naming the field otherwise).
-fn check_case_workers(
-    conn: &mut kim_store::DbConn,
-    assigned: i64,
-    deputy: Option<i64>,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (field, user) in [
-        ("assigned_user_id", Some(assigned)),
-        ("deputy_user_id", deputy),
-    ] {
-        let Some(user) = user else { continue };
-        match kim_store::users::active_role(conn, user)? {
-            None => errors.push(FieldError::reference(
-                field,
-                format!("no active user with id {user}"),
-            )),
-            Some(role) => {
-                if let Err(e) = check_case_worker(field, user, role) {
-                    errors.push(FieldError::from(e));
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
 
 /// Open a case
 ///
@@ -349,103 +87,6 @@ pub async fn open_case(
         version,
         format!("/api/v1/cases/{id}"),
     ))
-}
-
-/// Opens a case as `who` (user `me`): the checks of the case rules, the assignment, the
-/// clients (new ones created, existing ones visible to the caller), the case and the audit
-/// events of each; in the caller's transaction. `POST /cases` and the acceptance of an intake
-/// request (`POST /intake-requests/{id}/accept`) both open cases through it, so every case
-/// rule holds for both.
-pub(crate) fn open_in(
-    conn: &mut kim_store::DbConn,
-    who: &Authenticated,
-    me: i64,
-    input: CaseInput,
-    rule: &kim_domain::eligibility::EligibilityRule,
-    today: NaiveDate,
-    backdate_limit: u32,
-) -> Result<store::Case, ApiError> {
-    let year = chrono::Datelike::year(&today);
-    let opened_on = input.opened_on.unwrap_or(today);
-    let days = IntakeDays {
-        opened_on,
-        decided_on: today,
-        backdate_limit: Some(backdate_limit),
-    };
-    let rule = intake_rule_for(conn, input.municipality_id, input.target_group, rule)?;
-    let (other, intake) = check_input(&input, &rule, &days)?;
-    check_clients_named(input.clients.len())?;
-    if input.client_ids.is_some() {
-        return Err(ApiError::rule(
-            "client_ids",
-            "is for updates; on opening give `clients`",
-        ));
-    }
-    let (assigned, deputy) = opening_assignment(
-        &who.principal,
-        me,
-        input.assigned_user_id,
-        input.deputy_user_id,
-    )?;
-    check_case_workers(conn, assigned, deputy)?;
-    let mut named = Vec::with_capacity(input.clients.len());
-    for (index, client) in input.clients.into_iter().enumerate() {
-        named.push(match client {
-            CaseClient::Existing { id } => {
-                client_for(conn, who, id, Access::Read).or_unknown(
-                    "clients",
-                    format!("client {id}: no such client, or you may not see it"),
-                )?;
-                NamedClient::Existing(id)
-            }
-            CaseClient::New(new) => NamedClient::New(
-                new.into_data(&format!("clients[{index}]."))
-                    .map_err(ApiError::Validation)?,
-            ),
-        });
-    }
-    let organisation = kim_store::users::find(conn, me)?.organisation_id;
-    let (client_ids, created) = clients::resolve_named(conn, &named, organisation, Some(me), year)?;
-    for client in &created {
-        audit(
-            conn,
-            who,
-            AuditObject::Client,
-            AuditVerb::Create,
-            Some(client.id),
-            Some(&client.reference),
-        )?;
-    }
-    let data = CaseData {
-        lead_client_id: client_ids[0],
-        client_ids,
-        municipality_id: input.municipality_id,
-        target_group: input.target_group,
-        legal_domains: input.legal_domains,
-        topics: input.topics,
-        intake_channel: input.intake_channel,
-        referred_by_organisation_id: input.referring_organisation_id,
-        arrived_on: input.arrived_on,
-        other_case_management: other,
-    };
-    let case = store::insert(
-        conn,
-        &who.actor(),
-        &data,
-        assigned,
-        deputy,
-        &intake,
-        opened_on,
-    )?;
-    audit(
-        conn,
-        who,
-        AuditObject::Case,
-        AuditVerb::Create,
-        Some(case.id),
-        Some(&case.lead_client_reference),
-    )?;
-    Ok(case)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -841,20 +482,6 @@ pub async fn reassign_case(
         .await?;
     let version = case.version;
     Ok(ok_versioned(&Case::from(case), version))
-}
-
-/// One entry of a case's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CaseEvent {
-    /// `opened`, `updated`, `status` or `reassigned`.
-    pub kind: String,
-    pub from_status: Option<CaseStatus>,
-    pub to_status: Option<CaseStatus>,
-    pub close_reason: Option<CloseReason>,
-    pub reason: Option<String>,
-    pub occurred_on: NaiveDate,
-    pub occurred_at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
 }
 
 impl From<store::CaseEvent> for CaseEvent {

@@ -17,12 +17,12 @@ use kim_store::{clock, offers, Direction, Listed};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::offers::parse_date;
-use super::reports::render::{self, Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::{FieldError, OrUnknown};
 use crate::http::paging::PageParams;
+use crate::http::query::parse_date;
+use crate::render::{self, Section, Sheet};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 

@@ -20,10 +20,10 @@ use kim_store::{positions, social_areas, DbConn, Direction};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::survey_results::need_scores;
 use crate::auth::Caller;
 use crate::error::responses as err;
 use crate::server::AppState;
+use crate::views::need_score::need_scores;
 use crate::ApiError;
 
 pub fn configure(cfg: &mut impl RouteTable) {

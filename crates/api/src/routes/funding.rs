@@ -4,14 +4,11 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::funding::{
-    self, check_basis, FundedPosition, FundingItem, Rate, RateBasis, Summary,
-};
+use kim_domain::funding::{self, check_basis, FundingItem, Rate, RateBasis};
 use kim_domain::staffing::{Module, PositionFunction, StaffingPhase};
 use kim_domain::Action;
 use kim_store::funding_rates::{self, StoredRate};
 use kim_store::positions;
-use kim_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -22,6 +19,7 @@ use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
+use crate::views::funding::{funding_inputs, FundingFigures, ModuleFunding};
 use crate::ApiError;
 
 pub fn configure(cfg: &mut impl RouteTable) {
@@ -49,63 +47,6 @@ fn year_of(query: &YearQuery) -> Result<i32, ApiError> {
         return Err(ApiError::field("year", "must be between 2000 and 2100"));
     }
     Ok(year)
-}
-
-/// One funding item of a module.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ItemFunding {
-    pub item: FundingItem,
-    /// If every planned position were staffed in every month it exists (euro cents).
-    pub planned_cents: i64,
-    /// For the months actually staffed (euro cents).
-    pub due_cents: i64,
-}
-
-/// Figures of a module, or of all modules together, for the year.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FundingFigures {
-    /// FTE of funded positions that exist and have not ended on the reference date.
-    pub planned_fte: f64,
-    /// FTE of those in phase `active` on the reference date.
-    pub filled_fte: f64,
-    /// Planned minus filled.
-    pub vacant_fte: f64,
-    /// Funding if every planned position were staffed in every month (euro cents).
-    pub planned_cents: i64,
-    /// Funding due for the months staffed, pro rata by month (euro cents).
-    pub due_cents: i64,
-    /// Due minus planned; negative when vacancies cost funding (euro cents).
-    pub difference_cents: i64,
-    pub items: Vec<ItemFunding>,
-}
-
-impl From<&Summary> for FundingFigures {
-    fn from(s: &Summary) -> Self {
-        FundingFigures {
-            planned_fte: s.planned_fte.as_decimal(),
-            filled_fte: s.filled_fte.as_decimal(),
-            vacant_fte: s.vacant_fte.as_decimal(),
-            planned_cents: s.planned_cents,
-            due_cents: s.due_cents,
-            difference_cents: s.difference_cents(),
-            items: s
-                .items
-                .iter()
-                .map(|l| ItemFunding {
-                    item: l.item,
-                    planned_cents: l.planned_cents,
-                    due_cents: l.due_cents,
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ModuleFunding {
-    pub module: Module,
-    #[serde(flatten)]
-    pub figures: FundingFigures,
 }
 
 /// Förderübersicht (funding overview) of a year.
@@ -153,35 +94,6 @@ pub struct PositionFundingList {
     pub year: i32,
     pub reference_date: NaiveDate,
     pub items: Vec<PositionFundingLine>,
-}
-
-/// What the year's funding is computed from: the rates, and every position (with its phase
-/// history as the funding rules see it).
-pub(crate) struct FundingInputs {
-    pub rates: Vec<Rate>,
-    pub positions: Vec<positions::Position>,
-    pub funded: Vec<FundedPosition>,
-}
-
-pub(crate) fn funding_inputs(conn: &mut kim_store::DbConn) -> Result<FundingInputs, StoreError> {
-    let rates = funding_rates::all(conn)?;
-    let all = positions::all(conn)?;
-    let mut histories = positions::phase_histories(conn)?;
-    let funded = all
-        .iter()
-        .map(|p| FundedPosition {
-            id: p.id,
-            function: p.data.function,
-            fte: p.data.fte,
-            funded: p.data.funded,
-            history: histories.remove(&p.id).unwrap_or_default(),
-        })
-        .collect();
-    Ok(FundingInputs {
-        rates,
-        positions: all,
-        funded,
-    })
 }
 
 fn compute(

@@ -17,6 +17,7 @@ use crate::error::error_sets as sets;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
+use crate::views::decision::Decision;
 use crate::{page_type, ApiError};
 
 pub fn configure(cfg: &mut impl RouteTable) {
@@ -41,34 +42,6 @@ pub struct AgendaItem {
     pub title: String,
     /// The gap discussed under this item.
     pub gap_id: Option<i64>,
-}
-
-/// Beschluss (decision) of a meeting: free, or a step of the gap process.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Decision {
-    pub id: i64,
-    pub meeting_id: i64,
-    /// The gap decided on, if any.
-    pub gap_id: Option<i64>,
-    pub text: String,
-    pub outcome: DecisionOutcome,
-    /// The user who recorded it.
-    pub created_by: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<store::Decision> for Decision {
-    fn from(d: store::Decision) -> Self {
-        Decision {
-            id: d.id,
-            meeting_id: d.meeting_id,
-            gap_id: d.gap_id,
-            text: d.text,
-            outcome: d.outcome,
-            created_by: d.created_by,
-            created_at: d.created_at,
-        }
-    }
 }
 
 /// Sitzung (meeting) of a body.

@@ -27,6 +27,7 @@ use crate::error::{responses as err, FieldError};
 use crate::http::idempotency::{respond, Answer, IdempotencyKey};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{ok_versioned, IfMatch};
+use crate::http::query::parse_date;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
@@ -276,21 +277,6 @@ fn collect<T, E: ToString>(
             None
         }
     }
-}
-
-/// A `YYYY-MM-DD` query value; the error names what was sent.
-/// A date exactly as RFC 3339 `full-date` (the document's `format: date`): `YYYY-MM-DD`, with
-/// nothing around it, so that the server and the document refuse the same values.
-pub(crate) fn parse_date(value: &str) -> Result<NaiveDate, String> {
-    let shaped = value.len() == 10
-        && value.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    shaped
-        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| format!("'{value}' is not a date (YYYY-MM-DD)"))
 }
 
 impl OfferQuery {

@@ -4,7 +4,7 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::access::{holder_visible, position_scope, PositionScope};
+use kim_domain::access::holder_visible;
 use kim_domain::reference::RhineSide;
 use kim_domain::staffing::{check_shares, Fte, Module, PositionFunction, StaffingPhase};
 use kim_domain::Action;
@@ -20,6 +20,7 @@ use crate::error::error_sets as sets;
 use crate::error::{invalid_fields, responses as err, FieldError};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::position_access::{readable, readable_scope};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
@@ -247,17 +248,6 @@ const SORT_FIELDS: &[(&str, PositionSort)] = &[
     ("created_at", PositionSort::CreatedAt),
 ];
 
-/// What `who` may read: everything with `read_steering`, their own with `read_own_position`.
-fn readable_scope(who: &Authenticated) -> Result<Option<i64>, ApiError> {
-    match position_scope(&who.principal) {
-        PositionScope::All => Ok(None),
-        PositionScope::HeldBy(user_id) => Ok(Some(user_id)),
-        PositionScope::Nothing => Err(ApiError::Forbidden(
-            "your role does not allow 'read_steering'".into(),
-        )),
-    }
-}
-
 /// List positions
 ///
 /// The staffing plan: positions of all modules, filtered and paged, ordered by title unless
@@ -314,20 +304,6 @@ pub async fn list_positions(
         })
         .await
         .map(web::Json)
-}
-
-/// Reads one position if `who` may see it; another's position is 404 for a case manager.
-pub(crate) fn readable(
-    conn: &mut kim_store::DbConn,
-    who: &Authenticated,
-    id: i64,
-) -> Result<store::Position, ApiError> {
-    let own = readable_scope(who)?;
-    let position = store::find(conn, id)?;
-    match own {
-        Some(user_id) if position.data.holder_user_id != Some(user_id) => Err(ApiError::NotFound),
-        _ => Ok(position),
-    }
 }
 
 /// Get a position

@@ -15,13 +15,6 @@ use kim_store::privacy::{erasure, export, holds};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::cases::{Case, CaseEvent};
-use super::clients::{Client, ClientLink};
-use super::conferences::Conference;
-use super::consents::Consent;
-use super::contacts::Contact;
-use super::goals::Goal;
-use super::referrals::ReferralEvent;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::audit;
 use crate::error::error_sets as sets;
@@ -29,6 +22,13 @@ use crate::http::body::Json;
 use crate::http::precondition::{ok_versioned, with_etag, IfMatch};
 use crate::routes::RouteTable;
 use crate::server::AppState;
+use crate::views::case::{Case, CaseEvent};
+use crate::views::client::{Client, ClientLink};
+use crate::views::conference::Conference;
+use crate::views::consent::Consent;
+use crate::views::contact::Contact;
+use crate::views::goal::Goal;
+use crate::views::referral::ReferralEvent;
 use crate::ApiError;
 
 pub fn configure(cfg: &mut impl RouteTable) {
@@ -51,7 +51,7 @@ pub struct ExportedCase {
     pub conferences: Vec<Conference>,
     pub legal_holds: Vec<LegalHold>,
     /// The person's clearing record in this case (Kompetenzerfassung), if one was made.
-    pub clearing: Vec<super::clearing::ClearingView>,
+    pub clearing: Vec<crate::views::clearing::ClearingView>,
 }
 
 /// A referral about the person: to whom, what was shared, and when each step happened.
@@ -138,7 +138,7 @@ pub struct ClientExport {
     pub referrals: Vec<ExportedReferral>,
     pub residence_requests: Vec<ExportedRequest>,
     /// The intake requests (Zuweisungen) by which organisations referred the person in.
-    pub intake_requests: Vec<super::intake_requests::IntakeRequest>,
+    pub intake_requests: Vec<crate::views::intake_request::IntakeRequest>,
     /// Every access to the person's data, oldest first (this export's own event excluded).
     pub audit_events: Vec<ExportedAuditEvent>,
     /// Names of the organisations mentioned, by id.
@@ -191,7 +191,7 @@ fn exported(data: export::ClientExport) -> ClientExport {
                 clearing: record
                     .clearing
                     .into_iter()
-                    .map(super::clearing::ClearingView::from)
+                    .map(crate::views::clearing::ClearingView::from)
                     .collect(),
             })
             .collect(),
@@ -252,9 +252,9 @@ fn exported(data: export::ClientExport) -> ClientExport {
             .into_iter()
             .map(|r| {
                 // Staff are shown by role and organisation in the export, not by id.
-                super::intake_requests::IntakeRequest {
+                crate::views::intake_request::IntakeRequest {
                     decided_by: None,
-                    ..super::intake_requests::IntakeRequest::shown(
+                    ..crate::views::intake_request::IntakeRequest::shown(
                         r,
                         kim_domain::intake_request::IntakeAccess::Decider,
                     )

@@ -13,12 +13,12 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::not_blank;
-use super::positions::readable;
 use crate::auth::{Authenticated, Caller};
 use crate::error::error_sets as sets;
 use crate::http::body::Json;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
+use crate::position_access::readable;
 use crate::routes::RouteTable;
 use crate::server::AppState;
 use crate::{page_type, ApiError};

@@ -22,12 +22,12 @@ use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::campaigns::Respondent;
 use crate::auth::{Authenticated, Caller};
 use crate::error::error_sets as sets;
 use crate::error::responses as err;
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
+use crate::views::respondent::Respondent;
 use crate::ApiError;
 
 pub fn configure(cfg: &mut impl RouteTable) {

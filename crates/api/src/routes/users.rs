@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::access_changes::{accepted, AccessChange};
 use super::{not_blank, trimmed};
 use crate::auth::{password, Authenticated, Caller};
 use crate::error::error_sets as sets;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
+use crate::views::access_change::{accepted, AccessChange};
 use crate::{page_type, ApiError};
 
 pub fn configure(cfg: &mut impl RouteTable) {

@@ -32,11 +32,11 @@ use kim_store::gaps::{self as store, StageChange};
 use kim_store::{bodies, DbConn, StoreError};
 use serde_json::json;
 
-use super::gaps::{load_gap, Gap};
 use crate::auth::{Authenticated, Caller};
 use crate::error::OrUnknown;
 use crate::http::precondition::{ok_versioned, IfMatch};
 use crate::server::AppState;
+use crate::views::gap::{load_gap, Gap};
 use crate::ApiError;
 
 /// Everything any step may bring along.

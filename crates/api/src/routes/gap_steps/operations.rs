@@ -15,8 +15,8 @@ use super::{take_step, StepRequest};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::http::precondition::IfMatch;
-use crate::routes::gaps::Gap;
 use crate::server::AppState;
+use crate::views::gap::Gap;
 use crate::ApiError;
 
 pub fn configure(cfg: &mut impl RouteTable) {

@@ -13,10 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::answer::respond;
 use super::query::{accept, domain_error};
-use super::render::{Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
+use crate::render::{Section, Sheet};
 use crate::server::AppState;
 use crate::ApiError;
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::render::{self, Chart, Sheet};
+use crate::render::{self, Chart, Sheet};
 use crate::ApiError;
 
 /// A shown count as JSON: the number, or `null` when withheld.

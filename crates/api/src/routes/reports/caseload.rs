@@ -13,11 +13,11 @@ use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, places_by_id, respond, text, CaseloadReport};
 use super::query::{run_as, ReportQuery};
-use super::render::{Chart, Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::routes::funding::funding_inputs;
+use crate::render::{Chart, Section, Sheet};
 use crate::server::AppState;
+use crate::views::funding::funding_inputs;
 use crate::ApiError;
 
 /// Caseload: open cases against case-management FTE

@@ -8,9 +8,9 @@ use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, respond, text, GapsReport};
 use super::query::{run, ReportQuery};
-use super::render::{Chart, Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
+use crate::render::{Chart, Section, Sheet};
 use crate::server::AppState;
 use crate::ApiError;
 

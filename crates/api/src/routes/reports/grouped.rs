@@ -10,7 +10,7 @@ use kim_store::DbConn;
 use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, text};
-use super::render::{Chart, Section, Sheet};
+use crate::render::{Chart, Section, Sheet};
 
 /// The names of the dimensions whose keys are ids: rows grouped by `municipality` carry
 /// `municipality_id` and `municipality` (its name), likewise `social_area`.

@@ -6,7 +6,7 @@
 //! One module per report (`cases`, `people`, `referrals`, `goals`, `caseload`, `gaps`,
 //! `programme`); the shared plumbing: `query` (parameters, the caller's scope, the database
 //! call), `answer` (the response in the chosen format), `grouped` and `partitioned` (the two
-//! table shapes most reports share), `render` (CSV and SVG).
+//! table shapes most reports share); CSV and SVG come from `crate::render`.
 
 mod activities;
 mod answer;
@@ -21,7 +21,6 @@ mod programme;
 mod qualification;
 mod query;
 mod referrals;
-pub mod render;
 
 pub use self::answer::CasesReport;
 pub use self::programme::ProgrammeQuery;

@@ -8,7 +8,7 @@ use kim_domain::report::table::Table;
 use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, text};
-use super::render::{Chart, Section, Sheet};
+use crate::render::{Chart, Section, Sheet};
 
 /// A partition report (referrals by outcome, goals by status) with a rate and maybe a median.
 pub(super) struct Partitioned {

@@ -20,12 +20,12 @@ use super::activities::per_kind;
 use super::answer::{count_json, respond, text, ProgrammeReport};
 use super::query::{accept, domain_error, run};
 use super::referrals::by_recipient;
-use super::render::{Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
 use crate::error::FieldError;
-use crate::routes::funding::{funding_inputs, FundingFigures, ModuleFunding};
+use crate::render::{Section, Sheet};
 use crate::server::AppState;
+use crate::views::funding::{funding_inputs, FundingFigures, ModuleFunding};
 use crate::ApiError;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::answer::{count_json, respond, text};
 use super::query::{accept, domain_error};
-use super::render::{Section, Sheet};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
+use crate::render::{Section, Sheet};
 use crate::server::AppState;
 use crate::ApiError;
 

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use crate::auth::caller::Authenticated;
 use crate::auth::Caller;
 use crate::error::FieldError;
-use crate::routes::offers::parse_date;
+use crate::http::query::parse_date;
 use crate::server::AppState;
 use crate::ApiError;
 
