@@ -351,6 +351,68 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
             "{entry}"
         );
     }
+    // What each step's history entry carries (clients read these keys).
+    let payload_keys: Vec<Vec<&str>> = gap["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|e| {
+            let mut keys: Vec<&str> = e["payload"]
+                .as_object()
+                .expect("payload")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            keys
+        })
+        .collect();
+    assert_eq!(
+        payload_keys,
+        vec![
+            vec!["linked_cases", "report_id"],
+            vec!["linked_cases", "report_id"],
+            vec!["reporting_positions", "threshold"],
+            vec![],
+            vec![
+                "decision_id",
+                "due_on",
+                "mandate_id",
+                "meeting_id",
+                "project_group_ids"
+            ],
+            vec!["project_group_id", "solution_ids"],
+            vec![
+                "accepted_solution_ids",
+                "decision_id",
+                "meeting_id",
+                "publicity"
+            ],
+            vec![],
+            vec![],
+            vec!["feedback_id", "rating"],
+            vec![],
+        ]
+    );
+    let mandated = &gap["history"][4];
+    assert_eq!(mandated["payload"]["mandate_id"], gap["mandates"][0]["id"]);
+    assert_eq!(
+        mandated["payload"]["decision_id"],
+        gap["mandates"][0]["decision_id"]
+    );
+    assert_eq!(
+        mandated["payload"]["decision_id"],
+        gap["decisions"][0]["id"]
+    );
+    assert_eq!(mandated["payload"]["due_on"], "2099-03-31");
+    assert_eq!(
+        mandated["comment"],
+        "Propose a fast track with the youth office"
+    );
+    assert_eq!(
+        gap["history"][6]["payload"]["decision_id"],
+        gap["decisions"][1]["id"]
+    );
     let roles: Vec<&str> = gap["history"]
         .as_array()
         .expect("history")
@@ -556,6 +618,35 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
         .await;
         assert_eq!(error_fields(&refused), fields, "{name}");
     }
+    for (into, message, kind) in [
+        (
+            gap["id"].clone(),
+            "a gap cannot be merged into itself".to_owned(),
+            "schema",
+        ),
+        (
+            json!(999999),
+            "no gap with id 999999".to_owned(),
+            "reference",
+        ),
+    ] {
+        let refused = assert_problem(
+            try_step(
+                &app,
+                "cm_coordinator",
+                &gap,
+                "merge",
+                json!({"merge_into": into}),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(
+            refused["errors"],
+            json!([{"field": "merge_into", "message": message, "kind": kind}])
+        );
+    }
     let gap = step(
         &app,
         "cm_coordinator",
@@ -623,6 +714,49 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&wrong_meeting), vec!["meeting_id"]);
+    assert_eq!(
+        wrong_meeting["errors"],
+        json!([{"field": "meeting_id", "kind": "schema", "message": format!(
+            "meeting {} is a meeting of a working_group, not of the steering group",
+            other_meeting["id"]
+        )}])
+    );
+    let unknown_meeting = assert_problem(
+        try_step(
+            &app,
+            "steering_member",
+            &gap,
+            "mandate",
+            json!({"meeting_id": 999999,
+        "project_group_ids": [999999], "mandate": "m", "due_on": "2099-01-01"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        unknown_meeting["errors"],
+        json!([{"field": "meeting_id", "kind": "reference",
+            "message": "no meeting with id 999999"}])
+    );
+    let unknown_group = assert_problem(
+        try_step(
+            &app,
+            "steering_member",
+            &gap,
+            "mandate",
+            json!({"meeting_id": b.meeting,
+        "project_group_ids": [b.kita_group, 999999], "mandate": "m", "due_on": "2099-01-01"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        unknown_group["errors"],
+        json!([{"field": "project_group_ids", "kind": "reference",
+            "message": "no body with id 999999"}])
+    );
     let wrong_group = assert_problem(
         try_step(
             &app,
@@ -637,6 +771,12 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&wrong_group), vec!["project_group_ids"]);
+    assert_eq!(
+        wrong_group["errors"],
+        json!([{"field": "project_group_ids", "kind": "schema", "message": format!(
+            "body {arbeitskreis} is a working_group, not a project group"
+        )}])
+    );
     let reject = assert_problem(
         try_step(
             &app,
@@ -772,6 +912,10 @@ async fn merging_moves_the_reports_and_keeps_both_histories(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&refused), vec!["merge_into"]);
+    assert_eq!(
+        refused["errors"][0]["message"],
+        format!("gap {} is 'merged'; merge into an open gap", merged["id"])
+    );
 }
 
 async fn send_back_and_reopen_loops(app: TestApp) {
@@ -810,6 +954,11 @@ async fn send_back_and_reopen_loops(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&refused), vec!["accepted_solution_ids"]);
+    assert_eq!(
+        refused["errors"],
+        json!([{"field": "accepted_solution_ids", "kind": "rule",
+            "message": format!("{old} is not a proposed, undecided solution of this gap")}])
+    );
     let new = gap["solutions"][2]["id"].clone();
     let gap = step(
         &app,
@@ -821,11 +970,22 @@ async fn send_back_and_reopen_loops(app: TestApp) {
     .await;
     let gap = step(&app, "cm_coordinator", &gap, "communicate", json!({})).await;
     let gap = step(&app, "case_manager", &gap, "acknowledge", json!({})).await;
-    assert_problem(
+    let again = assert_problem(
         try_step(&app, "case_manager", &gap, "acknowledge", json!({})).await,
         StatusCode::CONFLICT,
     )
     .await;
+    assert_eq!(
+        again["detail"],
+        "you have already acknowledged these solutions"
+    );
+    assert!(
+        again["type"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/conflict"),
+        "{again}"
+    );
     // Reopening needs negative feedback.
     let refused = assert_problem(
         try_step(

@@ -603,8 +603,20 @@ impl From<kim_domain::gap::GapStepError> for ApiError {
             Why::WrongRole { .. } | Why::NotInMandatedGroup | Why::NotInSteeringGroup => {
                 ApiError::Forbidden(error.to_string())
             }
-            Why::NotNow { .. } | Why::Conflict(_) => ApiError::Conflict(error.to_string()),
+            Why::NotNow { .. } | Why::Conflict(_) | Why::AlreadyAcknowledged => {
+                ApiError::Conflict(error.to_string())
+            }
             Why::Invalid(errors) => errors.into(),
+            Why::UnknownMeeting { .. } => ApiError::reference("meeting_id", error.to_string()),
+            Why::NotASteeringMeeting { .. } => ApiError::field("meeting_id", error.to_string()),
+            Why::UnknownProjectGroup { .. } => {
+                ApiError::reference("project_group_ids", error.to_string())
+            }
+            Why::NotAProjectGroup { .. } => ApiError::field("project_group_ids", error.to_string()),
+            Why::UnknownMergeTarget { .. } => ApiError::reference("merge_into", error.to_string()),
+            Why::NotAnUndecidedSolution { .. } => {
+                ApiError::rule("accepted_solution_ids", error.to_string())
+            }
         }
     }
 }

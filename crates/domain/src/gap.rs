@@ -21,6 +21,7 @@
 
 use chrono::NaiveDate;
 
+use crate::body::BodyKind;
 use crate::field::{optional_text, required_text, FieldError};
 use crate::Role;
 
@@ -215,8 +216,8 @@ pub struct GapStepInput<'a> {
     pub due_on: Option<NaiveDate>,
     /// Proposing: how many solution approaches are submitted.
     pub solutions: usize,
-    /// Deciding: how many of the proposed solutions are accepted.
-    pub accepted_solutions: usize,
+    /// Deciding: the proposed solutions accepted.
+    pub accepted_solution_ids: &'a [i64],
     /// Deciding: public relations / transparency.
     pub publicity: Option<Publicity>,
     /// Deciding: what is published and how (required unless `publicity` is `none`).
@@ -227,24 +228,45 @@ pub struct GapStepInput<'a> {
     pub text: Option<&'a str>,
     /// Closing: the outcome.
     pub outcome: Option<&'a str>,
+    /// Any step: a remark for the history, required by none.
+    pub comment: Option<&'a str>,
 }
 
-/// What the rules need to know about the gap and the caller beyond the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GapFacts {
+/// What the rules need to know about the gap and the caller beyond the input: what only the
+/// store knows. A fact a step does not ask about may be left at its default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GapFacts<'a> {
+    /// The gap the step is taken on.
+    pub gap_id: i64,
     /// Distinct positions whose case managers reported the gap ([`distinct_reporting_positions`]).
     pub reporting_positions: u32,
     /// How many distinct positions make a gap systematic without a justification (default 2).
     pub escalation_threshold: u32,
     /// The caller belongs to a project group the gap's current mandate names.
     pub caller_in_mandated_group: bool,
-    /// For the steering group's steps: whether the caller is a member of the body whose
-    /// meeting the step names; `None` when no existing meeting is named (the input check
-    /// answers that).
-    pub caller_in_meeting_body: Option<bool>,
+    /// For the steering group's steps: the meeting `meeting_id` names; `None` when there is no
+    /// such meeting.
+    pub meeting: Option<MeetingFacts>,
     /// Feedback rated partly or not effective has been given since the solutions were communicated.
     pub negative_feedback: u32,
+    /// Merging: the stage of the gap `merge_into` names; `None` when there is no such gap.
+    pub merge_target_stage: Option<GapStage>,
+    /// Mandating: the bodies among `project_group_ids` that exist, with their kind.
+    pub project_group_kinds: &'a [(i64, BodyKind)],
+    /// Deciding: the gap's proposed solutions the steering group has not decided on yet.
+    pub undecided_solution_ids: &'a [i64],
+    /// Acknowledging: the caller has acknowledged the solutions before.
+    pub already_acknowledged: bool,
     pub today: NaiveDate,
+}
+
+/// The meeting a steering-group step names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeetingFacts {
+    /// The kind of body whose meeting it is.
+    pub body_kind: BodyKind,
+    /// The caller is a member of that body.
+    pub caller_is_member: bool,
 }
 
 /// Why a step was refused: role (403), stage (409), input (422), another state of things (409).
@@ -269,6 +291,27 @@ pub enum GapStepError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// 422 on `meeting_id`.
+    #[error("no meeting with id {meeting_id}")]
+    UnknownMeeting { meeting_id: i64 },
+    /// 422 on `meeting_id`.
+    #[error("meeting {meeting_id} is a meeting of a {kind}, not of the steering group")]
+    NotASteeringMeeting { meeting_id: i64, kind: BodyKind },
+    /// 422 on `project_group_ids`.
+    #[error("no body with id {body_id}")]
+    UnknownProjectGroup { body_id: i64 },
+    /// 422 on `project_group_ids`.
+    #[error("body {body_id} is a {kind}, not a project group")]
+    NotAProjectGroup { body_id: i64, kind: BodyKind },
+    /// 422 on `merge_into`.
+    #[error("no gap with id {gap_id}")]
+    UnknownMergeTarget { gap_id: i64 },
+    /// 422 on `accepted_solution_ids`.
+    #[error("{solution_id} is not a proposed, undecided solution of this gap")]
+    NotAnUndecidedSolution { solution_id: i64 },
+    /// 409: each case manager acknowledges once.
+    #[error("you have already acknowledged these solutions")]
+    AlreadyAcknowledged,
 }
 
 fn allowed_text(allowed: &[GapStep]) -> String {
@@ -283,14 +326,15 @@ fn allowed_text(allowed: &[GapStep]) -> String {
     }
 }
 
-/// Checks a step: the role (403), the stage (409), then the input (422) and the facts (409).
-/// Returns the stage the gap moves to.
+/// Checks a step: the role (403), the stage (409), then the input (422) and the facts (409),
+/// then what the input's ids name (422) and a second acknowledgement (409): every refusal a
+/// step can meet, in the order a client meets them. Returns the stage the gap moves to.
 pub fn check_gap_step(
     step: GapStep,
     stage: GapStage,
     role: Role,
     input: &GapStepInput<'_>,
-    facts: &GapFacts,
+    facts: &GapFacts<'_>,
 ) -> Result<GapStage, GapStepError> {
     use GapStep::*;
     if role != step.role() {
@@ -308,7 +352,13 @@ pub fn check_gap_step(
     }
     // The role says what kind of person decides; membership says whose decision it is: a
     // steering member of another county's (or a former) steering group does not decide here.
-    if step.is_steering_decision() && facts.caller_in_meeting_body == Some(false) {
+    // Membership counts only in a meeting of the steering group; any other meeting is refused
+    // below (422 on `meeting_id`), whoever asks.
+    if step.is_steering_decision()
+        && facts
+            .meeting
+            .is_some_and(|m| m.body_kind.records_gap_decisions() && !m.caller_is_member)
+    {
         return Err(GapStepError::NotInSteeringGroup);
     }
     let mut errors = Vec::new();
@@ -378,7 +428,7 @@ pub fn check_gap_step(
         ));
     }
     if step == Decide {
-        if input.accepted_solutions == 0 {
+        if input.accepted_solution_ids.is_empty() {
             errors.push(FieldError::new(
                 "accepted_solution_ids",
                 "accept at least one proposed solution, or send them back",
@@ -414,7 +464,73 @@ pub fn check_gap_step(
             "reopening needs feedback rated partly_effective or not_effective; close the gap if the solutions work".into(),
         ));
     }
+    if let Err(e) = optional_text("comment", input.comment) {
+        return Err(GapStepError::Invalid(vec![e]));
+    }
+    check_references(step, input, facts)?;
+    if step == Acknowledge && facts.already_acknowledged {
+        return Err(GapStepError::AlreadyAcknowledged);
+    }
     Ok(to)
+}
+
+/// What the ids in the input name, once the input is complete: the steering group's meeting,
+/// the surviving gap of a merge, the project groups of a mandate, the solutions accepted.
+fn check_references(
+    step: GapStep,
+    input: &GapStepInput<'_>,
+    facts: &GapFacts<'_>,
+) -> Result<(), GapStepError> {
+    use GapStep::*;
+    if let Some(meeting_id) = input.meeting_id.filter(|_| step.is_steering_decision()) {
+        match facts.meeting {
+            None => return Err(GapStepError::UnknownMeeting { meeting_id }),
+            Some(m) if !m.body_kind.records_gap_decisions() => {
+                return Err(GapStepError::NotASteeringMeeting {
+                    meeting_id,
+                    kind: m.body_kind,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    match step {
+        Merge => {
+            let Some(target) = input.merge_into else {
+                return Ok(());
+            };
+            let Some(stage) = facts.merge_target_stage else {
+                return Err(GapStepError::UnknownMergeTarget { gap_id: target });
+            };
+            check_merge_target(facts.gap_id, target, stage)
+                .map_err(|e| GapStepError::Invalid(vec![e]))
+        }
+        Mandate => {
+            for &body_id in input.project_group_ids {
+                match facts
+                    .project_group_kinds
+                    .iter()
+                    .find(|(id, _)| *id == body_id)
+                {
+                    None => return Err(GapStepError::UnknownProjectGroup { body_id }),
+                    Some(&(_, kind)) if !kind.is_project_group() => {
+                        return Err(GapStepError::NotAProjectGroup { body_id, kind })
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok(())
+        }
+        Decide => match input
+            .accepted_solution_ids
+            .iter()
+            .find(|id| !facts.undecided_solution_ids.contains(id))
+        {
+            Some(&solution_id) => Err(GapStepError::NotAnUndecidedSolution { solution_id }),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// The gap a merge keeps (`merge_into`): another gap, and one still open — merging into a
@@ -506,6 +622,7 @@ fn days_between(from: chrono::NaiveDateTime, to: chrono::NaiveDateTime) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::field::MAX_REASON_CHARS;
     use GapStage::*;
     use GapStep::*;
 
@@ -513,13 +630,24 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
     }
 
-    fn facts() -> GapFacts {
+    /// Facts under which the complete input passes: the meeting is the steering group's and
+    /// the caller its member, the survivor of a merge is open, the project group is one,
+    /// the accepted solution is undecided.
+    fn facts() -> GapFacts<'static> {
         GapFacts {
+            gap_id: 3,
             reporting_positions: 2,
             escalation_threshold: 2,
             caller_in_mandated_group: true,
-            caller_in_meeting_body: Some(true),
+            meeting: Some(MeetingFacts {
+                body_kind: BodyKind::SteeringGroup,
+                caller_is_member: true,
+            }),
             negative_feedback: 1,
+            merge_target_stage: Some(Reported),
+            project_group_kinds: &[(1, BodyKind::ProjectGroupLocal)],
+            undecided_solution_ids: &[4, 5],
+            already_acknowledged: false,
             today: today(),
         }
     }
@@ -534,12 +662,13 @@ mod tests {
             mandate: Some("Find a way"),
             due_on: NaiveDate::from_ymd_opt(2027, 1, 1),
             solutions: 1,
-            accepted_solutions: 1,
+            accepted_solution_ids: &[5],
             publicity: Some(Publicity::Internal),
             publicity_text: Some("Newsletter to all CM staff"),
             rating: Some(FeedbackRating::NotEffective),
             text: Some("Still waiting months"),
             outcome: Some("Works"),
+            comment: Some("As discussed"),
         }
     }
 
@@ -781,38 +910,371 @@ mod tests {
         );
     }
 
-    #[test]
-    fn only_members_of_the_meetings_body_take_steering_decisions() {
-        for step in GapStep::ALL
+    /// The steering group's steps, each with a stage it may be taken from.
+    fn steering_steps() -> Vec<(GapStep, GapStage)> {
+        GapStep::ALL
             .iter()
             .copied()
             .filter(|s| s.is_steering_decision())
-        {
+            .map(|step| {
+                let stage = GapStage::ALL
+                    .iter()
+                    .copied()
+                    .find(|stage| step.target(*stage).is_some())
+                    .expect("a stage the step starts from");
+                (step, stage)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_members_of_the_meetings_body_take_steering_decisions() {
+        let steps = steering_steps();
+        assert_eq!(steps.len(), 4);
+        for (step, stage) in steps {
+            for kind in BodyKind::ALL.iter().copied() {
+                for member in [true, false] {
+                    let facts = GapFacts {
+                        meeting: Some(MeetingFacts {
+                            body_kind: kind,
+                            caller_is_member: member,
+                        }),
+                        ..facts()
+                    };
+                    let checked =
+                        check_gap_step(step, stage, Role::SteeringMember, &complete(), &facts);
+                    // Membership counts only in the steering group; any other body's meeting
+                    // is refused for what it is, whoever asks.
+                    let wanted = match (kind, member) {
+                        (BodyKind::SteeringGroup, true) => Ok(step.target(stage).unwrap_or(stage)),
+                        (BodyKind::SteeringGroup, false) => Err(GapStepError::NotInSteeringGroup),
+                        (kind, _) => Err(GapStepError::NotASteeringMeeting {
+                            meeting_id: 1,
+                            kind,
+                        }),
+                    };
+                    assert_eq!(checked, wanted, "{step} / {kind} / {member}");
+                }
+            }
+            // A meeting that does not exist: the caller's membership is not asked.
+            let facts = GapFacts {
+                meeting: None,
+                ..facts()
+            };
+            assert_eq!(
+                check_gap_step(step, stage, Role::SteeringMember, &complete(), &facts),
+                Err(GapStepError::UnknownMeeting { meeting_id: 1 }),
+                "{step}"
+            );
+            // A step without a meeting is told so, whatever the facts.
+            let without = GapStepInput {
+                meeting_id: None,
+                ..complete()
+            };
+            assert!(matches!(
+                check_gap_step(step, stage, Role::SteeringMember, &without, &facts),
+                Err(GapStepError::Invalid(e)) if e.iter().any(|e| e.field == "meeting_id")
+            ));
+        }
+        // Other steps do not ask, even when a meeting is named.
+        let facts = GapFacts {
+            meeting: None,
+            ..facts()
+        };
+        assert!(check_gap_step(Forward, Escalated, Role::KiLead, &complete(), &facts).is_ok());
+        let outsider = GapFacts {
+            meeting: Some(MeetingFacts {
+                body_kind: BodyKind::SteeringGroup,
+                caller_is_member: false,
+            }),
+            ..facts
+        };
+        assert!(check_gap_step(Forward, Escalated, Role::KiLead, &complete(), &outsider).is_ok());
+    }
+
+    #[test]
+    fn the_meeting_is_refused_after_the_stage_and_the_input() {
+        let elsewhere = GapFacts {
+            meeting: Some(MeetingFacts {
+                body_kind: BodyKind::WorkingGroup,
+                caller_is_member: false,
+            }),
+            ..facts()
+        };
+        // The stage first (409), then the input (422 on other fields), then the meeting.
+        assert!(matches!(
+            check_gap_step(
+                Mandate,
+                Reported,
+                Role::SteeringMember,
+                &complete(),
+                &elsewhere
+            ),
+            Err(GapStepError::NotNow { .. })
+        ));
+        let no_reason = GapStepInput {
+            reason: None,
+            ..complete()
+        };
+        assert!(matches!(
+            check_gap_step(Reject, WithSteeringGroup, Role::SteeringMember, &no_reason, &elsewhere),
+            Err(GapStepError::Invalid(e)) if e[0].field == "reason"
+        ));
+        assert_eq!(
+            check_gap_step(
+                Reject,
+                WithSteeringGroup,
+                Role::SteeringMember,
+                &complete(),
+                &elsewhere
+            )
+            .unwrap_err()
+            .to_string(),
+            "meeting 1 is a meeting of a working_group, not of the steering group"
+        );
+        // The meeting before the project groups and the solutions it names.
+        let everything_wrong = GapFacts {
+            project_group_kinds: &[],
+            undecided_solution_ids: &[],
+            ..elsewhere
+        };
+        for (step, stage) in steering_steps() {
+            assert!(
+                matches!(
+                    check_gap_step(
+                        step,
+                        stage,
+                        Role::SteeringMember,
+                        &complete(),
+                        &everything_wrong
+                    ),
+                    Err(GapStepError::NotASteeringMeeting { .. })
+                ),
+                "{step}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mandate_names_existing_project_groups() {
+        fn mandate(ids: &[i64], kinds: &[(i64, BodyKind)]) -> Result<GapStage, GapStepError> {
+            let input = GapStepInput {
+                project_group_ids: ids,
+                ..complete()
+            };
+            let facts = GapFacts {
+                project_group_kinds: kinds,
+                ..facts()
+            };
+            check_gap_step(
+                Mandate,
+                WithSteeringGroup,
+                Role::SteeringMember,
+                &input,
+                &facts,
+            )
+        }
+        use BodyKind::*;
+        assert_eq!(
+            mandate(
+                &[1, 2],
+                &[(1, ProjectGroupLocal), (2, ProjectGroupThematic)]
+            ),
+            Ok(Mandated)
+        );
+        for kind in BodyKind::ALL.iter().copied() {
+            let kinds = [(1, ProjectGroupLocal), (2, kind)];
+            let wanted = if kind.is_project_group() {
+                Ok(Mandated)
+            } else {
+                Err(GapStepError::NotAProjectGroup { body_id: 2, kind })
+            };
+            assert_eq!(mandate(&[1, 2], &kinds), wanted, "{kind}");
+        }
+        assert_eq!(
+            mandate(&[1, 9], &[(1, ProjectGroupLocal)]),
+            Err(GapStepError::UnknownProjectGroup { body_id: 9 })
+        );
+        // The first wrong id in the order the request names them, unknown or of another kind.
+        assert_eq!(
+            mandate(&[9, 2], &[(2, WorkingGroup)]),
+            Err(GapStepError::UnknownProjectGroup { body_id: 9 })
+        );
+        assert_eq!(
+            mandate(&[2, 9], &[(2, WorkingGroup)]),
+            Err(GapStepError::NotAProjectGroup {
+                body_id: 2,
+                kind: WorkingGroup
+            })
+        );
+        assert_eq!(
+            GapStepError::NotAProjectGroup {
+                body_id: 2,
+                kind: WorkingGroup
+            }
+            .to_string(),
+            "body 2 is a working_group, not a project group"
+        );
+        assert_eq!(
+            GapStepError::UnknownProjectGroup { body_id: 9 }.to_string(),
+            "no body with id 9"
+        );
+        // Other steps do not ask.
+        let facts = GapFacts {
+            project_group_kinds: &[],
+            ..facts()
+        };
+        assert_eq!(
+            check_gap_step(
+                Reject,
+                WithSteeringGroup,
+                Role::SteeringMember,
+                &complete(),
+                &facts
+            ),
+            Ok(Rejected)
+        );
+    }
+
+    #[test]
+    fn the_steering_group_decides_on_undecided_solutions_only() {
+        let decide = |accepted: &'static [i64], undecided: &'static [i64]| {
+            let input = GapStepInput {
+                accepted_solution_ids: accepted,
+                ..complete()
+            };
+            let facts = GapFacts {
+                undecided_solution_ids: undecided,
+                ..facts()
+            };
+            check_gap_step(
+                Decide,
+                SolutionsProposed,
+                Role::SteeringMember,
+                &input,
+                &facts,
+            )
+        };
+        assert_eq!(decide(&[4], &[4, 5]), Ok(SolutionsDecided));
+        assert_eq!(decide(&[4, 5], &[4, 5]), Ok(SolutionsDecided));
+        assert_eq!(
+            decide(&[4, 6, 7], &[4, 5]),
+            Err(GapStepError::NotAnUndecidedSolution { solution_id: 6 })
+        );
+        assert_eq!(
+            decide(&[4], &[]),
+            Err(GapStepError::NotAnUndecidedSolution { solution_id: 4 })
+        );
+        assert_eq!(
+            GapStepError::NotAnUndecidedSolution { solution_id: 6 }.to_string(),
+            "6 is not a proposed, undecided solution of this gap"
+        );
+        // None accepted is the input's refusal, not this one.
+        assert!(matches!(
+            decide(&[], &[]),
+            Err(GapStepError::Invalid(e)) if e[0].field == "accepted_solution_ids"
+        ));
+        // Other steps do not ask.
+        let facts = GapFacts {
+            undecided_solution_ids: &[],
+            ..facts()
+        };
+        assert_eq!(
+            check_gap_step(
+                SendBack,
+                SolutionsProposed,
+                Role::SteeringMember,
+                &complete(),
+                &facts
+            ),
+            Ok(Mandated)
+        );
+    }
+
+    #[test]
+    fn each_case_manager_acknowledges_once() {
+        let again = GapFacts {
+            already_acknowledged: true,
+            ..facts()
+        };
+        for stage in [Communicated, InApplication] {
+            assert_eq!(
+                check_gap_step(Acknowledge, stage, Role::CaseManager, &complete(), &facts()),
+                Ok(InApplication)
+            );
+            assert_eq!(
+                check_gap_step(Acknowledge, stage, Role::CaseManager, &complete(), &again),
+                Err(GapStepError::AlreadyAcknowledged)
+            );
+        }
+        assert_eq!(
+            GapStepError::AlreadyAcknowledged.to_string(),
+            "you have already acknowledged these solutions"
+        );
+        // The stage and the comment first.
+        assert!(matches!(
+            check_gap_step(Acknowledge, Closed, Role::CaseManager, &complete(), &again),
+            Err(GapStepError::NotNow { .. })
+        ));
+        let long = "x".repeat(5000);
+        let input = GapStepInput {
+            comment: Some(&long),
+            ..complete()
+        };
+        assert!(matches!(
+            check_gap_step(Acknowledge, InApplication, Role::CaseManager, &input, &again),
+            Err(GapStepError::Invalid(e)) if e[0].field == "comment"
+        ));
+        // Feedback may be given again and again.
+        assert_eq!(
+            check_gap_step(
+                Feedback,
+                InApplication,
+                Role::CaseManager,
+                &complete(),
+                &again
+            ),
+            Ok(InApplication)
+        );
+    }
+
+    #[test]
+    fn a_comment_is_optional_but_not_endless() {
+        let long = "x".repeat(MAX_REASON_CHARS + 1);
+        let too_long = Err(GapStepError::Invalid(vec![FieldError::new(
+            "comment",
+            format!("may be at most {MAX_REASON_CHARS} characters long"),
+        )]));
+        for step in GapStep::ALL.iter().copied() {
             let stage = GapStage::ALL
                 .iter()
                 .copied()
                 .find(|stage| step.target(*stage).is_some())
                 .expect("a stage the step starts from");
-            for member in [Some(true), Some(false), None] {
-                let facts = GapFacts {
-                    caller_in_meeting_body: member,
-                    ..facts()
-                };
-                let checked =
-                    check_gap_step(step, stage, Role::SteeringMember, &complete(), &facts);
-                assert_eq!(
-                    checked == Err(GapStepError::NotInSteeringGroup),
-                    member == Some(false),
-                    "{step} / {member:?}"
-                );
+            let check = |input: &GapStepInput<'_>| {
+                check_gap_step(step, stage, step.role(), input, &facts())
+            };
+            let without = GapStepInput {
+                comment: None,
+                ..complete()
+            };
+            assert!(check(&without).is_ok(), "{step}");
+            let long_comment = GapStepInput {
+                comment: Some(&long),
+                ..complete()
+            };
+            assert_eq!(check(&long_comment), too_long, "{step}");
+            // Missing input is told first, without the comment.
+            let bare = GapStepInput::default();
+            let bare_long = GapStepInput {
+                comment: Some(&long),
+                ..GapStepInput::default()
+            };
+            match check(&bare) {
+                Ok(_) => assert_eq!(check(&bare_long), too_long, "{step}"),
+                refused => assert_eq!(check(&bare_long), refused, "{step}"),
             }
         }
-        // Other steps do not ask.
-        let facts = GapFacts {
-            caller_in_meeting_body: Some(false),
-            ..facts()
-        };
-        assert!(check_gap_step(Forward, Escalated, Role::KiLead, &complete(), &facts).is_ok());
     }
 
     #[test]
@@ -828,6 +1290,56 @@ mod tests {
                 "{stage}"
             );
         }
+        // The same through the step, with the survivor's stage as a fact.
+        let merge = |into: i64, survivor: Option<GapStage>| {
+            let input = GapStepInput {
+                merge_into: Some(into),
+                ..complete()
+            };
+            let facts = GapFacts {
+                merge_target_stage: survivor,
+                ..facts()
+            };
+            check_gap_step(Merge, Reported, Role::CmCoordinator, &input, &facts)
+        };
+        for stage in GapStage::ALL.iter().copied() {
+            let wanted = check_merge_target(3, 4, stage)
+                .map(|()| Merged)
+                .map_err(|e| GapStepError::Invalid(vec![e]));
+            assert_eq!(merge(4, Some(stage)), wanted, "{stage}");
+        }
+        assert_eq!(
+            merge(3, Some(Reported)),
+            Err(GapStepError::Invalid(vec![FieldError::new(
+                "merge_into",
+                "a gap cannot be merged into itself"
+            )]))
+        );
+        assert_eq!(
+            merge(99, None),
+            Err(GapStepError::UnknownMergeTarget { gap_id: 99 })
+        );
+        assert_eq!(
+            GapStepError::UnknownMergeTarget { gap_id: 99 }.to_string(),
+            "no gap with id 99"
+        );
+        // Without `merge_into` the input says so; the survivor is not asked.
+        let bare = GapStepInput {
+            merge_into: None,
+            ..complete()
+        };
+        let facts = GapFacts {
+            merge_target_stage: None,
+            ..facts()
+        };
+        assert!(matches!(
+            check_gap_step(Merge, Reported, Role::CmCoordinator, &bare, &facts),
+            Err(GapStepError::Invalid(e)) if e[0].field == "merge_into"
+        ));
+        // Other steps do not ask.
+        assert!(
+            check_gap_step(Escalate, Reported, Role::CmCoordinator, &complete(), &facts).is_ok()
+        );
     }
 
     #[test]

@@ -638,7 +638,6 @@ pub fn delete_meeting(conn: &mut DbConn, id: i64, expected_version: i32) -> Stor
     Ok(())
 }
 
-/// The kind of body whose meeting `meeting_id` is; 422 on `field` when there is no such meeting.
 /// The body a meeting belongs to; `None` when there is no such meeting.
 pub fn meeting_body_id(conn: &mut DbConn, meeting_id: i64) -> StoreResult<Option<i64>> {
     Ok(meetings::table
@@ -646,25 +645,6 @@ pub fn meeting_body_id(conn: &mut DbConn, meeting_id: i64) -> StoreResult<Option
         .select(meetings::body_id)
         .first(conn)
         .optional()?)
-}
-
-pub fn meeting_body_kind(
-    conn: &mut DbConn,
-    meeting_id: i64,
-    field: &'static str,
-) -> StoreResult<BodyKind> {
-    let body_id: Option<i64> = meetings::table
-        .find(meeting_id)
-        .select(meetings::body_id)
-        .first(conn)
-        .optional()?;
-    let Some(body_id) = body_id else {
-        return Err(StoreError::UnknownReference {
-            field,
-            message: format!("no meeting with id {meeting_id}"),
-        });
-    };
-    Ok(find(conn, body_id)?.data.kind)
 }
 
 /// Records a decision of a meeting.

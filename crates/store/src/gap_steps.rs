@@ -1,18 +1,20 @@
 //! What the steps of the gap process add beside the stage: mandates for project groups,
 //! solution approaches and the steering group's acceptance, case managers' acknowledgements
-//! and feedback.
+//! and feedback. [`record_step`] writes one checked step: its decision, what it adds, the move.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use kim_domain::gap::FeedbackRating;
+use kim_domain::body::DecisionOutcome;
+use kim_domain::gap::{FeedbackRating, GapStage, GapStep, Publicity};
 use kim_domain::reference::normalise_set;
+use serde_json::json;
 
 use crate::audit::Actor;
 use crate::error::StoreResult;
-use crate::gaps::{gap_mandate_groups, gap_mandates};
-use crate::{clock, DbConn, StoreError};
+use crate::gaps::{self, gap_mandate_groups, gap_mandates, StageChange};
+use crate::{bodies, clock, DbConn};
 
 diesel::table! {
     gap_solutions (id) {
@@ -153,7 +155,7 @@ pub fn mandates(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<Mandate>> {
         .collect())
 }
 
-pub fn insert_solutions(
+fn insert_solutions(
     conn: &mut DbConn,
     actor: &Actor,
     gap_id: i64,
@@ -232,28 +234,30 @@ pub fn solutions_of(conn: &mut DbConn, gap_ids: &[i64]) -> StoreResult<Vec<(i64,
         .collect())
 }
 
-/// Accepts `accepted` among the gap's undecided solutions and declines the others; 422 on
-/// `accepted_solution_ids` naming an id that is not an undecided solution of this gap.
-pub fn decide_solutions(conn: &mut DbConn, gap_id: i64, accepted: &[i64]) -> StoreResult<()> {
-    let pending: Vec<i64> = gap_solutions::table
+/// The gap's proposed solutions the steering group has not decided on yet.
+pub fn undecided_solutions(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(gap_solutions::table
         .filter(gap_solutions::gap_id.eq(gap_id))
         .filter(gap_solutions::accepted.is_null())
+        .order(gap_solutions::id.asc())
         .select(gap_solutions::id)
-        .load(conn)?;
-    if let Some(unknown) = accepted.iter().find(|id| !pending.contains(id)) {
-        return Err(StoreError::Invalid {
-            field: "accepted_solution_ids",
-            message: format!("{unknown} is not a proposed, undecided solution of this gap"),
-        });
-    }
-    diesel::update(gap_solutions::table.filter(gap_solutions::id.eq_any(accepted)))
-        .set(gap_solutions::accepted.eq(true))
-        .execute(conn)?;
+        .load(conn)?)
+}
+
+/// Accepts `accepted` (undecided solutions of the gap, as checked) and declines the others.
+fn decide_solutions(conn: &mut DbConn, gap_id: i64, accepted: &[i64]) -> StoreResult<()> {
+    diesel::update(
+        gap_solutions::table
+            .filter(gap_solutions::gap_id.eq(gap_id))
+            .filter(gap_solutions::id.eq_any(accepted)),
+    )
+    .set(gap_solutions::accepted.eq(true))
+    .execute(conn)?;
     decline_pending(conn, gap_id)
 }
 
 /// Declines every undecided solution (sent back, or not among the accepted).
-pub fn decline_pending(conn: &mut DbConn, gap_id: i64) -> StoreResult<()> {
+fn decline_pending(conn: &mut DbConn, gap_id: i64) -> StoreResult<()> {
     diesel::update(
         gap_solutions::table
             .filter(gap_solutions::gap_id.eq(gap_id))
@@ -264,16 +268,17 @@ pub fn decline_pending(conn: &mut DbConn, gap_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Records that `user_id` acknowledged the solutions; false when they had already.
-pub fn acknowledge(conn: &mut DbConn, gap_id: i64, user_id: i64) -> StoreResult<bool> {
-    let already: i64 = gap_acknowledgements::table
+/// Whether `user_id` has acknowledged the gap's solutions.
+pub fn has_acknowledged(conn: &mut DbConn, gap_id: i64, user_id: i64) -> StoreResult<bool> {
+    let count: i64 = gap_acknowledgements::table
         .filter(gap_acknowledgements::gap_id.eq(gap_id))
         .filter(gap_acknowledgements::user_id.eq(user_id))
         .count()
         .get_result(conn)?;
-    if already > 0 {
-        return Ok(false);
-    }
+    Ok(count > 0)
+}
+
+fn acknowledge(conn: &mut DbConn, gap_id: i64, user_id: i64) -> StoreResult<()> {
     diesel::insert_into(gap_acknowledgements::table)
         .values((
             gap_acknowledgements::gap_id.eq(gap_id),
@@ -281,7 +286,7 @@ pub fn acknowledge(conn: &mut DbConn, gap_id: i64, user_id: i64) -> StoreResult<
             gap_acknowledgements::acknowledged_at.eq(clock::now()),
         ))
         .execute(conn)?;
-    Ok(true)
+    Ok(())
 }
 
 /// Who acknowledged the gap's solutions, by user id.
@@ -356,7 +361,7 @@ pub fn current_mandates(
         .collect())
 }
 
-pub fn insert_feedback(
+fn insert_feedback(
     conn: &mut DbConn,
     actor: &Actor,
     gap_id: i64,
@@ -399,4 +404,171 @@ pub fn feedback(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<Feedback>> {
             })
         })
         .collect()
+}
+
+/// One checked step of the gap process, ready to be written.
+#[derive(Debug)]
+pub struct StepRecord<'a> {
+    pub gap_id: i64,
+    pub step: GapStep,
+    pub from: GapStage,
+    pub to: GapStage,
+    /// The version `If-Match` named; `None` for the steps that take none.
+    pub expected_version: Option<i32>,
+    /// The history entry's comment.
+    pub comment: Option<&'a str>,
+    pub adds: StepAdds<'a>,
+}
+
+/// What a step writes beside the move and its history entry.
+#[derive(Debug)]
+pub enum StepAdds<'a> {
+    /// Only the move (forward, communicate, close as not systematic, reopen).
+    Nothing,
+    /// Escalating: the count the threshold was compared with, for the history.
+    Escalation {
+        reporting_positions: u32,
+        threshold: u32,
+    },
+    /// Merging: the reports move to the surviving gap, whose history says so.
+    Merge {
+        into: i64,
+    },
+    /// The steering group's steps: the decision of its meeting and what it decides.
+    Decision {
+        meeting_id: i64,
+        text: String,
+        outcome: DecisionOutcome,
+        decides: Decides<'a>,
+    },
+    /// Proposing: the solution approaches of the caller's mandated project group.
+    Solutions {
+        project_group_id: i64,
+        solutions: &'a [NewSolution],
+    },
+    Acknowledgement {
+        user_id: i64,
+    },
+    Feedback {
+        rating: FeedbackRating,
+        text: &'a str,
+    },
+    /// Closing: the outcome.
+    Outcome(Option<&'a str>),
+}
+
+/// What a decision of the steering group decides about the gap.
+#[derive(Debug)]
+pub enum Decides<'a> {
+    Mandate {
+        text: &'a str,
+        due_on: NaiveDate,
+        project_group_ids: &'a [i64],
+    },
+    Refusal,
+    Solutions {
+        accepted_solution_ids: &'a [i64],
+        publicity: Publicity,
+        publicity_text: Option<&'a str>,
+    },
+    SendBack,
+}
+
+/// Writes a checked step in the caller's transaction: the decision (if any), what the step
+/// adds, then the move with its history entry, whose payload names what was written.
+pub fn record_step(conn: &mut DbConn, actor: &Actor, record: StepRecord<'_>) -> StoreResult<()> {
+    let id = record.gap_id;
+    let mut change = StageChange::default();
+    let mut payload = json!({});
+    match record.adds {
+        StepAdds::Nothing => {}
+        StepAdds::Escalation {
+            reporting_positions,
+            threshold,
+        } => {
+            payload["reporting_positions"] = json!(reporting_positions);
+            payload["threshold"] = json!(threshold);
+        }
+        StepAdds::Merge { into } => {
+            let into_stage = gaps::stage_of(conn, into)?;
+            let moved = gaps::move_reports(conn, id, into)?;
+            gaps::record_event(
+                conn,
+                actor,
+                into,
+                "merge_in",
+                Some(into_stage),
+                into_stage,
+                record.comment,
+                &json!({"merged_gap_id": id, "moved_reports": moved}),
+            )?;
+            gaps::touch(conn, into)?;
+            change.merged_into_id = Some(into);
+            payload["merged_into_id"] = json!(into);
+            payload["moved_reports"] = json!(moved);
+        }
+        StepAdds::Decision {
+            meeting_id,
+            text,
+            outcome,
+            decides,
+        } => {
+            let decision =
+                bodies::insert_decision(conn, actor, meeting_id, Some(id), &text, outcome)?;
+            payload["meeting_id"] = json!(meeting_id);
+            payload["decision_id"] = json!(decision.id);
+            match decides {
+                Decides::Mandate {
+                    text,
+                    due_on,
+                    project_group_ids,
+                } => {
+                    let mandate_id =
+                        insert_mandate(conn, id, text, due_on, decision.id, project_group_ids)?;
+                    payload["mandate_id"] = json!(mandate_id);
+                    payload["project_group_ids"] = json!(project_group_ids);
+                    payload["due_on"] = json!(due_on);
+                }
+                Decides::Refusal => {}
+                Decides::Solutions {
+                    accepted_solution_ids,
+                    publicity,
+                    publicity_text,
+                } => {
+                    decide_solutions(conn, id, accepted_solution_ids)?;
+                    change.publicity = Some((publicity, publicity_text));
+                    payload["accepted_solution_ids"] = json!(accepted_solution_ids);
+                    payload["publicity"] = json!(publicity);
+                }
+                Decides::SendBack => decline_pending(conn, id)?,
+            }
+        }
+        StepAdds::Solutions {
+            project_group_id,
+            solutions,
+        } => {
+            let ids = insert_solutions(conn, actor, id, project_group_id, solutions)?;
+            payload["project_group_id"] = json!(project_group_id);
+            payload["solution_ids"] = json!(ids);
+        }
+        StepAdds::Acknowledgement { user_id } => acknowledge(conn, id, user_id)?,
+        StepAdds::Feedback { rating, text } => {
+            let feedback_id = insert_feedback(conn, actor, id, rating, text)?;
+            payload["feedback_id"] = json!(feedback_id);
+            payload["rating"] = json!(rating);
+        }
+        StepAdds::Outcome(outcome) => change.outcome = outcome,
+    }
+    gaps::move_stage(
+        conn,
+        actor,
+        id,
+        record.step,
+        record.from,
+        record.to,
+        record.expected_version,
+        &change,
+        record.comment,
+        &payload,
+    )
 }
