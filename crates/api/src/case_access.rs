@@ -228,6 +228,30 @@ pub fn audit_client(
     Ok(())
 }
 
+/// What a case holds (`load`: its contacts, goals or conferences), for a caller who may read
+/// the case (403 by role, 404 for a case they may not see), with one `list` audit event of
+/// `object` naming the lead client.
+pub fn list_of_case<T>(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    case_id: i64,
+    object: AuditObject,
+    load: impl FnOnce(&mut DbConn, i64) -> Result<Vec<T>, kim_store::StoreError>,
+) -> Result<Vec<T>, ApiError> {
+    require_case_role(who)?;
+    let case = case_ref_for(conn, who, case_id, Access::Read)?;
+    let items = load(conn, case_id)?;
+    audit_client(
+        conn,
+        who,
+        object,
+        AuditVerb::List,
+        None,
+        Some(case.lead_client_id),
+    )?;
+    Ok(items)
+}
+
 /// 403 for roles that never see case data (admin, analyst, steering, ...): they are refused by
 /// role before any object is looked at, so nothing about cases leaks.
 pub fn require_case_role(who: &Authenticated) -> Result<(), ApiError> {

@@ -20,8 +20,8 @@ use validator::Validate;
 
 use super::trimmed;
 use crate::auth::Caller;
-use crate::case_access::{audit, case_for, conference_access_of, require_access};
-use crate::case_access::{require_case_role, writable_case};
+use crate::case_access::writable_case;
+use crate::case_access::{audit, conference_access_of, list_of_case, require_access};
 use crate::error::error_sets as sets;
 use crate::error::{invalid_fields, FieldError};
 use crate::http::paging::slice;
@@ -452,18 +452,7 @@ pub async fn list_case_conferences(
     let all = state
         .db
         .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
-            require_case_role(who)?;
-            let case = case_for(conn, who, case_id, Access::Read)?;
-            let conferences = store::of_case(conn, case_id)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Conference,
-                AuditVerb::List,
-                None,
-                Some(&case.lead_client_reference),
-            )?;
-            Ok::<_, ApiError>(conferences)
+            list_of_case(conn, who, case_id, AuditObject::Conference, store::of_case)
         })
         .await?;
     Ok(web::Json(ConferencePage::new(slice(all, page), page)))

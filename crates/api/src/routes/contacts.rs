@@ -15,7 +15,7 @@ use validator::Validate;
 
 use super::trimmed;
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit_client, case_ref_for};
+use crate::case_access::{audit_client, case_ref_for, list_of_case};
 use crate::case_access::{require_case_role, writable_case_ref};
 use crate::error::error_sets as sets;
 use crate::error::{invalid_fields, FieldError};
@@ -120,18 +120,7 @@ pub async fn list_contacts(
     let all = state
         .db
         .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
-            require_case_role(who)?;
-            let case = case_ref_for(conn, who, case_id, Access::Read)?;
-            let contacts = store::of_case(conn, case_id)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Contact,
-                AuditVerb::List,
-                None,
-                Some(case.lead_client_id),
-            )?;
-            Ok::<_, ApiError>(contacts)
+            list_of_case(conn, who, case_id, AuditObject::Contact, store::of_case)
         })
         .await?;
     Ok(web::Json(ContactPage::new(slice(all, page), page)))

@@ -17,7 +17,9 @@ use validator::Validate;
 
 use super::not_blank;
 use crate::auth::{Authenticated, Caller};
-use crate::case_access::{audit_client, case_ref_for, require_case_role, writable_case_ref};
+use crate::case_access::{
+    audit_client, case_ref_for, list_of_case, require_case_role, writable_case_ref,
+};
 use crate::error::error_sets as sets;
 use crate::http::paging::slice;
 use crate::http::paging::PageParams;
@@ -112,18 +114,7 @@ pub async fn list_goals(
     let listed = state
         .db
         .write_with_denied(caller, (AuditObject::Case, case_id), move |conn, who| {
-            require_case_role(who)?;
-            let case = case_ref_for(conn, who, case_id, Access::Read)?;
-            let goals = store::of_case(conn, case_id)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Goal,
-                AuditVerb::List,
-                None,
-                Some(case.lead_client_id),
-            )?;
-            Ok::<_, ApiError>(goals)
+            list_of_case(conn, who, case_id, AuditObject::Goal, store::of_case)
         })
         .await?;
     Ok(web::Json(GoalPage::new(slice(listed, page), page)))
