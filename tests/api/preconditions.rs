@@ -1,0 +1,426 @@
+//! The precondition contract, once for every versioned resource: a change without `If-Match`
+//! is 428, with a stale version 412, to an unknown id 404, to an object the caller may not see
+//! 404 (where objects have per-object visibility), without a token 401; and a refused change
+//! changes nothing (the object keeps its version).
+
+use kim_tests::builders::{family, id, new_gap, offer, referral, version};
+use kim_tests::{backend_tests, expect_problem, CaseBuilder, Method, StatusCode, TestApp};
+use serde_json::{json, Value};
+
+backend_tests!(
+    case_work_answers_the_precondition_contract,
+    gaps_and_offers_answer_the_precondition_contract,
+    reference_data_answers_the_precondition_contract,
+);
+
+/// A versioned operation: `{id}` in `operation` and `read` stands for the object's id.
+#[derive(Clone, Copy, Debug)]
+enum Resource {
+    CaseUpdate,
+    CaseTransition,
+    CaseReassignment,
+    ClientUpdate,
+    ReferralUpdate,
+    ReferralTransition,
+    ReferralDeletion,
+    GoalUpdate,
+    ContactUpdate,
+    GapStep,
+    OfferUpdate,
+    OfferDeletion,
+    OrganisationUpdate,
+    MunicipalityUpdate,
+    MunicipalityDeletion,
+    SocialAreaUpdate,
+    ActivityUpdate,
+    ActivityDeletion,
+    RoadmapItemUpdate,
+    RoadmapItemDeletion,
+}
+
+/// A fresh object and the change that the table sends to it.
+struct Target {
+    method: Method,
+    /// The path of the change, with `{id}` for the object's id.
+    operation: &'static str,
+    /// The path that shows the object's `version`, with `{id}`.
+    read: &'static str,
+    id: i64,
+    /// A caller who may make the change (and read the object).
+    token: String,
+    body: Option<Value>,
+    /// A caller who may not see this object, where objects have per-object visibility.
+    outsider: Option<String>,
+}
+
+const OUTSIDER: &str = "cm.outside";
+const UNKNOWN_ID: i64 = 987_654_321;
+
+async fn case_work_answers_the_precondition_contract(app: TestApp) {
+    app.add_user(OUTSIDER, kim_domain::Role::CaseManager);
+    for resource in [
+        Resource::CaseUpdate,
+        Resource::CaseTransition,
+        Resource::CaseReassignment,
+        Resource::ClientUpdate,
+        Resource::ReferralUpdate,
+        Resource::ReferralTransition,
+        Resource::ReferralDeletion,
+        Resource::GoalUpdate,
+        Resource::ContactUpdate,
+    ] {
+        check(&app, resource).await;
+    }
+}
+
+async fn gaps_and_offers_answer_the_precondition_contract(app: TestApp) {
+    app.add_user(OUTSIDER, kim_domain::Role::CaseManager);
+    for resource in [
+        Resource::GapStep,
+        Resource::OfferUpdate,
+        Resource::OfferDeletion,
+    ] {
+        check(&app, resource).await;
+    }
+}
+
+async fn reference_data_answers_the_precondition_contract(app: TestApp) {
+    for resource in [
+        Resource::OrganisationUpdate,
+        Resource::MunicipalityUpdate,
+        Resource::MunicipalityDeletion,
+        Resource::SocialAreaUpdate,
+        Resource::ActivityUpdate,
+        Resource::ActivityDeletion,
+        Resource::RoadmapItemUpdate,
+        Resource::RoadmapItemDeletion,
+    ] {
+        check(&app, resource).await;
+    }
+}
+
+/// The five refusals of one resource, each leaving the object as it was.
+async fn check(app: &TestApp, resource: Resource) {
+    let target = target(app, resource).await;
+    let read = target.read.replace("{id}", &target.id.to_string());
+    let before = version(&app.get_json(&read, &target.token).await);
+    let send = |token: Option<String>, id: i64, version: Option<i64>| {
+        let path = target.operation.replace("{id}", &id.to_string());
+        let target = &target;
+        async move {
+            app.send(
+                target.method.clone(),
+                &path,
+                token.as_deref(),
+                version,
+                target.body.as_ref(),
+            )
+            .await
+        }
+    };
+    let owner = || Some(target.token.clone());
+    let refusals = [
+        (
+            "no If-Match",
+            send(owner(), target.id, None).await,
+            StatusCode::PRECONDITION_REQUIRED,
+            "if-match-required",
+        ),
+        (
+            "a stale version",
+            send(owner(), target.id, Some(before - 1)).await,
+            StatusCode::PRECONDITION_FAILED,
+            "stale-version",
+        ),
+        (
+            "an unknown id",
+            send(owner(), UNKNOWN_ID, Some(before)).await,
+            StatusCode::NOT_FOUND,
+            "not-found",
+        ),
+        (
+            "no token",
+            send(None, target.id, Some(before)).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+    ];
+    for (what, response, status, slug) in refusals {
+        let problem = expect_problem(response, status, slug).await;
+        let after = version(&app.get_json(&read, &target.token).await);
+        assert_eq!(
+            after, before,
+            "{resource:?} with {what} changed it: {problem}"
+        );
+    }
+    let stale = send(owner(), target.id, Some(before - 1)).await;
+    let stale = expect_problem(stale, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    assert!(
+        stale["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("version is {before}"))),
+        "{resource:?}: {stale}"
+    );
+    if let Some(outsider) = &target.outsider {
+        let hidden = send(Some(outsider.clone()), target.id, Some(before)).await;
+        expect_problem(hidden, StatusCode::NOT_FOUND, "not-found").await;
+        let after = version(&app.get_json(&read, &target.token).await);
+        assert_eq!(after, before, "{resource:?} by an outsider changed it");
+    }
+}
+
+/// Makes a fresh object for `resource`.
+async fn target(app: &TestApp, resource: Resource) -> Target {
+    use Resource::*;
+    let outsider = match resource {
+        CaseUpdate | CaseTransition | ClientUpdate | ReferralUpdate | ReferralTransition
+        | ReferralDeletion | GoalUpdate | ContactUpdate => Some(app.token_of(OUTSIDER).await),
+        _ => None,
+    };
+    let admin = app.token("admin").await;
+    let coordinator = app.token("coordinator").await;
+    let organisation = |name: &'static str| {
+        let admin = admin.clone();
+        async move { app.id_of("organisations", name, &admin).await }
+    };
+    let municipality = |name: &'static str| {
+        let admin = admin.clone();
+        async move { app.id_of("municipalities", name, &admin).await }
+    };
+    let target = |method, operation, read, id, token: &str, body: Option<Value>| Target {
+        method,
+        operation,
+        read,
+        id,
+        token: token.into(),
+        body,
+        outsider: outsider.clone(),
+    };
+    match resource {
+        CaseUpdate => {
+            let case = CaseBuilder::new(app).create().await;
+            let mut body = family(municipality("Siegburg").await);
+            let fields = body.as_object_mut().expect("object");
+            fields.remove("clients");
+            fields.remove("opened_on");
+            body["client_ids"] = json!([case.lead_client_id]);
+            let (path, token) = ("/api/v1/cases/{id}", &case.token);
+            target(Method::PUT, path, path, case.id, token, Some(body))
+        }
+        CaseTransition => {
+            let case = CaseBuilder::new(app).create().await;
+            let body = json!({"to": "active"});
+            let (path, read) = ("/api/v1/cases/{id}/transitions", "/api/v1/cases/{id}");
+            target(Method::POST, path, read, case.id, &case.token, Some(body))
+        }
+        CaseReassignment => {
+            let case = CaseBuilder::new(app).create().await;
+            let other = app.id_of("users", OUTSIDER, &admin).await;
+            let body = json!({"assigned_user_id": other, "reason": "parental leave"});
+            let coordination = app.token("cm_coordinator").await;
+            let (path, read) = ("/api/v1/cases/{id}/reassign", "/api/v1/cases/{id}");
+            target(Method::POST, path, read, case.id, &coordination, Some(body))
+        }
+        ClientUpdate => {
+            let case = CaseBuilder::new(app).create().await;
+            let body = json!({"given_name": "Amina", "family_name": "S.", "birth_year": 1990,
+                "municipality_id": municipality("Siegburg").await});
+            let path = "/api/v1/clients/{id}";
+            target(
+                Method::PUT,
+                path,
+                path,
+                case.lead_client_id,
+                &case.token,
+                Some(body),
+            )
+        }
+        ReferralUpdate | ReferralTransition | ReferralDeletion => {
+            let jobcenter = organisation("Jobcenter Rhein-Sieg").await;
+            let case = CaseBuilder::new(app)
+                .with_consent(jobcenter, json!(["residence_status"]))
+                .create()
+                .await;
+            let drafted = kim_tests::ReferralBuilder::new(app, case.id, &case.token)
+                .to(jobcenter)
+                .sharing(json!(["residence_status"]))
+                .create()
+                .await;
+            let read = "/api/v1/referrals/{id}";
+            let (method, path, body) = match resource {
+                ReferralUpdate => (
+                    Method::PUT,
+                    read,
+                    Some(referral(jobcenter, json!(["residence_status"]))),
+                ),
+                ReferralTransition => (
+                    Method::POST,
+                    "/api/v1/referrals/{id}/transitions",
+                    Some(json!({"to": "sent"})),
+                ),
+                _ => (Method::DELETE, read, None),
+            };
+            target(method, path, read, id(&drafted), &case.token, body)
+        }
+        GoalUpdate => {
+            let case = CaseBuilder::new(app).create().await;
+            let goal = app
+                .post_json(
+                    &format!("/api/v1/cases/{}/goals", case.id),
+                    &case.token,
+                    &json!({"text": "B1 language certificate", "topic": "language", "target_on": "2027-06-30"}),
+                )
+                .await;
+            let body = json!({"text": "x", "topic": "work", "status": "dropped"});
+            let path = "/api/v1/goals/{id}";
+            target(Method::PUT, path, path, id(&goal), &case.token, Some(body))
+        }
+        ContactUpdate => {
+            let case = CaseBuilder::new(app).create().await;
+            let body = json!({"occurred_on": "2026-11-02", "kind": "home_visit", "duration_minutes": 60,
+                "participants": ["client", "interpreter"], "note": "Discussed the language course"});
+            let contact = app
+                .post_json(
+                    &format!("/api/v1/cases/{}/contacts", case.id),
+                    &case.token,
+                    &body,
+                )
+                .await;
+            let path = "/api/v1/contacts/{id}";
+            target(
+                Method::PUT,
+                path,
+                path,
+                id(&contact),
+                &case.token,
+                Some(body),
+            )
+        }
+        GapStep => {
+            let gap = kim_tests::GapBuilder::new(app)
+                .with_body(new_gap("Kita places", &[]))
+                .also_reported_by(OUTSIDER)
+                .create()
+                .await;
+            let coordination = app.token("cm_coordinator").await;
+            let (path, read) = ("/api/v1/gaps/{id}/escalate", "/api/v1/gaps/{id}");
+            target(
+                Method::POST,
+                path,
+                read,
+                id(&gap),
+                &coordination,
+                Some(json!({})),
+            )
+        }
+        OfferUpdate | OfferDeletion => {
+            let created = kim_tests::OfferBuilder::new(app)
+                .titled("Versionen")
+                .create()
+                .await;
+            let path = "/api/v1/offers/{id}";
+            let body = offer(
+                organisation("Caritasverband Rhein-Sieg").await,
+                "Versionen 2",
+                &[],
+            );
+            match resource {
+                OfferUpdate => target(
+                    Method::PUT,
+                    path,
+                    path,
+                    id(&created),
+                    &coordinator,
+                    Some(body),
+                ),
+                _ => target(Method::DELETE, path, path, id(&created), &coordinator, None),
+            }
+        }
+        OrganisationUpdate => {
+            let body = json!({"name": "Jobcenter Rhein-Sieg", "kind": "jobcenter", "legal_domains": ["sgb_ii"]});
+            let path = "/api/v1/organisations/{id}";
+            let jobcenter = organisation("Jobcenter Rhein-Sieg").await;
+            target(Method::PUT, path, path, jobcenter, &coordinator, Some(body))
+        }
+        MunicipalityUpdate | MunicipalityDeletion => {
+            // Names are unique: one municipality per resource of the table.
+            let name = format!("Musterdorf {resource:?}");
+            let created = app
+                .post_json(
+                    "/api/v1/municipalities",
+                    &coordinator,
+                    &json!({"name": name, "kind": "town", "rhine_side": "right",
+                        "has_immigration_office": true, "has_youth_office": true, "has_integration_council": false,
+                        "social_area": "Nord", "population": 75000, "foreign_nationals_percent": 14.5}),
+                )
+                .await;
+            let body = json!({"name": name, "kind": "municipality", "rhine_side": "right", "population": 15000});
+            let path = "/api/v1/municipalities/{id}";
+            match resource {
+                MunicipalityUpdate => target(
+                    Method::PUT,
+                    path,
+                    path,
+                    id(&created),
+                    &coordinator,
+                    Some(body),
+                ),
+                _ => target(Method::DELETE, path, path, id(&created), &coordinator, None),
+            }
+        }
+        SocialAreaUpdate => {
+            let siegburg = municipality("Siegburg").await;
+            let body = json!({"name": "Siegburg", "parts": [{"municipality_id": siegburg}]});
+            let created = app
+                .post_json("/api/v1/social-areas", &coordinator, &body)
+                .await;
+            let path = "/api/v1/social-areas/{id}";
+            target(
+                Method::PUT,
+                path,
+                path,
+                id(&created),
+                &coordinator,
+                Some(body),
+            )
+        }
+        ActivityUpdate | ActivityDeletion => {
+            let body = json!({"kind": "press_release", "title": "Neue Sprachkurse", "held_on": "2026-03-02",
+                "audience": "Presse"});
+            let created = app
+                .post_json("/api/v1/activities", &coordinator, &body)
+                .await;
+            let path = "/api/v1/activities/{id}";
+            match resource {
+                ActivityUpdate => target(
+                    Method::PUT,
+                    path,
+                    path,
+                    id(&created),
+                    &coordinator,
+                    Some(body),
+                ),
+                _ => target(Method::DELETE, path, path, id(&created), &coordinator, None),
+            }
+        }
+        RoadmapItemUpdate | RoadmapItemDeletion => {
+            let title = format!("Versionen {resource:?}");
+            let body = json!({"workstream": "module_2", "title": title, "planned_start": "2030-H1", "planned_end": "2030-H2"});
+            let created = app
+                .post_json("/api/v1/roadmap/items", &coordinator, &body)
+                .await;
+            let path = "/api/v1/roadmap/items/{id}";
+            match resource {
+                RoadmapItemUpdate => target(
+                    Method::PUT,
+                    path,
+                    path,
+                    id(&created),
+                    &coordinator,
+                    Some(body),
+                ),
+                _ => target(Method::DELETE, path, path, id(&created), &coordinator, None),
+            }
+        }
+    }
+}
