@@ -36,6 +36,11 @@ enum Resource {
     ActivityDeletion,
     RoadmapItemUpdate,
     RoadmapItemDeletion,
+    IntakeRuleUpdate,
+    BodyUpdate,
+    BodyDeletion,
+    MeetingUpdate,
+    MeetingDeletion,
 }
 
 /// A fresh object and the change that the table sends to it.
@@ -94,6 +99,11 @@ async fn reference_data_answers_the_precondition_contract(app: TestApp) {
         Resource::ActivityDeletion,
         Resource::RoadmapItemUpdate,
         Resource::RoadmapItemDeletion,
+        Resource::IntakeRuleUpdate,
+        Resource::BodyUpdate,
+        Resource::BodyDeletion,
+        Resource::MeetingUpdate,
+        Resource::MeetingDeletion,
     ] {
         check(&app, resource).await;
     }
@@ -421,6 +431,55 @@ async fn target(app: &TestApp, resource: Resource) -> Target {
                 ),
                 _ => target(Method::DELETE, path, path, id(&created), &coordinator, None),
             }
+        }
+        IntakeRuleUpdate => {
+            // The default rule: changed, never deleted.
+            let coordination = app.token("cm_coordinator").await;
+            let rules = app.get_json("/api/v1/intake-rules", &coordination).await;
+            let default = &rules["items"][0];
+            assert_eq!(default["scope"], "default", "{rules}");
+            let body = json!({"max_years_since_arrival": 8, "exclude_other_case_management": true});
+            let path = "/api/v1/intake-rules/{id}";
+            target(
+                Method::PUT,
+                path,
+                path,
+                id(default),
+                &coordination,
+                Some(body),
+            )
+        }
+        BodyUpdate | BodyDeletion | MeetingUpdate | MeetingDeletion => {
+            let ki_lead = app.token("ki_lead").await;
+            let body = json!({"kind": "project_group_local", "name": format!("Projektgruppe {resource:?}"),
+                "purpose": "Offers for families in Siegburg", "municipality_ids": [municipality("Siegburg").await],
+                "active_from": "2026-01-01", "members": [{"organisation_id": 1, "function": "KI"}]});
+            let created = app.post_json("/api/v1/bodies", &ki_lead, &body).await;
+            let (method, path, id, body) = match resource {
+                BodyUpdate => (Method::PUT, "/api/v1/bodies/{id}", id(&created), Some(body)),
+                BodyDeletion => (Method::DELETE, "/api/v1/bodies/{id}", id(&created), None),
+                _ => {
+                    let meetings = format!("/api/v1/bodies/{}/meetings", id(&created));
+                    let meeting = app
+                        .post_json(
+                            &meetings,
+                            &ki_lead,
+                            &json!({"held_on": "2026-11-20", "title": "t"}),
+                        )
+                        .await;
+                    let body = json!({"held_on": "2026-11-21", "title": "t2"});
+                    match resource {
+                        MeetingUpdate => (
+                            Method::PUT,
+                            "/api/v1/meetings/{id}",
+                            id(&meeting),
+                            Some(body),
+                        ),
+                        _ => (Method::DELETE, "/api/v1/meetings/{id}", id(&meeting), None),
+                    }
+                }
+            };
+            target(method, path, path, id, &ki_lead, body)
         }
     }
 }
