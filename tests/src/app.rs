@@ -279,9 +279,9 @@ impl TestApp {
             .await
     }
 
-    /// GET `path`; asserts a 2xx answer and returns its JSON body.
+    /// GET `path`; asserts 200 and returns the JSON body.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
-        success_json("GET", self.get(path, token).await).await
+        ok_json("GET", self.get(path, token).await).await
     }
 
     /// POST `body` to `path`; asserts a 2xx answer and returns its JSON body.
@@ -289,14 +289,14 @@ impl TestApp {
         success_json("POST", self.post(path, token, body).await).await
     }
 
-    /// PUT `body` to `path` with `If-Match: "version"`; asserts a 2xx answer and returns its
+    /// PUT `body` to `path` with `If-Match: "version"`; asserts 200 and returns the
     /// JSON body.
     pub async fn put_json(&self, path: &str, token: &str, version: i64, body: &Value) -> Value {
-        success_json("PUT", self.put(path, token, Some(version), body).await).await
+        ok_json("PUT", self.put(path, token, Some(version), body).await).await
     }
 
-    /// POST `body` to `path` with `If-Match: "version"` (a transition or step); asserts a 2xx
-    /// answer and returns its JSON body.
+    /// POST `body` to `path` with `If-Match: "version"` (a transition or step); asserts 200 and
+    /// returns the JSON body.
     pub async fn post_json_if_match(
         &self,
         path: &str,
@@ -305,7 +305,7 @@ impl TestApp {
         body: &Value,
     ) -> Value {
         let response = self.post_if_match(path, token, Some(version), body).await;
-        success_json("POST", response).await
+        ok_json("POST", response).await
     }
 
     /// The id of a demo object by name, through the API.
@@ -338,13 +338,23 @@ impl TestApp {
 
 /// The JSON body of a 2xx answer; otherwise a panic naming the request and the answer.
 pub async fn success_json(method: &str, response: reqwest::Response) -> Value {
+    json_if(method, response, |status| status.is_success()).await
+}
+
+/// The JSON body of a 200 answer; otherwise a panic naming the request and the answer.
+pub async fn ok_json(method: &str, response: reqwest::Response) -> Value {
+    json_if(method, response, |status| status == StatusCode::OK).await
+}
+
+async fn json_if(
+    method: &str,
+    response: reqwest::Response,
+    expected: fn(StatusCode) -> bool,
+) -> Value {
     let status = response.status();
     let url = response.url().to_string();
     let text = response.text().await.expect("body");
-    assert!(
-        status.is_success(),
-        "{method} {url} answered {status}: {text}"
-    );
+    assert!(expected(status), "{method} {url} answered {status}: {text}");
     if text.is_empty() {
         return Value::Null;
     }

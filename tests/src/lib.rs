@@ -5,7 +5,7 @@ pub mod builders;
 mod database;
 mod problem;
 
-pub use app::{success_json, TestApp};
+pub use app::{ok_json, success_json, TestApp};
 pub use builders::{BuiltCase, CaseBuilder, GapBuilder, OfferBuilder, ReferralBuilder};
 pub use database::{test_config, TestDatabase};
 pub use problem::{assert_problem, error_fields, expect_problem, PROBLEM_TYPE_BASE};

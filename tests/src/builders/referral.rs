@@ -106,6 +106,11 @@ impl<'a> ReferralBuilder<'a> {
 /// returns the new state.
 pub async fn move_to(app: &TestApp, token: &str, referral: &Value, body: Value) -> Value {
     let path = format!("/api/v1/referrals/{}/transitions", referral["id"]);
-    app.post_json_if_match(&path, token, version(referral), &body)
-        .await
+    let response = app
+        .post_if_match(&path, token, Some(version(referral)), &body)
+        .await;
+    let status = response.status();
+    let moved: Value = response.json().await.expect("json");
+    assert_eq!(status, StatusCode::OK, "{body}: {moved}");
+    moved
 }
