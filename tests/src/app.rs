@@ -289,6 +289,12 @@ impl TestApp {
         success_json("POST", self.post(path, token, body).await).await
     }
 
+    /// POST `body` to a collection `path`; asserts 201 Created and returns the created object.
+    pub async fn post_created(&self, path: &str, token: &str, body: &Value) -> Value {
+        let response = self.post(path, token, body).await;
+        json_if("POST", response, |status| status == StatusCode::CREATED).await
+    }
+
     /// PUT `body` to `path` with `If-Match: "version"`; asserts 200 and returns the
     /// JSON body.
     pub async fn put_json(&self, path: &str, token: &str, version: i64, body: &Value) -> Value {

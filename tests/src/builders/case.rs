@@ -104,7 +104,7 @@ impl<'a> CaseBuilder<'a> {
         for (recipient, categories) in self.consents {
             let consent = self
                 .app
-                .post_json(
+                .post_created(
                     &format!("/api/v1/clients/{lead_client_id}/consents"),
                     &token,
                     &json!({"recipient_organisation_ids": [recipient], "purposes": ["referral"],

@@ -68,7 +68,7 @@ impl<'a> OfferBuilder<'a> {
         self
     }
 
-    /// Creates the offer (asserting 2xx); returns it.
+    /// Creates the offer (asserting 201); returns it.
     pub async fn create(self) -> Value {
         let admin = self.app.token("admin").await;
         let organisation = self
@@ -87,6 +87,6 @@ impl<'a> OfferBuilder<'a> {
             Some(token) => token,
             None => self.app.token("coordinator").await,
         };
-        self.app.post_json("/api/v1/offers", &token, &body).await
+        self.app.post_created("/api/v1/offers", &token, &body).await
     }
 }
