@@ -11,6 +11,7 @@ backend_tests!(
     case_work_answers_the_precondition_contract,
     gaps_and_offers_answer_the_precondition_contract,
     reference_data_answers_the_precondition_contract,
+    planning_answers_the_precondition_contract,
 );
 
 /// A versioned operation: `{id}` in `operation` and `read` stands for the object's id.
@@ -41,6 +42,11 @@ enum Resource {
     BodyDeletion,
     MeetingUpdate,
     MeetingDeletion,
+    AgreementUpdate,
+    AgreementTransition,
+    PositionUpdate,
+    PositionTransition,
+    ProgrammeDocumentUpdate,
 }
 
 /// A fresh object and the change that the table sends to it.
@@ -104,6 +110,18 @@ async fn reference_data_answers_the_precondition_contract(app: TestApp) {
         Resource::BodyDeletion,
         Resource::MeetingUpdate,
         Resource::MeetingDeletion,
+    ] {
+        check(&app, resource).await;
+    }
+}
+
+async fn planning_answers_the_precondition_contract(app: TestApp) {
+    for resource in [
+        Resource::AgreementUpdate,
+        Resource::AgreementTransition,
+        Resource::PositionUpdate,
+        Resource::PositionTransition,
+        Resource::ProgrammeDocumentUpdate,
     ] {
         check(&app, resource).await;
     }
@@ -480,6 +498,75 @@ async fn target(app: &TestApp, resource: Resource) -> Target {
                 }
             };
             target(method, path, path, id, &ki_lead, body)
+        }
+        AgreementUpdate | AgreementTransition => {
+            let created = app
+                .post_created(
+                    "/api/v1/agreements",
+                    &coordinator,
+                    &json!({"title": "KV Meckenheim"}),
+                )
+                .await;
+            let read = "/api/v1/agreements/{id}";
+            let (method, path, body) = match resource {
+                AgreementUpdate => (
+                    Method::PUT,
+                    read,
+                    json!({"title": "KV Meckenheim", "modules": ["module_2"]}),
+                ),
+                _ => (
+                    Method::POST,
+                    "/api/v1/agreements/{id}/transitions",
+                    json!({"to": "negotiating"}),
+                ),
+            };
+            target(method, path, read, id(&created), &coordinator, Some(body))
+        }
+        PositionUpdate | PositionTransition => {
+            let employer = app
+                .id_of("organisations", kim_api::seed::KI, &coordinator)
+                .await;
+            let body = json!({
+                "title": format!("CM {resource:?}"), "function": "case_management", "fte": 1.0,
+                "employer_organisation_id": employer, "rhine_side": "right",
+                "municipalities": [{"municipality_id": municipality("Lohmar").await, "fte": 0.75}],
+                "planned_since": "2026-01-01"
+            });
+            let created = app
+                .post_created("/api/v1/positions", &coordinator, &body)
+                .await;
+            let read = "/api/v1/positions/{id}";
+            let (method, path, body) = match resource {
+                PositionUpdate => {
+                    let mut body = body;
+                    // Set on create only; phases move through transitions.
+                    body.as_object_mut()
+                        .expect("object")
+                        .remove("planned_since");
+                    (Method::PUT, read, body)
+                }
+                _ => (
+                    Method::POST,
+                    "/api/v1/positions/{id}/transitions",
+                    json!({"to": "recruiting", "effective_on": "2026-02-01"}),
+                ),
+            };
+            target(method, path, read, id(&created), &coordinator, Some(body))
+        }
+        ProgrammeDocumentUpdate => {
+            let ki_lead = app.token("ki_lead").await;
+            let created = app
+                .post_created(
+                    "/api/v1/programme-documents",
+                    &ki_lead,
+                    &json!({"kind": "integration_concept", "title": "Integrationskonzept",
+                        "attachment_url": "https://www.rhein-sieg-kreis.example/integrationskonzept.pdf"}),
+                )
+                .await;
+            let body = json!({"title": "Integrationskonzept des Rhein-Sieg-Kreises",
+                "text": "Leitlinien", "attachment_url": null});
+            let path = "/api/v1/programme-documents/{id}";
+            target(Method::PUT, path, path, id(&created), &ki_lead, Some(body))
         }
     }
 }
