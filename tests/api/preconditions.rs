@@ -33,6 +33,7 @@ async fn case_work_answers_the_precondition_contract(app: TestApp) {
         Resource::ReferralDeletion,
         Resource::GoalUpdate,
         Resource::ContactUpdate,
+        Resource::ConferenceUpdate,
     ] {
         check(&app, resource).await;
     }
@@ -64,6 +65,9 @@ async fn reference_data_answers_the_precondition_contract(app: TestApp) {
         Resource::BodyDeletion,
         Resource::MeetingUpdate,
         Resource::MeetingDeletion,
+        Resource::SocialAreaDeletion,
+        Resource::IntakeRuleDeletion,
+        Resource::OrganisationDeletion,
     ] {
         check(&app, resource).await;
     }
@@ -76,6 +80,8 @@ async fn planning_answers_the_precondition_contract(app: TestApp) {
         Resource::PositionUpdate,
         Resource::PositionTransition,
         Resource::ProgrammeDocumentUpdate,
+        Resource::UserUpdate,
+        Resource::CourseUpdate,
     ] {
         check(&app, resource).await;
     }

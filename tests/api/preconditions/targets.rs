@@ -39,6 +39,12 @@ pub enum Resource {
     PositionUpdate,
     PositionTransition,
     ProgrammeDocumentUpdate,
+    UserUpdate,
+    ConferenceUpdate,
+    CourseUpdate,
+    SocialAreaDeletion,
+    IntakeRuleDeletion,
+    OrganisationDeletion,
 }
 
 /// A fresh object and the change that the table sends to it.
@@ -61,7 +67,9 @@ pub async fn target(app: &TestApp, resource: Resource) -> Target {
     use Resource::*;
     let outsider = match resource {
         CaseUpdate | CaseTransition | ClientUpdate | ReferralUpdate | ReferralTransition
-        | ReferralDeletion | GoalUpdate | ContactUpdate => Some(app.token_of(OUTSIDER).await),
+        | ReferralDeletion | GoalUpdate | ContactUpdate | ConferenceUpdate => {
+            Some(app.token_of(OUTSIDER).await)
+        }
         _ => None,
     };
     let admin = app.token("admin").await;
@@ -426,6 +434,80 @@ pub async fn target(app: &TestApp, resource: Resource) -> Target {
                 "text": "Leitlinien", "attachment_url": null});
             let path = "/api/v1/programme-documents/{id}";
             target(Method::PUT, path, path, id(&created), &ki_lead, Some(body))
+        }
+        UserUpdate => {
+            let created = app
+                .post_created(
+                    "/api/v1/users",
+                    &admin,
+                    &json!({"username": "anna.schmidt", "display_name": "Anna Schmidt", "role": "analyst",
+                        "password": "a long initial passphrase"}),
+                )
+                .await;
+            let body = json!({"display_name": "Anna S.", "role": "analyst", "organisation_id": null, "active": true});
+            let path = "/api/v1/users/{id}";
+            target(Method::PUT, path, path, id(&created), &admin, Some(body))
+        }
+        ConferenceUpdate => {
+            let case = CaseBuilder::new(app).create().await;
+            let me = app.id_of("users", "case_manager", &admin).await;
+            let ki = organisation(kim_api::seed::KI).await;
+            let body = json!({"case_id": case.id, "held_on": "2026-11-18",
+                "outcome": "Jobcenter funds the B1 course", "organisation_ids": [ki], "user_ids": [me],
+                "tasks": [{"description": "Apply for the course", "owner_user_id": me, "due_on": "2026-12-01"}]});
+            let created = app
+                .post_created("/api/v1/conferences", &case.token, &body)
+                .await;
+            let path = "/api/v1/conferences/{id}";
+            target(
+                Method::PUT,
+                path,
+                path,
+                id(&created),
+                &case.token,
+                Some(body),
+            )
+        }
+        CourseUpdate => {
+            let ki_lead = app.token("ki_lead").await;
+            let body = json!({"title": "Traumasensible Beratung", "provider": "Psychosoziales Zentrum",
+                "topic": "Trauma", "hours": 12});
+            let created = app.post_created("/api/v1/courses", &ki_lead, &body).await;
+            let path = "/api/v1/courses/{id}";
+            target(Method::PUT, path, path, id(&created), &ki_lead, Some(body))
+        }
+        SocialAreaDeletion => {
+            let body = json!({"name": "Lohmar", "parts": [{"municipality_id": municipality("Lohmar").await}]});
+            let created = app
+                .post_created("/api/v1/social-areas", &coordinator, &body)
+                .await;
+            let path = "/api/v1/social-areas/{id}";
+            target(Method::DELETE, path, path, id(&created), &coordinator, None)
+        }
+        IntakeRuleDeletion => {
+            let coordination = app.token("cm_coordinator").await;
+            let body = json!({"municipality_id": municipality("Lohmar").await, "max_years_since_arrival": 4,
+                "exclude_other_case_management": true});
+            let created = app
+                .post_created("/api/v1/intake-rules", &coordination, &body)
+                .await;
+            let path = "/api/v1/intake-rules/{id}";
+            target(
+                Method::DELETE,
+                path,
+                path,
+                id(&created),
+                &coordination,
+                None,
+            )
+        }
+        OrganisationDeletion => {
+            let body = json!({"name": "Verein Neu", "kind": "volunteer_initiative", "legal_domains": ["sgb_ii"]});
+            let created = app
+                .post_created("/api/v1/organisations", &coordinator, &body)
+                .await;
+            let path = "/api/v1/organisations/{id}";
+            target(Method::DELETE, path, path, id(&created), &coordinator, None)
         }
     }
 }
