@@ -82,6 +82,8 @@ async fn planning_answers_the_precondition_contract(app: TestApp) {
         Resource::ProgrammeDocumentUpdate,
         Resource::UserUpdate,
         Resource::CourseUpdate,
+        Resource::QuestionnaireUpdate,
+        Resource::QuestionnaireDeletion,
     ] {
         check(&app, resource).await;
     }
