@@ -24,6 +24,8 @@ pub struct CaseBuilder<'a> {
     app: &'a TestApp,
     username: String,
     municipality: String,
+    body: fn(i64) -> Value,
+    token: Option<String>,
     changes: Vec<(String, Value)>,
     consents: Vec<(i64, Value)>,
 }
@@ -54,6 +56,8 @@ impl<'a> CaseBuilder<'a> {
             app,
             username: "case_manager".into(),
             municipality: "Siegburg".into(),
+            body: family,
+            token: None,
             changes: Vec::new(),
             consents: Vec::new(),
         }
@@ -65,13 +69,26 @@ impl<'a> CaseBuilder<'a> {
         self
     }
 
+    /// Opens the case with `token` (a case manager's) instead of logging in again, e.g. where
+    /// a test counts audit events.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Another body than [`family`], made from the municipality's id.
+    pub fn with_body(mut self, body: fn(i64) -> Value) -> Self {
+        self.body = body;
+        self
+    }
+
     /// The municipality of the case and its clients (default Siegburg).
     pub fn in_municipality(mut self, name: &str) -> Self {
         self.municipality = name.into();
         self
     }
 
-    /// Replaces one top-level field of the [`family`] body.
+    /// Replaces one top-level field of the body.
     pub fn with(mut self, field: &str, value: Value) -> Self {
         self.changes.push((field.into(), value));
         self
@@ -86,12 +103,15 @@ impl<'a> CaseBuilder<'a> {
 
     /// Opens the case (asserting 201) and records its consents.
     pub async fn create(self) -> BuiltCase {
-        let token = self.app.token_of(&self.username).await;
+        let token = match self.token {
+            Some(token) => token,
+            None => self.app.token_of(&self.username).await,
+        };
         let municipality = self
             .app
             .id_of("municipalities", &self.municipality, &token)
             .await;
-        let mut body = family(municipality);
+        let mut body = (self.body)(municipality);
         for (field, value) in self.changes {
             body[field] = value;
         }
