@@ -2,6 +2,13 @@
 //! is 428, with a stale version 412, to an unknown id 404, to an object the caller may not see
 //! 404 (where objects have per-object visibility), without a token 401; and a refused change
 //! changes nothing (the object keeps its version).
+//!
+//! Not yet in the table (their own files check If-Match): clearing records (two ids in the
+//! path, version 0 before the first save), campaigns, need scores, survey responses and
+//! questionnaire versions, legal holds and erasure, course participations, funding rates and
+//! retention rules (no single GET to read the version back), the gap steps other than
+//! `escalate`, intake-request decisions, office outcomes, residence-request moves, adopting a
+//! programme document, and deleting a webhook.
 
 mod targets;
 
