@@ -5,7 +5,7 @@
 
 use diesel::connection::SimpleConnection;
 use kim_store::DbConn;
-use kim_tests::{assert_problem, backend_tests, Method, StatusCode, TestApp};
+use kim_tests::{assert_problem, backend_tests, CaseBuilder, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -31,13 +31,6 @@ fn family(siegburg: i64) -> Value {
         "legal_domains": ["sgb_viii"], "topics": ["language"], "intake_channel": "self_referral",
         "arrived_on": arrived_on, "other_case_management": ["none"]
     })
-}
-
-async fn open_case(app: &TestApp, token: &str) -> Value {
-    let siegburg = app.id_of("municipalities", "Siegburg", token).await;
-    let response = app.post("/api/v1/cases", token, &family(siegburg)).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("json")
 }
 
 /// Runs SQL straight on the database, as an operator (or an attacker) with access would.
@@ -72,7 +65,12 @@ async fn events(app: &TestApp, query: &str) -> Vec<Value> {
 
 async fn reads_are_audited_per_person_with_both_request_ids(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     let id = case["id"].as_i64().expect("id");
     let lead = case["lead_client_id"].as_i64().expect("lead");
     let read = app
@@ -137,7 +135,12 @@ async fn reads_are_audited_per_person_with_both_request_ids(app: TestApp) {
 
 async fn denied_reads_are_recorded(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     let id = case["id"].as_i64().expect("id");
     let lead = case["lead_client_id"].as_i64().expect("lead");
     let other_id = app.add_user("cm.other", kim_domain::Role::CaseManager);
@@ -181,7 +184,12 @@ async fn denied_reads_are_recorded(app: TestApp) {
 /// event naming the object asked for, whatever kind it is.
 async fn denied_reads_of_every_case_data_object_are_recorded(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     let id = case["id"].as_i64().expect("id");
     let lead = case["lead_client_id"].as_i64().expect("lead");
     let goal = app
@@ -273,7 +281,11 @@ async fn the_work_list_pages_and_records_only_what_it_shows(app: TestApp) {
     let token = app.token("case_manager").await;
     for _ in 0..3 {
         // Each new case waits in intake: one task naming its lead client.
-        open_case(&app, &token).await;
+        CaseBuilder::new(&app)
+            .with_token(&token)
+            .with_body(family)
+            .create()
+            .await;
     }
     let admin = app.token("admin").await;
     let me = app.id_of("users", "case_manager", &admin).await;
@@ -307,7 +319,11 @@ async fn the_work_list_pages_and_records_only_what_it_shows(app: TestApp) {
 
 async fn the_trail_is_append_only_in_the_database(app: TestApp) {
     let token = app.token("case_manager").await;
-    open_case(&app, &token).await;
+    CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await;
     for statement in [
         "UPDATE audit_events SET action = 'case.nothing'",
         "DELETE FROM audit_events",
@@ -328,7 +344,12 @@ async fn the_trail_is_append_only_in_the_database(app: TestApp) {
 
 async fn verification_names_the_first_tampered_event(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     for _ in 0..3 {
         app.get(&format!("/api/v1/cases/{}", case["id"]), &token)
             .await;
@@ -401,7 +422,12 @@ async fn verification_names_the_first_tampered_event(app: TestApp) {
 
 async fn remove_before_keeps_the_chain_verifiable(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     app.get(&format!("/api/v1/cases/{}", case["id"]), &token)
         .await;
     seal(&app);
@@ -432,7 +458,12 @@ async fn remove_before_keeps_the_chain_verifiable(app: TestApp) {
 
 async fn a_failed_audit_flush_answers_503_without_data(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     // The database refuses the read's audit event (a full disk, a lost connection…).
     sql(
         &app,
@@ -460,7 +491,12 @@ async fn a_failed_audit_flush_answers_503_without_data(app: TestApp) {
 
 async fn a_replaced_reference_shows_in_the_trail_without_changing_it(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open_case(&app, &token).await;
+    let case = CaseBuilder::new(&app)
+        .with_token(&token)
+        .with_body(family)
+        .create()
+        .await
+        .case;
     let lead = case["lead_client_id"].as_i64().expect("lead");
     app.get(&format!("/api/v1/clients/{lead}"), &token).await;
     seal(&app);

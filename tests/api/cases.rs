@@ -1,7 +1,10 @@
 //! Clients and cases: opening a family case, the intake rule, the lifecycle, who sees what, and
 //! the audit trail of every access.
 
-use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use kim_tests::builders::{days_ago, family};
+use kim_tests::{
+    assert_problem, backend_tests, error_fields, CaseBuilder, Method, StatusCode, TestApp,
+};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -25,42 +28,11 @@ async fn municipality(app: &TestApp, token: &str, name: &str) -> i64 {
     app.id_of("municipalities", name, token).await
 }
 
-/// The day `days` before today (after it, for a negative number), as `YYYY-MM-DD`.
-fn days_ago(days: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(days)).to_string()
-}
-
-/// A family case, opened (backdated) 30 days ago by people who arrived about a year before.
-fn family(siegburg: i64) -> Value {
-    json!({
-        "clients": [
-            {"given_name": "Amina", "birth_year": 1990, "languages": ["ar", "de"], "residence_status": "recognised_refugee", "municipality_id": siegburg},
-            {"given_name": "Omar", "birth_year": 2020, "municipality_id": siegburg}
-        ],
-        "municipality_id": siegburg, "target_group": "multilingual_children_with_language_disorders",
-        "legal_domains": ["sgb_viii", "sgb_ii"], "topics": ["language", "childcare"], "intake_channel": "self_referral",
-        "arrived_on": days_ago(400), "other_case_management": ["none"], "opened_on": days_ago(30)
-    })
-}
-
-async fn open(app: &TestApp, token: &str) -> Value {
-    let siegburg = municipality(app, token, "Siegburg").await;
-    let response = app.post("/api/v1/cases", token, &family(siegburg)).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("json")
-}
-
+/// A case's lifecycle move with the version of `case` as `If-Match`.
 async fn transition(app: &TestApp, token: &str, case: &Value, body: Value) -> reqwest::Response {
-    app.request(
-        Method::POST,
-        &format!("/api/v1/cases/{}/transitions", case["id"]),
-        Some(token),
-    )
-    .header("If-Match", format!("\"{}\"", case["version"]))
-    .json(&body)
-    .send()
-    .await
-    .expect("send")
+    let path = format!("/api/v1/cases/{}/transitions", case["id"]);
+    app.post_if_match(&path, token, case["version"].as_i64(), &body)
+        .await
 }
 
 async fn second_case_manager(app: &TestApp) -> (i64, String) {
@@ -70,7 +42,7 @@ async fn second_case_manager(app: &TestApp) -> (i64, String) {
 
 async fn a_case_manager_opens_a_family_case(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     assert_eq!(case["status"], "intake");
     assert_eq!(case["eligible"], true);
     assert_eq!(case["client_ids"].as_array().map(Vec::len), Some(2));
@@ -174,8 +146,7 @@ async fn the_intake_rule_needs_a_justification_for_exceptions(app: TestApp) {
 }
 
 async fn another_case_manager_cannot_see_or_find_the_case(app: TestApp) {
-    let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let (_, other) = second_case_manager(&app).await;
     assert_problem(
         app.get(&format!("/api/v1/cases/{}", case["id"]), &other)
@@ -248,7 +219,7 @@ async fn another_case_manager_cannot_see_or_find_the_case(app: TestApp) {
 
 async fn the_cm_coordination_reads_all_and_reassigns(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let coordination = app.token("cm_coordinator").await;
     assert_eq!(
         app.get(&format!("/api/v1/cases/{}", case["id"]), &coordination)
@@ -310,7 +281,7 @@ async fn the_cm_coordination_reads_all_and_reassigns(app: TestApp) {
 
 async fn each_lifecycle_move_is_allowed_or_refused(app: TestApp) {
     let token = app.token("case_manager").await;
-    let mut case = open(&app, &token).await;
+    let mut case = CaseBuilder::new(&app).create().await.case;
     let refused = assert_problem(
         transition(&app, &token, &case, json!({"to": "paused"})).await,
         StatusCode::CONFLICT,
@@ -427,8 +398,7 @@ async fn each_lifecycle_move_is_allowed_or_refused(app: TestApp) {
 }
 
 async fn roles_without_case_access_see_nothing(app: TestApp) {
-    let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     for role in [
         "admin",
         "analyst",
@@ -545,7 +515,7 @@ async fn case_input_is_validated(app: TestApp) {
 
 async fn the_data_protection_officer_sees_who_accessed_a_client(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let lead = case["lead_client_id"].as_i64().expect("id");
     app.get(&format!("/api/v1/clients/{lead}"), &token).await;
     app.get(&format!("/api/v1/cases/{}", case["id"]), &token)
@@ -615,7 +585,7 @@ async fn the_data_protection_officer_sees_who_accessed_a_client(app: TestApp) {
 
 async fn my_tasks_list_what_waits(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let goal = app
         .post(&format!("/api/v1/cases/{}/goals", case["id"]), &token, &json!({"text": "B1 language course started", "topic": "language", "target_on": days_ago(1)}))
         .await;
@@ -673,7 +643,7 @@ async fn my_tasks_list_what_waits(app: TestApp) {
 /// the answered request on the case manager's work list.
 async fn a_residence_law_request_with_consent_is_answered_by_the_office(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let client = case["lead_client_id"].as_i64().expect("id");
     let office = app
         .id_of("organisations", "Ausländerbehörde Rhein-Sieg-Kreis", &token)
@@ -772,7 +742,7 @@ async fn a_residence_law_request_with_consent_is_answered_by_the_office(app: Tes
 
 async fn clients_and_cases_change_with_if_match_only_for_their_case_manager(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let siegburg = municipality(&app, &token, "Siegburg").await;
     let client_path = format!("/api/v1/clients/{}", case["lead_client_id"]);
     let client_body = json!({"given_name": "Amina", "family_name": "S.", "birth_year": 1990, "municipality_id": siegburg});
@@ -1046,7 +1016,7 @@ async fn opened_on_is_bounded_and_does_not_move_the_intake_rule(app: TestApp) {
 /// cases, with a deputy other than the case manager.
 async fn reassignment_goes_only_to_roles_that_work_cases(app: TestApp) {
     let token = app.token("case_manager").await;
-    let case = open(&app, &token).await;
+    let case = CaseBuilder::new(&app).create().await.case;
     let admin = app.token("admin").await;
     let coordination = app.token("cm_coordinator").await;
     let (colleague, colleague_token) = second_case_manager(&app).await;

@@ -53,7 +53,7 @@ async fn consents_are_recorded_listed_and_revoked(app: TestApp) {
     assert_eq!(created["client_id"], fixture.client_id);
     let id = created["id"].as_i64().expect("id");
 
-    let listed: Value = app.get(&path, &cm).await.json().await.expect("json");
+    let listed: Value = app.get_json(&path, &cm).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     assert_eq!(listed[0]["id"], id);
 

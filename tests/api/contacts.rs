@@ -20,16 +20,8 @@ fn contact() -> Value {
 }
 
 async fn create(app: &TestApp, f: &Fixture) -> i64 {
-    let response = app
-        .post(
-            &format!("/api/v1/cases/{}/contacts", f.case_id),
-            &f.manager,
-            &contact(),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.expect("json");
-    body["id"].as_i64().expect("id")
+    let path = format!("/api/v1/cases/{}/contacts", f.case_id);
+    kim_tests::builders::id(&app.post_created(&path, &f.manager, &contact()).await)
 }
 
 async fn document_list_read_and_correct_contacts(app: TestApp) {
@@ -64,11 +56,8 @@ async fn document_list_read_and_correct_contacts(app: TestApp) {
         StatusCode::CREATED
     );
     let list: Value = app
-        .get(&format!("/api/v1/cases/{}/contacts", f.case_id), &f.manager)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/cases/{}/contacts", f.case_id), &f.manager)
+        .await;
     assert_eq!(list["total"], 2);
     assert_eq!(list["items"][0]["kind"], "phone", "newest first");
     assert_eq!(list["items"][0]["participants"], json!([]));
@@ -228,16 +217,7 @@ async fn contact_corrections_need_the_current_version(app: TestApp) {
     let f = fixture(&app).await;
     let id = create(&app, &f).await;
     let path = format!("/api/v1/contacts/{id}");
-    assert_problem(
-        app.put(&path, &f.manager, None, &contact()).await,
-        StatusCode::PRECONDITION_REQUIRED,
-    )
-    .await;
-    assert_problem(
-        app.put(&path, &f.manager, Some(3), &contact()).await,
-        StatusCode::PRECONDITION_FAILED,
-    )
-    .await;
+    // A missing and a wrong If-Match: tests/api/preconditions.rs (the same request).
     assert_eq!(
         app.put(&path, &f.manager, Some(1), &contact())
             .await

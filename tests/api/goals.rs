@@ -134,6 +134,7 @@ pub(crate) const OUTSIDERS: &[&str] = &[
     "data_protection_officer",
 ];
 
+/// `app.send` with a body, for the files that share this helper.
 pub(crate) async fn send(
     app: &TestApp,
     method: Method,
@@ -142,11 +143,7 @@ pub(crate) async fn send(
     version: Option<i64>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut builder = app.request(method, path, token).json(body);
-    if let Some(v) = version {
-        builder = builder.header("If-Match", format!("\"{v}\""));
-    }
-    builder.send().await.expect("send")
+    app.send(method, path, token, version, Some(body)).await
 }
 
 fn goal() -> Value {
@@ -154,15 +151,8 @@ fn goal() -> Value {
 }
 
 async fn create(app: &TestApp, f: &Fixture) -> Value {
-    let response = app
-        .post(
-            &format!("/api/v1/cases/{}/goals", f.case_id),
-            &f.manager,
-            &goal(),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("json")
+    let path = format!("/api/v1/cases/{}/goals", f.case_id);
+    app.post_created(&path, &f.manager, &goal()).await
 }
 
 async fn create_list_update_and_note_goals(app: TestApp) {
@@ -182,11 +172,8 @@ async fn create_list_update_and_note_goals(app: TestApp) {
     assert_eq!(second.status(), StatusCode::CREATED);
 
     let list: Value = app
-        .get(&format!("/api/v1/cases/{}/goals", f.case_id), &f.manager)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/cases/{}/goals", f.case_id), &f.manager)
+        .await;
     assert_eq!(list["total"], 2);
     assert_eq!(list["items"][0]["id"], id, "open goals first");
 
@@ -413,16 +400,7 @@ async fn goal_updates_need_the_current_version(app: TestApp) {
     let id = create(&app, &f).await["id"].as_i64().expect("id");
     let path = format!("/api/v1/goals/{id}");
     let body = json!({"text": "x", "topic": "work", "status": "dropped"});
-    assert_problem(
-        app.put(&path, &f.manager, None, &body).await,
-        StatusCode::PRECONDITION_REQUIRED,
-    )
-    .await;
-    assert_problem(
-        app.put(&path, &f.manager, Some(7), &body).await,
-        StatusCode::PRECONDITION_FAILED,
-    )
-    .await;
+    // A missing and a wrong If-Match: tests/api/preconditions.rs (the same request).
     assert_eq!(
         app.put(&path, &f.manager, Some(1), &body).await.status(),
         StatusCode::OK

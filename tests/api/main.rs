@@ -34,6 +34,7 @@ mod paging;
 mod partner_document;
 mod partner_tokens;
 mod positions;
+mod preconditions;
 mod privacy;
 mod programme_documents;
 mod qualification;

@@ -2,7 +2,10 @@
 //! write: the coordination for every organisation, partner tokens with `offers:write` only for
 //! their own.
 
-use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use kim_tests::builders::offer;
+use kim_tests::{
+    assert_problem, backend_tests, error_fields, Method, OfferBuilder, StatusCode, TestApp,
+};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -36,28 +39,9 @@ async fn municipality(app: &TestApp, name: &str) -> i64 {
     app.id_of("municipalities", name, &admin).await
 }
 
-/// A valid offer of `organisation_id` in `municipality_ids` (county-wide when empty).
-fn offer(organisation_id: i64, title: &str, municipality_ids: &[i64]) -> Value {
-    json!({
-        "organisation_id": organisation_id, "title": title,
-        "description": "Beratung in der Sprechstunde",
-        "topics": ["counselling", "housing"], "target_groups": ["refugees"],
-        "county_wide": municipality_ids.is_empty(), "municipality_ids": municipality_ids,
-        "min_age": 18, "max_age": 99, "residence_statuses": ["asylum_seeker"],
-        "languages": ["de", "ar"], "access": "walk_in", "capacity_per_month": 40,
-        "active_from": "2021-01-01", "active_until": null
-    })
-}
-
 fn with(mut body: Value, field: &str, value: Value) -> Value {
     body[field] = value;
     body
-}
-
-async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
-    let response = app.post(OFFERS, token, body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "create {body}");
-    json_of(response).await
 }
 
 async fn list(app: &TestApp, token: &str, query: &str) -> Value {
@@ -183,7 +167,12 @@ async fn create_get_replace_and_delete(app: TestApp) {
     assert_problem(app.get(&location, &token).await, StatusCode::NOT_FOUND).await;
     // The KI lead writes offers too.
     let lead = app.token("ki_lead").await;
-    create(&app, &lead, &offer(caritas, "Vom KI angelegt", &[siegburg])).await;
+    OfferBuilder::new(&app)
+        .titled("Vom KI angelegt")
+        .in_municipality("Siegburg")
+        .by(&lead)
+        .create()
+        .await;
 }
 
 async fn each_invalid_field_is_422_and_malformed_json_400(app: TestApp) {
@@ -289,7 +278,7 @@ async fn each_invalid_field_is_422_and_malformed_json_400(app: TestApp) {
         ]
     );
     // The same checks on PUT.
-    let created = create(&app, &token, &valid).await;
+    let created = app.post_created(OFFERS, &token, &valid).await;
     let path = format!("{OFFERS}/{}", created["id"]);
     let problem = assert_problem(
         app.put(
@@ -339,7 +328,7 @@ async fn anonymous_callers_are_401(app: TestApp) {
 async fn every_role_reads_and_only_the_coordination_writes(app: TestApp) {
     let coordinator = app.token("coordinator").await;
     let caritas = organisation(&app, "Caritasverband Rhein-Sieg").await;
-    let existing = create(&app, &coordinator, &offer(caritas, "Rollen", &[])).await;
+    let existing = OfferBuilder::new(&app).titled("Rollen").create().await;
     let path = format!("{OFFERS}/{}", existing["id"]);
     for role in [
         "admin",
@@ -410,12 +399,13 @@ async fn partner_tokens_write_only_their_own_organisations_offers(app: TestApp) 
     let token = partner(&app, "Caritasverband Rhein-Sieg", json!(["offers:write"])).await;
     let coordinator = app.token("coordinator").await;
 
-    let own = create(
-        &app,
-        &token,
-        &offer(caritas, "Eigenes Angebot", &[siegburg]),
-    )
-    .await;
+    let own = app
+        .post_created(
+            OFFERS,
+            &token,
+            &offer(caritas, "Eigenes Angebot", &[siegburg]),
+        )
+        .await;
     let own_path = format!("{OFFERS}/{}", own["id"]);
     let refused = assert_problem(
         app.post(OFFERS, &token, &offer(diakonie, "Fremdes Angebot", &[]))
@@ -427,7 +417,9 @@ async fn partner_tokens_write_only_their_own_organisations_offers(app: TestApp) 
         .as_str()
         .is_some_and(|d| d.contains("own organisation")));
 
-    let foreign = create(&app, &coordinator, &offer(diakonie, "Der Diakonie", &[])).await;
+    let foreign = app
+        .post_created(OFFERS, &coordinator, &offer(diakonie, "Der Diakonie", &[]))
+        .await;
     let foreign_path = format!("{OFFERS}/{}", foreign["id"]);
     // Another organisation's offer: readable, but not writable (403, not 404: nothing is hidden).
     assert_eq!(
@@ -522,7 +514,7 @@ async fn missing_offers_are_404(app: TestApp) {
 async fn if_match_is_required_and_checked(app: TestApp) {
     let token = app.token("coordinator").await;
     let caritas = organisation(&app, "Caritasverband Rhein-Sieg").await;
-    let created = create(&app, &token, &offer(caritas, "Versionen", &[])).await;
+    let created = OfferBuilder::new(&app).titled("Versionen").create().await;
     let path = format!("{OFFERS}/{}", created["id"]);
     let body = offer(caritas, "Versionen 2", &[]);
     assert_problem(
@@ -589,8 +581,8 @@ async fn filters_and_paging(app: TestApp) {
         body["languages"] = languages;
         body
     };
-    create(
-        &app,
+    app.post_created(
+        OFFERS,
         &token,
         &mk(
             caritas,
@@ -602,8 +594,8 @@ async fn filters_and_paging(app: TestApp) {
         ),
     )
     .await;
-    create(
-        &app,
+    app.post_created(
+        OFFERS,
         &token,
         &mk(
             diakonie,
@@ -625,7 +617,7 @@ async fn filters_and_paging(app: TestApp) {
     );
     ended["active_from"] = json!("2020-01-01");
     ended["active_until"] = json!("2020-12-31");
-    create(&app, &token, &ended).await;
+    app.post_created(OFFERS, &token, &ended).await;
 
     let query = |q: &str| format!("?q=filter&{q}");
     assert_eq!(
@@ -734,7 +726,9 @@ async fn municipalities_and_organisations_with_offers_cannot_be_deleted(app: Tes
         .await;
     assert_eq!(provider.status(), StatusCode::CREATED);
     let provider = json_of(provider).await["id"].as_i64().expect("id");
-    let created = create(&app, &token, &offer(provider, "Bindet", &[place])).await;
+    let created = app
+        .post_created(OFFERS, &token, &offer(provider, "Bindet", &[place]))
+        .await;
     let place_path = format!("/api/v1/municipalities/{place}");
     let provider_path = format!("/api/v1/organisations/{provider}");
     assert_problem(

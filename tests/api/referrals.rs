@@ -10,7 +10,10 @@ use kim_store::audit::{Actor, AuditFilter};
 use kim_store::cases::{CaseData, Intake};
 use kim_store::clients::ClientData;
 use kim_store::StoreError;
-use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use kim_tests::builders::{days_ago, move_to};
+use kim_tests::{
+    assert_problem, backend_tests, error_fields, Method, ReferralBuilder, StatusCode, TestApp,
+};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -115,10 +118,6 @@ pub(crate) async fn organisation(app: &TestApp, name: &str) -> i64 {
 pub(crate) const JOBCENTER: &str = "Jobcenter Rhein-Sieg";
 pub(crate) const CARITAS: &str = "Caritasverband Rhein-Sieg";
 
-fn days_ago(days: i64) -> String {
-    (Utc::now().date_naive() - Duration::days(days)).to_string()
-}
-
 /// Records a consent for referrals to `recipient` releasing `categories`; returns its id.
 pub(crate) async fn consent(
     app: &TestApp,
@@ -151,21 +150,6 @@ async fn revoke(app: &TestApp, token: &str, client_id: i64, consent_id: i64) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-async fn draft(app: &TestApp, token: &str, case_id: i64, recipient: i64, shared: Value) -> Value {
-    let response = app
-        .post(
-            &format!("/api/v1/cases/{case_id}/referrals"),
-            token,
-            &json!({"recipient_organisation_id": recipient, "purpose": "Arbeitsvermittlung",
-                "message": "Frau K. sucht eine Teilzeitstelle.", "offer": "Integrationskurs",
-                "shared_categories": shared, "due_on": days_ago(-14)}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    assert!(response.headers().get("location").is_some());
-    response.json().await.expect("json")
-}
-
 async fn transition(
     app: &TestApp,
     token: &str,
@@ -188,27 +172,6 @@ async fn transition(
         builder = builder.header("Idempotency-Key", k);
     }
     builder.send().await.expect("send")
-}
-
-/// Moves `referral` to `to` and returns the new state; asserts 200.
-async fn move_to(app: &TestApp, token: &str, referral: &Value, body: Value) -> Value {
-    let response = transition(
-        app,
-        token,
-        referral["id"].as_i64().expect("id"),
-        referral["version"].as_i64(),
-        body.clone(),
-        None,
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::OK, "{body}");
-    response.json().await.expect("json")
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> Value {
-    let response = app.get(path, token).await;
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    response.json().await.expect("json")
 }
 
 fn ids(page: &Value) -> Vec<i64> {
@@ -253,14 +216,11 @@ async fn sending_needs_consent_and_the_partner_sees_only_consented_data(app: Tes
     .await;
 
     let identity = consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
-    let referral = draft(
-        &app,
-        &cm,
-        fixture.case_id,
-        jobcenter,
-        json!(["residence_status"]),
-    )
-    .await;
+    let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .sharing(json!(["residence_status"]))
+        .create()
+        .await;
     assert_eq!(referral["status"], "draft");
     assert_eq!(
         referral["shared_categories"],
@@ -301,9 +261,11 @@ async fn sending_needs_consent_and_the_partner_sees_only_consented_data(app: Tes
     assert!(sent["sent_at"].is_string());
 
     // The partner lists and reads it, with identity and residence status only.
-    let listed = get(&app, &partner_token, "/api/v1/referrals").await;
+    let listed = app.get_json("/api/v1/referrals", &partner_token).await;
     assert_eq!(ids(&listed), vec![id]);
-    let seen = get(&app, &partner_token, &format!("/api/v1/referrals/{id}")).await;
+    let seen = app
+        .get_json(&format!("/api/v1/referrals/{id}"), &partner_token)
+        .await;
     assert_eq!(
         seen["visible_categories"],
         json!(["identity", "residence_status"])
@@ -317,14 +279,16 @@ async fn sending_needs_consent_and_the_partner_sees_only_consented_data(app: Tes
     assert!(seen.get("case_id").is_none() && seen.get("consent_ids").is_none());
     assert_eq!(seen["allowed_transitions"], json!(["accepted", "declined"]));
     // The case side sees everything.
-    let own = get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    let own = app.get_json(&format!("/api/v1/referrals/{id}"), &cm).await;
     assert_eq!(own["client"]["languages"], json!(["Arabisch", "Deutsch"]));
     assert_eq!(own["case_content"]["topics"], json!(["work"]));
     assert_eq!(own["allowed_transitions"], json!(["withdrawn"]));
 
     // Revoking the residence-status consent hides that category at once.
     revoke(&app, &cm, fixture.client_id, residence).await;
-    let seen = get(&app, &partner_token, &format!("/api/v1/referrals/{id}")).await;
+    let seen = app
+        .get_json(&format!("/api/v1/referrals/{id}"), &partner_token)
+        .await;
     assert_eq!(seen["visible_categories"], json!(["identity"]));
     assert!(seen["client"].get("residence_status").is_none(), "{seen}");
 
@@ -336,7 +300,7 @@ async fn sending_needs_consent_and_the_partner_sees_only_consented_data(app: Tes
         StatusCode::NOT_FOUND,
     )
     .await;
-    let listed = get(&app, &partner_token, "/api/v1/referrals").await;
+    let listed = app.get_json("/api/v1/referrals", &partner_token).await;
     assert_eq!(listed["total"], 0);
     assert_problem(
         transition(
@@ -352,7 +316,7 @@ async fn sending_needs_consent_and_the_partner_sees_only_consented_data(app: Tes
     )
     .await;
     // The case side still sees it.
-    get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    app.get_json(&format!("/api/v1/referrals/{id}"), &cm).await;
 
     // Every access is in the audit trail under the client's reference.
     let actions = audit_actions(&app, &fixture.reference);
@@ -380,12 +344,15 @@ async fn a_partner_of_another_organisation_sees_nothing(app: TestApp) {
     let fixture = open_case(&app, "case_manager");
     let jobcenter = organisation(&app, JOBCENTER).await;
     consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
-    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
     let sent = move_to(&app, &cm, &referral, json!({"to": "sent"})).await;
     let id = sent["id"].as_i64().expect("id");
 
     let caritas = partner(&app, CARITAS, json!(["referrals:read", "referrals:write"])).await;
-    let listed = get(&app, &caritas, "/api/v1/referrals").await;
+    let listed = app.get_json("/api/v1/referrals", &caritas).await;
     assert_eq!(listed["total"], 0);
     assert!(ids(&listed).is_empty());
     assert_problem(
@@ -438,14 +405,11 @@ async fn each_side_takes_only_its_moves(app: TestApp) {
     .await;
 
     // Accept and complete.
-    let referral = draft(
-        &app,
-        &cm,
-        fixture.case_id,
-        jobcenter,
-        json!(["case_content"]),
-    )
-    .await;
+    let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .sharing(json!(["case_content"]))
+        .create()
+        .await;
     let id = referral["id"].as_i64().expect("id");
     // The draft is invisible to the partner; the partner cannot send it.
     assert_problem(
@@ -488,7 +452,9 @@ async fn each_side_takes_only_its_moves(app: TestApp) {
         .as_str()
         .is_some_and(|t| t.ends_with("/conflict")));
     // The partner sees case content (consented and shared).
-    let seen = get(&app, &partner_token, &format!("/api/v1/referrals/{id}")).await;
+    let seen = app
+        .get_json(&format!("/api/v1/referrals/{id}"), &partner_token)
+        .await;
     assert_eq!(seen["case_content"]["legal_domains"], json!(["sgb_ii"]));
     // Wrong side: the partner may not withdraw, the case side may not accept.
     assert_problem(
@@ -562,7 +528,10 @@ async fn each_side_takes_only_its_moves(app: TestApp) {
     .await;
 
     // Decline with a reason.
-    let second = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let second = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
     let second = move_to(&app, &cm, &second, json!({"to": "sent"})).await;
     let declined = move_to(
         &app,
@@ -588,16 +557,16 @@ async fn each_side_takes_only_its_moves(app: TestApp) {
     .await;
 
     // Withdraw by the case side; the partner still sees it was withdrawn but cannot accept.
-    let third = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let third = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
     let third = move_to(&app, &cm, &third, json!({"to": "sent"})).await;
     let withdrawn = move_to(&app, &cm, &third, json!({"to": "withdrawn"})).await;
     let third_id = withdrawn["id"].as_i64().expect("id");
-    let seen = get(
-        &app,
-        &partner_token,
-        &format!("/api/v1/referrals/{third_id}"),
-    )
-    .await;
+    let seen = app
+        .get_json(&format!("/api/v1/referrals/{third_id}"), &partner_token)
+        .await;
     assert_eq!(seen["status"], "withdrawn");
     assert_problem(
         transition(
@@ -614,19 +583,21 @@ async fn each_side_takes_only_its_moves(app: TestApp) {
     .await;
 
     // The case's list shows all three (and a fourth draft), newest first.
-    let fourth = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
-    let listed = get(
-        &app,
-        &cm,
-        &format!("/api/v1/cases/{}/referrals", fixture.case_id),
-    )
-    .await;
+    let fourth = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
+    let listed = app
+        .get_json(&format!("/api/v1/cases/{}/referrals", fixture.case_id), &cm)
+        .await;
     assert_eq!(listed["total"], 4);
     assert_eq!(ids(&listed)[0], fourth["id"].as_i64().expect("id"));
     // The partner's list has no draft; the status filter works.
-    let partner_list = get(&app, &partner_token, "/api/v1/referrals").await;
+    let partner_list = app.get_json("/api/v1/referrals", &partner_token).await;
     assert_eq!(partner_list["total"], 3);
-    let only_declined = get(&app, &partner_token, "/api/v1/referrals?status=declined").await;
+    let only_declined = app
+        .get_json("/api/v1/referrals?status=declined", &partner_token)
+        .await;
     assert_eq!(
         ids(&only_declined),
         vec![declined["id"].as_i64().expect("id")]
@@ -683,12 +654,9 @@ async fn an_idempotent_retry_changes_nothing_twice(app: TestApp) {
         created.push(response.json::<Value>().await.expect("json"));
     }
     assert_eq!(created[0], created[1]);
-    let listed = get(
-        &app,
-        &cm,
-        &format!("/api/v1/cases/{}/referrals", fixture.case_id),
-    )
-    .await;
+    let listed = app
+        .get_json(&format!("/api/v1/cases/{}/referrals", fixture.case_id), &cm)
+        .await;
     assert_eq!(listed["total"], 1);
     let sent = move_to(&app, &cm, &created[0], json!({"to": "sent"})).await;
     let id = sent["id"].as_i64().expect("id");
@@ -728,19 +696,16 @@ async fn an_idempotent_retry_changes_nothing_twice(app: TestApp) {
     );
     let retry: Value = retry.json().await.expect("json");
     assert_eq!(retry, first);
-    let now = get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    let now = app.get_json(&format!("/api/v1/referrals/{id}"), &cm).await;
     assert_eq!(now["version"], 3);
     let transitions = {
         let mut conn = app.pool.get().expect("connection");
         kim_store::referrals::history(&mut conn, id).expect("history")
     };
     assert_eq!(transitions.len(), 3, "draft, sent, accepted once");
-    let history = get(
-        &app,
-        &partner_token,
-        &format!("/api/v1/referrals/{id}/history"),
-    )
-    .await;
+    let history = app
+        .get_json(&format!("/api/v1/referrals/{id}/history"), &partner_token)
+        .await;
     let statuses: Vec<&str> = history
         .as_array()
         .expect("events")
@@ -750,7 +715,9 @@ async fn an_idempotent_retry_changes_nothing_twice(app: TestApp) {
     assert_eq!(statuses, vec!["draft", "sent", "accepted"]);
     assert_eq!(history[2]["actor_kind"], "partner");
     assert!(history[2].get("actor_id").is_none(), "{history}");
-    let own_history = get(&app, &cm, &format!("/api/v1/referrals/{id}/history")).await;
+    let own_history = app
+        .get_json(&format!("/api/v1/referrals/{id}/history"), &cm)
+        .await;
     assert!(own_history[1]["actor_id"].is_i64(), "{own_history}");
 
     // The same key for another request is refused.
@@ -788,7 +755,10 @@ async fn other_case_managers_and_roles_without_case_access_see_nothing(app: Test
     let cm = app.token("case_manager").await;
     let fixture = open_case(&app, "case_manager");
     let jobcenter = organisation(&app, JOBCENTER).await;
-    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
     let id = referral["id"].as_i64().expect("id");
     let case_path = format!("/api/v1/cases/{}/referrals", fixture.case_id);
     let path = format!("/api/v1/referrals/{id}");
@@ -820,7 +790,7 @@ async fn other_case_managers_and_roles_without_case_access_see_nothing(app: Test
         .await;
     }
     // The other case manager's list does not have it; roles without case work may not list.
-    let listed = get(&app, &other, "/api/v1/referrals").await;
+    let listed = app.get_json("/api/v1/referrals", &other).await;
     assert_eq!(listed["total"], 0);
     for token in roles.split_off(1) {
         assert_problem(
@@ -831,8 +801,8 @@ async fn other_case_managers_and_roles_without_case_access_see_nothing(app: Test
     }
     // The CM coordination reads (supervision) but does not act.
     let coordination = app.token("cm_coordinator").await;
-    get(&app, &coordination, &path).await;
-    let listed = get(&app, &coordination, "/api/v1/referrals").await;
+    app.get_json(&path, &coordination).await;
+    let listed = app.get_json("/api/v1/referrals", &coordination).await;
     assert_eq!(ids(&listed), vec![id]);
     assert_problem(
         transition(
@@ -858,7 +828,7 @@ async fn other_case_managers_and_roles_without_case_access_see_nothing(app: Test
     )
     .await;
     // The owner's list has it.
-    let own = get(&app, &cm, "/api/v1/referrals").await;
+    let own = app.get_json("/api/v1/referrals", &cm).await;
     assert_eq!(ids(&own), vec![id]);
 }
 
@@ -933,7 +903,10 @@ async fn a_draft_is_changed_until_it_is_sent(app: TestApp) {
     let other = open_case(&app, "case_manager");
     let jobcenter = organisation(&app, JOBCENTER).await;
     let caritas = organisation(&app, CARITAS).await;
-    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
     let path = format!("/api/v1/referrals/{}", referral["id"]);
     let changed = json!({"recipient_organisation_id": caritas, "purpose": "Migrationsberatung",
         "shared_categories": ["residence_status"], "due_on": days_ago(-21)});
@@ -972,7 +945,7 @@ async fn a_draft_is_changed_until_it_is_sent(app: TestApp) {
     assert_eq!(body["purpose"], "Migrationsberatung");
     assert_eq!(body["message"], Value::Null);
     assert_eq!(body["status"], "draft");
-    assert_eq!(get(&app, &cm, &path).await, body);
+    assert_eq!(app.get_json(&path, &cm).await, body);
     assert_problem(
         app.put(&path, &cm, Some(1), &changed).await,
         StatusCode::PRECONDITION_FAILED,
@@ -1008,7 +981,10 @@ async fn who_may_change_a_draft(app: TestApp) {
     let cm = app.token("case_manager").await;
     let fixture = open_case(&app, "case_manager");
     let jobcenter = organisation(&app, JOBCENTER).await;
-    let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!([])).await;
+    let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .create()
+        .await;
     let path = format!("/api/v1/referrals/{}", referral["id"]);
     let body = json!({"recipient_organisation_id": jobcenter, "purpose": "Beratung"});
     let response = app
@@ -1046,7 +1022,7 @@ async fn who_may_change_a_draft(app: TestApp) {
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(get(&app, &cm, &path).await["version"], 1);
+    assert_eq!(app.get_json(&path, &cm).await["version"], 1);
 }
 
 /// POSTs a draft to `case_id` with `key`; returns the response.
@@ -1131,12 +1107,9 @@ async fn an_expired_idempotency_key_runs_afresh(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&misuse), vec!["Idempotency-Key"]);
-    let listed = get(
-        &app,
-        &cm,
-        &format!("/api/v1/cases/{}/referrals", fixture.case_id),
-    )
-    .await;
+    let listed = app
+        .get_json(&format!("/api/v1/cases/{}/referrals", fixture.case_id), &cm)
+        .await;
     assert_eq!(listed["total"], 3);
     // The key is the caller's own: without a token, 401; another case manager, 404.
     assert_problem(
@@ -1228,14 +1201,11 @@ async fn a_replay_keeps_no_personal_data_and_honours_a_revocation(app: TestApp) 
         json!(["identity", "contact"]),
     )
     .await;
-    let drafted = draft(
-        &app,
-        &cm,
-        fixture.case_id,
-        jobcenter,
-        json!(["identity", "contact"]),
-    )
-    .await;
+    let drafted = ReferralBuilder::new(&app, fixture.case_id, &cm)
+        .to(jobcenter)
+        .sharing(json!(["identity", "contact"]))
+        .create()
+        .await;
     let sent = move_to(&app, &cm, &drafted, json!({"to": "sent"})).await;
     let id = sent["id"].as_i64().expect("id");
     let accept = || {
@@ -1288,7 +1258,7 @@ async fn a_replay_keeps_no_personal_data_and_honours_a_revocation(app: TestApp) 
         !problem.to_string().contains("Amina") && !text.contains("Amina"),
         "{problem}"
     );
-    let now = get(&app, &cm, &format!("/api/v1/referrals/{id}")).await;
+    let now = app.get_json(&format!("/api/v1/referrals/{id}"), &cm).await;
     assert_eq!(
         (now["status"].as_str(), now["version"].as_i64()),
         (Some("accepted"), Some(3))
@@ -1315,12 +1285,9 @@ mod short_ttl {
         let again = post_draft(&app, &cm, fixture.case_id, "hourly-1", &body).await;
         assert_eq!(again.status(), StatusCode::CREATED);
         assert!(!replayed(&again));
-        let listed = get(
-            &app,
-            &cm,
-            &format!("/api/v1/cases/{}/referrals", fixture.case_id),
-        )
-        .await;
+        let listed = app
+            .get_json(&format!("/api/v1/cases/{}/referrals", fixture.case_id), &cm)
+            .await;
         assert_eq!(listed["total"], 2);
     }
 }
@@ -1352,7 +1319,11 @@ async fn a_partners_list_counts_and_pages_only_what_consent_still_covers(app: Te
             consent(&app, &cm, fixture.client_id, jobcenter, json!(["identity"])).await;
         }
         for _ in 0..if n == 0 { 2 } else { 1 } {
-            let referral = draft(&app, &cm, fixture.case_id, jobcenter, json!(["contact"])).await;
+            let referral = ReferralBuilder::new(&app, fixture.case_id, &cm)
+                .to(jobcenter)
+                .sharing(json!(["contact"]))
+                .create()
+                .await;
             let sent = move_to(&app, &cm, &referral, json!({"to": "sent"})).await;
             referrals.push((n, sent));
         }
@@ -1398,12 +1369,12 @@ async fn a_partners_list_counts_and_pages_only_what_consent_still_covers(app: Te
     let mut paged = Vec::new();
     let mut offset = 0;
     loop {
-        let listed = get(
-            &app,
-            &partner_token,
-            &format!("/api/v1/referrals?limit=2&offset={offset}"),
-        )
-        .await;
+        let listed = app
+            .get_json(
+                &format!("/api/v1/referrals?limit=2&offset={offset}"),
+                &partner_token,
+            )
+            .await;
         assert_eq!(listed["total"], 9, "offset {offset}");
         assert_eq!(listed["limit"], 2);
         assert_eq!(listed["offset"], offset);
@@ -1421,32 +1392,35 @@ async fn a_partners_list_counts_and_pages_only_what_consent_still_covers(app: Te
     assert_eq!(paged, expected);
     // One page with everything, and the status filter on top of consent: the accepted
     // referral of client 4 is hidden, that of client 3 is not.
-    let whole = get(&app, &partner_token, "/api/v1/referrals?limit=200").await;
+    let whole = app
+        .get_json("/api/v1/referrals?limit=200", &partner_token)
+        .await;
     assert_eq!(ids(&whole), expected);
     assert!(whole["next"].is_null());
-    let accepted = get(&app, &partner_token, "/api/v1/referrals?status=accepted").await;
+    let accepted = app
+        .get_json("/api/v1/referrals?status=accepted", &partner_token)
+        .await;
     assert_eq!(accepted["total"], 1);
     let client_3 = referrals
         .iter()
         .find(|(n, _)| *n == 3)
         .map(|(_, r)| r["id"].as_i64().expect("id"));
     assert_eq!(ids(&accepted), client_3.into_iter().collect::<Vec<_>>());
-    let sent = get(
-        &app,
-        &partner_token,
-        "/api/v1/referrals?status=sent&limit=5",
-    )
-    .await;
+    let sent = app
+        .get_json("/api/v1/referrals?status=sent&limit=5", &partner_token)
+        .await;
     assert_eq!(sent["total"], 8);
     assert_eq!(sent["next"], 5);
     assert_eq!(ids(&sent).len(), 5);
     // Past the end: an empty page with the exact total.
-    let past = get(&app, &partner_token, "/api/v1/referrals?offset=9").await;
+    let past = app
+        .get_json("/api/v1/referrals?offset=9", &partner_token)
+        .await;
     assert_eq!(past["total"], 9);
     assert!(ids(&past).is_empty());
 
     // The case side sees every referral, whatever the consents say now.
-    let own = get(&app, &cm, "/api/v1/referrals?limit=200").await;
+    let own = app.get_json("/api/v1/referrals?limit=200", &cm).await;
     assert_eq!(own["total"], 13);
     assert_eq!(ids(&own), everything);
 

@@ -1,0 +1,130 @@
+//! For each versioned operation of the table, a fresh object and the change sent to it.
+
+mod case_work;
+mod reference;
+
+use kim_tests::{Method, TestApp};
+use serde_json::Value;
+
+use super::OUTSIDER;
+
+/// A versioned operation: `{id}` in `operation` and `read` stands for the object's id.
+#[derive(Clone, Copy, Debug)]
+pub enum Resource {
+    CaseUpdate,
+    CaseTransition,
+    CaseReassignment,
+    ClientUpdate,
+    ReferralUpdate,
+    ReferralTransition,
+    ReferralDeletion,
+    GoalUpdate,
+    ContactUpdate,
+    GapStep,
+    OfferUpdate,
+    OfferDeletion,
+    OrganisationUpdate,
+    MunicipalityUpdate,
+    MunicipalityDeletion,
+    SocialAreaUpdate,
+    ActivityUpdate,
+    ActivityDeletion,
+    RoadmapItemUpdate,
+    RoadmapItemDeletion,
+    IntakeRuleUpdate,
+    BodyUpdate,
+    BodyDeletion,
+    MeetingUpdate,
+    MeetingDeletion,
+    AgreementUpdate,
+    AgreementTransition,
+    PositionUpdate,
+    PositionTransition,
+    ProgrammeDocumentUpdate,
+    UserUpdate,
+    ConferenceUpdate,
+    CourseUpdate,
+    SocialAreaDeletion,
+    IntakeRuleDeletion,
+    OrganisationDeletion,
+    QuestionnaireUpdate,
+    QuestionnaireDeletion,
+}
+
+/// A fresh object and the change that the table sends to it.
+pub struct Target {
+    pub method: Method,
+    /// The path of the change, with `{id}` for the object's id.
+    pub operation: &'static str,
+    /// The path that shows the object's `version`, with `{id}`.
+    pub read: &'static str,
+    pub id: i64,
+    /// A caller who may make the change (and read the object).
+    pub token: String,
+    pub body: Option<Value>,
+    /// A caller who may not see this object, where objects have per-object visibility.
+    pub outsider: Option<String>,
+}
+
+/// What every object maker needs: the app, tokens of the admin and the coordinator, and the
+/// outsider of the resource (if any).
+pub struct Context<'a> {
+    pub app: &'a TestApp,
+    pub admin: String,
+    pub coordinator: String,
+    outsider: Option<String>,
+}
+
+impl Context<'_> {
+    pub async fn organisation(&self, name: &str) -> i64 {
+        self.app.id_of("organisations", name, &self.admin).await
+    }
+
+    pub async fn municipality(&self, name: &str) -> i64 {
+        self.app.id_of("municipalities", name, &self.admin).await
+    }
+
+    pub fn target(
+        &self,
+        method: Method,
+        operation: &'static str,
+        read: &'static str,
+        id: i64,
+        token: &str,
+        body: Option<Value>,
+    ) -> Target {
+        Target {
+            method,
+            operation,
+            read,
+            id,
+            token: token.into(),
+            body,
+            outsider: self.outsider.clone(),
+        }
+    }
+}
+
+/// Makes a fresh object for `resource`.
+pub async fn target(app: &TestApp, resource: Resource) -> Target {
+    use Resource::*;
+    let outsider = match resource {
+        CaseUpdate | CaseTransition | ClientUpdate | ReferralUpdate | ReferralTransition
+        | ReferralDeletion | GoalUpdate | ContactUpdate | ConferenceUpdate => {
+            Some(app.token_of(OUTSIDER).await)
+        }
+        _ => None,
+    };
+    let ctx = Context {
+        app,
+        admin: app.token("admin").await,
+        coordinator: app.token("coordinator").await,
+        outsider,
+    };
+    match resource {
+        CaseUpdate | CaseTransition | CaseReassignment | ClientUpdate | ReferralUpdate
+        | ReferralTransition | ReferralDeletion | GoalUpdate | ContactUpdate | ConferenceUpdate
+        | GapStep | OfferUpdate | OfferDeletion => case_work::target(&ctx, resource).await,
+        _ => reference::target(&ctx, resource).await,
+    }
+}

@@ -1,0 +1,96 @@
+//! `GapBuilder`: a systematic gap reported by a case manager and moved through its steps.
+
+use serde_json::{json, Value};
+
+use crate::{StatusCode, TestApp};
+
+/// A gap report body titled `title`, naming `case_ids`.
+pub fn new_gap(title: &str, case_ids: &[i64]) -> Value {
+    json!({"title": title, "description": "Families are turned away by daycare centres",
+        "topic": "early_childhood", "legal_domains": ["sgb_viii", "aufenthg"],
+        "target_groups": ["Families with a Duldung"],
+        "report": {"text": "Three families this month", "case_ids": case_ids}})
+}
+
+pub struct GapBuilder<'a> {
+    app: &'a TestApp,
+    reporter: String,
+    body: Value,
+    reports_by: Vec<String>,
+    steps: Vec<(String, String, Value)>,
+}
+
+impl<'a> GapBuilder<'a> {
+    /// A gap "Kita places" reported by the demo `case_manager`.
+    pub fn new(app: &'a TestApp) -> Self {
+        GapBuilder {
+            app,
+            reporter: "case_manager".into(),
+            body: new_gap("Kita places", &[]),
+            reports_by: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    pub fn reported_by(mut self, username: &str) -> Self {
+        self.reporter = username.into();
+        self
+    }
+
+    /// The whole report body (see [`new_gap`]).
+    pub fn with_body(mut self, body: Value) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// A further report ("Same here") by `username` after the first.
+    pub fn also_reported_by(mut self, username: &str) -> Self {
+        self.reports_by.push(username.into());
+        self
+    }
+
+    /// A step (`escalate`, `forward`, `mandate`…) taken by `username` with `body`, in order.
+    pub fn step(mut self, name: &str, username: &str, body: Value) -> Self {
+        self.steps.push((name.into(), username.into(), body));
+        self
+    }
+
+    /// Reports the gap (asserting 201), adds the further reports, takes the steps (each
+    /// asserting 200 at the gap's current version); returns the gap as the reporter reads it
+    /// when no step was taken, else as the last step answered.
+    pub async fn create(self) -> Value {
+        let token = self.app.token_of(&self.reporter).await;
+        let response = self.app.post("/api/v1/gaps", &token, &self.body).await;
+        let status = response.status();
+        assert!(response.headers().contains_key("location"));
+        let mut gap: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "reporting a gap: {gap}");
+        let path = format!("/api/v1/gaps/{}", gap["id"]);
+        for username in &self.reports_by {
+            let other = self.app.token_of(username).await;
+            self.app
+                .post_json(
+                    &format!("{path}/reports"),
+                    &other,
+                    &json!({"text": "Same here"}),
+                )
+                .await;
+        }
+        if !self.reports_by.is_empty() {
+            gap = self.app.get_json(&path, &token).await;
+        }
+        for (name, username, body) in &self.steps {
+            let actor = self.app.token_of(username).await;
+            gap = self
+                .app
+                .post_json_if_match(
+                    &format!("{path}/{name}"),
+                    &actor,
+                    super::version(&gap),
+                    body,
+                )
+                .await;
+        }
+        gap
+    }
+}
