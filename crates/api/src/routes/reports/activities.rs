@@ -1,21 +1,17 @@
 //! `GET /reports/activities`: public relations and reports to bodies per kind and quarter.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::Datelike;
 use kim_domain::activity::{quarter_of, ActivityKind};
-use kim_domain::report::query::ReportFormat;
 use kim_domain::Action;
 use kim_store::activities as store;
-use kim_store::clock;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::answer::respond;
-use super::query::{accept, domain_error};
+use super::query::yearly_table;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
 use crate::render::{Section, Sheet};
 use crate::server::AppState;
 use crate::ApiError;
@@ -90,36 +86,12 @@ pub async fn activities_report(
     query: web::Query<ActivitiesQuery>,
     http: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = Vec::new();
-    let year = match query.year.as_deref() {
-        None => Some(clock::now().date().year()),
-        Some(y) => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (1990..=2100).contains(y))
-            .or_else(|| {
-                errors.push(FieldError::new(
-                    "year",
-                    "must be a year between 1990 and 2100",
-                ));
-                None
-            }),
-    };
-    let format = ReportFormat::choose(query.format.as_deref(), accept(&http).as_deref())
-        .map_err(|e| errors.push(domain_error(e)))
-        .ok();
-    if format == Some(ReportFormat::Svg) {
-        errors.push(FieldError::new(
-            "format",
-            "this report has no chart; use json or csv",
-        ));
-    }
-    let (Some(year), Some(format)) = (year, format) else {
-        return Err(ApiError::Validation(errors));
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let (year, format) = yearly_table(
+        query.year.as_deref(),
+        query.format.as_deref(),
+        &http,
+        "this report has no chart; use json or csv",
+    )?;
     let counts = state
         .db
         .read_with(caller, move |conn, who| {

@@ -8,7 +8,7 @@ use kim_domain::funding::{self, StaffingLine};
 use kim_domain::office_outcome::OutcomeCounts;
 use kim_domain::qualification::{protect_completion, Completion, ShownCompletion};
 use kim_domain::report::disclosure::{self, shown};
-use kim_domain::report::query::{Period, ReferralDimension, ReportFormat};
+use kim_domain::report::query::{Period, ReferralDimension};
 use kim_domain::report::table::{self, Table};
 use kim_store::clock;
 use kim_store::reports as store;
@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 
 use super::activities::per_kind;
 use super::answer::{count_json, respond, text, ProgrammeReport};
-use super::query::{accept, domain_error, run};
+use super::query::{run, yearly_table};
 use super::referrals::by_recipient;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
@@ -94,36 +94,18 @@ pub async fn programme_report(
     query: web::Query<ProgrammeQuery>,
     http: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = Vec::new();
-    let year = match query.year.as_deref() {
-        None => Some(clock::now().date().year()),
-        Some(y) => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (1990..=2100).contains(y))
-            .or_else(|| {
-                errors.push(FieldError::new(
-                    "year",
-                    "must be a year between 1990 and 2100",
-                ));
-                None
-            }),
+    let (year, format) = yearly_table(
+        query.year.as_deref(),
+        query.format.as_deref(),
+        &http,
+        "the programme report has no chart; use json or csv",
+    )?;
+    let Some(period) = Period::year(year) else {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "year",
+            "must be a year between 1990 and 2100",
+        )]));
     };
-    let format = ReportFormat::choose(query.format.as_deref(), accept(&http).as_deref())
-        .map_err(|e| errors.push(domain_error(e)))
-        .ok();
-    if format == Some(ReportFormat::Svg) {
-        errors.push(FieldError::new(
-            "format",
-            "the programme report has no chart; use json or csv",
-        ));
-    }
-    let (Some(period), Some(format)) = (year.and_then(Period::year), format) else {
-        return Err(ApiError::Validation(errors));
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
     let in_year = period.from.year();
     let (
         (cases, people, referrals, goals, gaps, programme, funding),

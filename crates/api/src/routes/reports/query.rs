@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use kim_domain::report::query::{parse_dimensions, Period, ReportFormat};
 use kim_domain::{Action, Principal};
 use kim_store::reports::Scope;
@@ -58,6 +58,42 @@ fn date(
     parse_date(text)
         .map_err(|message| errors.push(FieldError::new(field, message)))
         .ok()
+}
+
+/// The parameters of a yearly report without a chart (`year`, default this year; `format`
+/// json or csv, or the `Accept` header): both, or 422 naming every field that is wrong.
+/// `no_chart` is the message for `format=svg`.
+pub(super) fn yearly_table(
+    year: Option<&str>,
+    format: Option<&str>,
+    http: &HttpRequest,
+    no_chart: &str,
+) -> Result<(i32, ReportFormat), ApiError> {
+    let mut errors = Vec::new();
+    let year = match year {
+        None => Some(clock::now().date().year()),
+        Some(y) => y
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1990..=2100).contains(y))
+            .or_else(|| {
+                errors.push(FieldError::new(
+                    "year",
+                    "must be a year between 1990 and 2100",
+                ));
+                None
+            }),
+    };
+    let format = ReportFormat::choose(format, accept(http).as_deref())
+        .map_err(|e| errors.push(domain_error(e)))
+        .ok();
+    if format == Some(ReportFormat::Svg) {
+        errors.push(FieldError::new("format", no_chart));
+    }
+    match (year, format) {
+        (Some(year), Some(format)) if errors.is_empty() => Ok((year, format)),
+        _ => Err(ApiError::Validation(errors)),
+    }
 }
 
 pub(super) fn domain_error(e: kim_domain::field::FieldError) -> FieldError {
