@@ -2,7 +2,9 @@
 //! publicity allowed them, the body kind `political_committee`, and the report per quarter.
 
 use diesel::RunQueryDsl;
-use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use kim_tests::{
+    assert_problem, backend_tests, error_fields, expect_problem, Method, StatusCode, TestApp,
+};
 use serde_json::{json, Value};
 
 backend_tests!(
@@ -10,6 +12,7 @@ backend_tests!(
     record_change_and_delete_with_if_match,
     linked_results_must_have_been_released_for_the_kind,
     bad_input_and_refusals_change_nothing,
+    yearly_reports_name_a_bad_year_and_format,
 );
 
 async fn json_of(response: reqwest::Response, status: StatusCode) -> Value {
@@ -365,4 +368,49 @@ async fn bad_input_and_refusals_change_nothing(app: TestApp) {
     )
     .await;
     assert_eq!(unchanged["version"], 1);
+}
+
+/// The two yearly reports without a chart (activities, programme) take the same `year` and
+/// `format`: a 422 names every wrong one, and `format=svg` says there is no chart.
+async fn yearly_reports_name_a_bad_year_and_format(app: TestApp) {
+    let analyst = app.token("analyst").await;
+    for (report, no_chart) in [
+        ("activities", "this report has no chart; use json or csv"),
+        (
+            "programme",
+            "the programme report has no chart; use json or csv",
+        ),
+    ] {
+        let url = |query: &str| format!("/api/v1/reports/{report}?{query}");
+        for year in ["1989", "2101", "twenty", ""] {
+            let problem = expect_problem(
+                app.get(&url(&format!("year={year}")), &analyst).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+            )
+            .await;
+            assert_eq!(error_fields(&problem), ["year"], "{report} year={year}");
+            assert_eq!(
+                problem["errors"][0]["message"],
+                "must be a year between 1990 and 2100"
+            );
+        }
+        let problem = expect_problem(
+            app.get(&url("year=2021&format=svg"), &analyst).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        )
+        .await;
+        assert_eq!(error_fields(&problem), ["format"], "{report}");
+        assert_eq!(problem["errors"][0]["message"], no_chart);
+        let problem = expect_problem(
+            app.get(&url("year=1800&format=pdf"), &analyst).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        )
+        .await;
+        assert_eq!(error_fields(&problem), ["format", "year"], "{report}");
+        let ok = app.get(&url("year=2021&format=csv"), &analyst).await;
+        assert_eq!(ok.status(), StatusCode::OK, "{report}");
+    }
 }
