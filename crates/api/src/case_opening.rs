@@ -3,11 +3,6 @@
 //! `POST /cases` and the acceptance of an intake request both open cases through
 //! [`open_in`], so every case rule holds for both; changing a case reuses its checks.
 
-use crate::auth::Authenticated;
-use crate::case_access::{audit, client_for};
-use crate::error::{invalid_fields, FieldError, OrUnknown};
-use crate::views::case::{CaseClient, CaseInput};
-use crate::ApiError;
 use chrono::NaiveDate;
 use kim_domain::access::{check_case_worker, opening_assignment, Access};
 use kim_domain::audit::{AuditObject, AuditVerb};
@@ -20,6 +15,12 @@ use kim_domain::eligibility::{
 };
 use kim_store::cases::{self as store, CaseData, Intake};
 use kim_store::clients::{self, NamedClient};
+
+use crate::auth::Authenticated;
+use crate::case_access::{audit, client_for};
+use crate::error::{invalid_fields, FieldError, OrUnknown};
+use crate::views::case::{CaseClient, CaseInput};
+use crate::ApiError;
 
 /// The days a case's checks look at.
 pub(crate) struct IntakeDays {

@@ -1,10 +1,11 @@
 //! Which positions a caller may read: everything with `read_steering`, their own with
 //! `read_own_position`, 404 for another's.
 
+use kim_domain::access::{position_scope, PositionScope};
+use kim_store::positions as store;
+
 use crate::auth::Authenticated;
 use crate::ApiError;
-use kim_domain::access::{position_scope, PositionScope};
-use kim_store::positions::{self as store};
 
 /// What `who` may read: everything with `read_steering`, their own with `read_own_position`.
 pub(crate) fn readable_scope(who: &Authenticated) -> Result<Option<i64>, ApiError> {

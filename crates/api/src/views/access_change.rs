@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use kim_domain::access_change::{AccessChangeKind, AccessChangeStatus};
 use kim_domain::Role;
-use kim_store::access_changes::{self as store};
+use kim_store::access_changes as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -1,11 +1,12 @@
 //! An audit event as the API shows it, and the query that filters them.
 
-use crate::routes::trimmed;
-use crate::{page_type, ApiError};
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_store::audit::{self as store, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use crate::routes::trimmed;
+use crate::{page_type, ApiError};
 
 /// Protokolleintrag (audit event).
 #[derive(Debug, Serialize, ToSchema)]

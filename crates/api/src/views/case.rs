@@ -1,15 +1,16 @@
 //! A case (Fall) as the API shows it, and the body that opens or changes one.
 
-use crate::views::client::ClientInput;
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::case::{
     CaseStatus, CloseReason, IntakeChannel, OtherCaseManagement, TargetGroup, Topic,
 };
 use kim_domain::reference::LegalDomain;
-use kim_store::cases::{self as store};
+use kim_store::cases as store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
+
+use crate::views::client::ClientInput;
 
 /// Fall (case): one or more clients worked with across legal domains.
 #[derive(Debug, Serialize, ToSchema)]

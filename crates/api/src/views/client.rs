@@ -1,13 +1,14 @@
 //! A client (Klient/in) as the API shows it, and the body that records one (also inside a case).
 
-use crate::error::{invalid_fields, FieldError};
-use crate::routes::trimmed;
 use chrono::{DateTime, Datelike, Utc};
 use kim_domain::client::{check_year_of_birth, HouseholdLink, HouseholdLinkKind, ResidenceStatus};
 use kim_store::clients::{self as store, ClientData};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
+
+use crate::error::{invalid_fields, FieldError};
+use crate::routes::trimmed;
 
 /// A household link of a client.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,7 +1,7 @@
 //! A case conference (Fallkonferenz) as the API shows it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_store::conferences::{self as store};
+use kim_store::conferences as store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;

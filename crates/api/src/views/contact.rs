@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::help_plan::ContactKind;
-use kim_store::contacts::{self as store};
+use kim_store::contacts as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 

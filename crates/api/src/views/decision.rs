@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use kim_domain::body::DecisionOutcome;
-use kim_store::bodies::{self as store};
+use kim_store::bodies as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 

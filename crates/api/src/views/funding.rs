@@ -3,7 +3,7 @@
 
 use kim_domain::funding::{FundedPosition, FundingItem, Rate, Summary};
 use kim_domain::staffing::Module;
-use kim_store::funding_rates::{self};
+use kim_store::funding_rates;
 use kim_store::positions;
 use kim_store::StoreError;
 use serde::Serialize;

@@ -1,6 +1,5 @@
 //! A systematic gap (systematische Lücke) as the API shows it, with everything its steps recorded.
 
-use crate::views::decision::Decision;
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::staff_name_visible;
 use kim_domain::gap::{FeedbackRating, GapStage, GapStep, Publicity};
@@ -10,6 +9,8 @@ use kim_store::gaps as store;
 use kim_store::{gap_steps, DbConn, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::views::decision::Decision;
 
 /// One piece of evidence (Meldung).
 #[derive(Debug, Serialize, ToSchema)]

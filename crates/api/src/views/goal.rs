@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::case::Topic;
 use kim_domain::help_plan::GoalStatus;
-use kim_store::goals::{self as store};
+use kim_store::goals as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -5,7 +5,7 @@ use kim_domain::case::Topic;
 use kim_domain::client::ResidenceStatus;
 use kim_domain::intake_request::{IntakeAccess, IntakeRequestStatus};
 use kim_domain::offer::LanguageCode;
-use kim_store::intake_requests::{self as store};
+use kim_store::intake_requests as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kim_domain::reference::RhineSide;
 use kim_domain::survey::{RespondentKind, ResponseStatus};
-use kim_store::surveys::campaigns::{self as store};
+use kim_store::surveys::campaigns as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 
