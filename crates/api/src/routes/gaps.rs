@@ -24,7 +24,7 @@ use super::{not_blank, trimmed};
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, case_for};
 use crate::error::error_sets as sets;
-use crate::error::{invalid_fields, FieldError};
+use crate::error::{invalid_fields, FieldError, OrUnknown};
 use crate::http::precondition::{created_versioned, ok_versioned};
 use crate::server::AppState;
 use crate::views::gap::{load_gap, next_steps, Gap, NextStep, Solution};
@@ -228,20 +228,17 @@ impl GapInput {
 fn visible_cases(
     conn: &mut DbConn,
     who: &Authenticated,
-    field: &str,
+    field: &'static str,
     case_ids: &[i64],
 ) -> Result<Vec<String>, ApiError> {
     case_ids
         .iter()
         .map(|case_id| {
+            // Reading is refused only as 404 (never 403), which `or_unknown` turns into the
+            // same 422 for a case that does not exist.
             case_for(conn, who, *case_id, Access::Read)
                 .map(|case| case.lead_client_reference)
-                .map_err(|e| match e {
-                    ApiError::NotFound | ApiError::Forbidden(_) => {
-                        ApiError::reference(field, format!("no case {case_id} that you may see"))
-                    }
-                    other => other,
-                })
+                .or_unknown(field, format!("no case {case_id} that you may see"))
         })
         .collect()
 }
