@@ -355,16 +355,7 @@ pub async fn create_rate(
     params(("id" = i64, Path, description = "Rate id"), ("If-Match" = String, Header, description = "ETag of the version you edited")),
     responses(
     (status = 200, description = "The rate", body = FundingRate, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[put("/funding/rates/{id}")]
 pub async fn update_rate(

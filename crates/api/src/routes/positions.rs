@@ -17,7 +17,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::{Authenticated, Caller};
 use crate::error::error_sets as sets;
-use crate::error::{invalid_fields, responses as err, FieldError};
+use crate::error::{invalid_fields, FieldError};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::position_access::{readable, readable_scope};
@@ -432,16 +432,7 @@ pub struct PositionTransitionInput {
     params(("id" = i64, Path, description = "Position id"), ("If-Match" = String, Header, description = "ETag of the version you saw")),
     responses(
     (status = 200, description = "The position in its new phase", body = Position, headers(("ETag" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 409, response = err::Conflict),
-    (status = 412, response = err::PreconditionFailed),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 428, response = err::PreconditionRequired),
-    (status = 503, response = err::Unavailable),
+    sets::ReplaceErrors,
 ), security(("bearer" = [])))]
 #[post("/positions/{id}/transitions")]
 pub async fn transition_position(
