@@ -196,6 +196,22 @@ fn visible(
     Ok(shown(referral, client, access, categories, case_content))
 }
 
+/// The referral `id` as the caller may see it (404 otherwise), with its `referral.read` audit
+/// event naming the client: a single read, its history and an idempotent replay.
+fn read_visible(conn: &mut DbConn, who: &Authenticated, id: i64) -> Result<Visible, ApiError> {
+    let referral = store::find(conn, id)?;
+    let shown = visible(conn, who, referral)?;
+    audit(
+        conn,
+        who,
+        AuditObject::Referral,
+        AuditVerb::Read,
+        Some(id),
+        Some(&shown.client_reference),
+    )?;
+    Ok(shown)
+}
+
 /// An item of a list page as the caller may see it, by the same rules as [`visible`], from what
 /// the store loaded for the whole page; `None` if the caller may not see it (the store's scope
 /// and consent filter agree with the rules, so this does not happen).
@@ -306,16 +322,7 @@ fn replayed_referral(
     who: &Authenticated,
     first: &RememberedResponse,
 ) -> Result<Answer<Referral>, ApiError> {
-    let referral = store::find(conn, first.resource_id)?;
-    let shown = visible(conn, who, referral)?;
-    audit(
-        conn,
-        who,
-        AuditObject::Referral,
-        AuditVerb::Read,
-        Some(shown.referral.id),
-        Some(&shown.client_reference),
-    )?;
+    let shown = read_visible(conn, who, first.resource_id)?;
     Ok(Answer {
         status: StatusCode::from_u16(first.status_code).unwrap_or(StatusCode::OK),
         version: shown.referral.version,
@@ -623,16 +630,7 @@ pub async fn get_referral(
     let shown = state
         .db
         .write_with_denied(caller, (AuditObject::Referral, id), move |conn, who| {
-            let referral = store::find(conn, id)?;
-            let shown = visible(conn, who, referral)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Referral,
-                AuditVerb::Read,
-                Some(id),
-                Some(&shown.client_reference),
-            )?;
+            let shown = read_visible(conn, who, id)?;
             Ok::<_, ApiError>(shown.referral)
         })
         .await?;
@@ -790,16 +788,7 @@ pub async fn referral_history(
     let events = state
         .db
         .write_with_denied(caller, (AuditObject::Referral, id), move |conn, who| {
-            let referral = store::find(conn, id)?;
-            let shown = visible(conn, who, referral)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Referral,
-                AuditVerb::Read,
-                Some(id),
-                Some(&shown.client_reference),
-            )?;
+            let shown = read_visible(conn, who, id)?;
             let case_side = !shown.access.limited_to_consented_categories();
             let events = store::history(conn, id)?
                 .into_iter()
