@@ -6,7 +6,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::{MunicipalityKind, RhineSide};
 
 use crate::connection::MultiBackend;
-use crate::error::{expect_version, StoreResult};
+use crate::error::{expect_version, returned_or_stale, StoreResult};
 use crate::schema::{lower, municipalities, organisation_municipalities};
 use crate::{clock, DbConn, Direction, Listed, StoreError};
 
@@ -252,13 +252,8 @@ pub fn update(
     .get_result::<MunicipalityRow>(conn)
     .optional()
     .map_err(|e| StoreError::from(e).on_field("name"))?;
-    match updated {
-        Some(row) => row.try_into(),
-        // The version check above passed, so another writer changed it in between.
-        None => Err(StoreError::StaleVersion {
-            current: find(conn, id)?.version,
-        }),
-    }
+    // The version check above passed, so no row means another writer changed it in between.
+    returned_or_stale(updated, || Ok(find(conn, id)?.version))?.try_into()
 }
 
 /// Deletes if `expected_version` is current and no organisation serves it.
