@@ -4,7 +4,7 @@
 //! changes nothing (the object keeps its version).
 //!
 //! Not yet in the table (their own files check If-Match): clearing records (two ids in the
-//! path, version 0 before the first save), campaigns, need scores, survey responses and
+//! path, version 0 before the first save), need scores, survey responses and
 //! questionnaire versions, legal holds and erasure, course participations, funding rates and
 //! retention rules (no single GET to read the version back), the gap steps other than
 //! `escalate`, intake-request decisions, office outcomes, residence-request moves, adopting a
@@ -91,6 +91,8 @@ async fn planning_answers_the_precondition_contract(app: TestApp) {
         Resource::CourseUpdate,
         Resource::QuestionnaireUpdate,
         Resource::QuestionnaireDeletion,
+        Resource::CampaignUpdate,
+        Resource::CampaignDeletion,
     ] {
         check(&app, resource).await;
     }

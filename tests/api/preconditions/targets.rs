@@ -49,6 +49,8 @@ pub enum Resource {
     OrganisationDeletion,
     QuestionnaireUpdate,
     QuestionnaireDeletion,
+    CampaignUpdate,
+    CampaignDeletion,
 }
 
 /// A fresh object and the change that the table sends to it.

@@ -359,6 +359,41 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 ),
             }
         }
+        CampaignUpdate | CampaignDeletion => {
+            // A draft campaign on the questionnaire version of the demo county's campaign.
+            let demo = app.get_json("/api/v1/campaigns", &ctx.coordinator).await;
+            let version_id = demo["items"][0]["questionnaire_version_id"].clone();
+            let body = json!({"questionnaire_version_id": version_id,
+                "title": format!("Entwurf {resource:?}"), "opens_on": "2030-01-01",
+                "closes_on": "2030-01-31"});
+            let created = app
+                .post_created("/api/v1/campaigns", &ctx.coordinator, &body)
+                .await;
+            let path = "/api/v1/campaigns/{id}";
+            match resource {
+                CampaignUpdate => {
+                    let mut changed = body.clone();
+                    changed["status"] = json!("draft");
+                    changed["closes_on"] = json!("2030-02-28");
+                    ctx.target(
+                        Method::PUT,
+                        path,
+                        path,
+                        id(&created),
+                        &ctx.coordinator,
+                        Some(changed),
+                    )
+                }
+                _ => ctx.target(
+                    Method::DELETE,
+                    path,
+                    path,
+                    id(&created),
+                    &ctx.coordinator,
+                    None,
+                ),
+            }
+        }
         _ => unreachable!("{resource:?} is not reference"),
     }
 }
