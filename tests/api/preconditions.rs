@@ -7,7 +7,7 @@
 //! path, version 0 before the first save), need scores, survey responses and
 //! questionnaire versions, legal holds and erasure, course participations, funding rates and
 //! retention rules (no single GET to read the version back), the gap steps other than
-//! `escalate`, intake-request decisions, office outcomes, residence-request moves, adopting a
+//! `escalate`, intake-request decisions, office outcomes, adopting a
 //! programme document, and deleting a webhook.
 
 mod targets;
@@ -41,6 +41,7 @@ async fn case_work_answers_the_precondition_contract(app: TestApp) {
         Resource::GoalUpdate,
         Resource::ContactUpdate,
         Resource::ConferenceUpdate,
+        Resource::ResidenceRequestTransition,
     ] {
         check(&app, resource).await;
     }

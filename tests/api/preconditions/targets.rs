@@ -51,6 +51,7 @@ pub enum Resource {
     QuestionnaireDeletion,
     CampaignUpdate,
     CampaignDeletion,
+    ResidenceRequestTransition,
 }
 
 /// A fresh object and the change that the table sends to it.
@@ -111,10 +112,16 @@ impl Context<'_> {
 pub async fn target(app: &TestApp, resource: Resource) -> Target {
     use Resource::*;
     let outsider = match resource {
-        CaseUpdate | CaseTransition | ClientUpdate | ReferralUpdate | ReferralTransition
-        | ReferralDeletion | GoalUpdate | ContactUpdate | ConferenceUpdate => {
-            Some(app.token_of(OUTSIDER).await)
-        }
+        CaseUpdate
+        | CaseTransition
+        | ClientUpdate
+        | ReferralUpdate
+        | ReferralTransition
+        | ReferralDeletion
+        | GoalUpdate
+        | ContactUpdate
+        | ConferenceUpdate
+        | ResidenceRequestTransition => Some(app.token_of(OUTSIDER).await),
         _ => None,
     };
     let ctx = Context {
@@ -124,9 +131,20 @@ pub async fn target(app: &TestApp, resource: Resource) -> Target {
         outsider,
     };
     match resource {
-        CaseUpdate | CaseTransition | CaseReassignment | ClientUpdate | ReferralUpdate
-        | ReferralTransition | ReferralDeletion | GoalUpdate | ContactUpdate | ConferenceUpdate
-        | GapStep | OfferUpdate | OfferDeletion => case_work::target(&ctx, resource).await,
+        CaseUpdate
+        | CaseTransition
+        | CaseReassignment
+        | ClientUpdate
+        | ReferralUpdate
+        | ReferralTransition
+        | ReferralDeletion
+        | GoalUpdate
+        | ContactUpdate
+        | ConferenceUpdate
+        | GapStep
+        | OfferUpdate
+        | OfferDeletion
+        | ResidenceRequestTransition => case_work::target(&ctx, resource).await,
         _ => reference::target(&ctx, resource).await,
     }
 }

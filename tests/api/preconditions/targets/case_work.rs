@@ -178,6 +178,45 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 Some(body),
             )
         }
+        ResidenceRequestTransition => {
+            let case = CaseBuilder::new(app).create().await;
+            let office = {
+                let mut conn = app.pool.get().expect("connection");
+                kim_store::users::find_by_username(&mut conn, "immigration_officer")
+                    .expect("query")
+                    .and_then(|user| user.organisation_id)
+                    .expect("the demo immigration office")
+            };
+            let given_on = chrono::Utc::now().date_naive() - chrono::Duration::days(3);
+            app.post_created(
+                &format!("/api/v1/clients/{}/consents", case.lead_client_id),
+                &case.token,
+                &json!({"recipient_organisation_ids": [office], "purposes": ["residence_law_request"],
+                    "categories": ["identity", "residence_status"], "given_on": given_on}),
+            )
+            .await;
+            let request = app
+                .post_created(
+                    &format!("/api/v1/cases/{}/residence-requests", case.id),
+                    &case.token,
+                    &json!({"client_id": case.lead_client_id, "office_organisation_id": office,
+                        "question": "Does § 25b apply?", "shared_categories": ["residence_status"]}),
+                )
+                .await;
+            let (path, read) = (
+                "/api/v1/residence-requests/{id}/transitions",
+                "/api/v1/residence-requests/{id}",
+            );
+            let body = json!({"to": "withdrawn"});
+            ctx.target(
+                Method::POST,
+                path,
+                read,
+                id(&request),
+                &case.token,
+                Some(body),
+            )
+        }
         _ => unreachable!("{resource:?} is not case_work"),
     }
 }
