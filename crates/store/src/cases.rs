@@ -522,6 +522,38 @@ pub struct Intake {
     pub justification: Option<String>,
 }
 
+/// The columns what a case is about and the intake verdict fill, alike when a case is opened
+/// and when it is changed.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+struct CaseColumns<'a> {
+    lead_client_id: i64,
+    municipality_id: i64,
+    target_group: &'static str,
+    intake_channel: &'static str,
+    referred_by_organisation_id: Option<i64>,
+    arrived_on: Option<NaiveDate>,
+    other_case_management: String,
+    eligible: bool,
+    eligibility_justification: Option<&'a str>,
+}
+
+impl<'a> CaseColumns<'a> {
+    fn new(data: &CaseData, intake: &'a Intake) -> Self {
+        CaseColumns {
+            lead_client_id: data.lead_client_id,
+            municipality_id: data.municipality_id,
+            target_group: data.target_group.as_str(),
+            intake_channel: data.intake_channel.as_str(),
+            referred_by_organisation_id: data.referred_by_organisation_id,
+            arrived_on: data.arrived_on,
+            other_case_management: join(&data.other_case_management, OtherCaseManagement::as_str),
+            eligible: intake.eligible,
+            eligibility_justification: intake.justification.as_deref(),
+        }
+    }
+}
+
 /// Opens a case in status `intake` on `opened_on`, assigned to `assigned_user_id`.
 pub fn insert(
     conn: &mut DbConn,
@@ -540,20 +572,9 @@ pub fn insert(
     let now = clock::now();
     let id: i64 = diesel::insert_into(cases::table)
         .values((
-            cases::lead_client_id.eq(data.lead_client_id),
+            CaseColumns::new(data, intake),
             cases::assigned_user_id.eq(assigned_user_id),
             cases::deputy_user_id.eq(deputy_user_id),
-            cases::municipality_id.eq(data.municipality_id),
-            cases::target_group.eq(data.target_group.as_str()),
-            cases::intake_channel.eq(data.intake_channel.as_str()),
-            cases::referred_by_organisation_id.eq(data.referred_by_organisation_id),
-            cases::arrived_on.eq(data.arrived_on),
-            cases::other_case_management.eq(join(
-                &data.other_case_management,
-                OtherCaseManagement::as_str,
-            )),
-            cases::eligible.eq(intake.eligible),
-            cases::eligibility_justification.eq(intake.justification.as_deref()),
             cases::status.eq(CaseStatus::Intake.as_str()),
             cases::status_since.eq(opened_on),
             cases::opened_on.eq(opened_on),
@@ -589,18 +610,7 @@ pub fn update(
             .filter(cases::version.eq(expected_version)),
     )
     .set((
-        cases::lead_client_id.eq(data.lead_client_id),
-        cases::municipality_id.eq(data.municipality_id),
-        cases::target_group.eq(data.target_group.as_str()),
-        cases::intake_channel.eq(data.intake_channel.as_str()),
-        cases::referred_by_organisation_id.eq(data.referred_by_organisation_id),
-        cases::arrived_on.eq(data.arrived_on),
-        cases::other_case_management.eq(join(
-            &data.other_case_management,
-            OtherCaseManagement::as_str,
-        )),
-        cases::eligible.eq(intake.eligible),
-        cases::eligibility_justification.eq(intake.justification.as_deref()),
+        CaseColumns::new(data, intake),
         cases::version.eq(expected_version + 1),
         cases::updated_at.eq(clock::now()),
     ))

@@ -361,28 +361,9 @@ pub fn list(
 
 /// Links of a client, in both directions, as stored (`from`, `to`, kind).
 pub fn links(conn: &mut DbConn, client_id: i64) -> StoreResult<Vec<HouseholdLink>> {
-    let rows: Vec<(i64, i64, String)> = client_links::table
-        .filter(
-            client_links::from_client_id
-                .eq(client_id)
-                .or(client_links::to_client_id.eq(client_id)),
-        )
-        .order((
-            client_links::from_client_id.asc(),
-            client_links::to_client_id.asc(),
-        ))
-        .select((
-            client_links::from_client_id,
-            client_links::to_client_id,
-            client_links::kind,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(from, to, kind)| {
-            let kind = HouseholdLinkKind::parse(&kind)?;
-            HouseholdLink::new(kind, from, to).map_err(|e| StoreError::Corrupt(e.message))
-        })
-        .collect()
+    Ok(links_of(conn, &[client_id])?
+        .remove(&client_id)
+        .unwrap_or_default())
 }
 
 /// Links of several clients in one query (a list page without a query per client), keyed by
