@@ -2,10 +2,13 @@
 //! 409, 422, 428, 412), the escalation threshold, merging, the send-back and reopen loops, and
 //! that case links in the evidence never reach anyone but their reporter.
 
-use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
+use kim_tests::builders::{add_report, gap_path, new_gap, take_step, try_step};
+use kim_tests::{
+    assert_problem, backend_tests, error_fields, GapBuilder, Method, StatusCode, TestApp,
+};
 use serde_json::{json, Value};
 
-use crate::goals::{audit_actions, fixture, send};
+use crate::goals::{audit_actions, fixture, COLLEAGUE};
 
 backend_tests!(
     the_eight_steps_end_closed_with_a_history_of_every_step,
@@ -41,67 +44,6 @@ const STEPS: &[(&str, &str)] = &[
     ("reopen", "cm_coordinator"),
 ];
 
-fn new_gap(title: &str, case_ids: &[i64]) -> Value {
-    json!({"title": title, "description": "Families are turned away by daycare centres",
-        "topic": "early_childhood", "legal_domains": ["sgb_viii", "aufenthg"],
-        "target_groups": ["Families with a Duldung"],
-        "report": {"text": "Three families this month", "case_ids": case_ids}})
-}
-
-async fn report(app: &TestApp, token: &str, body: &Value) -> Value {
-    let response = app.post("/api/v1/gaps", token, body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    assert!(response.headers().contains_key("location"));
-    response.json().await.expect("json")
-}
-
-async fn add_report(app: &TestApp, token: &str, gap: i64) -> Value {
-    let response = app
-        .post(
-            &format!("/api/v1/gaps/{gap}/reports"),
-            token,
-            &json!({"text": "Same here"}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("json")
-}
-
-async fn get(app: &TestApp, token: &str, gap: i64) -> Value {
-    let response = app.get(&format!("/api/v1/gaps/{gap}"), token).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("json")
-}
-
-/// Takes a step with the gap's current version; returns the response.
-async fn try_step(
-    app: &TestApp,
-    role: &str,
-    gap: &Value,
-    name: &str,
-    body: Value,
-) -> reqwest::Response {
-    let token = app.token(role).await;
-    send(
-        app,
-        Method::POST,
-        &format!("/api/v1/gaps/{}/{name}", gap["id"]),
-        Some(&token),
-        gap["version"].as_i64(),
-        &body,
-    )
-    .await
-}
-
-/// Takes a step that must succeed; returns the gap after it.
-async fn step(app: &TestApp, role: &str, gap: &Value, name: &str, body: Value) -> Value {
-    let response = try_step(app, role, gap, name, body).await;
-    let status = response.status();
-    let answer: Value = response.json().await.expect("json");
-    assert_eq!(status, StatusCode::OK, "{name} by {role}: {answer}");
-    answer
-}
-
 /// The steering group, its past meeting and the thematic project group of the demo.
 struct Bodies {
     meeting: i64,
@@ -115,11 +57,8 @@ async fn bodies(app: &TestApp) -> Bodies {
         .id_of("bodies", kim_api::seed::gaps::STEERING_GROUP, &token)
         .await;
     let meetings: Value = app
-        .get(&format!("/api/v1/bodies/{steering}/meetings"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/bodies/{steering}/meetings"), &token)
+        .await;
     let meeting = meetings["items"]
         .as_array()
         .expect("items")
@@ -147,12 +86,7 @@ fn history_steps(gap: &Value) -> Vec<String> {
 
 async fn tasks_about(app: &TestApp, role: &str, gap: i64) -> Vec<String> {
     let token = app.token_of(role).await;
-    let tasks: Value = app
-        .get("/api/v1/me/tasks", &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let tasks: Value = app.get_json("/api/v1/me/tasks", &token).await;
     tasks["items"]
         .as_array()
         .expect("tasks")
@@ -162,23 +96,26 @@ async fn tasks_about(app: &TestApp, role: &str, gap: i64) -> Vec<String> {
         .collect()
 }
 
-/// Brings a fresh gap (reported from two positions) to `mandated` for the Kita group.
-async fn mandated_gap(app: &TestApp, b: &Bodies, colleague: &str) -> Value {
-    let manager = app.token("case_manager").await;
-    let gap = report(app, &manager, &new_gap("Kita places", &[])).await;
-    add_report(app, colleague, gap["id"].as_i64().expect("id")).await;
-    let gap = get(app, &manager, gap["id"].as_i64().expect("id")).await;
-    let gap = step(app, "cm_coordinator", &gap, "escalate", json!({})).await;
-    let gap = step(app, "ki_lead", &gap, "forward", json!({})).await;
-    step(
-        app,
-        "steering_member",
-        &gap,
-        "mandate",
-        json!({"meeting_id": b.meeting, "project_group_ids": [b.kita_group],
-            "mandate": "Propose a fast track", "due_on": "2099-03-31"}),
-    )
-    .await
+/// A fresh gap "Kita places" reported by the demo case manager and the colleague of the
+/// fixture (two positions), escalated and forwarded to the steering group.
+fn forwarded_gap(app: &TestApp) -> GapBuilder<'_> {
+    GapBuilder::new(app)
+        .also_reported_by(COLLEAGUE)
+        .step("escalate", "cm_coordinator", json!({}))
+        .step("forward", "ki_lead", json!({}))
+}
+
+/// A [`forwarded_gap`] brought to `mandated` for the Kita group.
+async fn mandated_gap(app: &TestApp, b: &Bodies) -> Value {
+    forwarded_gap(app)
+        .step(
+            "mandate",
+            "steering_member",
+            json!({"meeting_id": b.meeting, "project_group_ids": [b.kita_group],
+                "mandate": "Propose a fast track", "due_on": "2099-03-31"}),
+        )
+        .create()
+        .await
 }
 
 fn solutions() -> Value {
@@ -190,12 +127,10 @@ fn solutions() -> Value {
 async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
     let f = fixture(&app).await;
     let b = bodies(&app).await;
-    let gap = report(
-        &app,
-        &f.manager,
-        &new_gap("No daycare places", &[f.case_id]),
-    )
-    .await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("No daycare places", &[f.case_id]))
+        .create()
+        .await;
     let id = gap["id"].as_i64().expect("id");
     assert_eq!(gap["stage"], "reported");
     assert_eq!(
@@ -204,25 +139,25 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
     );
     assert!(tasks_about(&app, "cm_coordinator", id).await[0]
         .starts_with("escalate or close_not_systematic or merge"));
-    let gap = add_report(&app, &f.colleague, id).await;
+    let gap = add_report(&app, &f.colleague, &gap).await;
     assert_eq!(gap["reporting_positions"], 2);
     // 1. → 2. The CM coordination escalates: two positions, no justification needed.
-    let gap = step(&app, "cm_coordinator", &gap, "escalate", json!({})).await;
+    let gap = take_step(&app, "cm_coordinator", &gap, "escalate", &json!({})).await;
     assert_eq!(gap["stage"], "escalated");
     assert_eq!(tasks_about(&app, "ki_lead", id).await.len(), 1);
     // 3. The KI head forwards it.
-    let gap = step(
+    let gap = take_step(
         &app,
         "ki_lead",
         &gap,
         "forward",
-        json!({"comment": "For the next meeting"}),
+        &json!({"comment": "For the next meeting"}),
     )
     .await;
     assert_eq!(gap["stage"], "with_steering_group");
     let steering = app.token("steering_member").await;
     let worklist: Value = app
-        .get(
+        .get_json(
             &format!(
                 "/api/v1/bodies/{}/worklist",
                 app.id_of("bodies", kim_api::seed::gaps::STEERING_GROUP, &steering)
@@ -230,22 +165,19 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
             ),
             &steering,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert!(worklist["items"]
         .as_array()
         .expect("items")
         .iter()
         .any(|i| i["gap_id"] == id));
     // 4. The steering group mandates the Kita project group, as a decision of its meeting.
-    let gap = step(
+    let gap = take_step(
         &app,
         "steering_member",
         &gap,
         "mandate",
-        json!({"meeting_id": b.meeting, "project_group_ids": [b.kita_group],
+        &json!({"meeting_id": b.meeting, "project_group_ids": [b.kita_group],
             "mandate": "Propose a fast track with the youth office", "due_on": "2099-03-31"}),
     )
     .await;
@@ -258,17 +190,24 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
     assert_eq!(gap["decisions"][0]["meeting_id"], b.meeting);
     assert_eq!(tasks_about(&app, "project_group_member", id).await.len(), 1);
     // 5. The project group proposes two solutions.
-    let gap = step(&app, "project_group_member", &gap, "solutions", solutions()).await;
+    let gap = take_step(
+        &app,
+        "project_group_member",
+        &gap,
+        "solutions",
+        &solutions(),
+    )
+    .await;
     assert_eq!(gap["stage"], "solutions_proposed");
     assert_eq!(gap["solutions"][0]["body_id"], b.kita_group);
     let first = gap["solutions"][0]["id"].as_i64().expect("id");
     // 6. The steering group accepts the first and decides on publicity.
-    let gap = step(
+    let gap = take_step(
         &app,
         "steering_member",
         &gap,
         "decide",
-        json!({"meeting_id": b.meeting, "accepted_solution_ids": [first],
+        &json!({"meeting_id": b.meeting, "accepted_solution_ids": [first],
             "publicity": "internal", "publicity_text": "Newsletter to all CM staff"}),
     )
     .await;
@@ -277,21 +216,16 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
     assert_eq!(gap["solutions"][1]["accepted"], false);
     assert_eq!(gap["publicity"], "internal");
     // 7. The CM coordination communicates them; case managers see them in their feed.
-    let gap = step(
+    let gap = take_step(
         &app,
         "cm_coordinator",
         &gap,
         "communicate",
-        json!({"comment": "Team meeting"}),
+        &json!({"comment": "Team meeting"}),
     )
     .await;
     assert_eq!(gap["stage"], "communicated");
-    let feed: Value = app
-        .get("/api/v1/me/solutions", &f.manager)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let feed: Value = app.get_json("/api/v1/me/solutions", &f.manager).await;
     let notice = feed["items"]
         .as_array()
         .expect("items")
@@ -306,24 +240,24 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
         vec!["acknowledge: No daycare places"]
     );
     // 8. Case managers acknowledge and give feedback; the CM coordination closes.
-    let gap = step(&app, "case_manager", &gap, "acknowledge", json!({})).await;
+    let gap = take_step(&app, "case_manager", &gap, "acknowledge", &json!({})).await;
     assert_eq!(gap["stage"], "in_application");
-    let gap = step(
+    let gap = take_step(
         &app,
         "case_manager",
         &gap,
         "feedback",
-        json!({"rating": "effective", "text": "Places found for all three families"}),
+        &json!({"rating": "effective", "text": "Places found for all three families"}),
     )
     .await;
     assert_eq!(gap["feedback"][0]["rating"], "effective");
     assert!(tasks_about(&app, "case_manager", id).await.is_empty());
-    let gap = step(
+    let gap = take_step(
         &app,
         "cm_coordinator",
         &gap,
         "close",
-        json!({"outcome": "Fast track works county-wide"}),
+        &json!({"outcome": "Fast track works county-wide"}),
     )
     .await;
     assert_eq!(gap["stage"], "closed");
@@ -437,11 +371,8 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
     );
     // The meeting carries both decisions.
     let meeting: Value = app
-        .get(&format!("/api/v1/meetings/{}", b.meeting), &steering)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("/api/v1/meetings/{}", b.meeting), &steering)
+        .await;
     let outcomes: Vec<&str> = meeting["decisions"]
         .as_array()
         .expect("decisions")
@@ -457,7 +388,7 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
             "cm_coordinator",
             &gap,
             "reopen",
-            json!({"reason": "x"}),
+            &json!({"reason": "x"}),
         )
         .await,
         StatusCode::CONFLICT,
@@ -474,7 +405,10 @@ async fn the_eight_steps_end_closed_with_a_history_of_every_step(app: TestApp) {
 
 async fn every_step_by_a_wrong_role_is_403(app: TestApp) {
     let manager = app.token("case_manager").await;
-    let gap = report(&app, &manager, &new_gap("Wrong roles", &[])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("Wrong roles", &[]))
+        .create()
+        .await;
     for (name, role) in STEPS {
         for wrong in [
             "case_manager",
@@ -490,7 +424,7 @@ async fn every_step_by_a_wrong_role_is_403(app: TestApp) {
                 continue;
             }
             let refused = assert_problem(
-                try_step(&app, wrong, &gap, name, json!({})).await,
+                try_step(&app, wrong, &gap, name, &json!({})).await,
                 StatusCode::FORBIDDEN,
             )
             .await;
@@ -507,7 +441,7 @@ async fn every_step_by_a_wrong_role_is_403(app: TestApp) {
         }
     }
     assert_eq!(
-        get(&app, &manager, gap["id"].as_i64().expect("id")).await["history"]
+        app.get_json(&gap_path(&gap), &manager).await["history"]
             .as_array()
             .map(Vec::len),
         Some(1)
@@ -516,13 +450,16 @@ async fn every_step_by_a_wrong_role_is_403(app: TestApp) {
 
 async fn every_step_from_a_wrong_stage_is_409_naming_the_possible_steps(app: TestApp) {
     let manager = app.token("case_manager").await;
-    let gap = report(&app, &manager, &new_gap("Wrong stage", &[])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("Wrong stage", &[]))
+        .create()
+        .await;
     for (name, role) in STEPS {
         if ["escalate", "close-not-systematic", "merge"].contains(name) {
             continue;
         }
         let refused = assert_problem(
-            try_step(&app, role, &gap, name, json!({})).await,
+            try_step(&app, role, &gap, name, &json!({})).await,
             StatusCode::CONFLICT,
         )
         .await;
@@ -537,12 +474,12 @@ async fn every_step_from_a_wrong_stage_is_409_naming_the_possible_steps(app: Tes
         );
     }
     // Further along, the earlier steps are refused too.
-    let closed = step(
+    let closed = take_step(
         &app,
         "cm_coordinator",
         &gap,
         "close-not-systematic",
-        json!({"reason": "Single case"}),
+        &json!({"reason": "Single case"}),
     )
     .await;
     assert_eq!(closed["stage"], "not_systematic");
@@ -552,7 +489,7 @@ async fn every_step_from_a_wrong_stage_is_409_naming_the_possible_steps(app: Tes
             "cm_coordinator",
             &closed,
             "escalate",
-            json!({"reason": "x"}),
+            &json!({"reason": "x"}),
         )
         .await,
         StatusCode::CONFLICT,
@@ -600,7 +537,10 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
     )
     .await;
     assert_eq!(error_fields(&unknown), vec!["municipality_ids"]);
-    let gap = report(&app, &manager, &new_gap("Inputs", &[])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("Inputs", &[]))
+        .create()
+        .await;
     for (name, body, fields) in [
         ("close-not-systematic", json!({}), vec!["reason"]),
         ("merge", json!({}), vec!["merge_into"]),
@@ -612,7 +552,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
         ("merge", json!({"merge_into": 999999}), vec!["merge_into"]),
     ] {
         let refused = assert_problem(
-            try_step(&app, "cm_coordinator", &gap, name, body).await,
+            try_step(&app, "cm_coordinator", &gap, name, &body).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -636,7 +576,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
                 "cm_coordinator",
                 &gap,
                 "merge",
-                json!({"merge_into": into}),
+                &json!({"merge_into": into}),
             )
             .await,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -647,12 +587,12 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             json!([{"field": "merge_into", "message": message, "kind": kind}])
         );
     }
-    let gap = step(
+    let gap = take_step(
         &app,
         "cm_coordinator",
         &gap,
         "escalate",
-        json!({"reason": "Urgent"}),
+        &json!({"reason": "Urgent"}),
     )
     .await;
     let long = assert_problem(
@@ -661,21 +601,21 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             "ki_lead",
             &gap,
             "forward",
-            json!({"comment": "x".repeat(2001)}),
+            &json!({"comment": "x".repeat(2001)}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(error_fields(&long), vec!["comment"]);
-    let gap = step(&app, "ki_lead", &gap, "forward", json!({})).await;
+    let gap = take_step(&app, "ki_lead", &gap, "forward", &json!({})).await;
     let missing = assert_problem(
         try_step(
             &app,
             "steering_member",
             &gap,
             "mandate",
-            json!({"due_on": "2000-01-01"}),
+            &json!({"due_on": "2000-01-01"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -706,7 +646,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             "steering_member",
             &gap,
             "mandate",
-            json!({"meeting_id": other_meeting["id"],
+            &json!({"meeting_id": other_meeting["id"],
         "project_group_ids": [b.kita_group], "mandate": "m", "due_on": "2099-01-01"}),
         )
         .await,
@@ -727,7 +667,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             "steering_member",
             &gap,
             "mandate",
-            json!({"meeting_id": 999999,
+            &json!({"meeting_id": 999999,
         "project_group_ids": [999999], "mandate": "m", "due_on": "2099-01-01"}),
         )
         .await,
@@ -745,7 +685,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             "steering_member",
             &gap,
             "mandate",
-            json!({"meeting_id": b.meeting,
+            &json!({"meeting_id": b.meeting,
         "project_group_ids": [b.kita_group, 999999], "mandate": "m", "due_on": "2099-01-01"}),
         )
         .await,
@@ -763,7 +703,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             "steering_member",
             &gap,
             "mandate",
-            json!({"meeting_id": b.meeting,
+            &json!({"meeting_id": b.meeting,
         "project_group_ids": [arbeitskreis], "mandate": "m", "due_on": "2099-01-01"}),
         )
         .await,
@@ -783,7 +723,7 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
             "steering_member",
             &gap,
             "reject",
-            json!({"meeting_id": b.meeting}),
+            &json!({"meeting_id": b.meeting}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -795,16 +735,16 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
     let path = format!("/api/v1/gaps/{}/reject", gap["id"]);
     let body = json!({"meeting_id": b.meeting, "reason": "Not a county matter"});
     assert_problem(
-        send(&app, Method::POST, &path, Some(&token), None, &body).await,
+        app.post_if_match(&path, &token, None, &body).await,
         StatusCode::PRECONDITION_REQUIRED,
     )
     .await;
     assert_problem(
-        send(&app, Method::POST, &path, Some(&token), Some(1), &body).await,
+        app.post_if_match(&path, &token, Some(1), &body).await,
         StatusCode::PRECONDITION_FAILED,
     )
     .await;
-    let rejected = step(&app, "steering_member", &gap, "reject", body).await;
+    let rejected = take_step(&app, "steering_member", &gap, "reject", &body).await;
     assert_eq!(rejected["stage"], "rejected");
     assert_eq!(rejected["decisions"].as_array().map(Vec::len), Some(1));
     assert_eq!(rejected["decisions"][0]["outcome"], "rejected");
@@ -812,13 +752,16 @@ async fn missing_input_is_422_and_versions_are_checked(app: TestApp) {
 
 async fn escalating_below_the_threshold_needs_a_justification(app: TestApp) {
     let manager = app.token("case_manager").await;
-    let gap = report(&app, &manager, &new_gap("One position", &[])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("One position", &[]))
+        .create()
+        .await;
     // A second report from the same position does not count twice.
-    let gap = add_report(&app, &manager, gap["id"].as_i64().expect("id")).await;
+    let gap = add_report(&app, &manager, &gap).await;
     assert_eq!(gap["report_count"], 2);
     assert_eq!(gap["reporting_positions"], 1);
     let refused = assert_problem(
-        try_step(&app, "cm_coordinator", &gap, "escalate", json!({})).await,
+        try_step(&app, "cm_coordinator", &gap, "escalate", &json!({})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -827,12 +770,12 @@ async fn escalating_below_the_threshold_needs_a_justification(app: TestApp) {
         .as_str()
         .unwrap_or_default()
         .contains("1 position(s), fewer than 2"));
-    let escalated = step(
+    let escalated = take_step(
         &app,
         "cm_coordinator",
         &gap,
         "escalate",
-        json!({"reason": "Every family with a Duldung is affected"}),
+        &json!({"reason": "Every family with a Duldung is affected"}),
     )
     .await;
     assert_eq!(escalated["stage"], "escalated");
@@ -848,21 +791,28 @@ async fn escalating_below_the_threshold_needs_a_justification(app: TestApp) {
 
 async fn merging_moves_the_reports_and_keeps_both_histories(app: TestApp) {
     let f = fixture(&app).await;
-    let survivor = report(&app, &f.manager, &new_gap("Survivor", &[])).await;
-    let duplicate = report(&app, &f.colleague, &new_gap("Duplicate", &[])).await;
-    let merged = step(
+    let survivor = GapBuilder::new(&app)
+        .with_body(new_gap("Survivor", &[]))
+        .create()
+        .await;
+    let duplicate = GapBuilder::new(&app)
+        .reported_by(COLLEAGUE)
+        .with_body(new_gap("Duplicate", &[]))
+        .create()
+        .await;
+    let merged = take_step(
         &app,
         "cm_coordinator",
         &duplicate,
         "merge",
-        json!({"merge_into": survivor["id"], "comment": "Same problem"}),
+        &json!({"merge_into": survivor["id"], "comment": "Same problem"}),
     )
     .await;
     assert_eq!(merged["stage"], "merged");
     assert_eq!(merged["merged_into_id"], survivor["id"]);
     assert_eq!(merged["report_count"], 0);
     assert_eq!(history_steps(&merged), vec!["report", "merge"]);
-    let survivor = get(&app, &f.manager, survivor["id"].as_i64().expect("id")).await;
+    let survivor = app.get_json(&gap_path(&survivor), &f.manager).await;
     assert_eq!(survivor["report_count"], 2);
     assert_eq!(survivor["reporting_positions"], 2);
     assert_eq!(history_steps(&survivor), vec!["report", "merge_in"]);
@@ -891,21 +841,24 @@ async fn merging_moves_the_reports_and_keeps_both_histories(app: TestApp) {
             "cm_coordinator",
             &merged,
             "escalate",
-            json!({"reason": "x"}),
+            &json!({"reason": "x"}),
         )
         .await,
         StatusCode::CONFLICT,
     )
     .await;
     // Nothing merges into a final gap.
-    let third = report(&app, &f.manager, &new_gap("Third", &[])).await;
+    let third = GapBuilder::new(&app)
+        .with_body(new_gap("Third", &[]))
+        .create()
+        .await;
     let refused = assert_problem(
         try_step(
             &app,
             "cm_coordinator",
             &third,
             "merge",
-            json!({"merge_into": merged["id"]}),
+            &json!({"merge_into": merged["id"]}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -921,14 +874,21 @@ async fn merging_moves_the_reports_and_keeps_both_histories(app: TestApp) {
 async fn send_back_and_reopen_loops(app: TestApp) {
     let f = fixture(&app).await;
     let b = bodies(&app).await;
-    let gap = mandated_gap(&app, &b, &f.colleague).await;
-    let gap = step(&app, "project_group_member", &gap, "solutions", solutions()).await;
-    let sent_back = step(
+    let gap = mandated_gap(&app, &b).await;
+    let gap = take_step(
+        &app,
+        "project_group_member",
+        &gap,
+        "solutions",
+        &solutions(),
+    )
+    .await;
+    let sent_back = take_step(
         &app,
         "steering_member",
         &gap,
         "send-back",
-        json!({"meeting_id": b.meeting, "reason": "Too expensive"}),
+        &json!({"meeting_id": b.meeting, "reason": "Too expensive"}),
     )
     .await;
     assert_eq!(sent_back["stage"], "mandated");
@@ -938,8 +898,7 @@ async fn send_back_and_reopen_loops(app: TestApp) {
         .iter()
         .all(|s| s["accepted"] == false));
     // Declined solutions cannot be accepted later.
-    let gap = step(&app, "project_group_member", &sent_back, "solutions",
-        json!({"solutions": [{"text": "Cheaper", "responsible_actors": "Jugendamt", "estimate": "None"}]})).await;
+    let gap = take_step(&app, "project_group_member", &sent_back, "solutions", &json!({"solutions": [{"text": "Cheaper", "responsible_actors": "Jugendamt", "estimate": "None"}]})).await;
     let old = sent_back["solutions"][0]["id"].clone();
     let refused = assert_problem(
         try_step(
@@ -947,7 +906,7 @@ async fn send_back_and_reopen_loops(app: TestApp) {
             "steering_member",
             &gap,
             "decide",
-            json!({"meeting_id": b.meeting, "accepted_solution_ids": [old], "publicity": "none"}),
+            &json!({"meeting_id": b.meeting, "accepted_solution_ids": [old], "publicity": "none"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -960,18 +919,18 @@ async fn send_back_and_reopen_loops(app: TestApp) {
             "message": format!("{old} is not a proposed, undecided solution of this gap")}])
     );
     let new = gap["solutions"][2]["id"].clone();
-    let gap = step(
+    let gap = take_step(
         &app,
         "steering_member",
         &gap,
         "decide",
-        json!({"meeting_id": b.meeting, "accepted_solution_ids": [new], "publicity": "none"}),
+        &json!({"meeting_id": b.meeting, "accepted_solution_ids": [new], "publicity": "none"}),
     )
     .await;
-    let gap = step(&app, "cm_coordinator", &gap, "communicate", json!({})).await;
-    let gap = step(&app, "case_manager", &gap, "acknowledge", json!({})).await;
+    let gap = take_step(&app, "cm_coordinator", &gap, "communicate", &json!({})).await;
+    let gap = take_step(&app, "case_manager", &gap, "acknowledge", &json!({})).await;
     let again = assert_problem(
-        try_step(&app, "case_manager", &gap, "acknowledge", json!({})).await,
+        try_step(&app, "case_manager", &gap, "acknowledge", &json!({})).await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -993,7 +952,7 @@ async fn send_back_and_reopen_loops(app: TestApp) {
             "cm_coordinator",
             &gap,
             "reopen",
-            json!({"reason": "Does not work"}),
+            &json!({"reason": "Does not work"}),
         )
         .await,
         StatusCode::CONFLICT,
@@ -1011,13 +970,13 @@ async fn send_back_and_reopen_loops(app: TestApp) {
         )
         .await;
     assert_eq!(feedback.status(), StatusCode::OK);
-    let gap = get(&app, &f.manager, gap["id"].as_i64().expect("id")).await;
-    let reopened = step(
+    let gap = app.get_json(&gap_path(&gap), &f.manager).await;
+    let reopened = take_step(
         &app,
         "cm_coordinator",
         &gap,
         "reopen",
-        json!({"reason": "Does not work in rural areas"}),
+        &json!({"reason": "Does not work in rural areas"}),
     )
     .await;
     assert_eq!(reopened["stage"], "with_steering_group");
@@ -1050,25 +1009,31 @@ async fn send_back_and_reopen_loops(app: TestApp) {
         vec!["mandated", "sent_back", "solutions_accepted"]
     );
     // Back with the steering group, which can mandate again.
-    let again = step(&app, "steering_member", &reopened, "mandate", json!({"meeting_id": b.meeting,
+    let again = take_step(&app, "steering_member", &reopened, "mandate", &json!({"meeting_id": b.meeting,
         "project_group_ids": [b.troisdorf_group], "mandate": "Rural variant", "due_on": "2099-06-30"})).await;
     assert_eq!(again["mandates"].as_array().map(Vec::len), Some(2));
 }
 
 async fn only_members_of_a_mandated_group_propose(app: TestApp) {
-    let f = fixture(&app).await;
+    // The fixture adds the colleague (`COLLEAGUE`) who reports the gap a second time.
+    fixture(&app).await;
     let b = bodies(&app).await;
-    let manager = app.token("case_manager").await;
-    let gap = report(&app, &manager, &new_gap("Troisdorf only", &[])).await;
-    add_report(&app, &f.colleague, gap["id"].as_i64().expect("id")).await;
-    let gap = get(&app, &manager, gap["id"].as_i64().expect("id")).await;
-    let gap = step(&app, "cm_coordinator", &gap, "escalate", json!({})).await;
-    let gap = step(&app, "ki_lead", &gap, "forward", json!({})).await;
-    let gap = step(&app, "steering_member", &gap, "mandate", json!({"meeting_id": b.meeting,
-        "project_group_ids": [b.troisdorf_group], "mandate": "Local answer", "due_on": "2099-01-31"})).await;
+    let gap = forwarded_gap(&app)
+        .with_body(new_gap("Troisdorf only", &[]))
+        .step("mandate", "steering_member", json!({"meeting_id": b.meeting,
+            "project_group_ids": [b.troisdorf_group], "mandate": "Local answer", "due_on": "2099-01-31"}))
+        .create()
+        .await;
     // The demo project group member belongs to the Kita group, not to the Troisdorf group.
     let refused = assert_problem(
-        try_step(&app, "project_group_member", &gap, "solutions", solutions()).await,
+        try_step(
+            &app,
+            "project_group_member",
+            &gap,
+            "solutions",
+            &solutions(),
+        )
+        .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -1083,14 +1048,14 @@ async fn only_members_of_a_mandated_group_propose(app: TestApp) {
     )
     .await
     .is_empty());
-    let missing = mandated_gap(&app, &b, &f.colleague).await;
+    let missing = mandated_gap(&app, &b).await;
     let refused = assert_problem(
         try_step(
             &app,
             "project_group_member",
             &missing,
             "solutions",
-            json!({"solutions": []}),
+            &json!({"solutions": []}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1103,7 +1068,7 @@ async fn only_members_of_a_mandated_group_propose(app: TestApp) {
             "project_group_member",
             &missing,
             "solutions",
-            json!({"solutions": [{"text": " ", "responsible_actors": "x", "estimate": "y"}]}),
+            &json!({"solutions": [{"text": " ", "responsible_actors": "x", "estimate": "y"}]}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1113,14 +1078,14 @@ async fn only_members_of_a_mandated_group_propose(app: TestApp) {
 }
 
 async fn only_members_of_the_steering_group_take_its_decisions(app: TestApp) {
-    let f = fixture(&app).await;
+    // The fixture adds the colleague (`COLLEAGUE`) who reports the gap a second time.
+    fixture(&app).await;
     let b = bodies(&app).await;
     let manager = app.token("case_manager").await;
-    let gap = report(&app, &manager, &new_gap("Decided by members", &[])).await;
-    add_report(&app, &f.colleague, gap["id"].as_i64().expect("id")).await;
-    let gap = get(&app, &manager, gap["id"].as_i64().expect("id")).await;
-    let gap = step(&app, "cm_coordinator", &gap, "escalate", json!({})).await;
-    let gap = step(&app, "ki_lead", &gap, "forward", json!({})).await;
+    let gap = forwarded_gap(&app)
+        .with_body(new_gap("Decided by members", &[]))
+        .create()
+        .await;
     // A steering member who is not a member of the steering group body: the role alone does
     // not make the decision theirs.
     app.add_user("steering_member_2", kim_domain::Role::SteeringMember);
@@ -1129,7 +1094,7 @@ async fn only_members_of_the_steering_group_take_its_decisions(app: TestApp) {
     let reject = json!({"meeting_id": b.meeting, "reason": "Not ours"});
     for (name, body) in [("mandate", &mandate), ("reject", &reject)] {
         let refused = assert_problem(
-            try_step(&app, "steering_member_2", &gap, name, body.clone()).await,
+            try_step(&app, "steering_member_2", &gap, name, body).await,
             StatusCode::FORBIDDEN,
         )
         .await;
@@ -1142,10 +1107,10 @@ async fn only_members_of_the_steering_group_take_its_decisions(app: TestApp) {
         );
     }
     assert_eq!(
-        get(&app, &manager, gap["id"].as_i64().expect("id")).await["stage"],
+        app.get_json(&gap_path(&gap), &manager).await["stage"],
         "with_steering_group"
     );
-    let gap = step(&app, "steering_member", &gap, "mandate", mandate).await;
+    let gap = take_step(&app, "steering_member", &gap, "mandate", &mandate).await;
     assert_eq!(gap["stage"], "mandated");
 }
 
@@ -1161,7 +1126,10 @@ async fn case_links_show_only_as_a_count_to_everyone_but_the_reporter(app: TestA
         .await;
         assert_eq!(error_fields(&refused), vec!["report.case_ids"]);
     }
-    let gap = report(&app, &f.manager, &new_gap("Linked", &[f.case_id])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("Linked", &[f.case_id]))
+        .create()
+        .await;
     assert_eq!(gap["reports"][0]["case_ids"], json!([f.case_id]));
     assert_eq!(gap["reports"][0]["linked_case_count"], 1);
     assert!(audit_actions(&app, &f.reference).contains(&"gap_report.create".to_owned()));
@@ -1195,18 +1163,22 @@ async fn case_links_show_only_as_a_count_to_everyone_but_the_reporter(app: TestA
             assert!(!text.contains(&f.reference), "{role} {path}");
         }
         assert_eq!(
-            get(&app, &token, id).await["reports"][0]["linked_case_count"],
+            app.get_json(&format!("/api/v1/gaps/{id}"), &token).await["reports"][0]
+                ["linked_case_count"],
             1
         );
     }
-    let seen_by_colleague = get(&app, &f.colleague, id).await;
+    let seen_by_colleague = app
+        .get_json(&format!("/api/v1/gaps/{id}"), &f.colleague)
+        .await;
     assert!(seen_by_colleague["reports"][0].get("case_ids").is_none());
 }
 
 async fn lists_filter_and_the_pipeline_counts(app: TestApp) {
-    let f = fixture(&app).await;
+    // The fixture adds the colleague (`COLLEAGUE`) who reports the gap a second time.
+    fixture(&app).await;
     let b = bodies(&app).await;
-    let gap = mandated_gap(&app, &b, &f.colleague).await;
+    let gap = mandated_gap(&app, &b).await;
     let token = app.token("analyst").await;
     let list = |query: &str| format!("/api/v1/gaps?{query}");
     let ids = |page: &Value| -> Vec<i64> {
@@ -1217,12 +1189,7 @@ async fn lists_filter_and_the_pipeline_counts(app: TestApp) {
             .filter_map(|g| g["id"].as_i64())
             .collect()
     };
-    let mandated: Value = app
-        .get(&list("stage=mandated"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let mandated: Value = app.get_json(&list("stage=mandated"), &token).await;
     assert!(ids(&mandated).contains(&gap["id"].as_i64().expect("id")));
     assert!(mandated["items"]
         .as_array()
@@ -1230,42 +1197,25 @@ async fn lists_filter_and_the_pipeline_counts(app: TestApp) {
         .iter()
         .all(|g| g["stage"] == "mandated"));
     let by_group: Value = app
-        .get(&list(&format!("project_group_id={}", b.kita_group)), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&list(&format!("project_group_id={}", b.kita_group)), &token)
+        .await;
     assert!(ids(&by_group).contains(&gap["id"].as_i64().expect("id")));
     let by_other: Value = app
-        .get(
+        .get_json(
             &list(&format!("project_group_id={}", b.troisdorf_group)),
             &token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert!(!ids(&by_other).contains(&gap["id"].as_i64().expect("id")));
-    let topic: Value = app
-        .get(&list("topic=housing"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let topic: Value = app.get_json(&list("topic=housing"), &token).await;
     assert_eq!(topic["total"], 0);
     let future: Value = app
-        .get(&list("reported_from=2099-01-01"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&list("reported_from=2099-01-01"), &token)
+        .await;
     assert_eq!(future["total"], 0);
     let several: Value = app
-        .get(&list("stage=reported,mandated&limit=1"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&list("stage=reported,mandated&limit=1"), &token)
+        .await;
     assert_eq!(several["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(several["next"], 1);
     for bad in [
@@ -1279,20 +1229,10 @@ async fn lists_filter_and_the_pipeline_counts(app: TestApp) {
         )
         .await;
     }
-    let pipeline: Value = app
-        .get("/api/v1/gaps/pipeline", &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let pipeline: Value = app.get_json("/api/v1/gaps/pipeline", &token).await;
     let stages = pipeline["stages"].as_array().expect("stages");
     assert_eq!(stages.len(), 12);
-    let all: Value = app
-        .get(&list("limit=200"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+    let all: Value = app.get_json(&list("limit=200"), &token).await;
     let counted: i64 = stages.iter().filter_map(|s| s["count"].as_i64()).sum();
     assert_eq!(counted, all["total"].as_i64().expect("total"));
     let stage = |name: &str| {
@@ -1311,7 +1251,10 @@ async fn lists_filter_and_the_pipeline_counts(app: TestApp) {
 
 async fn gaps_need_a_token_and_a_reading_role(app: TestApp) {
     let manager = app.token("case_manager").await;
-    let gap = report(&app, &manager, &new_gap("Access", &[])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("Access", &[]))
+        .create()
+        .await;
     let id = gap["id"].as_i64().expect("id");
     for path in [
         format!("/api/v1/gaps/{id}"),
@@ -1342,7 +1285,7 @@ async fn gaps_need_a_token_and_a_reading_role(app: TestApp) {
             "cm_coordinator",
             &json!({"id": 999999, "version": 1}),
             "escalate",
-            json!({}),
+            &json!({}),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -1388,11 +1331,14 @@ mod configured_threshold {
 
     async fn three_positions_are_needed(app: TestApp) {
         let f = fixture(&app).await;
-        let gap = report(&app, &f.manager, &new_gap("Two positions", &[])).await;
-        let gap = add_report(&app, &f.colleague, gap["id"].as_i64().expect("id")).await;
+        let gap = GapBuilder::new(&app)
+            .with_body(new_gap("Two positions", &[]))
+            .create()
+            .await;
+        let gap = add_report(&app, &f.colleague, &gap).await;
         assert_eq!(gap["reporting_positions"], 2);
         let refused = assert_problem(
-            try_step(&app, "cm_coordinator", &gap, "escalate", json!({})).await,
+            try_step(&app, "cm_coordinator", &gap, "escalate", &json!({})).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -1425,10 +1371,13 @@ mod configured_threshold {
 /// in the gap, in a step's answer and in the answer to another report.
 async fn reporter_names_show_only_to_who_may_see_staff_names(app: TestApp) {
     let f = fixture(&app).await;
-    let gap = report(&app, &f.manager, &new_gap("Names", &[])).await;
+    let gap = GapBuilder::new(&app)
+        .with_body(new_gap("Names", &[]))
+        .create()
+        .await;
     let id = gap["id"].as_i64().expect("id");
     assert_eq!(gap["reports"][0]["reporter_name"], "Demo Case Manager");
-    let with_second = add_report(&app, &f.colleague, id).await;
+    let with_second = add_report(&app, &f.colleague, &gap).await;
     let names = |gap: &Value| -> Vec<Value> {
         gap["reports"]
             .as_array()
@@ -1443,13 +1392,16 @@ async fn reporter_names_show_only_to_who_may_see_staff_names(app: TestApp) {
         vec![Value::Null, json!("Test user case_manager_2")]
     );
     assert_eq!(
-        names(&get(&app, &f.manager, id).await),
+        names(
+            &app.get_json(&format!("/api/v1/gaps/{id}"), &f.manager)
+                .await
+        ),
         vec![json!("Demo Case Manager"), Value::Null]
     );
     for role in ["ki_lead", "coordinator"] {
         let token = app.token(role).await;
         assert_eq!(
-            names(&get(&app, &token, id).await),
+            names(&app.get_json(&format!("/api/v1/gaps/{id}"), &token).await),
             vec![
                 json!("Demo Case Manager"),
                 json!("Test user case_manager_2")
@@ -1464,7 +1416,7 @@ async fn reporter_names_show_only_to_who_may_see_staff_names(app: TestApp) {
         "analyst",
     ] {
         let token = app.token(role).await;
-        let read = get(&app, &token, id).await;
+        let read = app.get_json(&format!("/api/v1/gaps/{id}"), &token).await;
         assert_eq!(names(&read), vec![Value::Null, Value::Null], "{role}");
         // The work stays visible: who reported (by id), from which position, what.
         assert!(read["reports"][0]["reported_by"].is_i64(), "{role}");
@@ -1481,13 +1433,15 @@ async fn reporter_names_show_only_to_who_may_see_staff_names(app: TestApp) {
         );
     }
     // A step's answer follows the same rule.
-    let current = get(&app, &f.manager, id).await;
-    let escalated = step(
+    let current = app
+        .get_json(&format!("/api/v1/gaps/{id}"), &f.manager)
+        .await;
+    let escalated = take_step(
         &app,
         "cm_coordinator",
         &current,
         "escalate",
-        json!({"reason": "Same gap in two offices"}),
+        &json!({"reason": "Same gap in two offices"}),
     )
     .await;
     assert_eq!(names(&escalated), vec![Value::Null, Value::Null]);

@@ -48,19 +48,20 @@ fn body(reference: &str, municipality: i64) -> Value {
     })
 }
 
-async fn submit(app: &TestApp, token: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
-    let mut builder = app
-        .request(Method::POST, "/api/v1/intake-requests", Some(token))
-        .json(body);
-    if let Some(key) = key {
-        builder = builder.header("Idempotency-Key", key);
-    }
-    builder.send().await.expect("send")
+/// Submits with an `Idempotency-Key` (the kit's requests send no such header): the raw
+/// response.
+async fn submit_with_key(app: &TestApp, token: &str, body: &Value, key: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/intake-requests", Some(token))
+        .json(body)
+        .header("Idempotency-Key", key)
+        .send()
+        .await
+        .expect("send")
 }
 
 /// Submits and returns the answer; asserts 201 with `Location` and `ETag`.
 async fn submitted(app: &TestApp, token: &str, body: &Value) -> Value {
-    let response = submit(app, token, body, None).await;
+    let response = app.post("/api/v1/intake-requests", token, body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"]
         .to_str()
@@ -75,25 +76,9 @@ async fn submitted(app: &TestApp, token: &str, body: &Value) -> Value {
     created
 }
 
-async fn decide(
-    app: &TestApp,
-    token: &str,
-    id: i64,
-    step: &str,
-    version: Option<i64>,
-    body: &Value,
-) -> reqwest::Response {
-    let mut builder = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/intake-requests/{id}/{step}"),
-            Some(token),
-        )
-        .json(body);
-    if let Some(v) = version {
-        builder = builder.header("If-Match", format!("\"{v}\""));
-    }
-    builder.send().await.expect("send")
+/// The path of step `step` (`accept`, `decline`) of intake request `id`.
+fn decision(id: i64, step: &str) -> String {
+    format!("/api/v1/intake-requests/{id}/{step}")
 }
 
 fn acceptance(case_manager: i64) -> Value {
@@ -102,16 +87,9 @@ fn acceptance(case_manager: i64) -> Value {
         "legal_domains": ["sgb_ii"], "other_case_management": ["none"], "arrived_on": arrived})
 }
 
-async fn json_of(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
 /// The types and object ids of the events the token's feed lists.
 async fn events(app: &TestApp, token: &str) -> Vec<(String, i64, String)> {
-    json_of(app.get("/api/v1/events?limit=200", token).await).await["items"]
+    app.get_json("/api/v1/events?limit=200", token).await["items"]
         .as_array()
         .expect("items")
         .iter()
@@ -126,7 +104,7 @@ async fn events(app: &TestApp, token: &str) -> Vec<(String, i64, String)> {
 }
 
 async fn total(app: &TestApp, path: &str, token: &str) -> i64 {
-    json_of(app.get(path, token).await).await["total"]
+    app.get_json(path, token).await["total"]
         .as_i64()
         .expect("total")
 }
@@ -160,18 +138,18 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
     let id = created["id"].as_i64().expect("id");
 
     let coordinator = app.token("cm_coordinator").await;
-    let listed = json_of(
-        app.get("/api/v1/intake-requests?status=submitted", &coordinator)
-            .await,
-    )
-    .await;
+    let listed = app
+        .get_json("/api/v1/intake-requests?status=submitted", &coordinator)
+        .await;
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["items"][0]["person"]["given_name"], "Amina");
     assert_eq!(
         listed["items"][0]["person"]["languages"],
         json!(["ar", "de"])
     );
-    let tasks = json_of(app.get("/api/v1/me/tasks?limit=200", &coordinator).await).await;
+    let tasks = app
+        .get_json("/api/v1/me/tasks?limit=200", &coordinator)
+        .await;
     let task = tasks["items"]
         .as_array()
         .expect("tasks")
@@ -183,27 +161,21 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
     assert_eq!(task["object_id"], id);
 
     let manager = user_id(&app, "case_manager");
-    let accepted = json_of(
-        decide(
-            &app,
+    let accepted = app
+        .post_json_if_match(
+            &decision(id, "accept"),
             &coordinator,
-            id,
-            "accept",
-            Some(1),
+            1,
             &acceptance(manager),
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(accepted["status"], "accepted");
     assert_eq!(accepted["version"], 2);
     let case_id = accepted["case_id"].as_i64().expect("case_id");
     let client_id = accepted["client_id"].as_i64().expect("client_id");
-    let case = json_of(
-        app.get(&format!("/api/v1/cases/{case_id}"), &coordinator)
-            .await,
-    )
-    .await;
+    let case = app
+        .get_json(&format!("/api/v1/cases/{case_id}"), &coordinator)
+        .await;
     assert_eq!(case["intake_channel"], "referred_by_organisation");
     assert_eq!(case["referring_organisation_id"], jobcenter_id);
     assert_eq!(case["assigned_user_id"], manager);
@@ -211,25 +183,25 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
     assert_eq!(case["municipality_id"], troisdorf);
     assert_eq!(case["topics"], json!(["language", "work"]));
     assert_eq!(case["lead_client_id"], client_id);
-    let client = json_of(
-        app.get(&format!("/api/v1/clients/{client_id}"), &coordinator)
-            .await,
-    )
-    .await;
+    let client = app
+        .get_json(&format!("/api/v1/clients/{client_id}"), &coordinator)
+        .await;
     assert_eq!(client["given_name"], "Amina");
     assert_eq!(client["family_name"], "Khalil");
     assert_eq!(client["birth_year"], 1990);
     assert_eq!(client["residence_status"], "recognised_refugee");
     // The case manager finds the case on their work list as an intake to decide.
     let mine = app.token("case_manager").await;
-    let their_tasks = json_of(app.get("/api/v1/me/tasks?limit=200", &mine).await).await;
+    let their_tasks = app.get_json("/api/v1/me/tasks?limit=200", &mine).await;
     assert!(their_tasks["items"]
         .as_array()
         .expect("tasks")
         .iter()
         .any(|t| t["kind"] == "intake_to_decide" && t["case_id"] == case_id));
     // Decided: off the coordination's list.
-    let tasks = json_of(app.get("/api/v1/me/tasks?limit=200", &coordinator).await).await;
+    let tasks = app
+        .get_json("/api/v1/me/tasks?limit=200", &coordinator)
+        .await;
     assert!(!tasks["items"]
         .as_array()
         .expect("tasks")
@@ -247,18 +219,14 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
     assert!(events(&app, &caritas).await.is_empty());
 
     // The partner reads the status of its request, never the case behind it.
-    let seen = json_of(
-        app.get(&format!("/api/v1/intake-requests/{id}"), &jobcenter)
-            .await,
-    )
-    .await;
+    let seen = app
+        .get_json(&format!("/api/v1/intake-requests/{id}"), &jobcenter)
+        .await;
     assert_eq!(seen["status"], "accepted");
     assert_submitters_view(&seen);
-    let list = json_of(
-        app.get("/api/v1/intake-requests?mine=true", &jobcenter)
-            .await,
-    )
-    .await;
+    let list = app
+        .get_json("/api/v1/intake-requests?mine=true", &jobcenter)
+        .await;
     assert_eq!(list["total"], 1);
     assert_submitters_view(&list["items"][0]);
     assert!(!list.to_string().contains(&format!("\"case_id\":{case_id}")));
@@ -266,21 +234,17 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
     // The data protection officer finds the request in the person's export and its accesses in
     // their audit trail.
     let dpo = app.token("data_protection_officer").await;
-    let export = json_of(
-        app.get(&format!("/api/v1/clients/{client_id}/export"), &dpo)
-            .await,
-    )
-    .await;
+    let export = app
+        .get_json(&format!("/api/v1/clients/{client_id}/export"), &dpo)
+        .await;
     assert_eq!(export["intake_requests"][0]["id"], id);
     assert_eq!(export["intake_requests"][0]["partner_reference"], "JC-0815");
-    let trail = json_of(
-        app.get(
+    let trail = app
+        .get_json(
             &format!("/api/v1/clients/{client_id}/audit-events?limit=200"),
             &dpo,
         )
-        .await,
-    )
-    .await;
+        .await;
     let actions: Vec<&str> = trail["items"]
         .as_array()
         .expect("events")
@@ -297,15 +261,14 @@ async fn a_partner_refers_and_the_coordination_accepts_with_a_new_client(app: Te
     }
 
     // A second acceptance is 409 naming the status, and changes nothing.
-    let again = decide(
-        &app,
-        &coordinator,
-        id,
-        "accept",
-        Some(2),
-        &acceptance(manager),
-    )
-    .await;
+    let again = app
+        .post_if_match(
+            &decision(id, "accept"),
+            &coordinator,
+            Some(2),
+            &acceptance(manager),
+        )
+        .await;
     let problem = assert_problem(again, StatusCode::CONFLICT).await;
     assert!(problem["detail"]
         .as_str()
@@ -328,7 +291,8 @@ async fn accepting_matches_an_existing_client(app: TestApp) {
     let mut unknown = acceptance(manager);
     unknown["client_id"] = json!(999_999);
     let problem = assert_problem(
-        decide(&app, &coordinator, id, "accept", Some(1), &unknown).await,
+        app.post_if_match(&decision(id, "accept"), &coordinator, Some(1), &unknown)
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -338,15 +302,15 @@ async fn accepting_matches_an_existing_client(app: TestApp) {
 
     let mut matched = acceptance(manager);
     matched["client_id"] = json!(fixture.client_id);
-    let accepted = json_of(decide(&app, &coordinator, id, "accept", Some(1), &matched).await).await;
+    let accepted = app
+        .post_json_if_match(&decision(id, "accept"), &coordinator, 1, &matched)
+        .await;
     assert_eq!(accepted["client_id"], fixture.client_id);
     let case_id = accepted["case_id"].as_i64().expect("case");
     assert_ne!(case_id, fixture.case_id);
-    let case = json_of(
-        app.get(&format!("/api/v1/cases/{case_id}"), &coordinator)
-            .await,
-    )
-    .await;
+    let case = app
+        .get_json(&format!("/api/v1/cases/{case_id}"), &coordinator)
+        .await;
     assert_eq!(case["client_ids"], json!([fixture.client_id]));
     assert_eq!(case["intake_channel"], "referred_by_organisation");
     assert_eq!(
@@ -367,11 +331,9 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
 
     // Refusals first: blank reason, no If-Match, a stale one.
     let blank = assert_problem(
-        decide(
-            &app,
+        app.post_if_match(
+            &decision(id, "decline"),
             &coordinator,
-            id,
-            "decline",
             Some(1),
             &json!({"reason": "  "}),
         )
@@ -382,24 +344,26 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
     assert_eq!(blank["errors"][0]["field"], "reason");
     assert_eq!(blank["errors"][0]["kind"], "schema");
     assert_problem(
-        decide(&app, &coordinator, id, "decline", None, &reason).await,
+        app.post_if_match(&decision(id, "decline"), &coordinator, None, &reason)
+            .await,
         StatusCode::PRECONDITION_REQUIRED,
     )
     .await;
     assert_problem(
-        decide(&app, &coordinator, id, "decline", Some(7), &reason).await,
+        app.post_if_match(&decision(id, "decline"), &coordinator, Some(7), &reason)
+            .await,
         StatusCode::PRECONDITION_FAILED,
     )
     .await;
-    let unchanged = json_of(
-        app.get(&format!("/api/v1/intake-requests/{id}"), &coordinator)
-            .await,
-    )
-    .await;
+    let unchanged = app
+        .get_json(&format!("/api/v1/intake-requests/{id}"), &coordinator)
+        .await;
     assert_eq!(unchanged["status"], "submitted");
     assert_eq!(unchanged["version"], 1);
 
-    let declined = json_of(decide(&app, &coordinator, id, "decline", Some(1), &reason).await).await;
+    let declined = app
+        .post_json_if_match(&decision(id, "decline"), &coordinator, 1, &reason)
+        .await;
     assert_eq!(declined["status"], "declined");
     assert_eq!(declined["decline_reason"], "Wohnort außerhalb des Kreises");
     assert!(declined.get("case_id").is_none());
@@ -412,19 +376,15 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
     // A token of the organisation without intake:write does not see it.
     let reader = partner(&app, JOBCENTER, json!(["referrals:read"])).await;
     assert!(events(&app, &reader).await.is_empty());
-    let seen = json_of(
-        app.get(&format!("/api/v1/intake-requests/{id}"), &jobcenter)
-            .await,
-    )
-    .await;
+    let seen = app
+        .get_json(&format!("/api/v1/intake-requests/{id}"), &jobcenter)
+        .await;
     assert_eq!(seen["status"], "declined");
     assert_eq!(seen["decline_reason"], "Wohnort außerhalb des Kreises");
     assert_submitters_view(&seen);
-    let listed = json_of(
-        app.get("/api/v1/intake-requests?status=declined", &jobcenter)
-            .await,
-    )
-    .await;
+    let listed = app
+        .get_json("/api/v1/intake-requests?status=declined", &jobcenter)
+        .await;
     assert_eq!(listed["total"], 1);
     assert_eq!(
         total(&app, "/api/v1/intake-requests?status=submitted", &jobcenter).await,
@@ -435,7 +395,8 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
     let manager = user_id(&app, "case_manager");
     for (step, input) in [("accept", acceptance(manager)), ("decline", reason.clone())] {
         let problem = assert_problem(
-            decide(&app, &coordinator, id, step, Some(2), &input).await,
+            app.post_if_match(&decision(id, step), &coordinator, Some(2), &input)
+                .await,
             StatusCode::CONFLICT,
         )
         .await;
@@ -451,16 +412,11 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
     let kept = submitted(&app, &jobcenter, &body("JC-0818", troisdorf)).await["id"]
         .as_i64()
         .expect("id");
-    json_of(
-        decide(
-            &app,
-            &coordinator,
-            kept,
-            "accept",
-            Some(1),
-            &acceptance(manager),
-        )
-        .await,
+    app.post_json_if_match(
+        &decision(kept, "accept"),
+        &coordinator,
+        1,
+        &acceptance(manager),
     )
     .await;
     let run = |months: i64| {
@@ -489,11 +445,8 @@ async fn the_coordination_declines_with_a_reason_and_retention_removes_it(app: T
     )
     .await;
     assert_eq!(
-        json_of(
-            app.get(&format!("/api/v1/intake-requests/{kept}"), &coordinator)
-                .await
-        )
-        .await["status"],
+        app.get_json(&format!("/api/v1/intake-requests/{kept}"), &coordinator)
+            .await["status"],
         "accepted"
     );
 }
@@ -522,7 +475,12 @@ async fn another_organisation_and_other_callers_see_nothing(app: TestApp) {
     // A token without intake:write may neither submit nor read.
     let referrals_only = partner(&app, JOBCENTER, json!(["referrals:read"])).await;
     assert_problem(
-        submit(&app, &referrals_only, &body("JC-0820", troisdorf), None).await,
+        app.post(
+            "/api/v1/intake-requests",
+            &referrals_only,
+            &body("JC-0820", troisdorf),
+        )
+        .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -537,7 +495,13 @@ async fn another_organisation_and_other_callers_see_nothing(app: TestApp) {
     let manager = user_id(&app, "case_manager");
     for token in [&jobcenter, &caritas] {
         assert_problem(
-            decide(&app, token, id, "accept", Some(1), &acceptance(manager)).await,
+            app.post_if_match(
+                &decision(id, "accept"),
+                token,
+                Some(1),
+                &acceptance(manager),
+            )
+            .await,
             StatusCode::FORBIDDEN,
         )
         .await;
@@ -559,7 +523,8 @@ async fn another_organisation_and_other_callers_see_nothing(app: TestApp) {
         .await;
         assert_problem(app.get(&path, &token).await, StatusCode::FORBIDDEN).await;
         assert_problem(
-            submit(&app, &token, &body("X-1", troisdorf), None).await,
+            app.post("/api/v1/intake-requests", &token, &body("X-1", troisdorf))
+                .await,
             StatusCode::FORBIDDEN,
         )
         .await;
@@ -588,7 +553,7 @@ async fn another_organisation_and_other_callers_see_nothing(app: TestApp) {
         total(&app, "/api/v1/intake-requests", &coordinator).await,
         1
     );
-    let request = json_of(app.get(&path, &coordinator).await).await;
+    let request = app.get_json(&path, &coordinator).await;
     assert_eq!(request["status"], "submitted");
     assert_eq!(request["version"], 1);
 }
@@ -635,7 +600,8 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
 
     for (input, field, kind) in cases {
         let problem = assert_problem(
-            submit(&app, &jobcenter, &input, None).await,
+            app.post("/api/v1/intake-requests", &jobcenter, &input)
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -651,7 +617,7 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     // Staff must name the referring organisation; an unknown one is a reference error.
     let manager = app.token("case_manager").await;
     let problem = assert_problem(
-        submit(&app, &manager, &good, None).await,
+        app.post("/api/v1/intake-requests", &manager, &good).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -660,7 +626,8 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     let mut unknown_organisation = good.clone();
     unknown_organisation["referring_organisation_id"] = json!(999_999);
     let problem = assert_problem(
-        submit(&app, &manager, &unknown_organisation, None).await,
+        app.post("/api/v1/intake-requests", &manager, &unknown_organisation)
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -682,11 +649,11 @@ async fn a_reference_is_used_once_and_a_retry_replays(app: TestApp) {
     let caritas = partner(&app, CARITAS, json!(["intake:write"])).await;
     let troisdorf = municipality(&app).await;
     let first_body = body("JC-0822", troisdorf);
-    let first = submit(&app, &jobcenter, &first_body, Some("retry-1")).await;
+    let first = submit_with_key(&app, &jobcenter, &first_body, "retry-1").await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.expect("json");
 
-    let retry = submit(&app, &jobcenter, &first_body, Some("retry-1")).await;
+    let retry = submit_with_key(&app, &jobcenter, &first_body, "retry-1").await;
     assert_eq!(retry.status(), StatusCode::CREATED);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert!(retry.headers().get("location").is_some());
@@ -697,13 +664,13 @@ async fn a_reference_is_used_once_and_a_retry_replays(app: TestApp) {
     let mut other = body("JC-0823", troisdorf);
     other["reason"] = json!("Andere Anfrage");
     let problem = assert_problem(
-        submit(&app, &jobcenter, &other, Some("retry-1")).await,
+        submit_with_key(&app, &jobcenter, &other, "retry-1").await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
     let duplicate = assert_problem(
-        submit(&app, &jobcenter, &first_body, Some("retry-2")).await,
+        submit_with_key(&app, &jobcenter, &first_body, "retry-2").await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -712,7 +679,8 @@ async fn a_reference_is_used_once_and_a_retry_replays(app: TestApp) {
         .expect("detail")
         .contains("partner_reference"));
     assert_problem(
-        submit(&app, &jobcenter, &first_body, None).await,
+        app.post("/api/v1/intake-requests", &jobcenter, &first_body)
+            .await,
         StatusCode::CONFLICT,
     )
     .await;
@@ -737,10 +705,7 @@ async fn staff_enter_requests_and_only_the_coordination_decides(app: TestApp) {
     let id = created["id"].as_i64().expect("id");
     let path = format!("/api/v1/intake-requests/{id}");
     // The one who entered it reads its status; another case manager does not see it.
-    assert_eq!(
-        json_of(app.get(&path, &manager).await).await["status"],
-        "submitted"
-    );
+    assert_eq!(app.get_json(&path, &manager).await["status"], "submitted");
     assert_eq!(total(&app, "/api/v1/intake-requests", &manager).await, 1);
     app.add_user("case_manager_2", Role::CaseManager);
     let colleague = app.token_of("case_manager_2").await;
@@ -753,11 +718,9 @@ async fn staff_enter_requests_and_only_the_coordination_decides(app: TestApp) {
     // A case manager does not decide.
     let manager_id = user_id(&app, "case_manager");
     assert_problem(
-        decide(
-            &app,
+        app.post_if_match(
+            &decision(id, "accept"),
             &manager,
-            id,
-            "accept",
             Some(1),
             &acceptance(manager_id),
         )
@@ -766,11 +729,9 @@ async fn staff_enter_requests_and_only_the_coordination_decides(app: TestApp) {
     )
     .await;
     assert_problem(
-        decide(
-            &app,
+        app.post_if_match(
+            &decision(id, "decline"),
             &manager,
-            id,
-            "decline",
             Some(1),
             &json!({"reason": "nein"}),
         )
@@ -787,11 +748,9 @@ async fn staff_enter_requests_and_only_the_coordination_decides(app: TestApp) {
     // A case manager who is not one, or no one: 422, and nothing opened.
     let analyst = user_id(&app, "analyst");
     let problem = assert_problem(
-        decide(
-            &app,
+        app.post_if_match(
+            &decision(id, "accept"),
             &coordinator,
-            id,
-            "accept",
             Some(1),
             &acceptance(analyst),
         )
@@ -802,11 +761,9 @@ async fn staff_enter_requests_and_only_the_coordination_decides(app: TestApp) {
     assert_eq!(problem["errors"][0]["field"], "case_manager_id");
     assert_eq!(problem["errors"][0]["kind"], "rule");
     let problem = assert_problem(
-        decide(
-            &app,
+        app.post_if_match(
+            &decision(id, "accept"),
             &coordinator,
-            id,
-            "accept",
             Some(1),
             &acceptance(999_999),
         )
@@ -820,27 +777,25 @@ async fn staff_enter_requests_and_only_the_coordination_decides(app: TestApp) {
     let mut outside = acceptance(manager_id);
     outside["other_case_management"] = json!(["jmd"]);
     let problem = assert_problem(
-        decide(&app, &coordinator, id, "accept", Some(1), &outside).await,
+        app.post_if_match(&decision(id, "accept"), &coordinator, Some(1), &outside)
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "justification");
     assert_eq!(total(&app, "/api/v1/cases", &coordinator).await, 0);
-    assert_eq!(
-        json_of(app.get(&path, &coordinator).await).await["version"],
-        1
-    );
+    assert_eq!(app.get_json(&path, &coordinator).await["version"], 1);
     outside["justification"] = json!("Jugendmigrationsdienst endet im Dezember");
-    let accepted = json_of(decide(&app, &coordinator, id, "accept", Some(1), &outside).await).await;
+    let accepted = app
+        .post_json_if_match(&decision(id, "accept"), &coordinator, 1, &outside)
+        .await;
     let case_id = accepted["case_id"].as_i64().expect("case");
-    let case = json_of(
-        app.get(&format!("/api/v1/cases/{case_id}"), &coordinator)
-            .await,
-    )
-    .await;
+    let case = app
+        .get_json(&format!("/api/v1/cases/{case_id}"), &coordinator)
+        .await;
     assert_eq!(case["eligible"], false);
     assert_eq!(case["referring_organisation_id"], jobcenter_id);
-    let seen = json_of(app.get(&path, &manager).await).await;
+    let seen = app.get_json(&path, &manager).await;
     assert_eq!(seen["status"], "accepted");
     assert_submitters_view(&seen);
 }
@@ -853,25 +808,19 @@ async fn erasure_removes_the_persons_data_from_the_request(app: TestApp) {
         .expect("id");
     let coordinator = app.token("cm_coordinator").await;
     let manager = user_id(&app, "case_manager");
-    let accepted = json_of(
-        decide(
-            &app,
+    let accepted = app
+        .post_json_if_match(
+            &decision(id, "accept"),
             &coordinator,
-            id,
-            "accept",
-            Some(1),
+            1,
             &acceptance(manager),
         )
-        .await,
-    )
-    .await;
+        .await;
     let client_id = accepted["client_id"].as_i64().expect("client");
     let dpo = app.token("data_protection_officer").await;
-    let export = json_of(
-        app.get(&format!("/api/v1/clients/{client_id}/export"), &dpo)
-            .await,
-    )
-    .await;
+    let export = app
+        .get_json(&format!("/api/v1/clients/{client_id}/export"), &dpo)
+        .await;
     let version = export["client"]["version"].as_i64().expect("version");
     let erased = app
         .request(
@@ -885,11 +834,9 @@ async fn erasure_removes_the_persons_data_from_the_request(app: TestApp) {
         .await
         .expect("send");
     assert_eq!(erased.status(), StatusCode::OK);
-    let request = json_of(
-        app.get(&format!("/api/v1/intake-requests/{id}"), &coordinator)
-            .await,
-    )
-    .await;
+    let request = app
+        .get_json(&format!("/api/v1/intake-requests/{id}"), &coordinator)
+        .await;
     let text = request.to_string();
     for secret in ["Amina", "Khalil", "Arbeit und Sprache", "1990"] {
         assert!(!text.contains(secret), "{secret} survived: {text}");

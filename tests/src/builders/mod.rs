@@ -13,7 +13,7 @@ mod offer;
 mod referral;
 
 pub use case::{family, BuiltCase, CaseBuilder};
-pub use gap::{new_gap, GapBuilder};
+pub use gap::{add_report, gap_path, new_gap, take_step, try_step, GapBuilder};
 pub use offer::{offer, OfferBuilder};
 pub use referral::{move_to, referral, ReferralBuilder};
 
