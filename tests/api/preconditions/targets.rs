@@ -87,6 +87,23 @@ impl Context<'_> {
         self.app.id_of("municipalities", name, &self.admin).await
     }
 
+    /// The change (`put`: PUT `body`) or the deletion of the object at `path`, read back at the
+    /// same path, by `token`.
+    pub fn put_or_delete(
+        &self,
+        put: bool,
+        path: &'static str,
+        id: i64,
+        token: &str,
+        body: Value,
+    ) -> Target {
+        if put {
+            self.target(Method::PUT, path, path, id, token, Some(body))
+        } else {
+            self.target(Method::DELETE, path, path, id, token, None)
+        }
+    }
+
     pub fn target(
         &self,
         method: Method,

@@ -139,24 +139,13 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 "Versionen 2",
                 &[],
             );
-            match resource {
-                OfferUpdate => ctx.target(
-                    Method::PUT,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    Some(body),
-                ),
-                _ => ctx.target(
-                    Method::DELETE,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    None,
-                ),
-            }
+            ctx.put_or_delete(
+                matches!(resource, OfferUpdate),
+                path,
+                id(&created),
+                &ctx.coordinator,
+                body,
+            )
         }
         ConferenceUpdate => {
             let case = CaseBuilder::new(app).create().await;

@@ -37,24 +37,13 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 .await;
             let body = json!({"name": name, "kind": "municipality", "rhine_side": "right", "population": 15000});
             let path = "/api/v1/municipalities/{id}";
-            match resource {
-                MunicipalityUpdate => ctx.target(
-                    Method::PUT,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    Some(body),
-                ),
-                _ => ctx.target(
-                    Method::DELETE,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    None,
-                ),
-            }
+            ctx.put_or_delete(
+                matches!(resource, MunicipalityUpdate),
+                path,
+                id(&created),
+                &ctx.coordinator,
+                body,
+            )
         }
         SocialAreaUpdate => {
             let siegburg = ctx.municipality("Siegburg").await;
@@ -79,24 +68,13 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 .post_json("/api/v1/activities", &ctx.coordinator, &body)
                 .await;
             let path = "/api/v1/activities/{id}";
-            match resource {
-                ActivityUpdate => ctx.target(
-                    Method::PUT,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    Some(body),
-                ),
-                _ => ctx.target(
-                    Method::DELETE,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    None,
-                ),
-            }
+            ctx.put_or_delete(
+                matches!(resource, ActivityUpdate),
+                path,
+                id(&created),
+                &ctx.coordinator,
+                body,
+            )
         }
         RoadmapItemUpdate | RoadmapItemDeletion => {
             let title = format!("Versionen {resource:?}");
@@ -105,24 +83,13 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 .post_json("/api/v1/roadmap/items", &ctx.coordinator, &body)
                 .await;
             let path = "/api/v1/roadmap/items/{id}";
-            match resource {
-                RoadmapItemUpdate => ctx.target(
-                    Method::PUT,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    Some(body),
-                ),
-                _ => ctx.target(
-                    Method::DELETE,
-                    path,
-                    path,
-                    id(&created),
-                    &ctx.coordinator,
-                    None,
-                ),
-            }
+            ctx.put_or_delete(
+                matches!(resource, RoadmapItemUpdate),
+                path,
+                id(&created),
+                &ctx.coordinator,
+                body,
+            )
         }
         IntakeRuleUpdate => {
             // The default rule: changed, never deleted.
