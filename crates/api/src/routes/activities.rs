@@ -161,7 +161,10 @@ pub async fn list_activities(
     query: web::Query<ActivityQuery>,
 ) -> Result<web::Json<ActivityPage>, ApiError> {
     let page = paging.page()?;
-    if query.year.is_some_and(|y| !(1990..=2100).contains(&y)) {
+    if query
+        .year
+        .is_some_and(|y| !kim_domain::report::query::YEARS.contains(&y))
+    {
         return Err(ApiError::field("year", "must be between 1990 and 2100"));
     }
     let filter = ActivityFilter {

@@ -10,6 +10,18 @@ pub const MAX_PERIOD_DAYS: i64 = 3653;
 /// At most this many `group_by` dimensions.
 pub const MAX_DIMENSIONS: usize = 2;
 
+/// The years a yearly report or a yearly filter may name: the programme's past and a planning
+/// horizon, so that a typo (`year=20226`) is a 422, not an empty answer.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+
+/// A yearly report's `year` as sent: a whole number in [`YEARS`].
+pub fn parse_year(text: &str) -> Result<i32, FieldError> {
+    text.parse::<i32>()
+        .ok()
+        .filter(|year| YEARS.contains(year))
+        .ok_or_else(|| FieldError::new("year", "must be a year between 1990 and 2100"))
+}
+
 /// A reporting period, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -308,5 +320,16 @@ mod tests {
         assert_eq!(month_label(d(2026, 3, 9)), "2026-03");
         assert_eq!(quarter_label(d(2026, 3, 9)), "2026-Q1");
         assert_eq!(quarter_label(d(2026, 12, 31)), "2026-Q4");
+    }
+
+    #[test]
+    fn a_report_year_is_a_whole_number_from_1990_to_2100() {
+        assert_eq!(parse_year("1990"), Ok(1990));
+        assert_eq!(parse_year("2100"), Ok(2100));
+        for bad in ["1989", "2101", "", "twenty", "2021.5", "-2021"] {
+            let refused = parse_year(bad).unwrap_err();
+            assert_eq!(refused.field, "year", "{bad}");
+            assert_eq!(refused.message, "must be a year between 1990 and 2100");
+        }
     }
 }

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use chrono::{Datelike, NaiveDate};
-use kim_domain::report::query::{parse_dimensions, Period, ReportFormat};
+use kim_domain::report::query::{parse_dimensions, parse_year, Period, ReportFormat};
 use kim_domain::{Action, Principal};
 use kim_store::reports::Scope;
 use kim_store::{clock, DbConn};
@@ -72,17 +72,9 @@ pub(super) fn yearly_table(
     let mut errors = Vec::new();
     let year = match year {
         None => Some(clock::now().date().year()),
-        Some(y) => y
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (1990..=2100).contains(y))
-            .or_else(|| {
-                errors.push(FieldError::new(
-                    "year",
-                    "must be a year between 1990 and 2100",
-                ));
-                None
-            }),
+        Some(text) => parse_year(text)
+            .map_err(|e| errors.push(domain_error(e)))
+            .ok(),
     };
     let format = ReportFormat::choose(format, accept(http).as_deref())
         .map_err(|e| errors.push(domain_error(e)))
