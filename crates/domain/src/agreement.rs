@@ -56,15 +56,7 @@ impl AgreementStatus {
     }
 
     pub fn transition(self, to: AgreementStatus) -> Result<AgreementStatus, IllegalTransition> {
-        if self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.allowed_next().iter().map(|s| s.as_str()).collect(),
-            })
-        }
+        IllegalTransition::check(self, to, self.allowed_next(), Self::as_str)
     }
 
     /// Terminated and expired agreements are final: no transition, no edit.

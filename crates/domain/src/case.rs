@@ -171,15 +171,7 @@ impl CaseStatus {
     }
 
     pub fn transition(self, to: CaseStatus) -> Result<CaseStatus, IllegalTransition> {
-        if self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.allowed_next().iter().map(|s| s.as_str()).collect(),
-            })
-        }
+        IllegalTransition::check(self, to, self.allowed_next(), Self::as_str)
     }
 
     /// Counts in a caseload (Fallzahl): every status but closed.

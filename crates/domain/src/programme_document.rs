@@ -71,15 +71,7 @@ impl DocumentStatus {
     }
 
     pub fn transition(self, to: DocumentStatus) -> Result<DocumentStatus, IllegalTransition> {
-        if self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.allowed_next().iter().map(|s| s.as_str()).collect(),
-            })
-        }
+        IllegalTransition::check(self, to, self.allowed_next(), Self::as_str)
     }
 
     /// Only a draft can be edited; an adopted version is what people acknowledged.

@@ -64,15 +64,7 @@ impl ReferralStatus {
     }
 
     pub fn transition(self, to: ReferralStatus) -> Result<ReferralStatus, IllegalTransition> {
-        if self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.allowed_next().iter().map(|s| s.as_str()).collect(),
-            })
-        }
+        IllegalTransition::check(self, to, self.allowed_next(), Self::as_str)
     }
 
     /// The side that moves a referral into this status; `None` for the draft, which is created,

@@ -59,15 +59,7 @@ impl ResidenceRequestStatus {
         self,
         to: ResidenceRequestStatus,
     ) -> Result<ResidenceRequestStatus, IllegalTransition> {
-        if self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.allowed_next().iter().map(|s| s.as_str()).collect(),
-            })
-        }
+        IllegalTransition::check(self, to, self.allowed_next(), Self::as_str)
     }
 
     /// The side that moves a request into this status; `None` for `open`, which is created.

@@ -93,15 +93,7 @@ impl StaffingPhase {
     }
 
     pub fn transition(self, to: StaffingPhase) -> Result<StaffingPhase, IllegalTransition> {
-        if self.allowed_next().contains(&to) {
-            Ok(to)
-        } else {
-            Err(IllegalTransition {
-                from: self.as_str(),
-                to: to.as_str(),
-                allowed: self.allowed_next().iter().map(|p| p.as_str()).collect(),
-            })
-        }
+        IllegalTransition::check(self, to, self.allowed_next(), Self::as_str)
     }
 
     /// Someone is employed on the position: onboarding, qualification or active. Funding is due
