@@ -838,9 +838,11 @@ async fn erasure_removes_the_persons_data_from_the_request(app: TestApp) {
         .get_json(&format!("/api/v1/intake-requests/{id}"), &coordinator)
         .await;
     let text = request.to_string();
-    for secret in ["Amina", "Khalil", "Arbeit und Sprache", "1990"] {
+    for secret in ["Amina", "Khalil", "Arbeit und Sprache"] {
         assert!(!text.contains(secret), "{secret} survived: {text}");
     }
+    // The birth year by its field: as a substring, "1990" can stand in a timestamp's fraction.
+    assert!(request["person"]["birth_year"].is_null(), "{text}");
     assert!(request["person"]["given_name"].is_null());
     assert_eq!(request["person"]["languages"], json!([]));
     assert_eq!(request["partner_reference"], "JC-0824");
