@@ -218,10 +218,10 @@ fn id_list(ids: &[i64]) -> String {
 fn check_links(conn: &mut DbConn, data: &ActivityData) -> StoreResult<()> {
     if let Some(body) = data.body_id {
         if bodies::kinds(conn, &[body])?.is_empty() {
-            return Err(StoreError::UnknownReference {
-                field: "body_id",
-                message: format!("no body with id {body}"),
-            });
+            return Err(StoreError::unknown(
+                "body_id",
+                format!("no body with id {body}"),
+            ));
         }
     }
     let publicity = |raw: Option<String>| raw.as_deref().map(Publicity::parse).transpose();
@@ -233,10 +233,10 @@ fn check_links(conn: &mut DbConn, data: &ActivityData) -> StoreResult<()> {
         .load(conn)?;
         for id in &data.gap_ids {
             let Some(gap) = found.iter().find(|g| g.id == *id) else {
-                return Err(StoreError::UnknownReference {
-                    field: "gap_ids",
-                    message: format!("no gap with id {id}"),
-                });
+                return Err(StoreError::unknown(
+                    "gap_ids",
+                    format!("no gap with id {id}"),
+                ));
             };
             data.kind
                 .may_use(publicity(gap.publicity.clone())?)
@@ -256,10 +256,10 @@ fn check_links(conn: &mut DbConn, data: &ActivityData) -> StoreResult<()> {
         .load(conn)?;
         for id in &data.decision_ids {
             let Some(decision) = found.iter().find(|d| d.id == *id) else {
-                return Err(StoreError::UnknownReference {
-                    field: "decision_ids",
-                    message: format!("no decision with id {id}"),
-                });
+                return Err(StoreError::unknown(
+                    "decision_ids",
+                    format!("no decision with id {id}"),
+                ));
             };
             if decision.linked_gap == 1 {
                 data.kind

@@ -493,25 +493,25 @@ pub fn find_by_title(conn: &mut DbConn, title: &str) -> StoreResult<Option<Agree
 fn check_references(conn: &mut DbConn, data: &AgreementData) -> StoreResult<()> {
     if let Some(id) = data.organisation_id {
         if !organisations::exists(conn, id)? {
-            return Err(StoreError::UnknownReference {
-                field: "organisation_id",
-                message: format!("no organisation with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "organisation_id",
+                format!("no organisation with id {id}"),
+            ));
         }
     }
     if let Some(id) = data.municipality_id {
         if municipalities::first_unknown(conn, &[id])?.is_some() {
-            return Err(StoreError::UnknownReference {
-                field: "municipality_id",
-                message: format!("no municipality with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "municipality_id",
+                format!("no municipality with id {id}"),
+            ));
         }
     }
     if let Some(id) = positions::first_unknown(conn, &data.position_ids)? {
-        return Err(StoreError::UnknownReference {
-            field: "position_ids",
-            message: format!("no position with id {id}"),
-        });
+        return Err(StoreError::unknown(
+            "position_ids",
+            format!("no position with id {id}"),
+        ));
     }
     Ok(())
 }

@@ -242,10 +242,10 @@ fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()
 
 fn check_body_references(conn: &mut DbConn, data: &BodyData) -> StoreResult<()> {
     if let Some(unknown) = municipalities::first_unknown(conn, &data.municipality_ids)? {
-        return Err(StoreError::UnknownReference {
-            field: "municipality_ids",
-            message: format!("no municipality with id {unknown}"),
-        });
+        return Err(StoreError::unknown(
+            "municipality_ids",
+            format!("no municipality with id {unknown}"),
+        ));
     }
     for member in &data.members {
         if let Some(user) = member.user_id {
@@ -253,10 +253,10 @@ fn check_body_references(conn: &mut DbConn, data: &BodyData) -> StoreResult<()> 
         }
         if let Some(organisation) = member.organisation_id {
             if !organisations::exists(conn, organisation)? {
-                return Err(StoreError::UnknownReference {
-                    field: "members",
-                    message: format!("no organisation with id {organisation}"),
-                });
+                return Err(StoreError::unknown(
+                    "members",
+                    format!("no organisation with id {organisation}"),
+                ));
             }
         }
     }
@@ -543,10 +543,10 @@ fn check_meeting_references(conn: &mut DbConn, data: &MeetingData) -> StoreResul
     for item in &data.agenda {
         if let Some(gap) = item.gap_id {
             if crate::gaps::stage_of(conn, gap).is_err() {
-                return Err(StoreError::UnknownReference {
-                    field: "agenda",
-                    message: format!("no gap with id {gap}"),
-                });
+                return Err(StoreError::unknown(
+                    "agenda",
+                    format!("no gap with id {gap}"),
+                ));
             }
         }
     }

@@ -367,17 +367,17 @@ fn check_user(conn: &mut DbConn, field: &'static str, id: i64) -> StoreResult<()
 
 fn check_references(conn: &mut DbConn, data: &CaseData) -> StoreResult<()> {
     if let Some(id) = municipalities::first_unknown(conn, &[data.municipality_id])? {
-        return Err(StoreError::UnknownReference {
-            field: "municipality_id",
-            message: format!("no municipality with id {id}"),
-        });
+        return Err(StoreError::unknown(
+            "municipality_id",
+            format!("no municipality with id {id}"),
+        ));
     }
     if let Some(id) = data.referred_by_organisation_id {
         if !organisations::exists(conn, id)? {
-            return Err(StoreError::UnknownReference {
-                field: "referred_by_organisation_id",
-                message: format!("no organisation with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "referred_by_organisation_id",
+                format!("no organisation with id {id}"),
+            ));
         }
     }
     let known: Vec<i64> = clients::table
@@ -385,10 +385,10 @@ fn check_references(conn: &mut DbConn, data: &CaseData) -> StoreResult<()> {
         .select(clients::id)
         .load(conn)?;
     if let Some(id) = data.client_ids.iter().find(|id| !known.contains(id)) {
-        return Err(StoreError::UnknownReference {
-            field: "client_ids",
-            message: format!("no client with id {id}"),
-        });
+        return Err(StoreError::unknown(
+            "client_ids",
+            format!("no client with id {id}"),
+        ));
     }
     Ok(())
 }

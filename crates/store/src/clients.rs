@@ -102,10 +102,10 @@ impl TryFrom<ClientRow> for Client {
 
 fn check_municipality(conn: &mut DbConn, id: i64) -> StoreResult<()> {
     match municipalities::first_unknown(conn, &[id])? {
-        Some(id) => Err(StoreError::UnknownReference {
-            field: "municipality_id",
-            message: format!("no municipality with id {id}"),
-        }),
+        Some(id) => Err(StoreError::unknown(
+            "municipality_id",
+            format!("no municipality with id {id}"),
+        )),
         None => Ok(()),
     }
 }
@@ -407,10 +407,9 @@ pub fn links_of(
 pub fn link(conn: &mut DbConn, link: &HouseholdLink) -> StoreResult<()> {
     for id in [link.from_client_id, link.to_client_id] {
         find(conn, id).map_err(|e| match e {
-            StoreError::NotFound => StoreError::UnknownReference {
-                field: "client_id",
-                message: format!("no client with id {id}"),
-            },
+            StoreError::NotFound => {
+                StoreError::unknown("client_id", format!("no client with id {id}"))
+            }
             other => other,
         })?;
     }

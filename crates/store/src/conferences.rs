@@ -243,10 +243,10 @@ fn check_participants(
 ) -> StoreResult<()> {
     for id in organisation_ids {
         if !organisations::exists(conn, *id)? {
-            return Err(StoreError::UnknownReference {
-                field: "organisation_ids",
-                message: format!("no organisation with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "organisation_ids",
+                format!("no organisation with id {id}"),
+            ));
         }
     }
     check_users(conn, "user_ids", user_ids)?;
@@ -340,12 +340,10 @@ pub fn update(
     for (index, edit) in changes.tasks.iter().enumerate() {
         if let Some(task_id) = edit.id {
             if !existing.contains(&task_id) {
-                return Err(StoreError::UnknownReference {
-                    field: "tasks",
-                    message: format!(
-                        "tasks[{index}].id {task_id} is not a task of this conference"
-                    ),
-                });
+                return Err(StoreError::unknown(
+                    "tasks",
+                    format!("tasks[{index}].id {task_id} is not a task of this conference"),
+                ));
             }
         }
     }

@@ -206,10 +206,10 @@ pub fn insert(
         .iter()
         .find(|id| !known.contains(id))
     {
-        return Err(StoreError::UnknownReference {
-            field: "recipient_organisation_ids",
-            message: format!("no organisation with id {unknown}"),
-        });
+        return Err(StoreError::unknown(
+            "recipient_organisation_ids",
+            format!("no organisation with id {unknown}"),
+        ));
     }
     let now = clock::now();
     let id: i64 = diesel::insert_into(consents::table)

@@ -186,14 +186,19 @@ impl StoreError {
         }
     }
 
+    /// A referenced object does not exist: 422 on `field`, with `message` saying which.
+    pub fn unknown(field: &'static str, message: impl Into<String>) -> Self {
+        StoreError::UnknownReference {
+            field,
+            message: message.into(),
+        }
+    }
+
     /// Names the field of the request that named a missing object: `NotFound` becomes an
     /// `UnknownReference` (422 on the field), since the request, not its path, is wrong.
     pub fn on_reference(self, field: &'static str, message: impl Into<String>) -> Self {
         match self {
-            StoreError::NotFound => StoreError::UnknownReference {
-                field,
-                message: message.into(),
-            },
+            StoreError::NotFound => StoreError::unknown(field, message),
             other => other,
         }
     }

@@ -459,17 +459,17 @@ pub fn position_of(conn: &mut DbConn, user_id: i64) -> StoreResult<Option<i64>> 
 
 fn check_references(conn: &mut DbConn, data: &GapData) -> StoreResult<()> {
     if let Some(unknown) = municipalities::first_unknown(conn, &data.municipality_ids)? {
-        return Err(StoreError::UnknownReference {
-            field: "municipality_ids",
-            message: format!("no municipality with id {unknown}"),
-        });
+        return Err(StoreError::unknown(
+            "municipality_ids",
+            format!("no municipality with id {unknown}"),
+        ));
     }
     for id in &data.organisation_ids {
         if !organisations::exists(conn, *id)? {
-            return Err(StoreError::UnknownReference {
-                field: "organisation_ids",
-                message: format!("no organisation with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "organisation_ids",
+                format!("no organisation with id {id}"),
+            ));
         }
     }
     Ok(())

@@ -194,20 +194,20 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<IntakeRequest> {
 /// the field); a second request of the organisation with the same `partner_reference` is 409.
 pub fn insert(conn: &mut DbConn, actor: &Actor, data: &IntakeData) -> StoreResult<IntakeRequest> {
     if let Some(unknown) = municipalities::first_unknown(conn, &[data.municipality_id])? {
-        return Err(StoreError::UnknownReference {
-            field: "municipality_id",
-            message: format!("no municipality with id {unknown}"),
-        });
+        return Err(StoreError::unknown(
+            "municipality_id",
+            format!("no municipality with id {unknown}"),
+        ));
     }
     let organisation: i64 = organisations::table
         .filter(organisations::id.eq(data.referring_organisation_id))
         .count()
         .get_result(conn)?;
     if organisation == 0 {
-        return Err(StoreError::UnknownReference {
-            field: "referring_organisation_id",
-            message: format!("no organisation with id {}", data.referring_organisation_id),
-        });
+        return Err(StoreError::unknown(
+            "referring_organisation_id",
+            format!("no organisation with id {}", data.referring_organisation_id),
+        ));
     }
     let topics: Vec<&str> = normalise_set(&data.topics)
         .iter()
@@ -418,16 +418,14 @@ pub(crate) fn declined_before(
     cutoff: NaiveDateTime,
     limit: Option<i64>,
 ) -> StoreResult<Vec<i64>> {
-    let mut query = intake_requests::table
+    Ok(intake_requests::table
         .filter(intake_requests::status.eq(IntakeRequestStatus::Declined.as_str()))
         .filter(intake_requests::decided_at.lt(cutoff))
         .order(intake_requests::id.asc())
         .select(intake_requests::id)
-        .into_boxed::<MultiBackend>();
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query.load(conn)?)
+        // No limit: the largest LIMIT both databases take.
+        .limit(limit.unwrap_or(i64::MAX))
+        .load(conn)?)
 }
 
 /// Deletes the requests `ids` (the retention rule, for declined ones).

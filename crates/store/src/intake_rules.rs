@@ -194,10 +194,10 @@ pub fn insert(conn: &mut DbConn, scope: RuleScope, data: &RuleData) -> StoreResu
             .count()
             .get_result(conn)?;
         if known == 0 {
-            return Err(StoreError::UnknownReference {
-                field: "municipality_id",
-                message: format!("no municipality with id {municipality}"),
-            });
+            return Err(StoreError::unknown(
+                "municipality_id",
+                format!("no municipality with id {municipality}"),
+            ));
         }
     }
     let id = inserted(conn, scope, data).map_err(|e| match e {

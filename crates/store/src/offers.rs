@@ -464,16 +464,16 @@ struct FootprintRow {
 /// field names something unknown.
 fn check_references(conn: &mut DbConn, data: &OfferData) -> StoreResult<()> {
     if !organisations::exists(conn, data.organisation_id)? {
-        return Err(StoreError::UnknownReference {
-            field: "organisation_id",
-            message: format!("no organisation with id {}", data.organisation_id),
-        });
+        return Err(StoreError::unknown(
+            "organisation_id",
+            format!("no organisation with id {}", data.organisation_id),
+        ));
     }
     if let Some(id) = municipalities::first_unknown(conn, &data.municipality_ids)? {
-        return Err(StoreError::UnknownReference {
-            field: "municipality_ids",
-            message: format!("no municipality with id {id}"),
-        });
+        return Err(StoreError::unknown(
+            "municipality_ids",
+            format!("no municipality with id {id}"),
+        ));
     }
     Ok(())
 }

@@ -143,10 +143,10 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<OfficeOutcome> {
 
 fn check_office(conn: &mut DbConn, organisation_id: i64) -> StoreResult<()> {
     if !organisations::exists(conn, organisation_id)? {
-        return Err(StoreError::UnknownReference {
-            field: "organisation_id",
-            message: format!("no organisation with id {organisation_id}"),
-        });
+        return Err(StoreError::unknown(
+            "organisation_id",
+            format!("no organisation with id {organisation_id}"),
+        ));
     }
     Ok(())
 }

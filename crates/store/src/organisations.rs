@@ -236,10 +236,10 @@ pub fn exists(conn: &mut DbConn, id: i64) -> StoreResult<bool> {
 
 fn check_municipalities(conn: &mut DbConn, data: &OrganisationData) -> StoreResult<()> {
     match municipalities::first_unknown(conn, &data.municipality_ids)? {
-        Some(id) => Err(StoreError::UnknownReference {
-            field: "municipality_ids",
-            message: format!("no municipality with id {id}"),
-        }),
+        Some(id) => Err(StoreError::unknown(
+            "municipality_ids",
+            format!("no municipality with id {id}"),
+        )),
         None => Ok(()),
     }
 }

@@ -76,10 +76,10 @@ pub fn insert(
     new: &NewPartnerToken,
 ) -> StoreResult<PartnerToken> {
     if !organisations::exists(conn, new.organisation_id)? {
-        return Err(StoreError::UnknownReference {
-            field: "organisation_id",
-            message: format!("no organisation with id {}", new.organisation_id),
-        });
+        return Err(StoreError::unknown(
+            "organisation_id",
+            format!("no organisation with id {}", new.organisation_id),
+        ));
     }
     let id: i64 = diesel::insert_into(partner_tokens::table)
         .values((

@@ -253,10 +253,10 @@ fn check_feedback_ids(conn: &mut DbConn, series_id: i64, ids: &[i64]) -> StoreRe
         .select(feedback::id)
         .load(conn)?;
     match ids.iter().find(|id| !found.contains(id)) {
-        Some(missing) => Err(StoreError::UnknownReference {
-            field: "feedback_ids",
-            message: format!("no feedback with id {missing} on this document"),
-        }),
+        Some(missing) => Err(StoreError::unknown(
+            "feedback_ids",
+            format!("no feedback with id {missing} on this document"),
+        )),
         None => Ok(()),
     }
 }
@@ -360,10 +360,10 @@ fn check_decision(conn: &mut DbConn, decision_id: i64, today: NaiveDate) -> Stor
     ))
     .load(conn)?;
     let Some(decided) = found.into_iter().next() else {
-        return Err(StoreError::UnknownReference {
-            field: "decision_id",
-            message: format!("no decision with id {decision_id}"),
-        });
+        return Err(StoreError::unknown(
+            "decision_id",
+            format!("no decision with id {decision_id}"),
+        ));
     };
     check_adopting_decision(
         BodyKind::parse(&decided.body_kind)?,
@@ -691,10 +691,10 @@ pub fn insert_feedback(
         .map_err(StoreError::Conflict)?;
     if let Some(body) = data.body_id {
         if bodies::kinds(conn, &[body])?.is_empty() {
-            return Err(StoreError::UnknownReference {
-                field: "body_id",
-                message: format!("no body with id {body}"),
-            });
+            return Err(StoreError::unknown(
+                "body_id",
+                format!("no body with id {body}"),
+            ));
         }
     }
     let entry: i64 = diesel::insert_into(feedback::table)

@@ -306,18 +306,18 @@ fn check_participant(conn: &mut DbConn, participant: Participant) -> StoreResult
     match participant {
         Participant::Account(id) => {
             if users::first_unknown(conn, &[id], users::Referable::Any)?.is_some() {
-                return Err(StoreError::UnknownReference {
-                    field: "user_id",
-                    message: format!("no user with id {id}"),
-                });
+                return Err(StoreError::unknown(
+                    "user_id",
+                    format!("no user with id {id}"),
+                ));
             }
         }
         Participant::Position(id) => {
             if positions::first_unknown(conn, &[id])?.is_some() {
-                return Err(StoreError::UnknownReference {
-                    field: "position_id",
-                    message: format!("no position with id {id}"),
-                });
+                return Err(StoreError::unknown(
+                    "position_id",
+                    format!("no position with id {id}"),
+                ));
             }
         }
     }

@@ -212,10 +212,10 @@ fn check_data(conn: &mut DbConn, case_id: i64, data: &ReferralData) -> StoreResu
         .count()
         .get_result(conn)?;
     if organisation == 0 {
-        return Err(StoreError::UnknownReference {
-            field: "recipient_organisation_id",
-            message: format!("no organisation with id {}", data.recipient_organisation_id),
-        });
+        return Err(StoreError::unknown(
+            "recipient_organisation_id",
+            format!("no organisation with id {}", data.recipient_organisation_id),
+        ));
     }
     let member: i64 = case_clients::table
         .filter(case_clients::case_id.eq(case_id))
@@ -223,10 +223,10 @@ fn check_data(conn: &mut DbConn, case_id: i64, data: &ReferralData) -> StoreResu
         .count()
         .get_result(conn)?;
     if member == 0 {
-        return Err(StoreError::UnknownReference {
-            field: "client_id",
-            message: format!("client {} is not a client of this case", data.client_id),
-        });
+        return Err(StoreError::unknown(
+            "client_id",
+            format!("client {} is not a client of this case", data.client_id),
+        ));
     }
     Ok(())
 }

@@ -173,16 +173,16 @@ pub fn check_references(
         .count()
         .get_result(conn)?;
     if in_case == 0 {
-        return Err(StoreError::UnknownReference {
-            field: "client_id",
-            message: format!("client {client_id} is not a client of this case"),
-        });
+        return Err(StoreError::unknown(
+            "client_id",
+            format!("client {client_id} is not a client of this case"),
+        ));
     }
     if !organisations::exists(conn, office_organisation_id)? {
-        return Err(StoreError::UnknownReference {
-            field: "office_organisation_id",
-            message: format!("no organisation with id {office_organisation_id}"),
-        });
+        return Err(StoreError::unknown(
+            "office_organisation_id",
+            format!("no organisation with id {office_organisation_id}"),
+        ));
     }
     Ok(())
 }

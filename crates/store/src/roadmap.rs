@@ -219,20 +219,20 @@ pub fn find_by_title(
 fn check_references(conn: &mut DbConn, data: &RoadmapItemData) -> StoreResult<()> {
     if let Some(id) = data.responsible_organisation_id {
         if !organisations::exists(conn, id)? {
-            return Err(StoreError::UnknownReference {
-                field: "responsible_organisation_id",
-                message: format!("no organisation with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "responsible_organisation_id",
+                format!("no organisation with id {id}"),
+            ));
         }
     }
     if let Some(id) = data.responsible_user_id {
         match users::find(conn, id) {
             Ok(_) => {}
             Err(StoreError::NotFound) => {
-                return Err(StoreError::UnknownReference {
-                    field: "responsible_user_id",
-                    message: format!("no user with id {id}"),
-                })
+                return Err(StoreError::unknown(
+                    "responsible_user_id",
+                    format!("no user with id {id}"),
+                ))
             }
             Err(other) => return Err(other),
         }
@@ -248,10 +248,10 @@ fn check_references(conn: &mut DbConn, data: &RoadmapItemData) -> StoreResult<()
         .map(|id| id.to_string())
         .collect();
     if !unknown.is_empty() {
-        return Err(StoreError::UnknownReference {
-            field: "depends_on",
-            message: format!("no roadmap item with id {}", unknown.join(", ")),
-        });
+        return Err(StoreError::unknown(
+            "depends_on",
+            format!("no roadmap item with id {}", unknown.join(", ")),
+        ));
     }
     Ok(())
 }

@@ -206,20 +206,20 @@ fn check_references(conn: &mut DbConn, own: Option<i64>, data: &AreaData) -> Sto
         .select(municipalities::id)
         .load(conn)?;
     if let Some(unknown) = named.iter().find(|m| !known.contains(m)) {
-        return Err(StoreError::UnknownReference {
-            field: "parts",
-            message: format!("no municipality with id {unknown}"),
-        });
+        return Err(StoreError::unknown(
+            "parts",
+            format!("no municipality with id {unknown}"),
+        ));
     }
     let known: Vec<i64> = positions::table
         .filter(positions::id.eq_any(&data.position_ids))
         .select(positions::id)
         .load(conn)?;
     if let Some(unknown) = data.position_ids.iter().find(|p| !known.contains(p)) {
-        return Err(StoreError::UnknownReference {
-            field: "position_ids",
-            message: format!("no position with id {unknown}"),
-        });
+        return Err(StoreError::unknown(
+            "position_ids",
+            format!("no position with id {unknown}"),
+        ));
     }
     let others: Vec<(i64, i64, String)> = sap::table
         .filter(sap::municipality_id.eq_any(&named))

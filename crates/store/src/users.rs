@@ -187,10 +187,10 @@ pub(crate) fn check_organisation(
     organisation_id: Option<i64>,
 ) -> StoreResult<()> {
     match organisation_id {
-        Some(id) if !organisations::exists(conn, id)? => Err(StoreError::UnknownReference {
-            field: "organisation_id",
-            message: format!("no organisation with id {id}"),
-        }),
+        Some(id) if !organisations::exists(conn, id)? => Err(StoreError::unknown(
+            "organisation_id",
+            format!("no organisation with id {id}"),
+        )),
         _ => Ok(()),
     }
 }

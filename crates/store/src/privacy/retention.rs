@@ -258,6 +258,9 @@ fn limit() -> i64 {
     i64::try_from(BATCH_SIZE).unwrap_or(500)
 }
 
+// The `due_*` queries give at most `limit` ids, all of them for `None` (the largest LIMIT
+// both databases take), oldest first.
+
 /// Ids of closed cases due for anonymisation, held ones left out.
 fn due_closed_cases(
     conn: &mut DbConn,
@@ -265,18 +268,15 @@ fn due_closed_cases(
     limit: Option<i64>,
 ) -> Result<Vec<i64>, StoreError> {
     let held = holds::held_case_ids(conn)?;
-    let mut query = cases::table
+    Ok(cases::table
         .filter(cases::status.eq("closed"))
         .filter(cases::status_since.lt(cutoff.date()))
         .filter(cases::anonymised_at.is_null())
         .filter(cases::id.ne_all(held))
         .order(cases::id.asc())
         .select(cases::id)
-        .into_boxed::<crate::connection::MultiBackend>();
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query.load(conn)?)
+        .limit(limit.unwrap_or(i64::MAX))
+        .load(conn)?)
 }
 
 fn due_referral_drafts(
@@ -285,17 +285,14 @@ fn due_referral_drafts(
     limit: Option<i64>,
 ) -> Result<Vec<i64>, StoreError> {
     let held = holds::held_case_ids(conn)?;
-    let mut query = referrals::table
+    Ok(referrals::table
         .filter(referrals::status.eq("draft"))
         .filter(referrals::created_at.lt(cutoff))
         .filter(referrals::case_id.ne_all(held))
         .order(referrals::id.asc())
         .select(referrals::id)
-        .into_boxed::<crate::connection::MultiBackend>();
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query.load(conn)?)
+        .limit(limit.unwrap_or(i64::MAX))
+        .load(conn)?)
 }
 
 fn due_ended_consents(
@@ -308,16 +305,13 @@ fn due_ended_consents(
     let ended = consents::revoked_on.lt(day).or(consents::revoked_on
         .is_null()
         .and(consents::valid_until.lt(day)));
-    let mut query = consents::table
+    Ok(consents::table
         .filter(ended)
         .filter(consents::client_id.ne_all(held_clients))
         .order(consents::id.asc())
         .select(consents::id)
-        .into_boxed::<crate::connection::MultiBackend>();
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query.load(conn)?)
+        .limit(limit.unwrap_or(i64::MAX))
+        .load(conn)?)
 }
 
 fn due_replays(
@@ -325,15 +319,12 @@ fn due_replays(
     cutoff: NaiveDateTime,
     limit: Option<i64>,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut query = idempotency_keys::table
+    Ok(idempotency_keys::table
         .filter(idempotency_keys::created_at.lt(cutoff))
         .order(idempotency_keys::id.asc())
         .select(idempotency_keys::id)
-        .into_boxed::<crate::connection::MultiBackend>();
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    Ok(query.load(conn)?)
+        .limit(limit.unwrap_or(i64::MAX))
+        .load(conn)?)
 }
 
 /// The oldest audit event about a client of a held case: the audit cut stops before it.

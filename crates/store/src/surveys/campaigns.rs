@@ -177,10 +177,10 @@ fn check_version_exists(conn: &mut DbConn, version_id: i64) -> StoreResult<()> {
         .count()
         .get_result(conn)?;
     if found == 0 {
-        return Err(StoreError::UnknownReference {
-            field: "questionnaire_version_id",
-            message: format!("no questionnaire version with id {version_id}"),
-        });
+        return Err(StoreError::unknown(
+            "questionnaire_version_id",
+            format!("no questionnaire version with id {version_id}"),
+        ));
     }
     Ok(())
 }
@@ -254,18 +254,18 @@ fn check_slot_references(conn: &mut DbConn, slot: &RespondentSlot) -> StoreResul
             .count()
             .get_result(conn)?;
         if found == 0 {
-            return Err(StoreError::UnknownReference {
-                field: "municipality_id",
-                message: format!("no municipality with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "municipality_id",
+                format!("no municipality with id {id}"),
+            ));
         }
     }
     if let Some(id) = slot.organisation_id {
         if !crate::organisations::exists(conn, id)? {
-            return Err(StoreError::UnknownReference {
-                field: "organisation_id",
-                message: format!("no organisation with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "organisation_id",
+                format!("no organisation with id {id}"),
+            ));
         }
     }
     if let Some(id) = slot.respondent_user_id {
@@ -275,10 +275,10 @@ fn check_slot_references(conn: &mut DbConn, slot: &RespondentSlot) -> StoreResul
             .first(conn)
             .optional()?;
         let Some(role) = role else {
-            return Err(StoreError::UnknownReference {
-                field: "respondent_user_id",
-                message: format!("no user with id {id}"),
-            });
+            return Err(StoreError::unknown(
+                "respondent_user_id",
+                format!("no user with id {id}"),
+            ));
         };
         check_respondent_role(id, Role::parse(&role)?).map_err(|refused| StoreError::Invalid {
             field: "respondent_user_id",
