@@ -392,6 +392,27 @@ impl Db {
         .await?
     }
 
+    /// A write in one round trip: confirms the caller and checks `action` (401, 403 first, as
+    /// in [`Db::read_as`]), then runs `f` in one transaction, so a refusal `f` gives after
+    /// writing (412, 422) leaves nothing behind. `f` checks `If-Match` and the body itself, in
+    /// that order, so the answers come in the order every operation gives them.
+    pub async fn write_as<T, F>(&self, caller: Caller, action: Action, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Authenticated) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let asked = Instant::now();
+        actix_web::web::block(move || {
+            on_connection(&pool, asked, |conn| {
+                let who = caller.authenticate(conn)?;
+                who.require(action)?;
+                kim_store::connection::transaction(conn, |conn| f(conn, &who))
+            })?
+        })
+        .await?
+    }
+
     /// Runs `f` in one transaction: everything it writes lands together or not at all.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where

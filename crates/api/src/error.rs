@@ -832,6 +832,27 @@ pub mod error_sets {
             "422" => Unprocessable, "503" => Unavailable,
     }
     error_set! {
+        /// Listing what every authenticated caller may read.
+        OpenListErrors: "400" => BadRequest, "401" => Unauthorized, "422" => Unprocessable,
+            "503" => Unavailable,
+    }
+    error_set! {
+        /// Reading one object every authenticated caller may read.
+        OpenReadErrors: "400" => BadRequest, "401" => Unauthorized, "404" => NotFound,
+            "503" => Unavailable,
+    }
+    error_set! {
+        /// Listing what belongs to one object (404 when the object is unknown or hidden).
+        NestedListErrors: "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden,
+            "404" => NotFound, "422" => Unprocessable, "503" => Unavailable,
+    }
+    error_set! {
+        /// Creating from a JSON body where nothing can conflict (no unique names, no state).
+        SubmitErrors: "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden,
+            "413" => PayloadTooLarge, "415" => UnsupportedMediaType, "422" => Unprocessable,
+            "503" => Unavailable,
+    }
+    error_set! {
         /// Creating an object from a JSON body.
         CreateErrors: "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "409" => Conflict,
             "413" => PayloadTooLarge, "415" => UnsupportedMediaType, "422" => Unprocessable,

@@ -74,14 +74,14 @@ pub async fn list_access_changes(
         user_id: query.user_id,
         decidable_by: None,
     };
-    let listed = state
+    let access_changes = state
         .db
         .read_with(caller, move |conn, who| {
             require_reader(who)?;
             Ok::<_, ApiError>(store::list(conn, &filter, page)?)
         })
         .await?;
-    Ok(web::Json(AccessChangePage::new(listed, page)))
+    Ok(web::Json(AccessChangePage::new(access_changes, page)))
 }
 
 /// Get an access change

@@ -172,13 +172,13 @@ pub async fn list_activities(
         year: query.year,
         body_id: query.body_id,
     };
-    let listed = state
+    let activities = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _| {
             store::list(conn, &filter, page)
         })
         .await?;
-    Ok(web::Json(ActivityPage::new(listed, page)))
+    Ok(web::Json(ActivityPage::new(activities, page)))
 }
 
 /// Get an activity
@@ -195,15 +195,15 @@ pub async fn get_activity(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let activity_id = id.into_inner();
+    let activity = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, activity_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Activity::from(found), version))
+    let version = activity.version;
+    Ok(ok_versioned(&Activity::from(activity), version))
 }
 
 /// Record an activity
@@ -225,16 +225,16 @@ pub async fn create_activity(
     state: web::Data<AppState>,
     body: Json<ActivityInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let data = body.into_inner().into_data()?;
-    let created = state
+    let activity = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert(conn, &data)?)
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (activity.id, activity.version);
     Ok(created_versioned(
-        &Activity::from(created),
+        &Activity::from(activity),
         version,
         format!("/api/v1/activities/{id}"),
     ))
@@ -259,17 +259,17 @@ pub async fn update_activity(
     if_match: IfMatch,
     body: Json<ActivityInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let activity_id = id.into_inner();
+    let activity = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, activity_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Activity::from(updated), version))
+    let version = activity.version;
+    Ok(ok_versioned(&Activity::from(activity), version))
 }
 
 /// Delete an activity
@@ -290,13 +290,12 @@ pub async fn delete_activity(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let activity_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            Ok(store::delete(conn, activity_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -19,7 +19,7 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::{responses as err, FieldError};
+use crate::error::FieldError;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -377,13 +377,13 @@ pub async fn list_agreements(
         position_id: query.position_id,
         active_ending_between,
     };
-    let listed = state
+    let agreements = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _who| {
             store::list(conn, &filter, sort, direction, page)
         })
         .await?;
-    Ok(web::Json(AgreementPage::new(listed, page)))
+    Ok(web::Json(AgreementPage::new(agreements, page)))
 }
 
 /// Get a cooperation agreement
@@ -401,14 +401,14 @@ pub async fn get_agreement(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = state
+    let agreement = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _who| {
             store::find(conn, id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Agreement::from(found), version))
+    let version = agreement.version;
+    Ok(ok_versioned(&Agreement::from(agreement), version))
 }
 
 /// Create a cooperation agreement
@@ -421,13 +421,7 @@ pub async fn get_agreement(
 /// **Who may call:** `ki_lead`, `coordinator`.
 #[utoipa::path(tag = "Cooperation agreements", request_body = AgreementInput, responses(
     (status = 201, description = "Created", body = Agreement, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::SubmitErrors,
 ), security(("bearer" = [])))]
 #[post("/agreements")]
 pub async fn create_agreement(
@@ -439,15 +433,15 @@ pub async fn create_agreement(
     caller.require(Action::WriteSteering)?;
     let data = body.into_inner().into_data()?;
     let actor = caller.actor();
-    let created = checked(
+    let agreement = checked(
         state
             .db
             .write(move |conn| store::insert(conn, &actor, &data))
             .await?,
     )?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (agreement.id, agreement.version);
     Ok(created_versioned(
-        &Agreement::from(created),
+        &Agreement::from(agreement),
         version,
         format!("/api/v1/agreements/{id}"),
     ))
@@ -482,14 +476,14 @@ pub async fn update_agreement(
     let data = body.into_inner().into_data()?;
     let id = id.into_inner();
     let actor = caller.actor();
-    let updated = checked(
+    let agreement = checked(
         state
             .db
             .write(move |conn| store::update(conn, &actor, id, expected, &data))
             .await?,
     )?;
-    let version = updated.version;
-    Ok(ok_versioned(&Agreement::from(updated), version))
+    let version = agreement.version;
+    Ok(ok_versioned(&Agreement::from(agreement), version))
 }
 
 /// Change the status of a cooperation agreement
@@ -558,12 +552,7 @@ pub async fn transition_agreement(
 /// `analyst`.
 #[utoipa::path(tag = "Cooperation agreements", params(("id" = i64, Path, description = "Agreement id"), PageParams), responses(
     (status = 200, description = "One page of the history, oldest first", body = AgreementEventPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::NestedListErrors,
 ), security(("bearer" = [])))]
 #[get("/agreements/{id}/history")]
 pub async fn agreement_history(
@@ -574,11 +563,11 @@ pub async fn agreement_history(
 ) -> Result<web::Json<AgreementEventPage>, ApiError> {
     let page = paging.page()?;
     let id = id.into_inner();
-    let listed = state
+    let agreement_events = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _who| {
             store::history(conn, id, page)
         })
         .await?;
-    Ok(web::Json(AgreementEventPage::new(listed, page)))
+    Ok(web::Json(AgreementEventPage::new(agreement_events, page)))
 }

@@ -238,13 +238,13 @@ pub async fn list_bodies(
     }
     .page()?;
     let kind = query.kind;
-    let listed = state
+    let bodies = state
         .db
         .read_as(caller, Action::ReadGaps, move |conn, _| {
             store::list(conn, kind, page)
         })
         .await?;
-    Ok(web::Json(BodyPage::new(listed, page)))
+    Ok(web::Json(BodyPage::new(bodies, page)))
 }
 
 /// Create a body
@@ -262,16 +262,16 @@ pub async fn create_body(
     state: web::Data<AppState>,
     body: Json<BodyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageBodies)?;
-    let data = body.into_inner().into_data()?;
-    let created = state
+    let body = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_as(caller, Action::ManageBodies, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert(conn, &data)?)
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (body.id, body.version);
     Ok(created_versioned(
-        &Body::from(created),
+        &Body::from(body),
         version,
         format!("/api/v1/bodies/{id}"),
     ))
@@ -290,15 +290,15 @@ pub async fn get_body(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let body_id = id.into_inner();
+    let body = state
         .db
         .read_as(caller, Action::ReadGaps, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, body_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Body::from(found), version))
+    let version = body.version;
+    Ok(ok_versioned(&Body::from(body), version))
 }
 
 /// Replace a body
@@ -321,17 +321,17 @@ pub async fn update_body(
     if_match: IfMatch,
     body: Json<BodyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageBodies)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let body_id = id.into_inner();
+    let body = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::ManageBodies, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, body_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Body::from(updated), version))
+    let version = body.version;
+    Ok(ok_versioned(&Body::from(body), version))
 }
 
 /// Delete a body
@@ -353,13 +353,12 @@ pub async fn delete_body(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageBodies)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let body_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::ManageBodies, move |conn, _| {
+            Ok(store::delete(conn, body_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -251,13 +251,13 @@ pub async fn list_campaigns(
     let filter = CampaignFilter {
         status: query.status,
     };
-    let listed = state
+    let campaigns = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
             store::list(conn, filter, page)
         })
         .await?;
-    Ok(web::Json(CampaignPage::new(listed, page)))
+    Ok(web::Json(CampaignPage::new(campaigns, page)))
 }
 
 /// Get a survey campaign
@@ -273,15 +273,15 @@ pub async fn get_campaign(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let campaign_id = id.into_inner();
+    let campaign = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, campaign_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Campaign::from(found), version))
+    let version = campaign.version;
+    Ok(ok_versioned(&Campaign::from(campaign), version))
 }
 
 /// Create a survey campaign
@@ -364,12 +364,12 @@ pub async fn update_campaign(
     let expected = if_match.version()?;
     let data = body.data().map_err(ApiError::Validation)?;
     let id = id.into_inner();
-    let updated = state
+    let campaign = state
         .db
         .write(move |conn| store::update(conn, id, expected, &data))
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Campaign::from(updated), version))
+    let version = campaign.version;
+    Ok(ok_versioned(&Campaign::from(campaign), version))
 }
 
 /// Delete a draft campaign
@@ -392,13 +392,12 @@ pub async fn delete_campaign(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let campaign_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            Ok(store::delete(conn, campaign_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -489,9 +488,7 @@ pub struct MySurvey {
 /// `immigration_officer`); partner tokens with scope `surveys:write`.
 #[utoipa::path(tag = "Needs survey", responses(
     (status = 200, description = "The caller's surveys", body = Vec<MySurvey>),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 503, response = err::Unavailable),
+    sets::ComputeErrors,
 ), security(("bearer" = [])))]
 #[get("/me/surveys")]
 pub async fn my_surveys(

@@ -152,13 +152,12 @@ pub async fn create_contact(
             let case = writable_case_ref(conn, who, case_id)?;
             let data = input.into_data(today)?;
             let contact = store::insert(conn, &who.actor(), case_id, &data)?;
-            audit_client(
+            audit_contact(
                 conn,
                 who,
-                AuditObject::Contact,
                 AuditVerb::Create,
-                Some(contact.id),
-                Some(case.lead_client_id),
+                contact.id,
+                case.lead_client_id,
             )?;
             Ok::<_, ApiError>(contact)
         })
@@ -206,14 +205,7 @@ pub async fn get_contact(
         .write_with_denied(caller, (AuditObject::Contact, id), move |conn, who| {
             let lead = contact_case_lead(conn, who, id, false)?;
             let contact = store::find(conn, id)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Contact,
-                AuditVerb::Read,
-                Some(id),
-                Some(lead),
-            )?;
+            audit_contact(conn, who, AuditVerb::Read, id, lead)?;
             Ok::<_, ApiError>(contact)
         })
         .await?;
@@ -250,14 +242,7 @@ pub async fn update_contact(
             let expected = if_match.version()?;
             let data = input.into_data(today)?;
             let contact = store::update(conn, id, expected, &data)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Contact,
-                AuditVerb::Update,
-                Some(id),
-                Some(lead),
-            )?;
+            audit_contact(conn, who, AuditVerb::Update, id, lead)?;
             Ok::<_, ApiError>(contact)
         })
         .await?;
@@ -283,3 +268,21 @@ impl utoipa::PartialSchema for ParticipantName {
 }
 
 impl utoipa::ToSchema for ParticipantName {}
+
+/// The trail event of what `who` did with a contact: contacts are about their case's lead client.
+fn audit_contact(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    verb: AuditVerb,
+    contact_id: i64,
+    lead_client_id: i64,
+) -> Result<(), ApiError> {
+    audit_client(
+        conn,
+        who,
+        AuditObject::Contact,
+        verb,
+        Some(contact_id),
+        Some(lead_client_id),
+    )
+}

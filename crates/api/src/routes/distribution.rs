@@ -21,7 +21,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::responses as err;
+use crate::error::error_sets as sets;
 use crate::server::AppState;
 use crate::views::need_score::need_scores;
 use crate::ApiError;
@@ -70,9 +70,7 @@ pub struct MunicipalityDistribution {
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`, `analyst`.
 #[utoipa::path(tag = "Distribution", responses(
     (status = 200, description = "Every municipality", body = Vec<MunicipalityDistribution>),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 503, response = err::Unavailable),
+    sets::ComputeErrors,
 ), security(("bearer" = [])))]
 #[get("/distribution")]
 pub async fn distribution(
@@ -215,9 +213,7 @@ pub struct SocialAreaDistributionReport {
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`, `analyst`.
 #[utoipa::path(tag = "Distribution", responses(
     (status = 200, description = "Every social area", body = SocialAreaDistributionReport),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 503, response = err::Unavailable),
+    sets::ComputeErrors,
 ), security(("bearer" = [])))]
 #[get("/distribution/social-areas")]
 pub async fn social_area_distribution(

@@ -10,7 +10,8 @@ use kim_store::outbox::{self, Event};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{responses as err, ApiError};
+use crate::error::error_sets as sets;
+use crate::error::ApiError;
 use crate::http::paging::whole_number;
 use crate::routes::RouteTable;
 use crate::server::AppState;
@@ -138,11 +139,7 @@ pub struct FeedParams {
 /// **Who may call:** partner tokens. People get 403: the feed is the partners' channel.
 #[utoipa::path(tag = "Partner events", params(FeedParams), responses(
     (status = 200, description = "The next events of the token's organisation", body = EventPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::ListErrors,
 ), security(("bearer" = [])))]
 #[get("/events")]
 pub async fn list_events(

@@ -334,13 +334,13 @@ pub async fn create_rate(
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::WriteSteering)?;
     let (rate, note) = body.into_inner().into_rate()?;
-    let created = state
+    let funding_rate = state
         .db
         .write(move |conn| funding_rates::insert(conn, &rate, note.as_deref()))
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (funding_rate.id, funding_rate.version);
     Ok(created_versioned(
-        &FundingRate::from(created),
+        &FundingRate::from(funding_rate),
         version,
         format!("/api/v1/funding/rates/{id}"),
     ))
@@ -370,12 +370,12 @@ pub async fn update_rate(
     let expected = if_match.version()?;
     let (rate, note) = body.into_inner().into_rate()?;
     let id = id.into_inner();
-    let updated = state
+    let funding_rate = state
         .db
         .write(move |conn| funding_rates::update(conn, id, expected, &rate, note.as_deref()))
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&FundingRate::from(updated), version))
+    let version = funding_rate.version;
+    Ok(ok_versioned(&FundingRate::from(funding_rate), version))
 }
 
 /// Delete a funding rate
@@ -402,13 +402,12 @@ pub async fn delete_rate(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let rate_id = id.into_inner();
     state
         .db
-        .write(move |conn| funding_rates::delete(conn, id, expected))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            Ok(funding_rates::delete(conn, rate_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -224,7 +224,7 @@ pub async fn list_mandated_gaps(
     paging: web::Query<PageParams>,
 ) -> Result<web::Json<ContributorGapPage>, ApiError> {
     let page = paging.page()?;
-    let listed = state
+    let contributor_gaps = state
         .db
         .read_with(caller, move |conn, who| {
             let (organisation, _) = contributor(who)?;
@@ -244,7 +244,7 @@ pub async fn list_mandated_gaps(
             })
         })
         .await?;
-    Ok(web::Json(ContributorGapPage::new(listed, page)))
+    Ok(web::Json(ContributorGapPage::new(contributor_gaps, page)))
 }
 
 /// Get a gap my organisation's project group is mandated with
@@ -328,20 +328,21 @@ pub async fn contribute_to_gap(
             }
             let stage = gaps::stage_of(conn, gap_id)?;
             let new = check_contribution(stage, input.kind, Some(&input.text), input.rating)?;
-            let created = store::insert(conn, gap_id, organisation, groups[0], Some(token), &new)?;
+            let contribution_view =
+                store::insert(conn, gap_id, organisation, groups[0], Some(token), &new)?;
             idempotency.remember(
                 conn,
                 who,
                 &RememberedResponse {
                     fingerprint,
                     status_code: 201,
-                    resource_id: created.id,
+                    resource_id: contribution_view.id,
                 },
             )?;
             Ok::<_, ApiError>(Answer {
                 status: actix_web::http::StatusCode::CREATED,
                 version: 1,
-                body: ContributionView::from(created),
+                body: ContributionView::from(contribution_view),
                 replayed: false,
             })
         })

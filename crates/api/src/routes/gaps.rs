@@ -440,13 +440,13 @@ pub async fn list_gaps(
         reported_from: q.reported_from,
         reported_to: q.reported_to,
     };
-    let listed = state
+    let gaps = state
         .db
         .read_as(caller, Action::ReadGaps, move |conn, _| {
             store::list(conn, &filter, page)
         })
         .await?;
-    Ok(web::Json(GapPage::new(listed, page)))
+    Ok(web::Json(GapPage::new(gaps, page)))
 }
 
 /// Count and time of one stage.
@@ -565,7 +565,7 @@ pub async fn my_solutions(
     paging: web::Query<crate::http::paging::PageParams>,
 ) -> Result<web::Json<SolutionNoticePage>, ApiError> {
     let page = paging.page()?;
-    let listed = state
+    let solution_notices = state
         .db
         .read_as(caller, Action::ReportGaps, move |conn, who| {
             let me = who.user_id();
@@ -605,5 +605,5 @@ pub async fn my_solutions(
             Ok::<_, StoreError>(kim_store::Listed { items, total })
         })
         .await?;
-    Ok(web::Json(SolutionNoticePage::new(listed, page)))
+    Ok(web::Json(SolutionNoticePage::new(solution_notices, page)))
 }

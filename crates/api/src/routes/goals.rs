@@ -145,14 +145,7 @@ pub async fn create_goal(
             let case = writable_case_ref(conn, who, case_id)?;
             let data = input.into_data(Some(GoalStatus::Open))?;
             let goal = store::insert(conn, &who.actor(), case_id, &data)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Goal,
-                AuditVerb::Create,
-                Some(goal.id),
-                Some(case.lead_client_id),
-            )?;
+            audit_goal(conn, who, AuditVerb::Create, goal.id, case.lead_client_id)?;
             Ok::<_, ApiError>(goal)
         })
         .await?;
@@ -198,14 +191,7 @@ pub async fn get_goal(
         .db
         .write_with_denied(caller, (AuditObject::Goal, id), move |conn, who| {
             let (goal, lead) = goal_for(conn, who, id, false)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Goal,
-                AuditVerb::Read,
-                Some(id),
-                Some(lead),
-            )?;
+            audit_goal(conn, who, AuditVerb::Read, id, lead)?;
             Ok::<_, ApiError>(goal)
         })
         .await?;
@@ -242,14 +228,7 @@ pub async fn update_goal(
             let expected = if_match.version()?;
             let data = input.into_data(None)?;
             let goal = store::update(conn, id, expected, &data)?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Goal,
-                AuditVerb::Update,
-                Some(id),
-                Some(lead),
-            )?;
+            audit_goal(conn, who, AuditVerb::Update, id, lead)?;
             Ok::<_, ApiError>(goal)
         })
         .await?;
@@ -290,14 +269,7 @@ pub async fn add_goal_note(
                 return Err(ApiError::rule("noted_on", "must not be in the future"));
             }
             let goal = store::add_note(conn, &who.actor(), id, noted_on, input.text.trim())?;
-            audit_client(
-                conn,
-                who,
-                AuditObject::Goal,
-                AuditVerb::Update,
-                Some(id),
-                Some(lead),
-            )?;
+            audit_goal(conn, who, AuditVerb::Update, id, lead)?;
             Ok::<_, ApiError>(goal)
         })
         .await?;
@@ -307,4 +279,22 @@ pub async fn add_goal_note(
         version,
         format!("/api/v1/goals/{id}"),
     ))
+}
+
+/// The trail event of what `who` did with a goal: goals are about their case's lead client.
+fn audit_goal(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    verb: AuditVerb,
+    goal_id: i64,
+    lead_client_id: i64,
+) -> Result<(), ApiError> {
+    audit_client(
+        conn,
+        who,
+        AuditObject::Goal,
+        verb,
+        Some(goal_id),
+        Some(lead_client_id),
+    )
 }

@@ -173,13 +173,13 @@ pub async fn list_intake_rules(
     let filter = RuleFilter {
         municipality_id: query.municipality_id,
     };
-    let listed = state
+    let intake_rules = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
             store::list(conn, filter, page)
         })
         .await?;
-    Ok(web::Json(IntakeRulePage::new(listed, page)))
+    Ok(web::Json(IntakeRulePage::new(intake_rules, page)))
 }
 
 /// Get an intake rule
@@ -195,15 +195,15 @@ pub async fn get_intake_rule(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let intake_rule_id = id.into_inner();
+    let intake_rule = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, intake_rule_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&IntakeRule::from(found), version))
+    let version = intake_rule.version;
+    Ok(ok_versioned(&IntakeRule::from(intake_rule), version))
 }
 
 /// Add a local intake rule
@@ -239,13 +239,13 @@ pub async fn create_intake_rule(
         note: input.note,
     }
     .into_data()?;
-    let created = state
+    let intake_rule = state
         .db
         .write(move |conn| store::insert(conn, scope, &data))
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (intake_rule.id, intake_rule.version);
     Ok(created_versioned(
-        &IntakeRule::from(created),
+        &IntakeRule::from(intake_rule),
         version,
         format!("/api/v1/intake-rules/{id}"),
     ))
@@ -272,17 +272,17 @@ pub async fn update_intake_rule(
     if_match: IfMatch,
     body: Json<IntakeRuleUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageIntakeRules)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let intake_rule_id = id.into_inner();
+    let intake_rule = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::ManageIntakeRules, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, intake_rule_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&IntakeRule::from(updated), version))
+    let version = intake_rule.version;
+    Ok(ok_versioned(&IntakeRule::from(intake_rule), version))
 }
 
 /// Delete a local intake rule
@@ -304,13 +304,12 @@ pub async fn delete_intake_rule(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageIntakeRules)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let intake_rule_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::ManageIntakeRules, move |conn, _| {
+            Ok(store::delete(conn, intake_rule_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

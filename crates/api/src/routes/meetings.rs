@@ -169,13 +169,13 @@ pub async fn list_meetings(
 ) -> Result<web::Json<MeetingPage>, ApiError> {
     let page = paging.page()?;
     let id = id.into_inner();
-    let listed = state
+    let meetings = state
         .db
         .read_as(caller, Action::ReadGaps, move |conn, _| {
             store::meetings_of(conn, id, page)
         })
         .await?;
-    Ok(web::Json(MeetingPage::new(listed, page)))
+    Ok(web::Json(MeetingPage::new(meetings, page)))
 }
 
 /// Record or plan a meeting of a body
@@ -197,13 +197,13 @@ pub async fn create_meeting(
     caller.require(Action::ManageBodies)?;
     let data = body.into_inner().into_data()?;
     let body_id = id.into_inner();
-    let created = state
+    let meeting = state
         .db
         .write(move |conn| store::insert_meeting(conn, body_id, &data))
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (meeting.id, meeting.version);
     Ok(created_versioned(
-        &Meeting::from(created),
+        &Meeting::from(meeting),
         version,
         format!("/api/v1/meetings/{id}"),
     ))
@@ -222,15 +222,15 @@ pub async fn get_meeting(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let meeting_id = id.into_inner();
+    let meeting = state
         .db
         .read_as(caller, Action::ReadGaps, move |conn, _| {
-            store::find_meeting(conn, id)
+            store::find_meeting(conn, meeting_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Meeting::from(found), version))
+    let version = meeting.version;
+    Ok(ok_versioned(&Meeting::from(meeting), version))
 }
 
 /// Replace a meeting
@@ -253,17 +253,17 @@ pub async fn update_meeting(
     if_match: IfMatch,
     body: Json<MeetingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageBodies)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let meeting_id = id.into_inner();
+    let meeting = state
         .db
-        .write(move |conn| store::update_meeting(conn, id, expected, &data))
+        .write_as(caller, Action::ManageBodies, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update_meeting(conn, meeting_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Meeting::from(updated), version))
+    let version = meeting.version;
+    Ok(ok_versioned(&Meeting::from(meeting), version))
 }
 
 /// Delete a meeting
@@ -284,13 +284,16 @@ pub async fn delete_meeting(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageBodies)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let meeting_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete_meeting(conn, id, expected))
+        .write_as(caller, Action::ManageBodies, move |conn, _| {
+            Ok(store::delete_meeting(
+                conn,
+                meeting_id,
+                if_match.version()?,
+            )?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

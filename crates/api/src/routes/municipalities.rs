@@ -17,7 +17,6 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::responses as err;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -179,10 +178,7 @@ const SORT_FIELDS: &[(&str, MunicipalitySort)] = &[
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(PageParams, MunicipalityQuery), responses(
     (status = 200, description = "One page of municipalities", body = MunicipalityPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::OpenListErrors,
 ), security(("bearer" = [])))]
 #[get("/municipalities")]
 pub async fn list_municipalities(
@@ -205,13 +201,13 @@ pub async fn list_municipalities(
         has_immigration_office: query.has_immigration_office,
         social_area: trimmed(query.social_area),
     };
-    let listed = state
+    let municipalities = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
             store::list(conn, &filter, sort, direction, page)
         })
         .await?;
-    Ok(web::Json(MunicipalityPage::new(listed, page)))
+    Ok(web::Json(MunicipalityPage::new(municipalities, page)))
 }
 
 /// Get a municipality
@@ -221,10 +217,7 @@ pub async fn list_municipalities(
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(("id" = i64, Path, description = "Municipality id")), responses(
     (status = 200, description = "The municipality", body = Municipality, headers(("ETag" = String, description = "The version, for If-Match"))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::OpenReadErrors,
 ), security(("bearer" = [])))]
 #[get("/municipalities/{id}")]
 pub async fn get_municipality(
@@ -232,15 +225,15 @@ pub async fn get_municipality(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let municipality_id = id.into_inner();
+    let municipality = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, municipality_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Municipality::from(found), version))
+    let version = municipality.version;
+    Ok(ok_versioned(&Municipality::from(municipality), version))
 }
 
 /// Create a municipality
@@ -258,16 +251,16 @@ pub async fn create_municipality(
     state: web::Data<AppState>,
     body: Json<MunicipalityInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteReferenceData)?;
-    let data = body.into_inner().into_data()?;
-    let created = state
+    let municipality = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_as(caller, Action::WriteReferenceData, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert(conn, &data)?)
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (municipality.id, municipality.version);
     Ok(created_versioned(
-        &Municipality::from(created),
+        &Municipality::from(municipality),
         version,
         format!("/api/v1/municipalities/{id}"),
     ))
@@ -293,17 +286,17 @@ pub async fn update_municipality(
     if_match: IfMatch,
     body: Json<MunicipalityInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteReferenceData)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let municipality_id = id.into_inner();
+    let municipality = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::WriteReferenceData, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, municipality_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Municipality::from(updated), version))
+    let version = municipality.version;
+    Ok(ok_versioned(&Municipality::from(municipality), version))
 }
 
 /// Delete a municipality
@@ -324,13 +317,12 @@ pub async fn delete_municipality(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteReferenceData)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let municipality_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::WriteReferenceData, move |conn, _| {
+            Ok(store::delete(conn, municipality_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

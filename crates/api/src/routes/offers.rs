@@ -23,7 +23,7 @@ use validator::Validate;
 use super::trimmed;
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::{responses as err, FieldError};
+use crate::error::FieldError;
 use crate::http::idempotency::{respond, Answer, IdempotencyKey};
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{ok_versioned, IfMatch};
@@ -362,13 +362,13 @@ pub async fn list_offers(
         SORT_FIELDS,
     )?;
     let filter = query.filter()?;
-    let listed = state
+    let offers = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _who| {
             store::list(conn, &filter, sort, direction, page)
         })
         .await?;
-    Ok(web::Json(OfferPage::new(listed, page)))
+    Ok(web::Json(OfferPage::new(offers, page)))
 }
 
 /// Get an offer
@@ -385,14 +385,14 @@ pub async fn get_offer(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = state
+    let offer = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _who| {
             store::find(conn, id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Offer::from(found), version))
+    let version = offer.version;
+    Ok(ok_versioned(&Offer::from(offer), version))
 }
 
 /// Create an offer
@@ -411,13 +411,7 @@ pub async fn get_offer(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of creating again")),
     responses(
     (status = 201, description = "Created", body = Offer, headers(("ETag" = String), ("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::SubmitErrors,
 ), security(("bearer" = [])))]
 #[post("/offers")]
 pub async fn create_offer(

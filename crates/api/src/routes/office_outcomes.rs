@@ -226,7 +226,7 @@ pub async fn list_outcomes(
         return Err(ApiError::field("year", "must be between 2000 and 2100"));
     }
     let (year, organisation_id) = (query.year, query.organisation_id);
-    let listed = state
+    let office_outcomes = state
         .db
         .read_with(caller, move |conn, who| {
             let own = readable_office(conn, who)?;
@@ -244,7 +244,7 @@ pub async fn list_outcomes(
             Ok::<_, ApiError>(store::list(conn, filter, page)?)
         })
         .await?;
-    Ok(web::Json(OfficeOutcomePage::new(listed, page)))
+    Ok(web::Json(OfficeOutcomePage::new(office_outcomes, page)))
 }
 
 /// Get a module 3 record
@@ -262,12 +262,12 @@ pub async fn get_outcome(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = state
+    let office_outcome = state
         .db
         .read_with(caller, move |conn, who| readable(conn, who, id))
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&OfficeOutcome::from(found), version))
+    let version = office_outcome.version;
+    Ok(ok_versioned(&OfficeOutcome::from(office_outcome), version))
 }
 
 /// Record a quarter of one's office
@@ -288,7 +288,7 @@ pub async fn create_outcome(
     body: Json<OfficeOutcomeInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let created = state
+    let office_outcome = state
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::RecordOfficeOutcomes)?;
@@ -306,9 +306,9 @@ pub async fn create_outcome(
             )?)
         })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (office_outcome.id, office_outcome.version);
     Ok(created_versioned(
-        &OfficeOutcome::from(created),
+        &OfficeOutcome::from(office_outcome),
         version,
         format!("/api/v1/office-outcomes/{id}"),
     ))
@@ -337,7 +337,7 @@ pub async fn update_outcome(
     let expected = if_match.version()?;
     let counts = body.into_inner().counts;
     let id = id.into_inner();
-    let updated = state
+    let office_outcome = state
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::RecordOfficeOutcomes)?;
@@ -349,6 +349,6 @@ pub async fn update_outcome(
             Ok(store::update_counts(conn, id, expected, &counts)?)
         })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&OfficeOutcome::from(updated), version))
+    let version = office_outcome.version;
+    Ok(ok_versioned(&OfficeOutcome::from(office_outcome), version))
 }

@@ -17,7 +17,6 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::responses as err;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -177,10 +176,7 @@ const SORT_FIELDS: &[(&str, OrganisationSort)] = &[
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(PageParams, OrganisationQuery), responses(
     (status = 200, description = "One page of organisations", body = OrganisationPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::OpenListErrors,
 ), security(("bearer" = [])))]
 #[get("/organisations")]
 pub async fn list_organisations(
@@ -203,13 +199,13 @@ pub async fn list_organisations(
         municipality_id: query.municipality_id,
         active: query.active,
     };
-    let listed = state
+    let organisations = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
             store::list(conn, &filter, sort, direction, page)
         })
         .await?;
-    Ok(web::Json(OrganisationPage::new(listed, page)))
+    Ok(web::Json(OrganisationPage::new(organisations, page)))
 }
 
 /// Get an organisation
@@ -217,10 +213,7 @@ pub async fn list_organisations(
 /// **Who may call:** every authenticated person and partner token.
 #[utoipa::path(tag = "Reference data", params(("id" = i64, Path, description = "Organisation id")), responses(
     (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String, description = "The version, for If-Match"))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 404, response = err::NotFound),
-    (status = 503, response = err::Unavailable),
+    sets::OpenReadErrors,
 ), security(("bearer" = [])))]
 #[get("/organisations/{id}")]
 pub async fn get_organisation(
@@ -228,15 +221,15 @@ pub async fn get_organisation(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let organisation_id = id.into_inner();
+    let organisation = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, organisation_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Organisation::from(found), version))
+    let version = organisation.version;
+    Ok(ok_versioned(&Organisation::from(organisation), version))
 }
 
 /// Create an organisation
@@ -254,16 +247,16 @@ pub async fn create_organisation(
     state: web::Data<AppState>,
     body: Json<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteReferenceData)?;
-    let data = body.into_inner().into_data()?;
-    let created = state
+    let organisation = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_as(caller, Action::WriteReferenceData, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert(conn, &data)?)
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (organisation.id, organisation.version);
     Ok(created_versioned(
-        &Organisation::from(created),
+        &Organisation::from(organisation),
         version,
         format!("/api/v1/organisations/{id}"),
     ))
@@ -289,17 +282,17 @@ pub async fn update_organisation(
     if_match: IfMatch,
     body: Json<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteReferenceData)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let organisation_id = id.into_inner();
+    let organisation = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::WriteReferenceData, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, organisation_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Organisation::from(updated), version))
+    let version = organisation.version;
+    Ok(ok_versioned(&Organisation::from(organisation), version))
 }
 
 /// Delete an organisation
@@ -321,13 +314,12 @@ pub async fn delete_organisation(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteReferenceData)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let organisation_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::WriteReferenceData, move |conn, _| {
+            Ok(store::delete(conn, organisation_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,7 +17,6 @@ use validator::Validate;
 use super::not_blank;
 use crate::auth::{partner_secret, Caller};
 use crate::error::error_sets as sets;
-use crate::error::responses as err;
 use crate::http::paging::PageParams;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
@@ -158,13 +157,13 @@ pub async fn list_partner_tokens(
         organisation_id: query.organisation_id,
         include_inactive: query.include_inactive.unwrap_or(false),
     };
-    let listed = state
+    let partner_tokens = state
         .db
         .read_as(caller, Action::ManagePartnerTokens, move |conn, _| {
             store::list(conn, &filter, page)
         })
         .await?;
-    Ok(web::Json(PartnerTokenPage::new(listed, page)))
+    Ok(web::Json(PartnerTokenPage::new(partner_tokens, page)))
 }
 
 /// Issue a partner token
@@ -181,13 +180,7 @@ pub async fn list_partner_tokens(
 #[utoipa::path(tag = "Partner tokens", request_body = NewPartnerTokenInput, responses(
     (status = 201, description = "Issued; the secret is in this response only", body = IssuedPartnerToken, headers(("Location" = String))),
     (status = 202, description = "Issued, awaiting a second person's confirmation; the secret is in this response only", body = IssuedPartnerToken, headers(("Location" = String))),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 413, response = err::PayloadTooLarge),
-    (status = 415, response = err::UnsupportedMediaType),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::SubmitErrors,
 ), security(("bearer" = [])))]
 #[post("/partner-tokens")]
 pub async fn issue_partner_token(

@@ -290,13 +290,16 @@ pub async fn list_documents(
         status: query.status,
         series_id: query.document_id,
     };
-    let listed = state
+    let programme_documents = state
         .db
         .read_as(caller, Action::ReadProgrammeDocuments, move |conn, _| {
             store::list(conn, &filter, page)
         })
         .await?;
-    Ok(web::Json(ProgrammeDocumentPage::new(listed, page)))
+    Ok(web::Json(ProgrammeDocumentPage::new(
+        programme_documents,
+        page,
+    )))
 }
 
 /// Get a programme document version
@@ -313,15 +316,18 @@ pub async fn get_document(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let programme_document_id = id.into_inner();
+    let programme_document = state
         .db
         .read_as(caller, Action::ReadProgrammeDocuments, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, programme_document_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&ProgrammeDocument::from(found), version))
+    let version = programme_document.version;
+    Ok(ok_versioned(
+        &ProgrammeDocument::from(programme_document),
+        version,
+    ))
 }
 
 /// Draft a programme document
@@ -341,7 +347,7 @@ pub async fn create_document(
     body: Json<DocumentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let created = state
+    let programme_document = state
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::ManageProgrammeDocuments)?;
@@ -350,9 +356,9 @@ pub async fn create_document(
             Ok::<_, ApiError>(store::insert(conn, input.kind, &data, who.user_id())?)
         })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (programme_document.id, programme_document.version);
     Ok(created_versioned(
-        &ProgrammeDocument::from(created),
+        &ProgrammeDocument::from(programme_document),
         version,
         format!("/api/v1/programme-documents/{id}"),
     ))
@@ -381,7 +387,7 @@ pub async fn update_document(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = id.into_inner();
-    let updated = state
+    let programme_document = state
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::ManageProgrammeDocuments)?;
@@ -396,8 +402,11 @@ pub async fn update_document(
             store::update(conn, id, expected, &data).map_err(status_refusal)
         })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&ProgrammeDocument::from(updated), version))
+    let version = programme_document.version;
+    Ok(ok_versioned(
+        &ProgrammeDocument::from(programme_document),
+        version,
+    ))
 }
 
 /// Adopt a draft by a decision of the steering group
@@ -462,7 +471,7 @@ pub async fn draft_next_version(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = id.into_inner();
-    let created = state
+    let programme_document = state
         .db
         .write_with(caller, move |conn, who| {
             who.require(Action::ManageProgrammeDocuments)?;
@@ -476,9 +485,9 @@ pub async fn draft_next_version(
             store::next_version(conn, id, &next, who.user_id()).map_err(status_refusal)
         })
         .await?;
-    let (new_id, version) = (created.id, created.version);
+    let (new_id, version) = (programme_document.id, programme_document.version);
     Ok(created_versioned(
-        &ProgrammeDocument::from(created),
+        &ProgrammeDocument::from(programme_document),
         version,
         format!("/api/v1/programme-documents/{new_id}"),
     ))
@@ -669,7 +678,7 @@ pub async fn give_feedback(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
     let id = id.into_inner();
-    let created = state
+    let document_feedback = state
         .db
         .write_with(caller, move |conn, who| {
             let rights = FeedbackRights {
@@ -697,7 +706,7 @@ pub async fn give_feedback(
             store::insert_feedback(conn, id, &data, who.user_id()).map_err(status_refusal)
         })
         .await?;
-    Ok(HttpResponse::Created().json(DocumentFeedback::from(created)))
+    Ok(HttpResponse::Created().json(DocumentFeedback::from(document_feedback)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -727,13 +736,16 @@ pub async fn list_feedback(
     let page = paging.page()?;
     let id = id.into_inner();
     let source = query.source;
-    let listed = state
+    let document_feedbacks = state
         .db
         .read_as(caller, Action::ManageProgrammeDocuments, move |conn, _| {
             store::feedback_on(conn, id, source, page)
         })
         .await?;
-    Ok(web::Json(DocumentFeedbackPage::new(listed, page)))
+    Ok(web::Json(DocumentFeedbackPage::new(
+        document_feedbacks,
+        page,
+    )))
 }
 
 #[cfg(test)]

@@ -155,13 +155,13 @@ pub async fn list_courses(
 ) -> Result<web::Json<CoursePage>, ApiError> {
     let page = paging.page()?;
     let function = query.mandatory_for;
-    let listed = state
+    let courses = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _| {
             store::list_courses(conn, function, page)
         })
         .await?;
-    Ok(web::Json(CoursePage::new(listed, page)))
+    Ok(web::Json(CoursePage::new(courses, page)))
 }
 
 /// Get a course
@@ -204,16 +204,16 @@ pub async fn create_course(
     state: web::Data<AppState>,
     body: Json<CourseInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let data = body.into_inner().into_data()?;
-    let created = state
+    let course = state
         .db
-        .write(move |conn| store::insert_course(conn, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert_course(conn, &data)?)
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (course.id, course.version);
     Ok(created_versioned(
-        &Course::from(created),
+        &Course::from(course),
         version,
         format!("/api/v1/courses/{id}"),
     ))
@@ -238,17 +238,17 @@ pub async fn update_course(
     if_match: IfMatch,
     body: Json<CourseInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let course_id = id.into_inner();
+    let course = state
         .db
-        .write(move |conn| store::update_course(conn, id, expected, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update_course(conn, course_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Course::from(updated), version))
+    let version = course.version;
+    Ok(ok_versioned(&Course::from(course), version))
 }
 
 /// Teilnahme (participation) of a member of staff or a position in a course.

@@ -227,13 +227,13 @@ pub async fn list_questionnaires(
     paging: web::Query<PageParams>,
 ) -> Result<web::Json<QuestionnairePage>, ApiError> {
     let page = paging.page()?;
-    let listed = state
+    let questionnaires = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
             store::list(conn, page)
         })
         .await?;
-    Ok(web::Json(QuestionnairePage::new(listed, page)))
+    Ok(web::Json(QuestionnairePage::new(questionnaires, page)))
 }
 
 /// Get a questionnaire
@@ -249,15 +249,15 @@ pub async fn get_questionnaire(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let questionnaire_id = id.into_inner();
+    let questionnaire = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, questionnaire_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&Questionnaire::from(found), version))
+    let version = questionnaire.version;
+    Ok(ok_versioned(&Questionnaire::from(questionnaire), version))
 }
 
 /// Create a questionnaire
@@ -282,7 +282,7 @@ pub async fn create_questionnaire(
     caller.require(Action::ManageSurveys)?;
     let input = body.into_inner();
     check(input.validate(), &input.sections)?;
-    let created = state
+    let questionnaire = state
         .db
         .write(move |conn| {
             store::insert(
@@ -293,9 +293,9 @@ pub async fn create_questionnaire(
             )
         })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (questionnaire.id, questionnaire.version);
     Ok(created_versioned(
-        &Questionnaire::from(created),
+        &Questionnaire::from(questionnaire),
         version,
         format!("/api/v1/questionnaires/{id}"),
     ))
@@ -326,7 +326,7 @@ pub async fn update_questionnaire(
     let input = body.into_inner();
     input.validate().map_err(ApiError::from)?;
     let id = id.into_inner();
-    let updated = state
+    let questionnaire = state
         .db
         .write(move |conn| {
             store::update(
@@ -338,8 +338,8 @@ pub async fn update_questionnaire(
             )
         })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&Questionnaire::from(updated), version))
+    let version = questionnaire.version;
+    Ok(ok_versioned(&Questionnaire::from(questionnaire), version))
 }
 
 /// Delete a questionnaire
@@ -361,13 +361,12 @@ pub async fn delete_questionnaire(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let questionnaire_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            Ok(store::delete(conn, questionnaire_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -392,13 +391,13 @@ pub async fn create_version(
     let caller = state.db.authenticate(caller).await?;
     caller.require(Action::ManageSurveys)?;
     let id = id.into_inner();
-    let created = state
+    let questionnaire_version = state
         .db
         .write(move |conn| store::new_version(conn, id))
         .await?;
-    let (number, version) = (created.number, created.version);
+    let (number, version) = (questionnaire_version.number, questionnaire_version.version);
     Ok(created_versioned(
-        &QuestionnaireVersion::from(created),
+        &QuestionnaireVersion::from(questionnaire_version),
         version,
         format!("/api/v1/questionnaires/{id}/versions/{number}"),
     ))
@@ -422,14 +421,17 @@ pub async fn get_version(
     path: web::Path<(i64, i32)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number) = path.into_inner();
-    let found = state
+    let questionnaire_version = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
             store::find_version(conn, id, number)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&QuestionnaireVersion::from(found), version))
+    let version = questionnaire_version.version;
+    Ok(ok_versioned(
+        &QuestionnaireVersion::from(questionnaire_version),
+        version,
+    ))
 }
 
 /// Replace the questions of a draft version

@@ -306,9 +306,7 @@ pub async fn get_roadmap(
 /// `analyst`.
 #[utoipa::path(tag = "Roadmap", responses(
     (status = 200, description = "The delayed items, by planned end", body = RoadmapItemList),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 503, response = err::Unavailable),
+    sets::ComputeErrors,
 ), security(("bearer" = [])))]
 #[get("/roadmap/delayed")]
 pub async fn list_delayed(
@@ -435,13 +433,12 @@ pub async fn delete_item(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let item_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            Ok(store::delete(conn, item_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

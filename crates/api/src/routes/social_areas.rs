@@ -172,13 +172,13 @@ pub async fn list_social_areas(
         municipality_id: query.municipality_id,
         position_id: query.position_id,
     };
-    let listed = state
+    let social_areas = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
             store::list(conn, filter, page)
         })
         .await?;
-    Ok(web::Json(SocialAreaPage::new(listed, page)))
+    Ok(web::Json(SocialAreaPage::new(social_areas, page)))
 }
 
 /// Get a social area
@@ -194,15 +194,15 @@ pub async fn get_social_area(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let social_area_id = id.into_inner();
+    let social_area = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, social_area_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&SocialArea::from(found), version))
+    let version = social_area.version;
+    Ok(ok_versioned(&SocialArea::from(social_area), version))
 }
 
 /// Create a social area
@@ -221,16 +221,16 @@ pub async fn create_social_area(
     state: web::Data<AppState>,
     body: Json<SocialAreaInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let data = body.into_inner().into_data()?;
-    let created = state
+    let social_area = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert(conn, &data)?)
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (social_area.id, social_area.version);
     Ok(created_versioned(
-        &SocialArea::from(created),
+        &SocialArea::from(social_area),
         version,
         format!("/api/v1/social-areas/{id}"),
     ))
@@ -255,17 +255,17 @@ pub async fn update_social_area(
     if_match: IfMatch,
     body: Json<SocialAreaInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
-    let id = id.into_inner();
-    let updated = state
+    let social_area_id = id.into_inner();
+    let social_area = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, social_area_id, expected, &data)?)
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(&SocialArea::from(updated), version))
+    let version = social_area.version;
+    Ok(ok_versioned(&SocialArea::from(social_area), version))
 }
 
 /// Delete a social area
@@ -286,13 +286,12 @@ pub async fn delete_social_area(
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let id = id.into_inner();
+    let social_area_id = id.into_inner();
     state
         .db
-        .write(move |conn| store::delete(conn, id, expected))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            Ok(store::delete(conn, social_area_id, if_match.version()?)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

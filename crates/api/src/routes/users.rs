@@ -185,13 +185,13 @@ pub async fn list_users(
         organisation_id: query.organisation_id,
         active: query.active,
     };
-    let listed = state
+    let users = state
         .db
         .read_as(caller, Action::ManageUsers, move |conn, _| {
             store::list(conn, &filter, sort, direction, page)
         })
         .await?;
-    Ok(web::Json(UserPage::new(listed, page)))
+    Ok(web::Json(UserPage::new(users, page)))
 }
 
 /// Get a user account
@@ -207,15 +207,15 @@ pub async fn get_user(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state
+    let user_id = id.into_inner();
+    let user = state
         .db
         .read_as(caller, Action::ManageUsers, move |conn, _| {
-            store::find(conn, id)
+            store::find(conn, user_id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&User::from(found), version))
+    let version = user.version;
+    Ok(ok_versioned(&User::from(user), version))
 }
 
 /// Create a user account

@@ -221,12 +221,7 @@ pub async fn create_webhook(
 /// **Who may call:** `admin`.
 #[utoipa::path(tag = "Webhooks", params(("id" = i64, Path, description = "Partner token id"), PageParams), responses(
     (status = 200, description = "One page of the token's subscriptions", body = WebhookSubscriptionPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::NestedListErrors,
 ), security(("bearer" = [])))]
 #[get("/partner-tokens/{id}/webhooks")]
 pub async fn list_webhooks(
@@ -237,13 +232,16 @@ pub async fn list_webhooks(
 ) -> Result<web::Json<WebhookSubscriptionPage>, ApiError> {
     let page = paging.page()?;
     let token_id = id.into_inner();
-    let listed = state
+    let webhook_subscriptions = state
         .db
         .read_as(caller, Action::ManagePartnerTokens, move |conn, _| {
             store::list(conn, token_id, page)
         })
         .await?;
-    Ok(web::Json(WebhookSubscriptionPage::new(listed, page)))
+    Ok(web::Json(WebhookSubscriptionPage::new(
+        webhook_subscriptions,
+        page,
+    )))
 }
 
 /// Get a webhook
@@ -265,14 +263,17 @@ pub async fn get_webhook(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (token_id, id) = path.into_inner();
-    let found = state
+    let webhook_subscription = state
         .db
         .read_as(caller, Action::ManagePartnerTokens, move |conn, _| {
             store::find(conn, token_id, id)
         })
         .await?;
-    let version = found.version;
-    Ok(ok_versioned(&WebhookSubscription::from(found), version))
+    let version = webhook_subscription.version;
+    Ok(ok_versioned(
+        &WebhookSubscription::from(webhook_subscription),
+        version,
+    ))
 }
 
 /// Delete a webhook
@@ -434,12 +435,7 @@ pub struct DeliveryQuery {
     PageParams, DeliveryQuery),
     responses(
     (status = 200, description = "One page of deliveries", body = WebhookDeliveryPage),
-    (status = 400, response = err::BadRequest),
-    (status = 401, response = err::Unauthorized),
-    (status = 403, response = err::Forbidden),
-    (status = 404, response = err::NotFound),
-    (status = 422, response = err::Unprocessable),
-    (status = 503, response = err::Unavailable),
+    sets::NestedListErrors,
 ), security(("bearer" = [])))]
 #[get("/partner-tokens/{id}/webhooks/{wid}/deliveries")]
 pub async fn list_deliveries(
@@ -452,13 +448,16 @@ pub async fn list_deliveries(
     let page = paging.page()?;
     let (token_id, id) = path.into_inner();
     let status = query.status;
-    let listed = state
+    let webhook_deliveries = state
         .db
         .read_as(caller, Action::ManagePartnerTokens, move |conn, _| {
             store::deliveries(conn, token_id, id, status, page)
         })
         .await?;
-    Ok(web::Json(WebhookDeliveryPage::new(listed, page)))
+    Ok(web::Json(WebhookDeliveryPage::new(
+        webhook_deliveries,
+        page,
+    )))
 }
 
 /// Redeliver an event
