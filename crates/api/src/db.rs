@@ -59,6 +59,18 @@ pub struct PoolLoad {
 }
 
 impl MeteredPool {
+    /// Runs `f` on one of the pool's connections, on the blocking thread pool (diesel blocks),
+    /// for a request asking now; see [`on_connection`].
+    async fn run<R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        R: Outcome + Send + 'static,
+        F: FnOnce(&mut DbConn) -> R + Send + 'static,
+    {
+        let pool = self.clone();
+        let asked = Instant::now();
+        actix_web::web::block(move || on_connection(&pool, asked, f)).await?
+    }
+
     pub fn new(pool: DbPool) -> Self {
         MeteredPool {
             pool,
@@ -161,10 +173,9 @@ impl Db {
         E: Into<ApiError> + From<StoreError>,
         T: Send + 'static,
     {
-        let pool = self.read_pool.clone();
-        let asked = Instant::now();
-        let lent = actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
+        let lent = self
+            .read_pool
+            .run(move |conn| {
                 let who = match caller.authenticate(conn) {
                     Ok(who) => who,
                     Err(e) => return (Err(e), None),
@@ -175,8 +186,7 @@ impl Db {
                         .map_err(Into::into);
                 (outcome, Some(trail))
             })
-        })
-        .await?;
+            .await;
         let (outcome, trail) = lent.unwrap_or_else(|e| (Err(e), None));
         match (outcome, trail) {
             (Ok(value), Some(trail)) => {
@@ -270,22 +280,14 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| f(conn).map_err(ApiError::from))?
-        })
-        .await?
+        self.pool
+            .run(move |conn| f(conn).map_err(ApiError::from))
+            .await?
     }
 
     /// Confirms the caller against the database (one round trip).
     pub async fn authenticate(&self, caller: Caller) -> Result<Authenticated, ApiError> {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| caller.authenticate(conn))?
-        })
-        .await?
+        self.pool.run(move |conn| caller.authenticate(conn)).await?
     }
 
     /// A read in one round trip for rules that depend on the object (a case manager reads the
@@ -296,15 +298,12 @@ impl Db {
         E: Into<ApiError>,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
+        self.pool
+            .run(move |conn| {
                 let who = caller.authenticate(conn)?;
                 f(conn, &who).map_err(Into::into)
-            })?
-        })
-        .await?
+            })
+            .await?
     }
 
     /// One transaction for case data: confirms the caller and hands it to `f`, which checks
@@ -317,15 +316,12 @@ impl Db {
         E: Into<ApiError> + From<StoreError>,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
+        self.pool
+            .run(move |conn| {
                 let who = caller.authenticate(conn)?;
                 kim_store::connection::transaction(conn, |conn| f(conn, &who)).map_err(Into::into)
-            })?
-        })
-        .await?
+            })
+            .await?
     }
 
     /// [`Db::write_with`] for a request about one case-data object (`denied` names it): when
@@ -343,10 +339,9 @@ impl Db {
         E: Into<ApiError> + From<StoreError>,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        let lent = actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
+        let lent = self
+            .pool
+            .run(move |conn| {
                 let who = match caller.authenticate(conn) {
                     Ok(who) => who,
                     Err(e) => return (Err(e), None),
@@ -355,8 +350,7 @@ impl Db {
                     .map_err(Into::into);
                 (outcome, Some(who))
             })
-        })
-        .await?;
+            .await;
         let (outcome, who) = lent.unwrap_or_else(|e| (Err(e), None));
         match (outcome, who) {
             (Err(refused @ (ApiError::NotFound | ApiError::Forbidden(_))), Some(who)) => {
@@ -380,16 +374,13 @@ impl Db {
         E: Into<ApiError>,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
+        self.pool
+            .run(move |conn| {
                 let who = caller.authenticate(conn)?;
                 who.require(action)?;
                 f(conn, &who).map_err(Into::into)
-            })?
-        })
-        .await?
+            })
+            .await?
     }
 
     /// A write in one round trip: confirms the caller and checks `action` (401, 403 first, as
@@ -401,16 +392,13 @@ impl Db {
         F: FnOnce(&mut DbConn, &Authenticated) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
+        self.pool
+            .run(move |conn| {
                 let who = caller.authenticate(conn)?;
                 who.require(action)?;
                 kim_store::connection::transaction(conn, |conn| f(conn, &who))
-            })?
-        })
-        .await?
+            })
+            .await?
     }
 
     /// Runs `f` in one transaction: everything it writes lands together or not at all.
@@ -419,14 +407,9 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        let asked = Instant::now();
-        actix_web::web::block(move || {
-            on_connection(&pool, asked, |conn| {
-                kim_store::connection::transaction(conn, f).map_err(ApiError::from)
-            })?
-        })
-        .await?
+        self.pool
+            .run(move |conn| kim_store::connection::transaction(conn, f).map_err(ApiError::from))
+            .await?
     }
 }
 
