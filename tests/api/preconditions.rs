@@ -7,7 +7,7 @@
 //! path, version 0 before the first save), need scores, survey responses and
 //! questionnaire versions, legal holds and erasure, course participations, funding rates and
 //! retention rules (no single GET to read the version back), the gap steps other than
-//! `escalate`, intake-request decisions, office outcomes, adopting a
+//! `escalate`, accepting an intake request, adopting a
 //! programme document, and deleting a webhook.
 
 mod targets;
@@ -42,6 +42,7 @@ async fn case_work_answers_the_precondition_contract(app: TestApp) {
         Resource::ContactUpdate,
         Resource::ConferenceUpdate,
         Resource::ResidenceRequestTransition,
+        Resource::IntakeRequestDecline,
     ] {
         check(&app, resource).await;
     }
@@ -94,6 +95,7 @@ async fn planning_answers_the_precondition_contract(app: TestApp) {
         Resource::QuestionnaireDeletion,
         Resource::CampaignUpdate,
         Resource::CampaignDeletion,
+        Resource::OfficeOutcomeUpdate,
     ] {
         check(&app, resource).await;
     }

@@ -52,6 +52,8 @@ pub enum Resource {
     CampaignUpdate,
     CampaignDeletion,
     ResidenceRequestTransition,
+    OfficeOutcomeUpdate,
+    IntakeRequestDecline,
 }
 
 /// A fresh object and the change that the table sends to it.
@@ -161,7 +163,8 @@ pub async fn target(app: &TestApp, resource: Resource) -> Target {
         | GapStep
         | OfferUpdate
         | OfferDeletion
-        | ResidenceRequestTransition => case_work::target(&ctx, resource).await,
+        | ResidenceRequestTransition
+        | IntakeRequestDecline => case_work::target(&ctx, resource).await,
         _ => reference::target(&ctx, resource).await,
     }
 }

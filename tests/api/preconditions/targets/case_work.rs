@@ -206,6 +206,44 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 Some(body),
             )
         }
+        IntakeRequestDecline => {
+            let jobcenter = ctx.organisation("Jobcenter Rhein-Sieg").await;
+            let partner = app
+                .issue_partner_token(
+                    &json!({"name": "Fachverfahren", "organisation_id": jobcenter,
+                    "scopes": ["intake:write"], "expires_in_days": 30}),
+                )
+                .await["secret"]
+                .as_str()
+                .expect("secret")
+                .to_owned();
+            let given_on =
+                (chrono::Utc::now().date_naive() - chrono::Duration::days(2)).to_string();
+            let request = app
+                .post_created(
+                    "/api/v1/intake-requests",
+                    &partner,
+                    &json!({"partner_reference": "JC-4711", "given_name": "Amina",
+                        "family_name": "Khalil", "municipality_id": ctx.municipality("Troisdorf").await,
+                        "reason": "Sucht Unterstützung bei Arbeit und Sprache", "topics": ["work"],
+                        "consent_to_transfer": {"given": true, "given_on": given_on}}),
+                )
+                .await;
+            let coordinator = app.token("cm_coordinator").await;
+            let (path, read) = (
+                "/api/v1/intake-requests/{id}/decline",
+                "/api/v1/intake-requests/{id}",
+            );
+            let body = json!({"reason": "Zuständig ist das Kommunale Integrationszentrum."});
+            ctx.target(
+                Method::POST,
+                path,
+                read,
+                id(&request),
+                &coordinator,
+                Some(body),
+            )
+        }
         _ => unreachable!("{resource:?} is not case_work"),
     }
 }

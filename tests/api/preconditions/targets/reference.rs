@@ -251,6 +251,23 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
             let path = "/api/v1/courses/{id}";
             ctx.target(Method::PUT, path, path, id(&created), &ki_lead, Some(body))
         }
+        OfficeOutcomeUpdate => {
+            let officer = app.token("immigration_officer").await;
+            let body = json!({"year": 2026, "quarter": 2, "counts": {"counselling_sessions": 12}});
+            let created = app
+                .post_created("/api/v1/office-outcomes", &officer, &body)
+                .await;
+            let change = json!({"counts": {"counselling_sessions": 14}});
+            let path = "/api/v1/office-outcomes/{id}";
+            ctx.target(
+                Method::PUT,
+                path,
+                path,
+                id(&created),
+                &officer,
+                Some(change),
+            )
+        }
         SocialAreaDeletion => {
             let body = json!({"name": "Lohmar", "parts": [{"municipality_id": ctx.municipality("Lohmar").await}]});
             let created = app
