@@ -304,31 +304,31 @@ pub async fn create_campaign(
     state: web::Data<AppState>,
     body: Json<CampaignInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
-    let (campaign, respondents) = body.into_inner().split();
-    let mut errors = campaign.data().err().unwrap_or_default();
-    if let Some(Err(e)) = campaign.status.map(check_initial_status) {
-        errors.push(FieldError::from(e));
-    }
-    let mut slots = Vec::new();
-    if respondents.len() > 200 {
-        errors.push(FieldError::new("respondents", "at most 200 respondents"));
-    }
-    for (i, r) in respondents.iter().enumerate() {
-        match r.slot(&format!("respondents[{i}]")) {
-            Ok(slot) => slots.push(slot),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| a.field.cmp(&b.field));
-        return Err(ApiError::Validation(errors));
-    }
-    let data = campaign.data().map_err(ApiError::Validation)?;
     let created = state
         .db
-        .write(move |conn| store::insert(conn, &data, &slots))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            let (campaign, respondents) = body.into_inner().split();
+            let mut errors = campaign.data().err().unwrap_or_default();
+            if let Some(Err(e)) = campaign.status.map(check_initial_status) {
+                errors.push(FieldError::from(e));
+            }
+            let mut slots = Vec::new();
+            if respondents.len() > 200 {
+                errors.push(FieldError::new("respondents", "at most 200 respondents"));
+            }
+            for (i, r) in respondents.iter().enumerate() {
+                match r.slot(&format!("respondents[{i}]")) {
+                    Ok(slot) => slots.push(slot),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !errors.is_empty() {
+                errors.sort_by(|a, b| a.field.cmp(&b.field));
+                return Err(ApiError::Validation(errors));
+            }
+            let data = campaign.data().map_err(ApiError::Validation)?;
+            Ok(store::insert(conn, &data, &slots)?)
+        })
         .await?;
     let (id, version) = (created.id, created.version);
     Ok(created_versioned(
@@ -359,14 +359,14 @@ pub async fn update_campaign(
     if_match: IfMatch,
     body: Json<CampaignUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
-    let expected = if_match.version()?;
-    let data = body.data().map_err(ApiError::Validation)?;
     let id = id.into_inner();
     let campaign = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.data().map_err(ApiError::Validation)?;
+            Ok(store::update(conn, id, expected, &data)?)
+        })
         .await?;
     let version = campaign.version;
     Ok(ok_versioned(&Campaign::from(campaign), version))
@@ -421,15 +421,15 @@ pub async fn add_respondent(
     id: web::Path<i64>,
     body: Json<RespondentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
-    let slot = body
-        .slot("body")
-        .map_err(|e| ApiError::Validation(vec![e]))?;
     let id = id.into_inner();
     let added = state
         .db
-        .write(move |conn| store::add_respondent(conn, id, &slot))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            let slot = body
+                .slot("body")
+                .map_err(|e| ApiError::Validation(vec![e]))?;
+            Ok(store::add_respondent(conn, id, &slot)?)
+        })
         .await?;
     Ok(HttpResponse::Created().json(Respondent::from(added)))
 }
@@ -453,12 +453,12 @@ pub async fn remove_respondent(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
     let (id, respondent_id) = path.into_inner();
     state
         .db
-        .write(move |conn| store::remove_respondent(conn, id, respondent_id))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            Ok(store::remove_respondent(conn, id, respondent_id)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

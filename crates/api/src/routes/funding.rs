@@ -331,12 +331,12 @@ pub async fn create_rate(
     state: web::Data<AppState>,
     body: Json<FundingRateInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let (rate, note) = body.into_inner().into_rate()?;
     let funding_rate = state
         .db
-        .write(move |conn| funding_rates::insert(conn, &rate, note.as_deref()))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let (rate, note) = body.into_inner().into_rate()?;
+            Ok(funding_rates::insert(conn, &rate, note.as_deref())?)
+        })
         .await?;
     let (id, version) = (funding_rate.id, funding_rate.version);
     Ok(created_versioned(
@@ -365,14 +365,20 @@ pub async fn update_rate(
     if_match: IfMatch,
     body: Json<FundingRateInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let (rate, note) = body.into_inner().into_rate()?;
     let id = id.into_inner();
     let funding_rate = state
         .db
-        .write(move |conn| funding_rates::update(conn, id, expected, &rate, note.as_deref()))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let expected = if_match.version()?;
+            let (rate, note) = body.into_inner().into_rate()?;
+            Ok(funding_rates::update(
+                conn,
+                id,
+                expected,
+                &rate,
+                note.as_deref(),
+            )?)
+        })
         .await?;
     let version = funding_rate.version;
     Ok(ok_versioned(&FundingRate::from(funding_rate), version))

@@ -225,23 +225,23 @@ pub async fn create_intake_rule(
     state: web::Data<AppState>,
     body: Json<IntakeRuleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageIntakeRules)?;
-    let input = body.into_inner();
-    let scope = RuleScope::Municipality(input.municipality_id);
-    let scope = match input.target_group {
-        Some(group) => RuleScope::MunicipalityTargetGroup(input.municipality_id, group),
-        None => scope,
-    };
-    let data = IntakeRuleUpdate {
-        max_years_since_arrival: input.max_years_since_arrival,
-        exclude_other_case_management: input.exclude_other_case_management,
-        note: input.note,
-    }
-    .into_data()?;
     let intake_rule = state
         .db
-        .write(move |conn| store::insert(conn, scope, &data))
+        .write_as(caller, Action::ManageIntakeRules, move |conn, _| {
+            let input = body.into_inner();
+            let scope = RuleScope::Municipality(input.municipality_id);
+            let scope = match input.target_group {
+                Some(group) => RuleScope::MunicipalityTargetGroup(input.municipality_id, group),
+                None => scope,
+            };
+            let data = IntakeRuleUpdate {
+                max_years_since_arrival: input.max_years_since_arrival,
+                exclude_other_case_management: input.exclude_other_case_management,
+                note: input.note,
+            }
+            .into_data()?;
+            Ok(store::insert(conn, scope, &data)?)
+        })
         .await?;
     let (id, version) = (intake_rule.id, intake_rule.version);
     Ok(created_versioned(

@@ -193,13 +193,13 @@ pub async fn create_meeting(
     id: web::Path<i64>,
     body: Json<MeetingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageBodies)?;
-    let data = body.into_inner().into_data()?;
     let body_id = id.into_inner();
     let meeting = state
         .db
-        .write(move |conn| store::insert_meeting(conn, body_id, &data))
+        .write_as(caller, Action::ManageBodies, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert_meeting(conn, body_id, &data)?)
+        })
         .await?;
     let (id, version) = (meeting.id, meeting.version);
     Ok(created_versioned(

@@ -314,13 +314,13 @@ pub async fn revoke_partner_token(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<web::Json<PartnerToken>, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManagePartnerTokens)?;
     let id = id.into_inner();
-    let actor = caller.actor();
     let token = state
         .db
-        .write(move |conn| store::revoke(conn, &actor, id))
+        .write_as(caller, Action::ManagePartnerTokens, move |conn, who| {
+            let actor = who.actor();
+            Ok(store::revoke(conn, &actor, id)?)
+        })
         .await?;
     Ok(web::Json(token.into()))
 }

@@ -347,18 +347,21 @@ pub async fn create_position(
     state: web::Data<AppState>,
     body: Json<PositionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let (data, planned_since) = body.into_inner().into_data()?;
-    let since = planned_since.unwrap_or_else(|| Utc::now().date_naive());
-    let actor = caller.actor();
-    let created = state
+    let position = state
         .db
-        .write(move |conn| store::insert(conn, &actor, &data, since))
+        .write_as(caller, Action::WriteSteering, move |conn, who| {
+            let (data, planned_since) = body.into_inner().into_data()?;
+            let since = planned_since.unwrap_or_else(|| Utc::now().date_naive());
+            let actor = who.actor();
+            Ok(Position::for_caller(
+                store::insert(conn, &actor, &data, since)?,
+                who,
+            ))
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (position.id, position.version);
     Ok(created_versioned(
-        &Position::for_caller(created, &caller),
+        &position,
         version,
         format!("/api/v1/positions/{id}"),
     ))
@@ -384,27 +387,27 @@ pub async fn update_position(
     if_match: IfMatch,
     body: Json<PositionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let (data, planned_since) = body.into_inner().into_data()?;
-    if planned_since.is_some() {
-        return Err(ApiError::rule(
-            "planned_since",
-            "can only be set on create; change phases through transitions",
-        ));
-    }
     let id = id.into_inner();
-    let actor = caller.actor();
-    let updated = state
+    let position = state
         .db
-        .write(move |conn| store::update(conn, &actor, id, expected, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, who| {
+            let expected = if_match.version()?;
+            let (data, planned_since) = body.into_inner().into_data()?;
+            if planned_since.is_some() {
+                return Err(ApiError::rule(
+                    "planned_since",
+                    "can only be set on create; change phases through transitions",
+                ));
+            }
+            let actor = who.actor();
+            Ok(Position::for_caller(
+                store::update(conn, &actor, id, expected, &data)?,
+                who,
+            ))
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(
-        &Position::for_caller(updated, &caller),
-        version,
-    ))
+    let version = position.version;
+    Ok(ok_versioned(&position, version))
 }
 
 /// A move of a position to another staffing phase.

@@ -394,17 +394,20 @@ pub async fn create_participation(
     id: web::Path<i64>,
     body: Json<ParticipationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let data = body.into_inner().into_data()?;
     let course_id = id.into_inner();
-    let created = state
+    let participation = state
         .db
-        .write(move |conn| store::insert_participation(conn, course_id, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, who| {
+            let data = body.into_inner().into_data()?;
+            Ok(Participation::for_caller(
+                store::insert_participation(conn, course_id, &data)?,
+                who,
+            ))
+        })
         .await?;
-    let (id, version) = (created.id, created.version);
+    let (id, version) = (participation.id, participation.version);
     Ok(created_versioned(
-        &Participation::for_caller(created, &caller),
+        &participation,
         version,
         format!("/api/v1/course-participations/{id}"),
     ))
@@ -430,20 +433,20 @@ pub async fn update_participation(
     if_match: IfMatch,
     body: Json<ParticipationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
     let id = id.into_inner();
-    let updated = state
+    let participation = state
         .db
-        .write(move |conn| store::update_participation(conn, id, expected, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, who| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(Participation::for_caller(
+                store::update_participation(conn, id, expected, &data)?,
+                who,
+            ))
+        })
         .await?;
-    let version = updated.version;
-    Ok(ok_versioned(
-        &Participation::for_caller(updated, &caller),
-        version,
-    ))
+    let version = participation.version;
+    Ok(ok_versioned(&participation, version))
 }
 
 /// A course as the qualification of a position lists it.

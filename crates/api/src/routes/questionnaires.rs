@@ -388,12 +388,12 @@ pub async fn create_version(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
     let id = id.into_inner();
     let questionnaire_version = state
         .db
-        .write(move |conn| store::new_version(conn, id))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            Ok(store::new_version(conn, id)?)
+        })
         .await?;
     let (number, version) = (questionnaire_version.number, questionnaire_version.version);
     Ok(created_versioned(
@@ -455,15 +455,17 @@ pub async fn replace_version(
     if_match: IfMatch,
     body: Json<VersionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManageSurveys)?;
-    let expected = if_match.version()?;
-    let sections = body.into_inner().sections;
-    validate_sections(&sections)?;
     let (id, number) = path.into_inner();
     let replaced = state
         .db
-        .write(move |conn| store::replace_version(conn, id, number, expected, &sections))
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            let expected = if_match.version()?;
+            let sections = body.into_inner().sections;
+            validate_sections(&sections)?;
+            Ok(store::replace_version(
+                conn, id, number, expected, &sections,
+            )?)
+        })
         .await?;
     let version = replaced.version;
     Ok(ok_versioned(&QuestionnaireVersion::from(replaced), version))

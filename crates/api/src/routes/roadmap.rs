@@ -365,12 +365,12 @@ pub async fn create_item(
     state: web::Data<AppState>,
     body: Json<RoadmapItemInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let data = body.into_inner().into_data()?;
     let created = state
         .db
-        .write(move |conn| store::insert(conn, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let data = body.into_inner().into_data()?;
+            Ok(store::insert(conn, &data)?)
+        })
         .await?;
     let (id, version) = (created.id, created.version);
     Ok(created_versioned(
@@ -401,14 +401,14 @@ pub async fn update_item(
     if_match: IfMatch,
     body: Json<RoadmapItemInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::WriteSteering)?;
-    let expected = if_match.version()?;
-    let data = body.into_inner().into_data()?;
     let id = id.into_inner();
     let updated = state
         .db
-        .write(move |conn| store::update(conn, id, expected, &data))
+        .write_as(caller, Action::WriteSteering, move |conn, _| {
+            let expected = if_match.version()?;
+            let data = body.into_inner().into_data()?;
+            Ok(store::update(conn, id, expected, &data)?)
+        })
         .await?;
     let version = updated.version;
     Ok(ok_versioned(&RoadmapItem::new(updated, today()), version))

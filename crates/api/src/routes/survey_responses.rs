@@ -265,17 +265,12 @@ pub async fn save_response(
     if_match: IfMatch,
     body: Json<AnswersInput>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .authenticate(caller.clone())
-        .await?
-        .require(Action::AnswerSurveys)?;
-    let expected = if_match.version()?;
     let (campaign_id, respondent_id) = path.into_inner();
-    let given = body.into_inner().answers;
     let saved = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_as(caller, Action::AnswerSurveys, move |conn, who| {
+            let expected = if_match.version()?;
+            let given = body.into_inner().answers;
             let slot = slot(conn, who, campaign_id, respondent_id, true)?;
             check_period(&slot.campaign)?;
             let answers = check_answers(
@@ -313,16 +308,11 @@ pub async fn submit_response(
     path: ResponsePath,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .authenticate(caller.clone())
-        .await?
-        .require(Action::AnswerSurveys)?;
-    let expected = if_match.version()?;
     let (campaign_id, respondent_id) = path.into_inner();
     let submitted = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_as(caller, Action::AnswerSurveys, move |conn, who| {
+            let expected = if_match.version()?;
             let slot = slot(conn, who, campaign_id, respondent_id, true)?;
             check_period(&slot.campaign)?;
             let saved = store::find(conn, respondent_id)?;
@@ -367,17 +357,12 @@ pub async fn reopen_response(
     if_match: IfMatch,
     body: Json<ReopenInput>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .authenticate(caller.clone())
-        .await?
-        .require(Action::ManageSurveys)?;
-    let expected = if_match.version()?;
-    let reason = kim_domain::field::required_text("reason", body.reason.as_deref())?;
     let (campaign_id, respondent_id) = path.into_inner();
     let reopened = state
         .db
-        .write_with(caller, move |conn, who| {
+        .write_as(caller, Action::ManageSurveys, move |conn, who| {
+            let expected = if_match.version()?;
+            let reason = kim_domain::field::required_text("reason", body.reason.as_deref())?;
             let slot = slot(conn, who, campaign_id, respondent_id, false)?;
             store::reopen(conn, slot.respondent.id, expected, &reason, &who.actor())?;
             view(conn, campaign_id, respondent_id)

@@ -330,32 +330,27 @@ pub async fn set_need_score(
     if_match: IfMatch,
     body: Json<NeedScoreInput>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .authenticate(caller.clone())
-        .await?
-        .require(Action::ManageSurveys)?;
-    let expected = if_match.version()?;
-    let chosen: Vec<NeedWeight> = body
-        .into_inner()
-        .weights
-        .into_iter()
-        .map(|w| NeedWeight {
-            question_key: w.question_key,
-            weight: w.weight,
-        })
-        .collect();
-    let id = id.into_inner();
+    let campaign_id = id.into_inner();
     let report = state
         .db
-        .write_with(caller, move |conn, _| {
-            let campaign = campaigns::find(conn, id)?;
+        .write_as(caller, Action::ManageSurveys, move |conn, _| {
+            let expected = if_match.version()?;
+            let chosen: Vec<NeedWeight> = body
+                .into_inner()
+                .weights
+                .into_iter()
+                .map(|w| NeedWeight {
+                    question_key: w.question_key,
+                    weight: w.weight,
+                })
+                .collect();
+            let campaign = campaigns::find(conn, campaign_id)?;
             let sections =
                 questionnaires::find_version_by_id(conn, campaign.data.questionnaire_version_id)?
                     .sections;
             validate_weights(&sections, &chosen)?;
-            let campaign = campaigns::set_need_weights(conn, id, expected, &chosen)?;
-            Ok::<_, ApiError>(need_scores(conn, &campaign)?)
+            let campaign = campaigns::set_need_weights(conn, campaign_id, expected, &chosen)?;
+            Ok(need_scores(conn, &campaign)?)
         })
         .await?;
     let version = report.version;

@@ -297,14 +297,14 @@ pub async fn delete_webhook(
     path: web::Path<(i64, i64)>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManagePartnerTokens)?;
-    let expected = if_match.version()?;
     let (token_id, id) = path.into_inner();
-    let actor = caller.actor();
     state
         .db
-        .write(move |conn| store::delete(conn, &actor, token_id, id, expected))
+        .write_as(caller, Action::ManagePartnerTokens, move |conn, who| {
+            let expected = if_match.version()?;
+            let actor = who.actor();
+            Ok(store::delete(conn, &actor, token_id, id, expected)?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -486,13 +486,13 @@ pub async fn redeliver(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = state.db.authenticate(caller).await?;
-    caller.require(Action::ManagePartnerTokens)?;
     let (token_id, id, delivery_id) = path.into_inner();
-    let actor = caller.actor();
     let queued = state
         .db
-        .write(move |conn| store::redeliver(conn, &actor, token_id, id, delivery_id))
+        .write_as(caller, Action::ManagePartnerTokens, move |conn, who| {
+            let actor = who.actor();
+            Ok(store::redeliver(conn, &actor, token_id, id, delivery_id)?)
+        })
         .await?;
     Ok(HttpResponse::Accepted().json(WebhookDelivery::from(queued)))
 }
