@@ -3,12 +3,12 @@
 //! 404 (where objects have per-object visibility), without a token 401; and a refused change
 //! changes nothing (the object keeps its version).
 //!
-//! Not yet in the table (their own files check If-Match): clearing records (two ids in the
-//! path, version 0 before the first save), need scores, survey responses and
-//! questionnaire versions, legal holds and erasure, course participations, funding rates and
-//! retention rules (no single GET to read the version back), the gap steps other than
-//! `escalate`, accepting an intake request, adopting a
-//! programme document, and deleting a webhook.
+//! Not yet in the table (their own files check If-Match): clearing records (version 0 before
+//! the first save), survey responses (an open campaign with its respondent), legal holds and
+//! erasure (the version read back is the client's, inside the export), course participations,
+//! funding rates and retention rules (no single GET to read the version back), the gap steps
+//! other than `escalate`, accepting an intake request, adopting a programme document (a
+//! steering-group decision first), and deleting a webhook (a receiver that answers first).
 
 mod targets;
 
@@ -96,6 +96,8 @@ async fn planning_answers_the_precondition_contract(app: TestApp) {
         Resource::CampaignUpdate,
         Resource::CampaignDeletion,
         Resource::OfficeOutcomeUpdate,
+        Resource::QuestionnaireVersionReplace,
+        Resource::NeedScoreUpdate,
     ] {
         check(&app, resource).await;
     }

@@ -54,15 +54,17 @@ pub enum Resource {
     ResidenceRequestTransition,
     OfficeOutcomeUpdate,
     IntakeRequestDecline,
+    QuestionnaireVersionReplace,
+    NeedScoreUpdate,
 }
 
 /// A fresh object and the change that the table sends to it.
 pub struct Target {
     pub method: Method,
     /// The path of the change, with `{id}` for the object's id.
-    pub operation: &'static str,
+    pub operation: String,
     /// The path that shows the object's `version`, with `{id}`.
-    pub read: &'static str,
+    pub read: String,
     pub id: i64,
     /// A caller who may make the change (and read the object).
     pub token: String,
@@ -109,16 +111,16 @@ impl Context<'_> {
     pub fn target(
         &self,
         method: Method,
-        operation: &'static str,
-        read: &'static str,
+        operation: impl Into<String>,
+        read: impl Into<String>,
         id: i64,
         token: &str,
         body: Option<Value>,
     ) -> Target {
         Target {
             method,
-            operation,
-            read,
+            operation: operation.into(),
+            read: read.into(),
             id,
             token: token.into(),
             body,

@@ -343,6 +343,39 @@ pub async fn target(ctx: &Context<'_>, resource: Resource) -> Target {
                 ),
             }
         }
+        QuestionnaireVersionReplace => {
+            // `{id}` is the version's number within a fresh questionnaire.
+            let body = crate::surveys::questionnaire("Versionen");
+            let created = app
+                .post_created("/api/v1/questionnaires", &ctx.coordinator, &body)
+                .await;
+            let path = format!("/api/v1/questionnaires/{}/versions/{{id}}", id(&created));
+            let change = json!({"sections": body["sections"]});
+            ctx.target(
+                Method::PUT,
+                path.clone(),
+                path,
+                1,
+                &ctx.coordinator,
+                Some(change),
+            )
+        }
+        NeedScoreUpdate => {
+            // The weights of the demo county's campaign, whose questionnaire asks scale
+            // questions such as `need_newcomers`.
+            let demo = app.get_json("/api/v1/campaigns", &ctx.coordinator).await;
+            let campaign = demo["items"][0]["id"].as_i64().expect("demo campaign");
+            let path = "/api/v1/campaigns/{id}/need-score";
+            let weights = json!({"weights": [{"question_key": "need_newcomers", "weight": 2}]});
+            ctx.target(
+                Method::PUT,
+                path,
+                path,
+                campaign,
+                &ctx.coordinator,
+                Some(weights),
+            )
+        }
         CampaignUpdate | CampaignDeletion => {
             // A draft campaign on the questionnaire version of the demo county's campaign.
             let demo = app.get_json("/api/v1/campaigns", &ctx.coordinator).await;
