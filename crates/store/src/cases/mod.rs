@@ -5,22 +5,28 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use kim_domain::access::{CaseFacts, CaseScope};
+use kim_domain::access::CaseFacts;
 use kim_domain::case::{
     CaseStatus, CaseTransition, CloseReason, IntakeChannel, OtherCaseManagement, TargetGroup, Topic,
 };
-use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain};
 use kim_domain::report::StatisticalAttributes;
 
 use crate::audit::Actor;
-use crate::connection::MultiBackend;
 use crate::error::{changed_or_stale, expect_version, StoreResult};
 use crate::schema::{
-    case_clients, case_events as events, case_legal_domains as domains, case_topics as topics,
-    cases, clients,
+    case_clients, case_legal_domains as domains, case_topics as topics, cases, clients,
 };
-use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
+use crate::{clock, municipalities, organisations, DbConn, StoreError};
+
+mod history;
+mod list;
+mod work_list;
+
+use history::{event, record};
+pub use history::{history, CaseEvent};
+pub use list::{list, CaseFilter, CaseSort};
+pub use work_list::{intakes_of_assignee, open_of_assignee, IntakeTask};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = cases, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
@@ -99,7 +105,6 @@ fn join<T: Copy>(values: &[T], text: impl Fn(T) -> &'static str) -> String {
         .join(",")
 }
 
-/// Adds clients, domains, topics and the lead reference to rows, in four queries.
 /// The lead client of each of `case_ids`, in one query (for audit events of lists).
 pub fn lead_clients(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
     Ok(cases::table
@@ -110,76 +115,7 @@ pub fn lead_clients(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<HashMap<
         .collect())
 }
 
-/// The ids of the open cases `user` works (assigned or deputy), as a subquery for the work
-/// list's reads of goals and referrals: the database narrows them, no list of ids travels.
-#[diesel::dsl::auto_type]
-pub fn open_of_assignee(user: i64) -> _ {
-    let open: diesel::expression::SqlLiteral<diesel::sql_types::Bool> =
-        diesel::dsl::sql("cases.status <> 'closed'");
-    cases::table
-        .filter(
-            cases::assigned_user_id
-                .eq(user)
-                .or(cases::deputy_user_id.eq(user)),
-        )
-        .filter(open)
-        .select(cases::id)
-}
-
-/// An intake waiting for `user`'s decision: the work list's `intake_to_decide`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IntakeTask {
-    pub case_id: i64,
-    pub opened_on: NaiveDate,
-    pub lead_client_id: i64,
-    pub lead_client_reference: String,
-}
-
-/// The cases in intake that `user` works (the work list's `intake_to_decide`): the first
-/// `window` of them, oldest first, and how many there are in all. Three queries, whatever the
-/// caseload.
-pub fn intakes_of_assignee(
-    conn: &mut DbConn,
-    user: i64,
-    window: i64,
-) -> StoreResult<(Vec<IntakeTask>, i64)> {
-    let intakes = || {
-        cases::table
-            .filter(
-                cases::assigned_user_id
-                    .eq(user)
-                    .or(cases::deputy_user_id.eq(user)),
-            )
-            .filter(cases::status.eq(CaseStatus::Intake.as_str()))
-    };
-    let total: i64 = intakes().count().get_result(conn)?;
-    if total == 0 || window <= 0 {
-        return Ok((Vec::new(), total));
-    }
-    let rows: Vec<(i64, NaiveDate, i64)> = intakes()
-        .order((cases::opened_on.asc(), cases::id.asc()))
-        .limit(window)
-        .select((cases::id, cases::opened_on, cases::lead_client_id))
-        .load(conn)?;
-    let leads: Vec<i64> = rows.iter().map(|r| r.2).collect();
-    let references: HashMap<i64, String> = clients::table
-        .filter(clients::id.eq_any(&leads))
-        .select((clients::id, clients::reference))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
-    let tasks = rows
-        .into_iter()
-        .map(|(case_id, opened_on, lead_client_id)| IntakeTask {
-            case_id,
-            opened_on,
-            lead_client_id,
-            lead_client_reference: references.get(&lead_client_id).cloned().unwrap_or_default(),
-        })
-        .collect();
-    Ok((tasks, total))
-}
-
+/// Adds clients, domains, topics and the lead reference to rows, in four queries.
 fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -471,50 +407,6 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &CaseData) -> StoreResult<()> 
     Ok(())
 }
 
-/// One entry of a case's history.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaseEvent {
-    /// `opened`, `updated`, `status` or `reassigned`.
-    pub kind: String,
-    pub from_status: Option<CaseStatus>,
-    pub to_status: Option<CaseStatus>,
-    pub close_reason: Option<CloseReason>,
-    pub reason: Option<String>,
-    pub occurred_on: NaiveDate,
-    pub occurred_at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
-}
-
-fn record(conn: &mut DbConn, actor: &Actor, case_id: i64, event: &CaseEvent) -> StoreResult<()> {
-    diesel::insert_into(events::table)
-        .values((
-            events::case_id.eq(case_id),
-            events::kind.eq(&event.kind),
-            events::from_status.eq(event.from_status.map(|s| s.as_str())),
-            events::to_status.eq(event.to_status.map(|s| s.as_str())),
-            events::close_reason.eq(event.close_reason.map(|r| r.as_str())),
-            events::reason.eq(event.reason.as_deref()),
-            events::occurred_on.eq(event.occurred_on),
-            events::occurred_at.eq(clock::now()),
-            events::actor_id.eq(actor.id),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-fn event(kind: &str, on: NaiveDate) -> CaseEvent {
-    CaseEvent {
-        kind: kind.into(),
-        from_status: None,
-        to_status: None,
-        close_reason: None,
-        reason: None,
-        occurred_on: on,
-        occurred_at: Utc::now(),
-        actor_id: None,
-    }
-}
-
 /// How the case got past the intake rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Intake {
@@ -703,263 +595,4 @@ pub fn reassign(
     moved.reason = reason.map(String::from);
     record(conn, actor, id, &moved)?;
     find(conn, id)
-}
-
-pub fn history(conn: &mut DbConn, id: i64) -> StoreResult<Vec<CaseEvent>> {
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        NaiveDate,
-        NaiveDateTime,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = events::table
-        .filter(events::case_id.eq(id))
-        .order(events::id.asc())
-        .select((
-            events::kind,
-            events::from_status,
-            events::to_status,
-            events::close_reason,
-            events::reason,
-            events::occurred_on,
-            events::occurred_at,
-            events::actor_id,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(kind, from, to, close, reason, on, at, actor)| {
-            Ok(CaseEvent {
-                kind,
-                from_status: from.as_deref().map(CaseStatus::parse).transpose()?,
-                to_status: to.as_deref().map(CaseStatus::parse).transpose()?,
-                close_reason: close.as_deref().map(CloseReason::parse).transpose()?,
-                reason,
-                occurred_on: on,
-                occurred_at: clock::to_utc(at),
-                actor_id: actor,
-            })
-        })
-        .collect()
-}
-
-/// Case search; every field optional, combined with AND, within the caller's scope.
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    pub status: Option<CaseStatus>,
-    pub municipality_id: Option<i64>,
-    pub target_group: Option<TargetGroup>,
-    pub legal_domain: Option<LegalDomain>,
-    pub assigned_user_id: Option<i64>,
-    pub opened_from: Option<NaiveDate>,
-    pub opened_to: Option<NaiveDate>,
-    /// Cases whose current status `closed` began in this period.
-    pub closed_from: Option<NaiveDate>,
-    pub closed_to: Option<NaiveDate>,
-    /// A client's reference: cases that client belongs to.
-    pub client_reference: Option<String>,
-    pub eligible: Option<bool>,
-    /// Only open cases (intake, active, paused): the work list.
-    pub open: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseSort {
-    OpenedOn,
-    StatusSince,
-    Id,
-}
-
-type Boxed = cases::BoxedQuery<'static, MultiBackend>;
-
-fn all_cases() -> Boxed {
-    cases::table.into_boxed::<MultiBackend>()
-}
-
-fn filtered(mut query: Boxed, filter: &CaseFilter) -> Boxed {
-    if let Some(status) = filter.status {
-        query = query.filter(cases::status.eq(status.as_str()));
-    }
-    if filter.open {
-        // A literal, not a bound value: the partial indexes of open cases
-        // (`cases_assignee_open`, `cases_deputy_open`) match only the very predicate.
-        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "cases.status <> 'closed'",
-        ));
-    }
-    if let Some(municipality) = filter.municipality_id {
-        query = query.filter(cases::municipality_id.eq(municipality));
-    }
-    if let Some(group) = filter.target_group {
-        query = query.filter(cases::target_group.eq(group.as_str()));
-    }
-    if let Some(domain) = filter.legal_domain {
-        query = query.filter(
-            cases::id.eq_any(
-                domains::table
-                    .filter(domains::legal_domain.eq(domain.as_str()))
-                    .select(domains::case_id),
-            ),
-        );
-    }
-    if let Some(user) = filter.assigned_user_id {
-        query = query.filter(cases::assigned_user_id.eq(user));
-    }
-    if let Some(from) = filter.opened_from {
-        query = query.filter(cases::opened_on.ge(from));
-    }
-    if let Some(to) = filter.opened_to {
-        query = query.filter(cases::opened_on.le(to));
-    }
-    if filter.closed_from.is_some() || filter.closed_to.is_some() {
-        query = query.filter(cases::status.eq(CaseStatus::Closed.as_str()));
-    }
-    if let Some(from) = filter.closed_from {
-        query = query.filter(cases::status_since.ge(from));
-    }
-    if let Some(to) = filter.closed_to {
-        query = query.filter(cases::status_since.le(to));
-    }
-    if let Some(reference) = &filter.client_reference {
-        let client = clients::table
-            .filter(clients::reference.eq(reference.clone()))
-            .select(clients::id);
-        query = query.filter(
-            cases::id.eq_any(
-                case_clients::table
-                    .filter(case_clients::client_id.eq_any(client))
-                    .select(case_clients::case_id),
-            ),
-        );
-    }
-    if let Some(eligible) = filter.eligible {
-        query = query.filter(cases::eligible.eq(eligible));
-    }
-    query
-}
-
-fn ordered(query: Boxed, sort: CaseSort, descending: bool) -> Boxed {
-    let query = match (sort, descending) {
-        (CaseSort::OpenedOn, false) => query.order(cases::opened_on.asc()),
-        (CaseSort::OpenedOn, true) => query.order(cases::opened_on.desc()),
-        (CaseSort::StatusSince, false) => query.order(cases::status_since.asc()),
-        (CaseSort::StatusSince, true) => query.order(cases::status_since.desc()),
-        (CaseSort::Id, false) => query.order(cases::id.asc()),
-        (CaseSort::Id, true) => query.order(cases::id.desc()),
-    };
-    query.then_order_by(cases::id.asc())
-}
-
-/// Up to which row (`offset + limit`) an assignee's page is merged from two index scans.
-const MERGED_PAGES_UP_TO: i64 = 1_000;
-
-/// The ids that can be on the page of an assignee's cases (assigned or deputy). Asked as one
-/// `OR` over two indexes, the database collects and sorts every case of the person (thousands
-/// for a full caseload) to show twenty; asked as the first `offset + limit` ids of each role,
-/// each read in order from its own index (`cases_assignee_*`, `cases_deputy_*`), it touches at
-/// most twice the page. Two small queries whatever the page size.
-fn assignee_candidates(
-    conn: &mut DbConn,
-    user: i64,
-    filter: &CaseFilter,
-    sort: CaseSort,
-    descending: bool,
-    page: PageRequest,
-) -> StoreResult<Vec<i64>> {
-    let first = page.offset.saturating_add(page.limit);
-    let mut ids: Vec<i64> = ordered(
-        filtered(
-            cases::table
-                .into_boxed::<MultiBackend>()
-                .filter(cases::assigned_user_id.eq(user)),
-            filter,
-        ),
-        sort,
-        descending,
-    )
-    .select(cases::id)
-    .limit(first)
-    .load(conn)?;
-    let deputised: Vec<i64> = ordered(
-        filtered(
-            cases::table
-                .into_boxed::<MultiBackend>()
-                .filter(cases::deputy_user_id.eq(user))
-                .filter(cases::assigned_user_id.ne(user)),
-            filter,
-        ),
-        sort,
-        descending,
-    )
-    .select(cases::id)
-    .limit(first)
-    .load(conn)?;
-    ids.extend(deputised);
-    Ok(ids)
-}
-
-/// One page of cases in `scope`, with the total.
-pub fn list(
-    conn: &mut DbConn,
-    scope: CaseScope,
-    filter: &CaseFilter,
-    sort: CaseSort,
-    descending: bool,
-    page: PageRequest,
-) -> StoreResult<Listed<Case>> {
-    let (total, query): (i64, Boxed) = match scope {
-        CaseScope::Nothing => {
-            return Ok(Listed {
-                items: Vec::new(),
-                total: 0,
-            })
-        }
-        CaseScope::All => (
-            filtered(all_cases(), filter).count().get_result(conn)?,
-            filtered(all_cases(), filter),
-        ),
-        CaseScope::Assigned(user) => {
-            let mine = || {
-                all_cases().filter(
-                    cases::assigned_user_id
-                        .eq(user)
-                        .or(cases::deputy_user_id.eq(user)),
-                )
-            };
-            // Two disjoint counts, each from one index, rather than one over an OR.
-            let assigned: i64 =
-                filtered(all_cases().filter(cases::assigned_user_id.eq(user)), filter)
-                    .count()
-                    .get_result(conn)?;
-            let deputised: i64 = filtered(
-                all_cases()
-                    .filter(cases::deputy_user_id.eq(user))
-                    .filter(cases::assigned_user_id.ne(user)),
-                filter,
-            )
-            .count()
-            .get_result(conn)?;
-            let total = assigned + deputised;
-            let query = if page.offset.saturating_add(page.limit) <= MERGED_PAGES_UP_TO {
-                let candidates = assignee_candidates(conn, user, filter, sort, descending, page)?;
-                all_cases().filter(cases::id.eq_any(candidates))
-            } else {
-                // Deep pages: the candidates would be too many to name.
-                filtered(mine(), filter)
-            };
-            (total, query)
-        }
-    };
-    let rows: Vec<CaseRow> = ordered(query, sort, descending)
-        .limit(page.limit)
-        .offset(page.offset)
-        .select(CaseRow::as_select())
-        .load(conn)?;
-    Ok(Listed {
-        items: complete(conn, rows)?,
-        total,
-    })
 }
