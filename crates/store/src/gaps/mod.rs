@@ -6,17 +6,22 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use kim_domain::gap::{distinct_reporting_positions, GapStage, GapStep, Publicity};
-use kim_domain::paging::PageRequest;
+use kim_domain::gap::{distinct_reporting_positions, GapStage, Publicity};
 use kim_domain::reference::{normalise_set, LegalDomain};
 
 use crate::audit::Actor;
-use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
 use crate::schema::{positions, users};
-use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
+use crate::{clock, municipalities, organisations, DbConn, StoreError};
 
+mod history;
+mod list;
+mod stage;
 mod view;
+
+pub use history::{all_stage_moves, history, last_step_at};
+pub use list::{count_in_stage, in_stages, list, GapFilter};
+pub use stage::{move_reports, move_stage, touch, StageChange};
 pub use view::{view, GapView};
 
 diesel::table! {
@@ -353,85 +358,6 @@ pub fn stage_of(conn: &mut DbConn, id: i64) -> StoreResult<GapStage> {
     Ok(GapStage::parse(&stage)?)
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct GapFilter {
-    pub stages: Vec<GapStage>,
-    pub topic: Option<String>,
-    pub municipality_id: Option<i64>,
-    /// Gaps any mandate of which names this project group.
-    pub project_group_id: Option<i64>,
-    /// First reported on or after.
-    pub reported_from: Option<NaiveDate>,
-    /// First reported on or before.
-    pub reported_to: Option<NaiveDate>,
-}
-
-type Boxed = gaps::BoxedQuery<'static, MultiBackend>;
-
-fn filtered(conn: &mut DbConn, filter: &GapFilter) -> StoreResult<Boxed> {
-    let mut query = gaps::table.into_boxed::<MultiBackend>();
-    if !filter.stages.is_empty() {
-        let stages: Vec<&'static str> = filter.stages.iter().map(|s| s.as_str()).collect();
-        query = query.filter(gaps::stage.eq_any(stages));
-    }
-    if let Some(topic) = &filter.topic {
-        query = query.filter(gaps::topic.eq(topic.clone()));
-    }
-    if let Some(municipality) = filter.municipality_id {
-        let ids: Vec<i64> = gap_municipalities::table
-            .filter(gap_municipalities::municipality_id.eq(municipality))
-            .select(gap_municipalities::gap_id)
-            .load(conn)?;
-        query = query.filter(gaps::id.eq_any(ids));
-    }
-    if let Some(group) = filter.project_group_id {
-        query = query.filter(gaps::id.eq_any(gaps_mandated_to(conn, group)?));
-    }
-    if let Some(from) = filter.reported_from {
-        query = query.filter(gaps::created_at.ge(from.and_time(chrono::NaiveTime::MIN)));
-    }
-    if let Some(to) = filter.reported_to {
-        if let Some(next) = to.succ_opt() {
-            query = query.filter(gaps::created_at.lt(next.and_time(chrono::NaiveTime::MIN)));
-        }
-    }
-    Ok(query)
-}
-
-/// Newest first.
-pub fn list(conn: &mut DbConn, filter: &GapFilter, page: PageRequest) -> StoreResult<Listed<Gap>> {
-    let total: i64 = filtered(conn, filter)?.count().get_result(conn)?;
-    let rows: Vec<GapRow> = filtered(conn, filter)?
-        .order(gaps::id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-        .select(GapRow::as_select())
-        .load(conn)?;
-    Ok(Listed {
-        items: complete(conn, rows)?,
-        total,
-    })
-}
-
-/// Every gap in one of `stages`, oldest first (work lists; bounded by the number of open gaps).
-pub fn in_stages(conn: &mut DbConn, stages: &[GapStage]) -> StoreResult<Vec<Gap>> {
-    let stages: Vec<&'static str> = stages.iter().map(|s| s.as_str()).collect();
-    let rows: Vec<GapRow> = gaps::table
-        .filter(gaps::stage.eq_any(stages))
-        .order(gaps::id.asc())
-        .select(GapRow::as_select())
-        .load(conn)?;
-    complete(conn, rows)
-}
-
-/// How many gaps are in `stage` now.
-pub fn count_in_stage(conn: &mut DbConn, stage: GapStage) -> StoreResult<i64> {
-    Ok(gaps::table
-        .filter(gaps::stage.eq(stage.as_str()))
-        .count()
-        .get_result(conn)?)
-}
-
 /// The gaps any mandate of which names the body.
 pub fn gaps_mandated_to(conn: &mut DbConn, body_id: i64) -> StoreResult<Vec<i64>> {
     let mandates: Vec<i64> = gap_mandate_groups::table
@@ -626,188 +552,4 @@ pub fn add_report(
     )?;
     touch(conn, gap_id)?;
     Ok((find(conn, gap_id)?, report_id))
-}
-
-/// A new version for a change that does not move the stage (a report, feedback).
-pub fn touch(conn: &mut DbConn, gap_id: i64) -> StoreResult<()> {
-    diesel::update(gaps::table.filter(gaps::id.eq(gap_id)))
-        .set((
-            gaps::version.eq(gaps::version + 1),
-            gaps::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// What a step changes on the gap itself besides the stage.
-#[derive(Debug, Clone, Default)]
-pub struct StageChange<'a> {
-    pub merged_into_id: Option<i64>,
-    pub publicity: Option<(Publicity, Option<&'a str>)>,
-    pub outcome: Option<&'a str>,
-}
-
-/// The columns one step writes besides the version. `None` leaves a column as it is (diesel's
-/// default for `AsChangeset`), so the stage and everything the step adds go in one UPDATE.
-#[derive(AsChangeset)]
-#[diesel(table_name = gaps)]
-struct StageColumns<'a> {
-    stage: &'a str,
-    stage_since: Option<NaiveDateTime>,
-    merged_into_id: Option<i64>,
-    publicity: Option<&'a str>,
-    /// `Some(None)` clears the text.
-    publicity_text: Option<Option<&'a str>>,
-    outcome: Option<&'a str>,
-    updated_at: NaiveDateTime,
-}
-
-/// Moves a gap to `to` (if it still is at `from` and, when given, at `expected_version`) and
-/// records the step.
-#[allow(clippy::too_many_arguments)]
-pub fn move_stage(
-    conn: &mut DbConn,
-    actor: &Actor,
-    gap_id: i64,
-    step: GapStep,
-    from: GapStage,
-    to: GapStage,
-    expected_version: Option<i32>,
-    change: &StageChange<'_>,
-    comment: Option<&str>,
-    payload: &serde_json::Value,
-) -> StoreResult<()> {
-    let now = clock::now();
-    let columns = StageColumns {
-        stage: to.as_str(),
-        stage_since: (from != to).then_some(now),
-        merged_into_id: change.merged_into_id,
-        publicity: change.publicity.map(|(publicity, _)| publicity.as_str()),
-        publicity_text: change.publicity.map(|(_, text)| text),
-        outcome: change.outcome,
-        updated_at: now,
-    };
-    let set = (columns, gaps::version.eq(gaps::version + 1));
-    // One conditional UPDATE: a check by SELECT first would let two concurrent steps (under
-    // PostgreSQL's read committed) both see the old stage and both move the gap.
-    let changed = match expected_version {
-        Some(version) => diesel::update(
-            gaps::table
-                .filter(gaps::id.eq(gap_id))
-                .filter(gaps::stage.eq(from.as_str()))
-                .filter(gaps::version.eq(version)),
-        )
-        .set(set)
-        .execute(conn)?,
-        None => diesel::update(
-            gaps::table
-                .filter(gaps::id.eq(gap_id))
-                .filter(gaps::stage.eq(from.as_str())),
-        )
-        .set(set)
-        .execute(conn)?,
-    };
-    match expected_version {
-        Some(_) => changed_or_stale(changed, || {
-            Ok(gaps::table.find(gap_id).select(gaps::version).first(conn)?)
-        })?,
-        // Steps without If-Match lose the race to a step that moved the gap first.
-        None if changed == 0 => {
-            return Err(StoreError::Conflict(
-                "the gap moved on meanwhile; reload it and try again".into(),
-            ))
-        }
-        None => {}
-    }
-    record_event(
-        conn,
-        actor,
-        gap_id,
-        step.as_str(),
-        Some(from),
-        to,
-        comment,
-        payload,
-    )
-}
-
-/// Moves every report of `from_gap` to `into_gap` (merging duplicates).
-pub fn move_reports(conn: &mut DbConn, from_gap: i64, into_gap: i64) -> StoreResult<usize> {
-    Ok(
-        diesel::update(gap_reports::table.filter(gap_reports::gap_id.eq(from_gap)))
-            .set(gap_reports::gap_id.eq(into_gap))
-            .execute(conn)?,
-    )
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = gap_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct EventRow {
-    id: i64,
-    gap_id: i64,
-    step: String,
-    from_stage: Option<String>,
-    to_stage: String,
-    actor_id: Option<i64>,
-    actor_role: Option<String>,
-    occurred_at: NaiveDateTime,
-    comment: Option<String>,
-    payload: String,
-}
-
-fn to_event(row: EventRow) -> StoreResult<(i64, GapEvent)> {
-    Ok((
-        row.gap_id,
-        GapEvent {
-            id: row.id,
-            step: row.step,
-            from_stage: row.from_stage.as_deref().map(GapStage::parse).transpose()?,
-            to_stage: GapStage::parse(&row.to_stage)?,
-            actor_id: row.actor_id,
-            actor_role: row.actor_role,
-            occurred_at: clock::to_utc(row.occurred_at),
-            comment: row.comment,
-            payload: serde_json::from_str(&row.payload)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        },
-    ))
-}
-
-/// The history of a gap, oldest first.
-pub fn history(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<GapEvent>> {
-    gap_events::table
-        .filter(gap_events::gap_id.eq(gap_id))
-        .order(gap_events::id.asc())
-        .select(EventRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|row| to_event(row).map(|(_, e)| e))
-        .collect()
-}
-
-/// Every gap's stage moves, `(gap id, event)` by gap then time: the pipeline's input.
-pub fn all_stage_moves(conn: &mut DbConn) -> StoreResult<Vec<(i64, GapEvent)>> {
-    gap_events::table
-        .order((gap_events::gap_id.asc(), gap_events::id.asc()))
-        .select(EventRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(to_event)
-        .collect()
-}
-
-/// When the gap last took `step`, if ever.
-pub fn last_step_at(
-    conn: &mut DbConn,
-    gap_id: i64,
-    step: GapStep,
-) -> StoreResult<Option<DateTime<Utc>>> {
-    let at: Option<NaiveDateTime> = gap_events::table
-        .filter(gap_events::gap_id.eq(gap_id))
-        .filter(gap_events::step.eq(step.as_str()))
-        .order(gap_events::id.desc())
-        .select(gap_events::occurred_at)
-        .first(conn)
-        .optional()?;
-    Ok(at.map(clock::to_utc))
 }
