@@ -13,19 +13,21 @@ use diesel::prelude::*;
 use kim_domain::agreement::{
     check_editable, check_terms, AgreementEventKind, AgreementStatus, AgreementTerms, RuleViolation,
 };
-use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 use kim_domain::staffing::Module;
 
 use crate::audit::Actor;
-use crate::connection::MultiBackend;
 use crate::error::{changed_or_stale, expect_version, StoreResult};
-use crate::municipalities::like_pattern;
-use crate::schema::lower;
 use crate::StoreError;
-use crate::{clock, municipalities, organisations, positions, DbConn, Direction, Listed};
+use crate::{clock, municipalities, organisations, positions, DbConn};
 
 use self::schema::{agreement_events, agreement_modules, agreement_positions, agreements};
+
+mod history;
+mod list;
+
+pub use history::{history, AgreementEvent};
+pub use list::{list, AgreementFilter, AgreementSort};
 
 /// The tables of this module, written by hand to match `migrations/*/…_agreements`.
 mod schema {
@@ -250,170 +252,6 @@ pub struct TransitionRequest {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub comment: Option<String>,
-}
-
-/// One entry of an agreement's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgreementEvent {
-    pub id: i64,
-    pub agreement_id: i64,
-    pub kind: AgreementEventKind,
-    pub from_status: Option<AgreementStatus>,
-    pub to_status: Option<AgreementStatus>,
-    /// The fields this change set, e.g. `signed_on` on signing or `title` on an update.
-    pub changed_fields: Vec<String>,
-    pub comment: Option<String>,
-    /// The user who made the change; none for the command line (seed).
-    pub actor_id: Option<i64>,
-    pub occurred_at: DateTime<Utc>,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = agreement_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct EventRow {
-    id: i64,
-    agreement_id: i64,
-    kind: String,
-    from_status: Option<String>,
-    to_status: Option<String>,
-    changed_fields: String,
-    comment: Option<String>,
-    actor_id: Option<i64>,
-    occurred_at: NaiveDateTime,
-}
-
-impl TryFrom<EventRow> for AgreementEvent {
-    type Error = StoreError;
-    fn try_from(row: EventRow) -> StoreResult<Self> {
-        let status = |value: Option<String>| {
-            value
-                .map(|s| AgreementStatus::parse(&s))
-                .transpose()
-                .map_err(StoreError::from)
-        };
-        Ok(AgreementEvent {
-            id: row.id,
-            agreement_id: row.agreement_id,
-            kind: AgreementEventKind::parse(&row.kind)?,
-            from_status: status(row.from_status)?,
-            to_status: status(row.to_status)?,
-            changed_fields: row
-                .changed_fields
-                .split(',')
-                .filter(|f| !f.is_empty())
-                .map(String::from)
-                .collect(),
-            comment: row.comment,
-            actor_id: row.actor_id,
-            occurred_at: clock::to_utc(row.occurred_at),
-        })
-    }
-}
-
-/// Filters of the list; all optional, combined with AND.
-#[derive(Debug, Clone, Default)]
-pub struct AgreementFilter {
-    /// Case-insensitive part of the title.
-    pub q: Option<String>,
-    pub status: Option<AgreementStatus>,
-    pub organisation_id: Option<i64>,
-    pub municipality_id: Option<i64>,
-    pub module: Option<Module>,
-    pub position_id: Option<i64>,
-    /// Active agreements whose end date lies in this inclusive range.
-    pub active_ending_between: Option<(NaiveDate, NaiveDate)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgreementSort {
-    Title,
-    SignedOn,
-    StartsOn,
-    EndsOn,
-    CreatedAt,
-}
-
-type Boxed = agreements::BoxedQuery<'static, MultiBackend>;
-
-fn filtered(filter: &AgreementFilter) -> Boxed {
-    let mut query = agreements::table.into_boxed::<MultiBackend>();
-    if let Some(q) = &filter.q {
-        query = query.filter(lower(agreements::title).like(like_pattern(q)));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(agreements::status.eq(status.as_str()));
-    }
-    if let Some(organisation) = filter.organisation_id {
-        query = query.filter(agreements::organisation_id.eq(organisation));
-    }
-    if let Some(municipality) = filter.municipality_id {
-        query = query.filter(agreements::municipality_id.eq(municipality));
-    }
-    if let Some(module) = filter.module {
-        query = query.filter(
-            agreements::id.eq_any(
-                agreement_modules::table
-                    .filter(agreement_modules::module.eq(module.as_str()))
-                    .select(agreement_modules::agreement_id),
-            ),
-        );
-    }
-    if let Some(position) = filter.position_id {
-        query = query.filter(
-            agreements::id.eq_any(
-                agreement_positions::table
-                    .filter(agreement_positions::position_id.eq(position))
-                    .select(agreement_positions::agreement_id),
-            ),
-        );
-    }
-    if let Some((first, last)) = filter.active_ending_between {
-        query = query
-            .filter(agreements::status.eq(AgreementStatus::Active.as_str()))
-            .filter(agreements::ends_on.ge(first))
-            .filter(agreements::ends_on.le(last));
-    }
-    query
-}
-
-/// Sorting by a date puts agreements without it last in either direction, on both databases
-/// (they disagree where NULL goes).
-macro_rules! by_date {
-    ($query:expr, $column:expr, $direction:expr) => {
-        match $direction {
-            Direction::Asc => $query.order(($column.is_null().asc(), $column.asc())),
-            Direction::Desc => $query.order(($column.is_null().asc(), $column.desc())),
-        }
-    };
-}
-
-pub fn list(
-    conn: &mut DbConn,
-    filter: &AgreementFilter,
-    sort: AgreementSort,
-    direction: Direction,
-    page: PageRequest,
-) -> StoreResult<Listed<Agreement>> {
-    let total: i64 = filtered(filter).count().get_result(conn)?;
-    let query = filtered(filter);
-    let query = match (sort, direction) {
-        (AgreementSort::Title, Direction::Asc) => query.order(agreements::title.asc()),
-        (AgreementSort::Title, Direction::Desc) => query.order(agreements::title.desc()),
-        (AgreementSort::SignedOn, d) => by_date!(query, agreements::signed_on, d),
-        (AgreementSort::StartsOn, d) => by_date!(query, agreements::starts_on, d),
-        (AgreementSort::EndsOn, d) => by_date!(query, agreements::ends_on, d),
-        (AgreementSort::CreatedAt, Direction::Asc) => query.order(agreements::created_at.asc()),
-        (AgreementSort::CreatedAt, Direction::Desc) => query.order(agreements::created_at.desc()),
-    };
-    // The id breaks ties so that pages never overlap or skip.
-    let rows: Vec<AgreementRow> = query
-        .then_order_by(agreements::id.asc())
-        .limit(page.limit)
-        .offset(page.offset)
-        .select(AgreementRow::as_select())
-        .load(conn)?;
-    let items = with_sets(conn, rows)?;
-    Ok(Listed { items, total })
 }
 
 /// Loads the modules and positions of a page of agreements in two queries.
@@ -707,33 +545,6 @@ pub fn transition(
         request.comment.as_deref(),
     )?;
     find(conn, id).map(Ok)
-}
-
-/// The history of an agreement, oldest first.
-pub fn history(
-    conn: &mut DbConn,
-    id: i64,
-    page: PageRequest,
-) -> StoreResult<Listed<AgreementEvent>> {
-    let exists: i64 = agreements::table
-        .filter(agreements::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let of_agreement = || agreement_events::table.filter(agreement_events::agreement_id.eq(id));
-    let total: i64 = of_agreement().count().get_result(conn)?;
-    let items = of_agreement()
-        .order(agreement_events::id.asc())
-        .limit(page.limit)
-        .offset(page.offset)
-        .select(EventRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(AgreementEvent::try_from)
-        .collect::<StoreResult<_>>()?;
-    Ok(Listed { items, total })
 }
 
 /// Positions placed with `organisation_id` or serving `municipality_id`, sorted: what an

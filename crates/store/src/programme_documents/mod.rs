@@ -10,19 +10,24 @@ use diesel::prelude::*;
 use diesel::sql_types::{Date, Text};
 use kim_domain::body::{BodyKind, DecisionOutcome};
 use kim_domain::paging::PageRequest;
-use kim_domain::programme_document::{
-    check_adopting_decision, DocumentKind, DocumentStatus, FeedbackSource,
-};
+use kim_domain::programme_document::{check_adopting_decision, DocumentKind, DocumentStatus};
 
 use crate::connection::MultiBackend;
 use crate::error::{changed_or_stale, StoreResult};
-use crate::{bodies, clock, DbConn, Listed, StoreError};
+use crate::{clock, DbConn, Listed, StoreError};
 
 use self::schema::{
-    programme_document_acknowledgements as acknowledgements,
     programme_document_feedback as feedback, programme_document_feedback_taken as taken,
     programme_documents as documents,
 };
+
+mod acknowledgement;
+mod feedback_log;
+
+pub use acknowledgement::{
+    acknowledge, acknowledgements, unacknowledged_by, Acknowledgement, Unacknowledged,
+};
+pub use feedback_log::{feedback_on, insert_feedback, Feedback, NewFeedback};
 
 /// The tables of this module, written by hand to match `migrations/*/…_programme_documents`.
 mod schema {
@@ -481,267 +486,4 @@ pub fn next_version(
         })?;
     replace_taken(conn, new_id, &next.feedback_ids)?;
     find(conn, new_id)
-}
-
-/// A case manager's "read and applied".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acknowledgement {
-    pub document_id: i64,
-    pub user_id: i64,
-    /// The account's display name, for the coordination's follow-up.
-    pub display_name: Option<String>,
-    pub acknowledged_at: DateTime<Utc>,
-}
-
-fn acknowledgement_of(conn: &mut DbConn, id: i64, user_id: i64) -> StoreResult<Acknowledgement> {
-    let at: NaiveDateTime = acknowledgements::table
-        .find((id, user_id))
-        .select(acknowledgements::acknowledged_at)
-        .first(conn)?;
-    let name = display_names(conn, &[user_id])?.remove(&user_id);
-    Ok(Acknowledgement {
-        document_id: id,
-        user_id,
-        display_name: name,
-        acknowledged_at: clock::to_utc(at),
-    })
-}
-
-fn display_names(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, String>> {
-    use crate::schema::users;
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::display_name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect())
-}
-
-/// Records that `user_id` read and applies version `id`; `true` when new, `false` when they
-/// had already (the first acknowledgement stands). Only an adopted version (`Conflict`).
-pub fn acknowledge(
-    conn: &mut DbConn,
-    id: i64,
-    user_id: i64,
-) -> StoreResult<(Acknowledgement, bool)> {
-    let document = find(conn, id)?;
-    document
-        .status
-        .check_acknowledgeable()
-        .map_err(StoreError::Conflict)?;
-    let existing: Option<i64> = acknowledgements::table
-        .find((id, user_id))
-        .select(acknowledgements::user_id)
-        .first(conn)
-        .optional()?;
-    let created = existing.is_none();
-    if created {
-        diesel::insert_into(acknowledgements::table)
-            .values((
-                acknowledgements::document_id.eq(id),
-                acknowledgements::user_id.eq(user_id),
-                acknowledgements::acknowledged_at.eq(clock::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok((acknowledgement_of(conn, id, user_id)?, created))
-}
-
-/// The acknowledgements of version `id`, oldest first; `only` narrows them to one account.
-pub fn acknowledgements(
-    conn: &mut DbConn,
-    id: i64,
-    only: Option<i64>,
-    page: PageRequest,
-) -> StoreResult<Listed<Acknowledgement>> {
-    find(conn, id)?;
-    let query = || {
-        let mut q = acknowledgements::table
-            .filter(acknowledgements::document_id.eq(id))
-            .into_boxed::<MultiBackend>();
-        if let Some(user) = only {
-            q = q.filter(acknowledgements::user_id.eq(user));
-        }
-        q
-    };
-    let total: i64 = query().count().get_result(conn)?;
-    let rows: Vec<(i64, NaiveDateTime)> = query()
-        .order((
-            acknowledgements::acknowledged_at.asc(),
-            acknowledgements::user_id.asc(),
-        ))
-        .limit(page.limit)
-        .offset(page.offset)
-        .select((acknowledgements::user_id, acknowledgements::acknowledged_at))
-        .load(conn)?;
-    let users: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let mut names = display_names(conn, &users)?;
-    Ok(Listed {
-        items: rows
-            .into_iter()
-            .map(|(user_id, at)| Acknowledgement {
-                document_id: id,
-                user_id,
-                display_name: names.remove(&user_id),
-                acknowledged_at: clock::to_utc(at),
-            })
-            .collect(),
-        total,
-    })
-}
-
-/// An adopted version waiting for a person's acknowledgement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unacknowledged {
-    pub id: i64,
-    pub title: String,
-    pub document_version: i32,
-    pub adopted_on: Option<NaiveDate>,
-}
-
-/// Every adopted version `user_id` has not acknowledged yet, oldest adoption first (one query).
-pub fn unacknowledged_by(conn: &mut DbConn, user_id: i64) -> StoreResult<Vec<Unacknowledged>> {
-    let acknowledged = acknowledgements::table
-        .filter(acknowledgements::user_id.eq(user_id))
-        .select(acknowledgements::document_id);
-    let rows: Vec<(i64, String, i32, Option<NaiveDateTime>)> = documents::table
-        .filter(documents::status.eq(DocumentStatus::Adopted.as_str()))
-        .filter(documents::id.ne_all(acknowledged))
-        .order((documents::adopted_at.asc(), documents::id.asc()))
-        .select((
-            documents::id,
-            documents::title,
-            documents::document_version,
-            documents::adopted_at,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, title, document_version, adopted_at)| Unacknowledged {
-            id,
-            title,
-            document_version,
-            adopted_on: adopted_at.map(|a| a.date()),
-        })
-        .collect())
-}
-
-/// Feedback to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewFeedback {
-    pub source: FeedbackSource,
-    pub body_id: Option<i64>,
-    pub text: String,
-    pub received_on: NaiveDate,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Feedback {
-    pub id: i64,
-    pub document_id: i64,
-    pub data: NewFeedback,
-    /// The case manager who gave it, or who recorded a body's or clients' feedback.
-    pub recorded_by: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = feedback, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct FeedbackRow {
-    id: i64,
-    document_id: i64,
-    source: String,
-    body_id: Option<i64>,
-    text: String,
-    received_on: NaiveDate,
-    recorded_by: Option<i64>,
-    created_at: NaiveDateTime,
-}
-
-impl TryFrom<FeedbackRow> for Feedback {
-    type Error = StoreError;
-    fn try_from(row: FeedbackRow) -> StoreResult<Self> {
-        Ok(Feedback {
-            id: row.id,
-            document_id: row.document_id,
-            data: NewFeedback {
-                source: FeedbackSource::parse(&row.source)?,
-                body_id: row.body_id,
-                text: row.text,
-                received_on: row.received_on,
-            },
-            recorded_by: row.recorded_by,
-            created_at: clock::to_utc(row.created_at),
-        })
-    }
-}
-
-/// Records feedback on version `id`; a superseded version takes none (`Conflict`), a body must
-/// exist (422 `reference`).
-pub fn insert_feedback(
-    conn: &mut DbConn,
-    id: i64,
-    data: &NewFeedback,
-    recorded_by: Option<i64>,
-) -> StoreResult<Feedback> {
-    let document = find(conn, id)?;
-    document
-        .status
-        .check_open_for_feedback()
-        .map_err(StoreError::Conflict)?;
-    if let Some(body) = data.body_id {
-        if bodies::kinds(conn, &[body])?.is_empty() {
-            return Err(StoreError::unknown(
-                "body_id",
-                format!("no body with id {body}"),
-            ));
-        }
-    }
-    let entry: i64 = diesel::insert_into(feedback::table)
-        .values((
-            feedback::document_id.eq(id),
-            feedback::source.eq(data.source.as_str()),
-            feedback::body_id.eq(data.body_id),
-            feedback::text.eq(&data.text),
-            feedback::received_on.eq(data.received_on),
-            feedback::recorded_by.eq(recorded_by),
-            feedback::created_at.eq(clock::now()),
-        ))
-        .returning(feedback::id)
-        .get_result(conn)?;
-    feedback::table
-        .find(entry)
-        .select(FeedbackRow::as_select())
-        .first(conn)?
-        .try_into()
-}
-
-/// The feedback on version `id`, oldest first; `source` narrows it.
-pub fn feedback_on(
-    conn: &mut DbConn,
-    id: i64,
-    source: Option<FeedbackSource>,
-    page: PageRequest,
-) -> StoreResult<Listed<Feedback>> {
-    find(conn, id)?;
-    let query = || {
-        let mut q = feedback::table
-            .filter(feedback::document_id.eq(id))
-            .into_boxed::<MultiBackend>();
-        if let Some(source) = source {
-            q = q.filter(feedback::source.eq(source.as_str()));
-        }
-        q
-    };
-    let total: i64 = query().count().get_result(conn)?;
-    let items = query()
-        .order(feedback::id.asc())
-        .limit(page.limit)
-        .offset(page.offset)
-        .select(FeedbackRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Feedback::try_from)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Listed { items, total })
 }
