@@ -5,7 +5,7 @@
 use crate::routes::RouteTable;
 use actix_web::{get, web};
 use kim_domain::Action;
-use kim_store::audit::{self as store};
+use kim_store::audit as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 

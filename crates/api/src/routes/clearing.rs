@@ -7,7 +7,7 @@ use actix_web::{get, put, web, HttpResponse};
 use kim_domain::access::Access;
 use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::clearing::{self as rules, LicenceClass, SchoolingLevel};
-use kim_store::clearing::{self as store};
+use kim_store::clearing as store;
 use kim_store::DbConn;
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -10,7 +10,7 @@ use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::consent::{
     check_new_consent, check_revocation, ConsentPurpose, DataCategory, NewConsent,
 };
-use kim_store::consents::{self as store};
+use kim_store::consents as store;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;

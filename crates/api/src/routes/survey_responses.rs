@@ -17,7 +17,7 @@ use kim_domain::survey::{
 use kim_domain::Action;
 use kim_store::surveys::campaigns::{self as campaigns, Respondent as StoredRespondent};
 use kim_store::surveys::questionnaires;
-use kim_store::surveys::responses::{self as store};
+use kim_store::surveys::responses as store;
 use kim_store::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -9,7 +9,7 @@ use kim_domain::reference::RhineSide;
 use kim_domain::survey::{QuestionKind, RespondentKind, ResponseStatus};
 use kim_domain::survey_results::{aggregate, in_filter, validate_weights, NeedWeight};
 use kim_domain::Action;
-use kim_store::surveys::campaigns::{self as campaigns};
+use kim_store::surveys::campaigns;
 use kim_store::surveys::{questionnaires, responses};
 use kim_store::{DbConn, StoreError};
 use serde::{Deserialize, Serialize};
