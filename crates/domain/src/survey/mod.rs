@@ -6,19 +6,25 @@
 //! question's `key` to a value whose shape depends on the question's kind; errors name the
 //! question as `answers.<key>` so that a form can show each next to its question.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::field::FieldErrorKind;
-use crate::permission::{Action, Principal};
-use crate::transition::IllegalTransition;
 
 mod campaign;
 pub use campaign::{
     check_deletable, check_questionnaire_change, check_respondent_removable, check_respondent_role,
     check_takes_respondents,
+};
+
+mod answers;
+mod lifecycle;
+
+pub use answers::{check_answers, AnswerValue, Answers, Completeness};
+pub use lifecycle::{
+    check_answering_period, check_campaign_transition, check_initial_status, check_slot,
+    response_access, response_move, RespondentSlot, ResponseAccess, ResponseMove,
 };
 
 crate::vocabulary! {
@@ -341,355 +347,14 @@ fn check_bounds(errors: &mut Vec<Invalid>, at: &str, question: &Question) {
     }
 }
 
-/// An answer as sent: its JSON shape (`"x"`, `["x","y"]`, `3`, `true`) is checked against the
-/// question's kind by [`check_answers`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum AnswerValue {
-    /// yes/no
-    Bool(bool),
-    /// scale or number
-    Number(f64),
-    /// single choice or free text
-    Text(String),
-    /// multiple choice
-    Texts(Vec<String>),
-}
-
-/// The answers of a response, by question key, as stored: only answered questions, texts trimmed.
-pub type Answers = BTreeMap<String, AnswerValue>;
-
-/// How complete the answers must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Completeness {
-    /// A draft: every given value must fit its question; required questions may be missing.
-    Draft,
-    /// A submission: additionally every required question is answered.
-    Complete,
-}
-
-fn questions(sections: &[Section]) -> impl Iterator<Item = &Question> {
-    sections.iter().flat_map(|s| s.questions.iter())
-}
-
-/// Checks `given` against the questions and returns the answers to store. A `null` value (or a
-/// blank text, an empty list) clears the answer. Errors are listed per question as
-/// `answers.<key>`, sorted by key.
-pub fn check_answers(
-    sections: &[Section],
-    given: &BTreeMap<String, Option<AnswerValue>>,
-    completeness: Completeness,
-) -> Result<Answers, Vec<Invalid>> {
-    let mut errors = Vec::new();
-    let mut answers = Answers::new();
-    let known: HashSet<&str> = questions(sections).map(|q| q.key.as_str()).collect();
-    for key in given.keys().filter(|k| !known.contains(k.as_str())) {
-        errors.push(Invalid::reference(
-            format!("answers.{key}"),
-            "there is no question with this key in the questionnaire",
-        ));
-    }
-    for question in questions(sections) {
-        let field = format!("answers.{}", question.key);
-        let mut refused = false;
-        if let Some(value) = given.get(&question.key).cloned().flatten() {
-            match normalise(question, value) {
-                Ok(Some(value)) => {
-                    answers.insert(question.key.clone(), value);
-                }
-                Ok(None) => {}
-                Err(message) => {
-                    refused = true;
-                    errors.push(Invalid::rule(field.clone(), message));
-                }
-            }
-        }
-        if completeness == Completeness::Complete
-            && question.required
-            && !refused
-            && !answers.contains_key(&question.key)
-        {
-            errors.push(Invalid::rule(
-                field,
-                "is required; answer it before submitting",
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(answers)
-    } else {
-        errors.sort_by(|a, b| a.field.cmp(&b.field));
-        Err(errors)
-    }
-}
-
-/// The value to store for one answer, `None` when it counts as unanswered, or why it does not fit.
-fn normalise(question: &Question, value: AnswerValue) -> Result<Option<AnswerValue>, String> {
-    let option_values = || {
-        question
-            .options
-            .iter()
-            .map(|o| o.value.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let is_option = |v: &str| question.options.iter().any(|o| o.value == v);
-    match (question.kind, value) {
-        (QuestionKind::SingleChoice, AnswerValue::Text(v)) => {
-            if is_option(&v) {
-                Ok(Some(AnswerValue::Text(v)))
-            } else {
-                Err(format!(
-                    "'{v}' is not an option; expected one of: {}",
-                    option_values()
-                ))
-            }
-        }
-        (QuestionKind::MultipleChoice, AnswerValue::Texts(values)) => {
-            let mut seen = HashSet::new();
-            for v in &values {
-                if !is_option(v) {
-                    return Err(format!(
-                        "'{v}' is not an option; expected any of: {}",
-                        option_values()
-                    ));
-                }
-                if !seen.insert(v.as_str()) {
-                    return Err(format!("'{v}' is chosen twice"));
-                }
-            }
-            // Stored in the questionnaire's option order, so equal choices compare equal.
-            let ordered: Vec<String> = question
-                .options
-                .iter()
-                .filter(|o| seen.contains(o.value.as_str()))
-                .map(|o| o.value.clone())
-                .collect();
-            Ok((!ordered.is_empty()).then_some(AnswerValue::Texts(ordered)))
-        }
-        (QuestionKind::Scale, AnswerValue::Number(n)) => {
-            if n.fract() == 0.0 && (SCALE_MIN as f64..=SCALE_MAX as f64).contains(&n) {
-                Ok(Some(AnswerValue::Number(n)))
-            } else {
-                Err(format!(
-                    "must be a whole number from {SCALE_MIN} to {SCALE_MAX}"
-                ))
-            }
-        }
-        (QuestionKind::Number, AnswerValue::Number(n)) => {
-            if !n.is_finite() {
-                return Err("must be a finite number".into());
-            }
-            if let Some(min) = question.min.filter(|min| n < *min) {
-                return Err(format!("must be at least {min}"));
-            }
-            if let Some(max) = question.max.filter(|max| n > *max) {
-                return Err(format!("must be at most {max}"));
-            }
-            Ok(Some(AnswerValue::Number(n)))
-        }
-        (QuestionKind::FreeText, AnswerValue::Text(text)) => {
-            let trimmed = text.trim();
-            if trimmed.chars().count() > MAX_FREE_TEXT_CHARS {
-                Err(format!("must be at most {MAX_FREE_TEXT_CHARS} characters"))
-            } else {
-                Ok((!trimmed.is_empty()).then(|| AnswerValue::Text(trimmed.to_owned())))
-            }
-        }
-        (QuestionKind::YesNo, AnswerValue::Bool(b)) => Ok(Some(AnswerValue::Bool(b))),
-        (kind, _) => Err(expected_shape(kind).to_owned()),
-    }
-}
-
-fn expected_shape(kind: QuestionKind) -> &'static str {
-    match kind {
-        QuestionKind::SingleChoice => "must be one option value (a string)",
-        QuestionKind::MultipleChoice => "must be a list of option values",
-        QuestionKind::Scale => "must be a whole number from 1 to 5",
-        QuestionKind::Number => "must be a number",
-        QuestionKind::FreeText => "must be a text",
-        QuestionKind::YesNo => "must be true or false",
-    }
-}
-
-/// Where a campaign may go: draft → open → closed, and closed → open to extend it.
-pub fn check_campaign_transition(
-    from: CampaignStatus,
-    to: CampaignStatus,
-) -> Result<(), IllegalTransition> {
-    use CampaignStatus::*;
-    let allowed: &[CampaignStatus] = match from {
-        Draft => &[Open],
-        Open => &[Closed],
-        Closed => &[Open],
-    };
-    if allowed.contains(&to) {
-        Ok(())
-    } else {
-        Err(IllegalTransition {
-            from: from.as_str(),
-            to: to.as_str(),
-            allowed: allowed.iter().map(|s| s.as_str()).collect(),
-        })
-    }
-}
-
-/// A campaign starts as a draft (prepared, then opened) or opened at once; never closed.
-pub fn check_initial_status(status: CampaignStatus) -> Result<(), Invalid> {
-    if status == CampaignStatus::Closed {
-        return Err(Invalid::rule(
-            "status",
-            "a new campaign is draft or open; close it later",
-        ));
-    }
-    Ok(())
-}
-
-/// Why a response cannot be changed now (409), or `Ok` when the campaign takes answers on `today`:
-/// it must be open and `today` within its period, both days included.
-pub fn check_answering_period(
-    status: CampaignStatus,
-    opens_on: NaiveDate,
-    closes_on: NaiveDate,
-    today: NaiveDate,
-) -> Result<(), String> {
-    match status {
-        CampaignStatus::Draft => Err("the campaign has not been opened yet".into()),
-        CampaignStatus::Closed => Err("the campaign is closed".into()),
-        CampaignStatus::Open if today < opens_on => {
-            Err(format!("the campaign takes answers from {opens_on}"))
-        }
-        CampaignStatus::Open if today > closes_on => {
-            Err(format!("the campaign took answers until {closes_on}"))
-        }
-        CampaignStatus::Open => Ok(()),
-    }
-}
-
-/// What is done to a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMove {
-    /// Save answers (partially).
-    Save,
-    /// Submit the saved answers.
-    Submit,
-    /// Reopen a submission for changes (coordination only).
-    Reopen,
-}
-
-/// The status after `action`, or the refusal (409): a submitted response is changed only after
-/// being reopened; only a submitted response can be reopened.
-pub fn response_move(
-    from: ResponseStatus,
-    action: ResponseMove,
-) -> Result<ResponseStatus, IllegalTransition> {
-    use ResponseStatus::*;
-    let to = match action {
-        ResponseMove::Save | ResponseMove::Reopen => Draft,
-        ResponseMove::Submit => Submitted,
-    };
-    let ok = match action {
-        ResponseMove::Save | ResponseMove::Submit => from != Submitted,
-        ResponseMove::Reopen => from == Submitted,
-    };
-    if ok {
-        Ok(to)
-    } else {
-        let allowed: Vec<&'static str> = match from {
-            NotStarted | Draft => vec!["draft", "submitted"],
-            Submitted => vec!["draft (reopen, coordination only)"],
-        };
-        Err(IllegalTransition {
-            from: from.as_str(),
-            to: to.as_str(),
-            allowed,
-        })
-    }
-}
-
-/// A respondent slot of a campaign: one municipality or organisation, answered by a named user
-/// or by a partner token of that organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RespondentSlot {
-    pub kind: RespondentKind,
-    pub municipality_id: Option<i64>,
-    pub organisation_id: Option<i64>,
-    /// The person named to answer, if any.
-    pub respondent_user_id: Option<i64>,
-}
-
-/// How a caller relates to a respondent slot's response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseAccess {
-    /// The named person, or a partner token of the slot's organisation: reads and answers.
-    Respondent,
-    /// The survey coordination: reads, answers on the respondent's behalf (a questionnaire
-    /// returned on paper or by e-mail), reopens.
-    Coordination,
-    /// Results readers (KI lead): reads only.
-    Reader,
-    /// Nothing; the response answers 404 to this caller.
-    None,
-}
-
-/// Decides a caller's access to one slot's response. Only the slot's own respondent answers:
-/// another respondent of the same campaign sees nothing of it.
-pub fn response_access(principal: &Principal, slot: &RespondentSlot) -> ResponseAccess {
-    let answers = principal.may(Action::AnswerSurveys);
-    let is_respondent = match principal {
-        Principal::Person { user_id, .. } => answers && slot.respondent_user_id == Some(*user_id),
-        Principal::Partner {
-            organisation_id, ..
-        } => {
-            answers
-                && slot.kind == RespondentKind::Organisation
-                && slot.organisation_id == Some(*organisation_id)
-        }
-    };
-    if is_respondent {
-        ResponseAccess::Respondent
-    } else if principal.may(Action::ManageSurveys) {
-        ResponseAccess::Coordination
-    } else if principal.may(Action::ReadSurveyResults) {
-        ResponseAccess::Reader
-    } else {
-        ResponseAccess::None
-    }
-}
-
-impl ResponseAccess {
-    pub fn may_read(self) -> bool {
-        self != ResponseAccess::None
-    }
-
-    pub fn may_answer(self) -> bool {
-        matches!(
-            self,
-            ResponseAccess::Respondent | ResponseAccess::Coordination
-        )
-    }
-}
-
-/// Checks a respondent slot: a municipality slot names a municipality, an organisation slot an
-/// organisation, never both.
-pub fn check_slot(slot: &RespondentSlot, at: &str) -> Result<(), Invalid> {
-    match (slot.kind, slot.municipality_id, slot.organisation_id) {
-        (RespondentKind::Municipality, Some(_), None)
-        | (RespondentKind::Organisation, None, Some(_)) => Ok(()),
-        (RespondentKind::Municipality, _, _) => Err(Invalid::rule(
-            at,
-            "a municipality respondent names municipality_id and no organisation_id",
-        )),
-        (RespondentKind::Organisation, _, _) => Err(Invalid::rule(
-            at,
-            "an organisation respondent names organisation_id and no municipality_id",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+
     use super::*;
+    use crate::permission::Principal;
     use crate::{Role, Scope};
 
     fn option(value: &str) -> ChoiceOption {
