@@ -1,5 +1,8 @@
 //! Configuration from environment variables. Every variable is listed in `.env.example` and
 //! README; an invalid value stops start-up with one line naming the variable.
+//!
+//! One file on purpose (about 520 lines, the rest their tests): every variable is read and checked
+//! in one place, so one file answers what the server can be told.
 
 use std::net::SocketAddr;
 

@@ -15,6 +15,10 @@
 //! 404 at the API (not 403): its existence must not leak. For the same reason every list has a
 //! scope ([`CaseScope`], [`ReferralScope`], [`RequestScope`]) that the store turns into a filter;
 //! it agrees with the single-object rule (tested), so totals count only visible objects.
+//!
+//! One file on purpose (under 500 lines of rules, the rest their tests): the single-object rules
+//! and the list scopes must agree, and the tests check them against each other
+//! (`list_scopes_agree_with_object_access`).
 
 use crate::field::FieldError;
 use crate::permission::{role_actions, roles_allowed, Action, Principal};

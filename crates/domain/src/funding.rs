@@ -7,6 +7,9 @@
 //!
 //! The month rule: a month counts for a position when the position is in the phase in question
 //! on the 15th of that month. A position staffed from 10 March counts March; from 20 March, not.
+//!
+//! One file on purpose (under 500 lines of rules, the rest their tests): the tests walk the month
+//! rule through staffing histories, so rules and checks stand side by side.
 
 use chrono::NaiveDate;
 

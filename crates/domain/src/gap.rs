@@ -18,6 +18,10 @@
 //!
 //! The role is checked before the stage: a step belongs to one role whatever the stage, so a
 //! caller who may never take it learns that (403) rather than when it would be possible (409).
+//!
+//! One file on purpose (about 620 lines of rules, the rest their tests): the step table, the facts
+//! a step is checked against and [`check_gap_step`] are read together, and the tests run over the
+//! whole table.
 
 use chrono::NaiveDate;
 

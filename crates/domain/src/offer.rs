@@ -17,6 +17,9 @@
 //!   job seekers).
 //! - Eligibility by residence status reuses [`crate::client::ResidenceStatus`], so that an offer's
 //!   criteria and a client's status are compared in one vocabulary.
+//!
+//! One file on purpose (about 350 lines of rules, the rest their tests): vocabularies and
+//! eligibility rules beside the tests that pin every spelling and case.
 
 use chrono::NaiveDate;
 

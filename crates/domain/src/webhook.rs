@@ -6,6 +6,9 @@
 //! its host resolves to. Both run at registration and again before each delivery, and the
 //! delivery connects to the address that was checked, so a DNS answer that changes in between
 //! (rebinding) cannot slip a private address in.
+//!
+//! One file on purpose (about 320 lines of rules, the rest their tests): the address ranges the SSRF
+//! rule refuses are tested here, next to the rule.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

@@ -1,5 +1,8 @@
 //! Coverage analysis (Angebotsabdeckung): the matrix municipality × target group or topic
 //! computed by `kim_domain::coverage` from the offers, as JSON or CSV, and its gaps and overlaps.
+//!
+//! One file on purpose (under 600 lines of handlers, the rest their tests): the CSV layout and the
+//! choice between JSON and CSV are tested next to the handlers that use them.
 
 use std::collections::HashMap;
 

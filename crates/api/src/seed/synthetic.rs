@@ -4,6 +4,10 @@
 //! proportion to their population. The same seed and `until` give the same data.
 //!
 //! Cases are written in batches, one transaction each, many rows per statement.
+//!
+//! One file on purpose: the generator draws its values from one seeded random generator in a
+//! fixed order, so the same seed gives the same data; split, that order would be spread over
+//! files.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use kim_domain::case::{CaseStatus, CloseReason, IntakeChannel, TargetGroup, Topic};

@@ -5,6 +5,9 @@
 //! A questionnaire version holds sections of questions. Answers are kept as a map from the
 //! question's `key` to a value whose shape depends on the question's kind; errors name the
 //! question as `answers.<key>` so that a form can show each next to its question.
+//!
+//! The questionnaire rules are here (about 350 lines); answers and lifecycles are in the child
+//! modules; the tests of all three stay here, since they build questionnaires the same way.
 
 use std::collections::HashSet;
 

@@ -1,5 +1,8 @@
 //! The operations of the gap process, one POST each, and their request bodies. Each turns its
 //! body into a [`StepRequest`] for [`take_step`]; the rules are the domain's step table.
+//!
+//! One file on purpose: these are the documented gap-step wrappers, one thin POST per step of
+//! the domain's table, alike by design, so that each step has its own documented operation.
 
 use crate::http::body::Json;
 use crate::routes::RouteTable;
