@@ -4,8 +4,6 @@
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::send;
-
 backend_tests!(
     the_demo_has_the_steering_group_project_groups_and_the_arbeitskreis,
     create_read_replace_and_delete_a_body,
@@ -513,13 +511,12 @@ async fn meeting_input_and_versions_are_checked(app: TestApp) {
     )
     .await;
     assert_problem(
-        send(
-            &app,
+        app.send(
             Method::DELETE,
             &location,
             Some(&steering),
             Some(1),
-            &json!({}),
+            Some(&json!({})),
         )
         .await,
         StatusCode::FORBIDDEN,

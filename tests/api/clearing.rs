@@ -8,7 +8,7 @@ use kim_store::audit::{Actor, AuditFilter};
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::{audit_actions, fixture, send, Fixture, OUTSIDERS};
+use crate::goals::{audit_actions, fixture, Fixture, OUTSIDERS};
 
 backend_tests!(
     a_clearing_record_is_empty_until_saved_and_replaced_whole,
@@ -192,12 +192,14 @@ async fn clearing_needs_a_token_and_a_case_role(app: TestApp) {
     let f = fixture(&app).await;
     let target = path(f.case_id, f.client_id);
     assert_problem(
-        send(&app, Method::GET, &target, None, None, &json!({})).await,
+        app.send(Method::GET, &target, None, None, Some(&json!({})))
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     assert_problem(
-        send(&app, Method::PUT, &target, None, Some(0), &record()).await,
+        app.send(Method::PUT, &target, None, Some(0), Some(&record()))
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -387,15 +389,15 @@ async fn clearing_is_exported_and_erased_with_the_client(app: TestApp) {
                 .version,
         )
     };
-    let response = send(
-        &app,
-        Method::POST,
-        &format!("/api/v1/clients/{}/erasure", f.client_id),
-        Some(&dpo),
-        Some(version),
-        &json!({"reason": "Request of the data subject of 2026-11-20"}),
-    )
-    .await;
+    let response = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/clients/{}/erasure", f.client_id),
+            Some(&dpo),
+            Some(version),
+            Some(&json!({"reason": "Request of the data subject of 2026-11-20"})),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let after = read(&app, &f).await;
     let text = after.to_string();

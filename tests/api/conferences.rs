@@ -4,7 +4,7 @@
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::{audit_actions, fixture, send, Fixture, OUTSIDERS};
+use crate::goals::{audit_actions, fixture, Fixture, OUTSIDERS};
 
 backend_tests!(
     record_and_read_a_case_conference,
@@ -170,7 +170,8 @@ async fn conferences_need_a_token_and_a_case_role(app: TestApp) {
         (Method::GET, one.as_str()),
     ] {
         assert_problem(
-            send(&app, method, path, None, None, &conference(&app, &f)).await,
+            app.send(method, path, None, None, Some(&conference(&app, &f)))
+                .await,
             StatusCode::UNAUTHORIZED,
         )
         .await;
@@ -369,7 +370,8 @@ async fn who_may_replace_a_conference(app: TestApp) {
     let path = format!("/api/v1/conferences/{id}");
     let body = conference(&app, &f);
     assert_problem(
-        send(&app, Method::PUT, &path, None, Some(1), &body).await,
+        app.send(Method::PUT, &path, None, Some(1), Some(&body))
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -456,7 +458,8 @@ async fn tasks_are_marked_done_by_their_owner_or_the_case_managers(app: TestApp)
     assert_eq!(on_work_list(f.manager.clone()).await, 1);
 
     assert_problem(
-        send(&app, Method::POST, &done(mine), None, None, &json!({})).await,
+        app.send(Method::POST, &done(mine), None, None, Some(&json!({})))
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -706,13 +709,12 @@ async fn partners_in_a_conference_need_the_lead_clients_consent(app: TestApp) {
     // Replacing the record checks the same: adding Caritas is refused and changes nothing.
     let path = format!("/api/v1/conferences/{id}");
     let refused = assert_problem(
-        send(
-            &app,
+        app.send(
             Method::PUT,
             &path,
             Some(&f.manager),
             Some(1),
-            &body(&[jobcenter, caritas], &[me], &days_ago(5)),
+            Some(&body(&[jobcenter, caritas], &[me], &days_ago(5))),
         )
         .await,
         StatusCode::CONFLICT,
@@ -750,15 +752,15 @@ async fn partners_in_a_conference_need_the_lead_clients_consent(app: TestApp) {
         StatusCode::CONFLICT,
     )
     .await;
-    let corrected = send(
-        &app,
-        Method::PUT,
-        &path,
-        Some(&f.manager),
-        Some(1),
-        &body(&[jobcenter], &[me], &days_ago(5)),
-    )
-    .await;
+    let corrected = app
+        .send(
+            Method::PUT,
+            &path,
+            Some(&f.manager),
+            Some(1),
+            Some(&body(&[jobcenter], &[me], &days_ago(5))),
+        )
+        .await;
     assert_eq!(corrected.status(), StatusCode::OK);
 
     // An anonymised conference names no client and needs no consent.
@@ -782,13 +784,12 @@ async fn partners_in_a_conference_need_the_lead_clients_consent(app: TestApp) {
     )
     .await;
     assert_problem(
-        send(
-            &app,
+        app.send(
             Method::POST,
             "/api/v1/conferences",
             None,
             None,
-            &body(&[ki], &[], &days_ago(5)),
+            Some(&body(&[ki], &[], &days_ago(5))),
         )
         .await,
         StatusCode::UNAUTHORIZED,

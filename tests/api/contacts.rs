@@ -3,7 +3,7 @@
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::{audit_actions, fixture, send, Fixture, OUTSIDERS};
+use crate::goals::{audit_actions, fixture, Fixture, OUTSIDERS};
 
 backend_tests!(
     document_list_read_and_correct_contacts,
@@ -153,7 +153,7 @@ async fn contacts_need_a_token_and_a_case_role(app: TestApp) {
         (Method::GET, &one),
     ] {
         assert_problem(
-            send(&app, method, path, None, None, &contact()).await,
+            app.send(method, path, None, None, Some(&contact())).await,
             StatusCode::UNAUTHORIZED,
         )
         .await;

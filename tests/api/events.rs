@@ -17,9 +17,7 @@ backend_tests!(
 );
 
 async fn feed(app: &TestApp, token: &str, query: &str) -> Value {
-    let response = app.get(&format!("/api/v1/events{query}"), token).await;
-    assert_eq!(response.status(), StatusCode::OK, "{query}");
-    response.json().await.expect("json")
+    app.get_json(&format!("/api/v1/events{query}"), token).await
 }
 
 fn types(page: &Value) -> Vec<String> {
@@ -57,19 +55,8 @@ pub(crate) async fn sent_referral(app: &TestApp, cm: &str, recipient: i64) -> (i
 }
 
 async fn move_referral(app: &TestApp, token: &str, id: i64, version: i64, body: Value) -> Value {
-    let response = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/referrals/{id}/transitions"),
-            Some(token),
-        )
-        .header("If-Match", format!("\"{version}\""))
-        .json(&body)
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(response.status(), StatusCode::OK, "{body}");
-    response.json().await.expect("json")
+    let path = format!("/api/v1/referrals/{id}/transitions");
+    app.post_json_if_match(&path, token, version, &body).await
 }
 
 async fn referral_moves_become_events_in_order_and_the_cursor_pages(app: TestApp) {

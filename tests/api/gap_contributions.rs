@@ -8,8 +8,6 @@
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::send;
-
 backend_tests!(
     a_member_organisation_reads_its_mandated_gap_without_reports,
     a_member_organisation_proposes_a_solution_without_moving_the_gap,
@@ -219,7 +217,7 @@ async fn contributing_needs_a_token_with_the_scope(app: TestApp) {
         (Method::POST, &post),
     ] {
         assert_problem(
-            send(&app, method, path, None, None, &solution()).await,
+            app.send(method, path, None, None, Some(&solution())).await,
             StatusCode::UNAUTHORIZED,
         )
         .await;
@@ -325,14 +323,7 @@ async fn feedback_follows_the_groups_solutions(app: TestApp) {
         .expect("json")["version"]
         .as_i64()
         .expect("version");
-    let proposed = send(
-        &app,
-        Method::POST,
-        &format!("/api/v1/gaps/{gap}/solutions"),
-        Some(&member),
-        Some(version),
-        &json!({"solutions": [{"text": "Jugendamt reserviert Plätze", "responsible_actors": "Jugendamt, Kita-Träger", "estimate": "keine Mehrkosten"}]}),
-    )
+    let proposed = app.send(Method::POST, &format!("/api/v1/gaps/{gap}/solutions"), Some(&member), Some(version), Some(&json!({"solutions": [{"text": "Jugendamt reserviert Plätze", "responsible_actors": "Jugendamt, Kita-Träger", "estimate": "keine Mehrkosten"}]})))
     .await;
     assert_eq!(proposed.status(), StatusCode::OK);
     let shown: Value = app

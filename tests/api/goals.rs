@@ -135,17 +135,6 @@ pub(crate) const OUTSIDERS: &[&str] = &[
 ];
 
 /// `app.send` with a body, for the files that share this helper.
-pub(crate) async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    version: Option<i64>,
-    body: &Value,
-) -> reqwest::Response {
-    app.send(method, path, token, version, Some(body)).await
-}
-
 fn goal() -> Value {
     json!({"text": "B1 language certificate", "topic": "language", "target_on": "2027-06-30"})
 }
@@ -282,12 +271,14 @@ async fn goals_need_a_token_and_a_case_role(app: TestApp) {
     let id = create(&app, &f).await["id"].as_i64().expect("id");
     let list = format!("/api/v1/cases/{}/goals", f.case_id);
     assert_problem(
-        send(&app, Method::GET, &list, None, None, &json!({})).await,
+        app.send(Method::GET, &list, None, None, Some(&json!({})))
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     assert_problem(
-        send(&app, Method::POST, &list, None, None, &goal()).await,
+        app.send(Method::POST, &list, None, None, Some(&goal()))
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;

@@ -5,7 +5,6 @@
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::send;
 use crate::referrals::{consent, open_case, organisation, partner, JOBCENTER};
 
 backend_tests!(
@@ -43,11 +42,6 @@ pub(crate) struct Person {
     pub officer: String,
 }
 
-async fn created(response: reqwest::Response, what: &str) -> Value {
-    assert_eq!(response.status(), StatusCode::CREATED, "{what}");
-    response.json().await.expect("json")
-}
-
 pub(crate) async fn person(app: &TestApp) -> Person {
     let f = open_case(app, "case_manager");
     let sibling = open_case(app, "case_manager");
@@ -76,35 +70,24 @@ pub(crate) async fn person(app: &TestApp) -> Person {
         )
         .await;
     assert_eq!(linked.status(), StatusCode::OK, "link");
-    let goal = created(
-        app.post(
+    let goal = app
+        .post_created(
             &format!("/api/v1/cases/{case}/goals"),
             &manager,
             &json!({"text": "Wants to work as a nurse", "topic": "work"}),
         )
-        .await,
-        "goal",
+        .await;
+    app.post_created(
+        &format!("/api/v1/goals/{}/notes", goal["id"]),
+        &manager,
+        &json!({"text": "Started the nursing course"}),
     )
     .await;
-    created(
-        app.post(
-            &format!("/api/v1/goals/{}/notes", goal["id"]),
-            &manager,
-            &json!({"text": "Started the nursing course"}),
-        )
-        .await,
-        "note",
-    )
-    .await;
-    created(
-        app.post(
-            &format!("/api/v1/cases/{case}/contacts"),
-            &manager,
-            &json!({"occurred_on": "2026-11-02", "kind": "home_visit", "duration_minutes": 60,
+    app.post_created(
+        &format!("/api/v1/cases/{case}/contacts"),
+        &manager,
+        &json!({"occurred_on": "2026-11-02", "kind": "home_visit", "duration_minutes": 60,
                 "participants": ["Amina Khalil"], "note": "Talked about her brother in Aleppo"}),
-        )
-        .await,
-        "contact",
     )
     .await;
     let referral_consent = consent(
@@ -128,28 +111,25 @@ pub(crate) async fn person(app: &TestApp) -> Person {
         )
         .await;
     assert_eq!(revocation.status(), StatusCode::OK);
-    let draft = created(
-        app.post(
+    let draft = app
+        .post_created(
             &format!("/api/v1/cases/{case}/referrals"),
             &manager,
             &json!({"recipient_organisation_id": jobcenter, "purpose": "Job placement",
                 "message": "Frau K. needs a part-time job near the Kita",
                 "shared_categories": ["identity", "contact", "case_content"]}),
         )
-        .await,
-        "referral",
-    )
-    .await;
+        .await;
     let referral_id = draft["id"].as_i64().expect("id");
-    let sent = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/referrals/{referral_id}/transitions"),
-        Some(&manager),
-        draft["version"].as_i64(),
-        &json!({"to": "sent"}),
-    )
-    .await;
+    let sent = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/referrals/{referral_id}/transitions"),
+            Some(&manager),
+            draft["version"].as_i64(),
+            Some(&json!({"to": "sent"})),
+        )
+        .await;
     assert_eq!(sent.status(), StatusCode::OK, "sent");
     let _ = referral_consent;
     let residence = app
@@ -175,18 +155,15 @@ pub(crate) async fn person(app: &TestApp) -> Person {
         StatusCode::CREATED,
         "conference consent"
     );
-    let request = created(
-        app.post(
+    let request = app
+        .post_created(
             &format!("/api/v1/cases/{case}/residence-requests"),
             &manager,
             &json!({"client_id": f.client_id, "office_organisation_id": office,
                 "question": "May she work while the procedure is open?",
                 "shared_categories": ["identity", "residence_status"]}),
         )
-        .await,
-        "request",
-    )
-    .await;
+        .await;
     let me = {
         let mut conn = app.pool.get().expect("connection");
         kim_store::users::find_by_username(&mut conn, "case_manager")
@@ -194,18 +171,11 @@ pub(crate) async fn person(app: &TestApp) -> Person {
             .expect("user")
             .id
     };
-    created(
-        app.post(
-            "/api/v1/conferences",
+    app.post_created("/api/v1/conferences",
             &manager,
             &json!({"case_id": case, "held_on": "2026-11-18", "summary": "Her health worries came up",
                 "outcome": "Jobcenter funds the course", "organisation_ids": [jobcenter], "user_ids": [me],
-                "tasks": [{"description": "Ask the nursing school", "owner_user_id": me, "due_on": "2026-12-01"}]}),
-        )
-        .await,
-        "conference",
-    )
-    .await;
+                "tasks": [{"description": "Ask the nursing school", "owner_user_id": me, "due_on": "2026-12-01"}]})).await;
     // Reads that leave audit events about the person.
     assert_eq!(
         app.get(&format!("/api/v1/clients/{}", f.client_id), &manager)
@@ -369,15 +339,8 @@ async fn erase(
     version: Option<i64>,
     body: &Value,
 ) -> reqwest::Response {
-    send(
-        app,
-        Method::POST,
-        &format!("/api/v1/clients/{client_id}/erasure"),
-        Some(token),
-        version,
-        body,
-    )
-    .await
+    let path = format!("/api/v1/clients/{client_id}/erasure");
+    app.post_if_match(&path, token, version, body).await
 }
 
 async fn client_version(app: &TestApp, client_id: i64) -> i64 {
@@ -587,16 +550,13 @@ async fn erasure_refusals_change_nothing(app: TestApp) {
     .await;
 
     let coordinator = app.token("cm_coordinator").await;
-    let hold = created(
-        app.post(
+    let hold = app
+        .post_created(
             &format!("/api/v1/cases/{}/legal-hold", p.case_id),
             &coordinator,
             &json!({"reason": "Court proceedings 5 K 123/26"}),
         )
-        .await,
-        "hold",
-    )
-    .await;
+        .await;
     let problem = assert_problem(
         erase(&app, &dpo, p.client_id, Some(version), &reason).await,
         StatusCode::CONFLICT,
@@ -621,15 +581,15 @@ async fn erasure_refusals_change_nothing(app: TestApp) {
     assert_eq!(client["reference"], p.reference.as_str());
     assert_eq!(client["version"], version);
 
-    let lifted = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/cases/{}/legal-hold", p.case_id),
-        Some(&dpo),
-        hold["id"].as_i64(),
-        &json!(null),
-    )
-    .await;
+    let lifted = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/cases/{}/legal-hold", p.case_id),
+            Some(&dpo),
+            hold["id"].as_i64(),
+            Some(&json!(null)),
+        )
+        .await;
     assert_eq!(lifted.status(), StatusCode::OK);
     assert_eq!(
         erase(&app, &dpo, p.client_id, Some(version), &reason)
@@ -706,13 +666,12 @@ async fn legal_holds_are_placed_and_lifted_by_their_roles(app: TestApp) {
         let app = &app;
         let path = path.clone();
         async move {
-            send(
-                app,
+            app.send(
                 Method::DELETE,
                 &path,
                 Some(&token),
                 version,
-                &json!(null),
+                Some(&json!(null)),
             )
             .await
         }

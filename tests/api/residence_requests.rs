@@ -9,7 +9,7 @@ use kim_store::users::NewUser;
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::{audit_actions, fixture, send, OUTSIDERS};
+use crate::goals::{audit_actions, fixture, OUTSIDERS};
 
 backend_tests!(
     asking_without_consent_is_refused,
@@ -83,13 +83,12 @@ async fn move_request(
     version: Option<i64>,
     body: &Value,
 ) -> reqwest::Response {
-    send(
-        app,
+    app.send(
         Method::POST,
         &format!("/api/v1/residence-requests/{id}/transitions"),
         Some(token),
         version,
-        body,
+        Some(body),
     )
     .await
 }
@@ -173,13 +172,12 @@ async fn requests_need_a_token_and_a_role_that_sees_them(app: TestApp) {
         (Method::POST, format!("{one}/transitions")),
     ] {
         assert_problem(
-            send(
-                &app,
+            app.send(
                 method,
                 &path,
                 None,
                 Some(1),
-                &json!({"to": "withdrawn"}),
+                Some(&json!({"to": "withdrawn"})),
             )
             .await,
             StatusCode::UNAUTHORIZED,

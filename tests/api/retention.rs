@@ -16,8 +16,6 @@ use kim_store::{Backend, DbConn};
 use kim_tests::{assert_problem, backend_tests, error_fields, Method, StatusCode, TestApp};
 use serde_json::{json, Value};
 
-use crate::goals::send;
-
 backend_tests!(
     the_rules_api_lists_and_changes_rules,
     the_rules_api_refuses_bad_changes,
@@ -137,13 +135,12 @@ async fn put_rule(
     version: Option<i64>,
     body: &Value,
 ) -> reqwest::Response {
-    send(
-        app,
+    app.send(
         Method::PUT,
         &format!("/api/v1/retention/rules/{record_type}"),
         Some(token),
         version,
-        body,
+        Some(body),
     )
     .await
 }
@@ -553,15 +550,15 @@ async fn audit_events_are_removed_through_the_chain_but_not_about_held_cases(app
     assert_eq!(about_client(&app), before, "events about a held case stay");
 
     // Lifted: the events go, the chain still verifies.
-    let lifted = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/v1/cases/{}/legal-hold", f.case_id),
-        Some(&coordinator),
-        placed["id"].as_i64(),
-        &json!(null),
-    )
-    .await;
+    let lifted = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/cases/{}/legal-hold", f.case_id),
+            Some(&coordinator),
+            placed["id"].as_i64(),
+            Some(&json!(null)),
+        )
+        .await;
     assert_eq!(lifted.status(), StatusCode::OK);
     let dry = run(&app, in_three_years, true);
     assert!(count_of(&dry, RecordType::AuditEvents) >= before as u64);
