@@ -12,7 +12,8 @@ use kim_domain::gap::Publicity;
 use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{bodies, clock, DbConn, Listed, StoreError};
 
 use self::schema::{activities, activity_decisions, activity_gaps};
@@ -301,20 +302,19 @@ fn replace_links(conn: &mut DbConn, id: i64, data: &ActivityData) -> StoreResult
 pub fn insert(conn: &mut DbConn, data: &ActivityData) -> StoreResult<Activity> {
     check_links(conn, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(activities::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        activities,
+        (
             activities::kind.eq(data.kind.as_str()),
             activities::title.eq(&data.title),
             activities::held_on.eq(data.held_on),
             activities::audience.eq(data.audience.as_deref()),
             activities::body_id.eq(data.body_id),
-            activities::committee.eq(data.committee.as_deref()),
-            activities::version.eq(1),
-            activities::created_at.eq(now),
-            activities::updated_at.eq(now),
-        ))
-        .returning(activities::id)
-        .get_result(conn)?;
+            activities::committee.eq(data.committee.as_deref())
+        ),
+        now
+    )?;
     replace_links(conn, id, data)?;
     find(conn, id)
 }
@@ -327,36 +327,27 @@ pub fn update(
 ) -> StoreResult<Activity> {
     find(conn, id)?;
     check_links(conn, data)?;
-    let changed = diesel::update(
-        activities::table
-            .filter(activities::id.eq(id))
-            .filter(activities::version.eq(expected_version)),
-    )
-    .set((
-        activities::kind.eq(data.kind.as_str()),
-        activities::title.eq(&data.title),
-        activities::held_on.eq(data.held_on),
-        activities::audience.eq(data.audience.as_deref()),
-        activities::body_id.eq(data.body_id),
-        activities::committee.eq(data.committee.as_deref()),
-        activities::version.eq(expected_version + 1),
-        activities::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        activities,
+        id,
+        expected_version,
+        (
+            activities::kind.eq(data.kind.as_str()),
+            activities::title.eq(&data.title),
+            activities::held_on.eq(data.held_on),
+            activities::audience.eq(data.audience.as_deref()),
+            activities::body_id.eq(data.body_id),
+            activities::committee.eq(data.committee.as_deref())
+        )
+    )?;
     replace_links(conn, id, data)?;
     find(conn, id)
 }
 
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     find(conn, id)?;
-    let removed = diesel::delete(
-        activities::table
-            .filter(activities::id.eq(id))
-            .filter(activities::version.eq(expected_version)),
-    )
-    .execute(conn)?;
-    changed_or_stale(removed, || Ok(find(conn, id)?.version))
+    delete_versioned!(conn, activities, id, expected_version)
 }
 
 #[derive(QueryableByName)]

@@ -11,8 +11,9 @@ use kim_domain::clearing::{
 use kim_domain::erasure::ERASED_TEXT;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::schema::case_clients;
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -277,8 +278,10 @@ pub fn save(
     let current_version = current.as_ref().map_or(0, |r| r.version);
     expect_version(current_version, expected_version)?;
     let record_id = match current {
-        None => diesel::insert_into(clearing_records::table)
-            .values((
+        None => insert_versioned!(
+            conn,
+            clearing_records,
+            (
                 clearing_records::case_id.eq(case_id),
                 clearing_records::client_id.eq(client_id),
                 clearing_records::schooling_years.eq(data.schooling_years),
@@ -286,32 +289,25 @@ pub fn save(
                 clearing_records::driving_licence.eq(data.driving_licence),
                 clearing_records::driving_licence_classes.eq(classes_text(data)),
                 clearing_records::childcare_need.eq(data.childcare_need),
-                clearing_records::created_by.eq(actor.id),
-                clearing_records::version.eq(1),
-                clearing_records::created_at.eq(now),
-                clearing_records::updated_at.eq(now),
-            ))
-            .returning(clearing_records::id)
-            .get_result(conn)?,
+                clearing_records::created_by.eq(actor.id)
+            ),
+            now
+        )?,
         Some(record) => {
-            let changed = diesel::update(
-                clearing_records::table
-                    .filter(clearing_records::id.eq(record.id))
-                    .filter(clearing_records::version.eq(expected_version)),
-            )
-            .set((
-                clearing_records::schooling_years.eq(data.schooling_years),
-                clearing_records::schooling_level.eq(data.schooling_level.map(|l| l.as_str())),
-                clearing_records::driving_licence.eq(data.driving_licence),
-                clearing_records::driving_licence_classes.eq(classes_text(data)),
-                clearing_records::childcare_need.eq(data.childcare_need),
-                clearing_records::version.eq(expected_version + 1),
-                clearing_records::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-            changed_or_stale(changed, || {
-                Ok(find(conn, case_id, client_id)?.map_or(0, |r| r.version))
-            })?;
+            update_versioned!(
+                conn,
+                clearing_records,
+                record.id,
+                expected_version,
+                (
+                    clearing_records::schooling_years.eq(data.schooling_years),
+                    clearing_records::schooling_level.eq(data.schooling_level.map(|l| l.as_str())),
+                    clearing_records::driving_licence.eq(data.driving_licence),
+                    clearing_records::driving_licence_classes.eq(classes_text(data)),
+                    clearing_records::childcare_need.eq(data.childcare_need),
+                ),
+                now
+            )?;
             record.id
         }
     };

@@ -8,8 +8,9 @@ use kim_domain::client::{ClientReference, HouseholdLink, HouseholdLinkKind, Resi
 use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::schema::{case_clients, cases, client_links, clients};
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, municipalities, DbConn, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -43,6 +44,35 @@ pub struct ClientData {
     pub country_of_origin: Option<String>,
     pub residence_status: Option<ResidenceStatus>,
     pub municipality_id: i64,
+}
+
+/// The columns of [`ClientData`], on insert and on update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
+struct ClientColumns<'a> {
+    given_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    birth_year: Option<i32>,
+    gender: Option<&'a str>,
+    languages: String,
+    country_of_origin: Option<&'a str>,
+    residence_status: Option<&'static str>,
+    municipality_id: i64,
+}
+
+impl<'a> From<&'a ClientData> for ClientColumns<'a> {
+    fn from(data: &'a ClientData) -> Self {
+        ClientColumns {
+            given_name: data.given_name.as_deref(),
+            family_name: data.family_name.as_deref(),
+            birth_year: data.birth_year,
+            gender: data.gender.as_deref(),
+            languages: join_languages(&data.languages),
+            country_of_origin: data.country_of_origin.as_deref(),
+            residence_status: data.residence_status.map(|s| s.as_str()),
+            municipality_id: data.municipality_id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,25 +184,17 @@ pub fn insert(
     check_municipality(conn, data.municipality_id)?;
     let now = clock::now();
     let placeholder = format!("pending-{}", uuid::Uuid::new_v4());
-    let id: i64 = diesel::insert_into(clients::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        clients,
+        (
             clients::reference.eq(&placeholder),
-            clients::given_name.eq(data.given_name.as_deref()),
-            clients::family_name.eq(data.family_name.as_deref()),
-            clients::birth_year.eq(data.birth_year),
-            clients::gender.eq(data.gender.as_deref()),
-            clients::languages.eq(join_languages(&data.languages)),
-            clients::country_of_origin.eq(data.country_of_origin.as_deref()),
-            clients::residence_status.eq(data.residence_status.map(|s| s.as_str())),
-            clients::municipality_id.eq(data.municipality_id),
+            ClientColumns::from(data),
             clients::organisation_id.eq(organisation_id),
-            clients::created_by.eq(created_by),
-            clients::version.eq(1),
-            clients::created_at.eq(now),
-            clients::updated_at.eq(now),
-        ))
-        .returning(clients::id)
-        .get_result(conn)?;
+            clients::created_by.eq(created_by)
+        ),
+        now
+    )?;
     let sequence =
         u32::try_from(id).map_err(|_| StoreError::Corrupt(format!("client id {id} too large")))?;
     let reference = ClientReference::new(year, sequence).map_err(|e| {
@@ -215,25 +237,13 @@ pub fn update(
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_municipality(conn, data.municipality_id)?;
-    let changed = diesel::update(
-        clients::table
-            .filter(clients::id.eq(id))
-            .filter(clients::version.eq(expected_version)),
-    )
-    .set((
-        clients::given_name.eq(data.given_name.as_deref()),
-        clients::family_name.eq(data.family_name.as_deref()),
-        clients::birth_year.eq(data.birth_year),
-        clients::gender.eq(data.gender.as_deref()),
-        clients::languages.eq(join_languages(&data.languages)),
-        clients::country_of_origin.eq(data.country_of_origin.as_deref()),
-        clients::residence_status.eq(data.residence_status.map(|s| s.as_str())),
-        clients::municipality_id.eq(data.municipality_id),
-        clients::version.eq(expected_version + 1),
-        clients::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        clients,
+        id,
+        expected_version,
+        ClientColumns::from(data)
+    )?;
     find(conn, id)
 }
 

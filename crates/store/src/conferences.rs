@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use kim_domain::reference::{normalise_set, OrganisationKind};
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, StoreError};
 
 diesel::table! {
@@ -305,19 +306,18 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &ConferenceData) -> StoreR
     let owners: Vec<i64> = data.tasks.iter().map(|t| t.owner_user_id).collect();
     check_participants(conn, &organisation_ids, &user_ids, &owners)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(conferences::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        conferences,
+        (
             conferences::case_id.eq(data.case_id),
             conferences::held_on.eq(data.held_on),
             conferences::summary.eq(data.summary.as_deref()),
             conferences::outcome.eq(data.outcome.as_deref()),
-            conferences::created_by.eq(actor.id),
-            conferences::version.eq(1),
-            conferences::created_at.eq(now),
-            conferences::updated_at.eq(now),
-        ))
-        .returning(conferences::id)
-        .get_result(conn)?;
+            conferences::created_by.eq(actor.id)
+        ),
+        now
+    )?;
     replace_participants(conn, id, &organisation_ids, &user_ids)?;
     for task in &data.tasks {
         insert_task(conn, id, task)?;
@@ -351,20 +351,17 @@ pub fn update(
     let user_ids = normalise_set(&changes.user_ids);
     let owners: Vec<i64> = changes.tasks.iter().map(|t| t.task.owner_user_id).collect();
     check_participants(conn, &organisation_ids, &user_ids, &owners)?;
-    let changed = diesel::update(
-        conferences::table
-            .filter(conferences::id.eq(id))
-            .filter(conferences::version.eq(expected_version)),
-    )
-    .set((
-        conferences::held_on.eq(changes.held_on),
-        conferences::summary.eq(changes.summary.as_deref()),
-        conferences::outcome.eq(changes.outcome.as_deref()),
-        conferences::version.eq(expected_version + 1),
-        conferences::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        conferences,
+        id,
+        expected_version,
+        (
+            conferences::held_on.eq(changes.held_on),
+            conferences::summary.eq(changes.summary.as_deref()),
+            conferences::outcome.eq(changes.outcome.as_deref())
+        )
+    )?;
     replace_participants(conn, id, &organisation_ids, &user_ids)?;
     let kept: Vec<i64> = changes.tasks.iter().filter_map(|t| t.id).collect();
     diesel::delete(

@@ -14,6 +14,7 @@ use crate::error::StoreResult;
 use crate::outbox::{self, NewEvent};
 use crate::referrals;
 use crate::schema::organisations;
+use crate::versioned::insert_versioned;
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -212,21 +213,20 @@ pub fn insert(
         ));
     }
     let now = clock::now();
-    let id: i64 = diesel::insert_into(consents::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        consents,
+        (
             consents::client_id.eq(client_id),
             consents::purposes.eq(join_values(&consent.purposes, ConsentPurpose::as_str)),
             consents::categories.eq(join_values(&consent.categories, DataCategory::as_str)),
             consents::given_on.eq(consent.given_on),
             consents::valid_until.eq(consent.valid_until),
             consents::document_reference.eq(document_reference),
-            consents::recorded_by.eq(recorded_by),
-            consents::version.eq(1),
-            consents::created_at.eq(now),
-            consents::updated_at.eq(now),
-        ))
-        .returning(consents::id)
-        .get_result(conn)?;
+            consents::recorded_by.eq(recorded_by)
+        ),
+        now
+    )?;
     // One row per statement: batch inserts do not compile through the MultiBackend.
     for organisation in normalise_set(&consent.recipient_organisation_ids) {
         diesel::insert_into(consent_recipients::table)

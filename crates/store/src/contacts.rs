@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use kim_domain::help_plan::ContactKind;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -126,21 +127,20 @@ pub fn insert(
     data: &ContactData,
 ) -> StoreResult<Contact> {
     let now = clock::now();
-    let id: i64 = diesel::insert_into(contacts::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        contacts,
+        (
             contacts::case_id.eq(case_id),
             contacts::occurred_on.eq(data.occurred_on),
             contacts::kind.eq(data.kind.as_str()),
             contacts::duration_minutes.eq(data.duration_minutes),
             contacts::participants.eq(participants_json(data)?),
             contacts::note.eq(data.note.as_deref()),
-            contacts::created_by.eq(actor.id),
-            contacts::version.eq(1),
-            contacts::created_at.eq(now),
-            contacts::updated_at.eq(now),
-        ))
-        .returning(contacts::id)
-        .get_result(conn)?;
+            contacts::created_by.eq(actor.id)
+        ),
+        now
+    )?;
     find(conn, id)
 }
 
@@ -152,21 +152,18 @@ pub fn update(
 ) -> StoreResult<Contact> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    let changed = diesel::update(
-        contacts::table
-            .filter(contacts::id.eq(id))
-            .filter(contacts::version.eq(expected_version)),
-    )
-    .set((
-        contacts::occurred_on.eq(data.occurred_on),
-        contacts::kind.eq(data.kind.as_str()),
-        contacts::duration_minutes.eq(data.duration_minutes),
-        contacts::participants.eq(participants_json(data)?),
-        contacts::note.eq(data.note.as_deref()),
-        contacts::version.eq(expected_version + 1),
-        contacts::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        contacts,
+        id,
+        expected_version,
+        (
+            contacts::occurred_on.eq(data.occurred_on),
+            contacts::kind.eq(data.kind.as_str()),
+            contacts::duration_minutes.eq(data.duration_minutes),
+            contacts::participants.eq(participants_json(data)?),
+            contacts::note.eq(data.note.as_deref())
+        )
+    )?;
     find(conn, id)
 }

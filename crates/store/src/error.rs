@@ -19,20 +19,6 @@ pub(crate) fn changed_or_stale(
     Ok(())
 }
 
-/// [`changed_or_stale`] for an `UPDATE … RETURNING`: the returned row, or 412 with the current
-/// version when no row matched because another writer won.
-pub(crate) fn returned_or_stale<T>(
-    row: Option<T>,
-    current: impl FnOnce() -> Result<i32, StoreError>,
-) -> Result<T, StoreError> {
-    match row {
-        Some(row) => Ok(row),
-        None => Err(StoreError::StaleVersion {
-            current: current()?,
-        }),
-    }
-}
-
 /// The one check of a client's `If-Match` against the version just read: 412 with the current
 /// version when they differ. Checked before anything else is read or written so a stale edit
 /// meets 412, not a 409 or 422 about state it has not seen; the versioned `UPDATE` after it

@@ -7,8 +7,9 @@ use kim_domain::funding::{FundingItem, Rate, RateBasis};
 use kim_domain::staffing::Module;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::schema::funding_rates;
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -24,6 +25,31 @@ struct RateRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+/// What a client sets, on insert and on update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = funding_rates, treat_none_as_null = true)]
+struct RateColumns<'a> {
+    year: i32,
+    module: &'a str,
+    item: &'a str,
+    amount_cents: i64,
+    basis: &'a str,
+    note: Option<&'a str>,
+}
+
+impl<'a> RateColumns<'a> {
+    fn new(rate: &Rate, note: Option<&'a str>) -> Self {
+        RateColumns {
+            year: rate.year,
+            module: rate.module.as_str(),
+            item: rate.item.as_str(),
+            amount_cents: rate.amount_cents,
+            basis: rate.basis.as_str(),
+            note,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,21 +124,8 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<StoredRate> {
 
 pub fn insert(conn: &mut DbConn, rate: &Rate, note: Option<&str>) -> StoreResult<StoredRate> {
     let now = clock::now();
-    let id: i64 = diesel::insert_into(funding_rates::table)
-        .values((
-            funding_rates::year.eq(rate.year),
-            funding_rates::module.eq(rate.module.as_str()),
-            funding_rates::item.eq(rate.item.as_str()),
-            funding_rates::amount_cents.eq(rate.amount_cents),
-            funding_rates::basis.eq(rate.basis.as_str()),
-            funding_rates::note.eq(note),
-            funding_rates::version.eq(1),
-            funding_rates::created_at.eq(now),
-            funding_rates::updated_at.eq(now),
-        ))
-        .returning(funding_rates::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("year, module and item"))?;
+    let id: i64 = insert_versioned!(conn, funding_rates, RateColumns::new(rate, note), now)
+        .map_err(|e| e.on_field("year, module and item"))?;
     find(conn, id)
 }
 
@@ -125,31 +138,21 @@ pub fn update(
 ) -> StoreResult<StoredRate> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    let changed = diesel::update(
-        funding_rates::table
-            .filter(funding_rates::id.eq(id))
-            .filter(funding_rates::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        funding_rates,
+        id,
+        expected_version,
+        RateColumns::new(rate, note)
     )
-    .set((
-        funding_rates::year.eq(rate.year),
-        funding_rates::module.eq(rate.module.as_str()),
-        funding_rates::item.eq(rate.item.as_str()),
-        funding_rates::amount_cents.eq(rate.amount_cents),
-        funding_rates::basis.eq(rate.basis.as_str()),
-        funding_rates::note.eq(note),
-        funding_rates::version.eq(expected_version + 1),
-        funding_rates::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| StoreError::from(e).on_field("year, module and item"))?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    .map_err(|e| e.on_field("year, module and item"))?;
     find(conn, id)
 }
 
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    diesel::delete(funding_rates::table.filter(funding_rates::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, funding_rates, id, expected_version)?;
     Ok(())
 }
 

@@ -55,6 +55,7 @@ pub struct Mandate {
     pub id: i64,
     pub text: String,
     pub due_on: NaiveDate,
+    /// The steering group's decision that gave it.
     pub decision_id: i64,
     pub project_group_ids: Vec<i64>,
     pub created_at: DateTime<Utc>,

@@ -7,7 +7,8 @@ use kim_domain::case::Topic;
 use kim_domain::help_plan::GoalStatus;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, DbConn, StoreError};
 
 diesel::table! {
@@ -220,20 +221,19 @@ pub fn insert(
     data: &GoalData,
 ) -> StoreResult<Goal> {
     let now = clock::now();
-    let id: i64 = diesel::insert_into(goals::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        goals,
+        (
             goals::case_id.eq(case_id),
             goals::text.eq(&data.text),
             goals::topic.eq(data.topic.as_str()),
             goals::target_on.eq(data.target_on),
             goals::status.eq(data.status.as_str()),
-            goals::created_by.eq(actor.id),
-            goals::version.eq(1),
-            goals::created_at.eq(now),
-            goals::updated_at.eq(now),
-        ))
-        .returning(goals::id)
-        .get_result(conn)?;
+            goals::created_by.eq(actor.id)
+        ),
+        now
+    )?;
     find(conn, id)
 }
 
@@ -245,21 +245,18 @@ pub fn update(
 ) -> StoreResult<Goal> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    let changed = diesel::update(
-        goals::table
-            .filter(goals::id.eq(id))
-            .filter(goals::version.eq(expected_version)),
-    )
-    .set((
-        goals::text.eq(&data.text),
-        goals::topic.eq(data.topic.as_str()),
-        goals::target_on.eq(data.target_on),
-        goals::status.eq(data.status.as_str()),
-        goals::version.eq(expected_version + 1),
-        goals::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        goals,
+        id,
+        expected_version,
+        (
+            goals::text.eq(&data.text),
+            goals::topic.eq(data.topic.as_str()),
+            goals::target_on.eq(data.target_on),
+            goals::status.eq(data.status.as_str())
+        )
+    )?;
     find(conn, id)
 }
 

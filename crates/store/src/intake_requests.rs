@@ -12,9 +12,10 @@ use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::outbox::{self, NewEvent};
 use crate::schema::organisations;
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, municipalities, DbConn, Listed, StoreError};
 
 diesel::table! {
@@ -214,8 +215,10 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &IntakeData) -> StoreResul
         .map(|t| t.as_str())
         .collect();
     let now = clock::now();
-    let id: i64 = diesel::insert_into(intake_requests::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        intake_requests,
+        (
             intake_requests::referring_organisation_id.eq(data.referring_organisation_id),
             intake_requests::partner_reference.eq(&data.partner_reference),
             intake_requests::given_name.eq(&data.given_name),
@@ -229,14 +232,11 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, data: &IntakeData) -> StoreResul
             intake_requests::consent_given_on.eq(data.consent_given_on),
             intake_requests::status.eq(IntakeRequestStatus::Submitted.as_str()),
             intake_requests::submitted_by_kind.eq(actor.kind),
-            intake_requests::submitted_by_id.eq(actor.id),
-            intake_requests::version.eq(1),
-            intake_requests::created_at.eq(now),
-            intake_requests::updated_at.eq(now),
-        ))
-        .returning(intake_requests::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("partner_reference"))?;
+            intake_requests::submitted_by_id.eq(actor.id)
+        ),
+        now
+    )
+    .map_err(|e| e.on_field("partner_reference"))?;
     find(conn, id)
 }
 
@@ -268,24 +268,22 @@ pub fn decide(
         )));
     }
     let now = clock::now();
-    let changed = diesel::update(
-        intake_requests::table
-            .filter(intake_requests::id.eq(id))
-            .filter(intake_requests::version.eq(expected_version))
-            .filter(intake_requests::status.eq(decision.from.as_str())),
-    )
-    .set((
-        intake_requests::status.eq(decision.to.as_str()),
-        intake_requests::decline_reason.eq(decision.decline_reason.as_deref()),
-        intake_requests::case_id.eq(opened.map(|o| o.case_id)),
-        intake_requests::client_id.eq(opened.map(|o| o.client_id)),
-        intake_requests::decided_by.eq(decided_by),
-        intake_requests::decided_at.eq(now),
-        intake_requests::version.eq(expected_version + 1),
-        intake_requests::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    // Every decision moves the version on, so the version still read means still undecided.
+    update_versioned!(
+        conn,
+        intake_requests,
+        id,
+        expected_version,
+        (
+            intake_requests::status.eq(decision.to.as_str()),
+            intake_requests::decline_reason.eq(decision.decline_reason.as_deref()),
+            intake_requests::case_id.eq(opened.map(|o| o.case_id)),
+            intake_requests::client_id.eq(opened.map(|o| o.client_id)),
+            intake_requests::decided_by.eq(decided_by),
+            intake_requests::decided_at.eq(now),
+        ),
+        now
+    )?;
     // The referrer learns of the decision from the outbox, in this transaction.
     if let Some(event) = decision.to.event() {
         outbox::record(

@@ -10,8 +10,9 @@ use kim_domain::intake_rule::{check_deletable, RuleScope};
 use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
 use crate::schema::municipalities;
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
 use self::schema::intake_rules as ir;
@@ -169,20 +170,19 @@ pub fn covering(
 
 fn inserted(conn: &mut DbConn, scope: RuleScope, data: &RuleData) -> StoreResult<i64> {
     let now = clock::now();
-    Ok(diesel::insert_into(ir::table)
-        .values((
+    Ok(insert_versioned!(
+        conn,
+        ir,
+        (
             ir::scope.eq(scope.kind()),
             ir::municipality_id.eq(scope.municipality_id()),
             ir::target_group.eq(scope.target_group().map(|g| g.as_str())),
             ir::max_years_since_arrival.eq(years(&data.rule)),
             ir::exclude_other_case_management.eq(data.rule.exclude_other_case_management),
-            ir::note.eq(data.note.as_deref()),
-            ir::version.eq(1),
-            ir::created_at.eq(now),
-            ir::updated_at.eq(now),
-        ))
-        .returning(ir::id)
-        .get_result(conn)?)
+            ir::note.eq(data.note.as_deref())
+        ),
+        now
+    )?)
 }
 
 /// Adds a local rule; the municipality must exist (422) and its scope be free (409). The
@@ -250,20 +250,17 @@ pub fn update(
     data: &RuleData,
 ) -> StoreResult<IntakeRule> {
     find(conn, id)?;
-    let changed = diesel::update(
-        ir::table
-            .filter(ir::id.eq(id))
-            .filter(ir::version.eq(expected_version)),
-    )
-    .set((
-        ir::max_years_since_arrival.eq(years(&data.rule)),
-        ir::exclude_other_case_management.eq(data.rule.exclude_other_case_management),
-        ir::note.eq(data.note.as_deref()),
-        ir::version.eq(expected_version + 1),
-        ir::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        ir,
+        id,
+        expected_version,
+        (
+            ir::max_years_since_arrival.eq(years(&data.rule)),
+            ir::exclude_other_case_management.eq(data.rule.exclude_other_case_management),
+            ir::note.eq(data.note.as_deref())
+        )
+    )?;
     find(conn, id)
 }
 
@@ -271,11 +268,5 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     check_deletable(current.scope).map_err(|why| StoreError::Conflict(why.into()))?;
-    let removed = diesel::delete(
-        ir::table
-            .filter(ir::id.eq(id))
-            .filter(ir::version.eq(expected_version)),
-    )
-    .execute(conn)?;
-    changed_or_stale(removed, || Ok(find(conn, id)?.version))
+    delete_versioned!(conn, ir, id, expected_version)
 }

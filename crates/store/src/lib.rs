@@ -42,6 +42,7 @@ pub mod social_areas;
 pub mod surveys;
 pub mod synthetic;
 pub mod users;
+pub(crate) mod versioned;
 pub mod webhooks;
 
 pub use connection::{Backend, DatabaseUrl, DbConn, DbPool};

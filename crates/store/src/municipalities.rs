@@ -6,8 +6,9 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::{MunicipalityKind, RhineSide};
 
 use crate::connection::MultiBackend;
-use crate::error::{expect_version, returned_or_stale, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::schema::{lower, municipalities, organisation_municipalities};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Direction, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -215,18 +216,10 @@ pub fn first_unknown(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Option<i64>>
 }
 
 pub fn insert(conn: &mut DbConn, data: &MunicipalityData) -> StoreResult<Municipality> {
-    let now = clock::now();
-    diesel::insert_into(municipalities::table)
-        .values((
-            MunicipalityColumns::from(data),
-            municipalities::version.eq(1),
-            municipalities::created_at.eq(now),
-            municipalities::updated_at.eq(now),
-        ))
-        .returning(municipalities::all_columns)
-        .get_result::<MunicipalityRow>(conn)
-        .map_err(|e| StoreError::from(e).on_field("name"))?
-        .try_into()
+    let values = MunicipalityColumns::from(data);
+    let id = insert_versioned!(conn, municipalities, values, clock::now())
+        .map_err(|e| e.on_field("name"))?;
+    find(conn, id)
 }
 
 /// Replaces the fields if `expected_version` is current; bumps the version.
@@ -238,22 +231,15 @@ pub fn update(
 ) -> StoreResult<Municipality> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    let updated = diesel::update(
-        municipalities::table
-            .filter(municipalities::id.eq(id))
-            .filter(municipalities::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        municipalities,
+        id,
+        expected_version,
+        MunicipalityColumns::from(data)
     )
-    .set((
-        MunicipalityColumns::from(data),
-        municipalities::version.eq(expected_version + 1),
-        municipalities::updated_at.eq(clock::now()),
-    ))
-    .returning(municipalities::all_columns)
-    .get_result::<MunicipalityRow>(conn)
-    .optional()
-    .map_err(|e| StoreError::from(e).on_field("name"))?;
-    // The version check above passed, so no row means another writer changed it in between.
-    returned_or_stale(updated, || Ok(find(conn, id)?.version))?.try_into()
+    .map_err(|e| e.on_field("name"))?;
+    find(conn, id)
 }
 
 /// Deletes if `expected_version` is current and no organisation serves it.
@@ -269,7 +255,7 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
             "{served_by} organisation(s) list this municipality as served"
         )));
     }
-    diesel::delete(municipalities::table.filter(municipalities::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, municipalities, id, expected_version)?;
     Ok(())
 }
 

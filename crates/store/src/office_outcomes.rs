@@ -8,7 +8,8 @@ use kim_domain::office_outcome::OutcomeCounts;
 use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, Listed, StoreError};
 
 use self::schema::office_outcomes as oo;
@@ -31,6 +32,33 @@ mod schema {
             version -> Integer,
             created_at -> Timestamp,
             updated_at -> Timestamp,
+        }
+    }
+}
+
+/// The counts' columns, on insert and on update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = oo)]
+struct CountColumns {
+    information_events: i64,
+    event_attendance: i64,
+    counselling_sessions: i64,
+    naturalisations_initiated: i64,
+    naturalisations_completed: i64,
+    residence_secured: i64,
+    opportunity_residence_procedures: i64,
+}
+
+impl From<&OutcomeCounts> for CountColumns {
+    fn from(c: &OutcomeCounts) -> Self {
+        CountColumns {
+            information_events: c.information_events,
+            event_attendance: c.event_attendance,
+            counselling_sessions: c.counselling_sessions,
+            naturalisations_initiated: c.naturalisations_initiated,
+            naturalisations_completed: c.naturalisations_completed,
+            residence_secured: c.residence_secured,
+            opportunity_residence_procedures: c.opportunity_residence_procedures,
         }
     }
 }
@@ -154,33 +182,26 @@ fn check_office(conn: &mut DbConn, organisation_id: i64) -> StoreResult<()> {
 /// Records an office's quarter; a second record of the same office and quarter is 409.
 pub fn insert(conn: &mut DbConn, data: &OutcomeData) -> StoreResult<OfficeOutcome> {
     check_office(conn, data.organisation_id)?;
-    let c = data.counts;
+    let c = &data.counts;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(oo::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        oo,
+        (
             oo::organisation_id.eq(data.organisation_id),
             oo::year.eq(data.year),
             oo::quarter.eq(data.quarter),
-            oo::information_events.eq(c.information_events),
-            oo::event_attendance.eq(c.event_attendance),
-            oo::counselling_sessions.eq(c.counselling_sessions),
-            oo::naturalisations_initiated.eq(c.naturalisations_initiated),
-            oo::naturalisations_completed.eq(c.naturalisations_completed),
-            oo::residence_secured.eq(c.residence_secured),
-            oo::opportunity_residence_procedures.eq(c.opportunity_residence_procedures),
-            oo::version.eq(1),
-            oo::created_at.eq(now),
-            oo::updated_at.eq(now),
-        ))
-        .returning(oo::id)
-        .get_result(conn)
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate { .. } => StoreError::Conflict(format!(
-                "the office's record of {}-Q{} exists; change it with PUT and If-Match",
-                data.year, data.quarter
-            )),
-            other => other,
-        })?;
+            CountColumns::from(c)
+        ),
+        now
+    )
+    .map_err(|e| match e {
+        StoreError::Duplicate { .. } => StoreError::Conflict(format!(
+            "the office's record of {}-Q{} exists; change it with PUT and If-Match",
+            data.year, data.quarter
+        )),
+        other => other,
+    })?;
     find(conn, id)
 }
 
@@ -193,24 +214,7 @@ pub fn update_counts(
 ) -> StoreResult<OfficeOutcome> {
     find(conn, id)?;
     let c = counts;
-    let changed = diesel::update(
-        oo::table
-            .filter(oo::id.eq(id))
-            .filter(oo::version.eq(expected_version)),
-    )
-    .set((
-        oo::information_events.eq(c.information_events),
-        oo::event_attendance.eq(c.event_attendance),
-        oo::counselling_sessions.eq(c.counselling_sessions),
-        oo::naturalisations_initiated.eq(c.naturalisations_initiated),
-        oo::naturalisations_completed.eq(c.naturalisations_completed),
-        oo::residence_secured.eq(c.residence_secured),
-        oo::opportunity_residence_procedures.eq(c.opportunity_residence_procedures),
-        oo::version.eq(expected_version + 1),
-        oo::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(conn, oo, id, expected_version, (CountColumns::from(c)))?;
     find(conn, id)
 }
 

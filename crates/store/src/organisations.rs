@@ -9,12 +9,13 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::municipalities::{self, like_pattern};
 use crate::schema::{
     lower, organisation_legal_domains as old, organisation_municipalities as om, organisations,
     partner_tokens, users,
 };
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Direction, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -271,16 +272,8 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &OrganisationData) -> StoreRes
 pub fn insert(conn: &mut DbConn, data: &OrganisationData) -> StoreResult<Organisation> {
     check_municipalities(conn, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(organisations::table)
-        .values((
-            OrganisationColumns::from(data),
-            organisations::version.eq(1),
-            organisations::created_at.eq(now),
-            organisations::updated_at.eq(now),
-        ))
-        .returning(organisations::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("name"))?;
+    let id: i64 = insert_versioned!(conn, organisations, OrganisationColumns::from(data), now)
+        .map_err(|e| e.on_field("name"))?;
     replace_sets(conn, id, data)?;
     find(conn, id)
 }
@@ -294,19 +287,14 @@ pub fn update(
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_municipalities(conn, data)?;
-    let changed = diesel::update(
-        organisations::table
-            .filter(organisations::id.eq(id))
-            .filter(organisations::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        organisations,
+        id,
+        expected_version,
+        OrganisationColumns::from(data)
     )
-    .set((
-        OrganisationColumns::from(data),
-        organisations::version.eq(expected_version + 1),
-        organisations::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| StoreError::from(e).on_field("name"))?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    .map_err(|e| e.on_field("name"))?;
     replace_sets(conn, id, data)?;
     find(conn, id)
 }
@@ -329,7 +317,7 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
             "{members} user(s) and {tokens} partner token(s) belong to this organisation; deactivate it instead"
         )));
     }
-    diesel::delete(organisations::table.filter(organisations::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, organisations, id, expected_version)?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use crate::municipalities::like_pattern;
 use crate::schema::{
     lower, position_events as events, position_municipalities as shares, positions, users,
 };
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, municipalities, organisations, DbConn, Direction, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -43,6 +44,41 @@ struct PositionRow {
 pub struct Share {
     pub municipality_id: i64,
     pub fte: Fte,
+}
+
+/// The columns of [`PositionData`], on insert and on update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = positions, treat_none_as_null = true)]
+struct PositionColumns<'a> {
+    title: &'a str,
+    module: &'static str,
+    function: &'static str,
+    fte_hundredths: i64,
+    funded: bool,
+    employer_organisation_id: i64,
+    placement_organisation_id: Option<i64>,
+    rhine_side: Option<&'static str>,
+    region: Option<&'a str>,
+    thematic_focus: Option<&'a str>,
+    holder_user_id: Option<i64>,
+}
+
+impl<'a> From<&'a PositionData> for PositionColumns<'a> {
+    fn from(data: &'a PositionData) -> Self {
+        PositionColumns {
+            title: &data.title,
+            module: data.function.module().as_str(),
+            function: data.function.as_str(),
+            fte_hundredths: data.fte.hundredths(),
+            funded: data.funded,
+            employer_organisation_id: data.employer_organisation_id,
+            placement_organisation_id: data.placement_organisation_id,
+            rhine_side: data.rhine_side.map(|s| s.as_str()),
+            region: data.region.as_deref(),
+            thematic_focus: data.thematic_focus.as_deref(),
+            holder_user_id: data.holder_user_id,
+        }
+    }
 }
 
 /// The fields a client sets on create and update.
@@ -88,8 +124,11 @@ pub struct PositionEvent {
     pub kind: String,
     pub from_phase: Option<StaffingPhase>,
     pub to_phase: Option<StaffingPhase>,
+    /// When the change took effect.
     pub effective_on: NaiveDate,
+    /// When it was recorded.
     pub occurred_at: DateTime<Utc>,
+    /// Who recorded it (user id; absent for the demo seed).
     pub actor_id: Option<i64>,
     pub comment: Option<String>,
 }
@@ -361,28 +400,17 @@ pub fn insert(
 ) -> StoreResult<Position> {
     check_references(conn, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(positions::table)
-        .values((
-            positions::title.eq(&data.title),
-            positions::module.eq(data.function.module().as_str()),
-            positions::function.eq(data.function.as_str()),
-            positions::fte_hundredths.eq(data.fte.hundredths()),
-            positions::funded.eq(data.funded),
-            positions::employer_organisation_id.eq(data.employer_organisation_id),
-            positions::placement_organisation_id.eq(data.placement_organisation_id),
-            positions::rhine_side.eq(data.rhine_side.map(|s| s.as_str())),
-            positions::region.eq(data.region.as_deref()),
-            positions::thematic_focus.eq(data.thematic_focus.as_deref()),
-            positions::holder_user_id.eq(data.holder_user_id),
+    let id: i64 = insert_versioned!(
+        conn,
+        positions,
+        (
+            PositionColumns::from(data),
             positions::phase.eq(StaffingPhase::Planned.as_str()),
-            positions::phase_since.eq(planned_since),
-            positions::version.eq(1),
-            positions::created_at.eq(now),
-            positions::updated_at.eq(now),
-        ))
-        .returning(positions::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+            positions::phase_since.eq(planned_since)
+        ),
+        now
+    )
+    .map_err(|e| e.on_field("title"))?;
     replace_shares(conn, id, data)?;
     record(
         conn,
@@ -407,29 +435,14 @@ pub fn update(
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
-    let changed = diesel::update(
-        positions::table
-            .filter(positions::id.eq(id))
-            .filter(positions::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        positions,
+        id,
+        expected_version,
+        PositionColumns::from(data)
     )
-    .set((
-        positions::title.eq(&data.title),
-        positions::module.eq(data.function.module().as_str()),
-        positions::function.eq(data.function.as_str()),
-        positions::fte_hundredths.eq(data.fte.hundredths()),
-        positions::funded.eq(data.funded),
-        positions::employer_organisation_id.eq(data.employer_organisation_id),
-        positions::placement_organisation_id.eq(data.placement_organisation_id),
-        positions::rhine_side.eq(data.rhine_side.map(|s| s.as_str())),
-        positions::region.eq(data.region.as_deref()),
-        positions::thematic_focus.eq(data.thematic_focus.as_deref()),
-        positions::holder_user_id.eq(data.holder_user_id),
-        positions::version.eq(expected_version + 1),
-        positions::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| StoreError::from(e).on_field("title"))?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    .map_err(|e| e.on_field("title"))?;
     replace_shares(conn, id, data)?;
     record(
         conn,

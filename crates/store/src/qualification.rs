@@ -12,7 +12,8 @@ use kim_domain::paging::PageRequest;
 use kim_domain::qualification::{Attendance, Participant, Requirement};
 use kim_domain::staffing::{PositionFunction, StaffingPhase};
 
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, positions, users, DbConn, Listed, StoreError};
 
 use self::schema::{course_functions, course_participations, courses};
@@ -257,19 +258,18 @@ fn replace_functions(conn: &mut DbConn, id: i64, data: &CourseData) -> StoreResu
 /// Adds a course; a title already in the catalogue is 409.
 pub fn insert_course(conn: &mut DbConn, data: &CourseData) -> StoreResult<Course> {
     let now = clock::now();
-    let id: i64 = diesel::insert_into(courses::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        courses,
+        (
             courses::title.eq(&data.title),
             courses::provider.eq(&data.provider),
             courses::topic.eq(&data.topic),
-            courses::hours.eq(data.hours),
-            courses::version.eq(1),
-            courses::created_at.eq(now),
-            courses::updated_at.eq(now),
-        ))
-        .returning(courses::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+            courses::hours.eq(data.hours)
+        ),
+        now
+    )
+    .map_err(|e| e.on_field("title"))?;
     replace_functions(conn, id, data)?;
     find_course(conn, id)
 }
@@ -282,22 +282,19 @@ pub fn update_course(
     data: &CourseData,
 ) -> StoreResult<Course> {
     find_course(conn, id)?;
-    let changed = diesel::update(
-        courses::table
-            .filter(courses::id.eq(id))
-            .filter(courses::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        courses,
+        id,
+        expected_version,
+        (
+            courses::title.eq(&data.title),
+            courses::provider.eq(&data.provider),
+            courses::topic.eq(&data.topic),
+            courses::hours.eq(data.hours)
+        )
     )
-    .set((
-        courses::title.eq(&data.title),
-        courses::provider.eq(&data.provider),
-        courses::topic.eq(&data.topic),
-        courses::hours.eq(data.hours),
-        courses::version.eq(expected_version + 1),
-        courses::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| StoreError::from(e).on_field("title"))?;
-    changed_or_stale(changed, || Ok(find_course(conn, id)?.version))?;
+    .map_err(|e| e.on_field("title"))?;
     replace_functions(conn, id, data)?;
     find_course(conn, id)
 }
@@ -372,20 +369,19 @@ pub fn insert_participation(
     find_course(conn, course_id)?;
     check_participant(conn, data.participant)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(course_participations::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        course_participations,
+        (
             course_participations::course_id.eq(course_id),
             course_participations::user_id.eq(data.participant.user_id()),
             course_participations::position_id.eq(data.participant.position_id()),
             course_participations::attended_on.eq(data.attended_on),
             course_participations::completed.eq(data.completed),
-            course_participations::certificate.eq(data.certificate),
-            course_participations::version.eq(1),
-            course_participations::created_at.eq(now),
-            course_participations::updated_at.eq(now),
-        ))
-        .returning(course_participations::id)
-        .get_result(conn)?;
+            course_participations::certificate.eq(data.certificate)
+        ),
+        now
+    )?;
     find_participation(conn, id)
 }
 
@@ -398,22 +394,19 @@ pub fn update_participation(
 ) -> StoreResult<Participation> {
     find_participation(conn, id)?;
     check_participant(conn, data.participant)?;
-    let changed = diesel::update(
-        course_participations::table
-            .filter(course_participations::id.eq(id))
-            .filter(course_participations::version.eq(expected_version)),
-    )
-    .set((
-        course_participations::user_id.eq(data.participant.user_id()),
-        course_participations::position_id.eq(data.participant.position_id()),
-        course_participations::attended_on.eq(data.attended_on),
-        course_participations::completed.eq(data.completed),
-        course_participations::certificate.eq(data.certificate),
-        course_participations::version.eq(expected_version + 1),
-        course_participations::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find_participation(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        course_participations,
+        id,
+        expected_version,
+        (
+            course_participations::user_id.eq(data.participant.user_id()),
+            course_participations::position_id.eq(data.participant.position_id()),
+            course_participations::attended_on.eq(data.attended_on),
+            course_participations::completed.eq(data.completed),
+            course_participations::certificate.eq(data.certificate)
+        )
+    )?;
     find_participation(conn, id)
 }
 

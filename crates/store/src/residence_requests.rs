@@ -12,9 +12,10 @@ use kim_domain::event::EventType;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::outbox::{self, NewEvent};
 use crate::schema::{case_clients, cases, clients};
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, Listed, StoreError};
 
 diesel::table! {
@@ -197,21 +198,20 @@ pub fn insert(conn: &mut DbConn, actor: &Actor, new: &NewRequest) -> StoreResult
         .collect::<Vec<_>>()
         .join(",");
     let now = clock::now();
-    let id: i64 = diesel::insert_into(residence_requests::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        residence_requests,
+        (
             residence_requests::case_id.eq(new.case_id),
             residence_requests::client_id.eq(new.client_id),
             residence_requests::office_organisation_id.eq(new.office_organisation_id),
             residence_requests::question.eq(&new.question),
             residence_requests::shared_categories.eq(shared),
             residence_requests::status.eq(ResidenceRequestStatus::Open.as_str()),
-            residence_requests::asked_by.eq(actor.id),
-            residence_requests::version.eq(1),
-            residence_requests::created_at.eq(now),
-            residence_requests::updated_at.eq(now),
-        ))
-        .returning(residence_requests::id)
-        .get_result(conn)?;
+            residence_requests::asked_by.eq(actor.id)
+        ),
+        now
+    )?;
     outbox::record(
         conn,
         &[NewEvent::new(
@@ -248,31 +248,32 @@ pub fn transition(
         )));
     }
     let now = clock::now();
-    let target = residence_requests::table
-        .filter(residence_requests::id.eq(id))
-        .filter(residence_requests::version.eq(expected_version));
-    let changed = if change.to == ResidenceRequestStatus::Answered {
-        diesel::update(target)
-            .set((
-                residence_requests::status.eq(change.to.as_str()),
-                residence_requests::answer.eq(change.text.as_deref()),
-                residence_requests::answered_by.eq(actor.id),
-                residence_requests::answered_at.eq(now),
-                residence_requests::version.eq(expected_version + 1),
-                residence_requests::updated_at.eq(now),
-            ))
-            .execute(conn)?
+    let status = residence_requests::status.eq(change.to.as_str());
+    if change.to == ResidenceRequestStatus::Answered {
+        let answer = (
+            residence_requests::answer.eq(change.text.as_deref()),
+            residence_requests::answered_by.eq(actor.id),
+            residence_requests::answered_at.eq(now),
+        );
+        update_versioned!(
+            conn,
+            residence_requests,
+            id,
+            expected_version,
+            (status, answer),
+            now
+        )?;
     } else {
-        diesel::update(target)
-            .set((
-                residence_requests::status.eq(change.to.as_str()),
-                residence_requests::note.eq(change.text.as_deref()),
-                residence_requests::version.eq(expected_version + 1),
-                residence_requests::updated_at.eq(now),
-            ))
-            .execute(conn)?
-    };
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+        let note = residence_requests::note.eq(change.text.as_deref());
+        update_versioned!(
+            conn,
+            residence_requests,
+            id,
+            expected_version,
+            (status, note),
+            now
+        )?;
+    }
     if change.to == ResidenceRequestStatus::Withdrawn {
         outbox::record(
             conn,

@@ -9,7 +9,8 @@ use kim_domain::reference::normalise_set;
 use kim_domain::roadmap::{self as rules, RoadmapStatus, Workstream};
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, organisations, users, DbConn, StoreError};
 
 diesel::table! {
@@ -293,16 +294,8 @@ pub fn insert(conn: &mut DbConn, data: &RoadmapItemData) -> StoreResult<RoadmapI
     check_references(conn, data)?;
     // A new item cannot close a cycle: nothing depends on it yet.
     let now = clock::now();
-    let id: i64 = diesel::insert_into(roadmap_items::table)
-        .values((
-            ItemColumns::from(data),
-            roadmap_items::version.eq(1),
-            roadmap_items::created_at.eq(now),
-            roadmap_items::updated_at.eq(now),
-        ))
-        .returning(roadmap_items::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+    let id: i64 = insert_versioned!(conn, roadmap_items, ItemColumns::from(data), now)
+        .map_err(|e| e.on_field("title"))?;
     replace_dependencies(conn, id, &data.depends_on)?;
     find(conn, id)
 }
@@ -317,19 +310,14 @@ pub fn update(
     expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
     check_acyclic(conn, id, &data.depends_on)?;
-    let changed = diesel::update(
-        roadmap_items::table
-            .filter(roadmap_items::id.eq(id))
-            .filter(roadmap_items::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        roadmap_items,
+        id,
+        expected_version,
+        ItemColumns::from(data)
     )
-    .set((
-        ItemColumns::from(data),
-        roadmap_items::version.eq(expected_version + 1),
-        roadmap_items::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| StoreError::from(e).on_field("title"))?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    .map_err(|e| e.on_field("title"))?;
     replace_dependencies(conn, id, &data.depends_on)?;
     find(conn, id)
 }
@@ -344,6 +332,6 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
         .order(deps::item_id.asc())
         .load(conn)?;
     rules::check_deletable(&dependents)?;
-    diesel::delete(roadmap_items::table.filter(roadmap_items::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, roadmap_items, id, expected_version)?;
     Ok(())
 }

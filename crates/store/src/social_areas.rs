@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::social_area::{first_overlap, AreaPart};
 
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
 use crate::schema::{municipalities, positions};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
 use self::schema::{position_social_areas as psa, social_area_parts as sap, social_areas as sa};
@@ -280,17 +281,16 @@ fn duplicate_name(e: StoreError) -> StoreError {
 pub fn insert(conn: &mut DbConn, data: &AreaData) -> StoreResult<SocialArea> {
     check_references(conn, None, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(sa::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        sa,
+        (
             sa::name.eq(&data.name),
-            sa::description.eq(data.description.as_deref()),
-            sa::version.eq(1),
-            sa::created_at.eq(now),
-            sa::updated_at.eq(now),
-        ))
-        .returning(sa::id)
-        .get_result(conn)
-        .map_err(|e| duplicate_name(e.into()))?;
+            sa::description.eq(data.description.as_deref())
+        ),
+        now
+    )
+    .map_err(duplicate_name)?;
     write_links(conn, id, data)?;
     find(conn, id)
 }
@@ -303,20 +303,17 @@ pub fn update(
 ) -> StoreResult<SocialArea> {
     find(conn, id)?;
     check_references(conn, Some(id), data)?;
-    let changed = diesel::update(
-        sa::table
-            .filter(sa::id.eq(id))
-            .filter(sa::version.eq(expected_version)),
+    update_versioned!(
+        conn,
+        sa,
+        id,
+        expected_version,
+        (
+            sa::name.eq(&data.name),
+            sa::description.eq(data.description.as_deref())
+        )
     )
-    .set((
-        sa::name.eq(&data.name),
-        sa::description.eq(data.description.as_deref()),
-        sa::version.eq(expected_version + 1),
-        sa::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| duplicate_name(e.into()))?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    .map_err(duplicate_name)?;
     write_links(conn, id, data)?;
     find(conn, id)
 }
@@ -326,11 +323,5 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
     find(conn, id)?;
     diesel::delete(sap::table.filter(sap::social_area_id.eq(id))).execute(conn)?;
     diesel::delete(psa::table.filter(psa::social_area_id.eq(id))).execute(conn)?;
-    let removed = diesel::delete(
-        sa::table
-            .filter(sa::id.eq(id))
-            .filter(sa::version.eq(expected_version)),
-    )
-    .execute(conn)?;
-    changed_or_stale(removed, || Ok(find(conn, id)?.version))
+    delete_versioned!(conn, sa, id, expected_version)
 }

@@ -8,9 +8,10 @@ use kim_domain::Role;
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::{lower, users};
+use crate::versioned::{delete_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, Direction, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -35,7 +36,9 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// The organisation the person works for (employer).
     pub organisation_id: Option<i64>,
+    /// A disabled account cannot log in, and its tokens stop working at once.
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -247,21 +250,19 @@ pub fn update(
         || changes.active != current.active
         || changes.password_hash.is_some();
     let token_version = current.token_version + i32::from(ends_sessions);
-    let target = users::table
-        .filter(users::id.eq(id))
-        .filter(users::version.eq(expected_version));
-    let changed = diesel::update(target)
-        .set((
+    update_versioned!(
+        conn,
+        users,
+        id,
+        expected_version,
+        (
             users::display_name.eq(&changes.display_name),
             users::role.eq(changes.role.as_str()),
             users::organisation_id.eq(changes.organisation_id),
             users::active.eq(changes.active),
-            users::version.eq(expected_version + 1),
-            users::updated_at.eq(clock::now()),
             users::token_version.eq(token_version),
-        ))
-        .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+        )
+    )?;
     if let Some(hash) = &changes.password_hash {
         // Someone else chose this password: the account must replace it at next login.
         diesel::update(users::table.filter(users::id.eq(id)))
@@ -279,7 +280,7 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    diesel::delete(users::table.filter(users::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, users, id, expected_version)?;
     audit::record(conn, actor, "user.delete", "user", Some(id))?;
     Ok(())
 }

@@ -17,7 +17,8 @@ use kim_domain::reference::normalise_set;
 use kim_domain::staffing::Module;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::StoreError;
 use crate::{clock, municipalities, organisations, positions, DbConn};
 
@@ -430,16 +431,15 @@ pub fn insert(
         return Ok(Err(violations));
     }
     let now = clock::now();
-    let id: i64 = diesel::insert_into(agreements::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        agreements,
+        (
             AgreementColumns::from(&data),
-            agreements::status.eq(status.as_str()),
-            agreements::version.eq(1),
-            agreements::created_at.eq(now),
-            agreements::updated_at.eq(now),
-        ))
-        .returning(agreements::id)
-        .get_result(conn)?;
+            agreements::status.eq(status.as_str())
+        ),
+        now
+    )?;
     replace_sets(conn, id, &data)?;
     record(
         conn,
@@ -474,18 +474,13 @@ pub fn update(
     if let Err(violations) = check_terms(current.status, &data.terms(), today()) {
         return Ok(Err(violations));
     }
-    let changed_rows = diesel::update(
-        agreements::table
-            .filter(agreements::id.eq(id))
-            .filter(agreements::version.eq(expected_version)),
-    )
-    .set((
-        AgreementColumns::from(&data),
-        agreements::version.eq(expected_version + 1),
-        agreements::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed_rows, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        agreements,
+        id,
+        expected_version,
+        AgreementColumns::from(&data)
+    )?;
     replace_sets(conn, id, &data)?;
     record(
         conn,
@@ -520,21 +515,18 @@ pub fn transition(
     if let Err(violations) = check_terms(to, &data.terms(), today()) {
         return Ok(Err(violations));
     }
-    let changed_rows = diesel::update(
-        agreements::table
-            .filter(agreements::id.eq(id))
-            .filter(agreements::version.eq(expected_version)),
-    )
-    .set((
-        agreements::status.eq(to.as_str()),
-        agreements::signed_on.eq(data.signed_on),
-        agreements::starts_on.eq(data.starts_on),
-        agreements::ends_on.eq(data.ends_on),
-        agreements::version.eq(expected_version + 1),
-        agreements::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed_rows, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        agreements,
+        id,
+        expected_version,
+        (
+            agreements::status.eq(to.as_str()),
+            agreements::signed_on.eq(data.signed_on),
+            agreements::starts_on.eq(data.starts_on),
+            agreements::ends_on.eq(data.ends_on)
+        )
+    )?;
     record(
         conn,
         actor,

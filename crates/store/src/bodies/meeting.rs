@@ -7,7 +7,8 @@ use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
 use super::{agenda_items, check_user, decisions, find, meeting_attendees, meetings};
@@ -32,9 +33,11 @@ pub struct MeetingData {
 pub struct Decision {
     pub id: i64,
     pub meeting_id: i64,
+    /// The gap decided on, if any.
     pub gap_id: Option<i64>,
     pub text: String,
     pub outcome: DecisionOutcome,
+    /// The user who recorded it.
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
@@ -224,18 +227,17 @@ pub fn insert_meeting(conn: &mut DbConn, body_id: i64, data: &MeetingData) -> St
     find(conn, body_id)?;
     check_meeting_references(conn, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(meetings::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        meetings,
+        (
             meetings::body_id.eq(body_id),
             meetings::held_on.eq(data.held_on),
             meetings::title.eq(&data.title),
-            meetings::minutes.eq(data.minutes.as_deref()),
-            meetings::version.eq(1),
-            meetings::created_at.eq(now),
-            meetings::updated_at.eq(now),
-        ))
-        .returning(meetings::id)
-        .get_result(conn)?;
+            meetings::minutes.eq(data.minutes.as_deref())
+        ),
+        now
+    )?;
     replace_meeting_parts(conn, id, data)?;
     find_meeting(conn, id)
 }
@@ -249,20 +251,17 @@ pub fn update_meeting(
     let current = find_meeting(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_meeting_references(conn, data)?;
-    let changed = diesel::update(
-        meetings::table
-            .filter(meetings::id.eq(id))
-            .filter(meetings::version.eq(expected_version)),
-    )
-    .set((
-        meetings::held_on.eq(data.held_on),
-        meetings::title.eq(&data.title),
-        meetings::minutes.eq(data.minutes.as_deref()),
-        meetings::version.eq(expected_version + 1),
-        meetings::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find_meeting(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        meetings,
+        id,
+        expected_version,
+        (
+            meetings::held_on.eq(data.held_on),
+            meetings::title.eq(&data.title),
+            meetings::minutes.eq(data.minutes.as_deref())
+        )
+    )?;
     replace_meeting_parts(conn, id, data)?;
     find_meeting(conn, id)
 }
@@ -276,7 +275,7 @@ pub fn delete_meeting(conn: &mut DbConn, id: i64, expected_version: i32) -> Stor
             "the meeting has decisions on record".into(),
         ));
     }
-    diesel::delete(meetings::table.filter(meetings::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, meetings, id, expected_version)?;
     Ok(())
 }
 

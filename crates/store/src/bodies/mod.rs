@@ -8,7 +8,8 @@ use kim_domain::body::BodyKind;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
 
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
 mod meeting;
@@ -126,6 +127,31 @@ pub struct BodyData {
     pub active_until: Option<NaiveDate>,
     pub municipality_ids: Vec<i64>,
     pub members: Vec<MemberData>,
+}
+
+/// The columns of [`BodyData`], on insert and on update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = bodies, treat_none_as_null = true)]
+struct BodyColumns<'a> {
+    kind: &'static str,
+    name: &'a str,
+    purpose: Option<&'a str>,
+    topic: Option<&'a str>,
+    active_from: Option<NaiveDate>,
+    active_until: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a BodyData> for BodyColumns<'a> {
+    fn from(data: &'a BodyData) -> Self {
+        BodyColumns {
+            kind: data.kind.as_str(),
+            name: &data.name,
+            purpose: data.purpose.as_deref(),
+            topic: data.topic.as_deref(),
+            active_from: data.active_from,
+            active_until: data.active_until,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -298,21 +324,8 @@ fn replace_body_parts(conn: &mut DbConn, id: i64, data: &BodyData) -> StoreResul
 pub fn insert(conn: &mut DbConn, data: &BodyData) -> StoreResult<Body> {
     check_body_references(conn, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(bodies::table)
-        .values((
-            bodies::kind.eq(data.kind.as_str()),
-            bodies::name.eq(&data.name),
-            bodies::purpose.eq(data.purpose.as_deref()),
-            bodies::topic.eq(data.topic.as_deref()),
-            bodies::active_from.eq(data.active_from),
-            bodies::active_until.eq(data.active_until),
-            bodies::version.eq(1),
-            bodies::created_at.eq(now),
-            bodies::updated_at.eq(now),
-        ))
-        .returning(bodies::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("name"))?;
+    let id: i64 = insert_versioned!(conn, bodies, BodyColumns::from(data), now)
+        .map_err(|e| e.on_field("name"))?;
     replace_body_parts(conn, id, data)?;
     find(conn, id)
 }
@@ -331,24 +344,8 @@ pub fn update(
         ));
     }
     check_body_references(conn, data)?;
-    let changed = diesel::update(
-        bodies::table
-            .filter(bodies::id.eq(id))
-            .filter(bodies::version.eq(expected_version)),
-    )
-    .set((
-        bodies::kind.eq(data.kind.as_str()),
-        bodies::name.eq(&data.name),
-        bodies::purpose.eq(data.purpose.as_deref()),
-        bodies::topic.eq(data.topic.as_deref()),
-        bodies::active_from.eq(data.active_from),
-        bodies::active_until.eq(data.active_until),
-        bodies::version.eq(expected_version + 1),
-        bodies::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)
-    .map_err(|e| StoreError::from(e).on_field("name"))?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(conn, bodies, id, expected_version, BodyColumns::from(data))
+        .map_err(|e| e.on_field("name"))?;
     replace_body_parts(conn, id, data)?;
     find(conn, id)
 }
@@ -370,6 +367,6 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
             "the body has meetings or gap mandates on record; set active_until instead".into(),
         ));
     }
-    diesel::delete(bodies::table.filter(bodies::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, bodies, id, expected_version)?;
     Ok(())
 }

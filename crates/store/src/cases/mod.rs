@@ -13,10 +13,11 @@ use kim_domain::reference::{normalise_set, LegalDomain};
 use kim_domain::report::StatisticalAttributes;
 
 use crate::audit::Actor;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::schema::{
     case_clients, case_legal_domains as domains, case_topics as topics, cases, clients,
 };
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, municipalities, organisations, DbConn, StoreError};
 
 mod history;
@@ -462,20 +463,19 @@ pub fn insert(
         check_user(conn, "deputy_user_id", deputy)?;
     }
     let now = clock::now();
-    let id: i64 = diesel::insert_into(cases::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        cases,
+        (
             CaseColumns::new(data, intake),
             cases::assigned_user_id.eq(assigned_user_id),
             cases::deputy_user_id.eq(deputy_user_id),
             cases::status.eq(CaseStatus::Intake.as_str()),
             cases::status_since.eq(opened_on),
-            cases::opened_on.eq(opened_on),
-            cases::version.eq(1),
-            cases::created_at.eq(now),
-            cases::updated_at.eq(now),
-        ))
-        .returning(cases::id)
-        .get_result(conn)?;
+            cases::opened_on.eq(opened_on)
+        ),
+        now
+    )?;
     replace_sets(conn, id, data)?;
     let mut opened = event("opened", opened_on);
     opened.to_status = Some(CaseStatus::Intake);
@@ -496,18 +496,13 @@ pub fn update(
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
-    let changed = diesel::update(
-        cases::table
-            .filter(cases::id.eq(id))
-            .filter(cases::version.eq(expected_version)),
-    )
-    .set((
-        CaseColumns::new(data, intake),
-        cases::version.eq(expected_version + 1),
-        cases::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        cases,
+        id,
+        expected_version,
+        CaseColumns::new(data, intake)
+    )?;
     replace_sets(conn, id, data)?;
     record(conn, actor, id, &event("updated", clock::now().date()))?;
     find(conn, id)
@@ -539,20 +534,17 @@ pub fn transition(
             ),
         });
     }
-    let changed = diesel::update(
-        cases::table
-            .filter(cases::id.eq(id))
-            .filter(cases::version.eq(expected_version)),
-    )
-    .set((
-        cases::status.eq(change.to.as_str()),
-        cases::status_since.eq(on),
-        cases::close_reason.eq(change.close_reason.map(|r| r.as_str())),
-        cases::version.eq(expected_version + 1),
-        cases::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        cases,
+        id,
+        expected_version,
+        (
+            cases::status.eq(change.to.as_str()),
+            cases::status_since.eq(on),
+            cases::close_reason.eq(change.close_reason.map(|r| r.as_str()))
+        )
+    )?;
     let mut moved = event("status", on);
     moved.from_status = Some(change.from);
     moved.to_status = Some(change.to);
@@ -578,19 +570,16 @@ pub fn reassign(
     if let Some(deputy) = deputy {
         check_user(conn, "deputy_user_id", deputy)?;
     }
-    let changed = diesel::update(
-        cases::table
-            .filter(cases::id.eq(id))
-            .filter(cases::version.eq(expected_version)),
-    )
-    .set((
-        cases::assigned_user_id.eq(assigned),
-        cases::deputy_user_id.eq(deputy),
-        cases::version.eq(expected_version + 1),
-        cases::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        cases,
+        id,
+        expected_version,
+        (
+            cases::assigned_user_id.eq(assigned),
+            cases::deputy_user_id.eq(deputy)
+        )
+    )?;
     let mut moved = event("reassigned", clock::now().date());
     moved.reason = reason.map(String::from);
     record(conn, actor, id, &moved)?;

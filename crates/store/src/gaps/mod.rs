@@ -12,6 +12,7 @@ use kim_domain::reference::{normalise_set, LegalDomain};
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::schema::{positions, users};
+use crate::versioned::insert_versioned;
 use crate::{clock, municipalities, organisations, DbConn, StoreError};
 
 mod history;
@@ -474,8 +475,10 @@ pub fn insert(
         .iter()
         .map(|d| d.as_str())
         .collect();
-    let id: i64 = diesel::insert_into(gaps::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        gaps,
+        (
             gaps::title.eq(&data.title),
             gaps::description.eq(&data.description),
             gaps::topic.eq(&data.topic),
@@ -483,13 +486,10 @@ pub fn insert(
             gaps::target_groups.eq(serde_json::Value::from(data.target_groups.clone()).to_string()),
             gaps::stage.eq(GapStage::Reported.as_str()),
             gaps::stage_since.eq(now),
-            gaps::created_by.eq(actor.id),
-            gaps::version.eq(1),
-            gaps::created_at.eq(now),
-            gaps::updated_at.eq(now),
-        ))
-        .returning(gaps::id)
-        .get_result(conn)?;
+            gaps::created_by.eq(actor.id)
+        ),
+        now
+    )?;
     for m in normalise_set(&data.municipality_ids) {
         diesel::insert_into(gap_municipalities::table)
             .values((

@@ -12,8 +12,9 @@ use kim_domain::coverage::CoverageOffer;
 use kim_domain::offer::{LanguageCode, OfferAccess, OfferTargetGroup, OfferTopic};
 use kim_domain::reference::normalise_set;
 
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::municipalities::{self};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, StoreError};
 
 use self::schema::{
@@ -418,15 +419,7 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &OfferData) -> StoreResult<()>
 pub fn insert(conn: &mut DbConn, data: &OfferData) -> StoreResult<Offer> {
     check_references(conn, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(offers::table)
-        .values((
-            OfferColumns::from(data),
-            offers::version.eq(1),
-            offers::created_at.eq(now),
-            offers::updated_at.eq(now),
-        ))
-        .returning(offers::id)
-        .get_result(conn)?;
+    let id: i64 = insert_versioned!(conn, offers, OfferColumns::from(data), now)?;
     replace_sets(conn, id, data)?;
     find(conn, id)
 }
@@ -441,19 +434,7 @@ pub fn update(
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_references(conn, data)?;
-    let changed = diesel::update(
-        offers::table
-            .filter(offers::id.eq(id))
-            .filter(offers::version.eq(expected_version)),
-    )
-    .set((
-        OfferColumns::from(data),
-        offers::version.eq(expected_version + 1),
-        offers::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    // Changed by someone else between the read and the write (PostgreSQL read committed).
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(conn, offers, id, expected_version, OfferColumns::from(data))?;
     replace_sets(conn, id, data)?;
     find(conn, id)
 }
@@ -462,13 +443,7 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<()> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    diesel::delete(
-        offers::table
-            .filter(offers::id.eq(id))
-            .filter(offers::version.eq(expected_version)),
-    )
-    .execute(conn)?;
-    Ok(())
+    delete_versioned!(conn, offers, id, expected_version)
 }
 
 /// The names of the organisations `ids`, for the overlap list.

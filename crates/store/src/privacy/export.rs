@@ -52,6 +52,7 @@ pub struct AuditRecord {
     pub actor_kind: String,
     pub actor_role: Option<String>,
     pub actor_organisation: Option<String>,
+    /// `object.verb`, e.g. `client.read`, `referral.transfer`.
     pub action: String,
     pub object_type: String,
     pub object_id: Option<String>,

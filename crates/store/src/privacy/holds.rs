@@ -32,6 +32,7 @@ pub struct LegalHold {
     pub placed_at: DateTime<Utc>,
     pub lifted_by: Option<i64>,
     pub lifted_at: Option<DateTime<Utc>>,
+    pub active: bool,
 }
 
 impl From<HoldRow> for LegalHold {
@@ -44,6 +45,7 @@ impl From<HoldRow> for LegalHold {
             placed_at: clock::to_utc(row.placed_at),
             lifted_by: row.lifted_by,
             lifted_at: row.lifted_at.map(clock::to_utc),
+            active: row.lifted_at.is_none(),
         }
     }
 }

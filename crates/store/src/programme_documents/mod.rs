@@ -13,7 +13,8 @@ use kim_domain::paging::PageRequest;
 use kim_domain::programme_document::{check_adopting_decision, DocumentKind, DocumentStatus};
 
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, StoreResult};
+use crate::error::StoreResult;
+use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
 use self::schema::{
@@ -114,15 +115,21 @@ pub struct Document {
     pub predecessor_id: Option<i64>,
     pub kind: DocumentKind,
     pub title: String,
+    /// Fassung: 1 for the first version, then one more than the highest before.
     pub document_version: i32,
+    /// The text, when it is held here.
     pub text: Option<String>,
+    /// A link to the document (https), when it is held elsewhere.
     pub attachment_url: Option<String>,
     pub status: DocumentStatus,
+    /// The steering group's decision that adopted this version.
     pub decision_id: Option<i64>,
     pub adopted_at: Option<DateTime<Utc>>,
     pub superseded_at: Option<DateTime<Utc>>,
+    /// Feedback entries this version took up.
     pub feedback_ids: Vec<i64>,
     pub created_by: Option<i64>,
+    /// Row version for `If-Match` (not the document's version number).
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -289,8 +296,10 @@ pub fn insert(
         check_feedback_ids(conn, -1, &content.feedback_ids)?;
     }
     let now = clock::now();
-    let id: i64 = diesel::insert_into(documents::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        documents,
+        (
             documents::series_id.eq(0),
             documents::kind.eq(kind.as_str()),
             documents::title.eq(&content.title),
@@ -298,13 +307,10 @@ pub fn insert(
             documents::body_text.eq(content.text.as_deref()),
             documents::attachment_url.eq(content.attachment_url.as_deref()),
             documents::status.eq(DocumentStatus::Draft.as_str()),
-            documents::created_by.eq(created_by),
-            documents::version.eq(1),
-            documents::created_at.eq(now),
-            documents::updated_at.eq(now),
-        ))
-        .returning(documents::id)
-        .get_result(conn)?;
+            documents::created_by.eq(created_by)
+        ),
+        now
+    )?;
     // The first version names itself as the document (see the migration).
     diesel::update(documents::table.filter(documents::id.eq(id)))
         .set(documents::series_id.eq(id))
@@ -325,21 +331,18 @@ pub fn update(
         .check_editable()
         .map_err(StoreError::Conflict)?;
     check_feedback_ids(conn, current.series_id, &content.feedback_ids)?;
-    let changed = diesel::update(
-        documents::table
-            .filter(documents::id.eq(id))
-            .filter(documents::version.eq(expected_version))
-            .filter(documents::status.eq(DocumentStatus::Draft.as_str())),
-    )
-    .set((
-        documents::title.eq(&content.title),
-        documents::body_text.eq(content.text.as_deref()),
-        documents::attachment_url.eq(content.attachment_url.as_deref()),
-        documents::version.eq(expected_version + 1),
-        documents::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    // Every status change moves the version on, so the version still read means still a draft.
+    update_versioned!(
+        conn,
+        documents,
+        id,
+        expected_version,
+        (
+            documents::title.eq(&content.title),
+            documents::body_text.eq(content.text.as_deref()),
+            documents::attachment_url.eq(content.attachment_url.as_deref()),
+        )
+    )?;
     replace_taken(conn, id, &content.feedback_ids)?;
     find(conn, id)
 }
@@ -396,21 +399,19 @@ pub fn adopt(
     current.status.transition(DocumentStatus::Adopted)?;
     check_decision(conn, decision_id, today)?;
     let now = clock::now();
-    let changed = diesel::update(
-        documents::table
-            .filter(documents::id.eq(id))
-            .filter(documents::version.eq(expected_version))
-            .filter(documents::status.eq(DocumentStatus::Draft.as_str())),
-    )
-    .set((
-        documents::status.eq(DocumentStatus::Adopted.as_str()),
-        documents::decision_id.eq(decision_id),
-        documents::adopted_at.eq(now),
-        documents::version.eq(expected_version + 1),
-        documents::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    // Every status change moves the version on, so the version still read means still a draft.
+    update_versioned!(
+        conn,
+        documents,
+        id,
+        expected_version,
+        (
+            documents::status.eq(DocumentStatus::Adopted.as_str()),
+            documents::decision_id.eq(decision_id),
+            documents::adopted_at.eq(now),
+        ),
+        now
+    )?;
     let previous: Vec<(i64, String)> = documents::table
         .filter(documents::series_id.eq(current.series_id))
         .filter(documents::id.ne(id))
@@ -457,8 +458,10 @@ pub fn next_version(
         .select(diesel::dsl::max(documents::document_version))
         .first(conn)?;
     let now = clock::now();
-    let new_id: i64 = diesel::insert_into(documents::table)
-        .values((
+    let new_id: i64 = insert_versioned!(
+        conn,
+        documents,
+        (
             documents::series_id.eq(source.series_id),
             documents::predecessor_id.eq(source.id),
             documents::kind.eq(source.kind.as_str()),
@@ -470,20 +473,17 @@ pub fn next_version(
                 .as_ref()
                 .or(source.attachment_url.as_ref())),
             documents::status.eq(DocumentStatus::Draft.as_str()),
-            documents::created_by.eq(created_by),
-            documents::version.eq(1),
-            documents::created_at.eq(now),
-            documents::updated_at.eq(now),
-        ))
-        .returning(documents::id)
-        .get_result(conn)
-        .map_err(|e| match StoreError::from(e) {
-            // Another request drafted the same next version meanwhile.
-            StoreError::Duplicate { .. } => {
-                StoreError::Conflict("a draft of this document is already open".into())
-            }
-            other => other,
-        })?;
+            documents::created_by.eq(created_by)
+        ),
+        now
+    )
+    .map_err(|e| match e {
+        // Another request drafted the same next version meanwhile.
+        StoreError::Duplicate { .. } => {
+            StoreError::Conflict("a draft of this document is already open".into())
+        }
+        other => other,
+    })?;
     replace_taken(conn, new_id, &next.feedback_ids)?;
     find(conn, new_id)
 }

@@ -10,9 +10,10 @@ use kim_domain::referral::{ReferralStatus, ReferralTransition};
 
 use crate::audit::Actor;
 use crate::consents::{consent_recipients, consents, join_values, split_values};
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::outbox::{self, NewEvent};
 use crate::schema::{case_clients, cases, organisations};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{cases as case_store, clock, DbConn, StoreError};
 
 mod lists;
@@ -240,8 +241,10 @@ pub fn insert(
 ) -> StoreResult<Referral> {
     check_data(conn, case_id, data)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(referrals::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        referrals,
+        (
             referrals::case_id.eq(case_id),
             referrals::client_id.eq(data.client_id),
             referrals::recipient_organisation_id.eq(data.recipient_organisation_id),
@@ -255,13 +258,10 @@ pub fn insert(
             referrals::due_on.eq(data.due_on),
             referrals::status.eq(ReferralStatus::Draft.as_str()),
             referrals::consent_ids.eq(""),
-            referrals::created_by.eq(if actor.kind == "user" { actor.id } else { None }),
-            referrals::version.eq(1),
-            referrals::created_at.eq(now),
-            referrals::updated_at.eq(now),
-        ))
-        .returning(referrals::id)
-        .get_result(conn)?;
+            referrals::created_by.eq(if actor.kind == "user" { actor.id } else { None })
+        ),
+        now
+    )?;
     record(conn, actor, id, None, ReferralStatus::Draft, None)?;
     find(conn, id)
 }
@@ -304,21 +304,19 @@ pub fn transition(
             .join(",")
     };
     // Conditional on the version, so that a concurrent move in between cannot be overwritten.
-    let changed = diesel::update(
-        referrals::table
-            .filter(referrals::id.eq(id))
-            .filter(referrals::version.eq(expected_version)),
-    )
-    .set((
-        referrals::status.eq(change.to.as_str()),
-        referrals::status_reason.eq(change.reason.as_deref()),
-        referrals::consent_ids.eq(consent_ids),
-        referrals::sent_at.eq(sent_at),
-        referrals::version.eq(expected_version + 1),
-        referrals::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        referrals,
+        id,
+        expected_version,
+        (
+            referrals::status.eq(change.to.as_str()),
+            referrals::status_reason.eq(change.reason.as_deref()),
+            referrals::consent_ids.eq(consent_ids),
+            referrals::sent_at.eq(sent_at)
+        ),
+        now
+    )?;
     record(
         conn,
         actor,
@@ -375,27 +373,24 @@ pub fn update_draft(
         )));
     }
     check_data(conn, current.case_id, data)?;
-    let changed = diesel::update(
-        referrals::table
-            .filter(referrals::id.eq(id))
-            .filter(referrals::version.eq(expected_version)),
-    )
-    .set((
-        referrals::client_id.eq(data.client_id),
-        referrals::recipient_organisation_id.eq(data.recipient_organisation_id),
-        referrals::offer.eq(data.offer.as_deref()),
-        referrals::purpose.eq(&data.purpose),
-        referrals::message.eq(data.message.as_deref()),
-        referrals::shared_categories.eq(join_values(
-            &normalise_set(&data.shared_categories),
-            DataCategory::as_str,
-        )),
-        referrals::due_on.eq(data.due_on),
-        referrals::version.eq(expected_version + 1),
-        referrals::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        referrals,
+        id,
+        expected_version,
+        (
+            referrals::client_id.eq(data.client_id),
+            referrals::recipient_organisation_id.eq(data.recipient_organisation_id),
+            referrals::offer.eq(data.offer.as_deref()),
+            referrals::purpose.eq(&data.purpose),
+            referrals::message.eq(data.message.as_deref()),
+            referrals::shared_categories.eq(join_values(
+                &normalise_set(&data.shared_categories),
+                DataCategory::as_str,
+            )),
+            referrals::due_on.eq(data.due_on)
+        )
+    )?;
     find(conn, id)
 }
 
@@ -410,7 +405,7 @@ pub fn delete_draft(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreR
     }
     diesel::delete(referral_events::table.filter(referral_events::referral_id.eq(id)))
         .execute(conn)?;
-    diesel::delete(referrals::table.filter(referrals::id.eq(id))).execute(conn)?;
+    delete_versioned!(conn, referrals, id, expected_version)?;
     Ok(())
 }
 

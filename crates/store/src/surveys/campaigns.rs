@@ -22,6 +22,7 @@ use super::tables::{
 };
 use crate::error::{expect_version, StoreResult};
 use crate::schema::{municipalities, organisations, users};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -193,21 +194,20 @@ pub fn insert(
 ) -> StoreResult<Campaign> {
     check_version_exists(conn, data.questionnaire_version_id)?;
     let now = clock::now();
-    let id: i64 = diesel::insert_into(campaigns::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        campaigns,
+        (
             campaigns::questionnaire_version_id.eq(data.questionnaire_version_id),
             campaigns::title.eq(&data.title),
             campaigns::description.eq(data.description.as_deref()),
             campaigns::opens_on.eq(data.opens_on),
             campaigns::closes_on.eq(data.closes_on),
-            campaigns::status.eq(data.status.as_str()),
-            campaigns::version.eq(1),
-            campaigns::created_at.eq(now),
-            campaigns::updated_at.eq(now),
-        ))
-        .returning(campaigns::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+            campaigns::status.eq(data.status.as_str())
+        ),
+        now
+    )
+    .map_err(|e| e.on_field("title"))?;
     for slot in slots {
         insert_respondent(conn, id, slot)?;
     }
@@ -231,19 +231,21 @@ pub fn update(
         check_questionnaire_change(current.data.status)?;
         check_version_exists(conn, data.questionnaire_version_id)?;
     }
-    diesel::update(campaigns::table.find(id))
-        .set((
+    update_versioned!(
+        conn,
+        campaigns,
+        id,
+        expected_version,
+        (
             campaigns::questionnaire_version_id.eq(data.questionnaire_version_id),
             campaigns::title.eq(&data.title),
             campaigns::description.eq(data.description.as_deref()),
             campaigns::opens_on.eq(data.opens_on),
             campaigns::closes_on.eq(data.closes_on),
             campaigns::status.eq(data.status.as_str()),
-            campaigns::version.eq(expected_version + 1),
-            campaigns::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+        )
+    )
+    .map_err(|e| e.on_field("title"))?;
     find(conn, id)
 }
 
@@ -331,7 +333,7 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
     check_deletable(current.data.status)?;
-    diesel::delete(campaigns::table.find(id)).execute(conn)?;
+    delete_versioned!(conn, campaigns, id, expected_version)?;
     Ok(())
 }
 
@@ -554,12 +556,7 @@ pub fn set_need_weights(
             ))
             .execute(conn)?;
     }
-    diesel::update(campaigns::table.find(campaign_id))
-        .set((
-            campaigns::version.eq(expected_version + 1),
-            campaigns::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    update_versioned!(conn, campaigns, campaign_id, expected_version)?;
     find(conn, campaign_id)
 }
 

@@ -12,6 +12,7 @@ use super::tables::{
     questionnaire_versions as versions, questionnaires, survey_campaigns,
 };
 use crate::error::{expect_version, StoreResult};
+use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -177,17 +178,16 @@ pub fn insert(
     content: &[Section],
 ) -> StoreResult<Questionnaire> {
     let now = clock::now();
-    let id: i64 = diesel::insert_into(questionnaires::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        questionnaires,
+        (
             questionnaires::title.eq(title),
-            questionnaires::description.eq(description),
-            questionnaires::version.eq(1),
-            questionnaires::created_at.eq(now),
-            questionnaires::updated_at.eq(now),
-        ))
-        .returning(questionnaires::id)
-        .get_result(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+            questionnaires::description.eq(description)
+        ),
+        now
+    )
+    .map_err(|e| e.on_field("title"))?;
     insert_version(conn, id, 1, content)?;
     find(conn, id)
 }
@@ -202,7 +202,7 @@ pub fn delete(conn: &mut DbConn, id: i64, expected_version: i32) -> StoreResult<
             used.number
         )));
     }
-    diesel::delete(questionnaires::table.find(id)).execute(conn)?;
+    delete_versioned!(conn, questionnaires, id, expected_version)?;
     Ok(())
 }
 
@@ -216,15 +216,17 @@ pub fn update(
 ) -> StoreResult<Questionnaire> {
     let current = find(conn, id)?;
     expect_version(current.version, expected_version)?;
-    diesel::update(questionnaires::table.find(id))
-        .set((
+    update_versioned!(
+        conn,
+        questionnaires,
+        id,
+        expected_version,
+        (
             questionnaires::title.eq(title),
             questionnaires::description.eq(description),
-            questionnaires::version.eq(expected_version + 1),
-            questionnaires::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)
-        .map_err(|e| StoreError::from(e).on_field("title"))?;
+        )
+    )
+    .map_err(|e| e.on_field("title"))?;
     find(conn, id)
 }
 
@@ -235,16 +237,15 @@ fn insert_version(
     content: &[Section],
 ) -> StoreResult<i64> {
     let now = clock::now();
-    let id: i64 = diesel::insert_into(versions::table)
-        .values((
+    let id: i64 = insert_versioned!(
+        conn,
+        versions,
+        (
             versions::questionnaire_id.eq(questionnaire_id),
-            versions::number.eq(number),
-            versions::version.eq(1),
-            versions::created_at.eq(now),
-            versions::updated_at.eq(now),
-        ))
-        .returning(versions::id)
-        .get_result(conn)?;
+            versions::number.eq(number)
+        ),
+        now
+    )?;
     insert_content(conn, id, content)?;
     Ok(id)
 }
@@ -380,12 +381,7 @@ pub fn replace_version(
     diesel::delete(sections::table.filter(sections::questionnaire_version_id.eq(current.id)))
         .execute(conn)?;
     insert_content(conn, current.id, content)?;
-    diesel::update(versions::table.find(current.id))
-        .set((
-            versions::version.eq(expected_version + 1),
-            versions::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
+    update_versioned!(conn, versions, current.id, expected_version)?;
     find_version(conn, questionnaire_id, number)
 }
 
