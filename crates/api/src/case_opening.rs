@@ -13,7 +13,7 @@ use kim_domain::case::{
 use kim_domain::eligibility::{
     check_arrival_date, check_opened_on, decide_intake, IntakeDecision, IntakeFacts,
 };
-use kim_store::cases::{self as store, CaseData, Intake};
+use kim_store::cases::{self as store, Intake};
 use kim_store::clients::{self, NamedClient};
 
 use crate::auth::Authenticated;
@@ -156,7 +156,7 @@ pub(crate) fn open_in(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
     me: i64,
-    input: CaseInput,
+    mut input: CaseInput,
     rule: &kim_domain::eligibility::EligibilityRule,
     today: NaiveDate,
     backdate_limit: u32,
@@ -185,7 +185,7 @@ pub(crate) fn open_in(
     )?;
     check_case_workers(conn, assigned, deputy)?;
     let mut named = Vec::with_capacity(input.clients.len());
-    for (index, client) in input.clients.into_iter().enumerate() {
+    for (index, client) in std::mem::take(&mut input.clients).into_iter().enumerate() {
         named.push(match client {
             CaseClient::Existing { id } => {
                 client_for(conn, who, id, Access::Read).or_unknown(
@@ -212,18 +212,7 @@ pub(crate) fn open_in(
             Some(&client.reference),
         )?;
     }
-    let data = CaseData {
-        lead_client_id: client_ids[0],
-        client_ids,
-        municipality_id: input.municipality_id,
-        target_group: input.target_group,
-        legal_domains: input.legal_domains,
-        topics: input.topics,
-        intake_channel: input.intake_channel,
-        referred_by_organisation_id: input.referring_organisation_id,
-        arrived_on: input.arrived_on,
-        other_case_management: other,
-    };
+    let data = input.case_data(client_ids, other);
     let case = store::insert(
         conn,
         &who.actor(),

@@ -7,39 +7,42 @@
 
 use std::collections::HashSet;
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::reference::RhineSide;
 use crate::survey::{
     AnswerValue, Answers, Invalid, QuestionKind, RespondentKind, Section, SCALE_MAX, SCALE_MIN,
 };
 
-/// How often one value was chosen.
-#[derive(Debug, Clone, PartialEq)]
+/// How often one value was given.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ValueCount {
-    /// An option value, a scale point (`"1"`…`"5"`), or `"yes"`/`"no"`.
+    /// An option value, a scale point `1`…`5`, or `yes`/`no`.
     pub value: String,
     pub label: String,
     pub count: u32,
 }
 
 /// The aggregate of one question over the submitted responses.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct QuestionResult {
     pub key: String,
     pub text: String,
     pub kind: QuestionKind,
-    /// Responses that answered the question.
+    // Responses that answered the question, and those that left it unanswered (optional
+    // questions).
     pub answered: u32,
-    /// Responses that left it unanswered (optional questions).
     pub unanswered: u32,
-    /// Choice, scale and yes/no questions: every value with its count, zeros included, in the
-    /// questionnaire's order. For multiple choice a response counts once per chosen option.
+    /// Choice, scale and yes/no questions: every value with its count (zeros included); a
+    /// multiple-choice response counts once per chosen option.
     pub distribution: Vec<ValueCount>,
-    /// Scale and number questions.
+    /// Scale and number questions, two decimals.
     pub mean: Option<f64>,
     pub median: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    /// Free-text questions: the answers, in the order of the responses given.
+    /// Free-text questions: the answers.
     pub texts: Vec<String>,
 }
 

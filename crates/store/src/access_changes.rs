@@ -9,6 +9,8 @@ use kim_domain::access_change::{
 };
 use kim_domain::paging::PageRequest;
 use kim_domain::Role;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
@@ -39,35 +41,49 @@ struct Row {
     decision_reason: Option<String>,
 }
 
-/// The account as it will be once a change is confirmed.
-#[derive(Debug, Clone, PartialEq)]
+/// The account as it will be once the change is confirmed.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RequestedAccount {
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
     pub active: bool,
-    /// The administrator chose a new password (its hash never leaves this module).
+    /// The administrator chose a new password; confirming applies it and makes the person set
+    /// their own at next login. The password itself is never shown.
     pub password_reset: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Zugriffsänderung: a grant of access to case data waiting for, or decided by, a second person.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 3, "kind": "change_user", "status": "pending", "user_id": 12, "partner_token_id": null,
+    "account": {"display_name": "Anna Schmidt", "role": "case_manager", "organisation_id": 1,
+        "active": true, "password_reset": false},
+    "summary": "role analyst → case_manager",
+    "requested_by": 1, "requested_at": "2026-11-30T09:00:00Z",
+    "decided_by": null, "decided_at": null, "decision_reason": null
+}))]
 pub struct AccessChange {
     pub id: i64,
     pub kind: AccessChangeKind,
     pub status: AccessChangeStatus,
+    /// The account concerned (`create_user`, `change_user`).
     pub user_id: Option<i64>,
+    /// The token concerned (`issue_partner_token`); its scopes are on `GET /partner-tokens/{id}`.
     pub partner_token_id: Option<i64>,
-    /// The account's version the change was asked against.
-    pub base_version: Option<i32>,
-    /// For account changes: the state it asks for.
+    /// For accounts: the state the change asks for.
     pub account: Option<RequestedAccount>,
-    /// Why it needs a second person, in words.
+    /// Why a second person must confirm, in words.
     pub summary: String,
     pub requested_by: Option<i64>,
     pub requested_at: DateTime<Utc>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// Why it was rejected.
     pub decision_reason: Option<String>,
+    /// The account's version the change was asked against.
+    #[serde(skip)]
+    pub base_version: Option<i32>,
 }
 
 impl AccessChange {

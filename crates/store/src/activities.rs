@@ -299,22 +299,35 @@ fn replace_links(conn: &mut DbConn, id: i64, data: &ActivityData) -> StoreResult
     Ok(())
 }
 
+/// The columns of [`ActivityData`], on insert and on update alike (the links are tables).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = activities, treat_none_as_null = true)]
+struct ActivityColumns<'a> {
+    kind: &'static str,
+    title: &'a str,
+    held_on: NaiveDate,
+    audience: Option<&'a str>,
+    body_id: Option<i64>,
+    committee: Option<&'a str>,
+}
+
+impl<'a> From<&'a ActivityData> for ActivityColumns<'a> {
+    fn from(data: &'a ActivityData) -> Self {
+        ActivityColumns {
+            kind: data.kind.as_str(),
+            title: &data.title,
+            held_on: data.held_on,
+            audience: data.audience.as_deref(),
+            body_id: data.body_id,
+            committee: data.committee.as_deref(),
+        }
+    }
+}
+
 pub fn insert(conn: &mut DbConn, data: &ActivityData) -> StoreResult<Activity> {
     check_links(conn, data)?;
     let now = clock::now();
-    let id: i64 = insert_versioned!(
-        conn,
-        activities,
-        (
-            activities::kind.eq(data.kind.as_str()),
-            activities::title.eq(&data.title),
-            activities::held_on.eq(data.held_on),
-            activities::audience.eq(data.audience.as_deref()),
-            activities::body_id.eq(data.body_id),
-            activities::committee.eq(data.committee.as_deref())
-        ),
-        now
-    )?;
+    let id: i64 = insert_versioned!(conn, activities, ActivityColumns::from(data), now)?;
     replace_links(conn, id, data)?;
     find(conn, id)
 }
@@ -332,14 +345,7 @@ pub fn update(
         activities,
         id,
         expected_version,
-        (
-            activities::kind.eq(data.kind.as_str()),
-            activities::title.eq(&data.title),
-            activities::held_on.eq(data.held_on),
-            activities::audience.eq(data.audience.as_deref()),
-            activities::body_id.eq(data.body_id),
-            activities::committee.eq(data.committee.as_deref())
-        )
+        ActivityColumns::from(data)
     )?;
     replace_links(conn, id, data)?;
     find(conn, id)

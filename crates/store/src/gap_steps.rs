@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use kim_domain::body::DecisionOutcome;
 use kim_domain::gap::{FeedbackRating, GapStage, GapStep, Publicity};
 use kim_domain::reference::normalise_set;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::StoreResult;
@@ -49,8 +51,8 @@ diesel::table! {
     }
 }
 
-/// A mandate of the steering group (Auftrag an Projektgruppen).
-#[derive(Debug, Clone, PartialEq)]
+/// Mandat der Lenkungsgruppe (mandate to project groups).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Mandate {
     pub id: i64,
     pub text: String,
@@ -82,7 +84,8 @@ pub struct Solution {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Rückmeldung eines Fallmanagers (feedback on applied solutions).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Feedback {
     pub id: i64,
     pub user_id: Option<i64>,

@@ -7,6 +7,8 @@ use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::RhineSide;
 use kim_domain::staffing::{Fte, Module, PositionFunction, StaffingPhase};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
@@ -117,8 +119,11 @@ impl Position {
 }
 
 /// One entry of a position's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "phase", "from_phase": "recruiting", "to_phase": "onboarding",
+    "effective_on": "2021-04-01", "occurred_at": "2026-11-25T10:00:00Z", "actor_id": 3, "comment": "Started 1 April"}))]
 pub struct PositionEvent {
+    #[serde(skip)]
     pub id: i64,
     /// `created`, `updated` or `phase`.
     pub kind: String,

@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::Role;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
@@ -30,7 +32,13 @@ struct UserRow {
     must_change_password: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Benutzerkonto (user account) of a person. The password is never returned.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 5, "username": "case_manager", "display_name": "Demo Case Manager", "role": "case_manager",
+    "organisation_id": 1, "active": true, "version": 1,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -44,8 +52,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Access tokens carry it; raising it ends every session issued before.
+    #[serde(skip)]
     pub token_version: i32,
     /// Set by an administrator's reset: the account must set its own password first.
+    #[serde(skip)]
     pub must_change_password: bool,
 }
 

@@ -112,10 +112,20 @@ macro_rules! page_type {
             where
                 $item: From<T>,
             {
+                let items = listed.items.into_iter().map(<$item>::from).collect();
+                Self::of(items, listed.total, page)
+            }
+
+            /// The page of `items` (already shaped for the caller) out of `total`.
+            pub fn of(
+                items: Vec<$item>,
+                total: i64,
+                page: kim_domain::paging::PageRequest,
+            ) -> Self {
                 $name {
-                    next: page.next_offset(listed.total),
-                    items: listed.items.into_iter().map(<$item>::from).collect(),
-                    total: listed.total,
+                    next: page.next_offset(total),
+                    items,
+                    total,
                     limit: page.limit,
                     offset: page.offset,
                 }

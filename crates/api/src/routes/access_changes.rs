@@ -105,7 +105,7 @@ pub async fn get_access_change(
             Ok::<_, ApiError>(store::find(conn, id)?)
         })
         .await?;
-    Ok(web::Json(change.into()))
+    Ok(web::Json(change))
 }
 
 /// Confirm an access change
@@ -143,7 +143,7 @@ pub async fn confirm_access_change(
             Ok::<_, ApiError>(store::confirm(conn, &who.actor(), &change)?)
         })
         .await?;
-    Ok(web::Json(confirmed.into()))
+    Ok(web::Json(confirmed))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -192,5 +192,5 @@ pub async fn reject_access_change(
             Ok::<_, ApiError>(store::reject(conn, &who.actor(), &change, reason)?)
         })
         .await?;
-    Ok(web::Json(rejected.into()))
+    Ok(web::Json(rejected))
 }

@@ -5,7 +5,7 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::agreement::{expiry_window, AgreementEventKind, AgreementStatus, RuleViolation};
+use kim_domain::agreement::{expiry_window, AgreementStatus, RuleViolation};
 use kim_domain::staffing::Module;
 use kim_domain::Action;
 use kim_store::agreements::{
@@ -24,6 +24,8 @@ use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
+
+pub use kim_store::agreements::AgreementEvent;
 
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_agreements)
@@ -250,44 +252,6 @@ pub struct TransitionInput {
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     #[schema(max_length = 2000)]
     pub comment: Option<String>,
-}
-
-/// Eintrag in der Historie (history entry) of a cooperation agreement: its creation, an update
-/// of its fields or a status change, with who made it and when.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 3, "kind": "status_changed", "from_status": "negotiating", "to_status": "signed",
-    "changed_fields": ["signed_on"], "comment": "Unterzeichnet", "actor_id": 2,
-    "occurred_at": "2026-11-25T10:00:00Z"
-}))]
-pub struct AgreementEvent {
-    pub id: i64,
-    pub kind: AgreementEventKind,
-    /// The status before a status change; absent otherwise.
-    pub from_status: Option<AgreementStatus>,
-    /// The status after a status change, or `draft` on creation; absent for updates.
-    pub to_status: Option<AgreementStatus>,
-    /// The fields the change set, e.g. `signed_on` on signing; empty on creation.
-    pub changed_fields: Vec<String>,
-    pub comment: Option<String>,
-    /// The user who made the change; absent for the command line (demo data).
-    pub actor_id: Option<i64>,
-    pub occurred_at: DateTime<Utc>,
-}
-
-impl From<store::AgreementEvent> for AgreementEvent {
-    fn from(e: store::AgreementEvent) -> Self {
-        AgreementEvent {
-            id: e.id,
-            kind: e.kind,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            changed_fields: e.changed_fields,
-            comment: e.comment,
-            actor_id: e.actor_id,
-            occurred_at: e.occurred_at,
-        }
-    }
 }
 
 page_type!(AgreementEventPage, AgreementEvent);

@@ -14,7 +14,7 @@ use kim_domain::case::{
     check_case_transition, CaseStatus, CaseTransitionInput, CloseReason, TargetGroup,
 };
 use kim_domain::reference::LegalDomain;
-use kim_store::cases::{self as store, CaseData, CaseFilter, CaseSort};
+use kim_store::cases::{self as store, CaseFilter, CaseSort};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -317,27 +317,16 @@ pub async fn update_case(
             if !input.clients.is_empty() || input.assigned_user_id.is_some() || input.deputy_user_id.is_some() || input.opened_on.is_some() {
                 return Err(ApiError::rule("clients", "only `client_ids` and the case's facts change here; reassign through /reassign"));
             }
-            let client_ids = input.client_ids.unwrap_or_else(|| current.data.client_ids.clone());
-            let Some(lead) = client_ids.first().copied() else {
+            let client_ids = input.client_ids.clone().unwrap_or_else(|| current.data.client_ids.clone());
+            if client_ids.is_empty() {
                 return Err(ApiError::rule("client_ids", "name at least one client"));
-            };
+            }
             for client in &client_ids {
                 if !current.data.client_ids.contains(client) {
                     client_for(conn, who, *client, Access::Read).map_err(|_| ApiError::reference("client_ids", format!("client {client}: no such client, or you may not see it")))?;
                 }
             }
-            let data = CaseData {
-                lead_client_id: lead,
-                client_ids,
-                municipality_id: input.municipality_id,
-                target_group: input.target_group,
-                legal_domains: input.legal_domains,
-                topics: input.topics,
-                intake_channel: input.intake_channel,
-                referred_by_organisation_id: input.referring_organisation_id,
-                arrived_on: input.arrived_on,
-                other_case_management: other,
-            };
+            let data = input.case_data(client_ids, other);
             let case = store::update(conn, &who.actor(), id, expected, &data, &intake)?;
             audit(conn, who, AuditObject::Case, AuditVerb::Update, Some(id), Some(&case.lead_client_reference))?;
             Ok(case)
@@ -484,21 +473,6 @@ pub async fn reassign_case(
     Ok(ok_versioned(&Case::from(case), version))
 }
 
-impl From<store::CaseEvent> for CaseEvent {
-    fn from(e: store::CaseEvent) -> Self {
-        CaseEvent {
-            kind: e.kind,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            close_reason: e.close_reason,
-            reason: e.reason,
-            occurred_on: e.occurred_on,
-            occurred_at: e.occurred_at,
-            actor_id: e.actor_id,
-        }
-    }
-}
-
 /// Case history
 ///
 /// Every status move, update and reassignment, oldest first, dated with its actor.
@@ -530,5 +504,5 @@ pub async fn case_history(
             Ok::<_, ApiError>(store::history(conn, id)?)
         })
         .await?;
-    Ok(web::Json(events.into_iter().map(CaseEvent::from).collect()))
+    Ok(web::Json(events))
 }

@@ -9,6 +9,7 @@ use kim_domain::audit::{AuditObject, AuditVerb};
 use kim_domain::client::{HouseholdLink, HouseholdLinkKind};
 use kim_domain::Action;
 use kim_store::clients::{self as store, ClientFilter, ClientScope};
+use kim_store::DbConn;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -92,13 +93,7 @@ pub async fn list_clients(
                 let links = links.remove(&client.id).unwrap_or_default();
                 items.push(Client::new(client, links));
             }
-            Ok::<_, ApiError>(ClientPage {
-                next: page.next_offset(listed.total),
-                items,
-                total: listed.total,
-                limit: page.limit,
-                offset: page.offset,
-            })
+            Ok::<_, ApiError>(ClientPage::of(items, listed.total, page))
         })
         .await?;
     Ok(web::Json(listed))
@@ -163,20 +158,30 @@ pub async fn update_client(
             let expected = if_match.version()?;
             let data = input.into_data("").map_err(ApiError::Validation)?;
             let client = store::update(conn, id, expected, &data)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Client,
-                AuditVerb::Update,
-                Some(id),
-                Some(&client.reference),
-            )?;
-            let links = store::links(conn, id)?;
-            Ok::<_, ApiError>(Client::new(client, links))
+            changed_client(conn, who, client)
         })
         .await?;
     let version = client.version;
     Ok(ok_versioned(&client, version))
+}
+
+/// The audit event of a change to `client`, and the client as it now is, with its links.
+fn changed_client(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    client: store::Client,
+) -> Result<Client, ApiError> {
+    let id = client.id;
+    audit(
+        conn,
+        who,
+        AuditObject::Client,
+        AuditVerb::Update,
+        Some(id),
+        Some(&client.reference),
+    )?;
+    let links = store::links(conn, id)?;
+    Ok(Client::new(client, links))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,16 +218,7 @@ pub async fn link_clients(
                 .or_unknown("client_id", "no such client, or you may not see it")?;
             let link = HouseholdLink::new(input.kind, id, input.client_id)?;
             store::link(conn, &link)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Client,
-                AuditVerb::Update,
-                Some(id),
-                Some(&client.reference),
-            )?;
-            let links = store::links(conn, id)?;
-            Ok::<_, ApiError>(Client::new(client, links))
+            changed_client(conn, who, client)
         })
         .await?;
     Ok(web::Json(client))

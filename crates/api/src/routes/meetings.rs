@@ -17,8 +17,8 @@ use crate::error::error_sets as sets;
 use crate::http::paging::PageParams;
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
-use crate::views::decision::Decision;
 use crate::{page_type, ApiError};
+use kim_store::bodies::Decision;
 
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_meetings)
@@ -88,7 +88,7 @@ impl From<store::Meeting> for Meeting {
                     gap_id: i.gap_id,
                 })
                 .collect(),
-            decisions: m.decisions.into_iter().map(Decision::from).collect(),
+            decisions: m.decisions,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -378,5 +378,5 @@ pub async fn add_decision(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(Decision::from(decision)))
+    Ok(HttpResponse::Created().json(decision))
 }

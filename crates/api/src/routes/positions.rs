@@ -24,6 +24,8 @@ use crate::position_access::{readable, readable_scope};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
+pub use kim_store::positions::PositionEvent;
+
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_positions)
         .service(get_position)
@@ -294,13 +296,7 @@ pub async fn list_positions(
                 .into_iter()
                 .map(|p| Position::for_caller(p, who))
                 .collect();
-            Ok::<_, ApiError>(PositionPage {
-                items,
-                total: listed.total,
-                limit: page.limit,
-                offset: page.offset,
-                next: page.next_offset(listed.total),
-            })
+            Ok::<_, ApiError>(PositionPage::of(items, listed.total, page))
         })
         .await
         .map(web::Json)
@@ -473,24 +469,6 @@ pub async fn transition_position(
     Ok(ok_versioned(&Position::for_caller(moved, &caller), version))
 }
 
-/// One entry of a position's history.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"kind": "phase", "from_phase": "recruiting", "to_phase": "onboarding",
-    "effective_on": "2021-04-01", "occurred_at": "2026-11-25T10:00:00Z", "actor_id": 3, "comment": "Started 1 April"}))]
-pub struct PositionEvent {
-    /// `created`, `updated` or `phase`.
-    pub kind: String,
-    pub from_phase: Option<StaffingPhase>,
-    pub to_phase: Option<StaffingPhase>,
-    /// When the change took effect.
-    pub effective_on: NaiveDate,
-    /// When it was recorded.
-    pub occurred_at: DateTime<Utc>,
-    /// Who recorded it (user id; absent for the demo seed).
-    pub actor_id: Option<i64>,
-    pub comment: Option<String>,
-}
-
 /// Position history
 ///
 /// Every change of the position, oldest first: creation, updates and phase moves with their
@@ -516,18 +494,5 @@ pub async fn position_history(
             Ok::<_, ApiError>(store::history(conn, id)?)
         })
         .await?;
-    Ok(web::Json(
-        events
-            .into_iter()
-            .map(|e| PositionEvent {
-                kind: e.kind,
-                from_phase: e.from_phase,
-                to_phase: e.to_phase,
-                effective_on: e.effective_on,
-                occurred_at: e.occurred_at,
-                actor_id: e.actor_id,
-                comment: e.comment,
-            })
-            .collect(),
-    ))
+    Ok(web::Json(events))
 }

@@ -31,6 +31,11 @@ use crate::views::goal::Goal;
 use crate::views::referral::ReferralEvent;
 use crate::ApiError;
 
+pub use kim_store::privacy::export::{
+    AuditRecord as ExportedAuditEvent, ErasureRecord as ExportedErasure,
+};
+pub use kim_store::privacy::holds::LegalHold;
+
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(export_client)
         .service(erase_client)
@@ -94,27 +99,6 @@ pub struct ExportedRequest {
     pub created_at: DateTime<Utc>,
 }
 
-/// Who read or changed the person's data: staff by role and organisation, never by name.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExportedAuditEvent {
-    pub occurred_at: DateTime<Utc>,
-    /// `user`, `partner` (a partner organisation's system) or `system`.
-    pub actor_kind: String,
-    pub actor_role: Option<String>,
-    pub actor_organisation: Option<String>,
-    /// `object.verb`, e.g. `client.read`, `referral.transfer`.
-    pub action: String,
-    pub object_type: String,
-    pub object_id: Option<String>,
-}
-
-/// An erasure of the person's data.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExportedErasure {
-    pub reason: String,
-    pub erased_at: DateTime<Utc>,
-}
-
 /// Auskunft nach Art. 15 DSGVO: everything the system holds about one person.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"generated_at": "2026-11-29T10:00:00Z", "client": {"id": 12, "reference": "K-2026-000012",
@@ -161,21 +145,14 @@ fn exported(data: export::ClientExport) -> ClientExport {
         generated_at: Utc::now(),
         client: Client::new(data.client, data.links),
         age_band: data.age_band,
-        erasures: data
-            .erasures
-            .into_iter()
-            .map(|e| ExportedErasure {
-                reason: e.reason,
-                erased_at: e.erased_at,
-            })
-            .collect(),
+        erasures: data.erasures,
         household_links: links,
         cases: data
             .cases
             .into_iter()
             .map(|record| ExportedCase {
                 case: Case::from(record.case),
-                history: record.history.into_iter().map(CaseEvent::from).collect(),
+                history: record.history,
                 goals: record.goals.into_iter().map(Goal::from).collect(),
                 contacts: record.contacts.into_iter().map(Contact::from).collect(),
                 conferences: record
@@ -183,11 +160,7 @@ fn exported(data: export::ClientExport) -> ClientExport {
                     .into_iter()
                     .map(Conference::from)
                     .collect(),
-                legal_holds: record
-                    .legal_holds
-                    .into_iter()
-                    .map(LegalHold::from)
-                    .collect(),
+                legal_holds: record.legal_holds,
                 clearing: record
                     .clearing
                     .into_iter()
@@ -261,19 +234,7 @@ fn exported(data: export::ClientExport) -> ClientExport {
                 }
             })
             .collect(),
-        audit_events: data
-            .audit_events
-            .into_iter()
-            .map(|e| ExportedAuditEvent {
-                occurred_at: e.occurred_at,
-                actor_kind: e.actor_kind,
-                actor_role: e.actor_role,
-                actor_organisation: e.actor_organisation,
-                action: e.action,
-                object_type: e.object_type,
-                object_id: e.object_id,
-            })
-            .collect(),
+        audit_events: data.audit_events,
         organisations: names
             .iter()
             .map(|(id, name)| (id.to_string(), name.clone()))
@@ -416,37 +377,6 @@ pub async fn erase_client(
     Ok(web::Json(result))
 }
 
-/// Aufbewahrungssperre (legal hold) on a case: while active, neither an erasure nor a retention
-/// rule touches the case, its clients or their records.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": 3, "case_id": 12, "reason": "Court proceedings (Az. 5 K 123/26)",
-    "placed_by": 7, "placed_at": "2026-11-29T10:00:00Z", "lifted_by": null, "lifted_at": null, "active": true}))]
-pub struct LegalHold {
-    pub id: i64,
-    pub case_id: i64,
-    pub reason: String,
-    pub placed_by: Option<i64>,
-    pub placed_at: DateTime<Utc>,
-    pub lifted_by: Option<i64>,
-    pub lifted_at: Option<DateTime<Utc>>,
-    pub active: bool,
-}
-
-impl From<holds::LegalHold> for LegalHold {
-    fn from(h: holds::LegalHold) -> Self {
-        LegalHold {
-            active: h.lifted_at.is_none(),
-            id: h.id,
-            case_id: h.case_id,
-            reason: h.reason,
-            placed_by: h.placed_by,
-            placed_at: h.placed_at,
-            lifted_by: h.lifted_by,
-            lifted_at: h.lifted_at,
-        }
-    }
-}
-
 fn audit_hold(
     conn: &mut kim_store::DbConn,
     who: &Authenticated,
@@ -488,7 +418,7 @@ pub async fn get_legal_hold(
         })
         .await?;
     let tag = i32::try_from(hold.id).unwrap_or(i32::MAX);
-    Ok(ok_versioned(&LegalHold::from(hold), tag))
+    Ok(ok_versioned(&hold, tag))
 }
 
 /// Place a legal hold on a case
@@ -524,7 +454,7 @@ pub async fn place_legal_hold(
         })
         .await?;
     let tag = i32::try_from(hold.id).unwrap_or(i32::MAX);
-    Ok(with_etag(HttpResponse::Created(), tag).json(LegalHold::from(hold)))
+    Ok(with_etag(HttpResponse::Created(), tag).json(hold))
 }
 
 /// Lift the legal hold of a case
@@ -563,5 +493,5 @@ pub async fn lift_legal_hold(
             Ok::<_, ApiError>(hold)
         })
         .await?;
-    Ok(web::Json(LegalHold::from(hold)))
+    Ok(web::Json(hold))
 }

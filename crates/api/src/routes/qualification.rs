@@ -359,17 +359,15 @@ pub async fn list_participations(
         .db
         .read_as(caller, Action::ReadSteering, move |conn, who| {
             let listed = store::list_participations(conn, id, page)?;
-            Ok::<_, ApiError>(ParticipationPage {
-                items: listed
+            Ok::<_, ApiError>(ParticipationPage::of(
+                listed
                     .items
                     .into_iter()
                     .map(|p| Participation::for_caller(p, who))
                     .collect(),
-                total: listed.total,
-                limit: page.limit,
-                offset: page.offset,
-                next: page.next_offset(listed.total),
-            })
+                listed.total,
+                page,
+            ))
         })
         .await
         .map(web::Json)

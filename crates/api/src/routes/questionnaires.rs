@@ -22,6 +22,8 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
 use crate::ApiError;
 
+pub use kim_store::surveys::questionnaires::{Questionnaire, VersionSummary};
+
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_questionnaires)
         .service(get_questionnaire)
@@ -31,62 +33,6 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(create_version)
         .service(get_version)
         .service(replace_version);
-}
-
-/// One version of a questionnaire, as listed with it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VersionSummary {
-    /// The id campaigns refer to (`questionnaire_version_id`).
-    pub id: i64,
-    /// 1, 2, … within the questionnaire.
-    pub number: i32,
-    /// A campaign uses it; it can no longer change.
-    pub frozen: bool,
-    pub question_count: i64,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Fragebogen (questionnaire) of the needs survey.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 1, "title": "Bedarfsabfrage KIM 2021", "description": "Standardisierter Fragebogen",
-    "versions": [{"id": 1, "number": 1, "frozen": true, "question_count": 14,
-        "updated_at": "2026-11-25T10:00:00Z"}],
-    "version": 1, "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
-}))]
-pub struct Questionnaire {
-    pub id: i64,
-    pub title: String,
-    pub description: Option<String>,
-    /// Oldest first.
-    pub versions: Vec<VersionSummary>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Questionnaire> for Questionnaire {
-    fn from(q: store::Questionnaire) -> Self {
-        Questionnaire {
-            id: q.id,
-            title: q.title,
-            description: q.description,
-            versions: q
-                .versions
-                .into_iter()
-                .map(|v| VersionSummary {
-                    id: v.id,
-                    number: v.number,
-                    frozen: v.frozen,
-                    question_count: v.question_count,
-                    updated_at: v.updated_at,
-                })
-                .collect(),
-            version: q.version,
-            created_at: q.created_at,
-            updated_at: q.updated_at,
-        }
-    }
 }
 
 crate::page_type!(QuestionnairePage, Questionnaire);
@@ -257,7 +203,7 @@ pub async fn get_questionnaire(
         })
         .await?;
     let version = questionnaire.version;
-    Ok(ok_versioned(&Questionnaire::from(questionnaire), version))
+    Ok(ok_versioned(&questionnaire, version))
 }
 
 /// Create a questionnaire
@@ -295,7 +241,7 @@ pub async fn create_questionnaire(
         .await?;
     let (id, version) = (questionnaire.id, questionnaire.version);
     Ok(created_versioned(
-        &Questionnaire::from(questionnaire),
+        &questionnaire,
         version,
         format!("/api/v1/questionnaires/{id}"),
     ))
@@ -339,7 +285,7 @@ pub async fn update_questionnaire(
         })
         .await?;
     let version = questionnaire.version;
-    Ok(ok_versioned(&Questionnaire::from(questionnaire), version))
+    Ok(ok_versioned(&questionnaire, version))
 }
 
 /// Delete a questionnaire

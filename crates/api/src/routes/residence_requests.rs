@@ -314,13 +314,7 @@ pub async fn list_requests(
                 let access = request_access(&who.principal, office, &request.facts());
                 items.push(shape(conn, access, request, today)?);
             }
-            Ok(ResidenceRequestPage {
-                next: page.next_offset(listed.total),
-                items,
-                total: listed.total,
-                limit: page.limit,
-                offset: page.offset,
-            })
+            Ok(ResidenceRequestPage::of(items, listed.total, page))
         })
         .await
         .map(web::Json)

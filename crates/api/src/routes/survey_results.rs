@@ -6,8 +6,10 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, put, web, HttpResponse};
 use kim_domain::reference::RhineSide;
-use kim_domain::survey::{QuestionKind, RespondentKind, ResponseStatus};
-use kim_domain::survey_results::{aggregate, in_filter, validate_weights, NeedWeight};
+use kim_domain::survey::{RespondentKind, ResponseStatus};
+use kim_domain::survey_results::{
+    aggregate, in_filter, validate_weights, NeedWeight, QuestionResult,
+};
 use kim_domain::Action;
 use kim_store::surveys::campaigns;
 use kim_store::surveys::{questionnaires, responses};
@@ -50,35 +52,6 @@ impl RespondentFilter {
             self.rhine_side,
         )
     }
-}
-
-/// How often one value was given.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ValueCount {
-    /// An option value, a scale point `1`…`5`, or `yes`/`no`.
-    pub value: String,
-    pub label: String,
-    pub count: u32,
-}
-
-/// The aggregate of one question over the submitted responses.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QuestionResult {
-    pub key: String,
-    pub text: String,
-    pub kind: QuestionKind,
-    pub answered: u32,
-    pub unanswered: u32,
-    /// Choice, scale and yes/no questions: every value with its count (zeros included); a
-    /// multiple-choice response counts once per chosen option.
-    pub distribution: Vec<ValueCount>,
-    /// Scale and number questions, two decimals.
-    pub mean: Option<f64>,
-    pub median: Option<f64>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    /// Free-text questions: the answers.
-    pub texts: Vec<String>,
 }
 
 /// Auswertung (results) of a campaign.
@@ -145,30 +118,7 @@ pub async fn results(
                 respondent_kind: filter.respondent_kind,
                 rhine_side: filter.rhine_side,
                 responses: submitted.len(),
-                questions: aggregate(&sections, &refs)
-                    .into_iter()
-                    .map(|q| QuestionResult {
-                        key: q.key,
-                        text: q.text,
-                        kind: q.kind,
-                        answered: q.answered,
-                        unanswered: q.unanswered,
-                        distribution: q
-                            .distribution
-                            .into_iter()
-                            .map(|c| ValueCount {
-                                value: c.value,
-                                label: c.label,
-                                count: c.count,
-                            })
-                            .collect(),
-                        mean: q.mean,
-                        median: q.median,
-                        min: q.min,
-                        max: q.max,
-                        texts: q.texts,
-                    })
-                    .collect(),
+                questions: aggregate(&sections, &refs),
             })
         })
         .await?;
@@ -230,14 +180,7 @@ pub async fn status(
     id: web::Path<i64>,
     filter: web::Query<RespondentFilter>,
 ) -> Result<web::Json<CampaignStatusReport>, ApiError> {
-    let (id, filter) = (id.into_inner(), filter.into_inner());
-    let body = state
-        .db
-        .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
-            status_report(conn, id, filter, false)
-        })
-        .await?;
-    Ok(web::Json(body))
+    respondent_report(caller, state, id, filter, false).await
 }
 
 /// Reminder list
@@ -258,11 +201,23 @@ pub async fn reminders(
     id: web::Path<i64>,
     filter: web::Query<RespondentFilter>,
 ) -> Result<web::Json<CampaignStatusReport>, ApiError> {
+    respondent_report(caller, state, id, filter, true).await
+}
+
+/// The respondents of a campaign with the state of their responses (`unsubmitted_only`: the
+/// reminder list), for `status` and `reminders`.
+async fn respondent_report(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    filter: web::Query<RespondentFilter>,
+    unsubmitted_only: bool,
+) -> Result<web::Json<CampaignStatusReport>, ApiError> {
     let (id, filter) = (id.into_inner(), filter.into_inner());
     let body = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {
-            status_report(conn, id, filter, true)
+            status_report(conn, id, filter, unsubmitted_only)
         })
         .await?;
     Ok(web::Json(body))

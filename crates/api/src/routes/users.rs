@@ -4,13 +4,12 @@
 use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use kim_domain::text::{check_password, check_username};
 use kim_domain::{Action, Principal, Role};
 use kim_store::access_changes::{self, Outcome};
 use kim_store::users::{self as store, NewUser, UserChanges, UserFilter, UserSort};
 use kim_store::Direction;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
@@ -23,49 +22,14 @@ use crate::server::AppState;
 use crate::views::access_change::{accepted, AccessChange};
 use crate::{page_type, ApiError};
 
+pub use kim_store::users::User;
+
 pub fn configure(cfg: &mut impl RouteTable) {
     cfg.service(list_users)
         .service(get_user)
         .service(create_user)
         .service(update_user)
         .service(delete_user);
-}
-
-/// Benutzerkonto (user account) of a person. The password is never returned.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 5, "username": "case_manager", "display_name": "Demo Case Manager", "role": "case_manager",
-    "organisation_id": 1, "active": true, "version": 1,
-    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
-}))]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    /// The organisation the person works for (employer).
-    pub organisation_id: Option<i64>,
-    /// A disabled account cannot log in, and its tokens stop working at once.
-    pub active: bool,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::User> for User {
-    fn from(u: store::User) -> Self {
-        User {
-            id: u.id,
-            username: u.username,
-            display_name: u.display_name,
-            role: u.role,
-            organisation_id: u.organisation_id,
-            active: u.active,
-            version: u.version,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
 }
 
 page_type!(UserPage, User);
@@ -215,7 +179,7 @@ pub async fn get_user(
         })
         .await?;
     let version = user.version;
-    Ok(ok_versioned(&User::from(user), version))
+    Ok(ok_versioned(&user, version))
 }
 
 /// Create a user account
@@ -267,7 +231,7 @@ pub async fn create_user(
     Ok(match outcome {
         Outcome::Applied(created) => {
             let (id, version) = (created.id, created.version);
-            created_versioned(&User::from(created), version, format!("/api/v1/users/{id}"))
+            created_versioned(&created, version, format!("/api/v1/users/{id}"))
         }
         Outcome::Pending(change) => accepted(*change),
     })
@@ -336,7 +300,7 @@ pub async fn update_user(
     Ok(match outcome {
         Outcome::Applied(updated) => {
             let version = updated.version;
-            ok_versioned(&User::from(updated), version)
+            ok_versioned(&updated, version)
         }
         Outcome::Pending(change) => accepted(*change),
     })

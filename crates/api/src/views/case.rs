@@ -12,6 +12,8 @@ use validator::Validate;
 
 use crate::views::client::ClientInput;
 
+pub use kim_store::cases::CaseEvent;
+
 /// Fall (case): one or more clients worked with across legal domains.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"id": 3, "client_ids": [12, 13], "lead_client_id": 12, "lead_client_reference": "K-2026-000012",
@@ -141,16 +143,25 @@ pub struct CaseInput {
     pub opened_on: Option<NaiveDate>,
 }
 
-/// One entry of a case's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CaseEvent {
-    /// `opened`, `updated`, `status` or `reassigned`.
-    pub kind: String,
-    pub from_status: Option<CaseStatus>,
-    pub to_status: Option<CaseStatus>,
-    pub close_reason: Option<CloseReason>,
-    pub reason: Option<String>,
-    pub occurred_on: NaiveDate,
-    pub occurred_at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
+impl CaseInput {
+    /// The case's facts as stored: `client_ids` (not empty; the first leads) and the other case
+    /// management `check_input` accepted.
+    pub fn case_data(
+        self,
+        client_ids: Vec<i64>,
+        other_case_management: Vec<OtherCaseManagement>,
+    ) -> store::CaseData {
+        store::CaseData {
+            lead_client_id: client_ids[0],
+            client_ids,
+            municipality_id: self.municipality_id,
+            target_group: self.target_group,
+            legal_domains: self.legal_domains,
+            topics: self.topics,
+            intake_channel: self.intake_channel,
+            referred_by_organisation_id: self.referring_organisation_id,
+            arrived_on: self.arrived_on,
+            other_case_management,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kim_domain::access::staff_name_visible;
-use kim_domain::gap::{FeedbackRating, GapStage, GapStep, Publicity};
+use kim_domain::gap::{GapStage, GapStep, Publicity};
 use kim_domain::reference::LegalDomain;
 use kim_domain::{Principal, Role};
 use kim_store::gaps as store;
@@ -10,8 +10,10 @@ use kim_store::{gap_steps, DbConn, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::views::decision::Decision;
+use kim_store::bodies::Decision;
 
+pub use kim_store::gap_steps::{Feedback, Mandate};
+pub use kim_store::gaps::GapEvent as HistoryEntry;
 /// One piece of evidence (Meldung).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Report {
@@ -76,36 +78,6 @@ pub(crate) fn next_steps(stage: GapStage) -> Vec<NextStep> {
         .collect()
 }
 
-/// Eintrag der Historie: one step (or report), who, when, why, what it brought along.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryEntry {
-    /// A step name, or `report` for evidence added and `merge_in` for reports received.
-    pub step: String,
-    pub from_stage: Option<GapStage>,
-    pub to_stage: GapStage,
-    pub actor_id: Option<i64>,
-    pub actor_role: Option<String>,
-    pub occurred_at: DateTime<Utc>,
-    /// The reason, justification, outcome or message of the step.
-    pub comment: Option<String>,
-    /// What the step brought along (meeting and decision ids, project groups, solution ids,
-    /// rating, ...); never case ids.
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
-}
-
-/// Mandat der Lenkungsgruppe (mandate to project groups).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Mandate {
-    pub id: i64,
-    pub text: String,
-    pub due_on: NaiveDate,
-    /// The steering group's decision that gave it.
-    pub decision_id: i64,
-    pub project_group_ids: Vec<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
 /// Lösungsansatz (solution approach).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Solution {
@@ -137,16 +109,6 @@ impl Solution {
             created_at: s.created_at,
         }
     }
-}
-
-/// Rückmeldung eines Fallmanagers (feedback on applied solutions).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Feedback {
-    pub id: i64,
-    pub user_id: Option<i64>,
-    pub rating: FeedbackRating,
-    pub text: String,
-    pub created_at: DateTime<Utc>,
 }
 
 /// Systematische Lücke (systematic gap) with its evidence, mandates, solutions, feedback,
@@ -221,49 +183,15 @@ impl Gap {
             report_count: g.reports.len(),
             next_steps: next_steps(g.stage),
             acknowledged_by: view.acknowledged_by,
-            decisions: view.decisions.into_iter().map(Decision::from).collect(),
-            mandates: view
-                .mandates
-                .into_iter()
-                .map(|m| Mandate {
-                    id: m.id,
-                    text: m.text,
-                    due_on: m.due_on,
-                    decision_id: m.decision_id,
-                    project_group_ids: m.project_group_ids,
-                    created_at: m.created_at,
-                })
-                .collect(),
+            decisions: view.decisions,
+            mandates: view.mandates,
             solutions: view
                 .solutions
                 .into_iter()
                 .map(|s| Solution::new(g.id, s))
                 .collect(),
-            feedback: view
-                .feedback
-                .into_iter()
-                .map(|f| Feedback {
-                    id: f.id,
-                    user_id: f.user_id,
-                    rating: f.rating,
-                    text: f.text,
-                    created_at: f.created_at,
-                })
-                .collect(),
-            history: view
-                .history
-                .into_iter()
-                .map(|e| HistoryEntry {
-                    step: e.step,
-                    from_stage: e.from_stage,
-                    to_stage: e.to_stage,
-                    actor_id: e.actor_id,
-                    actor_role: e.actor_role,
-                    occurred_at: e.occurred_at,
-                    comment: e.comment,
-                    payload: e.payload,
-                })
-                .collect(),
+            feedback: view.feedback,
+            history: view.history,
             id: g.id,
             title: g.data.title,
             description: g.data.description,

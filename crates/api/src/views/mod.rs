@@ -11,7 +11,6 @@ pub mod client;
 pub mod conference;
 pub mod consent;
 pub mod contact;
-pub mod decision;
 pub mod funding;
 pub mod gap;
 pub mod goal;

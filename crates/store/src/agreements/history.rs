@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::agreement::{AgreementEventKind, AgreementStatus};
 use kim_domain::paging::PageRequest;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::StoreResult;
 use crate::StoreError;
@@ -11,20 +13,29 @@ use crate::{clock, DbConn, Listed};
 
 use super::schema::{agreement_events, agreements};
 
-/// One entry of an agreement's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Eintrag in der Historie (history entry) of a cooperation agreement: its creation, an update
+/// of its fields or a status change, with who made it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 3, "kind": "status_changed", "from_status": "negotiating", "to_status": "signed",
+    "changed_fields": ["signed_on"], "comment": "Unterzeichnet", "actor_id": 2,
+    "occurred_at": "2026-11-25T10:00:00Z"
+}))]
 pub struct AgreementEvent {
     pub id: i64,
-    pub agreement_id: i64,
     pub kind: AgreementEventKind,
+    /// The status before a status change; absent otherwise.
     pub from_status: Option<AgreementStatus>,
+    /// The status after a status change, or `draft` on creation; absent for updates.
     pub to_status: Option<AgreementStatus>,
-    /// The fields this change set, e.g. `signed_on` on signing or `title` on an update.
+    /// The fields the change set, e.g. `signed_on` on signing; empty on creation.
     pub changed_fields: Vec<String>,
     pub comment: Option<String>,
-    /// The user who made the change; none for the command line (seed).
+    /// The user who made the change; absent for the command line (demo data).
     pub actor_id: Option<i64>,
     pub occurred_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub agreement_id: i64,
 }
 
 #[derive(Queryable, Selectable)]

@@ -71,21 +71,6 @@ impl<'a> Content<'a> {
         }
     }
 
-    fn of_stored(e: &'a Stored) -> Self {
-        Content {
-            occurred_at: e.occurred_at,
-            actor_kind: &e.actor_kind,
-            actor_id: e.actor_id,
-            actor_role: e.actor_role.as_deref(),
-            action: &e.action,
-            object_type: &e.object_type,
-            object_id: e.object_id.as_deref(),
-            request_id: e.request_id.as_deref(),
-            client_id: e.client_id,
-            client_request_id: e.client_request_id.as_deref(),
-        }
-    }
-
     /// SHA-256 over the previous hash, the sequence number and each field length-prefixed (so no
     /// two different contents serialise alike), hex-encoded.
     fn hash(&self, previous: &str, seq: i64) -> String {
@@ -119,41 +104,14 @@ impl<'a> Content<'a> {
 }
 
 /// An event as stored, with its place in the chain.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct Stored {
     id: i64,
-    occurred_at: chrono::NaiveDateTime,
-    actor_kind: String,
-    actor_id: Option<i64>,
-    actor_role: Option<String>,
-    action: String,
-    object_type: String,
-    object_id: Option<String>,
-    request_id: Option<String>,
-    client_id: Option<i64>,
-    client_request_id: Option<String>,
+    #[diesel(embed)]
+    event: NewEvent,
     chain_seq: Option<i64>,
     entry_hash: Option<String>,
-}
-
-macro_rules! stored_columns {
-    () => {
-        (
-            audit_events::id,
-            audit_events::occurred_at,
-            audit_events::actor_kind,
-            audit_events::actor_id,
-            audit_events::actor_role,
-            audit_events::action,
-            audit_events::object_type,
-            audit_events::object_id,
-            audit_events::request_id,
-            audit_events::client_id,
-            audit_events::client_request_id,
-            audit_events::chain_seq,
-            audit_events::entry_hash,
-        )
-    };
 }
 
 /// Takes the chain for the rest of the caller's transaction. PostgreSQL: an advisory lock
@@ -208,11 +166,11 @@ fn seal_pass(conn: &mut DbConn) -> Result<(Head, usize), StoreError> {
         .filter(audit_events::chain_seq.is_null())
         .order(audit_events::id.asc())
         .limit(SEAL_PASS)
-        .select(stored_columns!())
+        .select(Stored::as_select())
         .load(conn)?;
     for event in &pending {
         let seq = head.seq + 1;
-        let hash = Content::of_stored(event).hash(&head.hash, seq);
+        let hash = Content::of(&event.event).hash(&head.hash, seq);
         diesel::update(
             audit_events::table
                 .filter(audit_events::id.eq(event.id))
@@ -323,7 +281,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, StoreError> {
             .filter(audit_events::chain_seq.gt(previous.seq))
             .order(audit_events::chain_seq.asc())
             .limit(5_000)
-            .select(stored_columns!())
+            .select(Stored::as_select())
             .load(conn)?;
         if page.is_empty() {
             break;
@@ -343,7 +301,7 @@ pub fn verify(conn: &mut DbConn) -> Result<Verification, StoreError> {
                 )));
                 break 'walk;
             }
-            let expected = Content::of_stored(event).hash(&previous.hash, seq);
+            let expected = Content::of(&event.event).hash(&previous.hash, seq);
             if event.entry_hash.as_deref() != Some(expected.as_str()) {
                 first_broken = Some(broken(
                     "hash does not match the event's content and its predecessor".into(),

@@ -57,8 +57,9 @@ impl Actor {
 }
 
 /// One event to be written, owned so that it can travel to the appender.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct NewEvent {
     pub occurred_at: chrono::NaiveDateTime,
     pub actor_kind: String,

@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use kim_domain::body::DecisionOutcome;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::normalise_set;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
@@ -29,7 +31,8 @@ pub struct MeetingData {
     pub agenda: Vec<AgendaItem>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Beschluss (decision) of a meeting: free, or a step of the gap process.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Decision {
     pub id: i64,
     pub meeting_id: i64,

@@ -3,6 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::case::{CaseStatus, CloseReason};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::StoreResult;
@@ -10,7 +12,7 @@ use crate::schema::case_events as events;
 use crate::{clock, DbConn};
 
 /// One entry of a case's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CaseEvent {
     /// `opened`, `updated`, `status` or `reassigned`.
     pub kind: String,

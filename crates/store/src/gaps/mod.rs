@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::gap::{distinct_reporting_positions, GapStage, Publicity};
 use kim_domain::reference::{normalise_set, LegalDomain};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::StoreResult;
@@ -182,19 +184,24 @@ impl Gap {
     }
 }
 
-/// One step in a gap's history.
-#[derive(Debug, Clone, PartialEq)]
+/// Eintrag der Historie: one step (or report), who, when, why, what it brought along.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = HistoryEntry)]
 pub struct GapEvent {
+    #[serde(skip)]
     pub id: i64,
-    /// A [`GapStep`], or `report` for evidence added.
+    /// A step name, or `report` for evidence added and `merge_in` for reports received.
     pub step: String,
     pub from_stage: Option<GapStage>,
     pub to_stage: GapStage,
     pub actor_id: Option<i64>,
     pub actor_role: Option<String>,
     pub occurred_at: DateTime<Utc>,
+    /// The reason, justification, outcome or message of the step.
     pub comment: Option<String>,
-    /// JSON of what the step brought along.
+    /// What the step brought along (meeting and decision ids, project groups, solution ids,
+    /// rating, ...); never case ids.
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
 }
 

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::client::HouseholdLink;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::cases::{self, Case, CaseEvent};
 use crate::clients::{self, Client};
@@ -44,11 +46,12 @@ pub struct ReferralRecord {
     pub history: Vec<ReferralEvent>,
 }
 
-/// An audit event about the person, staff shown by role and organisation.
-#[derive(Debug, Clone, PartialEq)]
+/// Who read or changed the person's data: staff by role and organisation, never by name.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ExportedAuditEvent)]
 pub struct AuditRecord {
     pub occurred_at: DateTime<Utc>,
-    /// `user`, `partner` or `system`.
+    /// `user`, `partner` (a partner organisation's system) or `system`.
     pub actor_kind: String,
     pub actor_role: Option<String>,
     pub actor_organisation: Option<String>,
@@ -59,7 +62,8 @@ pub struct AuditRecord {
 }
 
 /// An erasure of the person's data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ExportedErasure)]
 pub struct ErasureRecord {
     pub reason: String,
     pub erased_at: DateTime<Utc>,

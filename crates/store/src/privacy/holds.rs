@@ -5,6 +5,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::erasure::{check_hold_change, HeldCase, HoldRefusal};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::schema::{case_clients, cases, legal_holds};
 use crate::{clock, DbConn, StoreError};
@@ -22,8 +24,11 @@ pub struct HoldRow {
     pub lifted_at: Option<NaiveDateTime>,
 }
 
-/// A legal hold for the API.
-#[derive(Debug, Clone, PartialEq)]
+/// Aufbewahrungssperre (legal hold) on a case: while active, neither an erasure nor a retention
+/// rule touches the case, its clients or their records.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({"id": 3, "case_id": 12, "reason": "Court proceedings (Az. 5 K 123/26)",
+    "placed_by": 7, "placed_at": "2026-11-29T10:00:00Z", "lifted_by": null, "lifted_at": null, "active": true}))]
 pub struct LegalHold {
     pub id: i64,
     pub case_id: i64,

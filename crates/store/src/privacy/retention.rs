@@ -28,10 +28,28 @@ pub struct StoredRule {
     pub updated_at: DateTime<Utc>,
 }
 
-type RuleRow = (String, i32, String, String, i32, Option<i64>, NaiveDateTime);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = retention_rules, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct RuleRow {
+    record_type: String,
+    period_amount: i32,
+    period_unit: String,
+    action: String,
+    version: i32,
+    updated_by: Option<i64>,
+    updated_at: NaiveDateTime,
+}
 
 fn stored(row: RuleRow) -> Result<StoredRule, StoreError> {
-    let (record_type, amount, unit, action, version, updated_by, updated_at) = row;
+    let RuleRow {
+        record_type,
+        period_amount: amount,
+        period_unit: unit,
+        action,
+        version,
+        updated_by,
+        updated_at,
+    } = row;
     Ok(StoredRule {
         rule: Rule {
             record_type: RecordType::parse(&record_type)?,
@@ -48,30 +66,12 @@ fn stored(row: RuleRow) -> Result<StoredRule, StoreError> {
     })
 }
 
-fn columns() -> (
-    retention_rules::record_type,
-    retention_rules::period_amount,
-    retention_rules::period_unit,
-    retention_rules::action,
-    retention_rules::version,
-    retention_rules::updated_by,
-    retention_rules::updated_at,
-) {
-    (
-        retention_rules::record_type,
-        retention_rules::period_amount,
-        retention_rules::period_unit,
-        retention_rules::action,
-        retention_rules::version,
-        retention_rules::updated_by,
-        retention_rules::updated_at,
-    )
-}
-
 /// Every rule, in the order of [`RecordType::ALL`]. A type without a stored rule (only after a
 /// manual deletion) gets its default, so that the run never silently skips a type.
 pub fn rules(conn: &mut DbConn) -> Result<Vec<StoredRule>, StoreError> {
-    let rows: Vec<RuleRow> = retention_rules::table.select(columns()).load(conn)?;
+    let rows: Vec<RuleRow> = retention_rules::table
+        .select(RuleRow::as_select())
+        .load(conn)?;
     let mut stored_rules = rows
         .into_iter()
         .map(stored)
@@ -98,7 +98,7 @@ pub fn find(conn: &mut DbConn, record_type: RecordType) -> Result<StoredRule, St
     stored(
         retention_rules::table
             .find(record_type.as_str())
-            .select(columns())
+            .select(RuleRow::as_select())
             .first(conn)?,
     )
 }

@@ -11,6 +11,8 @@ use diesel::sql_types::{Date, Text};
 use kim_domain::body::{BodyKind, DecisionOutcome};
 use kim_domain::paging::PageRequest;
 use kim_domain::programme_document::{check_adopting_decision, DocumentKind, DocumentStatus};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
@@ -108,10 +110,25 @@ pub struct NextVersion {
     pub feedback_ids: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Fassung eines Programmdokuments (version of a programme document): the CM concept, a
+/// template, a quality standard or the integration concept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ProgrammeDocument)]
+#[schema(example = json!({
+    "id": 1, "document_id": 1, "predecessor_id": null, "kind": "cm_concept",
+    "title": "Kreisweites CM-Konzept KIM Rhein-Sieg", "document_version": 1,
+    "text": "1. Ziele des Case Managements …", "attachment_url": null, "status": "adopted",
+    "decision_id": 4, "adopted_at": "2021-06-10T12:00:00Z", "superseded_at": null,
+    "feedback_ids": [], "created_by": 2, "version": 2,
+    "created_at": "2021-05-01T09:00:00Z", "updated_at": "2021-06-10T12:00:00Z"
+}))]
 pub struct Document {
+    /// The id of this version.
     pub id: i64,
+    /// The document this is a version of: the id of its first version.
+    #[serde(rename = "document_id")]
     pub series_id: i64,
+    /// The version this one was drafted from.
     pub predecessor_id: Option<i64>,
     pub kind: DocumentKind,
     pub title: String,

@@ -6,6 +6,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::survey::{ChoiceOption, Question, QuestionKind, Section};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::tables::{
     questionnaire_questions as questions, questionnaire_sections as sections,
@@ -59,17 +61,27 @@ struct QuestionRow {
     max_value: Option<f64>,
 }
 
-/// A version as listed with its questionnaire.
-#[derive(Debug, Clone, PartialEq)]
+/// One version of a questionnaire, as listed with it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct VersionSummary {
+    /// The id campaigns refer to (`questionnaire_version_id`).
     pub id: i64,
+    /// 1, 2, … within the questionnaire.
     pub number: i32,
+    /// A campaign uses it; it can no longer change.
     pub frozen: bool,
     pub question_count: i64,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Fragebogen (questionnaire) of the needs survey.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1, "title": "Bedarfsabfrage KIM 2021", "description": "Standardisierter Fragebogen",
+    "versions": [{"id": 1, "number": 1, "frozen": true, "question_count": 14,
+        "updated_at": "2026-11-25T10:00:00Z"}],
+    "version": 1, "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
 pub struct Questionnaire {
     pub id: i64,
     pub title: String,

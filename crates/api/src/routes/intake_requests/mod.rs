@@ -394,13 +394,7 @@ pub async fn list_intake_requests(
                     IntakeRequest::shown(request, access)
                 })
                 .collect();
-            Ok::<_, ApiError>(IntakeRequestPage {
-                items,
-                total: listed.total,
-                limit: page.limit,
-                offset: page.offset,
-                next: page.next_offset(listed.total),
-            })
+            Ok::<_, ApiError>(IntakeRequestPage::of(items, listed.total, page))
         })
         .await
         .map(web::Json)

@@ -3,12 +3,12 @@
 //! acknowledged by case managers and improved from feedback.
 
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use kim_domain::programme_document::{is_attachment_url, DocumentKind, DocumentStatus};
 use kim_domain::Action;
 use kim_store::programme_documents::{self as store, DocumentFilter, DraftContent, NextVersion};
 use kim_store::StoreError;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -21,6 +21,8 @@ use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::routes::RouteTable;
 use crate::server::AppState;
 use crate::{page_type, ApiError};
+
+pub use kim_store::programme_documents::Document as ProgrammeDocument;
 
 mod reception;
 
@@ -54,70 +56,6 @@ fn status_refusal(error: StoreError) -> ApiError {
         slug: "document-status",
         title: "Not allowed in the document version's status",
         detail,
-    }
-}
-
-/// Fassung eines Programmdokuments (version of a programme document): the CM concept, a
-/// template, a quality standard or the integration concept.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 1, "document_id": 1, "predecessor_id": null, "kind": "cm_concept",
-    "title": "Kreisweites CM-Konzept KIM Rhein-Sieg", "document_version": 1,
-    "text": "1. Ziele des Case Managements …", "attachment_url": null, "status": "adopted",
-    "decision_id": 4, "adopted_at": "2021-06-10T12:00:00Z", "superseded_at": null,
-    "feedback_ids": [], "created_by": 2, "version": 2,
-    "created_at": "2021-05-01T09:00:00Z", "updated_at": "2021-06-10T12:00:00Z"
-}))]
-pub struct ProgrammeDocument {
-    /// The id of this version.
-    pub id: i64,
-    /// The document this is a version of: the id of its first version.
-    pub document_id: i64,
-    /// The version this one was drafted from.
-    pub predecessor_id: Option<i64>,
-    pub kind: DocumentKind,
-    pub title: String,
-    /// Fassung: 1 for the first version, then one more than the highest before.
-    pub document_version: i32,
-    /// The text, when it is held here.
-    pub text: Option<String>,
-    /// A link to the document (https), when it is held elsewhere.
-    pub attachment_url: Option<String>,
-    pub status: DocumentStatus,
-    /// The steering group's decision that adopted this version.
-    pub decision_id: Option<i64>,
-    pub adopted_at: Option<DateTime<Utc>>,
-    pub superseded_at: Option<DateTime<Utc>>,
-    /// Feedback entries this version took up.
-    pub feedback_ids: Vec<i64>,
-    pub created_by: Option<i64>,
-    /// Row version for `If-Match` (not the document's version number).
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Document> for ProgrammeDocument {
-    fn from(d: store::Document) -> Self {
-        ProgrammeDocument {
-            id: d.id,
-            document_id: d.series_id,
-            predecessor_id: d.predecessor_id,
-            kind: d.kind,
-            title: d.title,
-            document_version: d.document_version,
-            text: d.text,
-            attachment_url: d.attachment_url,
-            status: d.status,
-            decision_id: d.decision_id,
-            adopted_at: d.adopted_at,
-            superseded_at: d.superseded_at,
-            feedback_ids: d.feedback_ids,
-            created_by: d.created_by,
-            version: d.version,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
     }
 }
 
@@ -327,10 +265,7 @@ pub async fn get_document(
         })
         .await?;
     let version = programme_document.version;
-    Ok(ok_versioned(
-        &ProgrammeDocument::from(programme_document),
-        version,
-    ))
+    Ok(ok_versioned(&programme_document, version))
 }
 
 /// Draft a programme document
@@ -361,7 +296,7 @@ pub async fn create_document(
         .await?;
     let (id, version) = (programme_document.id, programme_document.version);
     Ok(created_versioned(
-        &ProgrammeDocument::from(programme_document),
+        &programme_document,
         version,
         format!("/api/v1/programme-documents/{id}"),
     ))
@@ -406,10 +341,7 @@ pub async fn update_document(
         })
         .await?;
     let version = programme_document.version;
-    Ok(ok_versioned(
-        &ProgrammeDocument::from(programme_document),
-        version,
-    ))
+    Ok(ok_versioned(&programme_document, version))
 }
 
 /// Adopt a draft by a decision of the steering group
@@ -447,7 +379,7 @@ pub async fn adopt_document(
         })
         .await?;
     let version = adopted.version;
-    Ok(ok_versioned(&ProgrammeDocument::from(adopted), version))
+    Ok(ok_versioned(&adopted, version))
 }
 
 /// Draft the next version
@@ -490,7 +422,7 @@ pub async fn draft_next_version(
         .await?;
     let (new_id, version) = (programme_document.id, programme_document.version);
     Ok(created_versioned(
-        &ProgrammeDocument::from(programme_document),
+        &programme_document,
         version,
         format!("/api/v1/programme-documents/{new_id}"),
     ))

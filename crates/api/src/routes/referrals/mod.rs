@@ -190,13 +190,11 @@ pub async fn list_referrals(
             };
             let (shown, total) = page_of(conn, who, scope, &filter, page)?;
             audit_list(trail, &shown, None);
-            Ok::<_, ApiError>(ReferralPage {
-                items: shown.into_iter().map(|v| v.referral).collect(),
+            Ok::<_, ApiError>(ReferralPage::of(
+                shown.into_iter().map(|v| v.referral).collect(),
                 total,
-                limit: page.limit,
-                offset: page.offset,
-                next: page.next_offset(total),
-            })
+                page,
+            ))
         })
         .await
         .map(web::Json)
@@ -241,13 +239,11 @@ pub async fn list_case_referrals(
                     page,
                 )?;
                 audit_list(trail, &shown, Some(case.data.lead_client_id));
-                Ok::<_, ApiError>(ReferralPage {
-                    items: shown.into_iter().map(|v| v.referral).collect(),
+                Ok::<_, ApiError>(ReferralPage::of(
+                    shown.into_iter().map(|v| v.referral).collect(),
                     total,
-                    limit: page.limit,
-                    offset: page.offset,
-                    next: page.next_offset(total),
-                })
+                    page,
+                ))
             },
         )
         .await
