@@ -117,6 +117,35 @@ pub fn lead_clients(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<HashMap<
 }
 
 /// Adds clients, domains, topics and the lead reference to rows, in four queries.
+/// The legal domains of each of the cases `ids`.
+fn legal_domains_of(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<LegalDomain>>> {
+    let mut legal: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
+    for (case, domain) in domains::table
+        .filter(domains::case_id.eq_any(ids))
+        .select((domains::case_id, domains::legal_domain))
+        .load::<(i64, String)>(conn)?
+    {
+        legal
+            .entry(case)
+            .or_default()
+            .push(LegalDomain::parse(&domain)?);
+    }
+    Ok(legal)
+}
+
+/// The topics of each of the cases `ids`.
+fn topics_of(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Topic>>> {
+    let mut themes: HashMap<i64, Vec<Topic>> = HashMap::new();
+    for (case, topic) in topics::table
+        .filter(topics::case_id.eq_any(ids))
+        .select((topics::case_id, topics::topic))
+        .load::<(i64, String)>(conn)?
+    {
+        themes.entry(case).or_default().push(Topic::parse(&topic)?);
+    }
+    Ok(themes)
+}
+
 fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -128,25 +157,8 @@ fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
     {
         members.entry(case).or_default().push(client);
     }
-    let mut legal: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
-    for (case, domain) in domains::table
-        .filter(domains::case_id.eq_any(&ids))
-        .select((domains::case_id, domains::legal_domain))
-        .load::<(i64, String)>(conn)?
-    {
-        legal
-            .entry(case)
-            .or_default()
-            .push(LegalDomain::parse(&domain)?);
-    }
-    let mut themes: HashMap<i64, Vec<Topic>> = HashMap::new();
-    for (case, topic) in topics::table
-        .filter(topics::case_id.eq_any(&ids))
-        .select((topics::case_id, topics::topic))
-        .load::<(i64, String)>(conn)?
-    {
-        themes.entry(case).or_default().push(Topic::parse(&topic)?);
-    }
+    let mut legal = legal_domains_of(conn, &ids)?;
+    let mut themes = topics_of(conn, &ids)?;
     let leads: Vec<i64> = rows.iter().map(|r| r.lead_client_id).collect();
     let references: HashMap<i64, String> = clients::table
         .filter(clients::id.eq_any(&leads))
@@ -229,25 +241,8 @@ pub fn outlines(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, Case
             cases::target_group,
         ))
         .load(conn)?;
-    let mut legal: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
-    for (case, domain) in domains::table
-        .filter(domains::case_id.eq_any(ids))
-        .select((domains::case_id, domains::legal_domain))
-        .load::<(i64, String)>(conn)?
-    {
-        legal
-            .entry(case)
-            .or_default()
-            .push(LegalDomain::parse(&domain)?);
-    }
-    let mut themes: HashMap<i64, Vec<Topic>> = HashMap::new();
-    for (case, topic) in topics::table
-        .filter(topics::case_id.eq_any(ids))
-        .select((topics::case_id, topics::topic))
-        .load::<(i64, String)>(conn)?
-    {
-        themes.entry(case).or_default().push(Topic::parse(&topic)?);
-    }
+    let mut legal = legal_domains_of(conn, ids)?;
+    let mut themes = topics_of(conn, ids)?;
     rows.into_iter()
         .map(|(id, assigned_to, deputy, target_group)| {
             Ok((

@@ -233,6 +233,36 @@ fn check_data(conn: &mut DbConn, case_id: i64, data: &ReferralData) -> StoreResu
 }
 
 /// Creates a draft referral of `case_id`.
+/// The columns of [`ReferralData`], on insert and on a draft's update alike.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = referrals, treat_none_as_null = true)]
+struct ReferralColumns<'a> {
+    client_id: i64,
+    recipient_organisation_id: i64,
+    offer: Option<&'a str>,
+    purpose: &'a str,
+    message: Option<&'a str>,
+    shared_categories: String,
+    due_on: Option<NaiveDate>,
+}
+
+impl<'a> From<&'a ReferralData> for ReferralColumns<'a> {
+    fn from(data: &'a ReferralData) -> Self {
+        ReferralColumns {
+            client_id: data.client_id,
+            recipient_organisation_id: data.recipient_organisation_id,
+            offer: data.offer.as_deref(),
+            purpose: &data.purpose,
+            message: data.message.as_deref(),
+            shared_categories: join_values(
+                &normalise_set(&data.shared_categories),
+                DataCategory::as_str,
+            ),
+            due_on: data.due_on,
+        }
+    }
+}
+
 pub fn insert(
     conn: &mut DbConn,
     actor: &Actor,
@@ -246,16 +276,7 @@ pub fn insert(
         referrals,
         (
             referrals::case_id.eq(case_id),
-            referrals::client_id.eq(data.client_id),
-            referrals::recipient_organisation_id.eq(data.recipient_organisation_id),
-            referrals::offer.eq(data.offer.as_deref()),
-            referrals::purpose.eq(&data.purpose),
-            referrals::message.eq(data.message.as_deref()),
-            referrals::shared_categories.eq(join_values(
-                &normalise_set(&data.shared_categories),
-                DataCategory::as_str,
-            )),
-            referrals::due_on.eq(data.due_on),
+            ReferralColumns::from(data),
             referrals::status.eq(ReferralStatus::Draft.as_str()),
             referrals::consent_ids.eq(""),
             referrals::created_by.eq(if actor.kind == "user" { actor.id } else { None })
@@ -378,18 +399,7 @@ pub fn update_draft(
         referrals,
         id,
         expected_version,
-        (
-            referrals::client_id.eq(data.client_id),
-            referrals::recipient_organisation_id.eq(data.recipient_organisation_id),
-            referrals::offer.eq(data.offer.as_deref()),
-            referrals::purpose.eq(&data.purpose),
-            referrals::message.eq(data.message.as_deref()),
-            referrals::shared_categories.eq(join_values(
-                &normalise_set(&data.shared_categories),
-                DataCategory::as_str,
-            )),
-            referrals::due_on.eq(data.due_on)
-        )
+        ReferralColumns::from(data)
     )?;
     find(conn, id)
 }

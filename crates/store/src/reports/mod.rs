@@ -108,6 +108,26 @@ fn year(pg: bool, col: &str) -> String {
     }
 }
 
+/// [`grouped`] by exactly two keys, as (first key, second key, count); a null key is "".
+fn grouped_pairs(
+    conn: &mut DbConn,
+    keys: [String; 2],
+    what: &str,
+    from_where: &str,
+) -> StoreResult<Vec<(String, String, u64)>> {
+    Ok(grouped(conn, &keys, what, from_where)?
+        .into_iter()
+        .map(|c| {
+            let mut keys = c.keys.into_iter();
+            (
+                keys.next().flatten().unwrap_or_default(),
+                keys.next().flatten().unwrap_or_default(),
+                c.count,
+            )
+        })
+        .collect())
+}
+
 /// Runs `SELECT keys…, COUNT(DISTINCT what) … GROUP BY keys` and returns the counts.
 fn grouped(
     conn: &mut DbConn,

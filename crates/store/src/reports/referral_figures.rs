@@ -11,7 +11,7 @@ use kim_domain::report::query::{Period, ReferralDimension};
 use crate::error::StoreResult;
 use crate::DbConn;
 
-use super::{grouped, lit, Scope};
+use super::{grouped_pairs, lit, Scope};
 
 /// The referral outcomes, in the order the report shows them.
 pub const REFERRAL_OUTCOMES: &[&str] = &["accepted", "declined", "completed", "withdrawn", "sent"];
@@ -105,22 +105,12 @@ pub fn referral_counts(
     dim: ReferralDimension,
 ) -> StoreResult<Vec<(String, String, u64)>> {
     // `*`: the joins (its case, its organisation) are one row each, so no referral repeats.
-    Ok(grouped(
+    grouped_pairs(
         conn,
-        &[referral_key(dim).to_owned(), "r.status".to_owned()],
+        [referral_key(dim).to_owned(), "r.status".to_owned()],
         "*",
         &referrals_sent_in(scope, period, dim),
-    )?
-    .into_iter()
-    .map(|c| {
-        let mut keys = c.keys.into_iter();
-        (
-            keys.next().flatten().unwrap_or_default(),
-            keys.next().flatten().unwrap_or_default(),
-            c.count,
-        )
-    })
-    .collect())
+    )
 }
 
 /// The goal statuses, in the order the report shows them.
@@ -141,20 +131,10 @@ pub fn goals(
         scope.condition()
     );
     // `*`: a goal has one case, so the join repeats none.
-    Ok(grouped(
+    grouped_pairs(
         conn,
-        &["g.topic".into(), "g.status".into()],
+        ["g.topic".into(), "g.status".into()],
         "*",
         &from_where,
-    )?
-    .into_iter()
-    .map(|c| {
-        let mut keys = c.keys.into_iter();
-        (
-            keys.next().flatten().unwrap_or_default(),
-            keys.next().flatten().unwrap_or_default(),
-            c.count,
-        )
-    })
-    .collect())
+    )
 }
