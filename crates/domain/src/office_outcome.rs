@@ -2,28 +2,47 @@
 //! posts funded by KIM did in a quarter, as counts entered by the office's staff. No persons:
 //! a count is all that is kept.
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use crate::field::FieldError;
 
 /// The largest count one office can report for a quarter; keeps sums over years and offices far
 /// from overflowing, and catches a typed-in extra digit or two.
 pub const MAX_COUNT: i64 = 1_000_000;
 
-/// The counts of one office in one quarter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The counts of one quarter; each from 0 to 1,000,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = Counts)]
+#[serde(deny_unknown_fields)]
 pub struct OutcomeCounts {
-    /// Informationsveranstaltungen held.
+    /// Informationsveranstaltungen held. Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 2)]
     pub information_events: i64,
-    /// People who attended them, together.
+    /// People who attended them, together; needs at least one event (422 `rule`). Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 45)]
     pub event_attendance: i64,
-    /// Beratungsgespräche (counselling sessions).
+    /// Beratungsgespräche. Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 60)]
     pub counselling_sessions: i64,
-    /// Einbürgerungsverfahren eingeleitet.
+    /// Einbürgerungsverfahren eingeleitet. Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 30)]
     pub naturalisations_initiated: i64,
-    /// Einbürgerungen abgeschlossen.
+    /// Einbürgerungen abgeschlossen. Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 22)]
     pub naturalisations_completed: i64,
-    /// Aufenthalt gesichert nach den Bleiberechtsregelungen für gut Integrierte (§§ 25a, 25b AufenthG).
+    /// Aufenthalt gesichert für gut Integrierte (§§ 25a, 25b AufenthG). Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 8)]
     pub residence_secured: i64,
-    /// Verfahren zum Chancen-Aufenthaltsrecht (§ 104c AufenthG).
+    /// Verfahren Chancen-Aufenthaltsrecht (§ 104c AufenthG). Default 0.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 0)]
     pub opportunity_residence_procedures: i64,
 }
 

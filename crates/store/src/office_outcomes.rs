@@ -36,9 +36,9 @@ mod schema {
     }
 }
 
-/// The counts' columns, on insert and on update alike.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = oo)]
+/// The counts' columns, written on insert and on update alike and read back into the row.
+#[derive(Insertable, AsChangeset, Queryable, Selectable)]
+#[diesel(table_name = oo, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct CountColumns {
     information_events: i64,
     event_attendance: i64,
@@ -49,17 +49,31 @@ struct CountColumns {
     opportunity_residence_procedures: i64,
 }
 
+/// The seven counts from the domain's type into the columns or back: one field list for both
+/// directions.
+macro_rules! move_counts {
+    ($into:ident, $c:expr) => {
+        $into {
+            information_events: $c.information_events,
+            event_attendance: $c.event_attendance,
+            counselling_sessions: $c.counselling_sessions,
+            naturalisations_initiated: $c.naturalisations_initiated,
+            naturalisations_completed: $c.naturalisations_completed,
+            residence_secured: $c.residence_secured,
+            opportunity_residence_procedures: $c.opportunity_residence_procedures,
+        }
+    };
+}
+
+impl From<CountColumns> for OutcomeCounts {
+    fn from(c: CountColumns) -> Self {
+        move_counts!(OutcomeCounts, c)
+    }
+}
+
 impl From<&OutcomeCounts> for CountColumns {
     fn from(c: &OutcomeCounts) -> Self {
-        CountColumns {
-            information_events: c.information_events,
-            event_attendance: c.event_attendance,
-            counselling_sessions: c.counselling_sessions,
-            naturalisations_initiated: c.naturalisations_initiated,
-            naturalisations_completed: c.naturalisations_completed,
-            residence_secured: c.residence_secured,
-            opportunity_residence_procedures: c.opportunity_residence_procedures,
-        }
+        move_counts!(CountColumns, c)
     }
 }
 
@@ -88,13 +102,8 @@ struct Row {
     organisation_id: i64,
     year: i32,
     quarter: i32,
-    information_events: i64,
-    event_attendance: i64,
-    counselling_sessions: i64,
-    naturalisations_initiated: i64,
-    naturalisations_completed: i64,
-    residence_secured: i64,
-    opportunity_residence_procedures: i64,
+    #[diesel(embed)]
+    counts: CountColumns,
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -108,15 +117,7 @@ impl From<Row> for OfficeOutcome {
                 organisation_id: r.organisation_id,
                 year: r.year,
                 quarter: r.quarter,
-                counts: OutcomeCounts {
-                    information_events: r.information_events,
-                    event_attendance: r.event_attendance,
-                    counselling_sessions: r.counselling_sessions,
-                    naturalisations_initiated: r.naturalisations_initiated,
-                    naturalisations_completed: r.naturalisations_completed,
-                    residence_secured: r.residence_secured,
-                    opportunity_residence_procedures: r.opportunity_residence_procedures,
-                },
+                counts: r.counts.into(),
             },
             version: r.version,
             created_at: clock::to_utc(r.created_at),

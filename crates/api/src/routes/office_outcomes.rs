@@ -27,70 +27,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(update_outcome);
 }
 
-/// The counts of one quarter; each from 0 to 1,000,000.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Counts {
-    /// Informationsveranstaltungen held. Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 2)]
-    pub information_events: i64,
-    /// People who attended them, together; needs at least one event (422 `rule`). Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 45)]
-    pub event_attendance: i64,
-    /// Beratungsgespräche. Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 60)]
-    pub counselling_sessions: i64,
-    /// Einbürgerungsverfahren eingeleitet. Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 30)]
-    pub naturalisations_initiated: i64,
-    /// Einbürgerungen abgeschlossen. Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 22)]
-    pub naturalisations_completed: i64,
-    /// Aufenthalt gesichert für gut Integrierte (§§ 25a, 25b AufenthG). Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 8)]
-    pub residence_secured: i64,
-    /// Verfahren Chancen-Aufenthaltsrecht (§ 104c AufenthG). Default 0.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1000000, example = 0)]
-    pub opportunity_residence_procedures: i64,
-}
-
-impl From<Counts> for OutcomeCounts {
-    fn from(c: Counts) -> Self {
-        OutcomeCounts {
-            information_events: c.information_events,
-            event_attendance: c.event_attendance,
-            counselling_sessions: c.counselling_sessions,
-            naturalisations_initiated: c.naturalisations_initiated,
-            naturalisations_completed: c.naturalisations_completed,
-            residence_secured: c.residence_secured,
-            opportunity_residence_procedures: c.opportunity_residence_procedures,
-        }
-    }
-}
-
-impl From<OutcomeCounts> for Counts {
-    fn from(c: OutcomeCounts) -> Self {
-        Counts {
-            information_events: c.information_events,
-            event_attendance: c.event_attendance,
-            counselling_sessions: c.counselling_sessions,
-            naturalisations_initiated: c.naturalisations_initiated,
-            naturalisations_completed: c.naturalisations_completed,
-            residence_secured: c.residence_secured,
-            opportunity_residence_procedures: c.opportunity_residence_procedures,
-        }
-    }
-}
-
-fn checked(counts: Counts) -> Result<OutcomeCounts, ApiError> {
-    let counts = OutcomeCounts::from(counts);
+fn checked(counts: OutcomeCounts) -> Result<OutcomeCounts, ApiError> {
     counts
         .check()
         .map_err(|errors| ApiError::Validation(errors.into_iter().map(Into::into).collect()))?;
@@ -112,7 +49,7 @@ pub struct OfficeOutcome {
     pub organisation_id: i64,
     pub year: i32,
     pub quarter: i32,
-    pub counts: Counts,
+    pub counts: OutcomeCounts,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -125,7 +62,7 @@ impl From<store::OfficeOutcome> for OfficeOutcome {
             organisation_id: o.data.organisation_id,
             year: o.data.year,
             quarter: o.data.quarter,
-            counts: o.data.counts.into(),
+            counts: o.data.counts,
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -148,7 +85,7 @@ pub struct OfficeOutcomeInput {
     #[validate(range(min = 1, max = 4, message = "must be between 1 and 4"))]
     #[schema(minimum = 1, maximum = 4)]
     pub quarter: i32,
-    pub counts: Counts,
+    pub counts: OutcomeCounts,
 }
 
 /// New counts of a recorded quarter (office, year and quarter stay).
@@ -156,7 +93,7 @@ pub struct OfficeOutcomeInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"counts": {"information_events": 2, "event_attendance": 50, "counselling_sessions": 61}}))]
 pub struct OfficeOutcomeUpdate {
-    pub counts: Counts,
+    pub counts: OutcomeCounts,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

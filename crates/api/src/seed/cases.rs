@@ -7,6 +7,7 @@ use kim_domain::case::{
 };
 use kim_domain::client::ResidenceStatus;
 use kim_domain::reference::LegalDomain;
+use kim_domain::Role;
 use kim_store::audit::Actor;
 use kim_store::cases::{self, CaseData, CaseFilter, CaseSort, Intake};
 use kim_store::clients::{self, ClientData};
@@ -112,13 +113,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
     if existing.total > 0 {
         return Ok(0);
     }
-    let actor = Actor {
-        kind: "user",
-        id: Some(case_manager.id),
-        role: Some("case_manager".into()),
-        request_id: None,
-        client_request_id: None,
-    };
+    let actor = Actor::person(case_manager.id, Role::CaseManager);
     let mut created = 0;
     let mut opened_cases = Vec::new();
     for demo in CASES {

@@ -5,6 +5,7 @@ use kim_domain::clearing::{
     Clearing, Language, LanguageLevel as L, LicenceClass, Qualification, RecognitionStatus as R,
     SchoolingLevel as S, WorkExperience,
 };
+use kim_domain::Role;
 use kim_store::audit::Actor;
 use kim_store::cases::{self, CaseFilter, CaseSort};
 use kim_store::clearing as store;
@@ -142,13 +143,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         false,
         page,
     )?;
-    let actor = Actor {
-        kind: "user",
-        id: Some(case_manager.id),
-        role: Some("case_manager".into()),
-        request_id: None,
-        client_request_id: None,
-    };
+    let actor = Actor::person(case_manager.id, Role::CaseManager);
     let mut created = 0;
     for (case, (languages, schooling, qualifications, work, licence, childcare)) in
         listed.items.iter().zip(RECORDS)

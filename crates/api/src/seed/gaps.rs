@@ -127,13 +127,7 @@ const BODIES: &[DemoBody] = &[
 fn actor_of(conn: &mut DbConn, username: &str) -> Result<Actor, StoreError> {
     let user = users::find_by_username(conn, username)?
         .ok_or_else(|| StoreError::Corrupt(format!("demo user {username} missing")))?;
-    Ok(Actor {
-        kind: "user",
-        id: Some(user.id),
-        role: Some(user.role.as_str().to_owned()),
-        request_id: None,
-        client_request_id: None,
-    })
+    Ok(Actor::person(user.id, user.role))
 }
 
 fn date(y: i32, m: u32, d: u32) -> Result<NaiveDate, StoreError> {

@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use kim_domain::body::DecisionOutcome;
 use kim_domain::programme_document::{DocumentKind, FeedbackSource};
+use kim_domain::Role;
 use kim_store::audit::Actor;
 use kim_store::bodies;
 use kim_store::programme_documents::{self as store, DraftContent, NewFeedback, NextVersion};
@@ -93,13 +94,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         ),
         Some(cm_coordinator),
     )?;
-    let actor = Actor {
-        kind: "user",
-        id: Some(ki_lead),
-        role: Some("ki_lead".into()),
-        request_id: None,
-        client_request_id: None,
-    };
+    let actor = Actor::person(ki_lead, Role::KiLead);
     let decision = bodies::insert_decision(
         conn,
         &actor,

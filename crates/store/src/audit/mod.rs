@@ -44,6 +44,17 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A person acting outside any request: the staff of the demo seed.
+    pub fn person(id: i64, role: kim_domain::Role) -> Self {
+        Actor {
+            kind: "user",
+            id: Some(id),
+            role: Some(role.as_str().to_owned()),
+            request_id: None,
+            client_request_id: None,
+        }
+    }
+
     /// The command line, run by an operator on the server.
     pub fn system() -> Self {
         Actor {
