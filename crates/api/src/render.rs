@@ -11,6 +11,19 @@ pub struct Sheet {
     pub sections: Vec<Section>,
 }
 
+impl Sheet {
+    /// The sheet of most reports: one untitled section.
+    pub fn single(columns: Vec<String>, rows: Vec<Vec<Option<String>>>) -> Self {
+        Sheet {
+            sections: vec![Section {
+                title: None,
+                columns,
+                rows,
+            }],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Section {
     pub title: Option<String>,

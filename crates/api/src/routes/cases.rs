@@ -133,14 +133,7 @@ fn search(
         return Err(ApiError::Forbidden("your role sees no case data".into()));
     }
     let listed = store::list(conn, scope, filter, sort, descending, page)?;
-    for case in &listed.items {
-        trail.record(
-            AuditObject::Case,
-            AuditVerb::List,
-            Some(case.id),
-            Some(case.data.lead_client_id),
-        );
-    }
+    record_listed(trail, &listed.items);
     Ok(CasePage::new(listed, page))
 }
 
@@ -231,14 +224,7 @@ pub async fn my_cases(
                 true,
                 page,
             )?;
-            for case in &listed.items {
-                trail.record(
-                    AuditObject::Case,
-                    AuditVerb::List,
-                    Some(case.id),
-                    Some(case.data.lead_client_id),
-                );
-            }
+            record_listed(trail, &listed.items);
             Ok(CasePage::new(listed, page))
         })
         .await
@@ -328,7 +314,7 @@ pub async fn update_case(
             }
             let data = input.case_data(client_ids, other);
             let case = store::update(conn, &who.actor(), id, expected, &data, &intake)?;
-            audit(conn, who, AuditObject::Case, AuditVerb::Update, Some(id), Some(&case.lead_client_reference))?;
+            audit_case(conn, who, AuditVerb::Update, &case)?;
             Ok(case)
         })
         .await?;
@@ -390,14 +376,7 @@ pub async fn transition_case(
                 .effective_on
                 .unwrap_or_else(|| Utc::now().date_naive());
             let case = store::transition(conn, &who.actor(), id, expected, &change, on)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Case,
-                AuditVerb::Transition,
-                Some(id),
-                Some(&case.lead_client_reference),
-            )?;
+            audit_case(conn, who, AuditVerb::Transition, &case)?;
             Ok::<_, ApiError>(case)
         })
         .await?;
@@ -458,14 +437,7 @@ pub async fn reassign_case(
                 input.deputy_user_id,
                 reason.as_deref(),
             )?;
-            audit(
-                conn,
-                who,
-                AuditObject::Case,
-                AuditVerb::Reassign,
-                Some(id),
-                Some(&case.lead_client_reference),
-            )?;
+            audit_case(conn, who, AuditVerb::Reassign, &case)?;
             Ok::<_, ApiError>(case)
         })
         .await?;
@@ -493,16 +465,38 @@ pub async fn case_history(
         .db
         .write_with_denied(caller, (AuditObject::Case, id), move |conn, who| {
             let case = case_for(conn, who, id, Access::Read)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Case,
-                AuditVerb::Read,
-                Some(id),
-                Some(&case.lead_client_reference),
-            )?;
+            audit_case(conn, who, AuditVerb::Read, &case)?;
             Ok::<_, ApiError>(store::history(conn, id)?)
         })
         .await?;
     Ok(web::Json(events))
+}
+
+/// The audit event of `verb` on `case`, naming its lead client.
+fn audit_case(
+    conn: &mut kim_store::DbConn,
+    who: &Authenticated,
+    verb: AuditVerb,
+    case: &store::Case,
+) -> Result<(), ApiError> {
+    audit(
+        conn,
+        who,
+        AuditObject::Case,
+        verb,
+        Some(case.id),
+        Some(&case.lead_client_reference),
+    )
+}
+
+/// One `list` audit event per case shown, naming its lead client.
+fn record_listed(trail: &mut Trail, cases: &[store::Case]) {
+    for case in cases {
+        trail.record(
+            AuditObject::Case,
+            AuditVerb::List,
+            Some(case.id),
+            Some(case.data.lead_client_id),
+        );
+    }
 }

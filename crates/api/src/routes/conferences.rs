@@ -14,12 +14,13 @@ use kim_domain::Action;
 use kim_store::conferences::{
     self as store, ConferenceChanges, ConferenceData, FollowUp, TaskEdit,
 };
+use kim_store::DbConn;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::trimmed;
-use crate::auth::Caller;
+use crate::auth::{Authenticated, Caller};
 use crate::case_access::writable_case;
 use crate::case_access::{audit, conference_access_of, list_of_case, require_access};
 use crate::error::error_sets as sets;
@@ -239,12 +240,11 @@ pub async fn create_conference(
             }
             let reference = case.map(|c| c.lead_client_reference);
             let conference = store::insert(conn, &who.actor(), &data)?;
-            audit(
+            audit_conference(
                 conn,
                 who,
-                AuditObject::Conference,
                 AuditVerb::Create,
-                Some(conference.id),
+                conference.id,
                 reference.as_deref(),
             )?;
             Ok::<_, ApiError>(conference)
@@ -280,14 +280,7 @@ pub async fn get_conference(
             let (access, reference) = conference_access_of(conn, who, id)?;
             require_access(access, Access::Read)?;
             let conference = store::find(conn, id)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Conference,
-                AuditVerb::Read,
-                Some(id),
-                reference.as_deref(),
-            )?;
+            audit_conference(conn, who, AuditVerb::Read, id, reference.as_deref())?;
             Ok::<_, ApiError>(conference)
         })
         .await?;
@@ -341,14 +334,7 @@ pub async fn update_conference(
                 )?;
             }
             let conference = store::update(conn, id, expected, &changes)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Conference,
-                AuditVerb::Update,
-                Some(id),
-                reference.as_deref(),
-            )?;
+            audit_conference(conn, who, AuditVerb::Update, id, reference.as_deref())?;
             Ok::<_, ApiError>(conference)
         })
         .await?;
@@ -409,14 +395,7 @@ pub async fn complete_task(
                 return Err(ApiError::rule("done_on", "must not be in the future"));
             }
             let task = store::complete_task(conn, id, task_id, done_on)?;
-            audit(
-                conn,
-                who,
-                AuditObject::Conference,
-                AuditVerb::Update,
-                Some(id),
-                reference.as_deref(),
-            )?;
+            audit_conference(conn, who, AuditVerb::Update, id, reference.as_deref())?;
             Ok::<_, ApiError>(task)
         })
         .await?;
@@ -456,4 +435,23 @@ pub async fn list_case_conferences(
         })
         .await?;
     Ok(web::Json(ConferencePage::new(slice(all, page), page)))
+}
+
+/// The audit event of `verb` on conference `id`, naming the lead client of its case (none for
+/// an anonymised conference).
+fn audit_conference(
+    conn: &mut DbConn,
+    who: &Authenticated,
+    verb: AuditVerb,
+    id: i64,
+    reference: Option<&str>,
+) -> Result<(), ApiError> {
+    audit(
+        conn,
+        who,
+        AuditObject::Conference,
+        verb,
+        Some(id),
+        reference,
+    )
 }

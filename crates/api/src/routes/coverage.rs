@@ -25,7 +25,7 @@ use crate::error::error_sets as sets;
 use crate::error::{FieldError, OrUnknown};
 use crate::http::paging::PageParams;
 use crate::http::query::parse_date;
-use crate::render::{self, Section, Sheet};
+use crate::render::{self, Sheet};
 use crate::server::AppState;
 use crate::{page_type, ApiError};
 
@@ -446,13 +446,7 @@ pub fn to_csv(report: &CoverageReport) -> Result<String, String> {
     totals.push(count(report.totals.offers));
     totals.push(count(report.totals.organisations));
     rows.push(totals);
-    render::csv(&Sheet {
-        sections: vec![Section {
-            title: None,
-            columns,
-            rows,
-        }],
-    })
+    render::csv(&Sheet::single(columns, rows))
 }
 
 /// Whether the caller asked for CSV, by `format` or by `Accept`.

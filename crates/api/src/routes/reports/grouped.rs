@@ -10,7 +10,7 @@ use kim_store::DbConn;
 use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, text};
-use crate::render::{Chart, Section, Sheet};
+use crate::render::{Chart, Sheet};
 
 /// The names of the dimensions whose keys are ids: rows grouped by `municipality` carry
 /// `municipality_id` and `municipality` (its name), likewise `social_area`.
@@ -171,13 +171,7 @@ impl Grouped<'_> {
         );
         total.extend(self.table.totals.iter().map(|v| text(*v)));
         rows.push(total);
-        Sheet {
-            sections: vec![Section {
-                title: None,
-                columns,
-                rows,
-            }],
-        }
+        Sheet::single(columns, rows)
     }
 
     /// One dimension: bars per measure (or lines over time). Two: the first measure stacked

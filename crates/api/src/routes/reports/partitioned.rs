@@ -8,7 +8,7 @@ use kim_domain::report::table::Table;
 use serde_json::{json, Map, Value};
 
 use super::answer::{count_json, text};
-use crate::render::{Chart, Section, Sheet};
+use crate::render::{Chart, Sheet};
 
 /// A partition report (referrals by outcome, goals by status) with a rate and maybe a median.
 pub(super) struct Partitioned {
@@ -101,13 +101,7 @@ impl Partitioned {
         }
         total.extend(self.table.totals.iter().map(|v| text(*v)));
         rows.push(total);
-        Sheet {
-            sections: vec![Section {
-                title: None,
-                columns,
-                rows,
-            }],
-        }
+        Sheet::single(columns, rows)
     }
 
     pub(super) fn chart(&self) -> Chart {
