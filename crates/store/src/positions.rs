@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::connection::MultiBackend;
-use crate::error::{changed_or_stale, expect_version, StoreResult};
+use crate::error::{expect_version, StoreResult};
 use crate::municipalities::like_pattern;
 use crate::schema::{
     lower, position_events as events, position_municipalities as shares, positions, users,
@@ -487,19 +487,16 @@ pub fn transition(
             ),
         });
     }
-    let changed = diesel::update(
-        positions::table
-            .filter(positions::id.eq(id))
-            .filter(positions::version.eq(current.version)),
-    )
-    .set((
-        positions::phase.eq(to.as_str()),
-        positions::phase_since.eq(effective_on),
-        positions::version.eq(positions::version + 1),
-        positions::updated_at.eq(clock::now()),
-    ))
-    .execute(conn)?;
-    changed_or_stale(changed, || Ok(find(conn, id)?.version))?;
+    update_versioned!(
+        conn,
+        positions,
+        id,
+        current.version,
+        (
+            positions::phase.eq(to.as_str()),
+            positions::phase_since.eq(effective_on),
+        )
+    )?;
     record(
         conn,
         actor,

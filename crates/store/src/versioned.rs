@@ -1,5 +1,6 @@
 //! The one versioned write. Every table with `id`, `version` and `updated_at` columns is
-//! changed through [`update_versioned!`]: `UPDATE … SET <changes>, version = version + 1,
+//! inserted through [`insert_versioned!`], deleted through [`delete_versioned!`] and changed
+//! through [`update_versioned!`]: `UPDATE … SET <changes>, version = version + 1,
 //! updated_at = <now> WHERE id = ? AND version = ?`, checked with
 //! [`changed_or_stale`](crate::error::changed_or_stale). Reading the version first and writing
 //! later is not enough under PostgreSQL's read committed, so the `WHERE` carries the version

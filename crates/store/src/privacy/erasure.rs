@@ -20,6 +20,7 @@ use crate::residence_requests::residence_requests;
 use crate::schema::{
     case_clients, case_events, cases, client_links, clients as client_table, erasures,
 };
+use crate::versioned::update_versioned;
 use crate::{audit, clock, DbConn, StoreError};
 
 use super::holds;
@@ -132,25 +133,23 @@ pub(crate) fn anonymise_client_record(
         .first(conn)?;
     let band = band_at_first_case(conn, client_id, birth_year, created_at)?;
     let expected = expected_version.unwrap_or(version);
-    let changed = diesel::update(
-        client_table::table
-            .filter(client_table::id.eq(client_id))
-            .filter(client_table::version.eq(expected)),
-    )
-    .set((
-        client_table::reference.eq(opaque_reference(random)),
-        client_table::given_name.eq(None::<String>),
-        client_table::family_name.eq(None::<String>),
-        client_table::birth_year.eq(None::<i32>),
-        client_table::age_band.eq(band),
-        client_table::languages.eq(""),
-        client_table::country_of_origin.eq(None::<String>),
-        client_table::erased_at.eq(Some(now)),
-        client_table::version.eq(expected + 1),
-        client_table::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    crate::error::changed_or_stale(changed, || Ok(clients::find(conn, client_id)?.version))?;
+    update_versioned!(
+        conn,
+        client_table,
+        client_id,
+        expected,
+        (
+            client_table::reference.eq(opaque_reference(random)),
+            client_table::given_name.eq(None::<String>),
+            client_table::family_name.eq(None::<String>),
+            client_table::birth_year.eq(None::<i32>),
+            client_table::age_band.eq(band),
+            client_table::languages.eq(""),
+            client_table::country_of_origin.eq(None::<String>),
+            client_table::erased_at.eq(Some(now)),
+        ),
+        now
+    )?;
     diesel::delete(
         client_links::table.filter(
             client_links::from_client_id
