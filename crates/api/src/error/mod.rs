@@ -467,12 +467,7 @@ fn collect_validation_errors(
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let message = e
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| format!("is invalid ({})", e.code));
-                    out.push(FieldError::new(name.clone(), message));
+                    out.push(FieldError::new(name.clone(), validation_message(e)));
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect_validation_errors(&name, inner, out),
@@ -482,6 +477,21 @@ fn collect_validation_errors(
                 }
             }
         }
+    }
+}
+
+/// The message a client reads for one refused field. A text's upper bound is written once, as
+/// `#[validate(length(max = N))]`, and worded here, so the ninety-odd text fields all say it
+/// alike; every other check (and a list's `length`) carries its own message.
+fn validation_message(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    match (error.code.as_ref(), error.params.get("max")) {
+        ("length", Some(max)) if !error.params.contains_key("min") => {
+            format!("must be at most {max} characters")
+        }
+        _ => format!("is invalid ({})", error.code),
     }
 }
 
@@ -561,5 +571,39 @@ mod tests {
             hidden.or_unknown("gap_id", "no gap"),
             Err(ApiError::Forbidden(_))
         ));
+    }
+
+    #[test]
+    fn a_text_bound_is_worded_once_and_other_checks_keep_their_message() {
+        use validator::Validate;
+        #[derive(Validate)]
+        struct Input {
+            #[validate(length(max = 3))]
+            text: String,
+            #[validate(length(max = 1, message = "at most 1 item"))]
+            items: Vec<i64>,
+            #[validate(length(min = 2, max = 3))]
+            code: String,
+        }
+        let input = Input {
+            text: "abcd".into(),
+            items: vec![1, 2],
+            code: "a".into(),
+        };
+        let ApiError::Validation(fields) = ApiError::from(input.validate().unwrap_err()) else {
+            panic!("a validation error");
+        };
+        let said: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("code", "is invalid (length)"),
+                ("items", "at most 1 item"),
+                ("text", "must be at most 3 characters"),
+            ]
+        );
     }
 }

@@ -151,10 +151,7 @@ pub async fn confirm_access_change(
 #[schema(example = json!({"reason": "Ms Schmidt starts in the Jobcenter, not in case management"}))]
 pub struct RejectInput {
     /// Why, for the requester (1 to 500 characters).
-    #[validate(
-        length(max = 500, message = "must be at most 500 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 500), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 500)]
     pub reason: String,
 }

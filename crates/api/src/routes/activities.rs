@@ -85,18 +85,15 @@ page_type!(ActivityPage, Activity);
 }))]
 pub struct ActivityInput {
     pub kind: ActivityKind,
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     pub held_on: NaiveDate,
-    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub audience: Option<String>,
     pub body_id: Option<i64>,
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub committee: Option<String>,
     /// Gaps whose results are used; an id named twice counts once.

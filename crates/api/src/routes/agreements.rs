@@ -139,10 +139,7 @@ page_type!(AgreementPage, Agreement);
 }))]
 pub struct AgreementInput {
     /// 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// Partner organisation. A signed agreement needs this or `municipality_id`.
@@ -159,26 +156,20 @@ pub struct AgreementInput {
     pub position_ids: Vec<i64>,
     /// Dienstaufsicht (service supervision); default `KI`; 1 to 100 characters.
     #[serde(default = "ki")]
-    #[validate(
-        length(max = 100, message = "must be at most 100 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 100, default = "KI")]
     pub service_supervision: String,
     /// Fachaufsicht (technical supervision); default `KI`; 1 to 100 characters.
     #[serde(default = "ki")]
-    #[validate(
-        length(max = 100, message = "must be at most 100 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 100, default = "KI")]
     pub technical_supervision: String,
     /// Gegenstand (subject); at most 2,000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub subject: Option<String>,
     /// Pflichten (obligations); at most 10,000 characters.
-    #[validate(length(max = 10000, message = "must be at most 10000 characters"))]
+    #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
     pub obligations: Option<String>,
     /// Signing date; required from `signed` on.
@@ -188,18 +179,15 @@ pub struct AgreementInput {
     /// End date, inclusive; not before `starts_on`.
     pub ends_on: Option<NaiveDate>,
     /// At most 200 characters.
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub document_name: Option<String>,
     /// An absolute URL; at most 500 characters.
-    #[validate(
-        url(message = "must be a URL"),
-        length(max = 500, message = "must be at most 500 characters")
-    )]
+    #[validate(url(message = "must be a URL"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
     pub document_url: Option<String>,
     /// At most 200 characters.
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub document_file_id: Option<String>,
 }
@@ -249,7 +237,7 @@ pub struct TransitionInput {
     /// End date, e.g. the effective date of a termination; required for `expired` unless stored.
     pub ends_on: Option<NaiveDate>,
     /// Why; kept in the history. At most 2,000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }

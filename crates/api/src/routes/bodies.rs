@@ -41,10 +41,7 @@ pub struct Member {
     pub user_id: Option<i64>,
     pub organisation_id: Option<i64>,
     /// The member's function in the body, e.g. "Sozialdezernent"; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub function: String,
 }
@@ -118,18 +115,15 @@ page_type!(BodyPage, Body);
 pub struct BodyInput {
     pub kind: BodyKind,
     /// Unique; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     /// At most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub purpose: Option<String>,
     /// Required for a thematic project group; at most 200 characters.
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub topic: Option<String>,
     pub active_from: Option<NaiveDate>,

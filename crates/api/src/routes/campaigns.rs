@@ -139,13 +139,10 @@ pub struct CampaignUpdate {
     /// A questionnaire version; it becomes frozen. Changes only while the campaign is a draft.
     pub questionnaire_version_id: i64,
     /// Unique; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     pub opens_on: NaiveDate,

@@ -65,11 +65,11 @@ pub struct ConferenceInput {
     /// Not in the future.
     pub held_on: NaiveDate,
     /// Required without a case; at most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub summary: Option<String>,
     /// At most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub outcome: Option<String>,
     /// At most 50.

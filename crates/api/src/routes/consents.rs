@@ -58,7 +58,7 @@ pub struct ConsentInput {
     pub given_on: NaiveDate,
     /// Not before `given_on`; omit for a consent valid until revoked.
     pub valid_until: Option<NaiveDate>,
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub document_reference: Option<String>,
 }

@@ -54,7 +54,7 @@ pub struct ContactInput {
     #[schema(max_items = 20, value_type = Vec<ParticipantName>)]
     pub participants: Vec<String>,
     /// A short note, at most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub note: Option<String>,
 }

@@ -253,7 +253,7 @@ pub struct FundingRateInput {
     /// Must fit the item: staff items per FTE or half FTE, material costs per workplace,
     /// events and interface management per year.
     pub basis: RateBasis,
-    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub note: Option<String>,
 }

@@ -44,10 +44,7 @@ page_type!(GoalPage, Goal);
 #[schema(example = json!({"text": "B1 language certificate", "topic": "language", "target_on": "2027-06-30", "status": "open"}))]
 pub struct GoalInput {
     /// What the client wants to reach, 1 to 2000 characters.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 2000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     pub topic: Topic,
@@ -79,10 +76,7 @@ impl GoalInput {
 #[schema(example = json!({"text": "Passed the A2 exam", "noted_on": "2026-11-20"}))]
 pub struct GoalNoteInput {
     /// 1 to 2000 characters.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 2000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// Default today; not in the future.

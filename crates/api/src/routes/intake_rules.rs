@@ -106,7 +106,7 @@ pub struct IntakeRuleUpdate {
     /// Whether a client already served by another case management needs a justification.
     pub exclude_other_case_management: bool,
     /// Why the rule was agreed; at most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
@@ -138,7 +138,7 @@ pub struct IntakeRuleInput {
     #[schema(minimum = 1, maximum = 50)]
     pub max_years_since_arrival: u32,
     pub exclude_other_case_management: bool,
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub note: Option<String>,
 }

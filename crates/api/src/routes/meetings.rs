@@ -34,10 +34,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
 #[serde(deny_unknown_fields)]
 pub struct AgendaItem {
     /// 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// The gap discussed under this item.
@@ -108,14 +105,11 @@ pub struct MeetingInput {
     /// Past (recorded) or future (planned).
     pub held_on: NaiveDate,
     /// 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// Protokoll; at most 20000 characters.
-    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub minutes: Option<String>,
     /// Existing users; at most 100.
@@ -316,10 +310,7 @@ enum RecordedOutcome {
 #[schema(example = json!({"text": "The Arbeitskreis meets quarterly from 2027", "outcome": "adopted"}))]
 pub struct DecisionInput {
     /// 1 to 2000 characters.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 2000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// `adopted`, `rejected` or `deferred`; the others are recorded by the gap steps.

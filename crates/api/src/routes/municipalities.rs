@@ -97,10 +97,7 @@ page_type!(MunicipalityPage, Municipality);
 }))]
 pub struct MunicipalityInput {
     /// Unique; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: MunicipalityKind,
@@ -112,7 +109,7 @@ pub struct MunicipalityInput {
     #[serde(default)]
     pub has_integration_council: bool,
     /// Superseded by `/social-areas` (see the response's field); still stored as given.
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub social_area: Option<String>,
     #[validate(range(

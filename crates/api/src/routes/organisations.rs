@@ -90,10 +90,7 @@ page_type!(OrganisationPage, Organisation);
 }))]
 pub struct OrganisationInput {
     /// Unique; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: OrganisationKind,
@@ -102,22 +99,16 @@ pub struct OrganisationInput {
     #[serde(default)]
     #[validate(length(max = 100, message = "at most 100 municipalities"))]
     pub municipality_ids: Vec<i64>,
-    #[validate(
-        email(message = "must be an e-mail address"),
-        length(max = 254, message = "must be at most 254 characters")
-    )]
+    #[validate(email(message = "must be an e-mail address"), length(max = 254))]
     #[schema(format = "email", max_length = 254)]
     pub email: Option<String>,
-    #[validate(length(max = 50, message = "must be at most 50 characters"))]
+    #[validate(length(max = 50))]
     #[schema(max_length = 50)]
     pub phone: Option<String>,
-    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub address: Option<String>,
-    #[validate(
-        url(message = "must be a URL"),
-        length(max = 500, message = "must be at most 500 characters")
-    )]
+    #[validate(url(message = "must be a URL"), length(max = 500))]
     #[schema(format = "uri", max_length = 500)]
     pub website: Option<String>,
     /// Default `true`.

@@ -111,10 +111,7 @@ pub enum Issuer {
     "scopes": ["referrals:read", "referrals:write"], "expires_in_days": 365
 }))]
 pub struct NewPartnerTokenInput {
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
     pub organisation_id: i64,

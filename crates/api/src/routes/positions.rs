@@ -138,10 +138,7 @@ page_type!(PositionPage, Position);
     "municipalities": [{"municipality_id": 17, "fte": 1.0}], "planned_since": "2020-07-01"
 }))]
 pub struct PositionInput {
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     pub function: PositionFunction,
@@ -154,10 +151,10 @@ pub struct PositionInput {
     pub employer_organisation_id: i64,
     pub placement_organisation_id: Option<i64>,
     pub rhine_side: Option<RhineSide>,
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub region: Option<String>,
-    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub thematic_focus: Option<String>,
     pub holder_user_id: Option<i64>,
@@ -414,7 +411,7 @@ pub struct PositionTransitionInput {
     pub to: StaffingPhase,
     /// When the new phase began (default today); not before the current phase began.
     pub effective_on: Option<NaiveDate>,
-    #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    #[validate(length(max = 1000))]
     #[schema(max_length = 1000)]
     pub comment: Option<String>,
 }

@@ -90,14 +90,11 @@ impl From<store::QuestionnaireVersion> for QuestionnaireVersion {
 }))]
 pub struct QuestionnaireInput {
     /// Unique; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// At most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// At least one section with at least one question; question keys unique; choice questions
@@ -111,13 +108,10 @@ pub struct QuestionnaireInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Bedarfsabfrage KIM 2021", "description": "Frühjahr 2021"}))]
 pub struct QuestionnaireUpdate {
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub description: Option<String>,
 }

@@ -174,7 +174,7 @@ pub struct RequestInput {
     /// The immigration or naturalisation office (an organisation).
     pub office_organisation_id: i64,
     /// 1 to 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
     pub question: String,
     /// The categories shared with the office; `identity` is always added.
@@ -389,7 +389,7 @@ pub struct RequestTransitionInput {
     pub to: ResidenceRequestStatus,
     /// The answer (required to answer), or a note when closing or withdrawing; at most 2000
     /// characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub text: Option<String>,
 }

@@ -137,14 +137,11 @@ impl RoadmapItemList {
 pub struct RoadmapItemInput {
     pub workstream: Workstream,
     /// Unique within the workstream; 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// At most 2000 characters.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// Geplanter Beginn: a half-year (`2021-H1`, meaning its first day) or a date

@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
 pub struct SocialAreaPart {
     pub municipality_id: i64,
     /// The part's name; absent (or blank) for the whole municipality. At most 200 characters.
-    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub district: Option<String>,
 }
@@ -94,13 +94,10 @@ page_type!(SocialAreaPage, SocialArea);
 #[schema(example = json!({"name": "Troisdorf-Nord", "parts": [{"municipality_id": 18, "district": "Oberlar"}], "position_ids": []}))]
 pub struct SocialAreaInput {
     /// Unique (409); 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub name: String,
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// 1 to 100 places; none twice, and no municipality both whole and in parts (422 `rule`);

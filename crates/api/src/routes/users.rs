@@ -61,10 +61,7 @@ pub struct NewUserInput {
     #[validate(custom(function = "username_rule"))]
     #[schema(min_length = 3, max_length = 64, pattern = "^[a-z][a-z0-9._-]{2,63}$")]
     pub username: String,
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub display_name: String,
     pub role: Role,
@@ -88,10 +85,7 @@ fn yes() -> bool {
     "display_name": "Anna Schmidt", "role": "cm_coordinator", "organisation_id": 1, "active": true
 }))]
 pub struct UserUpdateInput {
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub display_name: String,
     pub role: Role,

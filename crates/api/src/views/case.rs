@@ -128,7 +128,7 @@ pub struct CaseInput {
     #[schema(min_items = 1)]
     pub other_case_management: Vec<OtherCaseManagement>,
     /// Required when the case is outside the intake rule; refused when it is inside.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub justification: Option<String>,
     /// On opening: the case manager (default: the caller). Only the CM coordination (who may

@@ -82,16 +82,16 @@ impl Client {
 #[schema(example = json!({"given_name": "Amina", "birth_year": 1990, "languages": ["ar", "de"],
     "residence_status": "recognised_refugee", "municipality_id": 17}))]
 pub struct ClientInput {
-    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[validate(length(max = 100))]
     #[schema(max_length = 100)]
     pub given_name: Option<String>,
-    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[validate(length(max = 100))]
     #[schema(max_length = 100)]
     pub family_name: Option<String>,
     /// 1900 to this year.
     #[schema(minimum = 1900)]
     pub birth_year: Option<i32>,
-    #[validate(length(max = 50, message = "must be at most 50 characters"))]
+    #[validate(length(max = 50))]
     #[schema(max_length = 50)]
     pub gender: Option<String>,
     /// Up to 10 languages, each 1 to 50 characters, without `;`.
@@ -99,7 +99,7 @@ pub struct ClientInput {
     #[validate(length(max = 10, message = "at most 10 languages"))]
     #[schema(max_items = 10, value_type = Vec<SpokenLanguage>)]
     pub languages: Vec<String>,
-    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[validate(length(max = 100))]
     #[schema(max_length = 100)]
     pub country_of_origin: Option<String>,
     pub residence_status: Option<ResidenceStatus>,

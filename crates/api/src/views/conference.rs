@@ -73,10 +73,7 @@ pub struct FollowUpTask {
     #[serde(default)]
     pub id: Option<i64>,
     /// 1 to 500 characters.
-    #[validate(
-        length(max = 500, message = "must be at most 500 characters"),
-        custom(function = "crate::routes::not_blank")
-    )]
+    #[validate(length(max = 500), custom(function = "crate::routes::not_blank"))]
     #[schema(min_length = 1, max_length = 500)]
     pub description: String,
     /// Who does it (user id).

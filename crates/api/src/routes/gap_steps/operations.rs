@@ -104,24 +104,15 @@ pub struct SteeringReasonInput {
 #[serde(deny_unknown_fields)]
 pub struct SolutionInput {
     /// 1 to 2000 characters.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "crate::routes::not_blank")
-    )]
+    #[validate(length(max = 2000), custom(function = "crate::routes::not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// Who carries it out; 1 to 500 characters.
-    #[validate(
-        length(max = 500, message = "must be at most 500 characters"),
-        custom(function = "crate::routes::not_blank")
-    )]
+    #[validate(length(max = 500), custom(function = "crate::routes::not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 500)]
     pub responsible_actors: String,
     /// Cost or effort (Aufwand), e.g. "2 staff days per month"; 1 to 500 characters.
-    #[validate(
-        length(max = 500, message = "must be at most 500 characters"),
-        custom(function = "crate::routes::not_blank")
-    )]
+    #[validate(length(max = 500), custom(function = "crate::routes::not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 500)]
     pub estimate: String,
 }

@@ -91,10 +91,7 @@ page_type!(GapPage, GapSummary);
 #[schema(example = json!({"text": "Three families this month were refused a daycare place", "case_ids": [12, 14]}))]
 pub struct ReportInput {
     /// What was seen, without personal data; 1 to 2000 characters.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 2000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub text: String,
     /// Default today; not in the future.
@@ -137,24 +134,15 @@ impl ReportInput {
 }))]
 pub struct GapInput {
     /// 1 to 200 characters.
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// 1 to 4000 characters, without personal data.
-    #[validate(
-        length(max = 4000, message = "must be at most 4000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 4000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 4000)]
     pub description: String,
     /// A short topic key the list filters by, e.g. `early_childhood`, `housing`; 1 to 100.
-    #[validate(
-        length(max = 100, message = "must be at most 100 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 100)]
     pub topic: String,
     #[serde(default)]

@@ -50,7 +50,7 @@ pub struct AcceptInput {
     /// Einreisedatum (date of arrival in Germany).
     pub arrived_on: Option<NaiveDate>,
     /// Required when the case is outside the intake rule; refused when it is inside.
-    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
     pub justification: Option<String>,
 }
@@ -61,10 +61,7 @@ pub struct AcceptInput {
 #[schema(example = json!({"reason": "Wohnort außerhalb des Kreises; bitte an die Stadt Bonn wenden"}))]
 pub struct DeclineInput {
     /// The referrer reads it.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 2000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 2000)]
     pub reason: String,
 }

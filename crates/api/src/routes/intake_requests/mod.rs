@@ -103,25 +103,16 @@ pub struct ConsentStatement {
     "consent_to_transfer": {"given": true, "given_on": "2026-11-20"}}))]
 pub struct IntakeRequestInput {
     /// The referrer's own reference (Aktenzeichen); one request per reference and organisation.
-    #[validate(
-        length(max = 100, message = "must be at most 100 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 100)]
     pub partner_reference: String,
     /// The organisation referring the person. A partner system's is its token's: leave it out
     /// or give that one. Staff entering a request must name it.
     pub referring_organisation_id: Option<i64>,
-    #[validate(
-        length(max = 100, message = "must be at most 100 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 100)]
     pub given_name: String,
-    #[validate(
-        length(max = 100, message = "must be at most 100 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 100), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 100)]
     pub family_name: String,
     /// 1900 to this year.
@@ -137,10 +128,7 @@ pub struct IntakeRequestInput {
     /// As far as known.
     pub residence_status: Option<ResidenceStatus>,
     /// Why the person is referred.
-    #[validate(
-        length(max = 4000, message = "must be at most 4000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 4000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 4000)]
     pub reason: String,
     #[serde(default)]

@@ -85,21 +85,15 @@ fn distinct(mut ids: Vec<i64>) -> Vec<i64> {
 }))]
 pub struct DocumentInput {
     pub kind: DocumentKind,
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// The text; this or `attachment_url` is required (422 `rule`).
-    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub text: Option<String>,
     /// A link to the document held elsewhere.
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "attachment")
-    )]
+    #[validate(length(max = 2000), custom(function = "attachment"))]
     #[schema(pattern = "^https://\\S+$", max_length = 2000)]
     pub attachment_url: Option<String>,
 }
@@ -112,20 +106,14 @@ pub struct DocumentInput {
     "feedback_ids": [3]
 }))]
 pub struct DraftInput {
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: String,
     /// The text; this or `attachment_url` is required (422 `rule`).
-    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub text: Option<String>,
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "attachment")
-    )]
+    #[validate(length(max = 2000), custom(function = "attachment"))]
     #[schema(pattern = "^https://\\S+$", max_length = 2000)]
     pub attachment_url: Option<String>,
     /// Feedback on this document (any version) the draft takes up; replaces the list.
@@ -163,19 +151,13 @@ fn content(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"text": "2. Fassung: Erstgespräch binnen 10 Tagen …", "feedback_ids": [1, 2]}))]
 pub struct NextVersionInput {
-    #[validate(
-        length(max = 200, message = "must be at most 200 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 200), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    #[validate(length(max = 20000, message = "must be at most 20000 characters"))]
+    #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub text: Option<String>,
-    #[validate(
-        length(max = 2000, message = "must be at most 2000 characters"),
-        custom(function = "attachment")
-    )]
+    #[validate(length(max = 2000), custom(function = "attachment"))]
     #[schema(pattern = "^https://\\S+$", max_length = 2000)]
     pub attachment_url: Option<String>,
     /// Feedback on this document (any version) the new draft takes up.

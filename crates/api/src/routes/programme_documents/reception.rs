@@ -170,10 +170,7 @@ pub struct DocumentFeedbackInput {
     /// `rule`; a source the caller may not enter is 403.
     pub source: FeedbackSource,
     pub body_id: Option<i64>,
-    #[validate(
-        length(max = 5000, message = "must be at most 5000 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 5000), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 5000)]
     pub text: String,
     /// When it was given; today when left out; not in the future (422 `rule`).

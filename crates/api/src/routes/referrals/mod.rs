@@ -263,18 +263,15 @@ pub struct ReferralInput {
     pub client_id: Option<i64>,
     pub recipient_organisation_id: i64,
     /// The recipient's offer (Angebot), e.g. a course.
-    #[validate(length(max = 500, message = "must be at most 500 characters"))]
+    #[validate(length(max = 500))]
     #[schema(max_length = 500)]
     pub offer: Option<String>,
     /// What the referral is for.
-    #[validate(
-        length(max = 500, message = "must be at most 500 characters"),
-        custom(function = "not_blank")
-    )]
+    #[validate(length(max = 500), custom(function = "not_blank"))]
     #[schema(pattern = "\\S", min_length = 1, max_length = 500)]
     pub purpose: String,
     /// The message to the recipient.
-    #[validate(length(max = 4000, message = "must be at most 4000 characters"))]
+    #[validate(length(max = 4000))]
     #[schema(max_length = 4000)]
     pub message: Option<String>,
     /// The data categories to share; `identity` is always shared, because a referral names the

@@ -35,7 +35,7 @@ use super::Referral;
 pub struct ReferralTransitionInput {
     pub to: ReferralStatus,
     /// Required to decline; an optional note otherwise.
-    #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    #[validate(length(max = 1000))]
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
