@@ -13,6 +13,7 @@ use kim_domain::paging::PageRequest;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
+use crate::link_sets::insert_links;
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{bodies, clock, DbConn, Listed, StoreError};
 
@@ -279,23 +280,18 @@ fn replace_links(conn: &mut DbConn, id: i64, data: &ActivityData) -> StoreResult
     diesel::delete(activity_gaps::table.filter(activity_gaps::activity_id.eq(id))).execute(conn)?;
     diesel::delete(activity_decisions::table.filter(activity_decisions::activity_id.eq(id)))
         .execute(conn)?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for gap in &data.gap_ids {
-        diesel::insert_into(activity_gaps::table)
-            .values((
-                activity_gaps::activity_id.eq(id),
-                activity_gaps::gap_id.eq(gap),
-            ))
-            .execute(conn)?;
-    }
-    for decision in &data.decision_ids {
-        diesel::insert_into(activity_decisions::table)
-            .values((
-                activity_decisions::activity_id.eq(id),
-                activity_decisions::decision_id.eq(decision),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        activity_gaps,
+        activity_id = id,
+        gap_id = &data.gap_ids
+    );
+    insert_links!(
+        conn,
+        activity_decisions,
+        activity_id = id,
+        decision_id = &data.decision_ids
+    );
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use kim_domain::reference::{normalise_set, OrganisationKind};
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, StoreError};
 
@@ -267,23 +268,18 @@ fn replace_participants(
     .execute(conn)?;
     diesel::delete(conference_users::table.filter(conference_users::conference_id.eq(id)))
         .execute(conn)?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for organisation in organisation_ids {
-        diesel::insert_into(conference_organisations::table)
-            .values((
-                conference_organisations::conference_id.eq(id),
-                conference_organisations::organisation_id.eq(organisation),
-            ))
-            .execute(conn)?;
-    }
-    for user in user_ids {
-        diesel::insert_into(conference_users::table)
-            .values((
-                conference_users::conference_id.eq(id),
-                conference_users::user_id.eq(user),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        conference_organisations,
+        conference_id = id,
+        organisation_id = organisation_ids
+    );
+    insert_links!(
+        conn,
+        conference_users,
+        conference_id = id,
+        user_id = user_ids
+    );
     Ok(())
 }
 

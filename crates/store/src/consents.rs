@@ -11,6 +11,7 @@ use kim_domain::reference::normalise_set;
 use kim_domain::event::EventType;
 
 use crate::error::StoreResult;
+use crate::link_sets::insert_links;
 use crate::outbox::{self, NewEvent};
 use crate::referrals;
 use crate::schema::organisations;
@@ -227,15 +228,12 @@ pub fn insert(
         ),
         now
     )?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for organisation in normalise_set(&consent.recipient_organisation_ids) {
-        diesel::insert_into(consent_recipients::table)
-            .values((
-                consent_recipients::consent_id.eq(id),
-                consent_recipients::organisation_id.eq(organisation),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        consent_recipients,
+        consent_id = id,
+        organisation_id = &consent.recipient_organisation_ids
+    );
     find(conn, client_id, id)
 }
 

@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::body::DecisionOutcome;
 use kim_domain::gap::{FeedbackRating, GapStage, GapStep, Publicity};
-use kim_domain::reference::normalise_set;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -16,6 +15,7 @@ use utoipa::ToSchema;
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::gaps::{self, gap_mandate_groups, gap_mandates, StageChange};
+use crate::link_sets::insert_links;
 use crate::{bodies, clock, DbConn};
 
 diesel::table! {
@@ -112,14 +112,12 @@ pub fn insert_mandate(
         ))
         .returning(gap_mandates::id)
         .get_result(conn)?;
-    for body in normalise_set(project_group_ids) {
-        diesel::insert_into(gap_mandate_groups::table)
-            .values((
-                gap_mandate_groups::mandate_id.eq(id),
-                gap_mandate_groups::body_id.eq(body),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        gap_mandate_groups,
+        mandate_id = id,
+        body_id = project_group_ids
+    );
     Ok(id)
 }
 

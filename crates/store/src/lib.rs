@@ -21,6 +21,7 @@ pub mod gaps;
 pub mod goals;
 pub mod intake_requests;
 pub mod intake_rules;
+pub(crate) mod link_sets;
 pub mod login_failures;
 pub mod migrations;
 pub mod municipalities;

@@ -10,6 +10,7 @@ use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::municipalities::{self, like_pattern};
 use crate::schema::{
     lower, organisation_legal_domains as old, organisation_municipalities as om, organisations,
@@ -248,24 +249,13 @@ fn check_municipalities(conn: &mut DbConn, data: &OrganisationData) -> StoreResu
 fn replace_sets(conn: &mut DbConn, id: i64, data: &OrganisationData) -> StoreResult<()> {
     diesel::delete(old::table.filter(old::organisation_id.eq(id))).execute(conn)?;
     diesel::delete(om::table.filter(om::organisation_id.eq(id))).execute(conn)?;
-    // One row per statement: batch inserts do not compile through diesel's MultiBackend, and
-    // these sets are small (six legal domains, nineteen municipalities at most).
-    for domain in normalise_set(&data.legal_domains) {
-        diesel::insert_into(old::table)
-            .values((
-                old::organisation_id.eq(id),
-                old::legal_domain.eq(domain.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for municipality in normalise_set(&data.municipality_ids) {
-        diesel::insert_into(om::table)
-            .values((
-                om::organisation_id.eq(id),
-                om::municipality_id.eq(municipality),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(conn, old, organisation_id = id, legal_domain = &data.legal_domains => as_str);
+    insert_links!(
+        conn,
+        om,
+        organisation_id = id,
+        municipality_id = &data.municipality_ids
+    );
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use kim_domain::qualification::{Attendance, Participant, Requirement};
 use kim_domain::staffing::{PositionFunction, StaffingPhase};
 
 use crate::error::StoreResult;
+use crate::link_sets::insert_links;
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, positions, users, DbConn, Listed, StoreError};
 
@@ -243,15 +244,7 @@ pub fn find_course_by_title(conn: &mut DbConn, title: &str) -> StoreResult<Optio
 fn replace_functions(conn: &mut DbConn, id: i64, data: &CourseData) -> StoreResult<()> {
     diesel::delete(course_functions::table.filter(course_functions::course_id.eq(id)))
         .execute(conn)?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for function in &data.mandatory_for {
-        diesel::insert_into(course_functions::table)
-            .values((
-                course_functions::course_id.eq(id),
-                course_functions::function.eq(function.as_str()),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(conn, course_functions, course_id = id, function = &data.mandatory_for => as_str);
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use kim_domain::roadmap::{self as rules, RoadmapStatus, Workstream};
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, organisations, users, DbConn, StoreError};
 
@@ -280,12 +281,7 @@ fn check_acyclic(conn: &mut DbConn, id: i64, depends_on: &[i64]) -> StoreResult<
 
 fn replace_dependencies(conn: &mut DbConn, id: i64, depends_on: &[i64]) -> StoreResult<()> {
     diesel::delete(deps::table.filter(deps::item_id.eq(id))).execute(conn)?;
-    // One row per statement: batch inserts do not compile through diesel's MultiBackend.
-    for on in normalise_set(depends_on) {
-        diesel::insert_into(deps::table)
-            .values((deps::item_id.eq(id), deps::depends_on_id.eq(on)))
-            .execute(conn)?;
-    }
+    insert_links!(conn, deps, item_id = id, depends_on_id = depends_on);
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use kim_domain::paging::PageRequest;
 use kim_domain::social_area::{first_overlap, AreaPart};
 
 use crate::error::StoreResult;
+use crate::link_sets::insert_links;
 use crate::schema::{municipalities, positions};
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
@@ -261,11 +262,12 @@ fn write_links(conn: &mut DbConn, id: i64, data: &AreaData) -> StoreResult<()> {
             ))
             .execute(conn)?;
     }
-    for position in &data.position_ids {
-        diesel::insert_into(psa::table)
-            .values((psa::social_area_id.eq(id), psa::position_id.eq(position)))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        psa,
+        social_area_id = id,
+        position_id = &data.position_ids
+    );
     Ok(())
 }
 

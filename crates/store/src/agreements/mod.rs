@@ -18,6 +18,7 @@ use kim_domain::staffing::Module;
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::StoreError;
 use crate::{clock, municipalities, organisations, positions, DbConn};
@@ -360,24 +361,13 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &AgreementData) -> StoreResult
         .execute(conn)?;
     diesel::delete(agreement_positions::table.filter(agreement_positions::agreement_id.eq(id)))
         .execute(conn)?;
-    // One row per statement: batch inserts do not compile through diesel's MultiBackend, and
-    // these sets are small (three modules, a handful of positions).
-    for module in &data.modules {
-        diesel::insert_into(agreement_modules::table)
-            .values((
-                agreement_modules::agreement_id.eq(id),
-                agreement_modules::module.eq(module.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for position in &data.position_ids {
-        diesel::insert_into(agreement_positions::table)
-            .values((
-                agreement_positions::agreement_id.eq(id),
-                agreement_positions::position_id.eq(*position),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(conn, agreement_modules, agreement_id = id, module = &data.modules => as_str);
+    insert_links!(
+        conn,
+        agreement_positions,
+        agreement_id = id,
+        position_id = &data.position_ids
+    );
     Ok(())
 }
 

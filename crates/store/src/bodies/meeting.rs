@@ -4,12 +4,12 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::body::DecisionOutcome;
 use kim_domain::paging::PageRequest;
-use kim_domain::reference::normalise_set;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
@@ -205,14 +205,12 @@ fn replace_meeting_parts(conn: &mut DbConn, id: i64, data: &MeetingData) -> Stor
     diesel::delete(meeting_attendees::table.filter(meeting_attendees::meeting_id.eq(id)))
         .execute(conn)?;
     diesel::delete(agenda_items::table.filter(agenda_items::meeting_id.eq(id))).execute(conn)?;
-    for user in normalise_set(&data.attendee_user_ids) {
-        diesel::insert_into(meeting_attendees::table)
-            .values((
-                meeting_attendees::meeting_id.eq(id),
-                meeting_attendees::user_id.eq(user),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        meeting_attendees,
+        meeting_id = id,
+        user_id = &data.attendee_user_ids
+    );
     for (position, item) in data.agenda.iter().enumerate() {
         diesel::insert_into(agenda_items::table)
             .values((

@@ -6,9 +6,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::body::BodyKind;
 use kim_domain::paging::PageRequest;
-use kim_domain::reference::normalise_set;
 
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, municipalities, organisations, DbConn, Listed, StoreError};
 
@@ -299,15 +299,12 @@ fn replace_body_parts(conn: &mut DbConn, id: i64, data: &BodyData) -> StoreResul
     diesel::delete(body_municipalities::table.filter(body_municipalities::body_id.eq(id)))
         .execute(conn)?;
     diesel::delete(body_members::table.filter(body_members::body_id.eq(id))).execute(conn)?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for municipality in normalise_set(&data.municipality_ids) {
-        diesel::insert_into(body_municipalities::table)
-            .values((
-                body_municipalities::body_id.eq(id),
-                body_municipalities::municipality_id.eq(municipality),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        body_municipalities,
+        body_id = id,
+        municipality_id = &data.municipality_ids
+    );
     for member in &data.members {
         diesel::insert_into(body_members::table)
             .values((

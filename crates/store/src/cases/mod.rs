@@ -14,6 +14,7 @@ use kim_domain::report::StatisticalAttributes;
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::schema::{
     case_clients, case_legal_domains as domains, case_topics as topics, cases, clients,
 };
@@ -387,19 +388,8 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &CaseData) -> StoreResult<()> 
                 .execute(conn)?;
         }
     }
-    for domain in normalise_set(&data.legal_domains) {
-        diesel::insert_into(domains::table)
-            .values((
-                domains::case_id.eq(id),
-                domains::legal_domain.eq(domain.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for topic in normalise_set(&data.topics) {
-        diesel::insert_into(topics::table)
-            .values((topics::case_id.eq(id), topics::topic.eq(topic.as_str())))
-            .execute(conn)?;
-    }
+    insert_links!(conn, domains, case_id = id, legal_domain = &data.legal_domains => as_str);
+    insert_links!(conn, topics, case_id = id, topic = &data.topics => as_str);
     Ok(())
 }
 

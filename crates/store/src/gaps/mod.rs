@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::StoreResult;
+use crate::link_sets::insert_links;
 use crate::schema::{positions, users};
 use crate::versioned::insert_versioned;
 use crate::{clock, municipalities, organisations, DbConn, StoreError};
@@ -458,14 +459,12 @@ fn insert_report(
         ))
         .returning(gap_reports::id)
         .get_result(conn)?;
-    for case in normalise_set(&report.case_ids) {
-        diesel::insert_into(gap_report_cases::table)
-            .values((
-                gap_report_cases::report_id.eq(id),
-                gap_report_cases::case_id.eq(case),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        gap_report_cases,
+        report_id = id,
+        case_id = &report.case_ids
+    );
     Ok(id)
 }
 
@@ -497,22 +496,18 @@ pub fn insert(
         ),
         now
     )?;
-    for m in normalise_set(&data.municipality_ids) {
-        diesel::insert_into(gap_municipalities::table)
-            .values((
-                gap_municipalities::gap_id.eq(id),
-                gap_municipalities::municipality_id.eq(m),
-            ))
-            .execute(conn)?;
-    }
-    for o in normalise_set(&data.organisation_ids) {
-        diesel::insert_into(gap_organisations::table)
-            .values((
-                gap_organisations::gap_id.eq(id),
-                gap_organisations::organisation_id.eq(o),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(
+        conn,
+        gap_municipalities,
+        gap_id = id,
+        municipality_id = &data.municipality_ids
+    );
+    insert_links!(
+        conn,
+        gap_organisations,
+        gap_id = id,
+        organisation_id = &data.organisation_ids
+    );
     let report_id = insert_report(conn, actor, id, report)?;
     record_event(
         conn,

@@ -13,6 +13,7 @@ use kim_domain::offer::{LanguageCode, OfferAccess, OfferTargetGroup, OfferTopic}
 use kim_domain::reference::normalise_set;
 
 use crate::error::{expect_version, StoreResult};
+use crate::link_sets::insert_links;
 use crate::municipalities::{self};
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, StoreError};
@@ -372,47 +373,16 @@ fn replace_sets(conn: &mut DbConn, id: i64, data: &OfferData) -> StoreResult<()>
         offer_residence_statuses::table.filter(offer_residence_statuses::offer_id.eq(id)),
     )
     .execute(conn)?;
-    // One row per statement: batch inserts do not compile through diesel's MultiBackend.
-    for topic in normalise_set(&data.topics) {
-        diesel::insert_into(offer_topics::table)
-            .values((
-                offer_topics::offer_id.eq(id),
-                offer_topics::topic.eq(topic.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for group in normalise_set(&data.target_groups) {
-        diesel::insert_into(offer_target_groups::table)
-            .values((
-                offer_target_groups::offer_id.eq(id),
-                offer_target_groups::target_group.eq(group.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for municipality in normalise_set(&data.municipality_ids) {
-        diesel::insert_into(offer_municipalities::table)
-            .values((
-                offer_municipalities::offer_id.eq(id),
-                offer_municipalities::municipality_id.eq(municipality),
-            ))
-            .execute(conn)?;
-    }
-    for language in normalise_set(&data.languages) {
-        diesel::insert_into(offer_languages::table)
-            .values((
-                offer_languages::offer_id.eq(id),
-                offer_languages::language.eq(language.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    for status in normalise_set(&data.residence_statuses) {
-        diesel::insert_into(offer_residence_statuses::table)
-            .values((
-                offer_residence_statuses::offer_id.eq(id),
-                offer_residence_statuses::residence_status.eq(status.as_str()),
-            ))
-            .execute(conn)?;
-    }
+    insert_links!(conn, offer_topics, offer_id = id, topic = &data.topics => as_str);
+    insert_links!(conn, offer_target_groups, offer_id = id, target_group = &data.target_groups => as_str);
+    insert_links!(
+        conn,
+        offer_municipalities,
+        offer_id = id,
+        municipality_id = &data.municipality_ids
+    );
+    insert_links!(conn, offer_languages, offer_id = id, language = &data.languages => as_str);
+    insert_links!(conn, offer_residence_statuses, offer_id = id, residence_status = &data.residence_statuses => as_str);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
+use crate::link_sets::insert_links;
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
@@ -292,12 +293,7 @@ fn check_feedback_ids(conn: &mut DbConn, series_id: i64, ids: &[i64]) -> StoreRe
 
 fn replace_taken(conn: &mut DbConn, id: i64, ids: &[i64]) -> StoreResult<()> {
     diesel::delete(taken::table.filter(taken::document_id.eq(id))).execute(conn)?;
-    // One row per statement: batch inserts do not compile through the MultiBackend.
-    for entry in ids {
-        diesel::insert_into(taken::table)
-            .values((taken::document_id.eq(id), taken::feedback_id.eq(entry)))
-            .execute(conn)?;
-    }
+    insert_links!(conn, taken, document_id = id, feedback_id = ids);
     Ok(())
 }
 
