@@ -10,6 +10,8 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use kim_domain::activity::ActivityKind;
 use kim_domain::gap::Publicity;
 use kim_domain::paging::PageRequest;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
@@ -68,10 +70,29 @@ pub struct ActivityData {
     pub decision_ids: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Aktivität der Öffentlichkeitsarbeit oder Bericht an ein Gremium.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "kind": "committee_report", "title": "KIM-Zwischenbericht im Sozialausschuss",
+    "held_on": "2021-11-18", "audience": "Ausschuss für Soziales, Integration und Gleichstellung",
+    "body_id": 6, "committee": null, "gap_ids": [2], "decision_ids": [],
+    "version": 1, "created_at": "2026-11-30T07:00:00Z", "updated_at": "2026-11-30T07:00:00Z"
+}))]
 pub struct Activity {
     pub id: i64,
-    pub data: ActivityData,
+    pub kind: ActivityKind,
+    pub title: String,
+    pub held_on: NaiveDate,
+    /// Who was reached, e.g. "Presse", "Fachöffentlichkeit", "Bürgermeister:innen".
+    pub audience: Option<String>,
+    /// The body reported to, when it is one of KIM's bodies (e.g. a `political_committee`).
+    pub body_id: Option<i64>,
+    /// The committee or round by name, when it is not a body of KIM.
+    pub committee: Option<String>,
+    /// Gaps whose results the activity uses.
+    pub gap_ids: Vec<i64>,
+    /// Decisions the activity reports.
+    pub decision_ids: Vec<i64>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -124,16 +145,14 @@ fn complete(conn: &mut DbConn, rows: Vec<ActivityRow>) -> StoreResult<Vec<Activi
         .map(|row| {
             Ok(Activity {
                 id: row.id,
-                data: ActivityData {
-                    kind: ActivityKind::parse(&row.kind)?,
-                    title: row.title,
-                    held_on: row.held_on,
-                    audience: row.audience,
-                    body_id: row.body_id,
-                    committee: row.committee,
-                    gap_ids: gaps.remove(&row.id).unwrap_or_default(),
-                    decision_ids: decisions.remove(&row.id).unwrap_or_default(),
-                },
+                kind: ActivityKind::parse(&row.kind)?,
+                title: row.title,
+                held_on: row.held_on,
+                audience: row.audience,
+                body_id: row.body_id,
+                committee: row.committee,
+                gap_ids: gaps.remove(&row.id).unwrap_or_default(),
+                decision_ids: decisions.remove(&row.id).unwrap_or_default(),
                 version: row.version,
                 created_at: clock::to_utc(row.created_at),
                 updated_at: clock::to_utc(row.updated_at),

@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::{MunicipalityKind, RhineSide};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
@@ -29,11 +31,35 @@ struct MunicipalityRow {
     updated_at: NaiveDateTime,
 }
 
-/// A municipality as callers see it.
-#[derive(Debug, Clone, PartialEq)]
+/// Kreisangehörige Kommune (municipality of the county).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 17, "name": "Troisdorf", "kind": "town", "rhine_side": "right",
+    "has_immigration_office": true, "has_youth_office": true, "has_integration_council": true,
+    "social_area": null, "population": 75000, "foreign_nationals_percent": 14.5,
+    "version": 1, "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
 pub struct Municipality {
     pub id: i64,
-    pub data: MunicipalityData,
+    pub name: String,
+    /// Stadt (town) or Gemeinde (municipality).
+    pub kind: MunicipalityKind,
+    /// linksrheinisch (left) or rechtsrheinisch (right).
+    pub rhine_side: RhineSide,
+    /// Has its own Ausländerbehörde (immigration office).
+    pub has_immigration_office: bool,
+    /// Has its own Jugendamt (youth office).
+    pub has_youth_office: bool,
+    /// Has an Integrationsrat (integration council).
+    pub has_integration_council: bool,
+    /// Free text, **superseded** by `GET /social-areas` (areas with the municipalities and
+    /// parts they cover; the migration made one of each value given before): kept as written,
+    /// read by nothing else. Use `GET /social-areas?municipality_id=` instead.
+    pub social_area: Option<String>,
+    pub population: Option<i64>,
+    /// Share of foreign nationals (Ausländeranteil) in percent.
+    pub foreign_nationals_percent: Option<f64>,
+    /// Send as `If-Match` when changing; also the `ETag`.
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -58,17 +84,15 @@ impl TryFrom<MunicipalityRow> for Municipality {
     fn try_from(row: MunicipalityRow) -> Result<Self, StoreError> {
         Ok(Municipality {
             id: row.id,
-            data: MunicipalityData {
-                name: row.name,
-                kind: MunicipalityKind::parse(&row.kind)?,
-                rhine_side: RhineSide::parse(&row.rhine_side)?,
-                has_immigration_office: row.has_immigration_office,
-                has_youth_office: row.has_youth_office,
-                has_integration_council: row.has_integration_council,
-                social_area: row.social_area,
-                population: row.population,
-                foreign_nationals_percent: row.foreign_nationals_percent,
-            },
+            name: row.name,
+            kind: MunicipalityKind::parse(&row.kind)?,
+            rhine_side: RhineSide::parse(&row.rhine_side)?,
+            has_immigration_office: row.has_immigration_office,
+            has_youth_office: row.has_youth_office,
+            has_integration_council: row.has_integration_council,
+            social_area: row.social_area,
+            population: row.population,
+            foreign_nationals_percent: row.foreign_nationals_percent,
             version: row.version,
             created_at: clock::to_utc(row.created_at),
             updated_at: clock::to_utc(row.updated_at),

@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
@@ -35,10 +37,28 @@ struct OrganisationRow {
     updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Akteur (organisation): an office, agency, provider or initiative KIM works with.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "name": "Jobcenter Rhein-Sieg", "kind": "jobcenter", "legal_domains": ["sgb_ii"],
+    "municipality_ids": [], "email": "info@jobcenter-rhein-sieg.example", "phone": null,
+    "address": "Siegburg", "website": null, "active": true, "version": 1,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
 pub struct Organisation {
     pub id: i64,
-    pub data: OrganisationData,
+    pub name: String,
+    pub kind: OrganisationKind,
+    /// Rechtskreise (legal domains) the organisation serves, sorted.
+    pub legal_domains: Vec<LegalDomain>,
+    /// Municipalities served; empty means county-wide or not specified.
+    pub municipality_ids: Vec<i64>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    /// Inactive organisations stay for history but are no longer offered for new work.
+    pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -199,17 +219,15 @@ fn with_sets(conn: &mut DbConn, rows: Vec<OrganisationRow>) -> StoreResult<Vec<O
             municipality_ids.sort_unstable();
             Ok(Organisation {
                 id: row.id,
-                data: OrganisationData {
-                    name: row.name,
-                    kind: OrganisationKind::parse(&row.kind)?,
-                    legal_domains: normalise_set(&domains.remove(&row.id).unwrap_or_default()),
-                    municipality_ids,
-                    email: row.email,
-                    phone: row.phone,
-                    address: row.address,
-                    website: row.website,
-                    active: row.active,
-                },
+                name: row.name,
+                kind: OrganisationKind::parse(&row.kind)?,
+                legal_domains: normalise_set(&domains.remove(&row.id).unwrap_or_default()),
+                municipality_ids,
+                email: row.email,
+                phone: row.phone,
+                address: row.address,
+                website: row.website,
+                active: row.active,
                 version: row.version,
                 created_at: clock::to_utc(row.created_at),
                 updated_at: clock::to_utc(row.updated_at),

@@ -11,6 +11,8 @@ use diesel::sql_types::{BigInt, Text};
 use kim_domain::paging::PageRequest;
 use kim_domain::qualification::{Attendance, Participant, Requirement};
 use kim_domain::staffing::{PositionFunction, StaffingPhase};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::StoreResult;
 use crate::link_sets::insert_links;
@@ -72,10 +74,25 @@ pub struct CourseData {
     pub mandatory_for: Vec<PositionFunction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Fortbildung (course) of the qualification catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 3, "title": "Grundlagen Case Management", "provider": "DGCC", "topic": "case_management",
+    "hours": 40, "mandatory_for": ["case_management", "cm_coordination"],
+    "version": 1, "created_at": "2026-11-30T07:00:00Z", "updated_at": "2026-11-30T07:00:00Z"
+}))]
 pub struct Course {
     pub id: i64,
-    pub data: CourseData,
+    /// Unique in the catalogue.
+    pub title: String,
+    /// Who gives the course (Träger), e.g. a professional association.
+    pub provider: String,
+    /// What it is about, e.g. "Aufenthaltsrecht".
+    pub topic: String,
+    /// Length in hours.
+    pub hours: i32,
+    /// The functions that must take it (Pflichtfortbildung); empty when it is optional.
+    pub mandatory_for: Vec<PositionFunction>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -178,13 +195,11 @@ fn complete(conn: &mut DbConn, rows: Vec<CourseRow>) -> StoreResult<Vec<Course>>
         .into_iter()
         .map(|row| Course {
             id: row.id,
-            data: CourseData {
-                title: row.title,
-                provider: row.provider,
-                topic: row.topic,
-                hours: row.hours,
-                mandatory_for: functions.remove(&row.id).unwrap_or_default(),
-            },
+            title: row.title,
+            provider: row.provider,
+            topic: row.topic,
+            hours: row.hours,
+            mandatory_for: functions.remove(&row.id).unwrap_or_default(),
             version: row.version,
             created_at: clock::to_utc(row.created_at),
             updated_at: clock::to_utc(row.updated_at),
@@ -426,7 +441,7 @@ pub fn position_record(
         .iter()
         .map(|c| Requirement {
             course_id: c.id,
-            mandatory_for: c.data.mandatory_for.clone(),
+            mandatory_for: c.mandatory_for.clone(),
         })
         .collect();
     let mut query = course_participations::table

@@ -34,6 +34,19 @@ impl From<Vec<kim_domain::field::FieldError>> for ApiError {
     }
 }
 
+impl From<Vec<kim_domain::agreement::RuleViolation>> for ApiError {
+    /// An agreement's rule violations (across fields and over its state): a 422 naming each
+    /// field.
+    fn from(violations: Vec<kim_domain::agreement::RuleViolation>) -> Self {
+        ApiError::Validation(
+            violations
+                .into_iter()
+                .map(|v| FieldError::rule(v.field, v.message))
+                .collect(),
+        )
+    }
+}
+
 impl From<Vec<kim_domain::survey::Invalid>> for ApiError {
     /// The 422 of a survey rule: each invalid field, named as the client sent it.
     fn from(errors: Vec<kim_domain::survey::Invalid>) -> Self {

@@ -1,11 +1,11 @@
 //! Public relations and reports to bodies (Öffentlichkeitsarbeit, Berichte an Gremien).
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use kim_domain::activity::ActivityKind;
 use kim_domain::Action;
 use kim_store::activities::{self as store, ActivityData, ActivityFilter};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -27,52 +27,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(delete_activity);
 }
 
-/// Aktivität der Öffentlichkeitsarbeit oder Bericht an ein Gremium.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 4, "kind": "committee_report", "title": "KIM-Zwischenbericht im Sozialausschuss",
-    "held_on": "2021-11-18", "audience": "Ausschuss für Soziales, Integration und Gleichstellung",
-    "body_id": 6, "committee": null, "gap_ids": [2], "decision_ids": [],
-    "version": 1, "created_at": "2026-11-30T07:00:00Z", "updated_at": "2026-11-30T07:00:00Z"
-}))]
-pub struct Activity {
-    pub id: i64,
-    pub kind: ActivityKind,
-    pub title: String,
-    pub held_on: NaiveDate,
-    /// Who was reached, e.g. "Presse", "Fachöffentlichkeit", "Bürgermeister:innen".
-    pub audience: Option<String>,
-    /// The body reported to, when it is one of KIM's bodies (e.g. a `political_committee`).
-    pub body_id: Option<i64>,
-    /// The committee or round by name, when it is not a body of KIM.
-    pub committee: Option<String>,
-    /// Gaps whose results the activity uses.
-    pub gap_ids: Vec<i64>,
-    /// Decisions the activity reports.
-    pub decision_ids: Vec<i64>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Activity> for Activity {
-    fn from(a: store::Activity) -> Self {
-        Activity {
-            id: a.id,
-            kind: a.data.kind,
-            title: a.data.title,
-            held_on: a.data.held_on,
-            audience: a.data.audience,
-            body_id: a.data.body_id,
-            committee: a.data.committee,
-            gap_ids: a.data.gap_ids,
-            decision_ids: a.data.decision_ids,
-            version: a.version,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-        }
-    }
-}
+pub use kim_store::activities::Activity;
 
 page_type!(ActivityPage, Activity);
 
@@ -200,7 +155,7 @@ pub async fn get_activity(
         })
         .await?;
     let version = activity.version;
-    Ok(ok_versioned(&Activity::from(activity), version))
+    Ok(ok_versioned(&activity, version))
 }
 
 /// Record an activity
@@ -231,7 +186,7 @@ pub async fn create_activity(
         .await?;
     let (id, version) = (activity.id, activity.version);
     Ok(created_versioned(
-        &Activity::from(activity),
+        &activity,
         version,
         format!("/api/v1/activities/{id}"),
     ))
@@ -266,7 +221,7 @@ pub async fn update_activity(
         })
         .await?;
     let version = activity.version;
-    Ok(ok_versioned(&Activity::from(activity), version))
+    Ok(ok_versioned(&activity, version))
 }
 
 /// Delete an activity

@@ -5,11 +5,11 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use kim_domain::agreement::{expiry_window, AgreementStatus, RuleViolation};
+use kim_domain::agreement::{expiry_window, AgreementStatus};
 use kim_domain::staffing::Module;
 use kim_domain::Action;
 use kim_store::agreements::{
-    self as store, AgreementData, AgreementFilter, AgreementSort, Checked, TransitionRequest,
+    self as store, AgreementData, AgreementFilter, AgreementSort, TransitionRequest,
 };
 use kim_store::{clock, Direction};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,6 @@ use validator::Validate;
 use super::{not_blank, trimmed};
 use crate::auth::Caller;
 use crate::error::error_sets as sets;
-use crate::error::FieldError;
 use crate::http::paging::{parse_sort, PageParams};
 use crate::http::precondition::{created_versioned, ok_versioned, IfMatch};
 use crate::server::AppState;
@@ -277,19 +276,6 @@ const SORT_FIELDS: &[(&str, AgreementSort)] = &[
     ("created_at", AgreementSort::CreatedAt),
 ];
 
-/// Rule violations of the domain (across fields and over the agreement's state) as a 422
-/// naming each field.
-fn checked<T>(outcome: Checked<T>) -> Result<T, ApiError> {
-    outcome.map_err(|violations: Vec<RuleViolation>| {
-        ApiError::Validation(
-            violations
-                .into_iter()
-                .map(|v| FieldError::rule(v.field, v.message))
-                .collect(),
-        )
-    })
-}
-
 /// List cooperation agreements
 ///
 /// Filtered and paged; ordered by title unless `sort` says otherwise. `expiring_within_days`
@@ -385,12 +371,10 @@ pub async fn create_agreement(
     caller.require(Action::WriteSteering)?;
     let data = body.into_inner().into_data()?;
     let actor = caller.actor();
-    let agreement = checked(
-        state
-            .db
-            .write(move |conn| store::insert(conn, &actor, &data))
-            .await?,
-    )?;
+    let agreement = state
+        .db
+        .write(move |conn| store::insert(conn, &actor, &data))
+        .await??;
     let (id, version) = (agreement.id, agreement.version);
     Ok(created_versioned(
         &Agreement::from(agreement),
@@ -428,12 +412,10 @@ pub async fn update_agreement(
     let data = body.into_inner().into_data()?;
     let id = id.into_inner();
     let actor = caller.actor();
-    let agreement = checked(
-        state
-            .db
-            .write(move |conn| store::update(conn, &actor, id, expected, &data))
-            .await?,
-    )?;
+    let agreement = state
+        .db
+        .write(move |conn| store::update(conn, &actor, id, expected, &data))
+        .await??;
     let version = agreement.version;
     Ok(ok_versioned(&Agreement::from(agreement), version))
 }
@@ -486,12 +468,10 @@ pub async fn transition_agreement(
     };
     let id = id.into_inner();
     let actor = caller.actor();
-    let moved = checked(
-        state
-            .db
-            .write(move |conn| store::transition(conn, &actor, id, expected, &request))
-            .await?,
-    )?;
+    let moved = state
+        .db
+        .write(move |conn| store::transition(conn, &actor, id, expected, &request))
+        .await??;
     let version = moved.version;
     Ok(ok_versioned(&Agreement::from(moved), version))
 }

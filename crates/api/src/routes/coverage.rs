@@ -277,7 +277,7 @@ async fn compute(
                     for id in ids {
                         let m = municipalities::find(conn, *id)
                             .or_unknown("municipality", format!("no municipality with id {id}"))?;
-                        names.insert(*id, m.data.name);
+                        names.insert(*id, m.name);
                     }
                     (ids.clone(), names)
                 }
@@ -293,7 +293,7 @@ async fn compute(
                         },
                     )?;
                     let ids = all.items.iter().map(|m| m.id).collect();
-                    let names = all.items.into_iter().map(|m| (m.id, m.data.name)).collect();
+                    let names = all.items.into_iter().map(|m| (m.id, m.name)).collect();
                     (ids, names)
                 }
             };

@@ -102,16 +102,16 @@ pub async fn distribution(
         .into_iter()
         .map(|m| {
             let cm = assigned.get(&m.id).copied().unwrap_or_default();
-            let foreign = foreign_nationals(m.data.population, m.data.foreign_nationals_percent);
+            let foreign = foreign_nationals(m.population, m.foreign_nationals_percent);
             MunicipalityDistribution {
                 municipality_id: m.id,
                 cm_fte: cm.as_decimal(),
-                cm_fte_per_10000_inhabitants: fte_per_10000(cm, m.data.population),
+                cm_fte_per_10000_inhabitants: fte_per_10000(cm, m.population),
                 no_cm_assigned: cm == Fte::ZERO,
-                name: m.data.name,
-                rhine_side: m.data.rhine_side,
-                population: m.data.population,
-                foreign_nationals_percent: m.data.foreign_nationals_percent,
+                name: m.name,
+                rhine_side: m.rhine_side,
+                population: m.population,
+                foreign_nationals_percent: m.foreign_nationals_percent,
                 foreign_nationals: foreign,
                 need_indicator: foreign,
                 needs_survey_score: survey_score(m.id),
@@ -233,11 +233,8 @@ pub async fn social_area_distribution(
         .map(|m| {
             let figures = Figures {
                 cm_fte: assigned.get(&m.id).copied().unwrap_or_default(),
-                population: m.data.population,
-                foreign_nationals: foreign_nationals(
-                    m.data.population,
-                    m.data.foreign_nationals_percent,
-                ),
+                population: m.population,
+                foreign_nationals: foreign_nationals(m.population, m.foreign_nationals_percent),
             };
             (m.id, figures)
         })

@@ -3,14 +3,13 @@
 use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use kim_domain::reference::{MunicipalityKind, RhineSide};
 use kim_domain::Action;
 use kim_store::municipalities::{
     self as store, MunicipalityData, MunicipalityFilter, MunicipalitySort,
 };
 use kim_store::Direction;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -30,60 +29,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(delete_municipality);
 }
 
-/// Kreisangehörige Kommune (municipality of the county).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 17, "name": "Troisdorf", "kind": "town", "rhine_side": "right",
-    "has_immigration_office": true, "has_youth_office": true, "has_integration_council": true,
-    "social_area": null, "population": 75000, "foreign_nationals_percent": 14.5,
-    "version": 1, "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
-}))]
-pub struct Municipality {
-    pub id: i64,
-    pub name: String,
-    /// Stadt (town) or Gemeinde (municipality).
-    pub kind: MunicipalityKind,
-    /// linksrheinisch (left) or rechtsrheinisch (right).
-    pub rhine_side: RhineSide,
-    /// Has its own Ausländerbehörde (immigration office).
-    pub has_immigration_office: bool,
-    /// Has its own Jugendamt (youth office).
-    pub has_youth_office: bool,
-    /// Has an Integrationsrat (integration council).
-    pub has_integration_council: bool,
-    /// Free text, **superseded** by `GET /social-areas` (areas with the municipalities and
-    /// parts they cover; the migration made one of each value given before): kept as written,
-    /// read by nothing else. Use `GET /social-areas?municipality_id=` instead.
-    pub social_area: Option<String>,
-    pub population: Option<i64>,
-    /// Share of foreign nationals (Ausländeranteil) in percent.
-    pub foreign_nationals_percent: Option<f64>,
-    /// Send as `If-Match` when changing; also the `ETag`.
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Municipality> for Municipality {
-    fn from(m: store::Municipality) -> Self {
-        let d = m.data;
-        Municipality {
-            id: m.id,
-            name: d.name,
-            kind: d.kind,
-            rhine_side: d.rhine_side,
-            has_immigration_office: d.has_immigration_office,
-            has_youth_office: d.has_youth_office,
-            has_integration_council: d.has_integration_council,
-            social_area: d.social_area,
-            population: d.population,
-            foreign_nationals_percent: d.foreign_nationals_percent,
-            version: m.version,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
+pub use kim_store::municipalities::Municipality;
 
 page_type!(MunicipalityPage, Municipality);
 
@@ -230,7 +176,7 @@ pub async fn get_municipality(
         })
         .await?;
     let version = municipality.version;
-    Ok(ok_versioned(&Municipality::from(municipality), version))
+    Ok(ok_versioned(&municipality, version))
 }
 
 /// Create a municipality
@@ -257,7 +203,7 @@ pub async fn create_municipality(
         .await?;
     let (id, version) = (municipality.id, municipality.version);
     Ok(created_versioned(
-        &Municipality::from(municipality),
+        &municipality,
         version,
         format!("/api/v1/municipalities/{id}"),
     ))
@@ -293,7 +239,7 @@ pub async fn update_municipality(
         })
         .await?;
     let version = municipality.version;
-    Ok(ok_versioned(&Municipality::from(municipality), version))
+    Ok(ok_versioned(&municipality, version))
 }
 
 /// Delete a municipality

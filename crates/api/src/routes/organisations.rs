@@ -3,14 +3,13 @@
 use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use kim_domain::reference::{LegalDomain, OrganisationKind};
 use kim_domain::Action;
 use kim_store::organisations::{
     self as store, OrganisationData, OrganisationFilter, OrganisationSort,
 };
 use kim_store::Direction;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -30,53 +29,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(delete_organisation);
 }
 
-/// Akteur (organisation): an office, agency, provider or initiative KIM works with.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 4, "name": "Jobcenter Rhein-Sieg", "kind": "jobcenter", "legal_domains": ["sgb_ii"],
-    "municipality_ids": [], "email": "info@jobcenter-rhein-sieg.example", "phone": null,
-    "address": "Siegburg", "website": null, "active": true, "version": 1,
-    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
-}))]
-pub struct Organisation {
-    pub id: i64,
-    pub name: String,
-    pub kind: OrganisationKind,
-    /// Rechtskreise (legal domains) the organisation serves, sorted.
-    pub legal_domains: Vec<LegalDomain>,
-    /// Municipalities served; empty means county-wide or not specified.
-    pub municipality_ids: Vec<i64>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub website: Option<String>,
-    /// Inactive organisations stay for history but are no longer offered for new work.
-    pub active: bool,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Organisation> for Organisation {
-    fn from(o: store::Organisation) -> Self {
-        let d = o.data;
-        Organisation {
-            id: o.id,
-            name: d.name,
-            kind: d.kind,
-            legal_domains: d.legal_domains,
-            municipality_ids: d.municipality_ids,
-            email: d.email,
-            phone: d.phone,
-            address: d.address,
-            website: d.website,
-            active: d.active,
-            version: o.version,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
-        }
-    }
-}
+pub use kim_store::organisations::Organisation;
 
 page_type!(OrganisationPage, Organisation);
 
@@ -220,7 +173,7 @@ pub async fn get_organisation(
         })
         .await?;
     let version = organisation.version;
-    Ok(ok_versioned(&Organisation::from(organisation), version))
+    Ok(ok_versioned(&organisation, version))
 }
 
 /// Create an organisation
@@ -247,7 +200,7 @@ pub async fn create_organisation(
         .await?;
     let (id, version) = (organisation.id, organisation.version);
     Ok(created_versioned(
-        &Organisation::from(organisation),
+        &organisation,
         version,
         format!("/api/v1/organisations/{id}"),
     ))
@@ -283,7 +236,7 @@ pub async fn update_organisation(
         })
         .await?;
     let version = organisation.version;
-    Ok(ok_versioned(&Organisation::from(organisation), version))
+    Ok(ok_versioned(&organisation, version))
 }
 
 /// Delete an organisation

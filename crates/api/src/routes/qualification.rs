@@ -34,45 +34,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(position_qualification);
 }
 
-/// Fortbildung (course) of the qualification catalogue.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 3, "title": "Grundlagen Case Management", "provider": "DGCC", "topic": "case_management",
-    "hours": 40, "mandatory_for": ["case_management", "cm_coordination"],
-    "version": 1, "created_at": "2026-11-30T07:00:00Z", "updated_at": "2026-11-30T07:00:00Z"
-}))]
-pub struct Course {
-    pub id: i64,
-    /// Unique in the catalogue.
-    pub title: String,
-    /// Who gives the course (Träger), e.g. a professional association.
-    pub provider: String,
-    /// What it is about, e.g. "Aufenthaltsrecht".
-    pub topic: String,
-    /// Length in hours.
-    pub hours: i32,
-    /// The functions that must take it (Pflichtfortbildung); empty when it is optional.
-    pub mandatory_for: Vec<PositionFunction>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Course> for Course {
-    fn from(c: store::Course) -> Self {
-        Course {
-            id: c.id,
-            title: c.data.title,
-            provider: c.data.provider,
-            topic: c.data.topic,
-            hours: c.data.hours,
-            mandatory_for: c.data.mandatory_for,
-            version: c.version,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
-    }
-}
+pub use kim_store::qualification::Course;
 
 page_type!(CoursePage, Course);
 
@@ -177,7 +139,7 @@ pub async fn get_course(
         })
         .await?;
     let version = course.version;
-    Ok(ok_versioned(&Course::from(course), version))
+    Ok(ok_versioned(&course, version))
 }
 
 /// Add a course
@@ -204,7 +166,7 @@ pub async fn create_course(
         .await?;
     let (id, version) = (course.id, course.version);
     Ok(created_versioned(
-        &Course::from(course),
+        &course,
         version,
         format!("/api/v1/courses/{id}"),
     ))
@@ -239,7 +201,7 @@ pub async fn update_course(
         })
         .await?;
     let version = course.version;
-    Ok(ok_versioned(&Course::from(course), version))
+    Ok(ok_versioned(&course, version))
 }
 
 /// Teilnahme (participation) of a member of staff or a position in a course.
@@ -510,9 +472,9 @@ pub async fn position_qualification(
                     .filter(|c| ids.contains(&c.id))
                     .map(|c| CourseLine {
                         course_id: c.id,
-                        title: c.data.title.clone(),
-                        hours: c.data.hours,
-                        mandatory: c.data.mandatory_for.contains(&p.data.function),
+                        title: c.title.clone(),
+                        hours: c.hours,
+                        mandatory: c.mandatory_for.contains(&p.data.function),
                     })
                     .collect()
             };

@@ -306,7 +306,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
         page,
     )?;
     for m in places.items {
-        let respondent_user_id = match m.data.name.as_str() {
+        let respondent_user_id = match m.name.as_str() {
             "Siegburg" => siegburg_user,
             "Troisdorf" => troisdorf_user,
             _ => None,
@@ -317,7 +317,7 @@ pub fn demo(conn: &mut DbConn) -> Result<usize, StoreError> {
             organisation_id: None,
             respondent_user_id,
         });
-        names.push(m.data.name);
+        names.push(m.name);
     }
     for name in ORGANISATIONS {
         if let Some(o) = organisations::find_by_name(conn, name)? {
