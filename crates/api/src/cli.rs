@@ -447,20 +447,14 @@ fn token(command: TokenCommand) -> Result<(), String> {
                 "id", "prefix", "org", "scopes", "expires"
             );
             for t in listed.items {
-                let status = if t.revoked_at.is_some() {
-                    "revoked"
-                } else if t.expires_at <= chrono::Utc::now() {
-                    "expired"
-                } else {
-                    "active"
-                };
                 println!(
-                    "{:>5}  {:<14} {:>6}  {:<40} {:<25} {status}",
+                    "{:>5}  {:<14} {:>6}  {:<40} {:<25} {}",
                     t.id,
                     t.token_prefix,
                     t.organisation_id,
                     Scope::join(&t.scopes),
-                    t.expires_at.to_rfc3339()
+                    t.expires_at.to_rfc3339(),
+                    t.status
                 );
             }
             Ok(())

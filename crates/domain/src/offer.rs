@@ -161,6 +161,13 @@ impl LanguageCode {
     }
 }
 
+/// On the wire: the code itself (`"de"`).
+impl serde::Serialize for LanguageCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
 impl std::fmt::Display for LanguageCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.0)

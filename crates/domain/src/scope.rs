@@ -62,9 +62,47 @@ impl Scope {
     }
 }
 
+/// Where a partner token stands, as its list and `kim partner-tokens list` show it: a revoked
+/// token is `revoked` whatever else holds, then an expired one `expired`; one issued with
+/// scopes that reach case data is `awaiting_confirmation` until a second person confirms it.
+pub fn token_status(
+    revoked: bool,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    awaiting_confirmation: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> &'static str {
+    if revoked {
+        "revoked"
+    } else if expires_at <= now {
+        "expired"
+    } else if awaiting_confirmation {
+        "awaiting_confirmation"
+    } else {
+        "active"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_status_revoked_then_expired_then_awaiting_then_active() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let later = now + chrono::Duration::days(1);
+        for awaiting in [false, true] {
+            assert_eq!(token_status(true, later, awaiting, now), "revoked");
+            assert_eq!(token_status(true, now, awaiting, now), "revoked");
+            assert_eq!(token_status(false, now, awaiting, now), "expired");
+        }
+        assert_eq!(
+            token_status(false, later, true, now),
+            "awaiting_confirmation"
+        );
+        assert_eq!(token_status(false, later, false, now), "active");
+    }
 
     #[test]
     fn parse_list_sorts_and_rejects_duplicates_unknown_and_empty() {

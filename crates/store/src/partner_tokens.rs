@@ -4,7 +4,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
+use kim_domain::scope::token_status;
 use kim_domain::Scope;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::{self, Actor};
 use crate::error::StoreResult;
@@ -26,19 +29,32 @@ struct TokenRow {
     awaiting_confirmation: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Partner-Token: credentials of a partner system, bound to one organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1, "name": "Jobcenter case system", "organisation_id": 4,
+    "scopes": ["referrals:read", "referrals:write"], "token_prefix": "kimp_3f9a1c0",
+    "expires_at": "2027-11-25T10:00:00Z", "created_at": "2026-11-25T10:00:00Z",
+    "created_by": 1, "revoked_at": null, "status": "active"
+}))]
 pub struct PartnerToken {
     pub id: i64,
+    /// What the token is for, e.g. the partner's system.
     pub name: String,
     pub organisation_id: i64,
     pub scopes: Vec<Scope>,
-    /// The first characters of the secret, to recognise a token without revealing it.
+    /// The first characters of the secret, to recognise it.
     pub token_prefix: String,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<i64>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// `active`, `expired`, `revoked` or `awaiting_confirmation` (issued with referral scopes; works
+    /// once a second person confirms its access change).
+    #[schema(example = "active")]
+    pub status: &'static str,
     /// Issued with scopes that reach case data: works only once a second person confirms it.
+    #[serde(skip)]
     pub awaiting_confirmation: bool,
 }
 
@@ -54,6 +70,12 @@ impl From<TokenRow> for PartnerToken {
             created_at: clock::to_utc(row.created_at),
             created_by: row.created_by,
             revoked_at: row.revoked_at.map(clock::to_utc),
+            status: token_status(
+                row.revoked_at.is_some(),
+                clock::to_utc(row.expires_at),
+                row.awaiting_confirmation,
+                chrono::Utc::now(),
+            ),
             awaiting_confirmation: row.awaiting_confirmation,
         }
     }

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::RhineSide;
 use kim_domain::staffing::{Fte, Module, PositionFunction, StaffingPhase};
+use serde::Deserialize;
 use serde::Serialize;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 
 use crate::audit::Actor;
@@ -138,16 +140,24 @@ pub struct PositionEvent {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The staffing plan's filters, combined with AND. The API reads them from the query string of
+/// `GET /positions` as they are, so their documentation is the parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PositionFilter {
+    /// Case-insensitive part of the title.
     pub q: Option<String>,
     pub module: Option<Module>,
     pub function: Option<PositionFunction>,
     pub phase: Option<StaffingPhase>,
+    /// Positions serving this municipality.
     pub municipality_id: Option<i64>,
     pub rhine_side: Option<RhineSide>,
+    /// Exact region.
     pub region: Option<String>,
-    /// Only positions this user holds (a case manager sees their own).
+    /// Only positions this user holds (a case manager sees their own). Not a query parameter:
+    /// the caller's role sets it.
+    #[serde(skip)]
     pub holder_user_id: Option<i64>,
 }
 

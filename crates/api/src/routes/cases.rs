@@ -10,10 +10,7 @@ use kim_domain::access::{
     case_scope, check_deputy, may_open_cases, may_reassign_cases, Access, CaseScope,
 };
 use kim_domain::audit::{AuditObject, AuditVerb};
-use kim_domain::case::{
-    check_case_transition, CaseStatus, CaseTransitionInput, CloseReason, TargetGroup,
-};
-use kim_domain::reference::LegalDomain;
+use kim_domain::case::{check_case_transition, CaseStatus, CaseTransitionInput, CloseReason};
 use kim_store::cases::{self as store, CaseFilter, CaseSort};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -89,25 +86,10 @@ pub async fn open_case(
     ))
 }
 
+/// The order of `GET /cases`; its filters are the store's [`CaseFilter`].
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CaseQuery {
-    pub status: Option<CaseStatus>,
-    pub municipality_id: Option<i64>,
-    pub target_group: Option<TargetGroup>,
-    pub legal_domain: Option<LegalDomain>,
-    /// Cases of this case manager.
-    pub assigned_user_id: Option<i64>,
-    /// Opened on or after this day.
-    pub opened_from: Option<NaiveDate>,
-    pub opened_to: Option<NaiveDate>,
-    /// Closed on or after this day (closed cases only).
-    pub closed_from: Option<NaiveDate>,
-    pub closed_to: Option<NaiveDate>,
-    /// Cases of the client with this reference.
-    pub client_reference: Option<String>,
-    /// `false`: the exceptions to the intake rule.
-    pub eligible: Option<bool>,
+pub struct CaseOrder {
     /// `opened_on`, `status_since` or `id`; prefix `-` for descending. Default `-opened_on`.
     #[param(pattern = "^(-?(opened_on|status_since|id))?$")]
     pub sort: Option<String>,
@@ -144,7 +126,7 @@ fn search(
 /// neither listed nor counted. Each case listed is recorded in the audit trail.
 ///
 /// **Who may call:** `case_manager` (own cases), `cm_coordinator` (all). Others: 403.
-#[utoipa::path(tag = "Cases", params(PageParams, CaseQuery), responses(
+#[utoipa::path(tag = "Cases", params(PageParams, CaseFilter, CaseOrder), responses(
     (status = 200, description = "One page of cases", body = CasePage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -153,29 +135,17 @@ pub async fn list_cases(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<CaseQuery>,
+    filter: web::Query<CaseFilter>,
+    order: web::Query<CaseOrder>,
 ) -> Result<web::Json<CasePage>, ApiError> {
     let page = paging.page()?;
-    let q = query.into_inner();
     let (sort, direction) = parse_sort(
-        q.sort.as_deref(),
+        order.sort.as_deref(),
         (CaseSort::OpenedOn, kim_store::Direction::Desc),
         SORT_FIELDS,
     )?;
-    let filter = CaseFilter {
-        status: q.status,
-        municipality_id: q.municipality_id,
-        target_group: q.target_group,
-        legal_domain: q.legal_domain,
-        assigned_user_id: q.assigned_user_id,
-        opened_from: q.opened_from,
-        opened_to: q.opened_to,
-        closed_from: q.closed_from,
-        closed_to: q.closed_to,
-        client_reference: trimmed(q.client_reference),
-        eligible: q.eligible,
-        open: false,
-    };
+    let mut filter = filter.into_inner();
+    filter.client_reference = trimmed(filter.client_reference);
     let descending = direction == kim_store::Direction::Desc;
     state
         .db

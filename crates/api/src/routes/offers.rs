@@ -5,7 +5,7 @@ use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use kim_domain::client::ResidenceStatus;
 use kim_domain::offer::{
     check_offer, check_write_access, may_write_some_offers, parse_languages, LanguageCode,
@@ -39,83 +39,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(delete_offer);
 }
 
-/// Angebot (offer) of an organisation: what it offers on which topics, for which target groups,
-/// where (named municipalities or county-wide), for whom (age, residence status), in which
-/// languages, how to get in, how much it can take per month and when it runs.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 4, "organisation_id": 14, "title": "Migrationsberatung für erwachsene Zuwanderer (MBE)",
-    "description": "Beratung zu Sprache, Arbeit, Wohnen und Aufenthalt; offene Sprechstunde dienstags.",
-    "topics": ["counselling", "language", "work", "housing"],
-    "target_groups": ["new_arrivals", "eu_citizens"],
-    "county_wide": false, "municipality_ids": [9, 16, 17],
-    "min_age": 27, "max_age": null,
-    "residence_statuses": ["eu_citizen", "third_country_with_permit", "recognised_refugee"],
-    "languages": ["ar", "de", "en", "ru"], "access": "walk_in", "capacity_per_month": 60,
-    "active_from": "2021-01-01", "active_until": null, "version": 1,
-    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
-}))]
-pub struct Offer {
-    pub id: i64,
-    /// Träger (the organisation offering it).
-    pub organisation_id: i64,
-    pub title: String,
-    pub description: Option<String>,
-    /// Themen, sorted.
-    pub topics: Vec<OfferTopic>,
-    /// Zielgruppen, sorted.
-    pub target_groups: Vec<OfferTargetGroup>,
-    /// Kreisweit: serves every municipality (`municipality_ids` is then empty).
-    pub county_wide: bool,
-    /// Municipalities served, sorted; empty when county-wide.
-    pub municipality_ids: Vec<i64>,
-    /// Youngest age served (inclusive); absent: no lower bound.
-    pub min_age: Option<i32>,
-    /// Oldest age served (inclusive); absent: no upper bound.
-    pub max_age: Option<i32>,
-    /// Residence statuses the offer is open to, sorted; empty: open to every status.
-    pub residence_statuses: Vec<ResidenceStatus>,
-    /// Languages offered, ISO 639-1, sorted.
-    #[schema(example = json!(["ar", "de", "uk"]))]
-    pub languages: Vec<String>,
-    pub access: OfferAccess,
-    /// Places or consultations per month; absent: not stated.
-    pub capacity_per_month: Option<i32>,
-    /// Runs from (inclusive); absent: since before records began.
-    pub active_from: Option<NaiveDate>,
-    /// Runs until (inclusive); absent: open-ended.
-    pub active_until: Option<NaiveDate>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<store::Offer> for Offer {
-    fn from(o: store::Offer) -> Self {
-        let d = o.data;
-        Offer {
-            id: o.id,
-            organisation_id: d.organisation_id,
-            title: d.title,
-            description: d.description,
-            topics: d.topics,
-            target_groups: d.target_groups,
-            county_wide: d.county_wide,
-            municipality_ids: d.municipality_ids,
-            min_age: d.min_age,
-            max_age: d.max_age,
-            residence_statuses: d.residence_statuses,
-            languages: d.languages.iter().map(|l| l.as_str().to_owned()).collect(),
-            access: d.access,
-            capacity_per_month: d.capacity_per_month,
-            active_from: d.active_from,
-            active_until: d.active_until,
-            version: o.version,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
-        }
-    }
-}
+pub use kim_store::offers::Offer;
 
 page_type!(OfferPage, Offer);
 
@@ -392,7 +316,7 @@ pub async fn get_offer(
         })
         .await?;
     let version = offer.version;
-    Ok(ok_versioned(&Offer::from(offer), version))
+    Ok(ok_versioned(&offer, version))
 }
 
 /// Create an offer
@@ -434,11 +358,11 @@ pub async fn create_offer(
                 return Ok(Answer {
                     status: StatusCode::from_u16(first.status_code).unwrap_or(StatusCode::CREATED),
                     version: offer.version,
-                    body: Offer::from(offer),
+                    body: offer,
                     replayed: true,
                 });
             }
-            let created = Offer::from(store::insert(conn, &data)?);
+            let created = store::insert(conn, &data)?;
             let response = RememberedResponse {
                 fingerprint,
                 status_code: StatusCode::CREATED.as_u16(),
@@ -491,12 +415,12 @@ pub async fn update_offer(
             let data = input.into_data()?;
             require_write_access(&who.principal, data.organisation_id)?;
             let current = store::find(conn, id)?;
-            require_write_access(&who.principal, current.data.organisation_id)?;
+            require_write_access(&who.principal, current.organisation_id)?;
             store::update(conn, id, expected, &data).map_err(ApiError::from)
         })
         .await?;
     let version = updated.version;
-    Ok(ok_versioned(&Offer::from(updated), version))
+    Ok(ok_versioned(&updated, version))
 }
 
 /// Delete an offer
@@ -526,7 +450,7 @@ pub async fn delete_offer(
             require_some_write_access(&who.principal)?;
             let expected = if_match.version()?;
             let current = store::find(conn, id)?;
-            require_write_access(&who.principal, current.data.organisation_id)?;
+            require_write_access(&who.principal, current.organisation_id)?;
             store::delete(conn, id, expected).map_err(ApiError::from)
         })
         .await?;

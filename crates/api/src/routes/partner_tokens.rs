@@ -5,7 +5,7 @@
 use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use kim_domain::access_change;
 use kim_domain::{Action, Scope};
 use kim_store::access_changes;
@@ -28,57 +28,7 @@ pub fn configure(cfg: &mut impl RouteTable) {
         .service(revoke_partner_token);
 }
 
-/// Partner-Token: credentials of a partner system, bound to one organisation.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 1, "name": "Jobcenter case system", "organisation_id": 4,
-    "scopes": ["referrals:read", "referrals:write"], "token_prefix": "kimp_3f9a1c0",
-    "expires_at": "2027-11-25T10:00:00Z", "created_at": "2026-11-25T10:00:00Z",
-    "created_by": 1, "revoked_at": null, "status": "active"
-}))]
-pub struct PartnerToken {
-    pub id: i64,
-    /// What the token is for, e.g. the partner's system.
-    pub name: String,
-    pub organisation_id: i64,
-    pub scopes: Vec<Scope>,
-    /// The first characters of the secret, to recognise it.
-    pub token_prefix: String,
-    pub expires_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub created_by: Option<i64>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// `active`, `expired`, `revoked` or `awaiting_confirmation` (issued with referral scopes; works
-    /// once a second person confirms its access change).
-    #[schema(example = "active")]
-    pub status: &'static str,
-}
-
-impl From<store::PartnerToken> for PartnerToken {
-    fn from(t: store::PartnerToken) -> Self {
-        let status = if t.revoked_at.is_some() {
-            "revoked"
-        } else if t.expires_at <= Utc::now() {
-            "expired"
-        } else if t.awaiting_confirmation {
-            "awaiting_confirmation"
-        } else {
-            "active"
-        };
-        PartnerToken {
-            id: t.id,
-            name: t.name,
-            organisation_id: t.organisation_id,
-            scopes: t.scopes,
-            token_prefix: t.token_prefix,
-            expires_at: t.expires_at,
-            created_at: t.created_at,
-            created_by: t.created_by,
-            revoked_at: t.revoked_at,
-            status,
-        }
-    }
-}
+pub use kim_store::partner_tokens::PartnerToken;
 
 page_type!(PartnerTokenPage, PartnerToken);
 
@@ -266,7 +216,7 @@ pub fn issue_in(
         None
     };
     Ok(IssuedPartnerToken {
-        token: token.into(),
+        token,
         secret: secret.secret,
         access_change_id,
     })
@@ -292,7 +242,7 @@ pub async fn get_partner_token(
             store::find(conn, id)
         })
         .await?;
-    Ok(web::Json(token.into()))
+    Ok(web::Json(token))
 }
 
 /// Revoke a partner token
@@ -319,5 +269,5 @@ pub async fn revoke_partner_token(
             Ok(store::revoke(conn, &actor, id)?)
         })
         .await?;
-    Ok(web::Json(token.into()))
+    Ok(web::Json(token))
 }

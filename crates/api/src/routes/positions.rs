@@ -222,19 +222,10 @@ impl PositionInput {
     }
 }
 
+/// The order of `GET /positions`; its filters are the store's [`PositionFilter`].
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PositionQuery {
-    /// Case-insensitive part of the title.
-    pub q: Option<String>,
-    pub module: Option<Module>,
-    pub function: Option<PositionFunction>,
-    pub phase: Option<StaffingPhase>,
-    /// Positions serving this municipality.
-    pub municipality_id: Option<i64>,
-    pub rhine_side: Option<RhineSide>,
-    /// Exact region.
-    pub region: Option<String>,
+pub struct PositionOrder {
     /// `title`, `module`, `phase` or `created_at`; prefix `-` for descending. Default `title`.
     #[param(pattern = "^(-?(title|module|phase|created_at))?$")]
     pub sort: Option<String>,
@@ -255,7 +246,7 @@ const SORT_FIELDS: &[(&str, PositionSort)] = &[
 ///
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`,
 /// `analyst`; `case_manager` (own position only).
-#[utoipa::path(tag = "Positions", params(PageParams, PositionQuery), responses(
+#[utoipa::path(tag = "Positions", params(PageParams, PositionFilter, PositionOrder), responses(
     (status = 200, description = "One page of positions", body = PositionPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -264,25 +255,18 @@ pub async fn list_positions(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<PositionQuery>,
+    filter: web::Query<PositionFilter>,
+    order: web::Query<PositionOrder>,
 ) -> Result<web::Json<PositionPage>, ApiError> {
     let page = paging.page()?;
-    let query = query.into_inner();
     let (sort, direction) = parse_sort(
-        query.sort.as_deref(),
+        order.sort.as_deref(),
         (PositionSort::Title, Direction::Asc),
         SORT_FIELDS,
     )?;
-    let mut filter = PositionFilter {
-        q: trimmed(query.q),
-        module: query.module,
-        function: query.function,
-        phase: query.phase,
-        municipality_id: query.municipality_id,
-        rhine_side: query.rhine_side,
-        region: trimmed(query.region),
-        holder_user_id: None,
-    };
+    let mut filter = filter.into_inner();
+    filter.q = trimmed(filter.q);
+    filter.region = trimmed(filter.region);
     state
         .db
         .read_with(caller, move |conn, who| {

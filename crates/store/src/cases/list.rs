@@ -6,6 +6,8 @@ use kim_domain::access::CaseScope;
 use kim_domain::case::{CaseStatus, TargetGroup};
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::LegalDomain;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
@@ -14,23 +16,30 @@ use crate::{DbConn, Listed};
 
 use super::{complete, Case, CaseRow};
 
-/// Case search; every field optional, combined with AND, within the caller's scope.
-#[derive(Debug, Clone, Default)]
+/// Case search; every field optional, combined with AND, within the caller's scope. The API
+/// reads it from the query string of `GET /cases` as it is, so its documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseFilter {
     pub status: Option<CaseStatus>,
     pub municipality_id: Option<i64>,
     pub target_group: Option<TargetGroup>,
     pub legal_domain: Option<LegalDomain>,
+    /// Cases of this case manager.
     pub assigned_user_id: Option<i64>,
+    /// Opened on or after this day.
     pub opened_from: Option<NaiveDate>,
     pub opened_to: Option<NaiveDate>,
-    /// Cases whose current status `closed` began in this period.
+    /// Closed on or after this day (closed cases only).
     pub closed_from: Option<NaiveDate>,
     pub closed_to: Option<NaiveDate>,
-    /// A client's reference: cases that client belongs to.
+    /// Cases of the client with this reference.
     pub client_reference: Option<String>,
+    /// `false`: the exceptions to the intake rule.
     pub eligible: Option<bool>,
-    /// Only open cases (intake, active, paused): the work list.
+    /// Only open cases (intake, active, paused): the work list. Not a query parameter.
+    #[serde(skip)]
     pub open: bool,
 }
 

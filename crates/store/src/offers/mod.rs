@@ -11,6 +11,8 @@ use kim_domain::client::ResidenceStatus;
 use kim_domain::coverage::CoverageOffer;
 use kim_domain::offer::{LanguageCode, OfferAccess, OfferTargetGroup, OfferTopic};
 use kim_domain::reference::normalise_set;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::{expect_version, StoreResult};
 use crate::link_sets::insert_links;
@@ -112,11 +114,52 @@ struct OfferRow {
     updated_at: NaiveDateTime,
 }
 
-/// An offer as callers see it.
-#[derive(Debug, Clone, PartialEq)]
+/// Angebot (offer) of an organisation: what it offers on which topics, for which target groups,
+/// where (named municipalities or county-wide), for whom (age, residence status), in which
+/// languages, how to get in, how much it can take per month and when it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 4, "organisation_id": 14, "title": "Migrationsberatung für erwachsene Zuwanderer (MBE)",
+    "description": "Beratung zu Sprache, Arbeit, Wohnen und Aufenthalt; offene Sprechstunde dienstags.",
+    "topics": ["counselling", "language", "work", "housing"],
+    "target_groups": ["new_arrivals", "eu_citizens"],
+    "county_wide": false, "municipality_ids": [9, 16, 17],
+    "min_age": 27, "max_age": null,
+    "residence_statuses": ["eu_citizen", "third_country_with_permit", "recognised_refugee"],
+    "languages": ["ar", "de", "en", "ru"], "access": "walk_in", "capacity_per_month": 60,
+    "active_from": "2021-01-01", "active_until": null, "version": 1,
+    "created_at": "2026-11-25T10:00:00Z", "updated_at": "2026-11-25T10:00:00Z"
+}))]
 pub struct Offer {
     pub id: i64,
-    pub data: OfferData,
+    /// Träger (the organisation offering it).
+    pub organisation_id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    /// Themen, sorted.
+    pub topics: Vec<OfferTopic>,
+    /// Zielgruppen, sorted.
+    pub target_groups: Vec<OfferTargetGroup>,
+    /// Kreisweit: serves every municipality (`municipality_ids` is then empty).
+    pub county_wide: bool,
+    /// Municipalities served, sorted; empty when county-wide.
+    pub municipality_ids: Vec<i64>,
+    /// Youngest age served (inclusive); absent: no lower bound.
+    pub min_age: Option<i32>,
+    /// Oldest age served (inclusive); absent: no upper bound.
+    pub max_age: Option<i32>,
+    /// Residence statuses the offer is open to, sorted; empty: open to every status.
+    pub residence_statuses: Vec<ResidenceStatus>,
+    /// Languages offered, ISO 639-1, sorted.
+    #[schema(value_type = Vec<String>, example = json!(["ar", "de", "uk"]))]
+    pub languages: Vec<LanguageCode>,
+    pub access: OfferAccess,
+    /// Places or consultations per month; absent: not stated.
+    pub capacity_per_month: Option<i32>,
+    /// Runs from (inclusive); absent: since before records began.
+    pub active_from: Option<NaiveDate>,
+    /// Runs until (inclusive); absent: open-ended.
+    pub active_until: Option<NaiveDate>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -258,23 +301,21 @@ fn with_sets(conn: &mut DbConn, rows: Vec<OfferRow>) -> StoreResult<Vec<Offer>> 
         .map(|row| {
             Ok(Offer {
                 id: row.id,
-                data: OfferData {
-                    organisation_id: row.organisation_id,
-                    title: row.title,
-                    description: row.description,
-                    topics: take(&mut sets.topics, row.id),
-                    target_groups: take(&mut sets.target_groups, row.id),
-                    county_wide: row.county_wide,
-                    municipality_ids: take(&mut sets.municipalities, row.id),
-                    min_age: row.min_age,
-                    max_age: row.max_age,
-                    residence_statuses: take(&mut sets.residence_statuses, row.id),
-                    languages: take(&mut sets.languages, row.id),
-                    access: OfferAccess::parse(&row.access)?,
-                    capacity_per_month: row.capacity_per_month,
-                    active_from: row.active_from,
-                    active_until: row.active_until,
-                },
+                organisation_id: row.organisation_id,
+                title: row.title,
+                description: row.description,
+                topics: take(&mut sets.topics, row.id),
+                target_groups: take(&mut sets.target_groups, row.id),
+                county_wide: row.county_wide,
+                municipality_ids: take(&mut sets.municipalities, row.id),
+                min_age: row.min_age,
+                max_age: row.max_age,
+                residence_statuses: take(&mut sets.residence_statuses, row.id),
+                languages: take(&mut sets.languages, row.id),
+                access: OfferAccess::parse(&row.access)?,
+                capacity_per_month: row.capacity_per_month,
+                active_from: row.active_from,
+                active_until: row.active_until,
                 version: row.version,
                 created_at: clock::to_utc(row.created_at),
                 updated_at: clock::to_utc(row.updated_at),
