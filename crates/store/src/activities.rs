@@ -10,8 +10,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use kim_domain::activity::ActivityKind;
 use kim_domain::gap::Publicity;
 use kim_domain::paging::PageRequest;
+use serde::Deserialize;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
@@ -113,9 +114,15 @@ struct ActivityRow {
     updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityFilter {
     pub kind: Option<ActivityKind>,
+    /// Held in this year.
+    #[param(minimum = 1990, maximum = 2100)]
     pub year: Option<i32>,
     pub body_id: Option<i64>,
 }

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use kim_domain::access::CaseFacts;
 use kim_domain::client::{ClientReference, HouseholdLink, HouseholdLinkKind, ResidenceStatus};
 use kim_domain::paging::PageRequest;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
@@ -277,9 +279,14 @@ pub enum ClientScope {
     All,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClientFilter {
-    /// Exact client reference.
+    /// Exact pseudonymous reference, e.g. `K-2026-000012`.
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub reference: Option<String>,
     pub municipality_id: Option<i64>,
 }

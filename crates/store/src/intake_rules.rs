@@ -8,6 +8,8 @@ use kim_domain::case::TargetGroup;
 use kim_domain::eligibility::EligibilityRule;
 use kim_domain::intake_rule::{check_deletable, RuleScope};
 use kim_domain::paging::PageRequest;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
@@ -98,9 +100,13 @@ fn years(rule: &EligibilityRule) -> i32 {
     i32::try_from(rule.max_years_since_arrival).unwrap_or(i32::MAX)
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RuleFilter {
-    /// The rules of one municipality (not the default).
+    /// The rules of one municipality (the default rule is not among them).
     pub municipality_id: Option<i64>,
 }
 

@@ -14,6 +14,7 @@ pub mod connection;
 pub mod consents;
 pub mod contacts;
 pub mod error;
+pub(crate) mod filter;
 pub mod funding_rates;
 pub mod gap_contributions;
 pub mod gap_steps;

@@ -4,8 +4,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::{MunicipalityKind, RhineSide};
+use serde::Deserialize;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
@@ -131,13 +132,20 @@ impl<'a> From<&'a MunicipalityData> for MunicipalityColumns<'a> {
 }
 
 /// Filters of the list; all optional, combined with AND.
-#[derive(Debug, Clone, Default)]
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MunicipalityFilter {
-    /// Case-insensitive substring of the name.
+    /// Case-insensitive part of the name.
+    #[param(example = "sankt")]
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub q: Option<String>,
     pub kind: Option<MunicipalityKind>,
     pub rhine_side: Option<RhineSide>,
     pub has_immigration_office: Option<bool>,
+    /// Exact social area.
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub social_area: Option<String>,
 }
 

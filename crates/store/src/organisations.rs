@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::reference::{normalise_set, LegalDomain, OrganisationKind};
+use serde::Deserialize;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
@@ -103,11 +104,20 @@ impl<'a> From<&'a OrganisationData> for OrganisationColumns<'a> {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrganisationFilter {
+    /// Case-insensitive part of the name.
+    #[param(example = "caritas")]
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub q: Option<String>,
     pub kind: Option<OrganisationKind>,
+    /// Organisations serving this legal domain.
     pub legal_domain: Option<LegalDomain>,
+    /// Organisations serving this municipality.
     pub municipality_id: Option<i64>,
     pub active: Option<bool>,
 }

@@ -146,6 +146,7 @@ pub struct PositionEvent {
 #[into_params(parameter_in = Query)]
 pub struct PositionFilter {
     /// Case-insensitive part of the title.
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub q: Option<String>,
     pub module: Option<Module>,
     pub function: Option<PositionFunction>,
@@ -154,6 +155,7 @@ pub struct PositionFilter {
     pub municipality_id: Option<i64>,
     pub rhine_side: Option<RhineSide>,
     /// Exact region.
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub region: Option<String>,
     /// Only positions this user holds (a case manager sees their own). Not a query parameter:
     /// the caller's role sets it.

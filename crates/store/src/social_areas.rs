@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::social_area::{first_overlap, AreaPart};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::StoreResult;
 use crate::link_sets::insert_links;
@@ -120,9 +122,13 @@ fn assembled(conn: &mut DbConn, rows: Vec<Row>) -> StoreResult<Vec<SocialArea>> 
         .collect())
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreaFilter {
-    /// Areas covering (some of) this municipality.
+    /// Areas covering this municipality, whole or in part.
     pub municipality_id: Option<i64>,
     /// Areas this position serves.
     pub position_id: Option<i64>,

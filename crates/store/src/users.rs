@@ -5,8 +5,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
 use kim_domain::Role;
+use serde::Deserialize;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
@@ -103,8 +104,14 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
+    /// Case-insensitive part of the username or display name.
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub q: Option<String>,
     pub role: Option<Role>,
     pub organisation_id: Option<i64>,

@@ -6,7 +6,7 @@ use kim_domain::activity::ActivityKind;
 use kim_domain::Action;
 use kim_store::activities::{self as store, ActivityData, ActivityFilter};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -84,16 +84,6 @@ impl ActivityInput {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ActivityQuery {
-    pub kind: Option<ActivityKind>,
-    /// Held in this year.
-    #[param(minimum = 1990, maximum = 2100)]
-    pub year: Option<i32>,
-    pub body_id: Option<i64>,
-}
-
 /// List activities
 ///
 /// Press releases, events, web articles and reports to committees, the mayors' conference and
@@ -101,7 +91,7 @@ pub struct ActivityQuery {
 ///
 /// **Who may call:** `admin`, `ki_lead`, `coordinator`, `cm_coordinator`, `steering_member`,
 /// `analyst`.
-#[utoipa::path(tag = "Public relations", params(PageParams, ActivityQuery), responses(
+#[utoipa::path(tag = "Public relations", params(PageParams, ActivityFilter), responses(
     (status = 200, description = "One page of activities", body = ActivityPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -110,20 +100,16 @@ pub async fn list_activities(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<ActivityQuery>,
+    filter: web::Query<ActivityFilter>,
 ) -> Result<web::Json<ActivityPage>, ApiError> {
     let page = paging.page()?;
-    if query
+    let filter = filter.into_inner();
+    if filter
         .year
         .is_some_and(|y| !kim_domain::report::query::YEARS.contains(&y))
     {
         return Err(ApiError::field("year", "must be between 1990 and 2100"));
     }
-    let filter = ActivityFilter {
-        kind: query.kind,
-        year: query.year,
-        body_id: query.body_id,
-    };
     let activities = state
         .db
         .read_as(caller, Action::ReadSteering, move |conn, _| {

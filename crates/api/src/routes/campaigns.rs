@@ -11,7 +11,7 @@ use kim_domain::survey::{
 use kim_domain::{Action, Principal};
 use kim_store::surveys::campaigns::{self as store, CampaignData, CampaignFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -221,19 +221,12 @@ impl CampaignInput {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CampaignQuery {
-    /// Only campaigns with this status.
-    pub status: Option<CampaignStatus>,
-}
-
 /// List survey campaigns
 ///
 /// The latest opening first. Each with the progress of its respondents.
 ///
 /// **Who may call:** `coordinator`, `ki_lead`.
-#[utoipa::path(tag = "Needs survey", params(CampaignQuery, PageParams), responses(
+#[utoipa::path(tag = "Needs survey", params(CampaignFilter, PageParams), responses(
     (status = 200, description = "One page of campaigns", body = CampaignPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -241,13 +234,11 @@ pub struct CampaignQuery {
 pub async fn list_campaigns(
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<CampaignQuery>,
+    filter: web::Query<CampaignFilter>,
     paging: web::Query<PageParams>,
 ) -> Result<web::Json<CampaignPage>, ApiError> {
     let page = paging.page()?;
-    let filter = CampaignFilter {
-        status: query.status,
-    };
+    let filter = filter.into_inner();
     let campaigns = state
         .db
         .read_as(caller, Action::ReadSurveyResults, move |conn, _| {

@@ -144,8 +144,7 @@ pub async fn list_cases(
         (CaseSort::OpenedOn, kim_store::Direction::Desc),
         SORT_FIELDS,
     )?;
-    let mut filter = filter.into_inner();
-    filter.client_reference = trimmed(filter.client_reference);
+    let filter = filter.into_inner();
     let descending = direction == kim_store::Direction::Desc;
     state
         .db

@@ -11,9 +11,8 @@ use kim_domain::Action;
 use kim_store::clients::{self as store, ClientFilter, ClientScope};
 use kim_store::DbConn;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::trimmed;
 use crate::auth::{Authenticated, Caller};
 use crate::case_access::{audit, client_for};
 use crate::error::error_sets as sets;
@@ -35,14 +34,6 @@ pub fn configure(cfg: &mut impl RouteTable) {
 
 page_type!(ClientPage, Client);
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ClientQuery {
-    /// Exact pseudonymous reference, e.g. `K-2026-000012`.
-    pub reference: Option<String>,
-    pub municipality_id: Option<i64>,
-}
-
 /// The clients `who` may list: their cases' clients, or all for the supervision.
 fn client_scope(who: &Authenticated) -> Result<ClientScope, ApiError> {
     match kim_domain::access::case_scope(&who.principal) {
@@ -58,7 +49,7 @@ fn client_scope(who: &Authenticated) -> Result<ClientScope, ApiError> {
 /// the CM coordination sees all. Each client listed is recorded in the audit trail.
 ///
 /// **Who may call:** `case_manager` (own cases), `cm_coordinator` (all). Others: 403.
-#[utoipa::path(tag = "Clients", params(PageParams, ClientQuery), responses(
+#[utoipa::path(tag = "Clients", params(PageParams, ClientFilter), responses(
     (status = 200, description = "One page of clients", body = ClientPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -67,14 +58,10 @@ pub async fn list_clients(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<ClientQuery>,
+    filter: web::Query<ClientFilter>,
 ) -> Result<web::Json<ClientPage>, ApiError> {
     let page = paging.page()?;
-    let query = query.into_inner();
-    let filter = ClientFilter {
-        reference: trimmed(query.reference),
-        municipality_id: query.municipality_id,
-    };
+    let filter = filter.into_inner();
     let listed = state
         .db
         .audited_read(caller, None, move |conn, who, trail| {

@@ -11,7 +11,7 @@ use kim_domain::intake_rule::RuleScope;
 use kim_domain::Action;
 use kim_store::intake_rules::{self as store, RuleData, RuleFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::trimmed;
@@ -143,13 +143,6 @@ pub struct IntakeRuleInput {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IntakeRuleQuery {
-    /// The rules of one municipality (the default rule is not among them).
-    pub municipality_id: Option<i64>,
-}
-
 /// List intake rules
 ///
 /// The default rule first, then the local rules by municipality and target group. When a case
@@ -158,7 +151,7 @@ pub struct IntakeRuleQuery {
 /// else the default rule.
 ///
 /// **Who may call:** every authenticated person and partner token.
-#[utoipa::path(tag = "Intake rules", params(PageParams, IntakeRuleQuery), responses(
+#[utoipa::path(tag = "Intake rules", params(PageParams, RuleFilter), responses(
     (status = 200, description = "One page of rules", body = IntakeRulePage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -167,12 +160,10 @@ pub async fn list_intake_rules(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<IntakeRuleQuery>,
+    filter: web::Query<RuleFilter>,
 ) -> Result<web::Json<IntakeRulePage>, ApiError> {
     let page = paging.page()?;
-    let filter = RuleFilter {
-        municipality_id: query.municipality_id,
-    };
+    let filter = filter.into_inner();
     let intake_rules = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {

@@ -87,18 +87,10 @@ impl MunicipalityInput {
     }
 }
 
-/// Filters and order of the list.
+/// The order of the list; its filters are the store's [`MunicipalityFilter`].
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct MunicipalityQuery {
-    /// Case-insensitive part of the name.
-    #[param(example = "sankt")]
-    pub q: Option<String>,
-    pub kind: Option<MunicipalityKind>,
-    pub rhine_side: Option<RhineSide>,
-    pub has_immigration_office: Option<bool>,
-    /// Exact social area.
-    pub social_area: Option<String>,
+pub struct MunicipalityOrder {
     /// `name`, `population` or `created_at`; prefix `-` for descending. Default `name`.
     #[param(
         pattern = "^(-?(name|population|created_at))?$",
@@ -119,7 +111,7 @@ const SORT_FIELDS: &[(&str, MunicipalitySort)] = &[
 /// otherwise, ties broken by id so pages are stable.
 ///
 /// **Who may call:** every authenticated person and partner token.
-#[utoipa::path(tag = "Reference data", params(PageParams, MunicipalityQuery), responses(
+#[utoipa::path(tag = "Reference data", params(PageParams, MunicipalityFilter, MunicipalityOrder), responses(
     (status = 200, description = "One page of municipalities", body = MunicipalityPage),
     sets::OpenListErrors,
 ), security(("bearer" = [])))]
@@ -128,22 +120,16 @@ pub async fn list_municipalities(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<MunicipalityQuery>,
+    filter: web::Query<MunicipalityFilter>,
+    order: web::Query<MunicipalityOrder>,
 ) -> Result<web::Json<MunicipalityPage>, ApiError> {
     let page = paging.page()?;
-    let query = query.into_inner();
     let (sort, direction) = parse_sort(
-        query.sort.as_deref(),
+        order.sort.as_deref(),
         (MunicipalitySort::Name, Direction::Asc),
         SORT_FIELDS,
     )?;
-    let filter = MunicipalityFilter {
-        q: trimmed(query.q),
-        kind: query.kind,
-        rhine_side: query.rhine_side,
-        has_immigration_office: query.has_immigration_office,
-        social_area: trimmed(query.social_area),
-    };
+    let filter = filter.into_inner();
     let municipalities = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {

@@ -90,18 +90,10 @@ impl OrganisationInput {
     }
 }
 
+/// The order of the list; its filters are the store's [`OrganisationFilter`].
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct OrganisationQuery {
-    /// Case-insensitive part of the name.
-    #[param(example = "caritas")]
-    pub q: Option<String>,
-    pub kind: Option<OrganisationKind>,
-    /// Organisations serving this legal domain.
-    pub legal_domain: Option<LegalDomain>,
-    /// Organisations serving this municipality.
-    pub municipality_id: Option<i64>,
-    pub active: Option<bool>,
+pub struct OrganisationOrder {
     /// `name`, `kind` or `created_at`; prefix `-` for descending. Default `name`.
     #[param(pattern = "^(-?(name|kind|created_at))?$")]
     pub sort: Option<String>,
@@ -118,7 +110,7 @@ const SORT_FIELDS: &[(&str, OrganisationSort)] = &[
 /// The county's actors, filtered and paged; ordered by name unless `sort` says otherwise.
 ///
 /// **Who may call:** every authenticated person and partner token.
-#[utoipa::path(tag = "Reference data", params(PageParams, OrganisationQuery), responses(
+#[utoipa::path(tag = "Reference data", params(PageParams, OrganisationFilter, OrganisationOrder), responses(
     (status = 200, description = "One page of organisations", body = OrganisationPage),
     sets::OpenListErrors,
 ), security(("bearer" = [])))]
@@ -127,22 +119,16 @@ pub async fn list_organisations(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<OrganisationQuery>,
+    filter: web::Query<OrganisationFilter>,
+    order: web::Query<OrganisationOrder>,
 ) -> Result<web::Json<OrganisationPage>, ApiError> {
     let page = paging.page()?;
-    let query = query.into_inner();
     let (sort, direction) = parse_sort(
-        query.sort.as_deref(),
+        order.sort.as_deref(),
         (OrganisationSort::Name, Direction::Asc),
         SORT_FIELDS,
     )?;
-    let filter = OrganisationFilter {
-        q: trimmed(query.q),
-        kind: query.kind,
-        legal_domain: query.legal_domain,
-        municipality_id: query.municipality_id,
-        active: query.active,
-    };
+    let filter = filter.into_inner();
     let organisations = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {

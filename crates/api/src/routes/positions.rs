@@ -265,8 +265,6 @@ pub async fn list_positions(
         SORT_FIELDS,
     )?;
     let mut filter = filter.into_inner();
-    filter.q = trimmed(filter.q);
-    filter.region = trimmed(filter.region);
     state
         .db
         .read_with(caller, move |conn, who| {

@@ -9,7 +9,7 @@ use kim_domain::social_area::{check_parts, AreaPart};
 use kim_domain::Action;
 use kim_store::social_areas::{self as store, AreaData, AreaFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{not_blank, trimmed};
@@ -139,21 +139,12 @@ impl SocialAreaInput {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SocialAreaQuery {
-    /// Areas covering this municipality, whole or in part.
-    pub municipality_id: Option<i64>,
-    /// Areas this position serves.
-    pub position_id: Option<i64>,
-}
-
 /// List social areas
 ///
 /// By name; filter by a municipality they cover or a position serving them.
 ///
 /// **Who may call:** every authenticated person and partner token.
-#[utoipa::path(tag = "Social areas", params(PageParams, SocialAreaQuery), responses(
+#[utoipa::path(tag = "Social areas", params(PageParams, AreaFilter), responses(
     (status = 200, description = "One page of social areas", body = SocialAreaPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -162,13 +153,10 @@ pub async fn list_social_areas(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<SocialAreaQuery>,
+    filter: web::Query<AreaFilter>,
 ) -> Result<web::Json<SocialAreaPage>, ApiError> {
     let page = paging.page()?;
-    let filter = AreaFilter {
-        municipality_id: query.municipality_id,
-        position_id: query.position_id,
-    };
+    let filter = filter.into_inner();
     let social_areas = state
         .db
         .read_as(caller, Action::ReadReferenceData, move |conn, _| {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::{not_blank, trimmed};
+use super::not_blank;
 use crate::auth::{password, Authenticated, Caller};
 use crate::error::error_sets as sets;
 use crate::http::paging::{parse_sort, PageParams};
@@ -97,14 +97,10 @@ pub struct UserUpdateInput {
     pub password: Option<String>,
 }
 
+/// The order of the list; its filters are the store's [`UserFilter`].
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct UserQuery {
-    /// Case-insensitive part of the username or display name.
-    pub q: Option<String>,
-    pub role: Option<Role>,
-    pub organisation_id: Option<i64>,
-    pub active: Option<bool>,
+pub struct UserOrder {
     /// `username`, `display_name` or `created_at`; prefix `-` for descending. Default `username`.
     #[param(pattern = "^(-?(username|display_name|created_at))?$")]
     pub sort: Option<String>,
@@ -119,7 +115,7 @@ const SORT_FIELDS: &[(&str, UserSort)] = &[
 /// List user accounts
 ///
 /// **Who may call:** `admin`.
-#[utoipa::path(tag = "Users", params(PageParams, UserQuery), responses(
+#[utoipa::path(tag = "Users", params(PageParams, UserFilter, UserOrder), responses(
     (status = 200, description = "One page of user accounts", body = UserPage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -128,21 +124,16 @@ pub async fn list_users(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<UserQuery>,
+    filter: web::Query<UserFilter>,
+    order: web::Query<UserOrder>,
 ) -> Result<web::Json<UserPage>, ApiError> {
     let page = paging.page()?;
-    let query = query.into_inner();
     let (sort, direction) = parse_sort(
-        query.sort.as_deref(),
+        order.sort.as_deref(),
         (UserSort::Username, Direction::Asc),
         SORT_FIELDS,
     )?;
-    let filter = UserFilter {
-        q: trimmed(query.q),
-        role: query.role,
-        organisation_id: query.organisation_id,
-        active: query.active,
-    };
+    let filter = filter.into_inner();
     let users = state
         .db
         .read_as(caller, Action::ManageUsers, move |conn, _| {

@@ -35,6 +35,7 @@ pub struct CaseFilter {
     pub closed_from: Option<NaiveDate>,
     pub closed_to: Option<NaiveDate>,
     /// Cases of the client with this reference.
+    #[serde(default, deserialize_with = "crate::filter::trimmed")]
     pub client_reference: Option<String>,
     /// `false`: the exceptions to the intake rule.
     pub eligible: Option<bool>,

@@ -14,6 +14,8 @@ use kim_domain::survey::{
 };
 use kim_domain::survey_results::NeedWeight;
 use kim_domain::Role;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::tables::{
     questionnaire_versions as versions, survey_campaigns as campaigns,
@@ -87,8 +89,13 @@ pub struct Respondent {
     pub response_updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+/// Filters of the list; all optional, combined with AND.
+/// The API reads them from the query string as they are, so their documentation is the
+/// parameters'.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignFilter {
+    /// Only campaigns with this status.
     pub status: Option<CampaignStatus>,
 }
 

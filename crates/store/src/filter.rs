@@ -1,0 +1,32 @@
+//! What list filters that the API reads from the query string share.
+
+use serde::{Deserialize, Deserializer};
+
+/// For `#[serde(default, deserialize_with = "crate::filter::trimmed")]` on a text filter: the
+/// value without surrounding white space, and none at all when nothing is left, so that
+/// `?q=%20` filters by nothing rather than by a blank.
+pub fn trimmed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(deserializer)?;
+    Ok(value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize)]
+    struct Filter {
+        #[serde(default, deserialize_with = "super::trimmed")]
+        q: Option<String>,
+    }
+
+    fn q(query: &str) -> Option<String> {
+        serde_json::from_str::<Filter>(query).unwrap().q
+    }
+
+    #[test]
+    fn trims_and_drops_what_is_blank() {
+        assert_eq!(q(r#"{"q": "  Sankt  "}"#), Some("Sankt".into()));
+        assert_eq!(q(r#"{"q": "   "}"#), None);
+        assert_eq!(q(r#"{"q": null}"#), None);
+        assert_eq!(q("{}"), None);
+    }
+}
