@@ -15,6 +15,7 @@ backend_tests!(
     unknown_and_malformed_ids,
     paging_filters_and_sorting,
     a_municipality_served_by_an_organisation_cannot_be_deleted,
+    a_text_filter_ignores_surrounding_blanks,
 );
 
 fn troisdorf_like(name: &str) -> Value {
@@ -533,4 +534,26 @@ async fn a_municipality_served_by_an_organisation_cannot_be_deleted(app: TestApp
             .status(),
         StatusCode::OK
     );
+}
+
+async fn a_text_filter_ignores_surrounding_blanks(app: TestApp) {
+    let token = app.token("case_manager").await;
+    let total = |query: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            let page: Value = app
+                .get(&format!("/api/v1/municipalities{query}"), token)
+                .await
+                .json()
+                .await
+                .expect("json");
+            (page["total"].clone(), page["items"][0]["name"].clone())
+        }
+    };
+    let sankt = total("?q=%20%20sankt%20").await;
+    assert_eq!(sankt, (json!(1), json!("Sankt Augustin")));
+    // A blank text filter is no filter, not a search for blanks.
+    assert_eq!(total("?q=%20%20").await, total("").await);
+    assert_eq!(total("?q=%20").await.0, json!(19));
+    assert_eq!(total("?social_area=%20").await.0, json!(19));
 }

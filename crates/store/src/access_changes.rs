@@ -9,8 +9,8 @@ use kim_domain::access_change::{
 };
 use kim_domain::paging::PageRequest;
 use kim_domain::Role;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, Actor};
 use crate::connection::MultiBackend;
@@ -136,13 +136,17 @@ pub fn find(conn: &mut DbConn, id: i64) -> StoreResult<AccessChange> {
         .try_into()
 }
 
-#[derive(Debug, Clone, Default)]
+/// Filters of the list; all optional, combined with AND. The API reads them from the query
+/// string as they are, so their documentation is the parameters'.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessChangeFilter {
     pub status: Option<AccessChangeStatus>,
     pub kind: Option<AccessChangeKind>,
     pub user_id: Option<i64>,
     /// Leave out changes this person asked for or that concern their account: what they may
-    /// decide (their `/me/tasks`).
+    /// decide (their `/me/tasks`). Not a query parameter.
+    #[serde(skip)]
     pub decidable_by: Option<i64>,
 }
 

@@ -6,10 +6,10 @@
 use crate::http::body::Json;
 use crate::routes::RouteTable;
 use actix_web::{get, post, web};
-use kim_domain::access_change::{self as rule, AccessChangeKind, AccessChangeStatus};
+use kim_domain::access_change::{self as rule};
 use kim_store::access_changes::{self as store, AccessChangeFilter};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use super::not_blank;
@@ -41,21 +41,13 @@ fn require_reader(who: &Authenticated) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AccessChangeQuery {
-    pub status: Option<AccessChangeStatus>,
-    pub kind: Option<AccessChangeKind>,
-    pub user_id: Option<i64>,
-}
-
 /// List access changes
 ///
 /// Newest first; filter by `status` (e.g. `pending`), `kind` and `user_id`. A confirmer's
 /// pending changes are also on their `/me/tasks`.
 ///
 /// **Who may call:** `admin`, `data_protection_officer`, `ki_lead`.
-#[utoipa::path(tag = "Access changes", params(PageParams, AccessChangeQuery), responses(
+#[utoipa::path(tag = "Access changes", params(PageParams, AccessChangeFilter), responses(
     (status = 200, description = "One page of access changes", body = AccessChangePage),
     sets::ListErrors,
 ), security(("bearer" = [])))]
@@ -64,16 +56,10 @@ pub async fn list_access_changes(
     caller: Caller,
     state: web::Data<AppState>,
     paging: web::Query<PageParams>,
-    query: web::Query<AccessChangeQuery>,
+    filter: web::Query<AccessChangeFilter>,
 ) -> Result<web::Json<AccessChangePage>, ApiError> {
     let page = paging.page()?;
-    let query = query.into_inner();
-    let filter = AccessChangeFilter {
-        status: query.status,
-        kind: query.kind,
-        user_id: query.user_id,
-        decidable_by: None,
-    };
+    let filter = filter.into_inner();
     let access_changes = state
         .db
         .read_with(caller, move |conn, who| {
