@@ -2,8 +2,6 @@
 //! gaps and decisions they use. Whether a linked result's publicity allows the activity is
 //! `kim_domain::activity`'s rule; here it is applied to what the gap process decided.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -16,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{bodies, clock, DbConn, Listed, StoreError};
 
@@ -129,25 +127,8 @@ pub struct ActivityFilter {
 
 fn complete(conn: &mut DbConn, rows: Vec<ActivityRow>) -> StoreResult<Vec<Activity>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut gaps: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (activity, gap) in activity_gaps::table
-        .filter(activity_gaps::activity_id.eq_any(&ids))
-        .order((activity_gaps::activity_id, activity_gaps::gap_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        gaps.entry(activity).or_default().push(gap);
-    }
-    let mut decisions: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (activity, decision) in activity_decisions::table
-        .filter(activity_decisions::activity_id.eq_any(&ids))
-        .order((
-            activity_decisions::activity_id,
-            activity_decisions::decision_id,
-        ))
-        .load::<(i64, i64)>(conn)?
-    {
-        decisions.entry(activity).or_default().push(decision);
-    }
+    let mut gaps = load_links!(conn, activity_gaps, activity_id = &ids, gap_id: i64);
+    let mut decisions = load_links!(conn, activity_decisions, activity_id = &ids, decision_id: i64);
     rows.into_iter()
         .map(|row| {
             Ok(Activity {

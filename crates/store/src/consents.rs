@@ -1,8 +1,6 @@
 //! Consents (Einwilligung / Schweigepflichtentbindung) of clients: recorded from the signed form,
 //! revoked by a dated revocation, never deleted, so that every transfer stays provable.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::consent::{Consent, ConsentPurpose, DataCategory, NewConsent};
@@ -11,7 +9,7 @@ use kim_domain::reference::normalise_set;
 use kim_domain::event::EventType;
 
 use crate::error::StoreResult;
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::outbox::{self, NewEvent};
 use crate::referrals;
 use crate::schema::organisations;
@@ -96,18 +94,8 @@ pub(crate) fn split_values<T>(
 
 fn complete(conn: &mut DbConn, rows: Vec<ConsentRow>) -> StoreResult<Vec<StoredConsent>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut recipients: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (consent, organisation) in consent_recipients::table
-        .filter(consent_recipients::consent_id.eq_any(&ids))
-        .order(consent_recipients::organisation_id.asc())
-        .select((
-            consent_recipients::consent_id,
-            consent_recipients::organisation_id,
-        ))
-        .load::<(i64, i64)>(conn)?
-    {
-        recipients.entry(consent).or_default().push(organisation);
-    }
+    let mut recipients =
+        load_links!(conn, consent_recipients, consent_id = &ids, organisation_id: i64);
     rows.into_iter()
         .map(|row| {
             Ok(StoredConsent {

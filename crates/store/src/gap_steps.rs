@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::audit::Actor;
 use crate::error::StoreResult;
 use crate::gaps::{self, gap_mandate_groups, gap_mandates, StageChange};
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::{bodies, clock, DbConn};
 
 diesel::table! {
@@ -135,15 +135,7 @@ pub fn mandates(conn: &mut DbConn, gap_id: i64) -> StoreResult<Vec<Mandate>> {
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (mandate, body) in gap_mandate_groups::table
-        .filter(gap_mandate_groups::mandate_id.eq_any(&ids))
-        .order(gap_mandate_groups::body_id.asc())
-        .select((gap_mandate_groups::mandate_id, gap_mandate_groups::body_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        groups.entry(mandate).or_default().push(body);
-    }
+    let mut groups = load_links!(conn, gap_mandate_groups, mandate_id = &ids, body_id: i64);
     Ok(rows
         .into_iter()
         .map(|(id, text, due_on, decision_id, created_at)| Mandate {
@@ -346,15 +338,7 @@ pub fn current_mandates(
         newest.insert(gap, (mandate, due_on));
     }
     let mandate_ids: Vec<i64> = newest.values().map(|(id, _)| *id).collect();
-    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (mandate, body) in gap_mandate_groups::table
-        .filter(gap_mandate_groups::mandate_id.eq_any(&mandate_ids))
-        .order(gap_mandate_groups::body_id.asc())
-        .select((gap_mandate_groups::mandate_id, gap_mandate_groups::body_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        groups.entry(mandate).or_default().push(body);
-    }
+    let mut groups = load_links!(conn, gap_mandate_groups, mandate_id = &mandate_ids, body_id: i64);
     Ok(newest
         .into_iter()
         .map(|(gap, (mandate, due_on))| {

@@ -1,8 +1,6 @@
 //! Organisations (Akteure): the actors of the county, with the legal domains they serve and the
 //! municipalities they work in.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::paging::PageRequest;
@@ -13,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::municipalities::{self, like_pattern};
 use crate::schema::{
     lower, organisation_legal_domains as old, organisation_municipalities as om, organisations,
@@ -204,25 +202,9 @@ pub fn list(
 /// Loads the legal domains and municipalities of a page of organisations in two queries.
 fn with_sets(conn: &mut DbConn, rows: Vec<OrganisationRow>) -> StoreResult<Vec<Organisation>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut domains: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
-    for (id, domain) in old::table
-        .filter(old::organisation_id.eq_any(&ids))
-        .select((old::organisation_id, old::legal_domain))
-        .load::<(i64, String)>(conn)?
-    {
-        domains
-            .entry(id)
-            .or_default()
-            .push(LegalDomain::parse(&domain)?);
-    }
-    let mut served: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (id, municipality) in om::table
-        .filter(om::organisation_id.eq_any(&ids))
-        .select((om::organisation_id, om::municipality_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        served.entry(id).or_default().push(municipality);
-    }
+    let mut domains =
+        load_links!(conn, old, organisation_id = &ids, legal_domain: String => LegalDomain::parse);
+    let mut served = load_links!(conn, om, organisation_id = &ids, municipality_id: i64);
     rows.into_iter()
         .map(|row| {
             let mut municipality_ids = served.remove(&row.id).unwrap_or_default();

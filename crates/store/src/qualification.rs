@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::StoreResult;
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, positions, users, DbConn, Listed, StoreError};
 
@@ -171,17 +171,7 @@ fn functions_of(
     conn: &mut DbConn,
     ids: &[i64],
 ) -> StoreResult<HashMap<i64, Vec<PositionFunction>>> {
-    let mut by_course: HashMap<i64, Vec<PositionFunction>> = HashMap::new();
-    for (course_id, function) in course_functions::table
-        .filter(course_functions::course_id.eq_any(ids))
-        .select((course_functions::course_id, course_functions::function))
-        .load::<(i64, String)>(conn)?
-    {
-        by_course
-            .entry(course_id)
-            .or_default()
-            .push(PositionFunction::parse(&function)?);
-    }
+    let mut by_course = load_links!(conn, course_functions, course_id = ids, function: String => PositionFunction::parse);
     for functions in by_course.values_mut() {
         functions.sort_by_key(|f| PositionFunction::ALL.iter().position(|a| a == f));
     }

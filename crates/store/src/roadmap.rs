@@ -10,7 +10,7 @@ use kim_domain::roadmap::{self as rules, RoadmapStatus, Workstream};
 
 use crate::connection::MultiBackend;
 use crate::error::{expect_version, StoreResult};
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, organisations, users, DbConn, StoreError};
 
@@ -160,14 +160,7 @@ pub fn delayed(conn: &mut DbConn, today: NaiveDate) -> StoreResult<Vec<RoadmapIt
 /// Loads the dependencies of `rows` in one query.
 fn with_dependencies(conn: &mut DbConn, rows: Vec<ItemRow>) -> StoreResult<Vec<RoadmapItem>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut depends: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (item, on) in deps::table
-        .filter(deps::item_id.eq_any(&ids))
-        .select((deps::item_id, deps::depends_on_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        depends.entry(item).or_default().push(on);
-    }
+    let mut depends = load_links!(conn, deps, item_id = &ids, depends_on_id: i64);
     rows.into_iter()
         .map(|row| {
             Ok(RoadmapItem {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::StoreResult;
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::schema::{municipalities, positions};
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
@@ -96,15 +96,7 @@ fn assembled(conn: &mut DbConn, rows: Vec<Row>) -> StoreResult<Vec<SocialArea>> 
             district: Some(district).filter(|d| !d.is_empty()),
         });
     }
-    let mut served: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (area, position) in psa::table
-        .filter(psa::social_area_id.eq_any(&ids))
-        .order(psa::position_id.asc())
-        .select((psa::social_area_id, psa::position_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        served.entry(area).or_default().push(position);
-    }
+    let mut served = load_links!(conn, psa, social_area_id = &ids, position_id: i64);
     Ok(rows
         .into_iter()
         .map(|r| SocialArea {

@@ -6,8 +6,6 @@
 //! is not a store failure: writes answer `Ok(Err(violations))` and write nothing, so that the
 //! caller can name every offending field at once.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use kim_domain::agreement::{
@@ -18,7 +16,7 @@ use kim_domain::staffing::Module;
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::StoreError;
 use crate::{clock, municipalities, organisations, positions, DbConn};
@@ -259,25 +257,10 @@ pub struct TransitionRequest {
 /// Loads the modules and positions of a page of agreements in two queries.
 fn with_sets(conn: &mut DbConn, rows: Vec<AgreementRow>) -> StoreResult<Vec<Agreement>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut modules: HashMap<i64, Vec<Module>> = HashMap::new();
-    for (id, module) in agreement_modules::table
-        .filter(agreement_modules::agreement_id.eq_any(&ids))
-        .select((agreement_modules::agreement_id, agreement_modules::module))
-        .load::<(i64, String)>(conn)?
-    {
-        modules.entry(id).or_default().push(Module::parse(&module)?);
-    }
-    let mut positions: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (id, position) in agreement_positions::table
-        .filter(agreement_positions::agreement_id.eq_any(&ids))
-        .select((
-            agreement_positions::agreement_id,
-            agreement_positions::position_id,
-        ))
-        .load::<(i64, i64)>(conn)?
-    {
-        positions.entry(id).or_default().push(position);
-    }
+    let mut modules =
+        load_links!(conn, agreement_modules, agreement_id = &ids, module: String => Module::parse);
+    let mut positions =
+        load_links!(conn, agreement_positions, agreement_id = &ids, position_id: i64);
     rows.into_iter()
         .map(|row| {
             Ok(Agreement {

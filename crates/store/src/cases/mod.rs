@@ -14,7 +14,7 @@ use kim_domain::report::StatisticalAttributes;
 
 use crate::audit::Actor;
 use crate::error::{expect_version, StoreResult};
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::schema::{
     case_clients, case_legal_domains as domains, case_topics as topics, cases, clients,
 };
@@ -117,47 +117,20 @@ pub fn lead_clients(conn: &mut DbConn, case_ids: &[i64]) -> StoreResult<HashMap<
         .collect())
 }
 
-/// Adds clients, domains, topics and the lead reference to rows, in four queries.
 /// The legal domains of each of the cases `ids`.
 fn legal_domains_of(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<LegalDomain>>> {
-    let mut legal: HashMap<i64, Vec<LegalDomain>> = HashMap::new();
-    for (case, domain) in domains::table
-        .filter(domains::case_id.eq_any(ids))
-        .select((domains::case_id, domains::legal_domain))
-        .load::<(i64, String)>(conn)?
-    {
-        legal
-            .entry(case)
-            .or_default()
-            .push(LegalDomain::parse(&domain)?);
-    }
-    Ok(legal)
+    Ok(load_links!(conn, domains, case_id = ids, legal_domain: String => LegalDomain::parse))
 }
 
 /// The topics of each of the cases `ids`.
 fn topics_of(conn: &mut DbConn, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Topic>>> {
-    let mut themes: HashMap<i64, Vec<Topic>> = HashMap::new();
-    for (case, topic) in topics::table
-        .filter(topics::case_id.eq_any(ids))
-        .select((topics::case_id, topics::topic))
-        .load::<(i64, String)>(conn)?
-    {
-        themes.entry(case).or_default().push(Topic::parse(&topic)?);
-    }
-    Ok(themes)
+    Ok(load_links!(conn, topics, case_id = ids, topic: String => Topic::parse))
 }
 
+/// Adds clients, domains, topics and the lead reference to rows, in four queries.
 fn complete(conn: &mut DbConn, rows: Vec<CaseRow>) -> StoreResult<Vec<Case>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (case, client) in case_clients::table
-        .filter(case_clients::case_id.eq_any(&ids))
-        .order(case_clients::client_id.asc())
-        .select((case_clients::case_id, case_clients::client_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        members.entry(case).or_default().push(client);
-    }
+    let mut members = load_links!(conn, case_clients, case_id = &ids, client_id: i64);
     let mut legal = legal_domains_of(conn, &ids)?;
     let mut themes = topics_of(conn, &ids)?;
     let leads: Vec<i64> = rows.iter().map(|r| r.lead_client_id).collect();

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::error::StoreResult;
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::schema::{positions, users};
 use crate::versioned::insert_versioned;
 use crate::{clock, municipalities, organisations, DbConn, StoreError};
@@ -253,15 +253,7 @@ fn reports_of(conn: &mut DbConn, gap_ids: &[i64]) -> StoreResult<Vec<Report>> {
         .select(ReportRow::as_select())
         .load(conn)?;
     let report_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut cases: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (report, case) in gap_report_cases::table
-        .filter(gap_report_cases::report_id.eq_any(&report_ids))
-        .order(gap_report_cases::case_id.asc())
-        .select((gap_report_cases::report_id, gap_report_cases::case_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        cases.entry(report).or_default().push(case);
-    }
+    let mut cases = load_links!(conn, gap_report_cases, report_id = &report_ids, case_id: i64);
     let user_ids: Vec<i64> = rows.iter().filter_map(|r| r.reported_by).collect();
     let names: HashMap<i64, String> = users::table
         .filter(users::id.eq_any(&user_ids))
@@ -299,30 +291,10 @@ fn complete(conn: &mut DbConn, rows: Vec<GapRow>) -> StoreResult<Vec<Gap>> {
     for report in reports_of(conn, &ids)? {
         reports.entry(report.gap_id).or_default().push(report);
     }
-    let mut municipalities: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (gap, m) in gap_municipalities::table
-        .filter(gap_municipalities::gap_id.eq_any(&ids))
-        .order(gap_municipalities::municipality_id.asc())
-        .select((
-            gap_municipalities::gap_id,
-            gap_municipalities::municipality_id,
-        ))
-        .load::<(i64, i64)>(conn)?
-    {
-        municipalities.entry(gap).or_default().push(m);
-    }
-    let mut organisations: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (gap, o) in gap_organisations::table
-        .filter(gap_organisations::gap_id.eq_any(&ids))
-        .order(gap_organisations::organisation_id.asc())
-        .select((
-            gap_organisations::gap_id,
-            gap_organisations::organisation_id,
-        ))
-        .load::<(i64, i64)>(conn)?
-    {
-        organisations.entry(gap).or_default().push(o);
-    }
+    let mut municipalities =
+        load_links!(conn, gap_municipalities, gap_id = &ids, municipality_id: i64);
+    let mut organisations =
+        load_links!(conn, gap_organisations, gap_id = &ids, organisation_id: i64);
     rows.into_iter()
         .map(|row| {
             Ok(Gap {

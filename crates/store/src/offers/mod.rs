@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{expect_version, StoreResult};
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::municipalities::{self};
 use crate::versioned::{delete_versioned, insert_versioned, update_versioned};
 use crate::{clock, organisations, DbConn, StoreError};
@@ -229,65 +229,24 @@ struct Sets {
 }
 
 fn load_sets(conn: &mut DbConn, ids: &[i64]) -> StoreResult<Sets> {
-    let mut sets = Sets::default();
-    for (id, topic) in offer_topics::table
-        .filter(offer_topics::offer_id.eq_any(ids))
-        .select((offer_topics::offer_id, offer_topics::topic))
-        .load::<(i64, String)>(conn)?
-    {
-        sets.topics
-            .entry(id)
-            .or_default()
-            .push(OfferTopic::parse(&topic)?);
-    }
-    for (id, group) in offer_target_groups::table
-        .filter(offer_target_groups::offer_id.eq_any(ids))
-        .select((
-            offer_target_groups::offer_id,
-            offer_target_groups::target_group,
-        ))
-        .load::<(i64, String)>(conn)?
-    {
-        sets.target_groups
-            .entry(id)
-            .or_default()
-            .push(OfferTargetGroup::parse(&group)?);
-    }
-    for (id, municipality) in offer_municipalities::table
-        .filter(offer_municipalities::offer_id.eq_any(ids))
-        .select((
-            offer_municipalities::offer_id,
-            offer_municipalities::municipality_id,
-        ))
-        .load::<(i64, i64)>(conn)?
-    {
-        sets.municipalities
-            .entry(id)
-            .or_default()
-            .push(municipality);
-    }
-    for (id, language) in offer_languages::table
-        .filter(offer_languages::offer_id.eq_any(ids))
-        .select((offer_languages::offer_id, offer_languages::language))
-        .load::<(i64, String)>(conn)?
-    {
-        let code = LanguageCode::parse(&language).map_err(StoreError::Corrupt)?;
-        sets.languages.entry(id).or_default().push(code);
-    }
-    for (id, status) in offer_residence_statuses::table
-        .filter(offer_residence_statuses::offer_id.eq_any(ids))
-        .select((
-            offer_residence_statuses::offer_id,
-            offer_residence_statuses::residence_status,
-        ))
-        .load::<(i64, String)>(conn)?
-    {
-        sets.residence_statuses
-            .entry(id)
-            .or_default()
-            .push(ResidenceStatus::parse(&status)?);
-    }
-    Ok(sets)
+    let language = |code: &String| LanguageCode::parse(code).map_err(StoreError::Corrupt);
+    Ok(Sets {
+        topics: load_links!(conn, offer_topics, offer_id = ids, topic: String => OfferTopic::parse),
+        target_groups: load_links!(
+            conn,
+            offer_target_groups,
+            offer_id = ids,
+            target_group: String => OfferTargetGroup::parse
+        ),
+        municipalities: load_links!(conn, offer_municipalities, offer_id = ids, municipality_id: i64),
+        languages: load_links!(conn, offer_languages, offer_id = ids, language: String => language),
+        residence_statuses: load_links!(
+            conn,
+            offer_residence_statuses,
+            offer_id = ids,
+            residence_status: String => ResidenceStatus::parse
+        ),
+    })
 }
 
 fn take<T: Ord + Copy>(map: &mut HashMap<i64, Vec<T>>, id: i64) -> Vec<T> {

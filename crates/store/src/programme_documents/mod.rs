@@ -3,8 +3,6 @@
 //! the adopting decision and who may enter which feedback are `kim_domain::programme_document`'s
 //! rules; here they are applied to what is stored, each write in the caller's transaction.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Date, Text};
@@ -16,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::connection::MultiBackend;
 use crate::error::StoreResult;
-use crate::link_sets::insert_links;
+use crate::link_sets::{insert_links, load_links};
 use crate::versioned::{insert_versioned, update_versioned};
 use crate::{clock, DbConn, Listed, StoreError};
 
@@ -184,14 +182,7 @@ pub struct DocumentFilter {
 
 fn complete(conn: &mut DbConn, rows: Vec<DocumentRow>) -> StoreResult<Vec<Document>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut taken_up: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (document, entry) in taken::table
-        .filter(taken::document_id.eq_any(&ids))
-        .order((taken::document_id, taken::feedback_id))
-        .load::<(i64, i64)>(conn)?
-    {
-        taken_up.entry(document).or_default().push(entry);
-    }
+    let mut taken_up = load_links!(conn, taken, document_id = &ids, feedback_id: i64);
     rows.into_iter()
         .map(|row| {
             Ok(Document {
