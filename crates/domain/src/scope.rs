@@ -62,7 +62,7 @@ impl Scope {
     }
 }
 
-/// Where a partner token stands, as its list and `kim partner-tokens list` show it: a revoked
+/// Where a partner token stands, as its list and `kim token list` show it: a revoked
 /// token is `revoked` whatever else holds, then an expired one `expired`; one issued with
 /// scopes that reach case data is `awaiting_confirmation` until a second person confirms it.
 pub fn token_status(

@@ -22,9 +22,10 @@ macro_rules! insert_links {
 }
 
 /// `load_links!(conn, table, owner_column = owner_ids, member_column: Stored)` reads the
-/// members of every owner in `owner_ids` in one query: a `HashMap<i64, Vec<Stored>>`, each list
-/// in the order of the stored values (owners without members are absent). `… : String => parse` turns each stored value into the
-/// domain's type with the fallible `parse(&String)`. Returns early with the error, like `?`.
+/// members of every owner in `owner_ids` in one query: a `HashMap<i64, Vec<Stored>>`, each
+/// list in the order of the stored values (owners without members are absent).
+/// `… : String => parse` turns each stored value into the domain's type with the fallible
+/// `parse(&String)`. Returns early with the error, like `?`.
 macro_rules! load_links {
     ($conn:expr, $table:ident, $owner:ident = $owners:expr, $member:ident: $stored:ty $(=> $parse:expr)? $(,)?) => {{
         let mut links = std::collections::HashMap::<i64, Vec<_>>::new();
