@@ -12,6 +12,13 @@ pub fn trim(value: &str) -> &str {
     value.trim_matches(is_space)
 }
 
+/// A free-text value as it is stored or filtered by: without the white space around it
+/// (`str::trim`), and none at all when nothing is left, so that a blank value means "not
+/// given". One function for the API's request fields and the store's query filters.
+pub fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
 /// Nothing but white space ([`is_space`]), or empty.
 pub fn is_blank(value: &str) -> bool {
     trim(value).is_empty()
@@ -59,6 +66,15 @@ pub fn check_password(value: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimmed_drops_surrounding_white_space_and_blank_values() {
+        assert_eq!(trimmed(Some("  Sankt  ".into())), Some("Sankt".into()));
+        assert_eq!(trimmed(Some("a b".into())), Some("a b".into()));
+        assert_eq!(trimmed(Some(" \t\n ".into())), None);
+        assert_eq!(trimmed(Some(String::new())), None);
+        assert_eq!(trimmed(None), None);
+    }
 
     #[test]
     fn blank_as_the_document_means_it() {

@@ -8,8 +8,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use kim_domain::activity::ActivityKind;
 use kim_domain::gap::Publicity;
 use kim_domain::paging::PageRequest;
-use serde::Deserialize;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::connection::MultiBackend;

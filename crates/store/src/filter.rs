@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Deserializer};
 
-/// For `#[serde(default, deserialize_with = "crate::filter::trimmed")]` on a text filter: the
-/// value without surrounding white space, and none at all when nothing is left, so that
-/// `?q=%20` filters by nothing rather than by a blank.
+/// For `#[serde(default, deserialize_with = "crate::filter::trimmed")]` on a text filter:
+/// [`kim_domain::text::trimmed`], so that `?q=%20` filters by nothing rather than by a blank.
 pub fn trimmed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    let value = Option::<String>::deserialize(deserializer)?;
-    Ok(value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
+    Ok(kim_domain::text::trimmed(Option::<String>::deserialize(
+        deserializer,
+    )?))
 }
 
 #[cfg(test)]

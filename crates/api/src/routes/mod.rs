@@ -134,9 +134,7 @@ pub fn api_v1(cfg: &mut impl RouteTable) {
 }
 
 /// Trims a free-text field; an empty result means "not given".
-pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
+pub(crate) use kim_domain::text::trimmed;
 
 /// For `#[validate(custom(function = "not_blank"))]`.
 pub(crate) fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
